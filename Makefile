@@ -1,0 +1,52 @@
+# DealFinder: `make demo` to try it, `make test` to check it. Both set everything up first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/dev.txt | md5sum | cut -c1-12)
+ARGS ?=
+
+.PHONY: help setup services services-stop demo test lint format bench
+
+help:
+	@echo "make demo           set up, load the sample county through the real pipeline, serve http://127.0.0.1:8000/"
+	@echo "make test           set up, start PostGIS + Redis, run the whole suite on PostGIS and SpatiaLite"
+	@echo "make setup          system packages, .venv/ (an interpreter that can load SpatiaLite), Python packages"
+	@echo "make services       start (or reuse) PostgreSQL+PostGIS and Redis; eval \"\$$(make -s services)\""
+	@echo "make services-stop  stop them"
+	@echo "make lint           ruff check + ruff format --check + Django checks"
+
+setup: $(STAMP)
+
+$(STAMP): requirements/base.txt requirements/dev.txt scripts/system-packages.sh scripts/find-python.sh
+	@bash scripts/system-packages.sh
+	@if [[ ! -x $(PY) ]] || ! $(PY) -c 'import sqlite3; sqlite3.connect(":memory:").enable_load_extension(True)' 2>/dev/null; then \
+		rm -rf $(VENV); \
+		interpreter=$$(bash scripts/find-python.sh) && echo "Creating $(VENV) with $$interpreter" >&2 && \
+		$$interpreter -m venv $(VENV); \
+	fi
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip >&2
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements/dev.txt >&2
+	@rm -f $(VENV)/.installed-* && touch $@
+
+services: setup
+	@bash scripts/services.sh start
+
+services-stop:
+	@bash scripts/services.sh stop
+
+demo: setup
+	$(PY) manage.py demo $(ARGS)
+
+test: setup
+	@eval "$$(bash scripts/services.sh start)" && bash scripts/test.sh
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py check --fail-level WARNING
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .

@@ -1,0 +1,91 @@
+"""Cash buyers, their buy boxes, and property-buyer matches."""
+
+from django.contrib.gis.db import models
+from django.db.models import F, Q
+
+from dealfinder.models import TimeStampedModel, score_range_check
+from properties.models import Property
+
+
+class Buyer(TimeStampedModel):
+    class Source(models.TextChoices):
+        GHL = "ghl", "GoHighLevel"
+        MANUAL = "manual", "Manual"
+        IMPORT = "import", "Import"
+
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True, db_index=True)
+    phone = models.CharField(max_length=32, blank=True, db_index=True)
+    sms_opt_in = models.BooleanField("SMS opt-in", default=False)
+    dnd = models.BooleanField("do not disturb", default=False, help_text="Never message (set from GoHighLevel)")
+    tags = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True, db_index=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL, db_index=True)
+    ghl_contact_id = models.CharField("GoHighLevel contact id", max_length=64, null=True, blank=True, unique=True)
+
+    # Buy box
+    min_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    max_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    property_types = models.JSONField(default=list, blank=True, help_text='e.g. ["sfr", "multi"]')
+    min_beds = models.PositiveSmallIntegerField(null=True, blank=True)
+    min_baths = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    min_year_built = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_year_built = models.PositiveSmallIntegerField(null=True, blank=True)
+    target_area = models.MultiPolygonField(srid=4326, null=True, blank=True, spatial_index=True)
+    target_zips = models.JSONField(default=list, blank=True, help_text='e.g. ["32805", "32808"]')
+    center = models.PointField(srid=4326, null=True, blank=True)
+    radius_miles = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    strategies = models.JSONField(default=list, blank=True, help_text="flip, rental, brrrr")
+    cash_buyer = models.BooleanField(default=True)
+    proof_of_funds = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_price__isnull=True) | Q(max_price__isnull=True) | Q(min_price__lte=F("max_price")),
+                name="buyer_price_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(radius_miles__isnull=True) | Q(radius_miles__gt=0), name="buyer_radius_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_year_built__isnull=True)
+                | Q(max_year_built__isnull=True)
+                | Q(min_year_built__lte=F("max_year_built")),
+                name="buyer_year_range_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        name = " ".join(p for p in (self.first_name, self.last_name) if p)
+        return name or self.company or self.email or f"Buyer {self.pk}"
+
+
+class PropertyMatch(TimeStampedModel):
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="matches")
+    buyer = models.ForeignKey(Buyer, on_delete=models.CASCADE, related_name="matches")
+    score = models.PositiveSmallIntegerField(default=0)
+    reasons = models.JSONField(default=list, blank=True)
+    contacted_at = models.DateTimeField(null=True, blank=True)
+    sms_sent_at = models.DateTimeField("SMS sent", null=True, blank=True)
+    workflow_triggered_at = models.DateTimeField(null=True, blank=True)
+    task_created_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "property matches"
+        ordering = ["-score", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["property", "buyer"], name="propertymatch_unique_pair"),
+            score_range_check("score"),
+        ]
+        indexes = [
+            models.Index(fields=["buyer", "-score"], name="match_buyer_score_idx"),
+            models.Index(fields=["property", "-score"], name="match_property_score_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.buyer} ~ {self.property} ({self.score})"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DealFinderConfig(AppConfig):
+    name = "dealfinder"
+    verbose_name = "DealFinder"

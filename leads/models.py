@@ -1,0 +1,190 @@
+"""The CRM record for a property: score, status, deal numbers, history, alerts."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from dealfinder.models import TIERS, TimeStampedModel, score_range_check, tier_check
+from properties.models import Property
+
+TIER_CHOICES = [(t, f"Tier {t}") for t in TIERS]
+SCORE_FIELDS = ("distress", "value", "location_score", "urgency", "total")
+
+
+class Lead(TimeStampedModel):
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        CONTACTED = "contacted", "Contacted"
+        FOLLOW_UP = "follow_up", "Follow-up"
+        NEGOTIATING = "negotiating", "Negotiating"
+        UNDER_CONTRACT = "under_contract", "Under contract"
+        CLOSED_WON = "closed_won", "Closed (won)"
+        DEAD = "dead", "Dead"
+
+    property = models.OneToOneField(Property, on_delete=models.CASCADE, related_name="lead")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW, db_index=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="leads"
+    )
+    next_action_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    notes = models.TextField(blank=True)
+
+    distress = models.PositiveSmallIntegerField(default=0)
+    value = models.PositiveSmallIntegerField(default=0)
+    location_score = models.PositiveSmallIntegerField("location", default=0)
+    urgency = models.PositiveSmallIntegerField(default=0)
+    total = models.PositiveSmallIntegerField("score", default=0)
+    tier = models.CharField(max_length=1, choices=TIER_CHOICES, default="D")
+    reasons = models.JSONField(default=list, blank=True, help_text="One sentence per awarded point")
+    stack_count = models.PositiveSmallIntegerField(default=0, help_text="Distinct distress signals")
+    scored_at = models.DateTimeField(null=True, blank=True)
+
+    arv = models.DecimalField("ARV", max_digits=14, decimal_places=2, null=True, blank=True)
+    repair_estimate = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    mao = models.DecimalField("MAO", max_digits=14, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-total", "id"]
+        indexes = [
+            models.Index(fields=["-total", "id"], name="lead_total_idx"),
+            models.Index(fields=["tier", "-total"], name="lead_tier_total_idx"),
+            models.Index(fields=["status", "-total"], name="lead_status_total_idx"),
+            models.Index(fields=["stack_count"], name="lead_stack_idx"),
+            models.Index(fields=["mao"], name="lead_mao_idx"),
+        ]
+        constraints = [
+            *(score_range_check(f) for f in SCORE_FIELDS),
+            tier_check(),
+        ]
+
+    def __str__(self):
+        return f"Lead {self.property} [{self.tier} {self.total}]"
+
+
+class LeadScoreHistory(models.Model):
+    """One snapshot per lead per day; re-scoring the same day updates it."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="history")
+    snapshot_date = models.DateField(db_index=True)
+    distress = models.PositiveSmallIntegerField(default=0)
+    value = models.PositiveSmallIntegerField(default=0)
+    location_score = models.PositiveSmallIntegerField(default=0)
+    urgency = models.PositiveSmallIntegerField(default=0)
+    total = models.PositiveSmallIntegerField(default=0)
+    tier = models.CharField(max_length=1, choices=TIER_CHOICES, default="D")
+    stack_count = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "lead score history"
+        ordering = ["-snapshot_date"]
+        get_latest_by = "snapshot_date"
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "snapshot_date"], name="leadscorehistory_unique_per_day"),
+            *(score_range_check(f) for f in SCORE_FIELDS),
+            tier_check(),
+        ]
+        indexes = [models.Index(fields=["snapshot_date", "tier"], name="history_date_tier_idx")]
+
+    def __str__(self):
+        return f"{self.lead_id} {self.snapshot_date}: {self.tier} {self.total}"
+
+
+class ScoringProfile(TimeStampedModel):
+    """Weights, tier thresholds and rule parameters; exactly one is active."""
+
+    name = models.CharField(max_length=100, unique=True)
+    is_active = models.BooleanField(default=False)
+    distress_cap = models.PositiveSmallIntegerField(default=40)
+    value_cap = models.PositiveSmallIntegerField(default=30)
+    location_cap = models.PositiveSmallIntegerField(default=15)
+    urgency_cap = models.PositiveSmallIntegerField(default=15)
+    tier_a_min = models.PositiveSmallIntegerField(default=75)
+    tier_b_min = models.PositiveSmallIntegerField(default=60)
+    tier_c_min = models.PositiveSmallIntegerField(default=40)
+    arv_percent = models.DecimalField("MAO % of ARV", max_digits=5, decimal_places=2, default=Decimal("70.00"))
+    assignment_fee = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("10000.00"))
+    parameters = models.JSONField(default=dict, blank=True, help_text="Rule parameters (points, windows, repair costs)")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="scoringprofile_one_active"
+            ),
+            models.CheckConstraint(
+                condition=Q(tier_a_min__gt=F("tier_b_min"), tier_b_min__gt=F("tier_c_min")),
+                name="scoringprofile_tiers_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(arv_percent__gt=0, arv_percent__lte=100), name="scoringprofile_arv_percent_range"
+            ),
+            score_range_check("tier_a_min"),
+        ]
+
+    def __str__(self):
+        return f"{self.name}{' (active)' if self.is_active else ''}"
+
+
+class Activity(models.Model):
+    """The lead's timeline: notes, calls, texts, status changes, syncs."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note", "Note"
+        CALL = "call", "Call"
+        SMS = "sms", "SMS"
+        EMAIL = "email", "Email"
+        STATUS_CHANGE = "status_change", "Status change"
+        ASSIGNMENT = "assignment", "Assignment"
+        SYNC = "sync", "Sync"
+        TASK = "task", "Task"
+        SYSTEM = "system", "System"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    from_value = models.CharField(max_length=200, blank=True)
+    to_value = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "activities"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["lead", "-created_at"], name="activity_lead_time_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on lead {self.lead_id}"
+
+
+class Alert(models.Model):
+    """One lead announced on one channel for one entry into a tier (never twice)."""
+
+    class Channel(models.TextChoices):
+        SLACK = "slack", "Slack"
+        EMAIL = "email", "Email"
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="alerts")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    kind = models.CharField(max_length=32, default="new_tier_a")
+    entered_on = models.DateField(help_text="The day the lead entered the tier this alert is about")
+    batch = models.UUIDField(db_index=True, help_text="Alerts sent in the same message share a batch")
+    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "channel", "kind", "entered_on"], name="alert_once_per_entry")
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.channel} lead {self.lead_id} ({self.status})"

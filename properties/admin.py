@@ -1,0 +1,251 @@
+from django.contrib import admin
+from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
+
+from dealfinder.admin_utils import ReadOnlyAdmin, admin_link, json_display
+
+from .models import (
+    CodeViolation,
+    DataSource,
+    Foreclosure,
+    GeocodeCache,
+    IngestionRun,
+    Listing,
+    PriceChange,
+    Property,
+    PropertySource,
+    QualityReport,
+    TaxSale,
+    Valuation,
+)
+
+RAW = json_display("raw")
+
+
+class ChildInline(admin.TabularInline):
+    extra = 0
+    show_change_link = True
+    exclude = ("raw", "content_hash")
+    autocomplete_fields = ("source",)
+
+
+class TaxSaleInline(ChildInline):
+    model = TaxSale
+    fields = ("source", "tda_number", "sale_date", "deed_status", "opening_bid")
+
+
+class ForeclosureInline(ChildInline):
+    model = Foreclosure
+    fields = ("source", "case_number", "status", "auction_date", "filing_date", "default_amount", "lender")
+
+
+class ValuationInline(ChildInline):
+    model = Valuation
+    fields = ("source", "tax_year", "market_value", "assessed_value", "annual_taxes", "equity_percent")
+
+
+class CodeViolationInline(ChildInline):
+    model = CodeViolation
+    fields = ("source", "case_number", "violation_type", "status", "opened_at", "closed_at")
+
+
+class ListingInline(ChildInline):
+    model = Listing
+    fields = ("source", "list_price", "status", "days_on_market", "listed_at", "url")
+
+
+class PropertySourceInline(admin.TabularInline):
+    model = PropertySource
+    extra = 0
+    fields = ("source", "external_id", "first_seen_at", "last_seen_at")
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = "listed by sources"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Property)
+class PropertyAdmin(LeafletGeoAdmin):
+    list_display = (
+        "parcel_id",
+        "address_normalized",
+        "city",
+        "zip",
+        "property_type",
+        "owner_name",
+        "is_absentee",
+        "lead_link",
+        "is_active",
+        "updated_at",
+    )
+    list_filter = ("is_active", "property_type", "is_absentee", "is_vacant", "county", "state")
+    search_fields = ("=parcel_id", "parcel_id_raw", "address_normalized", "owner_name", "zip")
+    list_select_related = ("lead",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = ("created_at", "updated_at", "geocoded_at")
+    inlines = (
+        PropertySourceInline,
+        TaxSaleInline,
+        ForeclosureInline,
+        ValuationInline,
+        CodeViolationInline,
+        ListingInline,
+    )
+    fieldsets = (
+        (None, {"fields": ("parcel_id", "parcel_id_raw", "county", "is_active")}),
+        ("Address", {"fields": ("address_raw", "street", "unit", "city", "state", "zip", "address_normalized")}),
+        ("Location", {"fields": ("location", "geocoded_at")}),
+        ("Owner", {"fields": ("owner_name", "owner_mailing_address", "is_absentee", "is_vacant")}),
+        (
+            "Building",
+            {"fields": ("property_type", "beds", "baths", "living_sqft", "lot_sqft", "year_built")},
+        ),
+        ("Record", {"fields": ("created_at", "updated_at")}),
+    )
+    actions = ("deactivate", "reactivate")
+
+    @admin.display(description="lead")
+    def lead_link(self, obj):
+        lead = getattr(obj, "lead", None)
+        return admin_link(lead, f"{lead.tier} {lead.total}") if lead else "-"
+
+    @admin.action(description="Soft-delete (mark inactive)")
+    def deactivate(self, request, queryset):
+        self.message_user(request, f"{queryset.update(is_active=False)} properties marked inactive.")
+
+    @admin.action(description="Reactivate")
+    def reactivate(self, request, queryset):
+        self.message_user(request, f"{queryset.update(is_active=True)} properties reactivated.")
+
+
+class ChildAdmin(admin.ModelAdmin):
+    list_select_related = ("property", "source")
+    autocomplete_fields = ("property", "source")
+    exclude = ("raw",)
+    readonly_fields = (RAW, "content_hash", "created_at", "updated_at")
+    show_full_result_count = False
+
+    @admin.display(description="property", ordering="property__parcel_id")
+    def property_link(self, obj):
+        return admin_link(obj.property, obj.property.parcel_id)
+
+
+@admin.register(TaxSale)
+class TaxSaleAdmin(ChildAdmin):
+    list_display = ("tda_number", "property_link", "sale_date", "deed_status", "opening_bid", "source")
+    list_filter = ("deed_status", "source")
+    search_fields = ("tda_number", "=property__parcel_id", "property__address_normalized")
+    date_hierarchy = "sale_date"
+
+
+@admin.register(Foreclosure)
+class ForeclosureAdmin(ChildAdmin):
+    list_display = ("case_number", "property_link", "status", "auction_date", "filing_date", "default_amount")
+    list_filter = ("status", "source")
+    search_fields = ("case_number", "borrower", "lender", "=property__parcel_id", "property__address_normalized")
+    date_hierarchy = "auction_date"
+
+
+@admin.register(Valuation)
+class ValuationAdmin(ChildAdmin):
+    list_display = (
+        "property_link",
+        "tax_year",
+        "market_value",
+        "assessed_value",
+        "annual_taxes",
+        "equity_percent",
+        "tax_delinquent",
+    )
+    list_filter = ("tax_year", "tax_delinquent", "source")
+    search_fields = ("=property__parcel_id", "property__address_normalized")
+
+
+@admin.register(CodeViolation)
+class CodeViolationAdmin(LeafletGeoAdminMixin, ChildAdmin):
+    list_display = ("case_number", "property_link", "violation_type", "status", "opened_at", "closed_at")
+    list_filter = ("status", "violation_type", "source")
+    search_fields = ("case_number", "violation_type", "=property__parcel_id", "property__address_normalized")
+    date_hierarchy = "opened_at"
+
+
+class PriceChangeInline(admin.TabularInline):
+    model = PriceChange
+    extra = 0
+    fields = ("changed_at", "old_price", "new_price")
+
+
+@admin.register(Listing)
+class ListingAdmin(ChildAdmin):
+    list_display = ("external_id", "property_link", "list_price", "status", "days_on_market", "listed_at", "source")
+    list_filter = ("status", "source")
+    search_fields = ("external_id", "=property__parcel_id", "property__address_normalized")
+    date_hierarchy = "listed_at"
+    inlines = (PriceChangeInline,)
+
+
+@admin.register(PriceChange)
+class PriceChangeAdmin(admin.ModelAdmin):
+    list_display = ("listing", "old_price", "new_price", "changed_at")
+    list_select_related = ("listing",)
+    autocomplete_fields = ("listing",)
+    date_hierarchy = "changed_at"
+    search_fields = ("=listing__property__parcel_id", "listing__external_id")
+
+
+@admin.register(DataSource)
+class DataSourceAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "kind", "dataset", "county", "parcel_format", "enabled", "updated_at")
+    list_filter = ("enabled", "kind", "dataset", "parcel_format")
+    list_editable = ("enabled",)
+    search_fields = ("name", "slug", "url")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(IngestionRun)
+class IngestionRunAdmin(ReadOnlyAdmin):
+    list_display = (
+        "started_at",
+        "source_label",
+        "dataset",
+        "status",
+        "processed",
+        "inserted",
+        "updated",
+        "unchanged",
+        "failed",
+        "finished_at",
+    )
+    list_filter = ("status", "dataset", "source")
+    list_select_related = ("source",)
+    search_fields = ("source_label", "message")
+    date_hierarchy = "started_at"
+    exclude = ("errors",)
+    readonly_fields = (json_display("errors"),)
+
+
+@admin.register(PropertySource)
+class PropertySourceAdmin(ReadOnlyAdmin):
+    list_display = ("external_id", "property", "source", "first_seen_at", "last_seen_at")
+    list_filter = ("source",)
+    list_select_related = ("property", "source")
+    search_fields = ("external_id", "=property__parcel_id")
+
+
+@admin.register(GeocodeCache)
+class GeocodeCacheAdmin(ReadOnlyAdmin):
+    list_display = ("address_key", "status", "matched_address", "created_at")
+    list_filter = ("status",)
+    search_fields = ("address_key",)
+
+
+@admin.register(QualityReport)
+class QualityReportAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "status", "warnings", "errors")
+    list_filter = ("status",)
+    date_hierarchy = "created_at"
+    exclude = ("counts", "findings")
+    readonly_fields = (json_display("findings"), json_display("counts"))

@@ -1,0 +1,355 @@
+"""The parcel master and everything ingested about each parcel."""
+
+from django.contrib.gis.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from dealfinder.models import TimeStampedModel
+
+
+class PropertyType(models.TextChoices):
+    SFR = "sfr", "Single-family"
+    MULTI = "multi", "Multi-family"
+    CONDO = "condo", "Condo"
+    TOWNHOUSE = "townhouse", "Townhouse"
+    MOBILE = "mobile", "Mobile home"
+    LAND = "land", "Vacant land"
+    COMMERCIAL = "commercial", "Commercial"
+    OTHER = "other", "Other / unknown"
+
+
+class ParcelFormat(models.TextChoices):
+    PLAIN = "plain", "Plain (strip separators, uppercase)"
+    ORANGE_FL = "orange_fl", "Orange County FL (display S-T-R form to API R-T-S form)"
+
+
+class DataSource(TimeStampedModel):
+    class Kind(models.TextChoices):
+        ARCGIS = "arcgis", "ArcGIS REST layer"
+        SOCRATA = "socrata", "Socrata dataset"
+        FILE = "file", "File (CSV / JSON)"
+
+    class Dataset(models.TextChoices):
+        PARCELS = "parcels", "Appraiser parcels"
+        TAX_SALES = "tax_sales", "Tax-deed sales"
+        FORECLOSURES = "foreclosures", "Foreclosures"
+        CODE_VIOLATIONS = "code_violations", "Code violations"
+        VALUATIONS = "valuations", "Valuations"
+        LISTINGS = "listings", "Listings (MLS / Zillow / Realtor / CSV)"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    dataset = models.CharField(max_length=32, choices=Dataset.choices)
+    url = models.CharField(
+        max_length=1000,
+        help_text="Layer URL (…/FeatureServer/0), Socrata resource URL, or a file path / URL.",
+    )
+    where = models.CharField(max_length=1000, default="1=1", blank=True, help_text="ArcGIS where clause")
+    field_mapping = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='{"<target field>": "<source attribute>"} plus transforms; see README.',
+    )
+    parcel_format = models.CharField(max_length=16, choices=ParcelFormat.choices, default=ParcelFormat.PLAIN)
+    county = models.CharField(max_length=64, blank=True)
+    page_size = models.PositiveIntegerField(null=True, blank=True, help_text="Override the server's page size")
+    enabled = models.BooleanField(default=False, db_index=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["dataset", "enabled"])]
+
+    def __str__(self):
+        return self.name
+
+
+class IngestionRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCESS = "success", "Success"
+        PARTIAL = "partial", "Partial (some pages or rows failed)"
+        FAILED = "failed", "Failed"
+
+    source = models.ForeignKey(DataSource, on_delete=models.CASCADE, related_name="runs", null=True, blank=True)
+    source_label = models.CharField(max_length=200, blank=True, help_text="Source name or ad hoc URL")
+    dataset = models.CharField(max_length=32, choices=DataSource.Dataset.choices, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
+    processed = models.PositiveIntegerField(default=0)
+    inserted = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    pages = models.PositiveIntegerField(default=0)
+    pages_failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="First errors: record id and reason")
+    message = models.TextField(blank=True, help_text="Why the run failed, when it did")
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+        indexes = [models.Index(fields=["source", "-started_at"]), models.Index(fields=["status", "-started_at"])]
+
+    def __str__(self):
+        return f"{self.source_label or self.source} @ {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def duration(self):
+        return (self.finished_at - self.started_at) if self.finished_at else None
+
+
+class Property(TimeStampedModel):
+    """One row per parcel: the de-duplicated parcel master."""
+
+    parcel_id = models.CharField(max_length=64, unique=True, help_text="Normalized parcel id")
+    parcel_id_raw = models.CharField(max_length=64, blank=True, help_text="As the source wrote it")
+    county = models.CharField(max_length=64, blank=True, db_index=True)
+    address_raw = models.CharField(max_length=255, blank=True, help_text="Situs address as received")
+    street = models.CharField(max_length=200, blank=True)
+    unit = models.CharField(max_length=50, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    zip = models.CharField(max_length=10, blank=True, db_index=True)
+    address_normalized = models.CharField(max_length=255, blank=True, db_index=True, help_text="USPS Pub 28 form")
+    location = models.PointField(srid=4326, null=True, blank=True, spatial_index=True)
+    geocoded_at = models.DateTimeField(null=True, blank=True)
+    owner_name = models.CharField(max_length=255, blank=True)
+    owner_mailing_address = models.CharField(max_length=255, blank=True)
+    is_absentee = models.BooleanField(default=False, db_index=True, help_text="Mailing address differs from situs")
+    is_vacant = models.BooleanField(default=False, db_index=True)
+    property_type = models.CharField(
+        max_length=16, choices=PropertyType.choices, default=PropertyType.OTHER, db_index=True
+    )
+    beds = models.PositiveSmallIntegerField(null=True, blank=True)
+    baths = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    living_sqft = models.PositiveIntegerField(null=True, blank=True)
+    lot_sqft = models.PositiveIntegerField(null=True, blank=True)
+    year_built = models.PositiveSmallIntegerField(null=True, blank=True)
+    is_active = models.BooleanField(default=True, db_index=True, help_text="Unticked = soft-deleted")
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    sources = models.ManyToManyField(DataSource, through="PropertySource", related_name="properties", blank=True)
+
+    class Meta:
+        verbose_name_plural = "properties"
+        ordering = ["parcel_id"]
+        indexes = [
+            models.Index(fields=["address_normalized", "zip"], name="property_address_zip_idx"),
+            models.Index(fields=["is_active", "property_type"], name="property_active_type_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year_built__isnull=True) | Q(year_built__gte=1700, year_built__lte=2100),
+                name="property_year_built_plausible",
+            ),
+            models.CheckConstraint(condition=Q(baths__isnull=True) | Q(baths__gte=0), name="property_baths_nonneg"),
+        ]
+
+    def __str__(self):
+        return f"{self.address_normalized or self.street or self.parcel_id} ({self.parcel_id})"
+
+    @property
+    def address(self) -> str:
+        line = " ".join(p for p in (self.street, self.unit) if p)
+        tail = " ".join(p for p in (self.state, self.zip) if p)
+        return ", ".join(p for p in (line, self.city, tail) if p)
+
+
+class PropertySource(models.Model):
+    """Provenance: which source lists which parcel, under which record id."""
+
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="source_records")
+    source = models.ForeignKey(DataSource, on_delete=models.CASCADE, related_name="property_records")
+    external_id = models.CharField(max_length=128)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="propertysource_unique_source_record")
+        ]
+        indexes = [models.Index(fields=["property", "source"])]
+
+    def __str__(self):
+        return f"{self.source} #{self.external_id}"
+
+
+class SourceRecord(TimeStampedModel):
+    """Shared shape of everything ingested about a parcel from one source."""
+
+    source = models.ForeignKey(DataSource, on_delete=models.PROTECT, related_name="+")
+    external_id = models.CharField(max_length=128, help_text="The record's id in its source")
+    raw = models.JSONField(default=dict, blank=True)
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class TaxSale(SourceRecord):
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="tax_sales")
+    tda_number = models.CharField("TDA number", max_length=32, blank=True, db_index=True)
+    sale_date = models.DateField(null=True, blank=True, db_index=True)
+    deed_status = models.CharField(max_length=100, blank=True, db_index=True)
+    opening_bid = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    source_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sale_date"]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="taxsale_unique_source_record")]
+
+    def __str__(self):
+        return f"TDA {self.tda_number or self.external_id}"
+
+
+class Foreclosure(SourceRecord):
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="foreclosures")
+    case_number = models.CharField(max_length=64, blank=True, db_index=True)
+    borrower = models.CharField(max_length=255, blank=True)
+    lender = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=64, blank=True, db_index=True)
+    default_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    opening_bid = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    filing_date = models.DateField(null=True, blank=True, db_index=True)
+    auction_date = models.DateField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-filing_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="foreclosure_unique_source_record")
+        ]
+
+    def __str__(self):
+        return f"Foreclosure {self.case_number or self.external_id}"
+
+
+class Valuation(SourceRecord):
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="valuations")
+    tax_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    market_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    assessed_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    taxable_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    annual_taxes = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    last_sale_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    last_sale_date = models.DateField(null=True, blank=True)
+    equity_percent = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, help_text="Derived at ingest"
+    )
+    tax_rate = models.DecimalField(
+        max_digits=7, decimal_places=5, null=True, blank=True, help_text="annual taxes / taxable value"
+    )
+    tax_delinquent = models.BooleanField(default=False, db_index=True)
+    delinquent_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-tax_year"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="valuation_unique_source_record"),
+            models.CheckConstraint(
+                condition=Q(market_value__isnull=True) | Q(market_value__gte=0), name="valuation_market_nonneg"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Valuation {self.tax_year or ''} {self.market_value or ''}".strip()
+
+
+class CodeViolation(SourceRecord):
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="code_violations")
+    case_number = models.CharField(max_length=64)
+    violation_type = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=64, blank=True, db_index=True)
+    opened_at = models.DateField(null=True, blank=True, db_index=True)
+    closed_at = models.DateField(null=True, blank=True)
+    location = models.PointField(srid=4326, null=True, blank=True, spatial_index=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "case_number"], name="codeviolation_unique_source_case"),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(opened_at__isnull=True) | Q(closed_at__gte=F("opened_at")),
+                name="codeviolation_closed_after_opened",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Case {self.case_number}"
+
+
+class Listing(SourceRecord):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PENDING = "pending", "Pending"
+        SOLD = "sold", "Sold"
+        OFF_MARKET = "off_market", "Off market"
+
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="listings")
+    list_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    days_on_market = models.PositiveIntegerField(null=True, blank=True)
+    listed_at = models.DateField(null=True, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-listed_at"]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="listing_unique_source_record")]
+
+    def __str__(self):
+        return f"Listing {self.external_id} {self.list_price or ''}".strip()
+
+
+class PriceChange(models.Model):
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="price_changes")
+    old_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    new_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at"]
+        constraints = [models.UniqueConstraint(fields=["listing", "changed_at"], name="pricechange_unique_per_time")]
+
+    def __str__(self):
+        return f"{self.old_price} -> {self.new_price}"
+
+    @property
+    def is_reduction(self) -> bool:
+        return self.old_price is not None and self.new_price is not None and self.new_price < self.old_price
+
+
+class GeocodeCache(models.Model):
+    """One answer per normalized address, so an address is never geocoded twice."""
+
+    address_key = models.CharField(max_length=255, unique=True)
+    status = models.CharField(max_length=16, help_text="Match, No_Match or Tie")
+    location = models.PointField(srid=4326, null=True, blank=True)
+    matched_address = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.address_key}: {self.status}"
+
+
+class QualityReport(models.Model):
+    """The nightly data-quality check's findings."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "OK"
+        WARNING = "warning", "Warnings"
+        ERROR = "error", "Errors"
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OK, db_index=True)
+    counts = models.JSONField(default=dict, blank=True, help_text="Row counts per table")
+    findings = models.JSONField(default=list, blank=True, help_text="[{check, severity, count, message, sample}]")
+    warnings = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        get_latest_by = "created_at"
+
+    def __str__(self):
+        return f"Quality {self.created_at:%Y-%m-%d %H:%M}: {self.status}"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole suite: lint and Django checks, then pytest on PostGIS, then on SpatiaLite.
+# Expects DATABASE_URL (postgis://) and CELERY_BROKER_URL from scripts/services.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+: "${DATABASE_URL:?run through 'make test' (it starts PostGIS and Redis)}"
+
+echo "== lint and Django checks"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+$PY manage.py check --fail-level WARNING
+$PY manage.py makemigrations --check --dry-run
+
+echo "== pytest on PostgreSQL + PostGIS"
+$PY -m pytest "$@"
+
+echo "== pytest on SpatiaLite"
+env -u DATABASE_URL $PY -m pytest "$@"

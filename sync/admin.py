@@ -1,0 +1,57 @@
+from django.contrib import admin
+
+from dealfinder.admin_utils import ReadOnlyAdmin, json_display
+
+from .models import ExternalLink, SyncConflict, SyncLog, WebhookEvent
+
+
+@admin.register(SyncLog)
+class SyncLogAdmin(ReadOnlyAdmin):
+    list_display = (
+        "started_at",
+        "sync_type",
+        "status",
+        "processed",
+        "succeeded",
+        "failed",
+        "skipped",
+        "duration_seconds",
+    )
+    list_filter = ("sync_type", "status")
+    date_hierarchy = "started_at"
+    search_fields = ("message",)
+    exclude = ("errors",)
+    readonly_fields = (json_display("errors"),)
+
+
+@admin.register(ExternalLink)
+class ExternalLinkAdmin(ReadOnlyAdmin):
+    list_display = ("ghl_id", "kind", "content_type", "object_id", "last_synced_at")
+    list_filter = ("kind", "content_type")
+    list_select_related = ("content_type",)
+    search_fields = ("ghl_id", "=object_id")
+    exclude = ("remote_snapshot",)
+    readonly_fields = (json_display("remote_snapshot"),)
+
+
+@admin.register(SyncConflict)
+class SyncConflictAdmin(admin.ModelAdmin):
+    list_display = ("detected_at", "link", "field", "local_value", "remote_value", "status", "resolved_by")
+    list_filter = ("status", "field")
+    list_select_related = ("link__content_type", "resolved_by")
+    search_fields = ("field", "link__ghl_id")
+    readonly_fields = ("link", "field", "local_value", "remote_value", "detected_at", "resolved_at", "resolved_by")
+    date_hierarchy = "detected_at"
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "event_type", "webhook_id", "signature_scheme", "signature_valid", "status")
+    list_filter = ("event_type", "status", "signature_valid")
+    search_fields = ("webhook_id", "event_type")
+    date_hierarchy = "received_at"
+    exclude = ("payload",)
+    readonly_fields = (json_display("payload"),)

@@ -1,0 +1,120 @@
+"""GoHighLevel sync bookkeeping: runs, id links, conflicts, webhooks."""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+
+
+class SyncLog(models.Model):
+    class SyncType(models.TextChoices):
+        LEAD_PUSH = "lead_push", "Lead push"
+        BUYER_PULL = "buyer_pull", "Buyer pull"
+        WEBHOOK = "webhook", "Webhook"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCESS = "success", "Success"
+        PARTIAL = "partial", "Partial"
+        FAILED = "failed", "Failed"
+
+    sync_type = models.CharField(max_length=16, choices=SyncType.choices, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
+    processed = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+        indexes = [models.Index(fields=["sync_type", "-started_at"], name="synclog_type_time_idx")]
+
+    def __str__(self):
+        return f"{self.get_sync_type_display()} @ {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class ExternalLink(models.Model):
+    """A local object <-> its GoHighLevel id, with the hash of what was last pushed."""
+
+    class Kind(models.TextChoices):
+        CONTACT = "contact", "Contact"
+        OPPORTUNITY = "opportunity", "Opportunity"
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    local_object = GenericForeignKey("content_type", "object_id")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    ghl_id = models.CharField("GoHighLevel id", max_length=64)
+    last_synced_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_hash = models.CharField(max_length=64, blank=True)
+    remote_updated_at = models.DateTimeField(null=True, blank=True)
+    remote_snapshot = models.JSONField(default=dict, blank=True, help_text="Fields as last seen in GoHighLevel")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content_type", "object_id", "kind"], name="externallink_one_per_object"),
+            models.UniqueConstraint(fields=["kind", "ghl_id"], name="externallink_unique_remote"),
+        ]
+
+    def __str__(self):
+        return f"{self.content_type.model} #{self.object_id} -> {self.kind} {self.ghl_id}"
+
+
+class SyncConflict(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        KEPT_LOCAL = "kept_local", "Kept DealFinder value"
+        TOOK_REMOTE = "took_remote", "Took GoHighLevel value"
+
+    link = models.ForeignKey(ExternalLink, on_delete=models.CASCADE, related_name="conflicts")
+    field = models.CharField(max_length=100)
+    local_value = models.JSONField(null=True, blank=True)
+    remote_value = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True)
+    detected_at = models.DateTimeField(default=timezone.now, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-detected_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["link", "field"], condition=models.Q(status="open"), name="syncconflict_one_open_per_field"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.link} {self.field} ({self.status})"
+
+
+class WebhookEvent(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed"
+
+    webhook_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    event_type = models.CharField(max_length=64, blank=True, db_index=True)
+    payload = models.JSONField(default=dict, blank=True)
+    signature_scheme = models.CharField(max_length=16, blank=True, help_text="ed25519, rsa or none")
+    signature_valid = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED, db_index=True)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.event_type or 'webhook'} {self.webhook_id or ''}".strip()
