@@ -1,0 +1,51 @@
+import factory
+from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from factory.django import DjangoModelFactory
+
+from buyers import models
+from tests.properties.factories import ORLANDO, PropertyFactory
+
+
+def square(center=ORLANDO, half=0.05) -> MultiPolygon:
+    x, y = center
+    ring = (
+        (x - half, y - half),
+        (x + half, y - half),
+        (x + half, y + half),
+        (x - half, y + half),
+        (x - half, y - half),
+    )
+    return MultiPolygon(Polygon(ring), srid=4326)
+
+
+class BuyerFactory(DjangoModelFactory):
+    class Meta:
+        model = models.Buyer
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    company = factory.Faker("company")
+    email = factory.Sequence(lambda n: f"buyer{n}@example.test")
+    phone = factory.Sequence(lambda n: f"+1407555{n:04d}")
+    tags = factory.LazyFunction(lambda: ["cash-buyer"])
+    min_price = 50000
+    max_price = 300000
+    property_types = factory.LazyFunction(lambda: ["sfr", "townhouse"])
+    min_beds = 2
+    target_area = factory.LazyFunction(square)
+    target_zips = factory.LazyFunction(lambda: ["32801", "32805"])
+    center = factory.LazyFunction(lambda: Point(*ORLANDO, srid=4326))
+    radius_miles = 10
+    strategies = factory.LazyFunction(lambda: ["flip"])
+    cash_buyer = True
+    proof_of_funds = True
+
+
+class PropertyMatchFactory(DjangoModelFactory):
+    class Meta:
+        model = models.PropertyMatch
+
+    property = factory.SubFactory(PropertyFactory)
+    buyer = factory.SubFactory(BuyerFactory)
+    score = 85
+    reasons = factory.LazyFunction(lambda: ["Inside the buyer's target area (+40)"])

@@ -1,0 +1,82 @@
+import datetime
+import uuid
+
+import factory
+from django.contrib.auth import get_user_model
+from factory.django import DjangoModelFactory
+
+from leads import models
+from tests.properties.factories import PropertyFactory
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"broker{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.test")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+
+
+class LeadFactory(DjangoModelFactory):
+    class Meta:
+        model = models.Lead
+
+    property = factory.SubFactory(PropertyFactory)
+    distress = 30
+    value = 20
+    location_score = 10
+    urgency = 10
+    total = 70
+    tier = "B"
+    stack_count = 2
+    reasons = factory.LazyFunction(lambda: ["Tax-deed sale in 12 days (+10)", "Absentee owner (+5)"])
+    scored_at = factory.Faker("date_time_between", start_date="-1d", end_date="now", tzinfo=datetime.UTC)
+    arv = 250000
+    repair_estimate = 30000
+    mao = 135000
+
+
+class LeadScoreHistoryFactory(DjangoModelFactory):
+    class Meta:
+        model = models.LeadScoreHistory
+
+    lead = factory.SubFactory(LeadFactory)
+    snapshot_date = factory.Sequence(lambda n: datetime.date(2026, 1, 1) + datetime.timedelta(days=n))
+    distress = factory.LazyAttribute(lambda o: o.lead.distress)
+    value = factory.LazyAttribute(lambda o: o.lead.value)
+    location_score = factory.LazyAttribute(lambda o: o.lead.location_score)
+    urgency = factory.LazyAttribute(lambda o: o.lead.urgency)
+    total = factory.LazyAttribute(lambda o: o.lead.total)
+    tier = factory.LazyAttribute(lambda o: o.lead.tier)
+
+
+class ScoringProfileFactory(DjangoModelFactory):
+    class Meta:
+        model = models.ScoringProfile
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Profile {n}")
+    is_active = False
+
+
+class ActivityFactory(DjangoModelFactory):
+    class Meta:
+        model = models.Activity
+
+    lead = factory.SubFactory(LeadFactory)
+    kind = models.Activity.Kind.NOTE
+    actor = factory.SubFactory(UserFactory)
+    body = "Left a voicemail."
+
+
+class AlertFactory(DjangoModelFactory):
+    class Meta:
+        model = models.Alert
+
+    lead = factory.SubFactory(LeadFactory)
+    channel = models.Alert.Channel.SLACK
+    entered_on = factory.LazyFunction(datetime.date.today)
+    batch = factory.LazyFunction(uuid.uuid4)
+    status = models.Alert.Status.SENT
