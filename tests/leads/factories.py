@@ -16,7 +16,7 @@ class UserFactory(DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"broker{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.test")
-    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+    password = factory.django.Password("correct horse battery staple")
 
 
 class LeadFactory(DjangoModelFactory):
