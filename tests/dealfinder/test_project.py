@@ -1,6 +1,5 @@
 import pytest
 from django.core.management import call_command
-from django.urls import reverse
 
 
 def test_django_system_checks_are_clean():
