@@ -1,0 +1,233 @@
+"""Pure lead-scoring rules: property signals in, score components, tier and reasons out.
+
+Four components, each capped: distress (stacked distress signals), value (equity, value
+band, discount to market), location (target zips, buyer demand) and urgency (days to
+sale or auction, fresh filings, recent price reductions). Every awarded point carries a
+sentence ending with its points; when a component exceeds its cap a "capped" reason
+takes the excess back, so the reasons always add up to the total.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+
+# Points by "days until / since" window: the first window the value falls in wins.
+Windows = tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class PropertySignals:
+    has_active_tax_sale: bool = False
+    days_to_tax_sale: int | None = None
+    has_foreclosure: bool = False
+    days_to_auction: int | None = None
+    foreclosure_filed_days_ago: int | None = None
+    open_violations: int = 0
+    tax_delinquent: bool = False
+    is_absentee: bool = False
+    is_vacant: bool = False
+    price_reductions: int = 0
+    latest_reduction_days_ago: int | None = None
+    equity_percent: Decimal | None = None
+    market_value: Decimal | None = None
+    list_price: Decimal | None = None
+    zip: str = ""
+    buyer_demand: int = 0
+
+
+@dataclass(frozen=True)
+class ScoringParams:
+    distress_cap: int = 40
+    value_cap: int = 30
+    location_cap: int = 15
+    urgency_cap: int = 15
+    tier_a_min: int = 75
+    tier_b_min: int = 60
+    tier_c_min: int = 40
+    # distress
+    tax_sale_points: int = 15
+    auction_points: int = 15
+    foreclosure_filed_points: int = 10
+    violation_points: int = 6
+    violation_extra_points: int = 2
+    violation_max_points: int = 10
+    tax_delinquent_points: int = 8
+    absentee_points: int = 5
+    vacant_points: int = 6
+    price_reduction_points: int = 5
+    # value: equity thresholds (percent, points), highest first
+    equity_points: Windows = ((50, 15), (30, 10), (15, 5))
+    value_band: tuple[int, int] = (75_000, 400_000)
+    value_band_points: int = 5
+    discount_points: Windows = ((20, 10), (10, 5))
+    # location
+    target_zips: tuple[str, ...] = ()
+    target_zip_points: int = 10
+    buyer_demand_points: Windows = ((3, 5), (1, 3))
+    # urgency: (max days ahead / ago, points)
+    event_points: Windows = ((14, 10), (30, 7), (60, 5), (120, 3))
+    fresh_filing_points: Windows = ((60, 3),)
+    recent_reduction_points: Windows = ((30, 3),)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping) -> "ScoringParams":
+        """Build from a profile's columns and `parameters` JSON (unknown keys are ignored)."""
+        known = {f.name: f for f in fields(cls)}
+        kwargs = {}
+        for key, value in values.items():
+            if key not in known:
+                continue
+            default = known[key].default
+            if isinstance(default, tuple):
+                value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+            kwargs[key] = value
+        return cls(**kwargs)
+
+    def tier_for(self, total: int) -> str:
+        if total >= self.tier_a_min:
+            return "A"
+        if total >= self.tier_b_min:
+            return "B"
+        if total >= self.tier_c_min:
+            return "C"
+        return "D"
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    distress: int
+    value: int
+    location_score: int
+    urgency: int
+    total: int
+    tier: str
+    reasons: list[str] = field(default_factory=list)
+    stack_count: int = 0
+
+
+def _window(value: float | None, windows: Windows, *, at_least: bool = False) -> int:
+    """Points of the first window `value` falls in (<= limit, or >= limit when at_least)."""
+    if value is None:
+        return 0
+    for limit, points in windows:
+        if (value >= limit) if at_least else (value <= limit):
+            return points
+    return 0
+
+
+def _days(n: int) -> str:
+    return "today" if n == 0 else f"in {n} day{'s' if n != 1 else ''}"
+
+
+def _ago(n: int) -> str:
+    return "today" if n == 0 else f"{n} day{'s' if n != 1 else ''} ago"
+
+
+def _money(value: Decimal) -> str:
+    return f"${value:,.0f}"
+
+
+class _Component:
+    def __init__(self, label: str, cap: int):
+        self.label, self.cap, self.points, self.reasons = label, cap, 0, []
+
+    def add(self, points: int, text: str) -> None:
+        if points > 0:
+            self.points += points
+            self.reasons.append(f"{text} (+{points})")
+
+    def capped(self) -> int:
+        if self.points > self.cap:
+            self.reasons.append(f"{self.label} capped at {self.cap} (-{self.points - self.cap})")
+            self.points = self.cap
+        return self.points
+
+
+def _distress(s: PropertySignals, p: ScoringParams) -> tuple[_Component, int]:
+    c = _Component("Distress", p.distress_cap)
+    stack = 0
+    if s.has_active_tax_sale:
+        stack += 1
+        c.add(p.tax_sale_points, "Active tax-deed sale")
+    if s.has_foreclosure:
+        stack += 1
+        if s.days_to_auction is not None:
+            c.add(p.auction_points, "Foreclosure auction scheduled")
+        else:
+            c.add(p.foreclosure_filed_points, "Foreclosure filed")
+    if s.open_violations > 0:
+        stack += 1
+        points = min(p.violation_points + p.violation_extra_points * (s.open_violations - 1), p.violation_max_points)
+        plural = "s" if s.open_violations != 1 else ""
+        c.add(points, f"{s.open_violations} open code violation{plural}")
+    if s.tax_delinquent:
+        stack += 1
+        c.add(p.tax_delinquent_points, "Property taxes delinquent")
+    if s.is_absentee:
+        stack += 1
+        c.add(p.absentee_points, "Absentee owner")
+    if s.is_vacant:
+        stack += 1
+        c.add(p.vacant_points, "Vacant")
+    if s.price_reductions > 0:
+        stack += 1
+        plural = "s" if s.price_reductions != 1 else ""
+        c.add(p.price_reduction_points, f"{s.price_reductions} price reduction{plural}")
+    return c, stack
+
+
+def _value(s: PropertySignals, p: ScoringParams) -> _Component:
+    c = _Component("Value", p.value_cap)
+    if s.equity_percent is not None:
+        c.add(_window(s.equity_percent, p.equity_points, at_least=True), f"Equity {s.equity_percent:.0f}%")
+    if s.market_value is not None and p.value_band[0] <= s.market_value <= p.value_band[1]:
+        c.add(p.value_band_points, f"Market value {_money(s.market_value)} in the target band")
+    if s.market_value and s.list_price is not None and s.list_price < s.market_value:
+        discount = (s.market_value - s.list_price) * 100 / s.market_value
+        c.add(_window(discount, p.discount_points, at_least=True), f"Listed {discount:.0f}% below market value")
+    return c
+
+
+def _location(s: PropertySignals, p: ScoringParams) -> _Component:
+    c = _Component("Location", p.location_cap)
+    if s.zip and s.zip in p.target_zips:
+        c.add(p.target_zip_points, f"ZIP {s.zip} is a target area")
+    plural = "s" if s.buyer_demand != 1 else ""
+    c.add(_window(s.buyer_demand, p.buyer_demand_points, at_least=True), f"{s.buyer_demand} cash buyer{plural} nearby")
+    return c
+
+
+def _urgency(s: PropertySignals, p: ScoringParams) -> _Component:
+    c = _Component("Urgency", p.urgency_cap)
+    if s.has_active_tax_sale and s.days_to_tax_sale is not None:
+        c.add(_window(s.days_to_tax_sale, p.event_points), f"Tax-deed sale {_days(s.days_to_tax_sale)}")
+    if s.has_foreclosure and s.days_to_auction is not None:
+        c.add(_window(s.days_to_auction, p.event_points), f"Foreclosure auction {_days(s.days_to_auction)}")
+    if s.has_foreclosure and s.foreclosure_filed_days_ago is not None:
+        c.add(
+            _window(s.foreclosure_filed_days_ago, p.fresh_filing_points),
+            f"Foreclosure filed {_ago(s.foreclosure_filed_days_ago)}",
+        )
+    if s.price_reductions and s.latest_reduction_days_ago is not None:
+        c.add(
+            _window(s.latest_reduction_days_ago, p.recent_reduction_points),
+            f"Price cut {_ago(s.latest_reduction_days_ago)}",
+        )
+    return c
+
+
+def score(signals: PropertySignals, params: ScoringParams) -> ScoreResult:
+    distress, stack_count = _distress(signals, params)
+    parts = (distress, _value(signals, params), _location(signals, params), _urgency(signals, params))
+    d, v, loc, u = (part.capped() for part in parts)
+    total = min(d + v + loc + u, 100)
+    return ScoreResult(
+        distress=d,
+        value=v,
+        location_score=loc,
+        urgency=u,
+        total=total,
+        tier=params.tier_for(total),
+        reasons=[reason for part in parts for reason in part.reasons],
+        stack_count=stack_count,
+    )
