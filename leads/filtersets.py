@@ -1,0 +1,139 @@
+"""The one FilterSet for leads: the API, the map and the dashboard all filter through it."""
+
+import django_filters as filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.gis.geos import Polygon
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, F, OuterRef, Q
+
+from properties.models import (
+    CodeViolation,
+    Foreclosure,
+    Listing,
+    PriceChange,
+    Property,
+    PropertySource,
+    PropertyType,
+    TaxSale,
+    Valuation,
+)
+
+from .models import TIER_CHOICES, Lead
+
+DISTRESS_CHOICES = [
+    ("tax_sale", "Tax-deed sale"),
+    ("foreclosure", "Foreclosure"),
+    ("code_violation", "Open code violation"),
+    ("tax_delinquent", "Tax delinquent"),
+    ("absentee", "Absentee owner"),
+    ("vacant", "Vacant"),
+    ("price_reduction", "Price reduction"),
+]
+
+
+def distress_condition(kind: str) -> Q:
+    """A condition on Lead rows that is true when the lead's property carries the signal."""
+    prop = OuterRef("property_id")
+    subqueries = {
+        "tax_sale": TaxSale.objects.filter(property_id=prop),
+        "foreclosure": Foreclosure.objects.filter(property_id=prop),
+        "code_violation": CodeViolation.objects.filter(property_id=prop, closed_at__isnull=True),
+        "tax_delinquent": Valuation.objects.filter(property_id=prop, tax_delinquent=True),
+        "price_reduction": PriceChange.objects.filter(listing__property_id=prop, new_price__lt=F("old_price")),
+    }
+    if kind == "absentee":
+        return Q(property__is_absentee=True)
+    if kind == "vacant":
+        return Q(property__is_vacant=True)
+    return Q(Exists(subqueries[kind]))
+
+
+class BBoxField(forms.CharField):
+    """`min_lon,min_lat,max_lon,max_lat` (WGS84) -> a Polygon."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        try:
+            coords = [float(part) for part in value.split(",")]
+        except ValueError:
+            coords = []
+        if len(coords) != 4 or coords[0] >= coords[2] or coords[1] >= coords[3]:
+            raise ValidationError("in_bbox must be min_lon,min_lat,max_lon,max_lat")
+        return Polygon.from_bbox(coords)
+
+
+class BBoxFilter(filters.Filter):
+    field_class = BBoxField
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        value.srid = 4326
+        return qs.filter(**{f"{self.field_name}__intersects": value})
+
+
+class LeadFilterSet(filters.FilterSet):
+    q = filters.CharFilter(method="filter_q", label="Parcel, address or owner")
+    tier = filters.MultipleChoiceFilter(choices=TIER_CHOICES)
+    status = filters.MultipleChoiceFilter(choices=Lead.Status.choices)
+    min_score = filters.NumberFilter(field_name="total", lookup_expr="gte")
+    max_score = filters.NumberFilter(field_name="total", lookup_expr="lte")
+    min_stack = filters.NumberFilter(field_name="stack_count", lookup_expr="gte")
+    distress = filters.MultipleChoiceFilter(choices=DISTRESS_CHOICES, method="filter_distress")
+    min_arv = filters.NumberFilter(field_name="arv", lookup_expr="gte")
+    max_arv = filters.NumberFilter(field_name="arv", lookup_expr="lte")
+    min_mao = filters.NumberFilter(field_name="mao", lookup_expr="gte")
+    max_mao = filters.NumberFilter(field_name="mao", lookup_expr="lte")
+    min_price = filters.NumberFilter(method="filter_price", label="Active list price at least")
+    max_price = filters.NumberFilter(method="filter_price", label="Active list price at most")
+    assigned_to = filters.ModelChoiceFilter(queryset=get_user_model().objects.all())
+    unassigned = filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull")
+    has_matches = filters.BooleanFilter(method="filter_has_matches")
+    source = filters.NumberFilter(method="filter_source", label="Listed by data source (id)")
+    zip = filters.CharFilter(field_name="property__zip")
+    property_type = filters.MultipleChoiceFilter(field_name="property__property_type", choices=PropertyType.choices)
+    in_bbox = BBoxFilter(field_name="property__location")
+    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    ordering = filters.OrderingFilter(
+        fields=(("total", "score"), "scored_at", "mao", "arv", "stack_count", "updated_at", "next_action_at")
+    )
+
+    class Meta:
+        model = Lead
+        fields = ()
+
+    def filter_q(self, qs, name, value):
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(
+            Q(property__parcel_id=value.upper().replace("-", ""))
+            | Q(property__parcel_id_raw=value)
+            | Q(property__address_normalized__icontains=value)
+            | Q(property__owner_name__icontains=value)
+        )
+
+    def filter_distress(self, qs, name, values):
+        for kind in values:
+            qs = qs.filter(distress_condition(kind))
+        return qs
+
+    def filter_price(self, qs, name, value):
+        lookup = "gte" if name == "min_price" else "lte"
+        listings = Listing.objects.filter(
+            property_id=OuterRef("property_id"), status=Listing.Status.ACTIVE, **{f"list_price__{lookup}": value}
+        )
+        return qs.filter(Exists(listings))
+
+    def filter_has_matches(self, qs, name, value):
+        if value is None:
+            return qs
+        # Reverse lookup by name: properties never import the buyers app.
+        matched = Property.objects.filter(pk=OuterRef("property_id"), matches__isnull=False)
+        return qs.filter(Exists(matched)) if value else qs.exclude(Exists(matched))
+
+    def filter_source(self, qs, name, value):
+        return qs.filter(Exists(PropertySource.objects.filter(property_id=OuterRef("property_id"), source_id=value)))

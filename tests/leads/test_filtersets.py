@@ -1,0 +1,94 @@
+import datetime
+
+import pytest
+from django.contrib.gis.geos import Point
+
+from leads.filtersets import LeadFilterSet
+from leads.models import Lead
+from tests.buyers.factories import PropertyMatchFactory
+from tests.leads.factories import LeadFactory, UserFactory
+from tests.properties.factories import (
+    CodeViolationFactory,
+    ListingFactory,
+    PriceChangeFactory,
+    PropertyFactory,
+    PropertySourceFactory,
+    TaxSaleFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def ids(params) -> set[int]:
+    fs = LeadFilterSet(params, queryset=Lead.objects.all())
+    assert fs.is_valid(), fs.errors
+    return set(fs.qs.values_list("pk", flat=True))
+
+
+@pytest.fixture
+def county():
+    inside = PropertyFactory(location=Point(-81.38, 28.54, srid=4326), zip="32801", is_absentee=True)
+    outside = PropertyFactory(location=Point(-81.20, 28.70, srid=4326), zip="32839")
+    a = LeadFactory(property=inside, tier="A", total=88, stack_count=3, mao=150000, arv=260000)
+    d = LeadFactory(property=outside, tier="D", total=20, stack_count=0, mao=None, arv=None)
+    TaxSaleFactory(property=inside)
+    CodeViolationFactory(property=inside)
+    CodeViolationFactory(property=outside, closed_at=datetime.date.today())
+    listing = ListingFactory(property=outside, list_price=180000)
+    PriceChangeFactory(listing=listing, old_price=200000, new_price=180000)
+    return a, d
+
+
+def test_tier_status_score_and_stack(county):
+    a, d = county
+    assert ids({"tier": ["A"]}) == {a.pk}
+    assert ids({"tier": ["A", "D"]}) == {a.pk, d.pk}
+    assert ids({"min_score": 50}) == {a.pk}
+    assert ids({"max_score": 50}) == {d.pk}
+    assert ids({"min_stack": 1}) == {a.pk}
+    assert ids({"status": ["new"]}) == {a.pk, d.pk}
+
+
+def test_distress_types(county):
+    a, d = county
+    assert ids({"distress": ["tax_sale"]}) == {a.pk}
+    assert ids({"distress": ["code_violation"]}) == {a.pk}  # the other one is closed
+    assert ids({"distress": ["absentee"]}) == {a.pk}
+    assert ids({"distress": ["price_reduction"]}) == {d.pk}
+    assert ids({"distress": ["tax_sale", "price_reduction"]}) == set()
+
+
+def test_money_filters(county):
+    a, d = county
+    assert ids({"min_mao": 100000}) == {a.pk}
+    assert ids({"max_arv": 300000}) == {a.pk}
+    assert ids({"max_price": 190000}) == {d.pk}
+    assert ids({"min_price": 190000}) == set()
+
+
+def test_bbox_assignee_matches_source_and_search(county):
+    a, d = county
+    assert ids({"in_bbox": "-81.40,28.50,-81.30,28.60"}) == {a.pk}
+    user = UserFactory()
+    Lead.objects.filter(pk=d.pk).update(assigned_to=user)
+    assert ids({"assigned_to": user.pk}) == {d.pk}
+    assert ids({"unassigned": "true"}) == {a.pk}
+    PropertyMatchFactory(property=a.property)
+    assert ids({"has_matches": "true"}) == {a.pk}
+    assert ids({"has_matches": "false"}) == {d.pk}
+    provenance = PropertySourceFactory(property=d.property)
+    assert ids({"source": provenance.source_id}) == {d.pk}
+    assert ids({"q": a.property.parcel_id}) == {a.pk}
+    assert ids({"zip": "32839"}) == {d.pk}
+
+
+def test_bad_bbox_is_a_validation_error(county):
+    fs = LeadFilterSet({"in_bbox": "1,2,3"}, queryset=Lead.objects.all())
+    assert not fs.is_valid()
+    assert fs.errors["in_bbox"] == ["in_bbox must be min_lon,min_lat,max_lon,max_lat"]
+
+
+def test_ordering_by_score(county):
+    a, d = county
+    fs = LeadFilterSet({"ordering": "-score"}, queryset=Lead.objects.all())
+    assert list(fs.qs.values_list("pk", flat=True)) == [a.pk, d.pk]
