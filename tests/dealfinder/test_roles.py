@@ -1,0 +1,36 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+
+from dealfinder.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
+from tests.leads.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def user_in(role):
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def test_roles_grant_what_each_team_needs():
+    roles_setup()
+    acquisitions, dispositions, admin = user_in(ACQUISITIONS), user_in(DISPOSITIONS), user_in(ADMIN)
+    assert acquisitions.has_perms(["leads.change_lead", "properties.change_property", "leads.add_activity"])
+    assert not acquisitions.has_perm("buyers.view_buyer")
+    assert not acquisitions.has_perm("properties.change_datasource")
+    assert dispositions.has_perms(["buyers.change_buyer", "buyers.change_propertymatch", "leads.view_lead"])
+    assert not dispositions.has_perm("leads.change_lead")
+    assert not dispositions.has_perm("sync.view_synclog")
+    assert admin.has_perms(["sync.change_syncconflict", "properties.change_datasource", "buyers.delete_buyer"])
+    assert not admin.is_superuser
+
+
+def test_setup_roles_is_idempotent(capsys):
+    call_command("setup_roles")
+    first = {g.name: g.permissions.count() for g in Group.objects.all()}
+    call_command("setup_roles")
+    assert {g.name: g.permissions.count() for g in Group.objects.all()} == first
+    assert set(first) == {ACQUISITIONS, DISPOSITIONS, ADMIN}
+    assert "Acquisitions:" in capsys.readouterr().out
