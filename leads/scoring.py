@@ -68,6 +68,9 @@ class ScoringParams:
     event_points: Windows = ((14, 10), (30, 7), (60, 5), (120, 3))
     fresh_filing_points: Windows = ((60, 3),)
     recent_reduction_points: Windows = ((30, 3),)
+    # which records count as live signals (used when gathering signals)
+    foreclosure_filing_window_days: int = 365
+    price_reduction_window_days: int = 180
 
     @classmethod
     def from_mapping(cls, values: Mapping) -> "ScoringParams":

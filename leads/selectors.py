@@ -1,0 +1,153 @@
+"""Lead read paths: the set-based gathering of every active property's scoring signals."""
+
+import datetime
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Max, Min, Q, QuerySet
+from django.utils import timezone
+
+from leads.scoring import PropertySignals, ScoringParams
+from properties.models import CodeViolation, Foreclosure, Listing, PriceChange, Property, TaxSale, Valuation
+
+CHUNK_SIZE = 2000
+# A record whose status matches one of these is no longer a live distress signal.
+CLOSED_TAX_SALE = r"cancel|redeem|struck|withdrawn|closed|sold"
+CLOSED_FORECLOSURE = r"dismiss|cancel|closed|withdrawn|redeem|disposed|sold"
+CLOSED_VIOLATION = r"closed|resolved|complied|dismiss|void"
+
+
+@dataclass(frozen=True)
+class PropertyFacts:
+    property_id: int
+    signals: PropertySignals
+    living_sqft: int | None
+    year_built: int | None
+
+
+def _first_per_property(rows: Iterable[dict]) -> dict[int, dict]:
+    first: dict[int, dict] = {}
+    for row in rows:
+        first.setdefault(row["property_id"], row)
+    return first
+
+
+def _chunk_facts(
+    rows: list[dict], *, today: datetime.date, params: ScoringParams, demand: Mapping[str, int]
+) -> list[PropertyFacts]:
+    """Seven aggregate queries over the chunk's id range, joined in Python."""
+    in_range = {"property_id__gte": rows[0]["id"], "property_id__lte": rows[-1]["id"]}
+    sales = dict(
+        TaxSale.objects.filter(**in_range)
+        .filter(Q(sale_date__gte=today) | Q(sale_date__isnull=True))
+        .exclude(deed_status__iregex=CLOSED_TAX_SALE)
+        .order_by()
+        .values("property_id")
+        .annotate(next_sale=Min("sale_date"))
+        .values_list("property_id", "next_sale")
+    )
+    filed_since = today - datetime.timedelta(days=params.foreclosure_filing_window_days)
+    foreclosures = {
+        row["property_id"]: row
+        for row in Foreclosure.objects.filter(**in_range)
+        .filter(Q(auction_date__gte=today) | Q(auction_date__isnull=True, filing_date__gte=filed_since))
+        .exclude(status__iregex=CLOSED_FORECLOSURE)
+        .order_by()
+        .values("property_id")
+        .annotate(next_auction=Min("auction_date"), last_filing=Max("filing_date"))
+    }
+    violations = dict(
+        CodeViolation.objects.filter(**in_range, closed_at__isnull=True)
+        .exclude(status__iregex=CLOSED_VIOLATION)
+        .order_by()
+        .values("property_id")
+        .annotate(n=Count("id"))
+        .values_list("property_id", "n")
+    )
+    valuations = _first_per_property(
+        Valuation.objects.filter(**in_range)
+        .order_by("property_id", F("tax_year").desc(nulls_last=True), "-id")
+        .values("property_id", "market_value", "equity_percent", "tax_delinquent")
+    )
+    listings = _first_per_property(
+        Listing.objects.filter(**in_range, status=Listing.Status.ACTIVE)
+        .order_by("property_id", F("listed_at").desc(nulls_last=True), "-id")
+        .values("property_id", "list_price")
+    )
+    cut_since = datetime.datetime.combine(
+        today - datetime.timedelta(days=params.price_reduction_window_days),
+        datetime.time.min,
+        tzinfo=timezone.get_current_timezone(),
+    )
+    reductions = {
+        row["listing__property_id"]: row
+        for row in PriceChange.objects.filter(
+            listing__property_id__gte=in_range["property_id__gte"],
+            listing__property_id__lte=in_range["property_id__lte"],
+            listing__status=Listing.Status.ACTIVE,
+            new_price__lt=F("old_price"),
+            changed_at__gte=cut_since,
+        )
+        .order_by()
+        .values("listing__property_id")
+        .annotate(n=Count("id"), last=Max("changed_at"))
+    }
+
+    def days(date):
+        return None if date is None else (date - today).days
+
+    facts = []
+    for row in rows:
+        pid = row["id"]
+        fc = foreclosures.get(pid, {})
+        val = valuations.get(pid, {})
+        cut = reductions.get(pid, {})
+        last_cut = cut.get("last")
+        signals = PropertySignals(
+            has_active_tax_sale=pid in sales,
+            days_to_tax_sale=days(sales.get(pid)),
+            has_foreclosure=bool(fc),
+            days_to_auction=days(fc.get("next_auction")),
+            foreclosure_filed_days_ago=None if fc.get("last_filing") is None else -days(fc["last_filing"]),
+            open_violations=violations.get(pid, 0),
+            tax_delinquent=bool(val.get("tax_delinquent")),
+            is_absentee=row["is_absentee"],
+            is_vacant=row["is_vacant"],
+            price_reductions=cut.get("n", 0),
+            latest_reduction_days_ago=None if last_cut is None else -days(timezone.localdate(last_cut)),
+            equity_percent=val.get("equity_percent"),
+            market_value=val.get("market_value"),
+            list_price=listings.get(pid, {}).get("list_price"),
+            zip=row["zip"],
+            buyer_demand=demand.get(row["zip"], 0),
+        )
+        facts.append(PropertyFacts(pid, signals, row["living_sqft"], row["year_built"]))
+    return facts
+
+
+def property_facts_chunks(
+    *,
+    today: datetime.date,
+    params: ScoringParams,
+    parcel_id: str | None = None,
+    property_ids: Iterable[int] | QuerySet | None = None,
+    buyer_demand_by_zip: Mapping[str, int] | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> Iterator[list[PropertyFacts]]:
+    """Every active property's scoring facts, in id-ordered chunks (8 queries per chunk)."""
+    properties = Property.objects.filter(is_active=True)
+    if parcel_id is not None:
+        properties = properties.filter(parcel_id=parcel_id)
+    if property_ids is not None:
+        properties = properties.filter(id__in=property_ids)
+    last_id = 0
+    while True:
+        rows = list(
+            properties.filter(id__gt=last_id)
+            .order_by("id")
+            .values("id", "zip", "is_absentee", "is_vacant", "living_sqft", "year_built")[:chunk_size]
+        )
+        if not rows:
+            return
+        last_id = rows[-1]["id"]
+        yield _chunk_facts(rows, today=today, params=params, demand=buyer_demand_by_zip or {})

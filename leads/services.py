@@ -1,0 +1,252 @@
+"""Lead services: set-based scoring with a daily history snapshot, and the broker workflow."""
+
+import datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from dealfinder.models import TIERS
+from leads.deals import DealParams, deal_numbers
+from leads.models import Activity, Lead, LeadScoreHistory, ScoringProfile
+from leads.scoring import ScoringParams, score
+from leads.selectors import PropertyFacts, property_facts_chunks
+
+WRITE_BATCH = 1000
+PROFILE_COLUMNS = (
+    "distress_cap",
+    "value_cap",
+    "location_cap",
+    "urgency_cap",
+    "tier_a_min",
+    "tier_b_min",
+    "tier_c_min",
+    "arv_percent",
+    "assignment_fee",
+)
+HISTORY_FIELDS = ("distress", "value", "location_score", "urgency", "total", "tier", "stack_count")
+LEAD_FIELDS = (*HISTORY_FIELDS, "reasons", "arv", "repair_estimate", "mao")
+
+
+@dataclass
+class ScoreSummary:
+    scored: int = 0
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    history_written: int = 0
+    tiers: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TIERS, 0))
+    new_tier_a: list[int] = field(default_factory=list)
+
+    def __str__(self):
+        tiers = " ".join(f"{t}={n}" for t, n in self.tiers.items())
+        return (
+            f"scored {self.scored}: created {self.created}, changed {self.changed}, unchanged {self.unchanged}; "
+            f"tiers {tiers}; new tier A {len(self.new_tier_a)}; history rows written {self.history_written}"
+        )
+
+
+def scoringprofile_get_active() -> ScoringProfile:
+    """The active profile; a "Default" one with DESIGN.md defaults is created if none is active."""
+    profile = ScoringProfile.objects.filter(is_active=True).first()
+    if profile is None:
+        profile, _ = ScoringProfile.objects.update_or_create(name="Default", defaults={"is_active": True})
+    return profile
+
+
+def scoring_params_for(*, profile: ScoringProfile) -> tuple[ScoringParams, DealParams]:
+    values = {**(profile.parameters or {}), **{name: getattr(profile, name) for name in PROFILE_COLUMNS}}
+    return ScoringParams.from_mapping(values), DealParams.from_mapping(values)
+
+
+def _lead_id(ref: "Lead | int") -> int:
+    return ref.pk if isinstance(ref, Lead) else ref
+
+
+def _score_chunk(
+    facts: list[PropertyFacts],
+    *,
+    today: datetime.date,
+    now: datetime.datetime,
+    params: ScoringParams,
+    deal_params: DealParams,
+    summary: ScoreSummary,
+) -> None:
+    in_range = {"property_id__gte": facts[0].property_id, "property_id__lte": facts[-1].property_id}
+    previous_tier = LeadScoreHistory.objects.filter(lead=OuterRef("pk"), snapshot_date__lt=today).order_by(
+        "-snapshot_date"
+    )
+    leads = {
+        row["property_id"]: row
+        for row in Lead.objects.filter(**in_range)
+        .order_by()
+        .annotate(previous_tier=Subquery(previous_tier.values("tier")[:1]))
+        .values("id", "property_id", "previous_tier", *LEAD_FIELDS)
+    }
+    snapshots = {
+        row.pop("lead_id"): row
+        for row in LeadScoreHistory.objects.filter(
+            lead__property_id__gte=in_range["property_id__gte"],
+            lead__property_id__lte=in_range["property_id__lte"],
+            snapshot_date=today,
+        )
+        .order_by()
+        .values("lead_id", *HISTORY_FIELDS)
+    }
+    writes: list[Lead] = []
+    scored: list[tuple[Lead | int, dict]] = []
+    new_tier_a: list[Lead | int] = []
+    for fact in facts:
+        result = score(fact.signals, params)
+        deal = deal_numbers(
+            market_value=fact.signals.market_value,
+            list_price=fact.signals.list_price,
+            living_sqft=fact.living_sqft,
+            year_built=fact.year_built,
+            current_year=today.year,
+            params=deal_params,
+        )
+        values = {
+            **{name: getattr(result, name) for name in HISTORY_FIELDS},
+            "reasons": result.reasons,
+            "arv": deal.arv,
+            "repair_estimate": deal.repair_estimate,
+            "mao": deal.mao,
+        }
+        existing = leads.get(fact.property_id)
+        ref: Lead | int = existing["id"] if existing else 0
+        if existing is None or any(existing[name] != values[name] for name in LEAD_FIELDS):
+            ref = Lead(property_id=fact.property_id, scored_at=now, **values)
+            writes.append(ref)
+            summary.changed += existing is not None
+        summary.created += existing is None
+        summary.scored += 1
+        summary.tiers[result.tier] += 1
+        scored.append((ref, values))
+        if result.tier == "A" and (existing is None or existing["previous_tier"] != "A"):
+            new_tier_a.append(ref)
+    # One upsert keyed on the property: new leads are inserted, changed ones updated in place
+    # (status, assignee and notes are never touched by scoring).
+    Lead.objects.bulk_create(
+        writes,
+        batch_size=WRITE_BATCH,
+        update_conflicts=True,
+        unique_fields=["property"],
+        update_fields=[*LEAD_FIELDS, "scored_at", "updated_at"],
+    )
+    summary.new_tier_a.extend(_lead_id(ref) for ref in new_tier_a)
+    history = []
+    for ref, values in scored:
+        lead_id = _lead_id(ref)
+        snapshot = {name: values[name] for name in HISTORY_FIELDS}
+        if snapshots.get(lead_id) != snapshot:
+            history.append(LeadScoreHistory(lead_id=lead_id, snapshot_date=today, **snapshot))
+    LeadScoreHistory.objects.bulk_create(
+        history,
+        batch_size=WRITE_BATCH,
+        update_conflicts=True,
+        unique_fields=["lead", "snapshot_date"],
+        update_fields=[*HISTORY_FIELDS, "updated_at"],
+    )
+    summary.history_written += len(history)
+
+
+def leads_score_all(
+    *,
+    parcel_id: str | None = None,
+    property_ids: Iterable[int] | QuerySet | None = None,
+    today: datetime.date | None = None,
+    buyer_demand_by_zip: Mapping[str, int] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ScoreSummary:
+    """Score every active property (or one parcel / some properties) and snapshot today's history.
+
+    A constant number of queries per chunk of properties; leads whose numbers did not change are
+    not written. `buyer_demand_by_zip` (zip -> active buyers wanting it) feeds the location score.
+    """
+    today = today or timezone.localdate()
+    params, deal_params = scoring_params_for(profile=scoringprofile_get_active())
+    summary = ScoreSummary()
+    now = timezone.now()
+    chunks = property_facts_chunks(
+        today=today,
+        params=params,
+        parcel_id=parcel_id,
+        property_ids=property_ids,
+        buyer_demand_by_zip=buyer_demand_by_zip,
+    )
+    for facts in chunks:
+        with transaction.atomic():
+            _score_chunk(facts, today=today, now=now, params=params, deal_params=deal_params, summary=summary)
+        if progress is not None:
+            progress(len(facts))
+    summary.unchanged = summary.scored - summary.created - summary.changed
+    return summary
+
+
+def _record_changes(*, leads: QuerySet, field_name: str, kind: str, new_value, label: str, actor, note: str) -> int:
+    """One Activity per lead whose `field_name` differs from new_value, then one UPDATE."""
+    compare = {f"{field_name}__isnull": True} if new_value is None else {field_name: new_value}
+    old_label = "assigned_to__username" if field_name == "assigned_to" else field_name
+    with transaction.atomic():
+        rows = list(leads.exclude(**compare).order_by().values_list("id", old_label))
+        now = timezone.now()
+        Activity.objects.bulk_create(
+            [
+                Activity(
+                    lead_id=lead_id,
+                    kind=kind,
+                    actor=actor,
+                    from_value=old or "",
+                    to_value=label,
+                    body=note,
+                    created_at=now,
+                )
+                for lead_id, old in rows
+            ],
+            batch_size=WRITE_BATCH,
+        )
+        Lead.objects.filter(id__in=[lead_id for lead_id, _ in rows]).update(**{field_name: new_value}, updated_at=now)
+    return len(rows)
+
+
+def lead_bulk_change_status(*, leads: QuerySet, status: str, actor, note: str = "") -> int:
+    """Set the status of every lead in `leads`; returns how many changed (each gets an Activity)."""
+    if status not in Lead.Status.values:
+        raise ValueError(f"Unknown lead status {status!r}")
+    return _record_changes(
+        leads=leads,
+        field_name="status",
+        kind=Activity.Kind.STATUS_CHANGE,
+        new_value=status,
+        label=status,
+        actor=actor,
+        note=note,
+    )
+
+
+def lead_bulk_assign(*, leads: QuerySet, user, actor, note: str = "") -> int:
+    """Assign every lead in `leads` to `user` (None unassigns); returns how many changed."""
+    return _record_changes(
+        leads=leads,
+        field_name="assigned_to",
+        kind=Activity.Kind.ASSIGNMENT,
+        new_value=user,
+        label=user.get_username() if user else "",
+        actor=actor,
+        note=note,
+    )
+
+
+def lead_change_status(*, lead: Lead, status: str, actor, note: str = "") -> Lead:
+    lead_bulk_change_status(leads=Lead.objects.filter(pk=lead.pk), status=status, actor=actor, note=note)
+    lead.status = status
+    return lead
+
+
+def lead_assign(*, lead: Lead, user, actor, note: str = "") -> Lead:
+    lead_bulk_assign(leads=Lead.objects.filter(pk=lead.pk), user=user, actor=actor, note=note)
+    lead.assigned_to = user
+    return lead

@@ -1,0 +1,219 @@
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from leads.models import Lead, LeadScoreHistory, ScoringProfile
+from leads.services import leads_score_all, scoringprofile_get_active
+from properties.models import Property
+from tests.leads.conftest import TODAY, at, days, hot_property
+from tests.leads.factories import LeadFactory, ScoringProfileFactory
+from tests.properties import factories as pf
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = {
+    "HOT": (
+        "A",
+        75,
+        4,
+        [
+            "Active tax-deed sale (+15)",
+            "Foreclosure auction scheduled (+15)",
+            "2 open code violations (+8)",
+            "Absentee owner (+5)",
+            "Distress capped at 40 (-3)",
+            "Equity 52% (+15)",
+            "Market value $250,000 in the target band (+5)",
+            "Tax-deed sale in 12 days (+10)",
+            "Foreclosure auction in 30 days (+7)",
+            "Urgency capped at 15 (-2)",
+        ],
+    ),
+    "WARM": (
+        "B",
+        61,
+        4,
+        [
+            "Active tax-deed sale (+15)",
+            "1 open code violation (+6)",
+            "Property taxes delinquent (+8)",
+            "Absentee owner (+5)",
+            "Equity 52% (+15)",
+            "Market value $250,000 in the target band (+5)",
+            "Tax-deed sale in 25 days (+7)",
+        ],
+    ),
+    "FILED": (
+        "C",
+        44,
+        3,
+        [
+            "Foreclosure filed (+10)",
+            "Absentee owner (+5)",
+            "Vacant (+6)",
+            "Equity 52% (+15)",
+            "Market value $250,000 in the target band (+5)",
+            "Foreclosure filed 20 days ago (+3)",
+        ],
+    ),
+    "LISTED": (
+        "C",
+        48,
+        1,
+        [
+            "1 price reduction (+5)",
+            "Equity 52% (+15)",
+            "Market value $250,000 in the target band (+5)",
+            "Listed 20% below market value (+10)",
+            "ZIP 32805 is a target area (+10)",
+            "Price cut 10 days ago (+3)",
+        ],
+    ),
+    "CLEAN": ("D", 20, 0, ["Equity 52% (+15)", "Market value $250,000 in the target band (+5)"]),
+    "STALE": ("D", 0, 0, []),
+}
+
+
+@pytest.fixture
+def profile(db):
+    return ScoringProfileFactory(name="Orlando", is_active=True, parameters={"target_zips": ["32805"]})
+
+
+def leads_by_parcel():
+    return {lead.property.parcel_id: lead for lead in Lead.objects.select_related("property")}
+
+
+def test_scores_the_fixture_county_with_exact_tiers_reasons_and_deal_numbers(county, profile, broker):
+    kept = LeadFactory(property=county["hot"], status="contacted", assigned_to=broker, notes="Call back", total=10)
+    old_inactive = LeadFactory(property=county["inactive"], total=33, tier="D", reasons=["old"])
+    untouched = (old_inactive.scored_at, old_inactive.updated_at)
+
+    summary = leads_score_all(today=TODAY)
+
+    assert (summary.scored, summary.created, summary.changed, summary.unchanged) == (6, 5, 1, 0)
+    assert summary.tiers == {"A": 1, "B": 1, "C": 2, "D": 2}
+    assert summary.new_tier_a == [kept.pk]
+    assert summary.history_written == 6
+    leads = leads_by_parcel()
+    actual = {parcel: (lead.tier, lead.total, lead.stack_count, lead.reasons) for parcel, lead in leads.items()}
+    assert actual == {**EXPECTED, "GONE": ("D", 33, 2, ["old"])}
+    hot = leads["HOT"]
+    assert (hot.distress, hot.value, hot.location_score, hot.urgency) == (40, 20, 0, 15)
+    assert (hot.status, hot.assigned_to, hot.notes) == ("contacted", broker, "Call back")
+    assert (hot.arv, hot.repair_estimate, hot.mao) == (Decimal("250000"), Decimal("40500"), Decimal("124500"))
+    assert (leads["LISTED"].arv, leads["LISTED"].repair_estimate, leads["LISTED"].mao) == (
+        Decimal("250000"),
+        None,
+        None,
+    )
+    # STALE: no value, unknown year built -> base repairs only, no MAO.
+    assert (leads["STALE"].arv, leads["STALE"].repair_estimate, leads["STALE"].mao) == (None, Decimal("22500"), None)
+    assert leads["LISTED"].location_score == 10
+    old_inactive.refresh_from_db()
+    assert (old_inactive.scored_at, old_inactive.updated_at) == untouched
+    history = {h.lead.property.parcel_id: (h.snapshot_date, h.tier, h.total) for h in LeadScoreHistory.objects.all()}
+    assert history == {parcel: (TODAY, tier, total) for parcel, (tier, total, _, _) in EXPECTED.items()}
+
+
+def test_same_day_rerun_writes_nothing(county, profile):
+    leads_score_all(today=TODAY)
+    before = {lead.pk: (lead.updated_at, lead.scored_at) for lead in Lead.objects.all()}
+    history_before = list(LeadScoreHistory.objects.values_list("id", "updated_at"))
+
+    summary = leads_score_all(today=TODAY)
+
+    assert (summary.scored, summary.created, summary.changed, summary.unchanged) == (6, 0, 0, 6)
+    assert summary.history_written == 0
+    assert {lead.pk: (lead.updated_at, lead.scored_at) for lead in Lead.objects.all()} == before
+    assert list(LeadScoreHistory.objects.values_list("id", "updated_at")) == history_before
+
+
+def test_same_day_rescore_after_a_change_updates_the_snapshot_in_place(county, profile):
+    leads_score_all(today=TODAY)
+    pf.CodeViolationFactory(property=county["clean"], opened_at=days(-1))
+
+    summary = leads_score_all(today=TODAY)
+
+    assert (summary.created, summary.changed, summary.unchanged, summary.history_written) == (0, 1, 5, 1)
+    assert LeadScoreHistory.objects.count() == 6
+    snapshot = LeadScoreHistory.objects.get(lead__property=county["clean"])
+    assert (snapshot.snapshot_date, snapshot.total, snapshot.tier, snapshot.stack_count) == (TODAY, 26, "D", 1)
+
+
+def test_new_tier_a_across_days(county, profile):
+    first = leads_score_all(today=TODAY)
+    warm = Lead.objects.get(property=county["warm"])
+    hot = Lead.objects.get(property=county["hot"])
+    assert first.new_tier_a == [hot.pk]
+
+    # Day two: the warm parcel's foreclosure lands; hot stays A and is not new again.
+    pf.ForeclosureFactory(property=county["warm"], auction_date=days(20), filing_date=days(-5))
+    second = leads_score_all(today=days(1))
+    assert second.new_tier_a == [warm.pk]
+    assert second.tiers == {"A": 2, "B": 0, "C": 2, "D": 2}
+
+    third = leads_score_all(today=days(2))
+    assert third.new_tier_a == []
+    tiers = LeadScoreHistory.objects.filter(lead=warm).order_by("snapshot_date").values_list("tier", flat=True)
+    assert list(tiers) == ["B", "A", "A"]
+
+
+def test_dropping_out_of_a_and_back_in_is_a_new_entry(profile):
+    prop = hot_property(parcel_id="BOUNCE")
+    assert leads_score_all(today=TODAY).new_tier_a == [Lead.objects.get().pk]
+    prop.code_violations.update(status="Closed")
+    assert leads_score_all(today=days(1)).tiers["A"] == 0
+    prop.code_violations.update(status="Open")
+    assert leads_score_all(today=days(2)).new_tier_a == [Lead.objects.get().pk]
+
+
+def test_one_parcel_only(county, profile):
+    summary = leads_score_all(parcel_id="WARM", today=TODAY)
+    assert (summary.scored, summary.created) == (1, 1)
+    assert list(Lead.objects.values_list("property__parcel_id", flat=True)) == ["WARM"]
+
+
+def _county_of(n: int):
+    for i in range(n):
+        prop = hot_property(parcel_id=f"Q{n}-{i}")
+        pf.PriceChangeFactory(listing=pf.ListingFactory(property=prop), changed_at=at(-10))
+
+
+def _queries_to_score() -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        leads_score_all(today=TODAY)
+    return len(ctx.captured_queries)
+
+
+def test_query_count_does_not_grow_with_properties(profile):
+    # 50 leads fit one insert even under SQLite's 999-parameter limit (19 columns); beyond
+    # that the writes go in bounded batches.
+    _county_of(10)
+    small, small_rerun = _queries_to_score(), _queries_to_score()
+    Property.objects.all().delete()
+    _county_of(50)
+    large, large_rerun = _queries_to_score(), _queries_to_score()
+    assert Lead.objects.count() == 50
+    assert LeadScoreHistory.objects.count() == 50
+    assert (small, small_rerun) == (large, large_rerun)
+    assert small_rerun < small <= 16
+
+
+def test_default_profile_is_created_once(db):
+    assert ScoringProfile.objects.count() == 0
+    profile = scoringprofile_get_active()
+    assert (profile.name, profile.is_active, profile.distress_cap, profile.tier_a_min) == ("Default", True, 40, 75)
+    assert scoringprofile_get_active() == profile
+    assert ScoringProfile.objects.count() == 1
+
+
+def test_score_command_prints_summary(county, profile, capsys):
+    call_command("score", parcel="CLEAN")
+    assert capsys.readouterr().out == (
+        "scored 1: created 1, changed 0, unchanged 0; tiers A=0 B=0 C=0 D=1; new tier A 0; history rows written 1\n"
+    )
+    with pytest.raises(CommandError, match="No active property with parcel id 'GONE'"):
+        call_command("score", parcel="GONE")
