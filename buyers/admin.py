@@ -1,25 +1,84 @@
+import csv
+
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from import_export.admin import ImportExportModelAdmin
 from leaflet.admin import LeafletGeoAdmin
 
 from dealfinder.admin_utils import admin_link
 
-from .models import Buyer, PropertyMatch
+from .models import Buyer, MatchingProfile, PropertyMatch
+from .resources import BuyerResource
+from .selectors import BLAST_HEADER, match_blast_rows
+from .services import matches_mark_contacted
+
+INLINE_MATCHES = 100
+
+
+def property_matches_url(**params) -> str:
+    """The PropertyMatch changelist filtered, e.g. property__id__exact=N (a lead's buyers, ranked)."""
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"{reverse('admin:buyers_propertymatch_changelist')}?{query}"
+
+
+def _lead(match):
+    return getattr(match.property, "lead", None)
+
+
+def _reasons(match) -> str:
+    return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((r,) for r in match.reasons)))
+
+
+class TopMatchesFormSet(BaseInlineFormSet):
+    """Only the best INLINE_MATCHES matches; the full list is one link away."""
+
+    def get_queryset(self):
+        return super().get_queryset()[:INLINE_MATCHES]
 
 
 class PropertyMatchInline(admin.TabularInline):
     model = PropertyMatch
+    formset = TopMatchesFormSet
     extra = 0
-    fields = ("property", "score", "contacted_at", "sms_sent_at", "workflow_triggered_at")
+    can_delete = False
+    fields = ("address", "score", "tier", "mao", "reasons_list", "contacted_at")
     readonly_fields = fields
-    ordering = ("-score",)
+    ordering = ("-score", "id")
     show_change_link = True
+    verbose_name_plural = f"matching leads (best {INLINE_MATCHES}, ranked by score)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("property__lead")
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="address")
+    def address(self, obj):
+        lead = _lead(obj)
+        return admin_link(lead or obj.property, obj.property.address_normalized or obj.property.address)
+
+    @admin.display(description="tier")
+    def tier(self, obj):
+        lead = _lead(obj)
+        return lead.tier if lead else "-"
+
+    @admin.display(description="MAO")
+    def mao(self, obj):
+        lead = _lead(obj)
+        return f"${lead.mao:,.0f}" if lead and lead.mao is not None else "-"
+
+    @admin.display(description="reasons")
+    def reasons_list(self, obj):
+        return _reasons(obj)
+
 
 @admin.register(Buyer)
-class BuyerAdmin(LeafletGeoAdmin):
+class BuyerAdmin(ImportExportModelAdmin, LeafletGeoAdmin):
+    resource_classes = (BuyerResource,)
     list_display = (
         "__str__",
         "company",
@@ -35,7 +94,7 @@ class BuyerAdmin(LeafletGeoAdmin):
     )
     list_filter = ("is_active", "source", "cash_buyer", "proof_of_funds", "sms_opt_in")
     search_fields = ("first_name", "last_name", "company", "email", "phone", "ghl_contact_id")
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("all_matches", "created_at", "updated_at")
     fieldsets = (
         (
             "Contact",
@@ -53,6 +112,8 @@ class BuyerAdmin(LeafletGeoAdmin):
         (
             "Buy box",
             {
+                "description": "Where: a drawn target area, a zip list and/or a center with a radius "
+                "(a buyer with none of them matches nothing). Empty criteria do not restrict.",
                 "fields": (
                     ("min_price", "max_price"),
                     "property_types",
@@ -63,24 +124,101 @@ class BuyerAdmin(LeafletGeoAdmin):
                     ("center", "radius_miles"),
                     "strategies",
                     ("cash_buyer", "proof_of_funds"),
-                )
+                ),
             },
         ),
-        ("Notes", {"fields": ("notes", "created_at", "updated_at")}),
+        ("Notes", {"fields": ("notes", "all_matches", "created_at", "updated_at")}),
     )
     inlines = (PropertyMatchInline,)
+
+    @admin.display(description="matches")
+    def all_matches(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        return format_html('<a href="{}">All matches of this buyer</a>', property_matches_url(buyer__id__exact=obj.pk))
 
 
 @admin.register(PropertyMatch)
 class PropertyMatchAdmin(admin.ModelAdmin):
-    list_display = ("property_link", "buyer", "score", "contacted_at", "sms_sent_at", "workflow_triggered_at")
-    list_filter = ("contacted_at", "sms_sent_at")
-    list_select_related = ("property", "buyer")
-    autocomplete_fields = ("property", "buyer")
-    search_fields = ("=property__parcel_id", "buyer__last_name", "buyer__company", "buyer__email")
-    date_hierarchy = "created_at"
-    show_full_result_count = False
+    """Filter with ?property__id__exact=N for a lead's buyers ranked by score."""
 
-    @admin.display(description="property", ordering="property__parcel_id")
+    list_display = (
+        "property_link",
+        "tier",
+        "mao",
+        "buyer_link",
+        "buyer_phone",
+        "sms_opt_in",
+        "score",
+        "reasons_list",
+        "contacted_at",
+    )
+    list_filter = ("contacted_at", "sms_sent_at", "buyer__sms_opt_in", "property__lead__tier")
+    list_select_related = ("property__lead", "buyer")
+    autocomplete_fields = ("property", "buyer")
+    search_fields = ("=property__parcel_id", "property__address_normalized", "buyer__last_name", "buyer__company")
+    readonly_fields = ("score", "reasons_list", "created_at", "updated_at")
+    exclude = ("reasons",)
+    ordering = ("-score", "id")
+    show_full_result_count = False
+    actions = ("mark_contacted", "export_blast_list")
+
+    @admin.display(description="property", ordering="property__address_normalized")
     def property_link(self, obj):
-        return admin_link(obj.property, obj.property.address_normalized or obj.property.parcel_id)
+        return admin_link(_lead(obj) or obj.property, obj.property.address_normalized or obj.property.parcel_id)
+
+    @admin.display(description="tier", ordering="property__lead__tier")
+    def tier(self, obj):
+        lead = _lead(obj)
+        return lead.tier if lead else "-"
+
+    @admin.display(description="MAO", ordering="property__lead__mao")
+    def mao(self, obj):
+        lead = _lead(obj)
+        return f"${lead.mao:,.0f}" if lead and lead.mao is not None else "-"
+
+    @admin.display(description="buyer", ordering="buyer__last_name")
+    def buyer_link(self, obj):
+        return admin_link(obj.buyer)
+
+    @admin.display(description="phone")
+    def buyer_phone(self, obj):
+        return obj.buyer.phone
+
+    @admin.display(description="SMS opt-in", boolean=True)
+    def sms_opt_in(self, obj):
+        return obj.buyer.sms_opt_in
+
+    @admin.display(description="reasons")
+    def reasons_list(self, obj):
+        return _reasons(obj)
+
+    @admin.action(description="Mark contacted")
+    def mark_contacted(self, request, queryset):
+        count = matches_mark_contacted(match_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Marked {count} match(es) contacted.")
+
+    @admin.action(description="Export blast list as CSV")
+    def export_blast_list(self, request, queryset):
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="blast-list.csv"'
+        writer = csv.writer(response)
+        writer.writerow(BLAST_HEADER)
+        writer.writerows(match_blast_rows(match_ids=queryset.values_list("pk", flat=True)))
+        return response
+
+
+@admin.register(MatchingProfile)
+class MatchingProfileAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "is_active",
+        "location_weight",
+        "price_weight",
+        "type_weight",
+        "cash_weight",
+        "proof_of_funds_weight",
+        "threshold",
+        "price_tolerance_percent",
+    )
+    readonly_fields = ("created_at", "updated_at")

@@ -1,5 +1,7 @@
 """Cash buyers, their buy boxes, and property-buyer matches."""
 
+from decimal import Decimal
+
 from django.contrib.gis.db import models
 from django.db.models import F, Q
 
@@ -89,3 +91,37 @@ class PropertyMatch(TimeStampedModel):
 
     def __str__(self):
         return f"{self.buyer} ~ {self.property} ({self.score})"
+
+
+class MatchingProfile(TimeStampedModel):
+    """Match weights and threshold, editable in admin; exactly one is active (defaults when none)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    is_active = models.BooleanField(default=False)
+    location_weight = models.PositiveSmallIntegerField(default=40)
+    price_weight = models.PositiveSmallIntegerField(default=25)
+    type_weight = models.PositiveSmallIntegerField(default=15)
+    cash_weight = models.PositiveSmallIntegerField(default=10)
+    proof_of_funds_weight = models.PositiveSmallIntegerField(default=10)
+    threshold = models.PositiveSmallIntegerField(default=70, help_text="Matches scoring less are not kept")
+    price_tolerance_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10.00"),
+        help_text="A price this far outside the buyer's range still earns half the price points",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="matchingprofile_one_active"
+            ),
+            score_range_check("threshold"),
+            models.CheckConstraint(
+                condition=Q(price_tolerance_percent__gte=0, price_tolerance_percent__lte=100),
+                name="matchingprofile_tolerance_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name}{' (active)' if self.is_active else ''}"

@@ -49,3 +49,26 @@ class PropertyMatchFactory(DjangoModelFactory):
     buyer = factory.SubFactory(BuyerFactory)
     score = 85
     reasons = factory.LazyFunction(lambda: ["Inside the buyer's target area (+40)"])
+
+
+class MatchingProfileFactory(DjangoModelFactory):
+    class Meta:
+        model = models.MatchingProfile
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Matching {n}")
+    is_active = True
+
+
+def area_buyer(**kwargs) -> models.Buyer:
+    """A buyer whose only location criterion is a drawn target area (default: a square around Orlando)."""
+    return BuyerFactory(**{"target_zips": [], "center": None, "radius_miles": None, **kwargs})
+
+
+def zip_buyer(zips, **kwargs) -> models.Buyer:
+    return BuyerFactory(**{"target_area": None, "target_zips": zips, "center": None, "radius_miles": None, **kwargs})
+
+
+def radius_buyer(center, miles, **kwargs) -> models.Buyer:
+    point = Point(*center, srid=4326)
+    return BuyerFactory(**{"target_area": None, "target_zips": [], "center": point, "radius_miles": miles, **kwargs})

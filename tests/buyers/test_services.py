@@ -1,0 +1,136 @@
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from buyers.models import Buyer, PropertyMatch
+from buyers.services import MatchSummary, buyers_create_samples, matches_refresh_all
+from tests.buyers.factories import MatchingProfileFactory, area_buyer, radius_buyer, square, zip_buyer
+from tests.properties.factories import ORLANDO
+
+pytestmark = pytest.mark.django_db
+
+
+def matched(buyer) -> dict[str, int]:
+    return dict(PropertyMatch.objects.filter(buyer=buyer).values_list("property__street", "score"))
+
+
+def test_refresh_keeps_exact_matches_with_reasons(places):
+    area, radius, zips = area_buyer(), radius_buyer(ORLANDO, 5), zip_buyer(["32805", "32803"])
+    summary = matches_refresh_all()
+    assert summary == MatchSummary(buyers=3, candidates=8, kept=8, created=8, updated=0, removed=0, unchanged=0)
+    assert matched(area) == {"1 CENTER ST": 100, "2 EAST ST": 100, "9 LISTED LN": 100}
+    assert matched(radius) == {"1 CENTER ST": 100, "2 EAST ST": 100, "9 LISTED LN": 100}
+    assert matched(zips) == {"2 EAST ST": 100, "5 ZIP WAY": 100}
+    assert PropertyMatch.objects.get(buyer=area, property=places.listed.property).reasons == [
+        "Inside the buyer's target area (+40)",
+        "List price $189,000 within $50,000-$300,000 (+25)",
+        "Property type sfr wanted (+15)",
+        "Cash buyer (+10)",
+        "Proof of funds on file (+10)",
+    ]
+    assert PropertyMatch.objects.get(buyer=radius, property=places.east.property).reasons[0] == (
+        "1.9 mi from the buyer's center, within 5 mi (+40)"
+    )
+
+
+def test_second_run_changes_nothing(places):
+    area_buyer(), radius_buyer(ORLANDO, 5)
+    first = matches_refresh_all()
+    stamps = list(PropertyMatch.objects.order_by("pk").values_list("pk", "updated_at"))
+    second = matches_refresh_all()
+    assert first == MatchSummary(buyers=2, candidates=6, kept=6, created=6, updated=0, removed=0, unchanged=0)
+    assert second == MatchSummary(buyers=2, candidates=6, kept=6, created=0, updated=0, removed=0, unchanged=6)
+    assert list(PropertyMatch.objects.order_by("pk").values_list("pk", "updated_at")) == stamps
+
+
+def test_changed_numbers_update_only_that_match(places):
+    area_buyer()
+    matches_refresh_all()
+    places.center.mao = 320000  # 7% over the 300,000 max: half the price points
+    places.center.save()
+    assert matches_refresh_all() == MatchSummary(
+        buyers=1, candidates=3, kept=3, created=0, updated=1, removed=0, unchanged=2
+    )
+    match = PropertyMatch.objects.get(property=places.center.property)
+    assert (match.score, match.reasons[1]) == (87, "MAO $320,000 is 7% over $50,000-$300,000 (+12)")
+
+
+def test_threshold_from_active_profile(places):
+    area_buyer(proof_of_funds=False, cash_buyer=False)  # 80 points each
+    profile = MatchingProfileFactory(threshold=81)
+    assert matches_refresh_all().kept == 0
+    profile.threshold = 80
+    profile.save()
+    assert matches_refresh_all().created == 3
+
+
+def test_shrunk_box_removes_stale_matches(places):
+    buyer = area_buyer()
+    matches_refresh_all()
+    buyer.target_area = square(half=0.005)
+    buyer.save()
+    assert matches_refresh_all() == MatchSummary(
+        buyers=1, candidates=1, kept=1, created=0, updated=0, removed=2, unchanged=1
+    )
+    assert matched(buyer) == {"1 CENTER ST": 100}
+
+
+def test_deactivated_buyer_loses_matches(places):
+    keep, gone = area_buyer(), zip_buyer(["32805"])
+    matches_refresh_all()
+    gone.is_active = False
+    gone.save()
+    assert matches_refresh_all() == MatchSummary(
+        buyers=1, candidates=3, kept=3, created=0, updated=0, removed=1, unchanged=3
+    )
+    assert matched(gone) == {}
+    assert len(matched(keep)) == 3
+
+
+def test_dead_lead_drops_out(places):
+    buyer = area_buyer()
+    matches_refresh_all()
+    places.east.status = "dead"
+    places.east.save()
+    assert matches_refresh_all().removed == 1
+    assert set(matched(buyer)) == {"1 CENTER ST", "9 LISTED LN"}
+
+
+def test_buyer_ids_limit_the_run(places):
+    one, other = area_buyer(), zip_buyer(["32805"])
+    assert matches_refresh_all(buyer_ids=[one.pk]).buyers == 1
+    assert matched(other) == {}
+
+
+def test_candidate_queries_grow_with_buyers_only(places):
+    buyers = [area_buyer(), radius_buyer(ORLANDO, 5), zip_buyer(["32805"])]
+    with CaptureQueriesContext(connection) as ctx:
+        matches_refresh_all()
+    candidate_queries = [q for q in ctx.captured_queries if 'FROM "properties_property"' in q["sql"]]
+    assert len(candidate_queries) == len(buyers)
+    with CaptureQueriesContext(connection) as again:
+        matches_refresh_all()
+    # Second run: per buyer one candidate query, one read of its matches, savepoint + release; no writes.
+    assert len(again.captured_queries) == 3 + 4 * len(buyers)
+
+
+def test_match_command(places, capsys):
+    area_buyer()
+    call_command("match")
+    call_command("match")
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "Matched: buyers 1, candidates 3, kept 3, created 3, updated 0, removed 0, unchanged 0",
+        "Matched: buyers 1, candidates 3, kept 3, created 0, updated 0, removed 0, unchanged 3",
+    ]
+
+
+def test_samples_are_idempotent(db):
+    assert buyers_create_samples() == 12
+    assert buyers_create_samples() == 0
+    buyers = Buyer.objects.all()
+    assert buyers.count() == 12
+    assert buyers.filter(target_area__isnull=False).count() == 4
+    assert buyers.exclude(target_zips=[]).count() == 4
+    assert buyers.filter(center__isnull=False, radius_miles__isnull=False).count() == 4
