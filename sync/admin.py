@@ -1,8 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from dealfinder.admin_utils import ReadOnlyAdmin, json_display
 
 from .models import ExternalLink, SyncConflict, SyncLog, WebhookEvent
+from .services import sync_conflicts_resolve
 
 
 @admin.register(SyncLog)
@@ -42,9 +43,22 @@ class SyncConflictAdmin(admin.ModelAdmin):
     search_fields = ("field", "link__ghl_id")
     readonly_fields = ("link", "field", "local_value", "remote_value", "detected_at", "resolved_at", "resolved_by")
     date_hierarchy = "detected_at"
+    actions = ("keep_dealfinder_value", "take_gohighlevel_value")
 
     def has_add_permission(self, request):
         return False
+
+    def _resolve(self, request, queryset, keep: str):
+        done = sync_conflicts_resolve(conflict_ids=queryset.values_list("pk", flat=True), keep=keep, user=request.user)
+        self.message_user(request, f"{done} conflict(s) resolved.", messages.SUCCESS)
+
+    @admin.action(description="Keep DealFinder value", permissions=["change"])
+    def keep_dealfinder_value(self, request, queryset):
+        self._resolve(request, queryset, "local")
+
+    @admin.action(description="Take GoHighLevel value", permissions=["change"])
+    def take_gohighlevel_value(self, request, queryset):
+        self._resolve(request, queryset, "remote")
 
 
 @admin.register(WebhookEvent)

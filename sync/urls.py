@@ -1,0 +1,9 @@
+from django.urls import path
+
+from sync import views
+
+app_name = "sync"
+
+urlpatterns = [
+    path("ghl/webhook/", views.ghl_webhook, name="ghl-webhook"),
+]

@@ -1,0 +1,23 @@
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from sync.webhooks import MAX_BODY_BYTES, ghl_webhook_receive
+
+
+@csrf_exempt
+@require_POST
+def ghl_webhook(request):
+    """GoHighLevel webhook deliveries: signed, so no login and no CSRF token."""
+    try:
+        declared = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES:
+        return JsonResponse({"error": "payload too large"}, status=413)
+    outcome = ghl_webhook_receive(
+        body=request.body,
+        ghl_signature=request.headers.get("x-ghl-signature", ""),
+        wh_signature=request.headers.get("x-wh-signature", ""),
+    )
+    return JsonResponse(outcome.data, status=outcome.http_status)

@@ -1,0 +1,274 @@
+"""GoHighLevel webhooks: signature checks (Ed25519, legacy RSA-SHA256), replay guards, applying events."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import json
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from buyers.models import Buyer
+from leads.models import Activity, Lead
+from sync.conflicts import merge_fields
+from sync.ghl import Contact, parse_datetime
+from sync.models import ExternalLink, SyncLog, WebhookEvent
+from sync.services import (
+    SyncRun,
+    buyers_upsert_from_contacts,
+    conflict_strategy,
+    lead_set_status_from_ghl,
+    lead_status_from_opportunity,
+    opportunity_status,
+    sync_conflicts_record,
+)
+
+MAX_BODY_BYTES = 256 * 1024
+MAX_AGE = datetime.timedelta(minutes=5)
+
+# The legacy x-wh-signature key GoHighLevel publishes (Webhook Authentication Guide).
+GHL_LEGACY_RSA_PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
+MIICIjANBgkqhkiG9w0BAQEFAAOCAg8AMIICCgKCAgEAokvo/r9tVgcfZ5DysOSC
+Frm602qYV0MaAiNnX9O8KxMbiyRKWeL9JpCpVpt4XHIcBOK4u3cLSqJGOLaPuXw6
+dO0t6Q/ZVdAV5Phz+ZtzPL16iCGeK9po6D6JHBpbi989mmzMryUnQJezlYJ3DVfB
+csedpinheNnyYeFXolrJvcsjDtfAeRx5ByHQmTnSdFUzuAnC9/GepgLT9SM4nCpv
+uxmZMxrJt5Rw+VUaQ9B8JSvbMPpez4peKaJPZHBbU3OdeCVx5klVXXZQGNHOs8gF
+3kvoV5rTnXV0IknLBXlcKKAQLZcY/Q9rG6Ifi9c+5vqlvHPCUJFT5XUGG5RKgOKU
+J062fRtN+rLYZUV+BjafxQauvC8wSWeYja63VSUruvmNj8xkx2zE/Juc+yjLjTXp
+IocmaiFeAO6fUtNjDeFVkhf5LNb59vECyrHD2SQIrhgXpO4Q3dVNA5rw576PwTzN
+h/AMfHKIjE4xQA1SZuYJmNnmVZLIZBlQAF9Ntd03rfadZ+yDiOXCCs9FkHibELhC
+HULgCsnuDJHcrGNd5/Ddm5hxGQ0ASitgHeMZ0kcIOwKDOzOU53lDza6/Y09T7sYJ
+PQe7z0cvj7aE4B+Ax1ZoZGPzpJlZtGXCsu9aTEGEnKzmsFqwcSsnw3JB31IGKAyk
+T1hhTiaCeIY/OwwwNUY2yvcCAwEAAQ==
+-----END PUBLIC KEY-----"""
+
+
+def load_public_key(text: str):
+    """A PEM public key, or base64 of a raw 32-byte Ed25519 key or of a DER public key."""
+    text = text.strip().replace("\\n", "\n")
+    if "BEGIN" in text:
+        return serialization.load_pem_public_key(text.encode())
+    raw = base64.b64decode(text)
+    if len(raw) == 32:
+        return Ed25519PublicKey.from_public_bytes(raw)
+    return serialization.load_der_public_key(raw)
+
+
+def verify_signature(body: bytes, *, ghl_signature: str, wh_signature: str, ed25519_key: str, rsa_key: str) -> str:
+    """The scheme that verified the raw body ("ed25519" or "rsa"), or "" when none did."""
+    checks = (("ed25519", ghl_signature, ed25519_key), ("rsa", wh_signature, rsa_key))
+    for scheme, signature, key_text in checks:
+        if not (signature and key_text):
+            continue
+        try:
+            key, sig = load_public_key(key_text), base64.b64decode(signature)
+            if scheme == "ed25519" and isinstance(key, Ed25519PublicKey):
+                key.verify(sig, body)
+                return scheme
+            if scheme == "rsa" and isinstance(key, RSAPublicKey):
+                key.verify(sig, body, padding.PKCS1v15(), hashes.SHA256())
+                return scheme
+        except (InvalidSignature, ValueError, binascii.Error):
+            continue
+    return ""
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    http_status: int
+    data: dict
+
+
+def ghl_webhook_receive(*, body: bytes, ghl_signature: str = "", wh_signature: str = "") -> WebhookOutcome:
+    """Verify, de-duplicate, store and apply one delivery."""
+    if len(body) > MAX_BODY_BYTES:
+        return WebhookOutcome(413, {"error": "payload too large"})
+    scheme = verify_signature(
+        body,
+        ghl_signature=ghl_signature,
+        wh_signature=wh_signature,
+        ed25519_key=settings.GHL_WEBHOOK_PUBLIC_KEY,
+        rsa_key=getattr(settings, "GHL_WEBHOOK_RSA_PUBLIC_KEY", GHL_LEGACY_RSA_PUBLIC_KEY),
+    )
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        payload = None
+    if not isinstance(payload, dict):
+        payload = None
+    event_type = str((payload or {}).get("type", ""))[:64]
+    if not scheme:
+        _reject(payload, event_type, "invalid or missing signature", scheme="none")
+        return WebhookOutcome(401, {"error": "invalid signature"})
+    if payload is None:
+        _reject(None, "", "body is not a JSON object", scheme=scheme)
+        return WebhookOutcome(400, {"error": "body is not a JSON object"})
+    sent_at = parse_datetime(payload.get("timestamp"))
+    if sent_at is None or abs(timezone.now() - sent_at) > MAX_AGE:
+        _reject(payload, event_type, "stale or missing timestamp", scheme=scheme)
+        return WebhookOutcome(400, {"error": "stale or missing timestamp"})
+    webhook_id = str(payload.get("webhookId") or "")[:100] or None
+    if webhook_id is None:
+        _reject(payload, event_type, "missing webhookId", scheme=scheme)
+        return WebhookOutcome(400, {"error": "missing webhookId"})
+    try:
+        with transaction.atomic():
+            event = WebhookEvent.objects.create(
+                webhook_id=webhook_id,
+                event_type=event_type,
+                payload=payload,
+                signature_scheme=scheme,
+                signature_valid=True,
+            )
+    except IntegrityError:
+        return WebhookOutcome(200, {"duplicate": True, "webhookId": webhook_id})
+    webhook_event_apply(event=event)
+    return WebhookOutcome(200, {"duplicate": False, "webhookId": webhook_id, "status": event.status})
+
+
+def _reject(payload, event_type: str, reason: str, *, scheme: str) -> None:
+    WebhookEvent.objects.create(
+        webhook_id=None,
+        event_type=event_type,
+        payload=payload if payload is not None else {},
+        signature_scheme=scheme,
+        signature_valid=scheme != "none",
+        status=WebhookEvent.Status.REJECTED,
+        error=reason,
+    )
+
+
+def webhook_event_apply(*, event: WebhookEvent) -> None:
+    """Apply a stored event to local records; the outcome lands on the event and in the sync log."""
+    run = SyncRun(SyncLog.SyncType.WEBHOOK)
+    run.processed = 1
+    handler = HANDLERS.get(event.event_type)
+    try:
+        with transaction.atomic():
+            note = handler(event.payload) if handler else f"{event.event_type or 'untyped'} events are not used"
+    except Exception as exc:  # any failure is recorded on the event and in the log
+        event.status, event.error = WebhookEvent.Status.FAILED, f"{type(exc).__name__}: {exc}"
+        run.fail(event.error, webhook=event.webhook_id)
+    else:
+        applied = handler is not None and note is not None
+        event.status = WebhookEvent.Status.PROCESSED if applied else WebhookEvent.Status.IGNORED
+        event.error = "" if applied else (note or "no matching local record")
+        run.succeeded, run.skipped = int(applied), int(not applied)
+        run.notes.append(f"{event.event_type} {event.webhook_id}: {note or event.error}")
+    event.processed_at = timezone.now()
+    event.save(update_fields=["status", "error", "processed_at"])
+    run.finish()
+
+
+def _linked_lead(*, kind: str, ghl_id: str) -> tuple[Lead | None, ExternalLink | None]:
+    link = ExternalLink.objects.filter(
+        content_type=ContentType.objects.get_for_model(Lead), kind=kind, ghl_id=ghl_id
+    ).first()
+    if link is None:
+        return None, None
+    return Lead.objects.filter(pk=link.object_id).first(), link
+
+
+def _on_contact(payload: dict) -> str | None:
+    # Contact events carry no dateUpdated: the delivery timestamp dates the remote change.
+    contact = Contact.from_api({**payload, "dateUpdated": payload.get("dateUpdated") or payload.get("timestamp")})
+    is_buyer = Buyer.objects.filter(ghl_contact_id=contact.id).exists()
+    notes = []
+    if is_buyer or settings.GHL_BUYER_TAG in contact.tags:
+        result = buyers_upsert_from_contacts(contacts=[contact], field_keys={})
+        notes.append(f"buyer: {result.created} created, {result.updated} updated, {result.conflicts} conflicts")
+    lead, link = _linked_lead(kind=ExternalLink.Kind.CONTACT, ghl_id=contact.id)
+    if lead is not None:
+        link.remote_snapshot = {**link.remote_snapshot, "tags": contact.tags}
+        link.remote_updated_at = parse_datetime(payload.get("timestamp"))
+        link.save(update_fields=["remote_snapshot", "remote_updated_at"])
+        what = "tags" if payload.get("type") == "ContactTagUpdate" else "contact"
+        Activity.objects.create(
+            lead=lead, kind=Activity.Kind.SYNC, body=f"GoHighLevel {what} updated (tags: {', '.join(contact.tags)})"
+        )
+        notes.append(f"lead {lead.pk}")
+    return "; ".join(notes) or None
+
+
+def _on_opportunity_status(payload: dict) -> str | None:
+    lead, link = _linked_lead(kind=ExternalLink.Kind.OPPORTUNITY, ghl_id=payload.get("id", ""))
+    remote_status = payload.get("status") or ""
+    if lead is None or not remote_status:
+        return None
+    merge = merge_fields(
+        base=link.remote_snapshot,
+        local={"status": opportunity_status(lead.status)},
+        remote={"status": remote_status},
+        strategy=conflict_strategy(),
+        local_updated_at=lead.updated_at,
+        remote_updated_at=parse_datetime(payload.get("timestamp")),
+    )
+    link.remote_snapshot = merge.base
+    link.remote_updated_at = parse_datetime(payload.get("timestamp"))
+    link.save(update_fields=["remote_snapshot", "remote_updated_at"])
+    if merge.conflicts:
+        sync_conflicts_record(links=[link], conflicts={link.ghl_id: merge.conflicts})
+        return f"lead {lead.pk}: conflict on status recorded"
+    if "status" in merge.take_remote:
+        status = lead_status_from_opportunity(remote_status, lead.status)
+        lead_set_status_from_ghl(lead=lead, status=status, note=f"GoHighLevel opportunity marked {remote_status}")
+        return f"lead {lead.pk}: status {lead.status}"
+    return f"lead {lead.pk}: status kept"
+
+
+def _on_opportunity_stage(payload: dict) -> str | None:
+    lead, link = _linked_lead(kind=ExternalLink.Kind.OPPORTUNITY, ghl_id=payload.get("id", ""))
+    stage = payload.get("pipelineStageId") or ""
+    if lead is None:
+        return None
+    link.remote_snapshot = {**link.remote_snapshot, "pipelineStageId": stage}
+    link.save(update_fields=["remote_snapshot"])
+    Activity.objects.create(
+        lead=lead, kind=Activity.Kind.SYNC, to_value=stage[:200], body="GoHighLevel opportunity moved to a new stage"
+    )
+    return f"lead {lead.pk}: stage {stage}"
+
+
+def _on_task_complete(payload: dict) -> str | None:
+    lead, _ = _linked_lead(kind=ExternalLink.Kind.CONTACT, ghl_id=payload.get("contactId", ""))
+    if lead is None:
+        return None
+    Activity.objects.create(
+        lead=lead, kind=Activity.Kind.TASK, body=f"Task completed in GoHighLevel: {payload.get('title', '')}"
+    )
+    return f"lead {lead.pk}: task completed"
+
+
+MESSAGE_KINDS = {"SMS": Activity.Kind.SMS, "Email": Activity.Kind.EMAIL, "CALL": Activity.Kind.CALL}
+
+
+def _on_inbound_message(payload: dict) -> str | None:
+    lead, _ = _linked_lead(kind=ExternalLink.Kind.CONTACT, ghl_id=payload.get("contactId", ""))
+    if lead is None:
+        return None
+    message_type = payload.get("messageType", "")
+    body = payload.get("body") or f"{message_type} ({payload.get('status', '')})"
+    Activity.objects.create(
+        lead=lead, kind=MESSAGE_KINDS.get(message_type, Activity.Kind.NOTE), body=f"Inbound {message_type}: {body}"
+    )
+    return f"lead {lead.pk}: inbound {message_type}"
+
+
+HANDLERS = {
+    "ContactTagUpdate": _on_contact,
+    "ContactUpdate": _on_contact,
+    "OpportunityStatusUpdate": _on_opportunity_status,
+    "OpportunityStageUpdate": _on_opportunity_stage,
+    "TaskComplete": _on_task_complete,
+    "InboundMessage": _on_inbound_message,
+}
