@@ -27,6 +27,8 @@ $(STAMP): requirements/base.txt requirements/dev.txt scripts/system-packages.sh 
 	fi
 	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip >&2
 	@$(PY) -m pip install -q --disable-pip-version-check -r requirements/dev.txt >&2
+	@if [[ -f package.json ]] && command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error >&2; \
+	elif [[ -f package.json ]]; then echo "npm not found: contract tests against Prism will be skipped" >&2; fi
 	@rm -f $(VENV)/.installed-* && touch $@
 
 services: setup
