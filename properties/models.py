@@ -129,6 +129,14 @@ class Property(TimeStampedModel):
     lot_sqft = models.PositiveIntegerField(null=True, blank=True)
     year_built = models.PositiveSmallIntegerField(null=True, blank=True)
     is_active = models.BooleanField(default=True, db_index=True, help_text="Unticked = soft-deleted")
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged",
+        help_text="Set when dedupe merged this duplicate into another property; its records land there",
+    )
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
     sources = models.ManyToManyField(DataSource, through="PropertySource", related_name="properties", blank=True)
 

@@ -1,0 +1,425 @@
+"""Batched, set-based upserts of mapped records into the parcel master, recorded as an IngestionRun.
+
+Per batch a constant number of queries: fetch existing rows by key IN (...), one upsert per table for the
+rows that are new or changed (content hash), one transaction. Unchanged rows are not rewritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.gis.geos import Point
+from django.db import transaction
+from django.utils import timezone
+
+from properties import models as m
+from properties.normalize import (
+    is_absentee,
+    listing_status_from,
+    normalize_address,
+    normalize_address_line,
+    normalize_parcel_id,
+    property_type_from,
+)
+
+from .base import Page, RawRecord
+from .mapping import KEY_TARGET, FieldMapping, RowError
+
+logger = logging.getLogger(__name__)
+
+MAX_ERRORS = 100
+ADDRESS_FIELDS = ("address_raw", "street", "unit", "city", "state", "zip", "address_normalized")
+PROPERTY_FIELDS = (
+    "parcel_id_raw",
+    "county",
+    *ADDRESS_FIELDS,
+    "location",
+    "owner_name",
+    "owner_mailing_address",
+    "is_absentee",
+    "property_type",
+    "beds",
+    "baths",
+    "living_sqft",
+    "lot_sqft",
+    "year_built",
+    "is_vacant",
+)
+_PLAIN_PROPERTY = ("county", "owner_name", "beds", "baths", "living_sqft", "lot_sqft", "year_built", "is_vacant")
+CHILD_MODELS = {
+    "parcels": m.Valuation,
+    "valuations": m.Valuation,
+    "tax_sales": m.TaxSale,
+    "foreclosures": m.Foreclosure,
+    "code_violations": m.CodeViolation,
+    "listings": m.Listing,
+}
+_BASE_FIELDS = {"id", "created_at", "updated_at", "source", "external_id", "raw", "content_hash"}
+_CHILD_FIELDS = {
+    model: {f.name: f.get_default() for f in model._meta.concrete_fields if f.name not in _BASE_FIELDS}
+    for model in set(CHILD_MODELS.values())
+}
+_PRICE_HISTORY = ("previous_price", "price_change", "price_changed_at")
+
+
+@dataclass
+class Prepared:
+    """One record mapped and normalized, ready to write."""
+
+    record_id: str
+    parcel_id: str
+    prop: dict[str, Any]
+    child_key: str  # the child row's key in its source: external id (case number for code violations)
+    external_id: str
+    child: dict[str, Any] | None
+    raw: dict[str, Any]
+    price_history: dict[str, Any] = field(default_factory=dict)
+
+
+def content_hash(values: Iterable) -> str:
+    return hashlib.blake2b(json.dumps(list(values), default=str).encode(), digest_size=16).hexdigest()
+
+
+def _json_safe(attributes: dict) -> dict:
+    def safe(v):
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        if isinstance(v, Decimal):
+            return str(v)
+        return v
+
+    return {k: safe(v) for k, v in attributes.items()}
+
+
+def prepare(row: dict, record: RawRecord, *, dataset: str, parcel_format: str) -> Prepared:
+    """Normalize one mapped row; RowError(reason) when it cannot be a record."""
+    try:
+        parcel_id = normalize_parcel_id(row["parcel_id"], parcel_format)
+    except ValueError as exc:
+        raise RowError(str(exc)) from None
+    prop = {"parcel_id_raw": row["parcel_id"][:64]}
+    prop.update({k: row[k] for k in _PLAIN_PROPERTY if row.get(k) is not None})
+    if prop.get("year_built") == 0:
+        del prop["year_built"]  # appraisers write 0 for "none" (vacant land)
+    if not 1700 <= prop.get("year_built", 1700) <= 2100:
+        raise RowError(f"implausible year_built {prop['year_built']}")
+    situs = None
+    if row.get("street"):
+        street = " ".join(p for p in (row["street"], row.get("unit")) if p)
+        situs = normalize_address(street, row.get("city"), row.get("state"), row.get("zip"))
+        prop.update(
+            address_raw=situs.raw[:255],
+            street=situs.street[:200],
+            unit=situs.unit[:50],
+            city=situs.city[:100],
+            state=situs.state,
+            zip=situs.zip,
+            address_normalized=situs.normalized[:255],
+        )
+    else:
+        prop.update({k: row[k].upper()[:100] for k in ("city", "zip") if row.get(k)})
+        if row.get("state"):
+            prop["state"] = row["state"].upper()[:2]
+    mailing = None
+    if row.get("mailing_street"):
+        mailing = normalize_address(row["mailing_street"], row.get("mailing_city"), row.get("mailing_state"),
+                                    row.get("mailing_zip"))  # fmt: skip
+    elif row.get("owner_mailing_address"):
+        mailing = normalize_address_line(row["owner_mailing_address"])
+    if mailing:
+        prop["owner_mailing_address"] = mailing.normalized[:255]
+        if situs:
+            prop["is_absentee"] = is_absentee(situs, mailing)
+    if row.get("property_type"):
+        prop["property_type"] = property_type_from(row["property_type"])
+    if record.geometry is not None:
+        geom = record.geometry if record.geometry.geom_type == "Point" else record.geometry.point_on_surface
+        prop["location"] = Point(round(geom.x, 7), round(geom.y, 7), srid=4326)
+    elif row.get("latitude") is not None and row.get("longitude") is not None:
+        prop["location"] = Point(round(row["longitude"], 7), round(row["latitude"], 7), srid=4326)
+
+    model = CHILD_MODELS[dataset]
+    names = [n for n in _CHILD_FIELDS[model] if n in row and n != "location"]
+    child = {n: row[n] for n in names if row[n] is not None}
+    external_id = row.get("external_id") or record.external_id
+    if dataset == "code_violations":
+        child_key = row["case_number"]
+    elif dataset in ("parcels", "valuations"):
+        year = child.get("tax_year")
+        child_key = row.get("external_id") or (f"{parcel_id}:{year}" if year else parcel_id)
+    else:
+        child_key = row.get("external_id") or row.get(KEY_TARGET.get(dataset, "")) or record.external_id
+    if dataset == "parcels" and not child:
+        child = None
+    else:
+        _derive_child(dataset, child, prop)
+    history = {k: row[k] for k in _PRICE_HISTORY if row.get(k) is not None}
+    return Prepared(record.external_id, parcel_id, prop, str(child_key)[:128], str(external_id)[:128], child,
+                    _json_safe(record.attributes), history)  # fmt: skip
+
+
+def _derive_child(dataset: str, child: dict, prop: dict) -> None:
+    if dataset == "listings":
+        child["status"] = listing_status_from(child.get("status"))
+    elif dataset == "code_violations":
+        opened, closed = child.get("opened_at"), child.get("closed_at")
+        if opened and closed and closed < opened:
+            raise RowError(f"closed_at {closed} is before opened_at {opened}")
+        if prop.get("location"):
+            child["location"] = prop["location"]
+    elif dataset in ("parcels", "valuations"):
+        market, sale, taxes, taxable = (
+            child.get(k) for k in ("market_value", "last_sale_price", "annual_taxes", "taxable_value")
+        )
+        if market and sale is not None:
+            equity = (market - sale) / market * 100
+            child["equity_percent"] = max(equity, Decimal(-999)).quantize(Decimal("0.01"))
+        if taxes is not None and taxable:
+            child["tax_rate"] = min(taxes / taxable, Decimal(99)).quantize(Decimal("0.00001"))
+
+
+def _blank(value) -> bool:
+    return value in (None, "", False, m.PropertyType.OTHER)
+
+
+def _merge(existing: dict, incoming: dict, *, authoritative: bool) -> dict:
+    """Parcels sources overwrite with their non-empty values; other sources only fill blanks."""
+    merged = dict(existing)
+    has_address = "address_normalized" in incoming
+    if has_address and (authoritative or not existing.get("address_normalized")):
+        merged.update({k: incoming.get(k, "") for k in ADDRESS_FIELDS})
+    for k, v in incoming.items():
+        if k in ADDRESS_FIELDS and has_address:
+            continue
+        if authoritative or _blank(existing.get(k)):
+            merged[k] = v
+    return merged
+
+
+_PROPERTY_DEFAULTS = {f: m.Property._meta.get_field(f).get_default() for f in PROPERTY_FIELDS}
+
+
+def _property_hash(values: dict) -> str:
+    return content_hash(values.get(f) for f in PROPERTY_FIELDS)
+
+
+def write_batch(*, source: m.DataSource, dataset: str, items: list[Prepared]) -> list[str]:
+    """Upsert one batch (call inside a transaction); returns each item's outcome: inserted/updated/unchanged."""
+    now = timezone.now()
+    authoritative = dataset == "parcels"
+    # Properties: merge what the batch says per parcel, compare with what is stored.
+    incoming: dict[str, dict] = {}
+    for item in items:
+        incoming[item.parcel_id] = _merge(incoming.get(item.parcel_id, {}), item.prop, authoritative=True)
+    stored = {
+        row["parcel_id"]: row
+        for row in m.Property.objects.filter(parcel_id__in=incoming).values(
+            "id", "parcel_id", "merged_into_id", *PROPERTY_FIELDS
+        )
+    }
+    prop_outcome, to_write = {}, []
+    for pid, values in incoming.items():
+        before = stored.get(pid)
+        if before is None:
+            merged, prop_outcome[pid] = _merge(_PROPERTY_DEFAULTS, values, authoritative=True), "inserted"
+        else:
+            merged = _merge({f: before[f] for f in PROPERTY_FIELDS}, values, authoritative=authoritative)
+            changed = _property_hash(merged) != _property_hash(before)
+            prop_outcome[pid] = "updated" if changed else "unchanged"
+            if not changed:
+                continue
+        to_write.append(m.Property(parcel_id=pid, content_hash=_property_hash(merged), **merged))
+    if to_write:
+        m.Property.objects.bulk_create(
+            to_write,
+            update_conflicts=True,
+            unique_fields=["parcel_id"],
+            update_fields=[*PROPERTY_FIELDS, "content_hash", "updated_at"],
+        )
+    new_pids = [pid for pid, o in prop_outcome.items() if o == "inserted"]
+    for row in m.Property.objects.filter(parcel_id__in=new_pids).values("id", "parcel_id", "merged_into_id"):
+        stored[row["parcel_id"]] = row
+    # Records of a merged duplicate land on the property it was merged into.
+    property_id = {pid: row["merged_into_id"] or row["id"] for pid, row in stored.items()}
+
+    _write_provenance(source, {item.child_key: property_id[item.parcel_id] for item in items}, now)
+    child_outcome = _write_children(source, dataset, items, property_id, now)
+
+    outcomes, seen = [], set()
+    for item in items:
+        primary = child_outcome.get(item.child_key) if dataset != "parcels" else prop_outcome[item.parcel_id]
+        key = item.child_key if dataset != "parcels" else item.parcel_id
+        written = {prop_outcome[item.parcel_id], child_outcome.get(item.child_key, "unchanged")} != {"unchanged"}
+        if primary == "inserted" and key not in seen:
+            outcomes.append("inserted")
+        else:
+            outcomes.append("updated" if written else "unchanged")
+        seen.add(key)
+    return outcomes
+
+
+def _write_provenance(source: m.DataSource, wanted: dict[str, int], now) -> None:
+    current = dict(
+        m.PropertySource.objects.filter(source=source, external_id__in=wanted).values_list("external_id", "property_id")
+    )
+    changed = [
+        m.PropertySource(source=source, external_id=ext, property_id=pk, first_seen_at=now, last_seen_at=now)
+        for ext, pk in wanted.items()
+        if current.get(ext) != pk
+    ]
+    if changed:
+        m.PropertySource.objects.bulk_create(
+            changed,
+            update_conflicts=True,
+            unique_fields=["source", "external_id"],
+            update_fields=["property", "last_seen_at"],
+        )
+    seen = [ext for ext, pk in wanted.items() if current.get(ext) == pk]
+    if seen:
+        m.PropertySource.objects.filter(source=source, external_id__in=seen).update(last_seen_at=now)
+
+
+def _write_children(source, dataset, items: list[Prepared], property_id: dict[str, int], now) -> dict[str, str]:
+    model = CHILD_MODELS[dataset]
+    key = "case_number" if model is m.CodeViolation else "external_id"
+    rows = {item.child_key: item for item in items if item.child is not None}  # a key seen twice: last one wins
+    if not rows:
+        return {}
+    extra = ["list_price"] if model is m.Listing else []
+    stored = {
+        r[0]: r[1:]
+        for r in model.objects.filter(source=source, **{f"{key}__in": rows}).values_list(key, "id", "content_hash", *extra)
+    }
+    defaults = _CHILD_FIELDS[model]
+    fields = [n for n in defaults if n != key]
+    outcome, to_write, price_changes = {}, [], []
+    for ck, item in rows.items():
+        values = {n: item.child.get(n, defaults[n]) for n in fields if n != "property"}
+        digest = content_hash([item.parcel_id, *values.values()])
+        before = stored.get(ck)
+        if before and before[1] == digest:
+            outcome[ck] = "unchanged"
+            continue
+        outcome[ck] = "updated" if before else "inserted"
+        obj = model(source=source, property_id=property_id[item.parcel_id], raw=item.raw, content_hash=digest, **values)
+        setattr(obj, key, ck)
+        if key != "external_id":
+            obj.external_id = item.external_id
+        to_write.append(obj)
+        if before and extra and before[2] is not None and values["list_price"] not in (None, before[2]):
+            price_changes.append(m.PriceChange(listing_id=before[0], old_price=before[2], new_price=values["list_price"],
+                                               changed_at=now))  # fmt: skip
+    if to_write:
+        update = [n for n in fields if n != "source"] + ["raw", "content_hash", "updated_at"]
+        if key != "external_id":
+            update.append("external_id")
+        model.objects.bulk_create(to_write, update_conflicts=True, unique_fields=["source", key], update_fields=update)
+    if model is m.Listing:
+        _write_reported_price_changes(source, rows, price_changes)
+    return outcome
+
+
+def _write_reported_price_changes(source, rows: dict[str, Prepared], detected: list[m.PriceChange]) -> None:
+    """Price changes the source reports itself (previous price / change amount) plus those seen between runs."""
+    reported = {}
+    for ck, item in rows.items():
+        new, hist = item.child.get("list_price"), item.price_history
+        old = hist.get("previous_price")
+        if old is None and new is not None and hist.get("price_change") is not None:
+            old = new - hist["price_change"]
+        if old is not None and new is not None and old != new:
+            reported[ck] = (old, new, hist.get("price_changed_at"))
+    if not reported and not detected:
+        return
+    ids = dict(m.Listing.objects.filter(source=source, external_id__in=reported).values_list("external_id", "id"))
+    known = set(
+        m.PriceChange.objects.filter(listing_id__in=ids.values()).values_list("listing_id", "old_price", "new_price")
+    )
+    pairs = set(known)
+    new_rows = [
+        m.PriceChange(listing_id=ids[ck], old_price=old, new_price=new, changed_at=when or timezone.now())
+        for ck, (old, new, when) in reported.items()
+        if (ids[ck], old, new) not in known
+    ]
+    pairs.update((pc.listing_id, pc.old_price, pc.new_price) for pc in new_rows)
+    m.PriceChange.objects.bulk_create(
+        [*new_rows, *(pc for pc in detected if (pc.listing_id, pc.old_price, pc.new_price) not in pairs)],
+        ignore_conflicts=True,
+    )
+
+
+def ingest_source(
+    *,
+    source: m.DataSource,
+    reader: Iterable[Page],
+    mapping: FieldMapping | None = None,
+    batch_size: int = 1000,
+    progress: Callable[[int], None] | None = None,
+) -> m.IngestionRun:
+    """Read every page, upsert in batches (one transaction each) and return the finished run.
+
+    A bad row or failed page is recorded and skipped; an exception ends the run as failed with earlier batches
+    kept and the current batch rolled back. The mapping defaults to the source's field_mapping.
+    """
+    mapping = mapping or FieldMapping.from_config(source.dataset, source.field_mapping)
+    run = m.IngestionRun.objects.create(source=source, source_label=source.name[:200], dataset=source.dataset)
+    try:
+        for page in reader:
+            run.pages += 1
+            if page.error:
+                run.pages_failed += 1
+                run.processed += len(page.failed_ids)
+                run.failed += len(page.failed_ids)
+                _add_error(run, {"page": page.number, "reason": page.error, "records": page.failed_ids[:50]})
+                run.save()
+                continue
+            for start in range(0, len(page.records), batch_size):
+                _ingest_batch(run, source, mapping, page.records[start : start + batch_size])
+                if progress:
+                    progress(len(page.records[start : start + batch_size]))
+            if not page.records:
+                run.save()
+    except Exception as exc:
+        logger.exception("ingest of %s failed", source)
+        run.status, run.message = m.IngestionRun.Status.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+    else:
+        landed = run.inserted + run.updated + run.unchanged
+        if run.failed or run.pages_failed:
+            run.status = m.IngestionRun.Status.PARTIAL if landed else m.IngestionRun.Status.FAILED
+            run.message = "" if landed else "no record could be loaded"
+        else:
+            run.status = m.IngestionRun.Status.SUCCESS
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+def _ingest_batch(run: m.IngestionRun, source, mapping: FieldMapping, records: list[RawRecord]) -> None:
+    items, errors = [], []
+    for record in records:
+        try:
+            row = mapping.apply(record)
+            items.append(prepare(row, record, dataset=source.dataset, parcel_format=source.parcel_format))
+        except RowError as exc:
+            errors.append({"record": record.external_id, "reason": str(exc)})
+    with transaction.atomic():
+        outcomes = write_batch(source=source, dataset=source.dataset, items=items) if items else []
+        run.processed += len(records)
+        run.failed += len(errors)
+        for outcome in outcomes:
+            setattr(run, outcome, getattr(run, outcome) + 1)
+        for error in errors:
+            _add_error(run, error)
+        run.save()
+
+
+def _add_error(run: m.IngestionRun, error: dict) -> None:
+    if len(run.errors) < MAX_ERRORS:
+        run.errors.append(error)

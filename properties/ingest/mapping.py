@@ -1,0 +1,354 @@
+"""Field mappings: `{"<target>": "<source attribute>" | {spec}}`, validated before any fetch.
+
+A spec is one of
+  "ATTR"                                         the attribute as is (strings trimmed, blanks -> None)
+  {"source": "ATTR", "transform": [...]}         transforms: trim upper lower title number int bool date date:<fmt>
+  {"concat": ["A", "B"], "sep": " "}             joined non-blank values
+  {"source": "STZIP", "split": "state_zip", "part": "zip"}   or "split": "<separator>", "part": <index>
+  {"value": "FL"}                                a constant
+and may carry "default". The result is coerced to the target's type (dates accept epoch ms, ISO and m/d/Y).
+A config may start from a shipped preset: {"preset": "zillow", "<target>": override, "<target>": null (drop)}.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.db import models as dj
+from django.utils import timezone
+
+from properties import models as m
+
+from .base import RawRecord
+
+PRESETS_DIR = Path(__file__).resolve().parent / "mappings"
+
+
+class MappingError(ValueError):
+    """The mapping configuration itself is wrong (raised before anything is fetched)."""
+
+
+class RowError(ValueError):
+    """One record cannot be mapped; the message is the reason recorded on the run."""
+
+
+def _f(model, name):
+    return model._meta.get_field(name)
+
+
+_COMMON = {
+    "parcel_id": dj.CharField(max_length=64),
+    "external_id": dj.CharField(max_length=128),
+    "county": _f(m.Property, "county"),
+    "street": dj.CharField(max_length=200),
+    "unit": _f(m.Property, "unit"),
+    "city": _f(m.Property, "city"),
+    "state": dj.CharField(max_length=30),
+    "zip": _f(m.Property, "zip"),
+    "latitude": dj.FloatField(),
+    "longitude": dj.FloatField(),
+    "owner_name": _f(m.Property, "owner_name"),
+    "owner_mailing_address": _f(m.Property, "owner_mailing_address"),
+    "mailing_street": dj.CharField(max_length=200),
+    "mailing_city": dj.CharField(max_length=100),
+    "mailing_state": dj.CharField(max_length=30),
+    "mailing_zip": dj.CharField(max_length=10),
+    "property_type": dj.CharField(max_length=100),
+    **{n: _f(m.Property, n) for n in ("beds", "baths", "living_sqft", "lot_sqft", "year_built", "is_vacant")},
+}
+_VALUATION = (
+    "tax_year",
+    "market_value",
+    "assessed_value",
+    "taxable_value",
+    "annual_taxes",
+    "last_sale_price",
+    "last_sale_date",
+    "tax_delinquent",
+    "delinquent_amount",
+)
+_CHILD_TARGETS = {
+    "parcels": {n: _f(m.Valuation, n) for n in _VALUATION},
+    "valuations": {n: _f(m.Valuation, n) for n in _VALUATION},
+    "tax_sales": {
+        n: _f(m.TaxSale, n) for n in ("tda_number", "sale_date", "deed_status", "opening_bid", "source_updated_at")
+    },
+    "foreclosures": {
+        n: _f(m.Foreclosure, n)
+        for n in (
+            "case_number",
+            "borrower",
+            "lender",
+            "status",
+            "default_amount",
+            "opening_bid",
+            "filing_date",
+            "auction_date",
+        )
+    },
+    "code_violations": {
+        n: _f(m.CodeViolation, n) for n in ("case_number", "violation_type", "status", "opened_at", "closed_at")
+    },
+    "listings": {
+        **{n: _f(m.Listing, n) for n in ("list_price", "days_on_market", "listed_at", "url")},
+        "status": dj.CharField(max_length=100),
+        "previous_price": _f(m.PriceChange, "old_price"),
+        "price_change": _f(m.PriceChange, "old_price"),
+        "price_changed_at": _f(m.PriceChange, "changed_at"),
+    },
+}
+TARGETS: dict[str, dict[str, dj.Field]] = {ds: {**_COMMON, **child} for ds, child in _CHILD_TARGETS.items()}
+KEY_TARGET = {"tax_sales": "tda_number", "foreclosures": "case_number", "code_violations": "case_number"}
+SIGNED = {"price_change", "latitude", "longitude"}
+TRANSFORMS = {"trim", "upper", "lower", "title", "number", "int", "bool", "date"}
+_SPEC_KEYS = {"source", "concat", "sep", "transform", "split", "part", "value", "default"}
+_STATE_ZIP = re.compile(r"^([A-Za-z]{2})[\s,]*(\d{5}(?:-?\d{4})?)?$")
+_TRUE = {"Y", "YES", "TRUE", "T", "1"}
+_FALSE = {"N", "NO", "FALSE", "F", "0", ""}
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.json"))
+
+
+def load_preset(name: str) -> dict:
+    if name not in preset_names():
+        raise MappingError(f"unknown mapping preset {name!r}; available: {', '.join(preset_names())}")
+    return json.loads((PRESETS_DIR / f"{name}.json").read_text())
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    target: str
+    sources: tuple[str, ...] = ()
+    sep: str = " "
+    transforms: tuple[str, ...] = ()
+    split: str | None = None
+    part: str | int | None = None
+    constant: Any = None
+    default: Any = None
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    dataset: str
+    specs: tuple[FieldSpec, ...]
+
+    @classmethod
+    def from_config(cls, dataset: str, config: dict) -> FieldMapping:
+        """Validate a mapping config for a dataset; MappingError says what is wrong."""
+        if dataset not in TARGETS:
+            raise MappingError(f"unknown dataset {dataset!r}; allowed: {', '.join(TARGETS)}")
+        if not isinstance(config, dict):
+            raise MappingError("a field mapping must be a JSON object of target field -> source")
+        config = dict(config)
+        fields = {}
+        if "preset" in config:
+            fields = dict(load_preset(config.pop("preset"))["fields"])
+        fields.update(config)
+        allowed = TARGETS[dataset]
+        specs = []
+        for target, spec in fields.items():
+            if spec is None:
+                continue
+            if target not in allowed:
+                raise MappingError(
+                    f"unknown target field {target!r} for dataset {dataset}; allowed: {', '.join(sorted(allowed))}"
+                )
+            specs.append(_parse_spec(target, spec))
+        mapped = {s.target for s in specs}
+        for required in ("parcel_id", KEY_TARGET.get(dataset)):
+            if required and required not in mapped:
+                raise MappingError(f"the {dataset} mapping must map {required!r}")
+        return cls(dataset, tuple(specs))
+
+    def apply(self, record: RawRecord) -> dict[str, Any]:
+        """Target values for one record; RowError(reason) when a value is missing or malformed."""
+        fields = TARGETS[self.dataset]
+        row = {}
+        for spec in self.specs:
+            value = _extract(spec, record.attributes)
+            try:
+                row[spec.target] = _coerce(fields[spec.target], spec.target, value)
+            except (ValueError, TypeError, ArithmeticError) as exc:
+                raise RowError(f"bad {spec.target}: {value!r} ({exc})") from None
+        for required in ("parcel_id", KEY_TARGET.get(self.dataset)):
+            if required and row.get(required) is None:
+                raise RowError(f"missing {required}")
+        return row
+
+
+def _parse_spec(target: str, spec) -> FieldSpec:
+    if isinstance(spec, str):
+        return FieldSpec(target, (spec,))
+    if not isinstance(spec, dict) or not spec.keys() <= _SPEC_KEYS:
+        raise MappingError(f"{target}: a spec is a source attribute name or an object with keys {sorted(_SPEC_KEYS)}")
+    transforms = spec.get("transform", [])
+    transforms = (transforms,) if isinstance(transforms, str) else tuple(transforms)
+    for t in transforms:
+        if t.split(":", 1)[0] not in TRANSFORMS:
+            raise MappingError(f"{target}: unknown transform {t!r}; allowed: {', '.join(sorted(TRANSFORMS))}")
+    if "concat" in spec:
+        sources = tuple(spec["concat"])
+    elif "source" in spec:
+        sources = (spec["source"],)
+    elif "value" in spec:
+        sources = ()
+    else:
+        raise MappingError(f"{target}: give 'source', 'concat' or 'value'")
+    if not all(isinstance(s, str) and s for s in sources):
+        raise MappingError(f"{target}: source attribute names must be non-empty strings")
+    split, part = spec.get("split"), spec.get("part")
+    if split == "state_zip" and part not in ("state", "zip"):
+        raise MappingError(f"{target}: split state_zip needs part 'state' or 'zip'")
+    if split and split != "state_zip" and not isinstance(part, int):
+        raise MappingError(f"{target}: split by a separator needs an integer part")
+    return FieldSpec(
+        target, sources, spec.get("sep", " "), transforms, split, part, spec.get("value"), spec.get("default")
+    )
+
+
+def _get(attributes: dict, name: str):
+    if name in attributes:
+        return attributes[name]
+    lowered = name.lower()
+    return next((v for k, v in attributes.items() if k.lower() == lowered), None)
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _extract(spec: FieldSpec, attributes: dict):
+    if not spec.sources:
+        value = spec.constant
+    elif len(spec.sources) == 1 and not spec.split:
+        value = _get(attributes, spec.sources[0])
+    else:
+        parts = [_get(attributes, s) for s in spec.sources]
+        value = spec.sep.join(str(p).strip() for p in parts if not _blank(p)) or None
+    if spec.split and not _blank(value):
+        value = _split(str(value).strip(), spec.split, spec.part)
+    for t in spec.transforms:
+        if _blank(value):
+            break
+        value = _transform(t, value)
+    return spec.default if _blank(value) else value
+
+
+def _split(value: str, how: str, part):
+    if how == "state_zip":
+        match = _STATE_ZIP.match(value)
+        if not match:
+            raise RowError(f"cannot split {value!r} into state and zip")
+        return match.group(1).upper() if part == "state" else match.group(2)
+    pieces = value.split(how)
+    return pieces[part].strip() if -len(pieces) <= part < len(pieces) else None
+
+
+def _transform(name: str, value):
+    op, _, arg = name.partition(":")
+    try:
+        if op == "date" and arg:
+            return dt.datetime.strptime(str(value).strip(), arg).date()
+        if op in ("trim", "upper", "lower", "title"):
+            text = str(value).strip()
+            return text if op == "trim" else getattr(text, op)()
+        return {"number": _decimal, "int": _int, "bool": _bool, "date": _date}[op](value)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise RowError(f"{name} cannot read {value!r} ({exc})") from None
+
+
+def _decimal(value) -> Decimal:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    number = Decimal(str(value).strip().replace(",", "").replace("$", ""))
+    if not number.is_finite():
+        raise ValueError("not a finite number")
+    return number
+
+
+def _int(value) -> int:
+    number = _decimal(value)
+    if number != number.to_integral_value():
+        raise ValueError("not a whole number")
+    return int(number)
+
+
+def _bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return bool(value)
+    text = str(value).strip().upper()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise ValueError("not a yes/no value")
+
+
+def _epoch_ms(value) -> dt.datetime:
+    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(milliseconds=float(value))
+
+
+def _datetime(value) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        result = value
+    elif isinstance(value, dt.date):
+        result = dt.datetime.combine(value, dt.time())
+    elif isinstance(value, int | float | Decimal) or (isinstance(value, str) and value.strip().isdigit()):
+        text = str(value).strip()
+        if len(text) == 8 and isinstance(value, str):
+            result = dt.datetime.strptime(text, "%Y%m%d")
+        else:
+            return _epoch_ms(value)
+    else:
+        text = str(value).strip().replace("Z", "+00:00")
+        try:
+            result = dt.datetime.fromisoformat(text)
+        except ValueError:
+            result = dt.datetime.strptime(text.split(" ")[0], "%m/%d/%Y")
+    return result if timezone.is_aware(result) else timezone.make_aware(result, dt.UTC)
+
+
+def _date(value) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    return _datetime(value).date()  # in the value's own offset; epoch ms are UTC
+
+
+def _coerce(field: dj.Field, target: str, value):
+    if _blank(value):
+        return None
+    kind = field.get_internal_type()
+    if kind in ("CharField", "TextField", "URLField", "SlugField"):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = re.sub(r"\s+", " ", str(value)).strip()
+        return text[: field.max_length] if field.max_length else text
+    if kind == "BooleanField":
+        return _bool(value)
+    if kind == "DateField":
+        return _date(value)
+    if kind == "DateTimeField":
+        return _datetime(value)
+    if kind == "FloatField":
+        number = float(_decimal(value))
+        if not -180 <= number <= 180:
+            raise ValueError("out of range")
+        return number
+    if kind == "DecimalField":
+        number = _decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places))
+        if number.adjusted() >= field.max_digits - field.decimal_places or (number < 0 and target not in SIGNED):
+            raise ValueError("out of range")
+        return number
+    number = _int(value)
+    low, high = (0, 32767) if "Small" in kind else (0, 2147483647)
+    if not low <= number <= high:
+        raise ValueError("out of range")
+    return number
