@@ -41,7 +41,7 @@ demo: setup
 	$(PY) manage.py demo $(ARGS)
 
 test: setup
-	@eval "$$(bash scripts/services.sh start)" && bash scripts/test.sh
+	@set -e; exports=$$(bash scripts/services.sh start); eval "$$exports"; bash scripts/test.sh
 
 lint: setup
 	$(VENV)/bin/ruff check .
