@@ -1,0 +1,300 @@
+"""ArcGIS REST layer client (`.../FeatureServer/N`, `.../MapServer/N`) and its reader.
+
+Pages by object ids (`returnIdsOnly`, then POSTed `objectIds` chunks no larger than the
+layer's `maxRecordCount`); falls back to `resultOffset` paging ordered by the object id.
+Error bodies (`{"error": {...}}`, often with HTTP 200) are errors. Geometry comes back as a
+SRID 4326 point (a point on the surface for polygons), transformed with GDAL when the server
+answered in another spatial reference; esri date fields become aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from arcgis2geojson import arcgis2geojson
+from django.contrib.gis.gdal import CoordTransform, GDALException, SpatialReference
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point
+
+from properties.ingest.base import Page, RawRecord, SourceError
+from properties.ingest.http import PAGE_ERRORS, RETRY_WAIT, describe_error, http_client, offset_pages, send
+
+DEFAULT_MAX_RECORD_COUNT = 1000  # ArcGIS Server's default when the layer does not say
+WGS84 = 4326
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+DATE_TYPES = {"esriFieldTypeDate"}
+
+
+class ArcGISError(ValueError):
+    """An ArcGIS `{"error": ...}` body or an answer that is not a usable query result."""
+
+
+@dataclass(frozen=True)
+class LayerMetadata:
+    name: str
+    max_record_count: int
+    object_id_field: str | None
+    supports_pagination: bool
+    fields: dict[str, str]  # field name -> esri field type
+    geometry_type: str | None
+    spatial_reference: dict | None
+
+    @classmethod
+    def from_json(cls, data: dict) -> LayerMetadata:
+        fields = {f["name"]: f.get("type", "") for f in data.get("fields") or []}
+        oid = data.get("objectIdField") or next((n for n, t in fields.items() if t == "esriFieldTypeOID"), None)
+        return cls(
+            name=data.get("name", ""),
+            max_record_count=int(data.get("maxRecordCount") or DEFAULT_MAX_RECORD_COUNT),
+            object_id_field=oid,
+            supports_pagination=bool((data.get("advancedQueryCapabilities") or {}).get("supportsPagination")),
+            fields=fields,
+            geometry_type=data.get("geometryType"),
+            spatial_reference=(data.get("extent") or {}).get("spatialReference") or data.get("spatialReference"),
+        )
+
+
+class ArcGISClient:
+    """One ArcGIS layer. `http` is an httpx.Client to share; otherwise the client makes (and closes) its own."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        where: str = "1=1",
+        page_size: int | None = None,
+        out_fields: str = "*",
+        timeout: float | None = None,
+        http: httpx.Client | None = None,
+        retry_wait: float = RETRY_WAIT,
+    ):
+        self.url = url.rstrip("/")
+        self.where = where or "1=1"
+        self.page_size = page_size
+        self.out_fields = out_fields
+        self.timeout = timeout
+        self.retry_wait = retry_wait
+        self._http = http
+        self._owns_http = http is None
+        self._metadata: LayerMetadata | None = None
+        self._ids_oid_field: str | None = None
+
+    # --- HTTP -----------------------------------------------------------------------
+    @property
+    def http(self) -> httpx.Client:
+        if self._http is None or self._http.is_closed:
+            self._http = http_client()
+        return self._http
+
+    def close(self) -> None:
+        if self._owns_http and self._http is not None:
+            self._http.close()
+
+    def _json(self, method: str, url: str, **kwargs) -> dict:
+        if self.timeout is not None:
+            kwargs["timeout"] = self.timeout
+        response = send(self.http, method, url, retry_wait=self.retry_wait, **kwargs)
+        data = json.loads(response.content)
+        if not isinstance(data, dict):
+            raise ArcGISError(f"unexpected answer from {url}: {type(data).__name__}")
+        if "error" in data:
+            error = data["error"] or {}
+            details = "; ".join(str(d) for d in error.get("details") or [])
+            message = f"ArcGIS error {error.get('code')}: {error.get('message')}"
+            raise ArcGISError(f"{message} ({details})" if details else message)
+        return data
+
+    def _query(self, **params) -> dict:
+        return self._json("POST", f"{self.url}/query", data={"f": "json", **params})
+
+    # --- Layer ----------------------------------------------------------------------
+    def metadata(self) -> LayerMetadata:
+        """The layer's description (`?f=json`); SourceError when it cannot be read."""
+        if self._metadata is None:
+            try:
+                self._metadata = LayerMetadata.from_json(self._json("GET", self.url, params={"f": "json"}))
+            except PAGE_ERRORS as exc:
+                raise SourceError(f"cannot read ArcGIS layer metadata at {self.url}: {describe_error(exc)}") from exc
+        return self._metadata
+
+    @property
+    def chunk_size(self) -> int:
+        limit = self.metadata().max_record_count
+        return min(limit, self.page_size) if self.page_size else limit
+
+    @property
+    def object_id_field(self) -> str | None:
+        return self.metadata().object_id_field or self._ids_oid_field
+
+    def object_ids(self) -> list[int] | None:
+        """Sorted object ids matching `where`, or None when the server cannot list them."""
+        try:
+            data = self._query(where=self.where, returnIdsOnly="true")
+        except PAGE_ERRORS:
+            return None
+        if "objectIds" not in data:
+            return None
+        self._ids_oid_field = data.get("objectIdFieldName")
+        return sorted(int(i) for i in data["objectIds"] or [])  # some servers send ids as doubles (6.4579816E7)
+
+    def query_ids(self, ids: list[int]) -> dict:
+        return self._query(
+            objectIds=",".join(map(str, ids)),
+            outFields=self.out_fields,
+            outSR=WGS84,
+            returnGeometry="true",
+        )
+
+    def query_offset(self, offset: int, count: int) -> dict:
+        return self._query(
+            where=self.where,
+            outFields=self.out_fields,
+            outSR=WGS84,
+            returnGeometry="true",
+            orderByFields=f"{self.object_id_field} ASC",
+            resultOffset=offset,
+            resultRecordCount=count,
+        )
+
+    def records(self, data: dict) -> list[RawRecord]:
+        """A query answer's features as RawRecords (dates converted, geometry as a 4326 point)."""
+        if not isinstance(data.get("features"), list):
+            raise ArcGISError("query answer without a features list")
+        oid = data.get("objectIdFieldName") or self.object_id_field
+        field_types = {**self.metadata().fields, **{f["name"]: f.get("type", "") for f in data.get("fields") or []}}
+        date_fields = [name for name, kind in field_types.items() if kind in DATE_TYPES]
+        transform = coord_transform(data.get("spatialReference"))
+        records = []
+        for feature in data["features"]:
+            attributes = dict(feature.get("attributes") or {})
+            if attributes.get(oid) is None:
+                raise ArcGISError(f"feature without its object id {oid!r}")
+            for name in date_fields:
+                if name in attributes:
+                    attributes[name] = esri_date(attributes[name])
+            records.append(
+                RawRecord(
+                    external_id=str(int(attributes[oid])),
+                    attributes=attributes,
+                    geometry=esri_point(feature.get("geometry"), transform),
+                )
+            )
+        return records
+
+
+class ArcGISReader:
+    """Pages of an ArcGIS layer, streamed: by object-id chunks, else by result offset."""
+
+    def __init__(self, client: ArcGISClient):
+        self.client = client
+
+    def __iter__(self) -> Iterator[Page]:
+        try:
+            metadata = self.client.metadata()
+            ids = self.client.object_ids()
+            if self.client.object_id_field is None:
+                raise SourceError(f"ArcGIS layer {self.client.url} has no object id field")
+            if ids is not None:
+                yield from self._pages_by_ids(ids)
+            elif metadata.supports_pagination:
+                yield from offset_pages(self._fetch_offset, page_size=self.client.chunk_size)
+            else:
+                raise SourceError(f"ArcGIS layer {self.client.url} lists no object ids and does not support pagination")
+        finally:
+            self.client.close()
+
+    def _fetch_offset(self, offset: int) -> tuple[list[RawRecord], bool]:
+        data = self.client.query_offset(offset, self.client.chunk_size)
+        return self.client.records(data), bool(data.get("exceededTransferLimit"))
+
+    def _pages_by_ids(self, ids: list[int]) -> Iterator[Page]:
+        size, number = self.client.chunk_size, 0
+        pending = deque(ids)
+        while pending:
+            chunk = [pending.popleft() for _ in range(min(size, len(pending)))]
+            number += 1
+            try:
+                data = self.client.query_ids(chunk)
+                records = self.client.records(data)
+            except PAGE_ERRORS as exc:
+                yield Page(number, error=describe_error(exc), failed_ids=[str(i) for i in chunk])
+                continue
+            if data.get("exceededTransferLimit") and records:
+                # The server capped this answer below maxRecordCount: ask again for the rest, in smaller chunks.
+                returned = {r.external_id for r in records}
+                pending.extendleft(reversed([i for i in chunk if str(i) not in returned]))
+                size = len(records)
+            yield Page(number, records=records)
+
+
+# --- Values ---------------------------------------------------------------------------
+def esri_date(value: Any) -> Any:
+    """Epoch milliseconds (int, double or numeric string) -> aware UTC datetime; anything else unchanged."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return value
+    try:
+        return EPOCH + dt.timedelta(milliseconds=value) if isinstance(value, int | float) else value
+    except (OverflowError, ValueError):  # NaN, or out of datetime's range
+        return value
+
+
+@functools.lru_cache(maxsize=64)
+def _transform_to_wgs84(key: int | str) -> CoordTransform:
+    try:
+        source = SpatialReference(key)
+    except GDALException:
+        if not isinstance(key, int):
+            raise
+        source = SpatialReference(f"ESRI:{key}")  # esri-only wkids such as 102729
+    return CoordTransform(source, SpatialReference(WGS84))
+
+
+def coord_transform(spatial_reference: dict | None) -> CoordTransform | None:
+    """The transform from an esri `spatialReference` to WGS84, or None when it already is (or is absent)."""
+    sr = spatial_reference or {}
+    key = sr.get("latestWkid") or sr.get("wkid") or sr.get("wkt")
+    if key in (None, WGS84):
+        return None
+    try:
+        return _transform_to_wgs84(key)
+    except GDALException as exc:
+        raise ArcGISError(f"unknown spatial reference {str(key)[:80]!r}: {exc}") from exc
+
+
+def representative_point(geometry: GEOSGeometry) -> Point | None:
+    """A point for any geometry: itself for a point, else a point on its surface (lines, multipoints too)."""
+    if geometry.empty:
+        return None
+    if geometry.geom_type != "Point":
+        try:
+            geometry = geometry.point_on_surface
+        except GEOSException:  # invalid (self-intersecting) rings
+            geometry = geometry.centroid
+    return Point(geometry.x, geometry.y, srid=geometry.srid)
+
+
+def esri_point(geometry: dict | None, transform: CoordTransform | None = None) -> Point | None:
+    """An esri JSON geometry as a SRID 4326 point; None for null or empty geometry."""
+    if not geometry:
+        return None
+    geojson = arcgis2geojson(geometry)
+    if not geojson.get("coordinates"):
+        return None
+    point = representative_point(GEOSGeometry(json.dumps(geojson)))
+    if point is None:
+        return None
+    if transform is not None:
+        point.transform(transform)
+    point.srid = WGS84
+    return point

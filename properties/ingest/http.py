@@ -1,0 +1,99 @@
+"""Shared HTTP plumbing for the outside-system clients: httpx client, retry policy, offset paging.
+
+Retries (tenacity, exponential backoff) cover network errors, HTTP 5xx and 429 only; any
+other 4xx is final. Every request carries a timeout (settings.HTTP_TIMEOUT_SECONDS).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+
+import httpx
+from django.conf import settings
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from properties.ingest.base import Page, RawRecord
+
+USER_AGENT = "DealFinder/1.0"
+RETRY_ATTEMPTS = 4  # the first try plus three retries
+RETRY_WAIT = 1.0  # seconds before the first retry; doubles each time, capped at RETRY_WAIT_MAX
+RETRY_WAIT_MAX = 30.0
+# What makes a single page fail (the page becomes an error page, paging goes on).
+PAGE_ERRORS = (httpx.HTTPError, ValueError)
+MAX_FAILED_PAGES_IN_A_ROW = 3  # offset paging cannot know where the data ends once pages fail
+
+
+def http_client() -> httpx.Client:
+    """An httpx client with DealFinder's User-Agent and the configured timeout."""
+    return httpx.Client(
+        headers={"User-Agent": USER_AGENT},
+        timeout=settings.HTTP_TIMEOUT_SECONDS,
+        follow_redirects=True,
+    )
+
+
+def is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, httpx.HTTPStatusError):
+        return exc.response.status_code == 429 or exc.response.status_code >= 500
+    return isinstance(exc, httpx.TransportError)
+
+
+def send(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    retry_wait: float = RETRY_WAIT,
+    attempts: int = RETRY_ATTEMPTS,
+    **kwargs,
+) -> httpx.Response:
+    """One request with the retry policy; raises httpx.HTTPStatusError for a final non-2xx answer."""
+    kwargs.setdefault("timeout", settings.HTTP_TIMEOUT_SECONDS)
+    retrying = Retrying(
+        retry=retry_if_exception(is_retryable),
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential(multiplier=retry_wait, max=RETRY_WAIT_MAX),
+        reraise=True,
+    )
+    for attempt in retrying:
+        with attempt:
+            response = client.request(method, url, **kwargs)
+            response.raise_for_status()
+    return response
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short, human-readable reason for a failed request or page."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"HTTP {exc.response.status_code} from {exc.request.method} {exc.request.url.copy_with(query=None)}"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON in response: {exc}"
+    if isinstance(exc, httpx.TransportError):
+        return f"{type(exc).__name__}: {exc}"
+    return str(exc)
+
+
+def offset_pages(fetch: Callable[[int], tuple[list[RawRecord], bool]], *, page_size: int) -> Iterator[Page]:
+    """Page through `fetch(offset) -> (records, more)` until an empty or short page without `more`.
+
+    A failing page is yielded as an error page and paging continues with the next offset,
+    until MAX_FAILED_PAGES_IN_A_ROW pages in a row have failed.
+    """
+    offset, number, failures = 0, 0, 0
+    while failures < MAX_FAILED_PAGES_IN_A_ROW:
+        number += 1
+        try:
+            records, more = fetch(offset)
+        except PAGE_ERRORS as exc:
+            yield Page(number, error=f"records {offset}-{offset + page_size - 1}: {describe_error(exc)}")
+            failures += 1
+            offset += page_size
+            continue
+        failures = 0
+        if not records:
+            return
+        yield Page(number, records=records)
+        offset += len(records)
+        if not (more or len(records) >= page_size):
+            return

@@ -1,0 +1,1 @@
+"""Fake outside systems served at the HTTP layer (pytest-httpserver) for tests."""
