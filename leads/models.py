@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from dealfinder.models import TIERS, TimeStampedModel, score_range_check, tier_check
-from properties.models import Property
+from properties.models import Property, QualityReport
 
 TIER_CHOICES = [(t, f"Tier {t}") for t in TIERS]
 SCORE_FIELDS = ("distress", "value", "location_score", "urgency", "total")
@@ -161,7 +161,8 @@ class Activity(models.Model):
 
 
 class Alert(models.Model):
-    """One lead announced on one channel for one entry into a tier (never twice)."""
+    """One lead announced on one channel for one entry into a tier (never twice), or one
+    quality report's errors announced on one channel."""
 
     class Channel(models.TextChoices):
         SLACK = "slack", "Slack"
@@ -171,9 +172,14 @@ class Alert(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="alerts")
+    class Kind(models.TextChoices):
+        NEW_TIER_A = "new_tier_a", "New Tier A lead"
+        QUALITY_ERRORS = "quality_errors", "Data-quality errors"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="alerts", null=True, blank=True)
+    quality_report = models.ForeignKey(QualityReport, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
     channel = models.CharField(max_length=16, choices=Channel.choices)
-    kind = models.CharField(max_length=32, default="new_tier_a")
+    kind = models.CharField(max_length=32, choices=Kind.choices, default=Kind.NEW_TIER_A)
     entered_on = models.DateField(help_text="The day the lead entered the tier this alert is about")
     batch = models.UUIDField(db_index=True, help_text="Alerts sent in the same message share a batch")
     status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
@@ -183,8 +189,15 @@ class Alert(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["lead", "channel", "kind", "entered_on"], name="alert_once_per_entry")
+            models.UniqueConstraint(fields=["lead", "channel", "kind", "entered_on"], name="alert_once_per_entry"),
+            models.UniqueConstraint(fields=["quality_report", "channel"], name="alert_once_per_quality_report"),
+            models.CheckConstraint(
+                condition=Q(lead__isnull=False, quality_report__isnull=True)
+                | Q(lead__isnull=True, quality_report__isnull=False),
+                name="alert_about_lead_or_quality_report",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.kind} {self.channel} lead {self.lead_id} ({self.status})"
+        about = f"lead {self.lead_id}" if self.lead_id else f"quality report {self.quality_report_id}"
+        return f"{self.kind} {self.channel} {about} ({self.status})"

@@ -4,9 +4,10 @@ import datetime
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Max, Min, Q, QuerySet
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from leads.models import LeadScoreHistory
 from leads.scoring import PropertySignals, ScoringParams
 from properties.models import CodeViolation, Foreclosure, Listing, PriceChange, Property, TaxSale, Valuation
 
@@ -151,3 +152,17 @@ def property_facts_chunks(
             return
         last_id = rows[-1]["id"]
         yield _chunk_facts(rows, today=today, params=params, demand=buyer_demand_by_zip or {})
+
+
+def lead_ids_new_tier_a(*, today: datetime.date) -> list[int]:
+    """Leads whose snapshot today is Tier A and whose previous snapshot (if any) was not."""
+    previous = LeadScoreHistory.objects.filter(lead=OuterRef("lead"), snapshot_date__lt=today).order_by(
+        "-snapshot_date"
+    )
+    return list(
+        LeadScoreHistory.objects.filter(snapshot_date=today, tier="A")
+        .annotate(previous_tier=Subquery(previous.values("tier")[:1]))
+        .filter(Q(previous_tier__isnull=True) | ~Q(previous_tier="A"))
+        .order_by("lead_id")
+        .values_list("lead_id", flat=True)
+    )

@@ -1,0 +1,170 @@
+import json
+
+import httpx
+import pytest
+import respx
+from django.core import mail
+
+from leads.alerts import alerts_send_new_tier_a
+from leads.models import Alert, Lead
+from leads.services import leads_score_all
+from tests.leads.conftest import TODAY, days, hot_property
+from tests.properties import factories as pf
+
+pytestmark = pytest.mark.django_db
+
+WEBHOOK = "https://hooks.slack.test/services/T0000/B0000/XXXXXXXX"
+# What Slack's incoming webhooks answer (text/plain bodies).
+SLACK_OK = httpx.Response(200, text="ok")
+SLACK_RATE_LIMITED = httpx.Response(429, text="rate_limited", headers={"Retry-After": "1"})
+SLACK_DOWN = httpx.Response(500, text="internal_error")
+
+
+@pytest.fixture
+def channels(settings):
+    settings.SLACK_WEBHOOK_URL = WEBHOOK
+    settings.ALERT_EMAIL_TO = ["deals@example.test"]
+    settings.ALERT_RETRY_WAIT_SECONDS = 0
+    settings.SITE_URL = "https://dealfinder.example.test/"
+
+
+@pytest.fixture
+def hot(db):
+    prop = hot_property(parcel_id="HOT", street="12 ELM ST")
+    pf.PropertyFactory(parcel_id="CLEAN")
+    leads_score_all(today=TODAY)
+    return Lead.objects.get(property=prop)
+
+
+def expected_text(lead):
+    return (
+        "12 ELM ST, ORLANDO, FL 32801 - score 75\n"
+        "  Active tax-deed sale (+15)\n"
+        "  Foreclosure auction scheduled (+15)\n"
+        "  Equity 52% (+15)\n"
+        f"  https://dealfinder.example.test/admin/leads/lead/{lead.pk}/change/"
+    )
+
+
+def alerts():
+    return sorted(Alert.objects.values_list("lead_id", "channel", "kind", "entered_on", "status", "error"))
+
+
+@respx.mock(assert_all_called=True)
+def test_new_tier_a_goes_out_once_per_channel(respx_mock, channels, hot):
+    route = respx_mock.post(WEBHOOK).mock(return_value=SLACK_OK)
+
+    summary = alerts_send_new_tier_a(today=TODAY)
+
+    assert (summary.leads, summary.sent, summary.failed, summary.errors) == (1, {"slack": 1, "email": 1}, {}, [])
+    assert route.call_count == 1
+    assert json.loads(route.calls[0].request.content) == {
+        "text": "DealFinder: 1 new Tier A lead\n" + expected_text(hot),
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": "DealFinder: 1 new Tier A lead"}},
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"*<https://dealfinder.example.test/admin/leads/lead/{hot.pk}/change/|"
+                    "12 ELM ST, ORLANDO, FL 32801>* score 75\n• Active tax-deed sale (+15)"
+                    "\n• Foreclosure auction scheduled (+15)\n• Equity 52% (+15)",
+                },
+            },
+        ],
+    }
+    assert len(mail.outbox) == 1
+    assert (mail.outbox[0].subject, mail.outbox[0].to) == ("DealFinder: 1 new Tier A lead", ["deals@example.test"])
+    assert mail.outbox[0].body == expected_text(hot)
+    assert alerts() == [
+        (hot.pk, "email", "new_tier_a", TODAY, "sent", ""),
+        (hot.pk, "slack", "new_tier_a", TODAY, "sent", ""),
+    ]
+
+    # Same day again (also after a re-score): nothing goes out twice.
+    leads_score_all(today=TODAY)
+    again = alerts_send_new_tier_a(today=TODAY)
+    assert (again.leads, again.sent, again.failed) == (1, {}, {})
+    assert route.call_count == 1
+    assert len(mail.outbox) == 1
+    assert Alert.objects.count() == 2
+
+
+@respx.mock(assert_all_called=True)
+def test_failed_slack_is_recorded_and_retried_next_run(respx_mock, channels, hot):
+    route = respx_mock.post(WEBHOOK).mock(side_effect=[SLACK_DOWN, SLACK_DOWN, SLACK_DOWN])
+
+    summary = alerts_send_new_tier_a(today=TODAY)
+
+    assert route.call_count == 3  # first try + 2 retries
+    assert (summary.sent, summary.failed) == ({"email": 1}, {"slack": 1})
+    error = (
+        "HTTPStatusError: Server error '500 Internal Server Error' for url "
+        f"'{WEBHOOK}'\nFor more information check: https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/500"
+    )
+    assert summary.errors == [f"slack: {error}"]
+    assert alerts() == [
+        (hot.pk, "email", "new_tier_a", TODAY, "sent", ""),
+        (hot.pk, "slack", "new_tier_a", TODAY, "failed", error),
+    ]
+
+    # Next day: the lead is still A (not new), the failed Slack alert is retried, email is not resent.
+    route.side_effect = [SLACK_OK]
+    leads_score_all(today=days(1))
+    retry = alerts_send_new_tier_a(today=days(1))
+    assert (retry.leads, retry.sent, retry.failed) == (0, {"slack": 1}, {})
+    assert route.call_count == 4
+    assert len(mail.outbox) == 1
+    assert alerts() == [
+        (hot.pk, "email", "new_tier_a", TODAY, "sent", ""),
+        (hot.pk, "slack", "new_tier_a", TODAY, "sent", ""),
+    ]
+
+
+@respx.mock(assert_all_called=True)
+def test_rate_limited_slack_is_retried(respx_mock, channels, hot):
+    route = respx_mock.post(WEBHOOK).mock(side_effect=[SLACK_RATE_LIMITED, SLACK_OK])
+    assert alerts_send_new_tier_a(lead_ids=[hot.pk], today=TODAY).sent == {"slack": 1, "email": 1}
+    assert route.call_count == 2
+
+
+@respx.mock(assert_all_called=True)
+def test_bad_webhook_is_not_retried(respx_mock, channels, hot):
+    route = respx_mock.post(WEBHOOK).mock(return_value=httpx.Response(404, text="no_service"))
+    assert alerts_send_new_tier_a(today=TODAY).failed == {"slack": 1}
+    assert route.call_count == 1
+
+
+def test_network_error_is_recorded(respx_mock, channels, hot, settings):
+    settings.ALERT_EMAIL_TO = []
+    respx_mock.post(WEBHOOK).mock(side_effect=httpx.ConnectTimeout("timed out"))
+    summary = alerts_send_new_tier_a(today=TODAY)
+    assert summary.errors == ["slack: ConnectTimeout: timed out"]
+    assert alerts() == [(hot.pk, "slack", "new_tier_a", TODAY, "failed", "ConnectTimeout: timed out")]
+
+
+@respx.mock(assert_all_mocked=True)
+def test_channels_are_off_by_default(respx_mock, hot, settings):
+    settings.SLACK_WEBHOOK_URL = ""
+    settings.ALERT_EMAIL_TO = []
+    summary = alerts_send_new_tier_a(today=TODAY)
+    assert (summary.leads, summary.sent, summary.failed) == (1, {}, {})
+    assert len(respx_mock.calls) == 0
+    assert mail.outbox == []
+    assert Alert.objects.count() == 0
+
+
+def test_leaving_tier_a_and_coming_back_is_a_new_entry(respx_mock, channels, hot):
+    route = respx_mock.post(WEBHOOK).mock(return_value=SLACK_OK)
+    alerts_send_new_tier_a(today=TODAY)
+    hot.property.code_violations.update(status="Closed")
+    leads_score_all(today=days(1))
+    assert alerts_send_new_tier_a(today=days(1)).leads == 0
+    hot.property.code_violations.update(status="Open")
+    leads_score_all(today=days(2))
+    assert alerts_send_new_tier_a(today=days(2)).sent == {"slack": 1, "email": 1}
+    assert route.call_count == 2
+    assert list(Alert.objects.filter(channel="slack").order_by("entered_on").values_list("entered_on", flat=True)) == [
+        TODAY,
+        days(2),
+    ]
