@@ -1,11 +1,39 @@
-"""Project-level views: health check and the home page."""
+"""Project-level views: health check and the broker dashboard (the one view that reads every app)."""
+
+import datetime
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from buyers.models import PropertyMatch
+from dealfinder.models import TIERS
+from leads.models import Lead
+from leads.ui_selectors import lead_hot_deals, lead_new_tier_a, lead_summary, lead_tier_trend
+from properties.models import DataSource, Foreclosure, IngestionRun, QualityReport, TaxSale
+from sync.models import ExternalLink, SyncLog
+
+HOT_SCORE = 90
+TREND_DAYS = 30
+UPCOMING_DAYS = 14
+LIST_SIZE = 10
+TIER_COLORS = {"A": "#d7301f", "B": "#f28e2b", "C": "#e6c229", "D": "#9a9a9a"}
+# Each section shows only to users who may view the model it reads.
+SECTION_PERMISSIONS = {
+    "leads": "leads.view_lead",
+    "history": "leads.view_leadscorehistory",
+    "upcoming": "properties.view_taxsale",
+    "matches": "buyers.view_propertymatch",
+    "ingestion": "properties.view_ingestionrun",
+    "quality": "properties.view_qualityreport",
+    "sync": "sync.view_synclog",
+}
 
 
 @never_cache
@@ -20,6 +48,114 @@ def healthz(request):
         return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
 
 
+def trend_chart(trend: dict[datetime.date, dict[str, int]], *, width: int = 600, height: int = 140) -> dict:
+    """Stacked columns (one per day, D at the bottom, A on top) as SVG rectangles."""
+    if not trend:
+        return {"width": width, "height": height, "bars": [], "max": 0}
+    peak = max(sum(day.values()) for day in trend.values()) or 1
+    step = width / len(trend)
+    bars = []
+    for i, (date, tiers) in enumerate(trend.items()):
+        y = float(height)
+        for tier in reversed(TIERS):
+            h = tiers[tier] * height / peak
+            y -= h
+            if tiers[tier]:
+                bars.append(
+                    {
+                        "x": round(i * step + 1, 1),
+                        "y": round(y, 1),
+                        "w": round(max(step - 2, 1), 1),
+                        "h": round(h, 1),
+                        "color": TIER_COLORS[tier],
+                        "title": f"{date:%b %d} Tier {tier}: {tiers[tier]}",
+                    }
+                )
+    return {"width": width, "height": height, "bars": bars, "max": peak}
+
+
+def _upcoming(today: datetime.date) -> dict:
+    until = today + datetime.timedelta(days=UPCOMING_DAYS)
+    sales = TaxSale.objects.filter(sale_date__range=(today, until))
+    auctions = Foreclosure.objects.filter(auction_date__range=(today, until))
+    return {
+        "tax_sales": list(sales.select_related("property").order_by("sale_date", "id")[:LIST_SIZE]),
+        "foreclosures": list(auctions.select_related("property").order_by("auction_date", "id")[:LIST_SIZE]),
+        "counts": {"tax_sales": sales.count(), "foreclosures": auctions.count()},
+    }
+
+
+def _ingestion(since: datetime.datetime) -> dict:
+    sources = DataSource.objects.annotate(
+        last_success=Max("runs__finished_at", filter=Q(runs__status=IngestionRun.Status.SUCCESS)),
+        last_run=Max("runs__started_at"),
+        recent_failures=Count(
+            "runs",
+            filter=Q(
+                runs__status__in=[IngestionRun.Status.FAILED, IngestionRun.Status.PARTIAL], runs__started_at__gte=since
+            ),
+        ),
+    ).order_by("name")
+    failures = IngestionRun.objects.filter(
+        status__in=[IngestionRun.Status.FAILED, IngestionRun.Status.PARTIAL], started_at__gte=since
+    ).select_related("source")
+    return {"sources": list(sources), "failures": list(failures.order_by("-started_at")[:LIST_SIZE])}
+
+
+def _sync(since: datetime.datetime) -> dict:
+    latest_ids = SyncLog.objects.order_by().values("sync_type").annotate(last=Max("id")).values("last")
+    linked = ExternalLink.objects.filter(
+        content_type__app_label="leads",
+        content_type__model="lead",
+        object_id=OuterRef("pk"),
+        kind=ExternalLink.Kind.CONTACT,
+    )
+    return {
+        "latest": list(SyncLog.objects.filter(id__in=latest_ids).order_by("sync_type")),
+        "failures": list(
+            SyncLog.objects.filter(status=SyncLog.Status.FAILED, started_at__gte=since).order_by("-started_at")[
+                :LIST_SIZE
+            ]
+        ),
+        "unsynced": Lead.objects.filter(tier__in=["A", "B"]).exclude(Exists(linked)).count(),
+    }
+
+
 @login_required
-def home(request):
-    return redirect("admin:index")
+@require_GET
+def dashboard(request):
+    """Today's best leads, what is coming up, and whether the nightly pipeline is healthy."""
+    show = {name: request.user.has_perm(perm) for name, perm in SECTION_PERMISSIONS.items()}
+    if not any(show.values()):
+        raise PermissionDenied("No DealFinder role")
+    today = timezone.localdate()
+    week_ago = timezone.now() - datetime.timedelta(days=7)
+    context = {"show": show, "hot_score": HOT_SCORE, "tier_colors": TIER_COLORS, "upcoming_days": UPCOMING_DAYS}
+    if show["leads"]:
+        summary = lead_summary(hot_score=HOT_SCORE)
+        context["summary"] = summary
+        context["tiers"] = [
+            {"tier": t, "count": summary[f"tier_{t}"], "color": TIER_COLORS[t], "percent": _percent(summary, t)}
+            for t in TIERS
+        ]
+        context["hot_deals"] = lead_hot_deals(hot_score=HOT_SCORE, limit=LIST_SIZE)
+    if show["history"]:
+        context["new_tier_a"] = lead_new_tier_a(since=today - datetime.timedelta(days=1), limit=LIST_SIZE * 2)
+        context["trend"] = trend_chart(lead_tier_trend(since=today - datetime.timedelta(days=TREND_DAYS - 1)))
+    if show["upcoming"]:
+        context["upcoming"] = _upcoming(today)
+    if show["matches"]:
+        context["matches"] = list(
+            PropertyMatch.objects.select_related("buyer", "property").order_by("-created_at", "-id")[:LIST_SIZE]
+        )
+    if show["ingestion"]:
+        context["ingestion"] = _ingestion(week_ago)
+    if show["quality"]:
+        context["quality"] = QualityReport.objects.order_by("-created_at").first()
+    if show["sync"]:
+        context["sync"] = _sync(week_ago)
+    return render(request, "dashboard/index.html", context)
+
+
+def _percent(summary: dict, tier: str) -> float:
+    return round(100 * summary[f"tier_{tier}"] / summary["total"], 1) if summary["total"] else 0.0
