@@ -284,14 +284,19 @@ def representative_point(geometry: GEOSGeometry) -> Point | None:
     return Point(geometry.x, geometry.y, srid=geometry.srid)
 
 
-def esri_point(geometry: dict | None, transform: CoordTransform | None = None) -> Point | None:
-    """An esri JSON geometry as a SRID 4326 point; None for null or empty geometry."""
-    if not geometry:
-        return None
-    geojson = arcgis2geojson(geometry)
+def geojson_point(geojson: dict) -> Point | None:
+    """A GeoJSON geometry's representative point; None when it is empty or malformed (the record loads unplaced)."""
     if not geojson.get("coordinates"):
         return None
-    point = representative_point(GEOSGeometry(json.dumps(geojson)))
+    try:
+        return representative_point(GEOSGeometry(json.dumps(geojson)))
+    except (GDALException, GEOSException, ValueError, TypeError):
+        return None
+
+
+def esri_point(geometry: dict | None, transform: CoordTransform | None = None) -> Point | None:
+    """An esri JSON geometry as a SRID 4326 point; None for null or empty geometry."""
+    point = geojson_point(arcgis2geojson(geometry)) if geometry else None
     if point is None:
         return None
     if transform is not None:
