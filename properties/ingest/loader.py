@@ -186,7 +186,7 @@ def _derive_child(dataset: str, child: dict, prop: dict) -> None:
 
 
 def _blank(value) -> bool:
-    return value in (None, "", False, m.PropertyType.OTHER)
+    return value is None or value is False or (isinstance(value, str) and value in ("", m.PropertyType.OTHER))
 
 
 def _merge(existing: dict, incoming: dict, *, authoritative: bool) -> dict:
@@ -295,7 +295,9 @@ def _write_children(source, dataset, items: list[Prepared], property_id: dict[st
     extra = ["list_price"] if model is m.Listing else []
     stored = {
         r[0]: r[1:]
-        for r in model.objects.filter(source=source, **{f"{key}__in": rows}).values_list(key, "id", "content_hash", *extra)
+        for r in model.objects.filter(source=source, **{f"{key}__in": rows}).values_list(
+            key, "id", "content_hash", *extra
+        )
     }
     defaults = _CHILD_FIELDS[model]
     fields = [n for n in defaults if n != key]
@@ -314,8 +316,8 @@ def _write_children(source, dataset, items: list[Prepared], property_id: dict[st
             obj.external_id = item.external_id
         to_write.append(obj)
         if before and extra and before[2] is not None and values["list_price"] not in (None, before[2]):
-            price_changes.append(m.PriceChange(listing_id=before[0], old_price=before[2], new_price=values["list_price"],
-                                               changed_at=now))  # fmt: skip
+            old, new = before[2], values["list_price"]
+            price_changes.append(m.PriceChange(listing_id=before[0], old_price=old, new_price=new, changed_at=now))
     if to_write:
         update = [n for n in fields if n != "source"] + ["raw", "content_hash", "updated_at"]
         if key != "external_id":

@@ -3,6 +3,7 @@
 A spec is one of
   "ATTR"                                         the attribute as is (strings trimmed, blanks -> None)
   {"source": "ATTR", "transform": [...]}         transforms: trim upper lower title number int bool date date:<fmt>
+                                                 rebase:<anchor date> (shift so the anchor day is today)
   {"concat": ["A", "B"], "sep": " "}             joined non-blank values
   {"source": "STZIP", "split": "state_zip", "part": "zip"}   or "split": "<separator>", "part": <index>
   {"value": "FL"}                                a constant
@@ -16,7 +17,7 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from properties import models as m
 
 from .base import RawRecord
 
+ROW_ERROR = "__row_error__"  # a reader marks a record it could only half read (e.g. a CSV row's column count)
 PRESETS_DIR = Path(__file__).resolve().parent / "mappings"
 
 
@@ -106,7 +108,7 @@ _CHILD_TARGETS = {
 TARGETS: dict[str, dict[str, dj.Field]] = {ds: {**_COMMON, **child} for ds, child in _CHILD_TARGETS.items()}
 KEY_TARGET = {"tax_sales": "tda_number", "foreclosures": "case_number", "code_violations": "case_number"}
 SIGNED = {"price_change", "latitude", "longitude"}
-TRANSFORMS = {"trim", "upper", "lower", "title", "number", "int", "bool", "date"}
+TRANSFORMS = {"trim", "upper", "lower", "title", "number", "int", "bool", "date", "rebase"}
 _SPEC_KEYS = {"source", "concat", "sep", "transform", "split", "part", "value", "default"}
 _STATE_ZIP = re.compile(r"^([A-Za-z]{2})[\s,]*(\d{5}(?:-?\d{4})?)?$")
 _TRUE = {"Y", "YES", "TRUE", "T", "1"}
@@ -170,6 +172,8 @@ class FieldMapping:
 
     def apply(self, record: RawRecord) -> dict[str, Any]:
         """Target values for one record; RowError(reason) when a value is missing or malformed."""
+        if ROW_ERROR in record.attributes:
+            raise RowError(record.attributes[ROW_ERROR])
         fields = TARGETS[self.dataset]
         row = {}
         for spec in self.specs:
@@ -192,8 +196,11 @@ def _parse_spec(target: str, spec) -> FieldSpec:
     transforms = spec.get("transform", [])
     transforms = (transforms,) if isinstance(transforms, str) else tuple(transforms)
     for t in transforms:
-        if t.split(":", 1)[0] not in TRANSFORMS:
+        op, _, arg = t.partition(":")
+        if op not in TRANSFORMS:
             raise MappingError(f"{target}: unknown transform {t!r}; allowed: {', '.join(sorted(TRANSFORMS))}")
+        if op == "rebase" and not _is_iso_date(arg):
+            raise MappingError(f"{target}: rebase needs the data's anchor date, e.g. rebase:2026-01-01")
     if "concat" in spec:
         sources = tuple(spec["concat"])
     elif "source" in spec:
@@ -212,6 +219,14 @@ def _parse_spec(target: str, spec) -> FieldSpec:
     return FieldSpec(
         target, sources, spec.get("sep", " "), transforms, split, part, spec.get("value"), spec.get("default")
     )
+
+
+def _is_iso_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _get(attributes: dict, name: str):
@@ -257,6 +272,9 @@ def _transform(name: str, value):
     try:
         if op == "date" and arg:
             return dt.datetime.strptime(str(value).strip(), arg).date()
+        if op == "rebase":  # sample data: dates written relative to an anchor day move so the anchor is today
+            shift = timezone.localdate() - dt.date.fromisoformat(arg)
+            return (_date(value) if isinstance(value, str) and len(value.strip()) == 10 else _datetime(value)) + shift
         if op in ("trim", "upper", "lower", "title"):
             text = str(value).strip()
             return text if op == "trim" else getattr(text, op)()

@@ -1,0 +1,132 @@
+"""File sources: CSV (streamed) and JSON (a list of objects, ArcGIS feature JSON or GeoJSON), local or http(s)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from django.conf import settings
+from django.contrib.gis.geos import GEOSException, GEOSGeometry
+
+from .arcgis import coord_transform, esri_point, representative_point
+from .base import Page, RawRecord, SourceError
+from .http import http_client
+from .mapping import ROW_ERROR
+
+OBJECT_ID_FIELDS = ("OBJECTID", "ObjectID", "FID", "objectid")
+
+
+def resolve_path(location: str) -> Path:
+    """A local file: absolute, or relative to the project directory."""
+    path = Path(location.removeprefix("file://"))
+    return path if path.is_absolute() else Path(settings.BASE_DIR) / path
+
+
+def is_url(location: str) -> bool:
+    return location.startswith(("http://", "https://"))
+
+
+class FileReader:
+    """Pages of at most `page_size` records from a CSV or JSON file (path or http(s) URL)."""
+
+    def __init__(self, location: str, *, page_size: int = 1000, timeout: float | None = None):
+        self.location = location
+        self.page_size = page_size
+        self.timeout = timeout or settings.HTTP_TIMEOUT_SECONDS
+
+    def __iter__(self) -> Iterator[Page]:
+        with self._lines() as (lines, content_type):
+            suffix = Path(self.location.split("?")[0]).suffix.lower()
+            if suffix in (".json", ".geojson") or (suffix != ".csv" and "json" in content_type):
+                yield from self._pages(json_records(self._load_json(lines)))
+            else:
+                yield from self._pages(csv_records(lines))
+
+    @contextmanager
+    def _lines(self):
+        if not is_url(self.location):
+            path = resolve_path(self.location)
+            try:
+                with path.open(newline="", encoding="utf-8-sig") as handle:
+                    yield handle, ""
+            except FileNotFoundError:
+                raise SourceError(f"file not found: {path}") from None
+            return
+        try:
+            with http_client() as client, client.stream("GET", self.location, timeout=self.timeout) as response:
+                response.raise_for_status()
+                yield (line + "\n" for line in response.iter_lines()), response.headers.get("content-type", "")
+        except httpx.HTTPError as exc:
+            raise SourceError(f"cannot download {self.location}: {exc}") from exc
+
+    def _load_json(self, lines) -> object:
+        try:
+            return json.loads("".join(lines))
+        except ValueError as exc:
+            raise SourceError(f"{self.location} is not valid JSON: {exc}") from None
+
+    def _pages(self, records: Iterator[RawRecord]) -> Iterator[Page]:
+        page, number = [], 0
+        try:
+            for record in records:
+                page.append(record)
+                if len(page) == self.page_size:
+                    number += 1
+                    yield Page(number, page)
+                    page = []
+        except csv.Error as exc:
+            number += 1
+            yield Page(number, error=f"unreadable CSV after {len(page)} rows of this page: {exc}")
+            return
+        if page or not number:
+            yield Page(number + 1, page)
+
+
+def csv_records(lines) -> Iterator[RawRecord]:
+    """One record per CSV row; the external id is the row's line number (the header is line 1)."""
+    reader = csv.reader(lines)
+    header = [h.strip() for h in next(reader, [])]
+    for values in reader:
+        if not any(v.strip() for v in values):
+            continue
+        attributes = dict(zip(header, values, strict=False))
+        if len(values) != len(header):
+            attributes[ROW_ERROR] = f"row has {len(values)} columns, the header has {len(header)}"
+        yield RawRecord(str(reader.line_num), attributes)
+
+
+def json_records(data) -> Iterator[RawRecord]:
+    if isinstance(data, list):
+        for n, obj in enumerate(data, 1):
+            if not isinstance(obj, dict):
+                raise SourceError(f"JSON list item {n} is not an object")
+            yield RawRecord(str(n), obj)
+    elif isinstance(data, dict) and data.get("type") == "FeatureCollection":
+        for n, feature in enumerate(data.get("features") or [], 1):
+            yield RawRecord(str(feature.get("id") or n), feature.get("properties") or {}, _geojson_point(feature))
+    elif isinstance(data, dict) and isinstance(data.get("features"), list):
+        transform = coord_transform(data.get("spatialReference"))
+        oid = data.get("objectIdFieldName")
+        for n, feature in enumerate(data["features"], 1):
+            attributes = feature.get("attributes") or {}
+            key = oid or next((f for f in OBJECT_ID_FIELDS if f in attributes), None)
+            ext = attributes.get(key) if key else None
+            yield RawRecord(
+                str(ext if ext is not None else n), attributes, esri_point(feature.get("geometry"), transform)
+            )
+    else:
+        raise SourceError("JSON must be a list of objects, ArcGIS feature JSON or a GeoJSON FeatureCollection")
+
+
+def _geojson_point(feature: dict):
+    if not feature.get("geometry"):
+        return None
+    try:
+        geometry = GEOSGeometry(json.dumps(feature["geometry"]), srid=4326)
+    except (GEOSException, ValueError):
+        return None
+    return representative_point(geometry)

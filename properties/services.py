@@ -1,0 +1,152 @@
+"""Ingestion and enrichment services: what commands, tasks and admin actions call."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from properties.dedupe import DedupeSummary, property_dedupe
+from properties.geocode import GeocodeSummary, property_geocode_missing
+from properties.ingest.base import Reader
+from properties.ingest.loader import ingest_source
+from properties.ingest.mapping import FieldMapping, MappingError
+from properties.models import DataSource, IngestionRun, ParcelFormat
+
+Progress = Callable[[int], None] | None
+
+# Disabled Orange County FL sources a broker can enable in admin (see DESIGN.md "Outside systems").
+DEFAULT_SOURCES = (
+    {
+        "slug": "orange-fl-tax-deed-sales",
+        "name": "Orange County FL Comptroller: tax-deed sales",
+        "kind": DataSource.Kind.ARCGIS,
+        "dataset": DataSource.Dataset.TAX_SALES,
+        "url": "https://ocgis4.ocfl.net/arcgis/rest/services/Public_Dynamic/MapServer/113",
+        "field_mapping": {"preset": "orange_fl_tax_sales"},
+    },
+    {
+        "slug": "orange-fl-appraiser-parcels",
+        "name": "Orange County FL Property Appraiser: parcels",
+        "kind": DataSource.Kind.ARCGIS,
+        "dataset": DataSource.Dataset.PARCELS,
+        "url": "https://ocgis4.ocfl.net/arcgis/rest/services/Public_Dynamic/MapServer/216",
+        "field_mapping": {"preset": "orange_fl_parcels"},
+    },
+    {
+        "slug": "orlando-code-enforcement",
+        "name": "City of Orlando: code enforcement cases",
+        "kind": DataSource.Kind.SOCRATA,
+        "dataset": DataSource.Dataset.CODE_VIOLATIONS,
+        "url": "https://data.cityoforlando.net/resource/k6e8-nw6w.json",
+        "field_mapping": {"preset": "orlando_code_violations"},
+        "where": "",
+    },
+)
+
+
+def make_reader(source: DataSource) -> Reader:
+    """The reader for a source's kind (ArcGIS layer, Socrata dataset, CSV/JSON file)."""
+    if source.kind == DataSource.Kind.ARCGIS:
+        from properties.ingest.arcgis import ArcGISClient, ArcGISReader
+
+        return ArcGISReader(ArcGISClient(source.url, where=source.where or "1=1", page_size=source.page_size))
+    if source.kind == DataSource.Kind.SOCRATA:
+        from properties.ingest.socrata import SocrataReader
+
+        where = source.where if source.where and source.where != "1=1" else None
+        return SocrataReader(source.url, where=where, page_size=source.page_size or 1000)
+    from properties.ingest.files import FileReader
+
+    return FileReader(source.url, page_size=source.page_size or 1000)
+
+
+def _ingest(source: DataSource, *, reader: Reader | None = None, progress: Progress = None) -> IngestionRun:
+    try:
+        mapping = FieldMapping.from_config(source.dataset, source.field_mapping)
+    except MappingError as exc:
+        return IngestionRun.objects.create(
+            source=source,
+            source_label=source.name[:200],
+            dataset=source.dataset,
+            status=IngestionRun.Status.FAILED,
+            message=f"bad field mapping: {exc}",
+            finished_at=timezone.now(),
+        )
+    reader = reader if reader is not None else make_reader(source)
+    return ingest_source(source=source, reader=reader, mapping=mapping, progress=progress)
+
+
+def datasource_ingest(*, source_id: int, progress: Progress = None) -> IngestionRun:
+    """Ingest one configured source; a bad field mapping gives a failed run without fetching anything."""
+    return _ingest(DataSource.objects.get(pk=source_id), progress=progress)
+
+
+def datasource_ingest_all(*, progress: Progress = None) -> list[IngestionRun]:
+    """Ingest every enabled source, parcels first so other datasets find their parcels complete."""
+    sources = sorted(DataSource.objects.filter(enabled=True), key=lambda s: (s.dataset != "parcels", s.name))
+    return [_ingest(source, progress=progress) for source in sources]
+
+
+def guess_kind(url: str) -> str:
+    if "/FeatureServer/" in url or "/MapServer/" in url:
+        return DataSource.Kind.ARCGIS
+    if "/resource/" in url:
+        return DataSource.Kind.SOCRATA
+    return DataSource.Kind.FILE
+
+
+def ingest_adhoc(
+    *,
+    url: str,
+    dataset: str,
+    mapping: dict,
+    kind: str | None = None,
+    parcel_format: str = ParcelFormat.PLAIN,
+    progress: Progress = None,
+) -> IngestionRun:
+    """Ingest a URL or file once. MappingError before anything is fetched; runs are kept on a disabled
+    'adhoc-…' DataSource so re-running the same URL converges instead of duplicating."""
+    FieldMapping.from_config(dataset, mapping)
+    if parcel_format not in ParcelFormat.values:
+        raise MappingError(f"unknown parcel format {parcel_format!r}; allowed: {', '.join(ParcelFormat.values)}")
+    digest = hashlib.sha1(f"{dataset} {url}".encode(), usedforsecurity=False).hexdigest()[:12]
+    source, _ = DataSource.objects.update_or_create(
+        slug=f"adhoc-{digest}",
+        defaults={
+            "name": f"Ad hoc {dataset}: {url}"[:200],
+            "kind": kind or guess_kind(url),
+            "dataset": dataset,
+            "url": url,
+            "field_mapping": mapping,
+            "parcel_format": parcel_format,
+            "enabled": False,
+        },
+    )
+    return _ingest(source, progress=progress)
+
+
+def datasources_create_defaults() -> list[DataSource]:
+    """Create the disabled Orange County FL sources if missing (idempotent; never touches existing rows)."""
+    created = []
+    for spec in DEFAULT_SOURCES:
+        values = {"parcel_format": ParcelFormat.ORANGE_FL, "county": "Orange", "enabled": False, **spec}
+        source, _ = DataSource.objects.get_or_create(slug=spec["slug"], defaults=values)
+        created.append(source)
+    return created
+
+
+@dataclass(frozen=True)
+class EnrichSummary:
+    geocode: GeocodeSummary
+    dedupe: DedupeSummary
+
+    def __str__(self) -> str:
+        return f"geocode: {self.geocode}; dedupe: {self.dedupe}"
+
+
+def properties_enrich() -> EnrichSummary:
+    """Geocode properties without a point (when the geocoder is enabled), then merge duplicates."""
+    return EnrichSummary(geocode=property_geocode_missing(), dedupe=property_dedupe())
