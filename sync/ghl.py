@@ -203,6 +203,7 @@ class GHLClient:
         wait = self._resume_at - self._clock()
         if wait > 0:
             self._sleep(wait)
+            self._resume_at = 0.0
         headers = {
             "Authorization": f"Bearer {self._token}",
             "Version": version,

@@ -1,0 +1,22 @@
+from rest_framework import serializers
+
+from sync.models import SyncLog
+
+
+class SyncLogSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SyncLog
+        fields = (
+            "id",
+            "sync_type",
+            "status",
+            "processed",
+            "succeeded",
+            "failed",
+            "skipped",
+            "errors",
+            "message",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+        )

@@ -1,0 +1,38 @@
+import pytest
+import respx
+from tenacity import wait_none
+
+from sync.ghl import GHLClient
+from tests.sync.fake_ghl import BASE_URL, LOCATION_ID, FakeGHL
+
+
+@pytest.fixture
+def ghl_settings(settings):
+    settings.GHL_API_BASE_URL = BASE_URL
+    settings.GHL_API_TOKEN = "pit-test-token"
+    settings.GHL_LOCATION_ID = LOCATION_ID
+    settings.GHL_PIPELINE_ID = "VDm7RPYC2GLUvdpKmBfC"
+    settings.GHL_PIPELINE_STAGE_ID = "7915dedc-8f18-44d5-8bc3-77c04e994a10"
+    settings.GHL_WORKFLOW_ID = "wf000000000000000001"
+    settings.GHL_BUYER_TAG = "cash-buyer"
+    settings.GHL_CONFLICT_STRATEGY = "newest_wins"
+    return settings
+
+
+@pytest.fixture
+def fake_ghl(ghl_settings):
+    with respx.mock(assert_all_called=False) as router:
+        fake = FakeGHL(router)
+        yield fake
+    assert fake.violations == []
+
+
+@pytest.fixture
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def ghl(fake_ghl, sleeps):
+    """A client that never really sleeps (retries and throttling are recorded in `sleeps`)."""
+    return GHLClient(BASE_URL, "pit-test-token", LOCATION_ID, timeout=5, retry_wait=wait_none(), sleep=sleeps.append)

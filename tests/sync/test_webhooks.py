@@ -1,0 +1,228 @@
+import base64
+import datetime
+import json
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+
+from buyers.models import Buyer
+from leads.models import Activity, Lead
+from sync.models import ExternalLink, SyncConflict, SyncLog, WebhookEvent
+from sync.services import lead_opportunity_payload, payload_hash
+from tests.buyers.factories import BuyerFactory
+from tests.leads.factories import LeadFactory
+from tests.sync.factories import ExternalLinkFactory
+
+pytestmark = pytest.mark.django_db
+
+SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "gohighlevel" / "webhooks"
+URL = "/sync/ghl/webhook/"
+
+
+@pytest.fixture(scope="module")
+def ed_key():
+    return ed25519.Ed25519PrivateKey.generate()
+
+
+@pytest.fixture(scope="module")
+def rsa_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _pem(private_key) -> str:
+    return (
+        private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+@pytest.fixture(autouse=True)
+def webhook_keys(settings, ed_key, rsa_key):
+    settings.GHL_WEBHOOK_PUBLIC_KEY = _pem(ed_key)
+    settings.GHL_WEBHOOK_RSA_PUBLIC_KEY = _pem(rsa_key)
+    settings.GHL_CONFLICT_STRATEGY = "newest_wins"
+    settings.GHL_BUYER_TAG = "cash-buyer"
+
+
+def sample(name: str, **changes) -> dict:
+    payload = json.loads((SAMPLES / f"{name}.json").read_text())
+    payload["timestamp"] = timezone.now().isoformat().replace("+00:00", "Z")
+    return {**payload, **changes}
+
+
+def deliver(client, payload: dict, *, key=None, scheme="ed25519", body: bytes | None = None):
+    body = body if body is not None else json.dumps(payload).encode()
+    headers = {}
+    if scheme == "ed25519":
+        headers["HTTP_X_GHL_SIGNATURE"] = base64.b64encode(key.sign(body)).decode()
+    elif scheme == "rsa":
+        headers["HTTP_X_WH_SIGNATURE"] = base64.b64encode(key.sign(body, padding.PKCS1v15(), hashes.SHA256())).decode()
+    return client.post(URL, data=body, content_type="application/json", **headers)
+
+
+def _lead_link(kind: str, ghl_id: str, **fields) -> ExternalLink:
+    lead = fields.pop("lead", None) or LeadFactory()
+    return ExternalLinkFactory(local=lead, kind=kind, ghl_id=ghl_id, **fields)
+
+
+def test_valid_ed25519_signature_is_stored_and_applied(client, ed_key):
+    link = _lead_link("contact", "WFwVrSSjZ2CNHbZThQX2")
+    response = deliver(client, sample("TaskComplete"), key=ed_key)
+    assert response.status_code == 200
+    assert response.json() == {"duplicate": False, "webhookId": "sample-TaskComplete-0001", "status": "processed"}
+    event = WebhookEvent.objects.get()
+    assert (event.event_type, event.signature_scheme, event.signature_valid, event.status) == (
+        "TaskComplete",
+        "ed25519",
+        True,
+        "processed",
+    )
+    activity = Activity.objects.get(lead_id=link.object_id)
+    assert (activity.kind, activity.body) == ("task", "Task completed in GoHighLevel: test")
+    log = SyncLog.objects.get()
+    assert (log.sync_type, log.status, log.processed, log.succeeded) == ("webhook", "success", 1, 1)
+
+
+def test_base64_raw_ed25519_key_is_accepted(client, ed_key, settings):
+    raw = ed_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    settings.GHL_WEBHOOK_PUBLIC_KEY = base64.b64encode(raw).decode()
+    assert deliver(client, sample("TaskComplete"), key=ed_key).status_code == 200
+
+
+def test_legacy_rsa_signature_is_the_fallback(client, rsa_key):
+    response = deliver(client, sample("InboundMessage"), key=rsa_key, scheme="rsa")
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().signature_scheme == "rsa"
+
+
+def test_invalid_signature_is_rejected(client, ed_key):
+    other = ed25519.Ed25519PrivateKey.generate()
+    response = deliver(client, sample("TaskComplete"), key=other)
+    assert (response.status_code, response.json()) == (401, {"error": "invalid signature"})
+    assert deliver(client, sample("TaskComplete"), scheme="none").status_code == 401
+    tampered = json.dumps(sample("TaskComplete")).encode()
+    signature = base64.b64encode(ed_key.sign(tampered)).decode()
+    response = client.post(
+        URL, data=tampered.replace(b"test", b"evil"), content_type="application/json", HTTP_X_GHL_SIGNATURE=signature
+    )
+    assert response.status_code == 401
+    assert list(WebhookEvent.objects.values_list("status", "signature_valid", "webhook_id").order_by().distinct()) == [
+        ("rejected", False, None)
+    ]
+    assert not Activity.objects.exists()
+
+
+def test_stale_timestamp_is_rejected(client, ed_key):
+    old = (timezone.now() - datetime.timedelta(minutes=6)).isoformat()
+    response = deliver(client, sample("TaskComplete", timestamp=old), key=ed_key)
+    assert (response.status_code, response.json()) == (400, {"error": "stale or missing timestamp"})
+    assert WebhookEvent.objects.get().error == "stale or missing timestamp"
+
+
+def test_repeated_webhook_id_is_acknowledged_but_not_reapplied(client, ed_key):
+    _lead_link("contact", "WFwVrSSjZ2CNHbZThQX2")
+    payload = sample("TaskComplete")
+    first = deliver(client, payload, key=ed_key)
+    second = deliver(client, payload, key=ed_key)
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.json() == {"duplicate": True, "webhookId": "sample-TaskComplete-0001"}
+    assert WebhookEvent.objects.count() == 1
+    assert Activity.objects.count() == 1
+
+
+def test_oversized_body_is_refused(client, ed_key):
+    payload = sample("InboundMessage", body="x" * (256 * 1024))
+    assert deliver(client, payload, key=ed_key).status_code == 413
+    assert client.get(URL).status_code == 405
+
+
+def test_opportunity_won_in_ghl_closes_the_lead(client, ed_key):
+    lead = LeadFactory(status=Lead.Status.NEGOTIATING)
+    link = _lead_link(
+        "opportunity",
+        "wWhVuzqpRuOA1ZVWi4FC",
+        lead=lead,
+        remote_snapshot={"status": "open"},
+        last_hash=payload_hash(lead_opportunity_payload(lead)),
+    )
+    deliver(client, sample("OpportunityStatusUpdate", status="won"), key=ed_key)
+    lead.refresh_from_db()
+    assert lead.status == "closed_won"
+    change = Activity.objects.get(lead=lead, kind="status_change")
+    assert (change.from_value, change.to_value, change.body) == (
+        "negotiating",
+        "closed_won",
+        "GoHighLevel opportunity marked won",
+    )
+    link.refresh_from_db()
+    assert link.remote_snapshot == {"status": "won"}
+    assert link.last_hash == payload_hash(lead_opportunity_payload(lead))  # nothing to push back
+
+
+@pytest.mark.parametrize(
+    ("strategy", "lead_age", "expected_status", "conflicts"),
+    [
+        ("ghl_wins", datetime.timedelta(0), "closed_won", 0),
+        ("db_wins", datetime.timedelta(days=1), "dead", 0),
+        ("newest_wins", datetime.timedelta(days=1), "closed_won", 0),
+        ("newest_wins", -datetime.timedelta(days=1), "dead", 0),
+        ("manual", datetime.timedelta(days=1), "dead", 1),
+    ],
+)
+def test_status_changed_on_both_sides_follows_the_strategy(
+    client, ed_key, settings, strategy, lead_age, expected_status, conflicts
+):
+    settings.GHL_CONFLICT_STRATEGY = strategy
+    lead = LeadFactory(status=Lead.Status.DEAD)  # DealFinder: lost since the last push (open)
+    Lead.objects.filter(pk=lead.pk).update(updated_at=timezone.now() - lead_age)
+    _lead_link("opportunity", "wWhVuzqpRuOA1ZVWi4FC", lead=lead, remote_snapshot={"status": "open"})
+
+    deliver(client, sample("OpportunityStatusUpdate", status="won"), key=ed_key)
+
+    lead.refresh_from_db()
+    assert lead.status == expected_status
+    assert (
+        list(SyncConflict.objects.values_list("field", "local_value", "remote_value"))
+        == [("status", "lost", "won")] * conflicts
+    )
+
+
+def test_stage_update_inbound_message_and_unknown_contact(client, ed_key):
+    lead = LeadFactory()
+    _lead_link("opportunity", "wWhVuzqpRuOA1ZVWi4FC", lead=lead)
+    _lead_link("contact", "cI08i1Bls3iTB9bKgFJh", lead=lead)
+    deliver(client, sample("OpportunityStageUpdate"), key=ed_key)
+    deliver(client, sample("InboundMessage"), key=ed_key)
+    deliver(client, sample("TaskComplete"), key=ed_key)  # contact not linked to any lead
+    assert list(Activity.objects.order_by("pk").values_list("kind", "body")) == [
+        ("sync", "GoHighLevel opportunity moved to a new stage"),
+        ("sms", "Inbound SMS: This is a test message"),
+    ]
+    assert list(WebhookEvent.objects.order_by("pk").values_list("event_type", "status")) == [
+        ("OpportunityStageUpdate", "processed"),
+        ("InboundMessage", "processed"),
+        ("TaskComplete", "ignored"),
+    ]
+
+
+def test_contact_events_update_buyers(client, ed_key):
+    buyer = BuyerFactory(ghl_contact_id="nmFmQEsNgz6AVpgLVUJ0", dnd=False, tags=["cash-buyer"])
+    deliver(client, sample("ContactTagUpdate", tags=["cash-buyer", "vip"]), key=ed_key)
+    buyer.refresh_from_db()
+    assert (buyer.tags, buyer.dnd, buyer.first_name, buyer.is_active) == (["cash-buyer", "vip"], True, "John", True)
+    deliver(client, sample("ContactUpdate", webhookId="wh-2", tags=["vip"]), key=ed_key)
+    buyer.refresh_from_db()
+    assert (buyer.tags, buyer.is_active) == (["vip"], False)
+
+
+def test_a_contact_tagged_as_buyer_in_ghl_becomes_a_buyer(client, ed_key):
+    deliver(client, sample("ContactTagUpdate", id="newBuyer0000000001", tags=["cash-buyer"]), key=ed_key)
+    buyer = Buyer.objects.get(ghl_contact_id="newBuyer0000000001")
+    assert (buyer.email, buyer.source) == ("johndeo@gmail.comm", "ghl")
+    link = ExternalLink.objects.get(content_type=ContentType.objects.get_for_model(Buyer))
+    assert link.ghl_id == "newBuyer0000000001"
