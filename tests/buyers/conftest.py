@@ -3,13 +3,8 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.gis.geos import Point
 
-from tests.leads.factories import LeadFactory
+from tests.buyers.factories import lead_at
 from tests.properties.factories import ORLANDO, ListingFactory, PropertyFactory
-
-
-def lead_at(lon, lat, zip_="32801", **lead_kwargs):
-    prop = PropertyFactory(location=Point(lon, lat, srid=4326), zip=zip_, **lead_kwargs.pop("property", {}))
-    return LeadFactory(property=prop, **lead_kwargs)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from factory.django import DjangoModelFactory
 
 from buyers import models
+from tests.leads.factories import LeadFactory
 from tests.properties.factories import ORLANDO, PropertyFactory
 
 
@@ -72,3 +73,9 @@ def zip_buyer(zips, **kwargs) -> models.Buyer:
 def radius_buyer(center, miles, **kwargs) -> models.Buyer:
     point = Point(*center, srid=4326)
     return BuyerFactory(**{"target_area": None, "target_zips": [], "center": point, "radius_miles": miles, **kwargs})
+
+
+def lead_at(lon, lat, zip_="32801", **lead_kwargs):
+    """A lead whose property sits at (lon, lat); `property={...}` passes fields to the property."""
+    prop = PropertyFactory(location=Point(lon, lat, srid=4326), zip=zip_, **lead_kwargs.pop("property", {}))
+    return LeadFactory(property=prop, **lead_kwargs)

@@ -165,3 +165,30 @@ def test_export_blast_list_csv_exact(admin_client):
         'Bob Ray,+14075550002,bob@example.test,no,"12 OAK ST, ORLANDO, FL 32801",80,'
         "Inside the buyer's target area (+40); Cash buyer (+10)",
     ]
+
+
+def test_buyer_change_form_saves_with_matches(admin_client):
+    buyer = BuyerFactory(first_name="Old", target_area=None, center=None, radius_miles=None)
+    match = PropertyMatchFactory(buyer=buyer)
+    data = {
+        "first_name": "New",
+        "email": buyer.email,
+        "tags": '["cash-buyer"]',
+        "is_active": "on",
+        "source": "manual",
+        "property_types": '["sfr"]',
+        "target_zips": '["32801"]',
+        "strategies": '["flip"]',
+        "cash_buyer": "on",
+        "matches-TOTAL_FORMS": "1",
+        "matches-INITIAL_FORMS": "1",
+        "matches-MIN_NUM_FORMS": "0",
+        "matches-MAX_NUM_FORMS": "1000",
+        "matches-0-id": str(match.pk),
+        "matches-0-buyer": str(buyer.pk),
+    }
+    response = admin_client.post(reverse("admin:buyers_buyer_change", args=[buyer.pk]), data)
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    buyer.refresh_from_db()
+    assert (buyer.first_name, buyer.target_zips, buyer.min_price) == ("New", ["32801"], None)
+    assert PropertyMatch.objects.filter(pk=match.pk).exists()

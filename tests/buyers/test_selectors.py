@@ -2,8 +2,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from buyers.matching import EARTH_RADIUS_MILES
 from buyers.selectors import buyer_candidates, buyer_match_candidates
-from tests.buyers.factories import BuyerFactory, area_buyer, radius_buyer, square, zip_buyer
+from tests.buyers.factories import BuyerFactory, area_buyer, lead_at, radius_buyer, square, zip_buyer
 from tests.properties.factories import ORLANDO
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +79,14 @@ def test_candidates_carry_area_flag_and_distance(places):
     radius = radius_buyer(ORLANDO, 5)
     distances = {c.property_id: round(c.distance_miles, 2) for c in buyer_match_candidates(buyer=radius)}
     assert distances == {places.center.property_id: 0.0, places.east.property_id: 1.95, places.listed.property_id: 1.84}
+
+
+def test_radius_edge_is_the_same_on_every_backend(db):
+    x, y = ORLANDO
+    deg_lat = 180 / 3.141592653589793 / EARTH_RADIUS_MILES  # degrees of latitude per mile
+    deg_lon = deg_lat / 0.8785  # at Orlando's latitude
+    lead_at(x, y + 4.98 * deg_lat, property={"street": "NORTH 4.98"})
+    lead_at(x, y + 5.02 * deg_lat, property={"street": "NORTH 5.02"})  # inside the index box, outside the circle
+    lead_at(x + 4.98 * deg_lon, y, property={"street": "EAST 4.98"})
+    lead_at(x - 5.02 * deg_lon, y, property={"street": "WEST 5.02"})
+    assert streets(buyer_candidates(buyer=radius_buyer(ORLANDO, 5))) == {"NORTH 4.98", "EAST 4.98"}
