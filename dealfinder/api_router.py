@@ -1,5 +1,20 @@
-"""The /api/v1/ router. Each app registers its viewsets here."""
+"""The /api/v1/ router. Each app's API viewsets are registered here."""
 
 from rest_framework.routers import DefaultRouter
 
+from buyers.api.views import BuyerViewSet, PropertyMatchViewSet
+from leads.api.views import LeadViewSet
+from properties.api.views import DataSourceViewSet, IngestionRunViewSet, PropertyViewSet
+from sync.api.views import LeadPushViewSet, SyncLogViewSet
+
 router = DefaultRouter()
+router.include_format_suffixes = False
+# Before LeadViewSet: the API root lists one link per prefix and the last registration wins.
+router.register("leads", LeadPushViewSet, basename="lead-push")
+router.register("leads", LeadViewSet, basename="lead")
+router.register("properties", PropertyViewSet, basename="property")
+router.register("buyers", BuyerViewSet, basename="buyer")
+router.register("matches", PropertyMatchViewSet, basename="match")
+router.register("data-sources", DataSourceViewSet, basename="datasource")
+router.register("ingestion-runs", IngestionRunViewSet, basename="ingestionrun")
+router.register("sync-logs", SyncLogViewSet, basename="synclog")

@@ -191,6 +191,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_USER", default="600/minute"),
+        "commands": env.str("API_THROTTLE_COMMANDS", default="30/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "DealFinder API",
@@ -198,6 +203,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "leads.models.Lead.Status",
+        "ListingStatusEnum": "properties.models.Listing.Status",
+        "RunStatusEnum": "properties.models.IngestionRun.Status",
+        "PropertyTypeEnum": "properties.models.PropertyType",
+    },
 }
 
 # --- Maps ---------------------------------------------------------------------------

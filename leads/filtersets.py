@@ -1,12 +1,10 @@
 """The one FilterSet for leads: the API, the map and the dashboard all filter through it."""
 
 import django_filters as filters
-from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.gis.geos import Polygon
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q
 
+from properties.filtersets import BBoxFilter, NearFilter, radius_miles_filter
 from properties.models import (
     CodeViolation,
     Foreclosure,
@@ -49,32 +47,6 @@ def distress_condition(kind: str) -> Q:
     return Q(Exists(subqueries[kind]))
 
 
-class BBoxField(forms.CharField):
-    """`min_lon,min_lat,max_lon,max_lat` (WGS84) -> a Polygon."""
-
-    def clean(self, value):
-        value = super().clean(value)
-        if not value:
-            return None
-        try:
-            coords = [float(part) for part in value.split(",")]
-        except ValueError:
-            coords = []
-        if len(coords) != 4 or coords[0] >= coords[2] or coords[1] >= coords[3]:
-            raise ValidationError("in_bbox must be min_lon,min_lat,max_lon,max_lat")
-        return Polygon.from_bbox(coords)
-
-
-class BBoxFilter(filters.Filter):
-    field_class = BBoxField
-
-    def filter(self, qs, value):
-        if value is None:
-            return qs
-        value.srid = 4326
-        return qs.filter(**{f"{self.field_name}__intersects": value})
-
-
 class LeadFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label="Parcel, address or owner")
     tier = filters.MultipleChoiceFilter(choices=TIER_CHOICES)
@@ -95,7 +67,9 @@ class LeadFilterSet(filters.FilterSet):
     source = filters.NumberFilter(method="filter_source", label="Listed by data source (id)")
     zip = filters.CharFilter(field_name="property__zip")
     property_type = filters.MultipleChoiceFilter(field_name="property__property_type", choices=PropertyType.choices)
-    in_bbox = BBoxFilter(field_name="property__location")
+    in_bbox = BBoxFilter(field_name="property__location", label="min_lon,min_lat,max_lon,max_lat")
+    near = NearFilter(field_name="property__location", label="lon,lat (with radius_miles)")
+    radius_miles = radius_miles_filter()
     updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     ordering = filters.OrderingFilter(
         fields=(("total", "score"), "scored_at", "mao", "arv", "stack_count", "updated_at", "next_action_at")

@@ -1,0 +1,56 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+
+from dealfinder.pagination import GeoJsonCursorPagination, StableCursorPagination
+from dealfinder.permissions import CommandRateThrottle, RoleModelPermissions
+from leads.filtersets import LeadFilterSet
+from leads.models import Lead
+from leads.services import leads_score_all
+
+from .serializers import LeadFeatureSerializer, LeadSerializer, LeadUpdateSerializer
+
+# Cursor orderings (LeadFilterSet's nullable orderings cannot be walked by a cursor).
+LEAD_ORDERINGS = {
+    "-score": ("-total", "-id"),
+    "score": ("total", "id"),
+    "-stack_count": ("-stack_count", "-id"),
+    "stack_count": ("stack_count", "id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "updated_at": ("updated_at", "id"),
+}
+
+
+class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    """Scored leads. Filters are the map's (LeadFilterSet); `ordering` accepts the cursor orderings only."""
+
+    queryset = Lead.objects.select_related("property", "assigned_to")
+    serializer_class = LeadSerializer
+    permission_classes = [RoleModelPermissions]
+    filterset_class = LeadFilterSet
+    pagination_class = StableCursorPagination
+    cursor_orderings = LEAD_ORDERINGS
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    action_permissions = {"rescore": ["leads.change_lead"]}
+
+    @extend_schema(request=LeadUpdateSerializer, responses=LeadSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        lead = self.get_object()
+        update = LeadUpdateSerializer(lead, data=request.data, partial=True, context=self.get_serializer_context())
+        update.is_valid(raise_exception=True)
+        update.save()
+        return Response(LeadSerializer(self.get_object()).data)
+
+    @extend_schema(summary="Leads as a GeoJSON FeatureCollection (same filters and cursor)")
+    @action(detail=False, serializer_class=LeadFeatureSerializer, pagination_class=GeoJsonCursorPagination)
+    def geojson(self, request):
+        return self.list(request)
+
+    @extend_schema(request=None, responses=LeadSerializer, summary="Re-score this lead's parcel now")
+    @action(detail=True, methods=["post"], throttle_classes=[UserRateThrottle, CommandRateThrottle])
+    def rescore(self, request, pk=None):
+        lead = self.get_object()
+        leads_score_all(parcel_id=lead.property.parcel_id)
+        return Response(LeadSerializer(self.get_object()).data)

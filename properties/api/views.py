@@ -1,0 +1,89 @@
+from django.db.models import Prefetch, ProtectedError
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+
+from dealfinder.pagination import GeoJsonCursorPagination, StableCursorPagination
+from dealfinder.permissions import CommandRateThrottle, ManagerModelPermissions, RoleModelPermissions
+from properties.filtersets import DataSourceFilterSet, IngestionRunFilterSet, PropertyFilterSet
+from properties.models import DataSource, IngestionRun, Listing, Property
+
+from .serializers import (
+    DataSourceSerializer,
+    IngestionRunSerializer,
+    IngestStartSerializer,
+    PropertyFeatureSerializer,
+    PropertySerializer,
+)
+from .services import datasource_ingest_start
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class PropertyViewSet(viewsets.ReadOnlyModelViewSet):
+    """Parcels with their tax sales, foreclosures, valuations, code violations and listings."""
+
+    queryset = Property.objects.prefetch_related(
+        "tax_sales",
+        "foreclosures",
+        "valuations",
+        "code_violations",
+        Prefetch("listings", queryset=Listing.objects.prefetch_related("price_changes")),
+    )
+    serializer_class = PropertySerializer
+    permission_classes = [RoleModelPermissions]
+    filterset_class = PropertyFilterSet
+    pagination_class = StableCursorPagination
+    cursor_orderings = {"parcel_id": ("parcel_id",), "-updated_at": ("-updated_at", "-id"), "id": ("id",)}
+
+    @extend_schema(summary="Properties as a GeoJSON FeatureCollection (same filters and cursor)")
+    @action(
+        detail=False,
+        serializer_class=PropertyFeatureSerializer,
+        pagination_class=GeoJsonCursorPagination,
+        queryset=Property.objects.all(),
+    )
+    def geojson(self, request):
+        return self.list(request)
+
+
+class DataSourceViewSet(viewsets.ModelViewSet):
+    """Configured sources (Admin role only: reading needs `change_datasource`)."""
+
+    queryset = DataSource.objects.all()
+    serializer_class = DataSourceSerializer
+    permission_classes = [ManagerModelPermissions]
+    filterset_class = DataSourceFilterSet
+    action_permissions = {"ingest": ["properties.change_datasource"]}
+
+    def perform_destroy(self, instance):
+        try:
+            instance.delete()
+        except ProtectedError as exc:
+            raise Conflict("Records ingested from this source still exist; disable it instead.") from exc
+
+    @extend_schema(
+        request=None,
+        responses={202: IngestStartSerializer},
+        summary="Start ingesting this source",
+        description="With a Celery worker the task is queued (`task_id`; poll /api/v1/ingestion-runs/?source=<id>); "
+        "without a broker the run happens now and `run` is the finished IngestionRun.",
+    )
+    @action(detail=True, methods=["post"], throttle_classes=[UserRateThrottle, CommandRateThrottle])
+    def ingest(self, request, pk=None):
+        started = datasource_ingest_start(source=self.get_object())
+        return Response(IngestStartSerializer(started).data, status=status.HTTP_202_ACCEPTED)
+
+
+class IngestionRunViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = IngestionRun.objects.all()
+    serializer_class = IngestionRunSerializer
+    permission_classes = [RoleModelPermissions]
+    filterset_class = IngestionRunFilterSet
+    pagination_class = StableCursorPagination
