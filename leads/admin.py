@@ -1,8 +1,55 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.auth import get_user_model
+from django.utils.html import format_html, format_html_join
 
-from dealfinder.admin_utils import ReadOnlyAdmin, admin_link, json_display
+from dealfinder.admin_utils import ReadOnlyAdmin, admin_link
 
 from .models import Activity, Alert, Lead, LeadScoreHistory, ScoringProfile
+from .services import (
+    lead_bulk_assign,
+    lead_bulk_change_status,
+    leads_score_all,
+    scoringprofile_activate,
+)
+
+
+class LeadActionForm(ActionForm):
+    """Extra inputs next to the changelist's action menu, used by the bulk actions."""
+
+    status = forms.ChoiceField(choices=[("", "status…"), *Lead.Status.choices], required=False)
+    assignee = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username"),
+        required=False,
+        empty_label="assignee…",
+    )
+    note = forms.CharField(required=False, widget=forms.TextInput(attrs={"placeholder": "note"}))
+
+
+class MAOFilter(admin.SimpleListFilter):
+    title = "MAO"
+    parameter_name = "mao"
+    BANDS = {
+        "none": ("No MAO", None, None),
+        "0": ("$0 (no deal)", 0, 0),
+        "lt50": ("Up to $50k", 0.01, 50_000),
+        "50-100": ("$50k-$100k", 50_000.01, 100_000),
+        "100-200": ("$100k-$200k", 100_000.01, 200_000),
+        "gt200": ("Over $200k", 200_000.01, None),
+    }
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _, _) in self.BANDS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.BANDS:
+            return queryset
+        if self.value() == "none":
+            return queryset.filter(mao__isnull=True)
+        _, low, high = self.BANDS[self.value()]
+        queryset = queryset.filter(mao__gte=low)
+        return queryset if high is None else queryset.filter(mao__lte=high)
 
 
 class ActivityInline(admin.TabularInline):
@@ -27,7 +74,7 @@ class LeadAdmin(admin.ModelAdmin):
         "mao",
         "scored_at",
     )
-    list_filter = ("tier", "status", "stack_count", "assigned_to", "property__property_type")
+    list_filter = ("tier", "status", "stack_count", MAOFilter, "assigned_to", "property__property_type")
     search_fields = ("=property__parcel_id", "property__address_normalized", "property__owner_name", "property__zip")
     list_select_related = ("property", "assigned_to")
     autocomplete_fields = ("property", "assigned_to")
@@ -43,7 +90,7 @@ class LeadAdmin(admin.ModelAdmin):
         "total",
         "tier",
         "stack_count",
-        json_display("reasons"),
+        "score_breakdown",
         "scored_at",
         "arv",
         "repair_estimate",
@@ -52,6 +99,50 @@ class LeadAdmin(admin.ModelAdmin):
         "updated_at",
     )
     inlines = (ActivityInline,)
+    action_form = LeadActionForm
+    actions = ("change_status", "assign", "rescore")
+
+    @admin.display(description="score breakdown")
+    def score_breakdown(self, obj):
+        components = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td></tr>",
+            (
+                ("Distress", obj.distress),
+                ("Value", obj.value),
+                ("Location", obj.location_score),
+                ("Urgency", obj.urgency),
+                ("Total", f"{obj.total} (Tier {obj.tier})"),
+            ),
+        )
+        reasons = format_html_join("", "<li>{}</li>", ((r,) for r in obj.reasons))
+        return format_html("<table>{}</table><ul>{}</ul>", components, reasons)
+
+    @admin.action(description="Set status (chosen below) on selected leads", permissions=["change"])
+    def change_status(self, request, queryset):
+        status = request.POST.get("status")
+        if status not in Lead.Status.values:
+            self.message_user(request, "Choose a status next to the action menu.", messages.ERROR)
+            return
+        note = request.POST.get("note", "")
+        changed = lead_bulk_change_status(leads=queryset, status=status, actor=request.user, note=note)
+        self.message_user(request, f"Status set to {Lead.Status(status).label} on {changed} leads.")
+
+    @admin.action(description="Assign selected leads to (chosen below)", permissions=["change"])
+    def assign(self, request, queryset):
+        form = LeadActionForm(request.POST)
+        form.fields["action"].choices = self.get_action_choices(request)
+        if not form.is_valid() or form.cleaned_data["assignee"] is None:
+            self.message_user(request, "Choose an assignee next to the action menu.", messages.ERROR)
+            return
+        user = form.cleaned_data["assignee"]
+        changed = lead_bulk_assign(leads=queryset, user=user, actor=request.user, note=form.cleaned_data["note"])
+        self.message_user(request, f"Assigned {changed} leads to {user.get_username()}.")
+
+    @admin.action(description="Rescore selected leads", permissions=["change"])
+    def rescore(self, request, queryset):
+        summary = leads_score_all(property_ids=queryset.values("property_id"))
+        self.message_user(request, f"Rescored {summary.scored} leads: {summary.changed} changed.")
 
     @admin.display(description="parcel", ordering="property__parcel_id")
     def property_link(self, obj):
@@ -92,6 +183,17 @@ class ScoringProfileAdmin(admin.ModelAdmin):
     )
     list_filter = ("is_active",)
     search_fields = ("name",)
+
+    readonly_fields = ("is_active",)
+    actions = ("activate",)
+
+    @admin.action(description="Make the selected profile the active one", permissions=["change"])
+    def activate(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one profile to activate.", messages.ERROR)
+            return
+        profile = scoringprofile_activate(profile=queryset.get())
+        self.message_user(request, f"{profile.name} is now the active scoring profile; rescore to apply it.")
 
 
 @admin.register(Activity)

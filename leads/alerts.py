@@ -223,3 +223,18 @@ def alerts_send_quality_errors(*, report: QualityReport) -> AlertSummary:
         if error:
             summary.errors.append(f"{channel}: {error}")
     return summary
+
+
+def alerts_send_text(*, subject: str, body: str) -> AlertSummary:
+    """A plain operational message (e.g. a failed pipeline run) on every configured channel; not recorded."""
+    summary = AlertSummary()
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": subject[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": body[:3000]}},
+    ]
+    for channel in _channels():
+        error = _send(channel, subject=subject, text=body, blocks=blocks)
+        (summary.failed if error else summary.sent)[channel] = 1
+        if error:
+            summary.errors.append(f"{channel}: {error}")
+    return summary

@@ -250,3 +250,12 @@ def lead_assign(*, lead: Lead, user, actor, note: str = "") -> Lead:
     lead_bulk_assign(leads=Lead.objects.filter(pk=lead.pk), user=user, actor=actor, note=note)
     lead.assigned_to = user
     return lead
+
+
+def scoringprofile_activate(*, profile: ScoringProfile) -> ScoringProfile:
+    """Save `profile` as the one active profile (the others are deactivated first)."""
+    with transaction.atomic():
+        ScoringProfile.objects.exclude(pk=profile.pk).filter(is_active=True).update(is_active=False)
+        profile.is_active = True
+        profile.save()
+    return profile

@@ -5,7 +5,7 @@ import pytest
 import respx
 from django.core import mail
 
-from leads.alerts import alerts_send_new_tier_a
+from leads.alerts import alerts_send_new_tier_a, alerts_send_text
 from leads.models import Alert, Lead
 from leads.services import leads_score_all
 from tests.leads.conftest import TODAY, days, hot_property
@@ -168,3 +168,18 @@ def test_leaving_tier_a_and_coming_back_is_a_new_entry(respx_mock, channels, hot
         TODAY,
         days(2),
     ]
+
+
+def test_plain_text_alert_for_operations(respx_mock, channels, db):
+    route = respx_mock.post(WEBHOOK).mock(return_value=SLACK_OK)
+    summary = alerts_send_text(subject="DealFinder: nightly run #4 failed", body="score failed: boom")
+    assert (summary.sent, summary.failed) == ({"slack": 1, "email": 1}, {})
+    assert json.loads(route.calls[0].request.content) == {
+        "text": "DealFinder: nightly run #4 failed\nscore failed: boom",
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": "DealFinder: nightly run #4 failed"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "score failed: boom"}},
+        ],
+    }
+    assert [(m.subject, m.body) for m in mail.outbox] == [("DealFinder: nightly run #4 failed", "score failed: boom")]
+    assert Alert.objects.count() == 0
