@@ -149,8 +149,7 @@ def test_failed_page_recorded_rest_kept(parcels_source):
 
 
 def failing_reader(records, fail_after_pages):
-    for page in pages(records, size=2)[:fail_after_pages]:
-        yield page
+    yield from pages(records, size=2)[:fail_after_pages]
     raise SourceError("connection reset while reading page 3")
 
 
@@ -262,7 +261,9 @@ def test_constant_queries_per_batch(parcels_source):
     small = queries([parcel(n) for n in range(1, 6)])
     large = queries([parcel(n) for n in range(100, 125)])
     assert small == large
-    assert queries([parcel(n) for n in range(100, 125)]) == large - 3  # unchanged: no upserts, no id fetch; one last_seen update
+    assert (
+        queries([parcel(n) for n in range(100, 125)]) == large - 3
+    )  # unchanged: no upserts, no id fetch; one last_seen update
 
 
 def test_records_of_merged_duplicate_land_on_survivor(parcels_source):
@@ -270,7 +271,9 @@ def test_records_of_merged_duplicate_land_on_survivor(parcels_source):
     survivor, dup = m.Property.objects.order_by("parcel_id")
     dup.merged_into, dup.is_active = survivor, False
     dup.save()
-    source = DataSourceFactory(dataset="tax_sales", parcel_format="orange_fl", field_mapping={"preset": "orange_fl_tax_sales"})
+    source = DataSourceFactory(
+        dataset="tax_sales", parcel_format="orange_fl", field_mapping={"preset": "orange_fl_tax_sales"}
+    )
     rec = RawRecord("1", {"USER_PARCEL": dup.parcel_id_raw, "USER_TDA_NUM": "2024-1"})
     ingest_source(source=source, reader=[Page(1, [rec])])
     assert m.TaxSale.objects.get().property == survivor
