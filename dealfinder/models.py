@@ -1,6 +1,9 @@
 """Small shared model pieces used by every app."""
 
+import datetime
+
 from django.db import models
+from django.utils import timezone
 
 
 class TimeStampedModel(models.Model):
@@ -27,3 +30,70 @@ def tier_check(field: str = "tier") -> models.CheckConstraint:
         condition=models.Q(**{f"{field}__in": TIERS}),
         name=f"%(app_label)s_%(class)s_{field}_valid",
     )
+
+
+class PipelineRun(TimeStampedModel):
+    """One run of a scheduled job (the nightly pipeline, a GoHighLevel push, ...) and how it ended."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCESS = "success", "Success"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (another run was in progress)"
+
+    class Trigger(models.TextChoices):
+        BEAT = "beat", "Schedule (beat)"
+        MANUAL = "manual", "Manual"
+        API = "api", "API"
+
+    job = models.CharField(max_length=32, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(default=timezone.now, help_text="Last sign of life; stale runs are failed")
+    error = models.TextField(blank=True, help_text="Why the run failed or was skipped")
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+        indexes = [models.Index(fields=["job", "status"])]
+
+    def __str__(self):
+        return f"{self.job} #{self.pk} @ {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def duration(self) -> datetime.timedelta | None:
+        return self.finished_at - self.started_at if self.finished_at else None
+
+
+class PipelineStep(models.Model):
+    """One step of a PipelineRun: its status, counts (the service's summary) and timing."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCESS = "success", "Success"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (an earlier step failed)"
+
+    run = models.ForeignKey(PipelineRun, on_delete=models.CASCADE, related_name="steps")
+    name = models.CharField(max_length=32)
+    order = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "order"]
+        constraints = [models.UniqueConstraint(fields=["run", "name"], name="pipelinestep_unique_name_per_run")]
+
+    def __str__(self):
+        return f"{self.order}. {self.name} ({self.status})"
+
+    @property
+    def duration(self) -> datetime.timedelta | None:
+        return self.finished_at - self.started_at if self.started_at and self.finished_at else None

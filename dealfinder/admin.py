@@ -1,0 +1,46 @@
+from django.contrib import admin
+
+from dealfinder.admin_utils import ReadOnlyAdmin, json_display
+from dealfinder.models import PipelineRun, PipelineStep
+
+
+def _seconds(duration) -> str:
+    return f"{duration.total_seconds():.1f} s" if duration is not None else "-"
+
+
+class PipelineStepInline(admin.TabularInline):
+    model = PipelineStep
+    fields = ("order", "name", "status", "attempts", "duration", "counts_json", "error", "started_at", "finished_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    counts_json = json_display("counts")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="duration")
+    def duration(self, obj):
+        return _seconds(obj.duration)
+
+
+@admin.register(PipelineRun)
+class PipelineRunAdmin(ReadOnlyAdmin):
+    list_display = ("id", "job", "status", "trigger", "started_at", "run_duration", "step_statuses", "error")
+    list_filter = ("job", "status", "trigger")
+    date_hierarchy = "started_at"
+    search_fields = ("error",)
+    fields = ("job", "status", "trigger", "started_at", "finished_at", "heartbeat_at", "run_duration", "error")
+    readonly_fields = fields
+    inlines = [PipelineStepInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("steps")
+
+    @admin.display(description="duration")
+    def run_duration(self, obj):
+        return _seconds(obj.duration)
+
+    @admin.display(description="steps")
+    def step_statuses(self, obj):
+        return ", ".join(f"{step.name}: {step.status}" for step in obj.steps.all()) or "-"

@@ -1,0 +1,61 @@
+"""Thin Celery tasks for the pipeline steps and the scheduled jobs; the logic is in dealfinder.pipeline.
+
+Step tasks are idempotent (a finished step is not run again), so late acks (celery.py) are safe;
+they retry only transient errors.
+"""
+
+from celery import chord, group, shared_task
+
+from dealfinder import pipeline
+
+RETRY_TRANSIENT = {
+    "bind": True,
+    "autoretry_for": (pipeline.TransientError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 3,
+}
+
+
+def _can_retry(task) -> bool:
+    return task.request.retries < task.max_retries
+
+
+@shared_task(name="dealfinder.pipeline_run")
+def pipeline_run(job: str = "nightly", trigger: str = "beat") -> int:
+    """Start a run of `job` (what beat schedules); the PipelineRun id (a skipped run when one is in progress)."""
+    return pipeline.pipeline_launch(job=job, trigger=trigger).pk
+
+
+@shared_task(name="dealfinder.pipeline_step", **RETRY_TRANSIENT)
+def pipeline_step(self, run_id: int, name: str) -> None:
+    pipeline.pipeline_step_run(run_id=run_id, name=name, can_retry=_can_retry(self))
+
+
+@shared_task(name="dealfinder.pipeline_ingest", **RETRY_TRANSIENT)
+def pipeline_ingest(self, run_id: int):
+    """Begin the ingest step and replace itself by its stages."""
+    stages = pipeline.pipeline_ingest_stages(run_id=run_id)
+    if stages is None:
+        return None
+    return self.replace(pipeline_ingest_stage.si([], run_id, stages, []))
+
+
+@shared_task(name="dealfinder.pipeline_ingest_stage", bind=True)
+def pipeline_ingest_stage(self, results: list[dict], run_id: int, stages: list[list[int]], done: list[dict]):
+    """Ingest the next stage's sources in parallel (a chord back to this task), or record the step."""
+    done = done + results
+    if not stages:
+        return pipeline.pipeline_ingest_finish(run_id=run_id, results=done)
+    header = group(pipeline_ingest_source.si(run_id, source_id) for source_id in stages[0])
+    return self.replace(chord(header, pipeline_ingest_stage.s(run_id, stages[1:], done)))
+
+
+@shared_task(name="dealfinder.pipeline_ingest_source", **RETRY_TRANSIENT)
+def pipeline_ingest_source(self, run_id: int, source_id: int) -> dict:
+    return pipeline.pipeline_ingest_source(run_id=run_id, source_id=source_id, can_retry=_can_retry(self))
+
+
+@shared_task(name="dealfinder.pipeline_finish")
+def pipeline_finish(run_id: int) -> None:
+    pipeline.pipeline_run_finish(run_id=run_id)

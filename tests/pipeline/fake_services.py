@@ -1,0 +1,27 @@
+"""Stand-in services the tests point a step registry entry at (monkeypatch.setitem on STEP_SERVICES)."""
+
+import httpx
+
+calls: dict[str, int] = {}
+
+
+def _count(name: str) -> int:
+    calls[name] = calls.get(name, 0) + 1
+    return calls[name]
+
+
+def boom():
+    _count("boom")
+    raise ValueError("boom")
+
+
+def network_down():
+    _count("network_down")
+    raise httpx.ConnectError("connection refused")
+
+
+def flaky_network():
+    """Fails with a network error twice, then answers."""
+    if _count("flaky_network") <= 2:
+        raise httpx.ConnectError("connection reset")
+    return {"done": 1}

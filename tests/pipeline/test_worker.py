@@ -1,0 +1,71 @@
+"""The pipeline through the real broker (Redis) and a real worker."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from dealfinder.models import PipelineRun
+from dealfinder.pipeline import pipeline_launch, pipeline_run_wait
+from dealfinder.tasks import pipeline_run
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+NIGHTLY = ["ingest", "enrich", "score", "match", "ghl_push", "alerts", "quality"]
+
+
+def finished(run_id: int) -> PipelineRun:
+    run = pipeline_run_wait(run_id=run_id, timeout=90, poll=0.2)
+    assert run.status != PipelineRun.Status.RUNNING, f"run #{run_id} did not finish"
+    return run
+
+
+def test_nightly_chain_runs_end_to_end_through_the_worker(county, worker):
+    run = finished(pipeline_launch(job="nightly", trigger="manual").pk)
+
+    assert (run.status, run.error) == ("success", "")
+    assert list(run.steps.values_list("name", "status")) == [(name, "success") for name in NIGHTLY]
+    ingest = run.steps.get(name="ingest")
+    assert ingest.counts["by_source"] == {"orange-tax-sales": "success"}
+    assert (ingest.counts["sources"], ingest.counts["processed"], ingest.counts["inserted"]) == (1, 12, 12)
+    assert run.steps.get(name="match").counts["buyers"] == 2
+    assert all(step.duration is not None for step in run.steps.all())
+
+
+def test_failing_step_through_the_worker_skips_dependents(county, worker, step_service):
+    step_service("score", "boom")
+
+    run = finished(pipeline_launch(job="nightly", trigger="manual").pk)
+
+    assert (run.status, run.error) == ("failed", "score failed: ValueError: boom")
+    assert list(run.steps.values_list("name", "status", "error")) == [
+        ("ingest", "success", ""),
+        ("enrich", "success", ""),
+        ("score", "failed", "ValueError: boom"),
+        ("match", "skipped", "skipped: score failed"),
+        ("ghl_push", "skipped", "skipped: score failed"),
+        ("alerts", "skipped", "skipped: score failed"),
+        ("quality", "skipped", "skipped: score failed"),
+    ]
+
+
+def test_two_triggers_at_once_give_one_run(county, worker):
+    first, second = pipeline_run.delay("nightly", "beat"), pipeline_run.delay("nightly", "beat")
+    ids = sorted([first.get(timeout=30), second.get(timeout=30)])
+
+    runs = [finished(run_id) for run_id in ids]
+
+    assert [(r.status, r.trigger) for r in runs] == [("success", "beat"), ("skipped", "beat")]
+    assert runs[1].error == f"run #{ids[0]} is still running"
+    assert runs[1].steps.count() == 0
+
+
+def test_run_pipeline_async_wait_exits_non_zero_when_the_run_fails(county, worker, step_service, capsys):
+    call_command("run_pipeline", "--async", "--wait", "--timeout", "90")
+    out = capsys.readouterr().out
+    run = PipelineRun.objects.get()
+    assert out.startswith(f"PipelineRun {run.pk}: running\n")
+    assert out.endswith(f"nightly run #{run.pk}: success in {run.duration.total_seconds():.1f}s\n")
+
+    step_service("quality", "boom")
+    with pytest.raises(CommandError, match=r"^nightly run #\d+ failed: quality failed: ValueError: boom$") as exited:
+        call_command("run_pipeline", "--async", "--wait", "--timeout", "90")
+    assert exited.value.returncode == 1
