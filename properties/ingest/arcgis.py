@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import math
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 
 import httpx
 from arcgis2geojson import arcgis2geojson
-from django.contrib.gis.gdal import CoordTransform, GDALException, SpatialReference
+from django.contrib.gis.gdal import CoordTransform, GDALException, OGRGeometry, SpatialReference
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point
 
 from properties.ingest.base import Page, RawRecord, SourceError
@@ -29,6 +30,7 @@ DEFAULT_MAX_RECORD_COUNT = 1000  # ArcGIS Server's default when the layer does n
 WGS84 = 4326
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 DATE_TYPES = {"esriFieldTypeDate"}
+XY = tuple[float, float]
 
 
 class ArcGISError(ValueError):
@@ -169,9 +171,11 @@ class ArcGISClient:
         oid = data.get("objectIdFieldName") or self.object_id_field
         field_types = {**self.metadata().fields, **{f["name"]: f.get("type", "") for f in data.get("fields") or []}}
         date_fields = [name for name, kind in field_types.items() if kind in DATE_TYPES]
-        transform = coord_transform(data.get("spatialReference"))
+        points = wgs84_points(
+            [esri_xy(f.get("geometry")) for f in data["features"]], coord_transform(data.get("spatialReference"))
+        )
         records = []
-        for feature in data["features"]:
+        for feature, point in zip(data["features"], points, strict=True):
             attributes = dict(feature.get("attributes") or {})
             if attributes.get(oid) is None:
                 raise ArcGISError(f"feature without its object id {oid!r}")
@@ -182,7 +186,7 @@ class ArcGISClient:
                 RawRecord(
                     external_id=str(int(attributes[oid])),
                     attributes=attributes,
-                    geometry=esri_point(feature.get("geometry"), transform),
+                    geometry=point,
                 )
             )
         return records
@@ -274,6 +278,11 @@ def coord_transform(spatial_reference: dict | None) -> CoordTransform | None:
 
 def representative_point(geometry: GEOSGeometry) -> Point | None:
     """A point for any geometry: itself for a point, else a point on its surface (lines, multipoints too)."""
+    xy = _representative_xy(geometry)
+    return Point(*xy, srid=geometry.srid) if xy else None
+
+
+def _representative_xy(geometry: GEOSGeometry) -> XY | None:
     if geometry.empty:
         return None
     if geometry.geom_type != "Point":
@@ -281,25 +290,70 @@ def representative_point(geometry: GEOSGeometry) -> Point | None:
             geometry = geometry.point_on_surface
         except GEOSException:  # invalid (self-intersecting) rings
             geometry = geometry.centroid
-    return Point(geometry.x, geometry.y, srid=geometry.srid)
+    return geometry.x, geometry.y
+
+
+def geojson_xy(geojson: dict) -> XY | None:
+    """A GeoJSON geometry's representative (x, y); None when it is empty or malformed (the record loads unplaced)."""
+    try:
+        wkt = _wkt(geojson.get("type"), geojson.get("coordinates"))
+        return _representative_xy(GEOSGeometry(wkt)) if wkt else None
+    except (GEOSException, ValueError, TypeError, IndexError):
+        return None
 
 
 def geojson_point(geojson: dict) -> Point | None:
-    """A GeoJSON geometry's representative point; None when it is empty or malformed (the record loads unplaced)."""
-    if not geojson.get("coordinates"):
+    xy = geojson_xy(geojson)
+    return Point(*xy, srid=WGS84) if xy else None
+
+
+def esri_xy(geometry: dict | None) -> XY | None:
+    """The representative (x, y) of an esri JSON geometry, in its own spatial reference."""
+    if not geometry:
         return None
-    try:
-        return representative_point(GEOSGeometry(json.dumps(geojson)))
-    except (GDALException, GEOSException, ValueError, TypeError):
-        return None
+    if "x" in geometry:  # points, the common case, without a detour through GEOS
+        try:
+            x, y = float(geometry["x"]), float(geometry["y"])
+        except (TypeError, ValueError, KeyError):
+            return None
+        return (x, y) if math.isfinite(x) and math.isfinite(y) else None
+    return geojson_xy(arcgis2geojson(geometry))
+
+
+def wgs84_points(xys: list[XY | None], transform: CoordTransform | None) -> list[Point | None]:
+    """Points (SRID 4326) for (x, y) pairs, transformed with one GDAL call for the whole list."""
+    if transform is not None and any(xys):
+        multipoint = OGRGeometry(_wkt("MultiPoint", [xy for xy in xys if xy]))
+        try:
+            multipoint.transform(transform)
+        except GDALException as exc:
+            raise ArcGISError(f"cannot transform coordinates to WGS84: {exc}") from exc
+        moved = iter(multipoint.coords)
+        xys = [next(moved) if xy else None for xy in xys]
+    return [Point(xy[0], xy[1], srid=WGS84) if xy else None for xy in xys]
 
 
 def esri_point(geometry: dict | None, transform: CoordTransform | None = None) -> Point | None:
     """An esri JSON geometry as a SRID 4326 point; None for null or empty geometry."""
-    point = geojson_point(arcgis2geojson(geometry)) if geometry else None
-    if point is None:
+    return wgs84_points([esri_xy(geometry)], transform)[0]
+
+
+def _wkt(kind: str | None, coordinates: list) -> str | None:
+    """WKT (2D) for a GeoJSON geometry type and its coordinates; None when empty."""
+
+    def seq(points: list) -> str:
+        return "(" + ", ".join(f"{float(p[0])!r} {float(p[1])!r}" for p in points) + ")"
+
+    if not coordinates:
         return None
-    if transform is not None:
-        point.transform(transform)
-    point.srid = WGS84
-    return point
+    writers = {
+        "Point": lambda c: seq([c]),
+        "MultiPoint": seq,
+        "LineString": seq,
+        "MultiLineString": lambda c: "(" + ", ".join(map(seq, c)) + ")",
+        "Polygon": lambda c: "(" + ", ".join(map(seq, c)) + ")",
+        "MultiPolygon": lambda c: "(" + ", ".join("(" + ", ".join(map(seq, p)) + ")" for p in c) + ")",
+    }
+    if kind not in writers:
+        raise ValueError(f"unsupported geometry type {kind!r}")
+    return f"{kind.upper()} {writers[kind](coordinates)}"
