@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from properties import models as m
+from tests.fakes.arcgis import FakeArcGISLayer
 from tests.properties.factories import DataSourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +91,49 @@ def test_stored_bad_mapping_gives_failed_run():
 def test_usage_errors(args, message):
     with pytest.raises(CommandError, match=message):
         ingest(*args)
+
+
+def test_adhoc_command_ingests_a_real_format_county_layer_exactly_and_idempotently(tmp_path, httpserver):
+    layer = FakeArcGISLayer.from_fixture(httpserver, "orange-fl-tax-sales", max_record_count=5)
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"preset": "orange_fl_tax_sales"}))
+    args = ("--url", layer.url, "--dataset", "tax_sales", "--mapping", str(mapping), "--parcel-format", "orange_fl")
+    (first,) = ingest(*args)
+    assert first.endswith("processed=12 inserted=12 updated=0 unchanged=0 failed=0 status=success")
+    (second,) = ingest(*args)
+    assert second.endswith("processed=12 inserted=0 updated=0 unchanged=12 failed=0 status=success")
+    assert len(layer.page_requests) == 6  # 3 pages per run, none repeated
+    sale = m.TaxSale.objects.get(tda_number="2023-4348")
+    assert (sale.sale_date.isoformat(), sale.deed_status, str(sale.opening_bid)) == (
+        "2025-01-16",
+        "Active Sale",
+        "4250.37",
+    )
+    prop = sale.property
+    assert (prop.parcel_id, prop.parcel_id_raw, prop.address_normalized) == (
+        "282229885002050",
+        "29-22-28-8850-02-050",
+        "1012 W CHURCH ST, FL",
+    )
+    assert prop.location.coords == pytest.approx((-81.399775, 28.500225))
+    assert (m.Property.objects.count(), m.TaxSale.objects.count()) == (12, 12)
+
+
+def test_failing_layer_page_is_recorded_and_a_rerun_completes(httpserver):
+    layer = FakeArcGISLayer.from_fixture(
+        httpserver, "orange-fl-tax-sales", max_record_count=3, fail_pages={3: "error_body"}
+    )
+    DataSourceFactory(
+        slug="oc-tax", kind="arcgis", dataset="tax_sales", url=layer.url, parcel_format="orange_fl",
+        field_mapping={"preset": "orange_fl_tax_sales"},
+    )  # fmt: skip
+    assert ingest("oc-tax")[0].endswith("processed=12 inserted=9 updated=0 unchanged=0 failed=3 status=partial")
+    run = m.IngestionRun.objects.get()
+    assert (run.pages, run.pages_failed) == (4, 1)
+    assert run.errors == [
+        {"page": 3, "reason": run.errors[0]["reason"], "records": ["107", "108", "109"]},
+    ]
+    assert "Unable to complete operation" in run.errors[0]["reason"]
+    layer.fail_pages = {}
+    assert ingest("oc-tax")[0].endswith("processed=12 inserted=3 updated=0 unchanged=9 failed=0 status=success")
+    assert m.TaxSale.objects.count() == 12
