@@ -60,4 +60,3 @@ def dispo(client_as):
 @pytest.fixture
 def admin_api(client_as):
     return client_as(ADMIN)
-

@@ -1,0 +1,64 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from dealfinder.roles import ADMIN
+from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
+from tests.leads.factories import LeadFactory, UserFactory
+from tests.properties.factories import (
+    CodeViolationFactory,
+    DataSourceFactory,
+    ForeclosureFactory,
+    IngestionRunFactory,
+    PriceChangeFactory,
+    PropertyFactory,
+    TaxSaleFactory,
+    ValuationFactory,
+)
+from tests.sync.factories import SyncLogFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def full_property():
+    prop = PropertyFactory()
+    TaxSaleFactory(property=prop)
+    ForeclosureFactory(property=prop)
+    ValuationFactory(property=prop)
+    CodeViolationFactory(property=prop)
+    PriceChangeFactory(listing__property=prop)
+    return prop
+
+
+MAKERS = {
+    "/api/v1/properties/": full_property,
+    "/api/v1/properties/geojson/": PropertyFactory,
+    "/api/v1/leads/": lambda: LeadFactory(assigned_to=UserFactory()),
+    "/api/v1/leads/geojson/": LeadFactory,
+    "/api/v1/buyers/": BuyerFactory,
+    "/api/v1/matches/": PropertyMatchFactory,
+    "/api/v1/data-sources/": DataSourceFactory,
+    "/api/v1/ingestion-runs/": IngestionRunFactory,
+    "/api/v1/sync-logs/": SyncLogFactory,
+}
+
+
+def count_queries(client, url, rows: int) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body.get("results", body.get("features", []))) == rows
+    return len(queries)
+
+
+@pytest.mark.parametrize("url", list(MAKERS))
+def test_queries_do_not_grow_with_rows(client_as, url):
+    client = client_as(ADMIN)
+    make = MAKERS[url]
+    for _ in range(3):
+        make()
+    few = count_queries(client, url, 3)
+    for _ in range(27):
+        make()
+    assert count_queries(client, url, 30) == few

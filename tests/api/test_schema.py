@@ -1,0 +1,48 @@
+import pytest
+import yaml
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+PATHS = {
+    "/api/v1/leads/",
+    "/api/v1/leads/{id}/",
+    "/api/v1/leads/{id}/rescore/",
+    "/api/v1/leads/{id}/push/",
+    "/api/v1/leads/geojson/",
+    "/api/v1/properties/",
+    "/api/v1/properties/{id}/",
+    "/api/v1/properties/geojson/",
+    "/api/v1/buyers/",
+    "/api/v1/buyers/{id}/",
+    "/api/v1/matches/",
+    "/api/v1/matches/{id}/",
+    "/api/v1/data-sources/",
+    "/api/v1/data-sources/{id}/",
+    "/api/v1/data-sources/{id}/ingest/",
+    "/api/v1/ingestion-runs/",
+    "/api/v1/ingestion-runs/{id}/",
+    "/api/v1/sync-logs/",
+    "/api/v1/sync-logs/{id}/",
+}
+
+
+def test_schema_generates_without_warnings(tmp_path):
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    schema = yaml.safe_load(out.read_text())
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) == PATHS
+    assert set(schema["paths"]["/api/v1/leads/{id}/"]) == {"get", "patch"}
+    leads = schema["paths"]["/api/v1/leads/"]["get"]
+    assert {"tier", "in_bbox", "near", "radius_miles", "updated_since", "cursor"} <= {
+        p["name"] for p in leads["parameters"]
+    }
+    assert schema["components"]["securitySchemes"]["tokenAuth"]["type"] == "apiKey"
+
+
+def test_schema_endpoint_needs_auth(acq, client):
+    assert client.get("/api/schema/").status_code == 401
+    response = acq.get("/api/schema/")
+    assert response.status_code == 200
+    assert b"/api/v1/leads/geojson/" in response.content
