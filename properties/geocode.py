@@ -110,7 +110,10 @@ def parse_batch_answer(text: str) -> Iterator[GeocodeResult]:
         status = row[2].strip()
         location = None
         if status == MATCH:
-            lon, lat = (float(v) for v in row[5].split(","))
+            try:
+                lon, lat = (float(v) for v in row[5].split(","))
+            except (IndexError, ValueError):  # a garbled row counts as unanswered
+                continue
             location = Point(lon, lat, srid=4326)
         yield GeocodeResult(
             id=row[0].strip(), status=status, location=location, matched_address=row[4].strip() if location else ""

@@ -341,6 +341,16 @@ def test_a_concave_polygon_becomes_a_point_on_its_surface():
     assert polygon.contains(point)
 
 
+def test_a_polygon_with_a_hole_gets_a_point_outside_the_hole():
+    outer = [[0, 0], [0, 10], [10, 10], [10, 0], [0, 0]]  # clockwise: an esri outer ring
+    hole = [[1, 1], [9, 1], [9, 9], [1, 9], [1, 1]]  # counter-clockwise: an esri hole
+    polygon = GEOSGeometry(json.dumps({"type": "Polygon", "coordinates": [outer, hole]}))
+
+    point = esri_point({"rings": [outer, hole]})
+
+    assert polygon.contains(point)
+
+
 def test_multipoints_and_polylines_become_a_point_on_them():
     multipoint = esri_point({"points": [[-81.37, 28.53], [-81.36, 28.54]]})
     line = esri_point({"paths": [[[-81.37, 28.53], [-81.36, 28.53], [-81.36, 28.54]]]})

@@ -41,6 +41,12 @@ def test_parse_batch_answer_reads_the_real_format():
     assert results["5"] == GeocodeResult(id="5", status="Tie")
 
 
+def test_a_garbled_match_row_is_left_unanswered():
+    text = '"1","1 A ST, X, FL, 32801","Match","Exact","1 A ST","bad"\n"2","2 B ST, X, FL, 32801","No_Match"\n'
+
+    assert [r.id for r in parse_batch_answer(text)] == ["2"]
+
+
 def test_geocode_batch_joins_the_out_of_order_answer_on_id(fake_census_geocoder):
     rows = [("a", *CHURCH), ("b", *NOWHERE), ("c", *BLOSSOM), ("d", *TIED)]
 
