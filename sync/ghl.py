@@ -101,6 +101,7 @@ class UpsertResult:
 class ContactPage:
     contacts: list[Contact]
     total: int | None
+    search_after: list | None = None  # the last contact's cursor, when the API gives one
 
 
 @dataclass(frozen=True)
@@ -262,18 +263,24 @@ class GHLClient:
         else:
             body["page"] = page
         data = self._request("POST", "/contacts/search", json=body)
-        return ContactPage(contacts=[Contact.from_api(c) for c in data.get("contacts") or []], total=data.get("total"))
+        raw = data.get("contacts") or []
+        return ContactPage(
+            contacts=[Contact.from_api(c) for c in raw],
+            total=data.get("total"),
+            search_after=raw[-1].get("searchAfter") if raw else None,
+        )
 
     def contact_search_all(self, *, tag: str, page_limit: int = 100) -> Iterator[Contact]:
-        """Every contact carrying `tag`, page by page until a short page or the total is reached."""
-        page, seen = 1, 0
+        """Every contact carrying `tag`: follows `searchAfter` cursors when given (needed past 10,000
+        results), else page numbers; stops at a short page or the total."""
+        page, seen, cursor = 1, 0, None
         while True:
-            result = self.contact_search(tag=tag, page=page, page_limit=page_limit)
+            result = self.contact_search(tag=tag, page=page, page_limit=page_limit, search_after=cursor)
             yield from result.contacts
             seen += len(result.contacts)
             if len(result.contacts) < page_limit or (result.total is not None and seen >= result.total):
                 return
-            page += 1
+            page, cursor = page + 1, result.search_after
 
     def contact_add_tags(self, contact_id: str, tags: list[str]) -> list[str]:
         return self._request("POST", f"/contacts/{contact_id}/tags", json={"tags": tags}).get("tags") or []

@@ -1,4 +1,5 @@
 import datetime
+import json
 
 import httpx
 import pytest
@@ -169,3 +170,28 @@ def test_typed_results(fake_ghl, ghl):
         "dueDate": "2026-01-02T09:00:00Z",
         "completed": False,
     }
+
+
+@respx.mock
+def test_contact_search_follows_search_after_cursors():
+    def page(n):
+        return [
+            contact_json(f"c{i}", tags=["cash-buyer"], searchAfter=[1700000000000 + i, f"c{i}"])
+            for i in range(n * 2, n * 2 + 2)
+        ]
+
+    route = respx.post(f"{BASE_URL}/contacts/search").mock(
+        side_effect=[
+            httpx.Response(200, json={"contacts": page(0), "total": 5}),
+            httpx.Response(200, json={"contacts": page(1), "total": 5}),
+            httpx.Response(200, json={"contacts": page(2)[:1], "total": 5}),
+        ]
+    )
+    client = GHLClient(BASE_URL, "tok", LOCATION_ID, timeout=5)
+    assert [c.id for c in client.contact_search_all(tag="cash-buyer", page_limit=2)] == ["c0", "c1", "c2", "c3", "c4"]
+    bodies = [json.loads(call.request.content) for call in route.calls]
+    assert [(b.get("page"), b.get("searchAfter")) for b in bodies] == [
+        (1, None),
+        (None, [1700000000001, "c1"]),
+        (None, [1700000000003, "c3"]),
+    ]
