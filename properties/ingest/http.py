@@ -1,7 +1,7 @@
 """Shared HTTP plumbing for the outside-system clients: httpx client, retry policy, offset paging.
 
-Retries (tenacity, exponential backoff) cover network errors, HTTP 5xx and 429 only; any
-other 4xx is final. Every request carries a timeout (settings.HTTP_TIMEOUT_SECONDS).
+Retries (tenacity, exponential backoff, honouring `Retry-After`) cover network errors, HTTP 5xx
+and 429 only; any other 4xx is final. Every request carries a timeout (settings.HTTP_TIMEOUT_SECONDS).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 from django.conf import settings
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from properties.ingest.base import Page, RawRecord
 
@@ -53,7 +53,7 @@ def send(
     retrying = Retrying(
         retry=retry_if_exception(is_retryable),
         stop=stop_after_attempt(attempts),
-        wait=wait_exponential(multiplier=retry_wait, max=RETRY_WAIT_MAX),
+        wait=_backoff(retry_wait),
         reraise=True,
     )
     for attempt in retrying:
@@ -61,6 +61,21 @@ def send(
             response = client.request(method, url, **kwargs)
             response.raise_for_status()
     return response
+
+
+def _backoff(retry_wait: float) -> Callable[[RetryCallState], float]:
+    """Exponential backoff, or longer when a 429/503 asks for it in `Retry-After` (seconds), capped."""
+    exponential = wait_exponential(multiplier=retry_wait, max=RETRY_WAIT_MAX)
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        asked = exc.response.headers.get("Retry-After", "") if isinstance(exc, httpx.HTTPStatusError) else ""
+        try:
+            return max(exponential(state), min(float(asked), RETRY_WAIT_MAX))
+        except ValueError:  # absent, or an HTTP date
+            return exponential(state)
+
+    return wait
 
 
 def describe_error(exc: BaseException) -> str:
