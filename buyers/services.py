@@ -1,11 +1,12 @@
 """Writes for buyers and matches."""
 
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .matching import MatchWeights, score_match
@@ -38,6 +39,20 @@ def _chunks(items: list, size: int = BATCH_SIZE) -> Iterable[list]:
         yield items[start : start + size]
 
 
+@transaction.atomic
+def _matches_write(*, buyer: Buyer, upserts: list[PropertyMatch], stale: list[int]) -> None:
+    if upserts:
+        PropertyMatch.objects.bulk_create(
+            upserts,
+            batch_size=BATCH_SIZE,
+            update_conflicts=True,
+            unique_fields=["property", "buyer"],
+            update_fields=["score", "reasons", "updated_at"],
+        )
+    for chunk in _chunks(stale):
+        PropertyMatch.objects.filter(buyer=buyer, property_id__in=chunk).delete()
+
+
 def buyer_matches_refresh(*, buyer: Buyer, weights: MatchWeights) -> MatchSummary:
     """Score the buyer's candidates; upsert the kept matches whose score/reasons changed, delete the rest."""
     box = buyer_buy_box(buyer=buyer)
@@ -56,20 +71,11 @@ def buyer_matches_refresh(*, buyer: Buyer, weights: MatchWeights) -> MatchSummar
     changed = [pid for pid, value in kept.items() if existing.get(pid) != value]
     stale = [pid for pid in existing if pid not in kept]
     created = sum(1 for pid in changed if pid not in existing)
-    with transaction.atomic():
-        if changed:
-            PropertyMatch.objects.bulk_create(
-                [
-                    PropertyMatch(property_id=pid, buyer=buyer, score=kept[pid][0], reasons=kept[pid][1])
-                    for pid in changed
-                ],
-                batch_size=BATCH_SIZE,
-                update_conflicts=True,
-                unique_fields=["property", "buyer"],
-                update_fields=["score", "reasons", "updated_at"],
-            )
-        for chunk in _chunks(stale):
-            PropertyMatch.objects.filter(buyer=buyer, property_id__in=chunk).delete()
+    if changed or stale:
+        upserts = [
+            PropertyMatch(property_id=pid, buyer=buyer, score=kept[pid][0], reasons=kept[pid][1]) for pid in changed
+        ]
+        _matches_write(buyer=buyer, upserts=upserts, stale=stale)
     return MatchSummary(
         buyers=1,
         candidates=len(candidates),
@@ -79,6 +85,21 @@ def buyer_matches_refresh(*, buyer: Buyer, weights: MatchWeights) -> MatchSummar
         removed=len(stale),
         unchanged=len(kept) - len(changed),
     )
+
+
+@contextmanager
+def _without_jit():
+    """PostgreSQL's JIT compiles each spatial per-buyer query and costs more than it saves there."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET jit")
 
 
 def matches_refresh_all(
@@ -95,10 +116,11 @@ def matches_refresh_all(
     summary = MatchSummary()
     summary.removed, _ = PropertyMatch.objects.filter(buyer__in=buyers.filter(is_active=False)).delete()
     active = list(buyers.filter(is_active=True).order_by("pk"))
-    for done, buyer in enumerate(active, start=1):
-        summary.add(buyer_matches_refresh(buyer=buyer, weights=weights))
-        if progress:
-            progress(done, len(active))
+    with _without_jit():
+        for done, buyer in enumerate(active, start=1):
+            summary.add(buyer_matches_refresh(buyer=buyer, weights=weights))
+            if progress:
+                progress(done, len(active))
     return summary
 
 
