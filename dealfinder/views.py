@@ -140,7 +140,7 @@ def dashboard(request):
         ]
         context["hot_deals"] = lead_hot_deals(hot_score=HOT_SCORE, limit=LIST_SIZE)
     if show["history"]:
-        context["new_tier_a"] = lead_new_tier_a(since=today - datetime.timedelta(days=1), limit=LIST_SIZE * 2)
+        context["new_tier_a"] = lead_new_tier_a(on=today, limit=LIST_SIZE * 2)
         context["trend"] = trend_chart(lead_tier_trend(since=today - datetime.timedelta(days=TREND_DAYS - 1)))
     if show["upcoming"]:
         context["upcoming"] = _upcoming(today)
@@ -158,4 +158,4 @@ def dashboard(request):
 
 
 def _percent(summary: dict, tier: str) -> float:
-    return round(100 * summary[f"tier_{tier}"] / summary["total"], 1) if summary["total"] else 0.0
+    return round(100 * summary[f"tier_{tier}"] / summary["leads"], 1) if summary["leads"] else 0.0

@@ -107,17 +107,17 @@ def lead_export_rows(*, leads: QuerySet) -> Iterator[list]:
         yield [*("" if v is None else v for v in values), "; ".join(reasons or []), point.wkt if point else ""]
 
 
-def lead_new_tier_a(*, since: datetime.date, limit: int = 20) -> list[LeadScoreHistory]:
-    """Snapshots since `since` where a lead is Tier A and its previous snapshot was not (one query)."""
+def lead_new_tier_a(*, on: datetime.date, limit: int = 20) -> list[LeadScoreHistory]:
+    """Leads Tier A in the snapshot of `on` whose previous snapshot was not Tier A (one query)."""
     previous = LeadScoreHistory.objects.filter(
         lead=OuterRef("lead_id"), snapshot_date__lt=OuterRef("snapshot_date")
     ).order_by("-snapshot_date")
     return list(
-        LeadScoreHistory.objects.filter(snapshot_date__gte=since, tier="A")
+        LeadScoreHistory.objects.filter(snapshot_date=on, tier="A")
         .annotate(previous_tier=Subquery(previous.values("tier")[:1]))
         .filter(Q(previous_tier__isnull=True) | ~Q(previous_tier="A"))
         .select_related("lead__property")
-        .order_by("-snapshot_date", "-total", "lead_id")[:limit]
+        .order_by("-total", "lead_id")[:limit]
     )
 
 
@@ -138,7 +138,7 @@ def lead_tier_trend(*, since: datetime.date) -> dict[datetime.date, dict[str, in
 def lead_summary(*, hot_score: int) -> dict[str, int]:
     """Lead counts: all, per tier, hot and unassigned hot (one aggregate query)."""
     return Lead.objects.aggregate(
-        total=Count("id"),
+        leads=Count("id"),
         hot=Count("id", filter=Q(total__gte=hot_score)),
         hot_unassigned=Count("id", filter=Q(total__gte=hot_score, assigned_to__isnull=True)),
         **{f"tier_{t}": Count("id", filter=Q(tier=t)) for t in TIERS},

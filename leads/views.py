@@ -26,22 +26,23 @@ from .ui_selectors import (
     lead_map_points,
 )
 
-MAP_FILTERS = (
-    "tier",
-    "status",
-    "distress",
-    "min_stack",
-    "min_score",
-    "max_score",
-    "min_price",
-    "max_price",
-    "min_arv",
-    "max_arv",
-    "min_mao",
-    "max_mao",
-    "assigned_to",
-    "has_matches",
-)
+# The filters the map shows (all from LeadFilterSet), with short labels for the sidebar.
+MAP_FILTERS = {
+    "tier": "Tier",
+    "status": "Status",
+    "distress": "Distress",
+    "min_stack": "Stacked signals at least",
+    "min_score": "Score at least",
+    "max_score": "Score at most",
+    "min_price": "List price at least",
+    "max_price": "List price at most",
+    "min_arv": "ARV at least",
+    "max_arv": "ARV at most",
+    "min_mao": "MAO at least",
+    "max_mao": "MAO at most",
+    "assigned_to": "Assigned to",
+    "has_matches": "Has buyer matches",
+}
 CHECKBOX_FILTERS = ("tier", "status", "distress")
 MAX_SHAPE_VERTICES = 2000
 view_leads = permission_required("leads.view_lead", raise_exception=True)
@@ -91,6 +92,8 @@ def _errors(*forms_) -> JsonResponse:
 def lead_map(request):
     """The map page: filters built from LeadFilterSet, the viewport loaded from `lead_map_geojson`."""
     form = _filtered(request, request.GET or None).form
+    for name, label in MAP_FILTERS.items():
+        form.fields[name].label = label
     for name in CHECKBOX_FILTERS:
         form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
     config = {

@@ -162,7 +162,6 @@
         : e.layer.toGeoJSON().geometry);
     });
     map.on(L.Draw.Event.DELETED, function () { setShape(null); });
-    window.dealMapSelect = setShape;  // lets tests and power users set a shape directly
 
     var assign = document.getElementById("assign");
     if (assign) {

@@ -1,0 +1,157 @@
+import datetime
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from dealfinder.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
+from properties.models import IngestionRun
+from sync.models import SyncLog
+from tests.buyers.factories import PropertyMatchFactory
+from tests.leads.factories import LeadFactory, LeadScoreHistoryFactory, UserFactory
+from tests.properties.factories import (
+    DataSourceFactory,
+    ForeclosureFactory,
+    IngestionRunFactory,
+    QualityReportFactory,
+    TaxSaleFactory,
+)
+from tests.sync.factories import ExternalLinkFactory, SyncLogFactory
+
+pytestmark = pytest.mark.django_db
+
+SECTIONS = ("tiers", "hot-deals", "new-tier-a", "trend", "upcoming", "matches", "ingestion", "quality", "sync")
+
+
+def user_in(role):
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def admin_client(client):
+    roles_setup()
+    client.force_login(user_in(ADMIN))
+    return client
+
+
+def days(n):
+    return timezone.localdate() + datetime.timedelta(days=n)
+
+
+def section_ids(html: str) -> set[str]:
+    return set(re.findall(r'<section class="card[^"]*" id="([^"]+)"', html))
+
+
+def populate(n_leads: int):
+    """n leads (a quarter Tier A) plus one of everything the dashboard reads."""
+    leads = [LeadFactory(tier="ABCD"[i % 4], total=95 - i % 4 * 20) for i in range(n_leads)]
+    for lead in leads:
+        LeadScoreHistoryFactory(lead=lead, snapshot_date=days(-1), tier="B")
+        LeadScoreHistoryFactory(lead=lead, snapshot_date=days(0))
+    source = DataSourceFactory(name="Tax deeds")
+    IngestionRunFactory(source=source, finished_at=timezone.now())
+    IngestionRunFactory(source=source, status=IngestionRun.Status.FAILED, message="HTTP 500")
+    TaxSaleFactory(property=leads[0].property, sale_date=days(5))
+    ForeclosureFactory(property=leads[-1].property, auction_date=days(3))
+    PropertyMatchFactory(property=leads[0].property)
+    QualityReportFactory()
+    SyncLogFactory()
+    SyncLogFactory(sync_type=SyncLog.SyncType.BUYER_PULL, status=SyncLog.Status.FAILED, message="401")
+    ExternalLinkFactory(local=leads[0])
+    return leads
+
+
+def test_anonymous_lands_on_login_then_on_the_dashboard(client):
+    roles_setup()
+    response = client.get("/")
+    assert (response.status_code, response.url) == (302, "/admin/login/?next=/")
+    assert client.get(response.url).status_code == 200
+    user = user_in(ACQUISITIONS)
+    response = client.post(
+        "/admin/login/?next=/", {"username": user.username, "password": "correct horse battery staple", "next": "/"}
+    )
+    assert (response.status_code, response.url) == (302, "/")
+    assert client.get("/").status_code == 200
+
+
+def test_a_user_without_a_role_is_refused(client):
+    client.force_login(UserFactory(is_staff=True))
+    assert client.get("/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("role", "sections"),
+    [
+        (ACQUISITIONS, {"tiers", "hot-deals", "new-tier-a", "trend", "upcoming", "ingestion", "quality"}),
+        (DISPOSITIONS, {"tiers", "hot-deals", "matches"}),
+        (ADMIN, set(SECTIONS)),
+    ],
+)
+def test_sections_follow_the_role(client, role, sections):
+    roles_setup()
+    client.force_login(user_in(role))
+    html = client.get("/").content.decode()
+    assert section_ids(html) == sections
+    assert 'href="/map/"' in html
+
+
+def test_dashboard_content(admin_client):
+    leads = populate(8)
+    old_a = LeadFactory(tier="A", total=91)  # Tier A yesterday and today: not new
+    LeadScoreHistoryFactory(lead=old_a, snapshot_date=days(-1))
+    LeadScoreHistoryFactory(lead=old_a, snapshot_date=days(0))
+    TaxSaleFactory(sale_date=days(30))  # beyond 14 days
+    response = admin_client.get("/")
+    assert response.status_code == 200
+    ctx = response.context
+    assert ctx["summary"] == {
+        "leads": 9,
+        "hot": 3,
+        "hot_unassigned": 3,
+        "tier_A": 3,
+        "tier_B": 2,
+        "tier_C": 2,
+        "tier_D": 2,
+    }
+    assert [lead.total for lead in ctx["hot_deals"]] == [95, 95, 91]
+    assert {s.lead_id for s in ctx["new_tier_a"]} == {leads[0].pk, leads[4].pk}
+    assert ctx["upcoming"]["counts"] == {"tax_sales": 1, "foreclosures": 1}
+    sources = {s.name: s for s in ctx["ingestion"]["sources"]}
+    assert (sources["Tax deeds"].recent_failures, sources["Tax deeds"].last_success is not None) == (1, True)
+    assert {s.last_success for name, s in sources.items() if name != "Tax deeds"} == {None}
+    assert [run.message for run in ctx["ingestion"]["failures"]] == ["HTTP 500"]
+    assert [log.sync_type for log in ctx["sync"]["latest"]] == ["buyer_pull", "lead_push"]
+    assert [log.message for log in ctx["sync"]["failures"]] == ["401"]
+    # Tier A/B leads: 3 A + 2 B, one of them linked to a GoHighLevel contact.
+    assert ctx["sync"]["unsynced"] == 4
+    assert len(ctx["matches"]) == 1
+    assert ctx["quality"].warnings == 1
+    # One rectangle per non-empty (day, tier): yesterday A and B, today A, B, C and D.
+    assert len(ctx["trend"]["bars"]) == 2 + 4
+    html = response.content.decode()
+    assert html.count("<rect ") == 6
+    assert 'id="unsynced-count">4<' in html
+
+
+@pytest.mark.parametrize("n", [3, 30])
+def test_dashboard_query_count_is_constant(admin_client, n, django_assert_num_queries):
+    populate(n)
+    admin_client.get("/")  # warm the session
+    # session, user, 2 permission lookups; leads 2, history 2, upcoming 4, matches 1, ingestion 2, quality 1, sync 3
+    with django_assert_num_queries(19):
+        assert admin_client.get("/").status_code == 200
+
+
+def test_query_count_does_not_grow(admin_client):
+    populate(3)
+    with CaptureQueriesContext(connection) as small:
+        admin_client.get("/")
+    populate(30)
+    with CaptureQueriesContext(connection) as large:
+        admin_client.get("/")
+    assert len(small.captured_queries) == len(large.captured_queries)
