@@ -1,8 +1,14 @@
+import functools
+
+from django import forms
 from django.contrib import admin
+from django.db import transaction
+from django.utils.html import format_html, format_html_join
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 
 from dealfinder.admin_utils import ReadOnlyAdmin, admin_link, json_display
 
+from .ingest.mapping import TARGETS, FieldMapping, MappingError, load_preset, preset_names
 from .models import (
     CodeViolation,
     DataSource,
@@ -17,6 +23,7 @@ from .models import (
     TaxSale,
     Valuation,
 )
+from .tasks import datasource_ingest_task
 
 RAW = json_display("raw")
 
@@ -195,14 +202,53 @@ class PriceChangeAdmin(admin.ModelAdmin):
     search_fields = ("=listing__property__parcel_id", "listing__external_id")
 
 
+class DataSourceForm(forms.ModelForm):
+    """Checks the field mapping against the dataset on save (the admin supplies model and fields)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("dataset") and "field_mapping" in cleaned:
+            try:
+                FieldMapping.from_config(cleaned["dataset"], cleaned["field_mapping"])
+            except MappingError as exc:
+                self.add_error("field_mapping", str(exc))
+        return cleaned
+
+
 @admin.register(DataSource)
 class DataSourceAdmin(admin.ModelAdmin):
+    form = DataSourceForm
     list_display = ("name", "slug", "kind", "dataset", "county", "parcel_format", "enabled", "updated_at")
     list_filter = ("enabled", "kind", "dataset", "parcel_format")
     list_editable = ("enabled",)
     search_fields = ("name", "slug", "url")
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at", "mapping_help")
+    actions = ("ingest_now",)
+
+    @admin.display(description="mapping presets and target fields")
+    def mapping_help(self, obj):
+        presets = format_html_join(
+            "", "<li><code>{{\"preset\": \"{}\"}}</code> ({}): {}</li>",
+            ((n, load_preset(n)["dataset"], load_preset(n)["description"]) for n in preset_names()),
+        )  # fmt: skip
+        targets = ", ".join(sorted(TARGETS[obj.dataset])) if obj and obj.dataset in TARGETS else "pick a dataset"
+        return format_html(
+            "<p>Start from a preset and override or drop (<code>null</code>) targets. A value is a source attribute "
+            'name or <code>{{"source": "SALE_DATE", "transform": ["date:%m/%d/%Y"]}}</code>, '
+            '<code>{{"concat": ["ADDR1", "ADDR2"], "sep": " "}}</code>, '
+            '<code>{{"source": "STZIP", "split": "state_zip", "part": "zip"}}</code>, <code>{{"value": "FL"}}</code>. '
+            "Transforms: trim upper lower title number int bool date date:&lt;format&gt; rebase:&lt;date&gt;.</p>"
+            "<ul>{}</ul><p>Target fields for this dataset: {}</p>",
+            presets,
+            targets,
+        )
+
+    @admin.action(description="Ingest now (queued)")
+    def ingest_now(self, request, queryset):
+        for pk in queryset.values_list("pk", flat=True):
+            transaction.on_commit(functools.partial(datasource_ingest_task.delay, pk))
+        self.message_user(request, f"{queryset.count()} sources queued; see Ingestion runs for the results.")
 
 
 @admin.register(IngestionRun)

@@ -83,8 +83,12 @@ class Prepared:
     price_history: dict[str, Any] = field(default_factory=dict)
 
 
+def _hashable(value):
+    return value.coords if isinstance(value, Point) else str(value)
+
+
 def content_hash(values: Iterable) -> str:
-    return hashlib.blake2b(json.dumps(list(values), default=str).encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(json.dumps(list(values), default=_hashable).encode(), digest_size=16).hexdigest()
 
 
 def _json_safe(attributes: dict) -> dict:
@@ -237,6 +241,7 @@ def write_batch(*, source: m.DataSource, dataset: str, items: list[Prepared]) ->
                 continue
         to_write.append(m.Property(parcel_id=pid, content_hash=_property_hash(merged), **merged))
     if to_write:
+        to_write.sort(key=lambda p: p.parcel_id)  # one lock order, so parallel source ingests do not deadlock
         m.Property.objects.bulk_create(
             to_write,
             update_conflicts=True,

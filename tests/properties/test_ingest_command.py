@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import TestCase
+from django.urls import reverse
 
 from properties import models as m
 from tests.fakes.arcgis import FakeArcGISLayer
@@ -137,3 +139,24 @@ def test_failing_layer_page_is_recorded_and_a_rerun_completes(httpserver):
     layer.fail_pages = {}
     assert ingest("oc-tax")[0].endswith("processed=12 inserted=3 updated=0 unchanged=9 failed=0 status=success")
     assert m.TaxSale.objects.count() == 12
+
+
+def test_admin_ingest_now_and_mapping_validation(admin_client):
+    source = DataSourceFactory(slug="generic", kind="file", url=GENERIC, field_mapping={"preset": "generic_csv"})
+    url = reverse("admin:properties_datasource_changelist")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = admin_client.post(url, {"action": "ingest_now", "_selected_action": [source.pk]}, follow=True)
+    assert "1 sources queued" in response.content.decode()
+    assert m.IngestionRun.objects.get().inserted == 3
+
+    change = reverse("admin:properties_datasource_change", args=[source.pk])
+    page = admin_client.get(change).content.decode()
+    assert "(listings): Zillow listing export" in page
+    assert "Target fields for this dataset: annual_taxes, assessed_value, baths, beds," in page
+    data = {
+        "name": source.name, "slug": source.slug, "kind": "file", "dataset": "parcels", "url": GENERIC, "where": "",
+        "field_mapping": json.dumps({"parcel_id": "P", "sale_price": "X"}), "parcel_format": "plain", "county": "",
+        "notes": "",
+    }  # fmt: skip
+    response = admin_client.post(change, data)
+    assert "unknown target field &#x27;sale_price&#x27; for dataset parcels" in response.content.decode()

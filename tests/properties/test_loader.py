@@ -1,4 +1,6 @@
 import datetime as dt
+import os
+import time
 from decimal import Decimal
 
 import pytest
@@ -277,3 +279,26 @@ def test_records_of_merged_duplicate_land_on_survivor(parcels_source):
     rec = RawRecord("1", {"USER_PARCEL": dup.parcel_id_raw, "USER_TDA_NUM": "2024-1"})
     ingest_source(source=source, reader=[Page(1, [rec])])
     assert m.TaxSale.objects.get().property == survivor
+
+
+@pytest.mark.postgis
+@pytest.mark.skipif(not os.environ.get("INGEST_BENCHMARK"), reason="benchmark: set INGEST_BENCHMARK=100000 to run")
+def test_benchmark_synthetic_parcels(parcels_source):
+    total = int(os.environ["INGEST_BENCHMARK"])
+
+    def reader():
+        for start in range(1, total + 1, 2000):
+            yield Page(
+                start // 2000 + 1,
+                [parcel(n % 1000, PARCEL=f"{n:015d}") for n in range(start, min(start + 2000, total + 1))],
+            )
+
+    timings = []
+    for _ in range(2):
+        began = time.perf_counter()
+        run = ingest_source(source=parcels_source, reader=reader(), batch_size=1000)
+        timings.append(time.perf_counter() - began)
+        assert run.status == "success"
+    print(f"\n{total} parcels: first ingest {timings[0]:.1f}s ({total / timings[0]:.0f} records/s), "
+          f"unchanged re-ingest {timings[1]:.1f}s ({total / timings[1]:.0f} records/s)")  # fmt: skip
+    assert m.Property.objects.count() == total

@@ -10,6 +10,7 @@ from tqdm import tqdm
 from properties import services
 from properties.ingest.mapping import MappingError
 from properties.models import DataSource, IngestionRun, ParcelFormat
+from properties.selectors import datasource_get_by_slug
 
 
 def summary_line(run: IngestionRun) -> str:
@@ -50,7 +51,7 @@ class Command(BaseCommand):
         if options["all"]:
             return services.datasource_ingest_all(progress=progress)
         if slug:
-            source = DataSource.objects.filter(slug=slug).first()
+            source = datasource_get_by_slug(slug=slug)
             if source is None:
                 raise CommandError(f"no data source with slug {slug!r}")
             return [services.datasource_ingest(source_id=source.pk, progress=progress)]
