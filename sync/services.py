@@ -6,7 +6,7 @@ import datetime
 import hashlib
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,6 +19,7 @@ from django.utils import timezone
 from buyers.models import Buyer, PropertyMatch
 from dealfinder.models import TIERS
 from leads.models import Activity, Lead
+from leads.services import lead_change_status
 from sync.conflicts import merge_fields
 from sync.ghl import Contact, GHLAuthError, GHLClient, GHLError
 from sync.models import ExternalLink, SyncConflict, SyncLog
@@ -186,8 +187,9 @@ def lead_opportunity_payload(lead: Lead) -> dict:
 class _Pusher:
     """One push run: a lazily created client and the location's custom field ids."""
 
-    def __init__(self, run: SyncRun, client: GHLClient | None):
+    def __init__(self, run: SyncRun, client: GHLClient | None, progress: Callable[[int], None]):
         self.run = run
+        self.progress = progress
         self._client = client
         self._field_ids: dict[str, str] | None = None
         self.activities: list[Activity] = []
@@ -252,12 +254,17 @@ class _Pusher:
 
 
 def ghl_push_leads(
-    *, lead_ids: Iterable[int] | None = None, min_tier: str | None = None, client: GHLClient | None = None
+    *,
+    lead_ids: Iterable[int] | None = None,
+    min_tier: str | None = None,
+    client: GHLClient | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> SyncLog:
     """Push new or changed leads at or above `min_tier` (default GHL_PUSH_MIN_TIER, "B"), then buyer actions.
 
     A lead whose payload hash equals the one last pushed costs no request and counts as skipped.
-    Without GHL_API_TOKEN / GHL_LOCATION_ID nothing is sent: a success log with message "GoHighLevel not
+    `progress` is called with 1 per lead and per match handled. Without GHL_API_TOKEN / GHL_LOCATION_ID
+    nothing is sent: a success log with message "GoHighLevel not
     configured" and every candidate counted as skipped.
     """
     run = SyncRun(SyncLog.SyncType.LEAD_PUSH)
@@ -269,7 +276,7 @@ def ghl_push_leads(
         run.skipped = leads.count()
         run.notes.append(NOT_CONFIGURED)
         return run.finish()
-    pusher = _Pusher(run, client)
+    pusher = _Pusher(run, client, progress or (lambda done: None))
     try:
         _push_leads(pusher, leads)
         _push_match_actions(pusher, leads)
@@ -307,6 +314,7 @@ def _push_leads(pusher: _Pusher, leads) -> None:
         )
         for lead in batch:
             run.processed += 1
+            pusher.progress(1)
             contact_link = links.get((lead.pk, ExternalLink.Kind.CONTACT))
             opportunity_link = links.get((lead.pk, ExternalLink.Kind.OPPORTUNITY))
             contact = lead_contact_payload(lead)
@@ -357,6 +365,7 @@ def _push_match_actions(pusher: _Pusher, leads) -> None:
     )
     for match in matches.iterator(chunk_size=BATCH_SIZE):
         run.processed += 1
+        pusher.progress(1)
         contact_id = match.buyer.ghl_contact_id
         stamp = PropertyMatch.objects.filter(pk=match.pk)
         try:
@@ -590,16 +599,12 @@ def lead_status_from_opportunity(remote_status: str, current: str) -> str:
     return current
 
 
-def lead_set_status_from_ghl(*, lead: Lead, status: str, note: str) -> None:
-    """Change a lead's status and record it on the timeline (the opportunity link's hash follows)."""
+def lead_set_status_from_ghl(*, lead: Lead, status: str, note: str, actor=None) -> None:
+    """Change a lead's status (with its timeline entry); the opportunity link's hash follows."""
     if status == lead.status:
         return
     before_hash = payload_hash(lead_opportunity_payload(lead))
-    previous, lead.status = lead.status, status
-    lead.save(update_fields=["status", "updated_at"])
-    Activity.objects.create(
-        lead=lead, kind=Activity.Kind.STATUS_CHANGE, from_value=previous, to_value=status, body=note
-    )
+    lead_change_status(lead=lead, status=status, actor=actor, note=note)
     # GoHighLevel already shows this status: no push needed unless something else was pending.
     ExternalLink.objects.filter(
         content_type=ContentType.objects.get_for_model(Lead),
@@ -628,7 +633,9 @@ def sync_conflicts_resolve(*, conflict_ids: Iterable[int], keep: str, user=None)
             link.save(update_fields=["remote_snapshot"])
             if isinstance(obj, Lead):
                 status = lead_status_from_opportunity(conflict.remote_value, obj.status)
-                lead_set_status_from_ghl(lead=obj, status=status, note="Conflict resolved: took GoHighLevel value")
+                lead_set_status_from_ghl(
+                    lead=obj, status=status, note="Conflict resolved: took GoHighLevel value", actor=user
+                )
             else:
                 _buyer_apply(obj, {conflict.field: conflict.remote_value})
                 obj.save()

@@ -1,4 +1,7 @@
+import sys
+
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from sync.models import SyncLog
 from sync.services import ghl_pull_buyers, ghl_push_leads
@@ -14,7 +17,8 @@ class Command(BaseCommand):
     def handle(self, *args, push=False, pull=False, **options):
         runs = []
         if push or not pull:
-            runs.append(ghl_push_leads())
+            with tqdm(desc="GoHighLevel push", unit="item", file=sys.stderr, disable=None) as bar:
+                runs.append(ghl_push_leads(progress=bar.update))
         if pull or not push:
             runs.append(ghl_pull_buyers())
         for log in runs:
