@@ -36,7 +36,9 @@ class TopMatchesFormSet(BaseInlineFormSet):
     """Only the best INLINE_MATCHES matches; the full list is one link away."""
 
     def get_queryset(self):
-        return super().get_queryset()[:INLINE_MATCHES]
+        if not hasattr(self, "_top"):
+            self._top = super().get_queryset()[:INLINE_MATCHES]
+        return self._top
 
 
 class PropertyMatchInline(admin.TabularInline):
@@ -51,7 +53,7 @@ class PropertyMatchInline(admin.TabularInline):
     verbose_name_plural = f"matching leads (best {INLINE_MATCHES}, ranked by score)"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("property__lead")
+        return super().get_queryset(request).select_related("property__lead", "buyer")
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -129,6 +129,20 @@ def test_buyer_page_lists_matching_leads(admin_client):
     assert "Inside the buyer&#x27;s target area (+40)" in text
     assert "$135,000" in text
     assert f"{CHANGELIST}?buyer__id__exact={buyer.pk}" in text
+    assert 'id="id_target_area-map"' in text  # the Leaflet drawing map
+
+
+def test_buyer_page_is_n_plus_1_free(admin_client):
+    buyer = BuyerFactory()
+    url = reverse("admin:buyers_buyer_change", args=[buyer.pk])
+    PropertyMatchFactory(buyer=buyer, property=LeadFactory().property)
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get(url)
+    for _ in range(4):
+        PropertyMatchFactory(buyer=buyer, property=LeadFactory().property)
+    with CaptureQueriesContext(connection) as many:
+        assert admin_client.get(url).text.count("Inside the buyer&#x27;s target area (+40)") == 5
+    assert len(many.captured_queries) == len(few.captured_queries)
 
 
 def test_mark_contacted_action(admin_client):
