@@ -244,7 +244,7 @@ class GHLClient:
     # --- contacts ---------------------------------------------------------------------
     def contact_upsert(self, body: dict) -> UpsertResult:
         data = self._request("POST", "/contacts/upsert", json={**body, "locationId": self.location_id})
-        return UpsertResult(contact=Contact.from_api(data["contact"]), new=bool(data.get("new")))
+        return UpsertResult(contact=Contact.from_api(_object(data, "contact")), new=bool(data.get("new")))
 
     def contact_update(self, contact_id: str, body: dict) -> Contact:
         data = self._request("PUT", f"/contacts/{contact_id}", json=body)
@@ -310,7 +310,7 @@ class GHLClient:
     # --- opportunities ----------------------------------------------------------------
     def opportunity_create(self, body: dict) -> Opportunity:
         data = self._request("POST", "/opportunities/", json={**body, "locationId": self.location_id})
-        return Opportunity.from_api(data["opportunity"])
+        return Opportunity.from_api(_object(data, "opportunity"))
 
     def opportunity_update(self, opportunity_id: str, body: dict) -> Opportunity:
         data = self._request("PUT", f"/opportunities/{opportunity_id}", json=body)
@@ -348,6 +348,14 @@ class GHLClient:
             message_id=data.get("messageId", ""),
             status=data.get("status", ""),
         )
+
+
+def _object(data: dict, key: str) -> dict:
+    """The created object in an answer; an answer without its id is an error, not a KeyError."""
+    value = data.get(key)
+    if not isinstance(value, dict) or not value.get("id"):
+        raise GHLError(200, f"the answer has no {key}.id")
+    return value
 
 
 def _error_from(response: httpx.Response) -> GHLError:

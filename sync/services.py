@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 from typing import Any
 
 from django.conf import settings
@@ -148,11 +149,10 @@ def _money(value) -> str:
 def lead_contact_payload(lead: Lead) -> dict:
     """What DealFinder says about a lead's owner contact: body fields, custom values by key, tags."""
     prop = lead.property
-    street = f"{prop.street} {prop.unit}".strip() if getattr(prop, "unit", "") else prop.street
     return {
         "body": {
             "name": prop.owner_name or prop.address_normalized or prop.parcel_id,
-            "address1": street,
+            "address1": f"{prop.street} {prop.unit}".strip(),
             "city": prop.city,
             "state": prop.state,
             "postalCode": prop.zip,
@@ -248,7 +248,7 @@ class _Pusher:
             kind=ExternalLink.Kind.OPPORTUNITY,
             ghl_id=opportunity.id,
             last_hash=payload_hash(payload),
-            snapshot={"status": payload["status"]},
+            snapshot={**(link.remote_snapshot if link else {}), "status": payload["status"]},
             remote_updated_at=opportunity.updated_at,
         )
 
@@ -263,9 +263,8 @@ def ghl_push_leads(
     """Push new or changed leads at or above `min_tier` (default GHL_PUSH_MIN_TIER, "B"), then buyer actions.
 
     A lead whose payload hash equals the one last pushed costs no request and counts as skipped.
-    `progress` is called with 1 per lead and per match handled. Without GHL_API_TOKEN / GHL_LOCATION_ID
-    nothing is sent: a success log with message "GoHighLevel not
-    configured" and every candidate counted as skipped.
+    Counts cover leads and matches; `progress` is called with 1 for each. Without GHL_API_TOKEN /
+    GHL_LOCATION_ID nothing is sent: a success log saying "GoHighLevel not configured", candidates skipped.
     """
     run = SyncRun(SyncLog.SyncType.LEAD_PUSH)
     min_tier = min_tier or getattr(settings, "GHL_PUSH_MIN_TIER", "B")
@@ -282,6 +281,9 @@ def ghl_push_leads(
         _push_match_actions(pusher, leads)
     except GHLAuthError as exc:
         return run.finish(aborted=exc)
+    except Exception as exc:
+        run.finish(aborted=exc)  # the run is in the log even when something unexpected stops it
+        raise
     finally:
         Activity.objects.bulk_create(pusher.activities, batch_size=BATCH_SIZE)
     return run.finish()
@@ -303,8 +305,9 @@ def _push_leads(pusher: _Pusher, leads) -> None:
     if not with_opportunity:
         run.notes.append("no opportunities (GHL_PIPELINE_ID / GHL_PIPELINE_STAGE_ID not set)")
     kinds = (ExternalLink.Kind.CONTACT, ExternalLink.Kind.OPPORTUNITY)
-    for start in range(0, leads.count(), BATCH_SIZE):
-        batch = list(leads[start : start + BATCH_SIZE])
+    last_pk = 0
+    while batch := list(leads.filter(pk__gt=last_pk)[:BATCH_SIZE]):
+        last_pk = batch[-1].pk
         links = _links_for(batch, kinds)
         held = set(
             SyncConflict.objects.filter(
@@ -573,20 +576,28 @@ def ghl_pull_buyers(*, client: GHLClient | None = None) -> SyncLog:
         run.notes.append(NOT_CONFIGURED)
         return run.finish()
     client = client or ghl_client()
+    total, seen, aborted = BuyerUpsertResult(), set(), None
     try:
         field_keys = {f.id: f.key for f in client.custom_fields(model="contact")}
-        contacts = list(client.contact_search_all(tag=settings.GHL_BUYER_TAG))
+        contacts = client.contact_search_all(tag=settings.GHL_BUYER_TAG)
+        while page := list(islice(contacts, BATCH_SIZE)):
+            batch = list({c.id: c for c in page if c.id not in seen}.values())
+            seen.update(c.id for c in batch)
+            result = buyers_upsert_from_contacts(contacts=batch, field_keys=field_keys)
+            for name in ("created", "updated", "unchanged", "conflicts"):
+                setattr(total, name, getattr(total, name) + getattr(result, name))
     except GHLError as exc:
-        return run.finish(aborted=exc)
-    unique = list({c.id: c for c in contacts}.values())
-    result = buyers_upsert_from_contacts(contacts=unique, field_keys=field_keys)
-    run.processed = len(unique)
-    run.succeeded = result.created + result.updated
-    run.skipped = result.unchanged
-    run.notes.append(f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged")
-    if result.conflicts:
-        run.notes.append(f"{result.conflicts} conflicts await a decision")
-    return run.finish()
+        aborted = exc
+    except Exception as exc:
+        run.finish(aborted=exc)
+        raise
+    run.processed = len(seen)
+    run.succeeded = total.created + total.updated
+    run.skipped = total.unchanged
+    run.notes.append(f"{total.created} created, {total.updated} updated, {total.unchanged} unchanged")
+    if total.conflicts:
+        run.notes.append(f"{total.conflicts} conflicts await a decision")
+    return run.finish(aborted=aborted)
 
 
 # --- lead status from GoHighLevel and conflict resolution --------------------------------
