@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from dealfinder.locks import advisory_lock
 from properties.dedupe import DedupeSummary, property_dedupe
 from properties.geocode import GeocodeSummary, property_geocode_missing
 from properties.ingest.base import Reader
@@ -63,20 +64,26 @@ def make_reader(source: DataSource) -> Reader:
     return FileReader(source.url, page_size=source.page_size or 1000)
 
 
-def _ingest(source: DataSource, *, reader: Reader | None = None, progress: Progress = None) -> IngestionRun:
+def _failed_run(source: DataSource, message: str) -> IngestionRun:
+    return IngestionRun.objects.create(
+        source=source,
+        source_label=source.name[:200],
+        dataset=source.dataset,
+        status=IngestionRun.Status.FAILED,
+        message=message,
+        finished_at=timezone.now(),
+    )
+
+
+def _ingest(source: DataSource, *, progress: Progress = None) -> IngestionRun:
     try:
         mapping = FieldMapping.from_config(source.dataset, source.field_mapping)
     except MappingError as exc:
-        return IngestionRun.objects.create(
-            source=source,
-            source_label=source.name[:200],
-            dataset=source.dataset,
-            status=IngestionRun.Status.FAILED,
-            message=f"bad field mapping: {exc}",
-            finished_at=timezone.now(),
-        )
-    reader = reader if reader is not None else make_reader(source)
-    return ingest_source(source=source, reader=reader, mapping=mapping, progress=progress)
+        return _failed_run(source, f"bad field mapping: {exc}")
+    with advisory_lock(f"datasource-ingest-{source.pk}") as acquired:
+        if not acquired:
+            return _failed_run(source, "another ingest of this source is still running")
+        return ingest_source(source=source, reader=make_reader(source), mapping=mapping, progress=progress)
 
 
 def datasource_ingest(*, source_id: int, progress: Progress = None) -> IngestionRun:

@@ -4,10 +4,13 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connections
 from django.test import TestCase
 from django.urls import reverse
 
+from dealfinder.locks import advisory_lock_key
 from properties import models as m
+from properties.services import datasource_ingest
 from tests.fakes.arcgis import FakeArcGISLayer
 from tests.properties.factories import DataSourceFactory
 
@@ -160,3 +163,17 @@ def test_admin_ingest_now_and_mapping_validation(admin_client):
     }  # fmt: skip
     response = admin_client.post(change, data)
     assert "unknown target field &#x27;sale_price&#x27; for dataset parcels" in response.content.decode()
+
+
+@pytest.mark.postgis
+def test_no_overlapping_runs_of_one_source():
+    source = DataSourceFactory(slug="generic", kind="file", url=GENERIC, field_mapping={"preset": "generic_csv"})
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [advisory_lock_key(f"datasource-ingest-{source.pk}")])
+        run = datasource_ingest(source_id=source.pk)
+    finally:
+        other.close()
+    assert (run.status, run.message, run.processed) == ("failed", "another ingest of this source is still running", 0)
+    assert datasource_ingest(source_id=source.pk).status == "partial"
