@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from dealfinder.admin_utils import ReadOnlyAdmin, json_display
+from dealfinder.admin_utils import ReadOnlyAdmin, pretty_json
 from dealfinder.models import PipelineRun, PipelineStep
 
 
@@ -10,11 +10,10 @@ def _seconds(duration) -> str:
 
 class PipelineStepInline(admin.TabularInline):
     model = PipelineStep
-    fields = ("order", "name", "status", "attempts", "duration", "counts_json", "error", "started_at", "finished_at")
+    fields = ("order", "name", "status", "attempts", "duration", "counts_pretty", "error", "started_at", "finished_at")
     readonly_fields = fields
     extra = 0
     can_delete = False
-    counts_json = json_display("counts")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -22,6 +21,10 @@ class PipelineStepInline(admin.TabularInline):
     @admin.display(description="duration")
     def duration(self, obj):
         return _seconds(obj.duration)
+
+    @admin.display(description="counts")
+    def counts_pretty(self, obj):
+        return pretty_json(obj.counts)
 
 
 @admin.register(PipelineRun)

@@ -209,6 +209,15 @@ def pipeline_launch(*, job: str = "nightly", trigger: str = PipelineRun.Trigger.
     return run
 
 
+def pipeline_run_inline(*, job: str = "nightly", trigger: str = PipelineRun.Trigger.MANUAL) -> PipelineRun:
+    """Run a job in this process, step after step, without a broker; the finished (or skipped) run."""
+    run = pipeline_run_start(job=job, trigger=trigger)
+    if run.status == Status.RUNNING:
+        pipeline_canvas(run=run).apply()
+        run.refresh_from_db()
+    return run
+
+
 def pipeline_run_finish(*, run_id: int) -> None:
     """Mark the run successful, unless a step already failed it."""
     now = timezone.now()

@@ -4,6 +4,8 @@ Step tasks are idempotent (a finished step is not run again), so late acks (cele
 they retry only transient errors.
 """
 
+import functools
+
 from celery import chord, group, shared_task
 
 from dealfinder import pipeline
@@ -17,8 +19,17 @@ RETRY_TRANSIENT = {
 }
 
 
-def _can_retry(task) -> bool:
-    return task.request.retries < task.max_retries
+def _retrying(task, call):
+    """`call(can_retry=...)`; a TransientError goes to autoretry_for (backoff) in a worker. Run eagerly
+    (inline runs, tests) Celery would propagate it instead, so it is retried here, at once."""
+    retries = task.request.retries
+    while True:
+        try:
+            return call(can_retry=retries < task.max_retries)
+        except pipeline.TransientError:
+            if not task.request.is_eager:
+                raise
+            retries += 1
 
 
 @shared_task(name="dealfinder.pipeline_run")
@@ -29,7 +40,7 @@ def pipeline_run(job: str = "nightly", trigger: str = "beat") -> int:
 
 @shared_task(name="dealfinder.pipeline_step", **RETRY_TRANSIENT)
 def pipeline_step(self, run_id: int, name: str) -> None:
-    pipeline.pipeline_step_run(run_id=run_id, name=name, can_retry=_can_retry(self))
+    _retrying(self, functools.partial(pipeline.pipeline_step_run, run_id=run_id, name=name))
 
 
 @shared_task(name="dealfinder.pipeline_ingest", **RETRY_TRANSIENT)
@@ -53,7 +64,7 @@ def pipeline_ingest_stage(self, results: list[dict], run_id: int, stages: list[l
 
 @shared_task(name="dealfinder.pipeline_ingest_source", **RETRY_TRANSIENT)
 def pipeline_ingest_source(self, run_id: int, source_id: int) -> dict:
-    return pipeline.pipeline_ingest_source(run_id=run_id, source_id=source_id, can_retry=_can_retry(self))
+    return _retrying(self, functools.partial(pipeline.pipeline_ingest_source, run_id=run_id, source_id=source_id))
 
 
 @shared_task(name="dealfinder.pipeline_finish")

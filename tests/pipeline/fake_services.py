@@ -10,7 +10,7 @@ def _count(name: str) -> int:
     return calls[name]
 
 
-def boom():
+def boom(**kwargs):
     _count("boom")
     raise ValueError("boom")
 
@@ -25,3 +25,10 @@ def flaky_network():
     if _count("flaky_network") <= 2:
         raise httpx.ConnectError("connection reset")
     return {"done": 1}
+
+
+def failed_push():
+    """Returns normally, with a log saying the push failed (as ghl_push_leads does on a 401)."""
+    from sync.models import SyncLog
+
+    return SyncLog.objects.create(sync_type="lead_push", status="failed", message="GoHighLevel 401: invalid token")

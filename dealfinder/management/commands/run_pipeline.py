@@ -4,14 +4,17 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dealfinder.celery import app as celery_app
 from dealfinder.models import PipelineRun
-from dealfinder.pipeline import JOBS, pipeline_launch, pipeline_run_wait
+from dealfinder.pipeline import JOBS, pipeline_launch, pipeline_run_inline, pipeline_run_wait
 
 EXIT_FAILED = 1
 EXIT_SKIPPED = 2
 
 
 def format_counts(counts: dict) -> str:
-    return " ".join(f"{k}={json.dumps(v) if isinstance(v, dict) else v}" for k, v in counts.items())
+    """Sorted key=value pairs (PostgreSQL's jsonb does not keep the service's key order)."""
+    return " ".join(
+        f"{k}={json.dumps(v, sort_keys=True) if isinstance(v, dict) else v}" for k, v in sorted(counts.items())
+    )
 
 
 class Command(BaseCommand):
@@ -39,13 +42,7 @@ class Command(BaseCommand):
                 run = pipeline_run_wait(run_id=run.pk, timeout=timeout)
                 self._report(run)
         else:
-            eager = celery_app.conf.task_always_eager
-            celery_app.conf.task_always_eager = True
-            try:
-                run = pipeline_launch(job=job, trigger=PipelineRun.Trigger.MANUAL)
-            finally:
-                celery_app.conf.task_always_eager = eager
-            run.refresh_from_db()
+            run = pipeline_run_inline(job=job, trigger=PipelineRun.Trigger.MANUAL)
             self._report(run)
         if run.status == PipelineRun.Status.FAILED:
             raise CommandError(f"{run.job} run #{run.pk} failed: {run.error}", returncode=EXIT_FAILED)

@@ -1,0 +1,232 @@
+"""The pipeline run in-process (eager Celery): steps, failures, retries, overlap guard."""
+
+import datetime
+import logging
+
+import httpx
+import pytest
+from django.db import OperationalError
+from django.utils import timezone
+
+from dealfinder import pipeline
+from dealfinder.models import PipelineRun, PipelineStep
+from leads.services import ScoreSummary
+from properties.ingest.base import SourceError
+from sync.ghl import GHLError
+from sync.models import SyncLog
+from tests.pipeline.factories import PipelineRunFactory
+from tests.sync.factories import SyncLogFactory
+
+pytestmark = pytest.mark.django_db
+
+NIGHTLY = ["ingest", "enrich", "score", "match", "ghl_push", "alerts", "quality"]
+
+
+def statuses(run: PipelineRun) -> list[tuple[str, str]]:
+    return list(run.steps.values_list("name", "status"))
+
+
+def test_nightly_runs_every_step_in_order_and_a_rerun_converges(county, launch):
+    run = launch()
+
+    assert (run.job, run.trigger, run.status, run.error) == ("nightly", "manual", "success", "")
+    assert statuses(run) == [(name, "success") for name in NIGHTLY]
+    assert list(run.steps.values_list("order", "attempts")) == [(n, 1) for n in range(1, 8)]
+    ingest = run.steps.get(name="ingest").counts
+    assert {k: ingest[k] for k in ("sources", "failed_sources", "processed", "inserted", "unchanged")} == {
+        "sources": 1,
+        "failed_sources": 0,
+        "processed": 12,
+        "inserted": 12,
+        "unchanged": 0,
+    }
+    assert ingest["by_source"] == {"orange-tax-sales": "success"}
+    assert run.steps.get(name="score").counts["scored"] == 15  # 12 ingested parcels + 3 fixture leads
+    assert run.steps.get(name="match").counts["buyers"] == 2
+    assert run.finished_at >= run.steps.get(name="quality").finished_at
+
+    again = launch()
+
+    assert again.status == "success"
+    assert (again.steps.get(name="ingest").counts["inserted"], again.steps.get(name="ingest").counts["unchanged"]) == (
+        0,
+        12,
+    )
+    assert again.steps.get(name="score").counts["changed"] == 0
+
+
+def test_failing_step_skips_its_dependents_records_why_and_alerts(county, launch, step_service, caplog):
+    step_service("enrich", "boom")
+
+    with caplog.at_level(logging.ERROR, logger="dealfinder.pipeline"):
+        run = launch()
+
+    assert (run.status, run.error) == ("failed", "enrich failed: ValueError: boom")
+    assert list(run.steps.values_list("name", "status", "error", "attempts")) == [
+        ("ingest", "success", "", 1),
+        ("enrich", "failed", "ValueError: boom", 1),  # not a transient error: no retry
+        ("score", "skipped", "skipped: enrich failed", 0),
+        ("match", "skipped", "skipped: enrich failed", 0),
+        ("ghl_push", "skipped", "skipped: enrich failed", 0),
+        ("alerts", "skipped", "skipped: enrich failed", 0),
+        ("quality", "skipped", "skipped: enrich failed", 0),
+    ]
+    assert run.finished_at is not None
+    assert f"DealFinder: nightly run #{run.pk} failed: enrich failed: ValueError: boom" in caplog.messages
+
+
+def test_unreachable_source_fails_the_ingest_step(county, launch):
+    county.source.url = "http://127.0.0.1:9/arcgis/rest/services/Gone/FeatureServer/0"
+    county.source.save()
+
+    run = launch()
+
+    ingest = run.steps.get(name="ingest")
+    assert ingest.status == "failed"
+    assert ingest.error.startswith("orange-tax-sales: ")
+    assert "ConnectError" in ingest.error
+    assert (ingest.counts["sources"], ingest.counts["failed_sources"], ingest.counts["by_source"]) == (
+        1,
+        1,
+        {"orange-tax-sales": "failed"},
+    )
+    assert run.status == "failed"
+    assert statuses(run)[1:] == [(name, "skipped") for name in NIGHTLY[1:]]
+
+
+def test_transient_errors_are_retried(county, launch, step_service):
+    step_service("score", "flaky_network")
+
+    run = launch()
+
+    score = run.steps.get(name="score")
+    assert (score.status, score.attempts, score.counts, score.error) == ("success", 3, {"done": 1}, "")
+    assert run.status == "success"
+
+
+def test_transient_errors_give_up_after_three_retries(county, launch, step_service):
+    step_service("match", "network_down")
+
+    run = launch()
+
+    match = run.steps.get(name="match")
+    assert (match.status, match.attempts, match.error) == ("failed", 4, "ConnectError: connection refused")
+    assert run.error == "match failed: ConnectError: connection refused"
+
+
+def test_missing_service_fails_its_step_clearly(county, launch, monkeypatch):
+    monkeypatch.setitem(pipeline.STEP_SERVICES, "alerts", "leads.alerts.no_such_service")
+
+    run = launch()
+
+    alerts = run.steps.get(name="alerts")
+    assert alerts.status == "failed"
+    assert alerts.error == (
+        "service not available: leads.alerts.no_such_service (module 'leads.alerts' has no attribute 'no_such_service')"
+    )
+    assert statuses(run)[-1] == ("quality", "skipped")
+
+
+def test_a_service_result_with_status_failed_fails_its_step(launch, step_service):
+    step_service("ghl_push", "failed_push")
+
+    run = launch("ghl_push")
+
+    step = run.steps.get()
+    assert (step.status, step.error) == ("failed", "GoHighLevel 401: invalid token")
+    assert step.counts["synclog_id"] == SyncLog.objects.get().pk
+    assert (step.counts["status"], step.counts["sync_type"]) == ("failed", "lead_push")
+
+
+def test_second_trigger_while_a_run_is_in_progress_is_skipped_and_logged(launch, caplog):
+    running = PipelineRunFactory(job="nightly", status="running", finished_at=None)
+
+    with caplog.at_level(logging.WARNING, logger="dealfinder.pipeline"):
+        skipped = launch("nightly", "beat")
+
+    assert (skipped.status, skipped.trigger, skipped.error) == (
+        "skipped",
+        "beat",
+        f"run #{running.pk} is still running",
+    )
+    assert skipped.finished_at is not None
+    assert skipped.steps.count() == 0
+    assert caplog.messages == [f"Skipped nightly (beat trigger): run #{running.pk} is still running"]
+    assert launch("quality").status == "success"  # another job is not blocked
+
+
+def test_stale_running_run_is_failed_and_no_longer_blocks(launch):
+    long_ago = timezone.now() - pipeline.STALE_AFTER - datetime.timedelta(minutes=1)
+    stale = PipelineRunFactory(job="quality", status="running", started_at=long_ago, finished_at=None)
+    PipelineStep.objects.create(run=stale, name="quality", order=1, status="running", started_at=long_ago)
+
+    run = launch("quality")
+
+    stale.refresh_from_db()
+    assert run.status == "success"
+    assert (stale.status, stale.error) == ("failed", "no sign of life for 1:00:00 (worker lost or killed)")
+    assert list(stale.steps.values_list("status", "error")) == [
+        ("failed", "no sign of life for 1:00:00 (worker lost or killed)")
+    ]
+
+
+def test_unknown_job_is_refused():
+    with pytest.raises(ValueError, match="unknown job 'weekly'; known: nightly, ghl_push, ghl_pull, quality"):
+        pipeline.pipeline_run_start(job="weekly", trigger="manual")
+
+
+@pytest.mark.parametrize(
+    ("exc", "transient"),
+    [
+        (httpx.ConnectError("refused"), True),
+        (httpx.ReadTimeout("slow"), True),
+        (httpx.HTTPStatusError("", request=httpx.Request("GET", "http://x"), response=httpx.Response(503)), True),
+        (httpx.HTTPStatusError("", request=httpx.Request("GET", "http://x"), response=httpx.Response(429)), True),
+        (httpx.HTTPStatusError("", request=httpx.Request("GET", "http://x"), response=httpx.Response(404)), False),
+        (OperationalError("canceling statement due to lock timeout"), True),
+        (GHLError(502, "Bad Gateway"), True),
+        (GHLError(0, "network"), True),
+        (GHLError(422, "invalid"), False),
+        (ValueError("bad mapping"), False),
+    ],
+    ids=repr,
+)
+def test_is_transient(exc, transient):
+    assert pipeline.is_transient(exc) is transient
+
+
+def test_is_transient_follows_wrapped_causes():
+    try:
+        try:
+            raise httpx.ConnectError("refused")
+        except httpx.ConnectError as exc:
+            raise SourceError("layer unreachable") from exc
+    except SourceError as wrapped:
+        assert pipeline.is_transient(wrapped) is True
+    assert pipeline.is_transient(SourceError("layer has no objectIdField")) is False
+
+
+def test_summarize():
+    summary = ScoreSummary(scored=3, created=1, changed=1, unchanged=1, history_written=3, new_tier_a=[7, 9])
+    assert pipeline.summarize(summary) == {
+        "scored": 3,
+        "created": 1,
+        "changed": 1,
+        "unchanged": 1,
+        "history_written": 3,
+        "tiers": {"A": 0, "B": 0, "C": 0, "D": 0},
+        "new_tier_a": 2,
+    }
+    log = SyncLogFactory(sync_type="buyer_pull", status="partial", processed=5, succeeded=4, failed=1, skipped=0)
+    counts = pipeline.summarize(log)
+    assert {k: counts[k] for k in ("synclog_id", "sync_type", "status", "processed", "succeeded", "failed")} == {
+        "synclog_id": log.pk,
+        "sync_type": "buyer_pull",
+        "status": "partial",
+        "processed": 5,
+        "succeeded": 4,
+        "failed": 1,
+    }
+    assert "message" not in counts
+    assert pipeline.summarize(None) == {}
+    assert pipeline.summarize(42) == {"count": 42}
