@@ -226,3 +226,31 @@ def test_a_contact_tagged_as_buyer_in_ghl_becomes_a_buyer(client, ed_key):
     assert (buyer.email, buyer.source) == ("johndeo@gmail.comm", "ghl")
     link = ExternalLink.objects.get(content_type=ContentType.objects.get_for_model(Buyer))
     assert link.ghl_id == "newBuyer0000000001"
+
+
+def test_unsigned_json_problems_are_refused(client, ed_key):
+    assert deliver(client, {}, key=ed_key, body=b"not json").json() == {"error": "body is not a JSON object"}
+    payload = sample("TaskComplete")
+    del payload["webhookId"]
+    response = deliver(client, payload, key=ed_key)
+    assert (response.status_code, response.json()) == (400, {"error": "missing webhookId"})
+    assert list(WebhookEvent.objects.order_by("pk").values_list("status", "error")) == [
+        ("rejected", "body is not a JSON object"),
+        ("rejected", "missing webhookId"),
+    ]
+
+
+def test_contact_update_on_a_lead_contact_lands_on_its_timeline(client, ed_key):
+    link = _lead_link("contact", "nmFmQEsNgz6AVpgLVUJ0", remote_snapshot={"name": "JOHN DEO", "tags": ["dealfinder"]})
+    deliver(client, sample("ContactUpdate", tags=["dealfinder", "hot"]), key=ed_key)
+    assert Activity.objects.get(lead_id=link.object_id).body == "GoHighLevel contact updated (tags: dealfinder, hot)"
+    link.refresh_from_db()
+    assert link.remote_snapshot == {"name": "JOHN DEO", "tags": ["dealfinder", "hot"]}
+    assert not Buyer.objects.exists()
+
+
+def test_the_endpoint_needs_no_csrf_token_or_login(ed_key):
+    from django.test import Client
+
+    response = deliver(Client(enforce_csrf_checks=True), sample("TaskComplete"), key=ed_key)
+    assert response.status_code == 200
