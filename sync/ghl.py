@@ -189,13 +189,12 @@ class GHLClient:
         self._clock = clock
         self._sleep = sleep
         self._resume_at = 0.0
-        self.requests_sent = 0
 
     # --- transport -------------------------------------------------------------------
     def _throttle(self, response: httpx.Response) -> None:
         """Remember to pause when the burst window (100 requests / 10 s) is used up."""
-        remaining = response.headers.get("X-RateLimit-Remaining")
-        if remaining is None or int(remaining) > 0:
+        remaining = response.headers.get("X-RateLimit-Remaining", "").strip()
+        if not remaining.isdigit() or int(remaining) > 0:
             return
         interval = float(response.headers.get("X-RateLimit-Interval-Milliseconds") or DEFAULT_WINDOW_SECONDS * 1000)
         self._resume_at = self._clock() + interval / 1000
@@ -212,7 +211,6 @@ class GHLClient:
         }
         if json is not None:
             headers["Content-Type"] = "application/json"
-        self.requests_sent += 1
         try:
             response = self._http.request(
                 method, self._base_url + path, json=json, params=params, headers=headers, timeout=self._timeout
