@@ -112,6 +112,8 @@
       if (controller) controller.abort();
       controller = new AbortController();
       var params = filterParams();
+      var query = params.toString();
+      history.replaceState(null, "", query ? "?" + query : location.pathname);  // the URL shares the filters
       params.set("in_bbox", map.getBounds().toBBoxString());
       params.set("zoom", map.getZoom());
       countEl.textContent = "…";

@@ -55,6 +55,7 @@ def test_broker_finds_a_tier_a_lead_on_the_map_and_opens_it(page, live_server, c
     page.check("input[name=tier][value=A]")
     page.wait_for_function("document.querySelector('#lead-count').dataset.count === '8'")
     assert lead_count(page) == "8 leads"
+    assert page.url == base + "/map/?tier=A"  # a shareable link to this view
 
     target = max((lead for lead in leads if lead.tier == "A"), key=lambda lead: (lead.total, -lead.pk))
     point = target.property.location
