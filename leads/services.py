@@ -4,7 +4,7 @@ import datetime
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
@@ -65,6 +65,28 @@ def _lead_id(ref: "Lead | int") -> int:
     return ref.pk if isinstance(ref, Lead) else ref
 
 
+def _snapshot_history(*, property_ids: list[int], today: datetime.date, now: datetime.datetime) -> int:
+    """Copy these properties' lead scores into today's history in one INSERT ... SELECT ... ON CONFLICT;
+    rows already equal are left alone. Returns how many history rows were written."""
+    history, lead = LeadScoreHistory._meta.db_table, Lead._meta.db_table
+    columns = ", ".join(HISTORY_FIELDS)
+    placeholders = ", ".join(["%s"] * len(property_ids))
+    updates = ", ".join(f"{name} = excluded.{name}" for name in (*HISTORY_FIELDS, "updated_at"))
+    old = ", ".join(f"{history}.{name}" for name in HISTORY_FIELDS)
+    new = ", ".join(f"excluded.{name}" for name in HISTORY_FIELDS)
+    # Only identifiers from the models are interpolated; every value is a parameter.
+    sql = (
+        f"INSERT INTO {history} (lead_id, snapshot_date, {columns}, created_at, updated_at) "  # noqa: S608
+        f"SELECT id, %s, {columns}, %s, %s FROM {lead} WHERE property_id IN ({placeholders}) "
+        f"ON CONFLICT (lead_id, snapshot_date) DO UPDATE SET {updates} WHERE ({old}) <> ({new})"
+    )
+    ops = connection.ops
+    stamp = ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ops.adapt_datefield_value(today), stamp, stamp, *property_ids])
+        return cursor.rowcount
+
+
 def _score_chunk(
     facts: list[PropertyFacts],
     *,
@@ -85,18 +107,7 @@ def _score_chunk(
         .annotate(previous_tier=Subquery(previous_tier.values("tier")[:1]))
         .values("id", "property_id", "previous_tier", *LEAD_FIELDS)
     }
-    snapshots = {
-        row.pop("lead_id"): row
-        for row in LeadScoreHistory.objects.filter(
-            lead__property_id__gte=in_range["property_id__gte"],
-            lead__property_id__lte=in_range["property_id__lte"],
-            snapshot_date=today,
-        )
-        .order_by()
-        .values("lead_id", *HISTORY_FIELDS)
-    }
     writes: list[Lead] = []
-    scored: list[tuple[Lead | int, dict]] = []
     new_tier_a: list[Lead | int] = []
     for fact in facts:
         result = score(fact.signals, params)
@@ -124,7 +135,6 @@ def _score_chunk(
         summary.created += existing is None
         summary.scored += 1
         summary.tiers[result.tier] += 1
-        scored.append((ref, values))
         if result.tier == "A" and (existing is None or existing["previous_tier"] != "A"):
             new_tier_a.append(ref)
     # One upsert keyed on the property: new leads are inserted, changed ones updated in place
@@ -137,20 +147,9 @@ def _score_chunk(
         update_fields=[*LEAD_FIELDS, "scored_at", "updated_at"],
     )
     summary.new_tier_a.extend(_lead_id(ref) for ref in new_tier_a)
-    history = []
-    for ref, values in scored:
-        lead_id = _lead_id(ref)
-        snapshot = {name: values[name] for name in HISTORY_FIELDS}
-        if snapshots.get(lead_id) != snapshot:
-            history.append(LeadScoreHistory(lead_id=lead_id, snapshot_date=today, **snapshot))
-    LeadScoreHistory.objects.bulk_create(
-        history,
-        batch_size=WRITE_BATCH,
-        update_conflicts=True,
-        unique_fields=["lead", "snapshot_date"],
-        update_fields=[*HISTORY_FIELDS, "updated_at"],
+    summary.history_written += _snapshot_history(
+        property_ids=[fact.property_id for fact in facts], today=today, now=now
     )
-    summary.history_written += len(history)
 
 
 def leads_score_all(
