@@ -49,6 +49,10 @@ JOBS: dict[str, tuple[str, ...]] = {
     "quality": ("quality",),
 }
 
+# Jobs that do not start while one of these runs: the nightly run pushes and checks quality itself.
+# (The nightly run is never held back by them: at worst its step waits in the queue behind theirs.)
+BLOCKED_BY: dict[str, tuple[str, ...]] = {"ghl_push": ("nightly",), "quality": ("nightly",)}
+
 # A running run without a heartbeat for this long is considered dead (failed), so it no longer blocks.
 STALE_AFTER = datetime.timedelta(seconds=getattr(settings, "PIPELINE_STALE_AFTER_SECONDS", 60 * 60))
 
@@ -143,13 +147,13 @@ def _run_skip(*, job: str, trigger: str, reason: str) -> PipelineRun:
     )
 
 
-def _runs_fail_stale(*, job: str, now: datetime.datetime) -> None:
-    stale = PipelineRun.objects.filter(job=job, status=Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+def _runs_fail_stale(*, jobs: tuple[str, ...], now: datetime.datetime) -> None:
+    stale = PipelineRun.objects.filter(job__in=jobs, status=Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
     stale_ids = list(stale.values_list("pk", flat=True))
     if not stale_ids:
         return
     reason = f"no sign of life for {STALE_AFTER} (worker lost or killed)"
-    logger.error("Failing stale %s runs %s: %s", job, stale_ids, reason)
+    logger.error("Failing stale runs %s: %s", stale_ids, reason)
     PipelineStep.objects.filter(run_id__in=stale_ids, status=StepStatus.RUNNING).update(
         status=StepStatus.FAILED, error=reason, finished_at=now
     )
@@ -160,7 +164,8 @@ def _runs_fail_stale(*, job: str, now: datetime.datetime) -> None:
 
 
 def pipeline_run_start(*, job: str, trigger: str) -> PipelineRun:
-    """Admit a new run of `job` (status running, steps pending), or record a skipped one if it already runs.
+    """Admit a new run of `job` (status running, steps pending), or record a skipped one if it (or a job in
+    BLOCKED_BY) already runs.
 
     On PostgreSQL an advisory lock on the job name makes check-and-create atomic across processes; on
     SQLite the transaction starts with a write, which serializes it. The running row then guards the
@@ -173,10 +178,12 @@ def pipeline_run_start(*, job: str, trigger: str) -> PipelineRun:
             return _run_skip(job=job, trigger=trigger, reason="another trigger of this job holds its lock")
         with transaction.atomic():
             now = timezone.now()
-            _runs_fail_stale(job=job, now=now)  # a write first: SQLite takes its write lock here
-            running = PipelineRun.objects.filter(job=job, status=Status.RUNNING).order_by("started_at").first()
+            blockers = (job, *BLOCKED_BY.get(job, ()))
+            _runs_fail_stale(jobs=blockers, now=now)  # a write first: SQLite takes its write lock here
+            running = PipelineRun.objects.filter(job__in=blockers, status=Status.RUNNING).order_by("started_at").first()
             if running:
-                return _run_skip(job=job, trigger=trigger, reason=f"run #{running.pk} is still running")
+                reason = f"{running.job} run #{running.pk} is still running"
+                return _run_skip(job=job, trigger=trigger, reason=reason)
             run = PipelineRun.objects.create(job=job, trigger=trigger, started_at=now, heartbeat_at=now)
             PipelineStep.objects.bulk_create(
                 PipelineStep(run=run, name=name, order=order) for order, name in enumerate(JOBS[job], start=1)

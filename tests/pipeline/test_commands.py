@@ -48,7 +48,9 @@ def test_run_pipeline_exits_1_when_the_run_fails(county, step_service, capsys):
 def test_run_pipeline_exits_2_when_another_run_is_in_progress():
     running = PipelineRunFactory(job="ghl_pull", status="running", finished_at=None)
 
-    with pytest.raises(CommandError, match=rf"ghl_pull run #\d+ skipped: run #{running.pk} is still running") as exc:
+    with pytest.raises(
+        CommandError, match=rf"ghl_pull run #\d+ skipped: ghl_pull run #{running.pk} is still running"
+    ) as exc:
         call_command("run_pipeline", "--job", "ghl_pull")
 
     assert exc.value.returncode == 2

@@ -147,12 +147,26 @@ def test_second_trigger_while_a_run_is_in_progress_is_skipped_and_logged(launch,
     assert (skipped.status, skipped.trigger, skipped.error) == (
         "skipped",
         "beat",
-        f"run #{running.pk} is still running",
+        f"nightly run #{running.pk} is still running",
     )
     assert skipped.finished_at is not None
     assert skipped.steps.count() == 0
-    assert caplog.messages == [f"Skipped nightly (beat trigger): run #{running.pk} is still running"]
-    assert launch("quality").status == "success"  # another job is not blocked
+    assert caplog.messages == [f"Skipped nightly (beat trigger): nightly run #{running.pk} is still running"]
+    assert launch("ghl_pull").status == "success"  # another job is not blocked
+
+
+def test_push_and_quality_jobs_wait_for_the_nightly_run_but_never_block_it(launch):
+    nightly = PipelineRunFactory(job="nightly", status="running", finished_at=None)
+
+    assert [(r.status, r.error) for r in (launch("ghl_push"), launch("quality"))] == [
+        ("skipped", f"nightly run #{nightly.pk} is still running"),
+        ("skipped", f"nightly run #{nightly.pk} is still running"),
+    ]
+
+    nightly.status = "success"
+    nightly.save()
+    PipelineRunFactory(job="ghl_push", status="running", finished_at=None)
+    assert pipeline.pipeline_run_start(job="nightly", trigger="beat").status == "running"
 
 
 def test_stale_running_run_is_failed_and_no_longer_blocks(launch):

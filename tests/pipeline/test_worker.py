@@ -54,7 +54,7 @@ def test_two_triggers_at_once_give_one_run(county, worker):
     runs = [finished(run_id) for run_id in ids]
 
     assert [(r.status, r.trigger) for r in runs] == [("success", "beat"), ("skipped", "beat")]
-    assert runs[1].error == f"run #{ids[0]} is still running"
+    assert runs[1].error == f"nightly run #{ids[0]} is still running"
     assert runs[1].steps.count() == 0
 
 
