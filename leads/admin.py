@@ -208,8 +208,8 @@ class ActivityAdmin(admin.ModelAdmin):
 
 @admin.register(Alert)
 class AlertAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "lead", "channel", "kind", "entered_on", "status")
+    list_display = ("created_at", "lead", "quality_report", "channel", "kind", "entered_on", "status")
     list_filter = ("channel", "status", "kind")
-    list_select_related = ("lead__property",)
+    list_select_related = ("lead__property", "quality_report")
     search_fields = ("=lead__property__parcel_id", "error")
     date_hierarchy = "created_at"

@@ -44,17 +44,18 @@ class ScoringParams:
     tier_a_min: int = 75
     tier_b_min: int = 60
     tier_c_min: int = 40
-    # distress
-    tax_sale_points: int = 15
-    auction_points: int = 15
+    # distress: three strong signals (e.g. tax-deed sale + auction + a violation) fill the cap, so
+    # stacked distress with good equity and a sale or auction within a month reaches Tier A.
+    tax_sale_points: int = 16
+    auction_points: int = 16
     foreclosure_filed_points: int = 10
-    violation_points: int = 6
+    violation_points: int = 8
     violation_extra_points: int = 2
-    violation_max_points: int = 10
+    violation_max_points: int = 12
     tax_delinquent_points: int = 8
-    absentee_points: int = 5
-    vacant_points: int = 6
-    price_reduction_points: int = 5
+    absentee_points: int = 6
+    vacant_points: int = 8
+    price_reduction_points: int = 6
     # value: equity thresholds (percent, points), highest first
     equity_points: Windows = ((50, 15), (30, 10), (15, 5))
     value_band: tuple[int, int] = (75_000, 400_000)
@@ -65,7 +66,7 @@ class ScoringParams:
     target_zip_points: int = 10
     buyer_demand_points: Windows = ((3, 5), (1, 3))
     # urgency: (max days ahead / ago, points)
-    event_points: Windows = ((14, 10), (30, 7), (60, 5), (120, 3))
+    event_points: Windows = ((30, 10), (60, 7), (120, 4))
     fresh_filing_points: Windows = ((60, 3),)
     recent_reduction_points: Windows = ((30, 3),)
     # which records count as live signals (used when gathering signals)

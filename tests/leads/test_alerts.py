@@ -39,8 +39,8 @@ def hot(db):
 def expected_text(lead):
     return (
         "12 ELM ST, ORLANDO, FL 32801 - score 75\n"
-        "  Active tax-deed sale (+15)\n"
-        "  Foreclosure auction scheduled (+15)\n"
+        "  Active tax-deed sale (+16)\n"
+        "  Foreclosure auction scheduled (+16)\n"
         "  Equity 52% (+15)\n"
         f"  https://dealfinder.example.test/admin/leads/lead/{lead.pk}/change/"
     )
@@ -67,8 +67,8 @@ def test_new_tier_a_goes_out_once_per_channel(respx_mock, channels, hot):
                 "text": {
                     "type": "mrkdwn",
                     "text": f"*<https://dealfinder.example.test/admin/leads/lead/{hot.pk}/change/|"
-                    "12 ELM ST, ORLANDO, FL 32801>* score 75\n• Active tax-deed sale (+15)"
-                    "\n• Foreclosure auction scheduled (+15)\n• Equity 52% (+15)",
+                    "12 ELM ST, ORLANDO, FL 32801>* score 75\n• Active tax-deed sale (+16)"
+                    "\n• Foreclosure auction scheduled (+16)\n• Equity 52% (+15)",
                 },
             },
         ],

@@ -20,40 +20,40 @@ EXPECTED = {
         75,
         4,
         [
-            "Active tax-deed sale (+15)",
-            "Foreclosure auction scheduled (+15)",
-            "2 open code violations (+8)",
-            "Absentee owner (+5)",
-            "Distress capped at 40 (-3)",
+            "Active tax-deed sale (+16)",
+            "Foreclosure auction scheduled (+16)",
+            "2 open code violations (+10)",
+            "Absentee owner (+6)",
+            "Distress capped at 40 (-8)",
             "Equity 52% (+15)",
             "Market value $250,000 in the target band (+5)",
             "Tax-deed sale in 12 days (+10)",
-            "Foreclosure auction in 30 days (+7)",
-            "Urgency capped at 15 (-2)",
+            "Foreclosure auction in 30 days (+10)",
+            "Urgency capped at 15 (-5)",
         ],
     ),
     "WARM": (
         "B",
-        61,
+        68,
         4,
         [
-            "Active tax-deed sale (+15)",
-            "1 open code violation (+6)",
+            "Active tax-deed sale (+16)",
+            "1 open code violation (+8)",
             "Property taxes delinquent (+8)",
-            "Absentee owner (+5)",
+            "Absentee owner (+6)",
             "Equity 52% (+15)",
             "Market value $250,000 in the target band (+5)",
-            "Tax-deed sale in 25 days (+7)",
+            "Tax-deed sale in 25 days (+10)",
         ],
     ),
     "FILED": (
         "C",
-        44,
+        47,
         3,
         [
             "Foreclosure filed (+10)",
-            "Absentee owner (+5)",
-            "Vacant (+6)",
+            "Absentee owner (+6)",
+            "Vacant (+8)",
             "Equity 52% (+15)",
             "Market value $250,000 in the target band (+5)",
             "Foreclosure filed 20 days ago (+3)",
@@ -61,10 +61,10 @@ EXPECTED = {
     ),
     "LISTED": (
         "C",
-        48,
+        49,
         1,
         [
-            "1 price reduction (+5)",
+            "1 price reduction (+6)",
             "Equity 52% (+15)",
             "Market value $250,000 in the target band (+5)",
             "Listed 20% below market value (+10)",
@@ -140,7 +140,7 @@ def test_same_day_rescore_after_a_change_updates_the_snapshot_in_place(county, p
     assert (summary.created, summary.changed, summary.unchanged, summary.history_written) == (0, 1, 5, 1)
     assert LeadScoreHistory.objects.count() == 6
     snapshot = LeadScoreHistory.objects.get(lead__property=county["clean"])
-    assert (snapshot.snapshot_date, snapshot.total, snapshot.tier, snapshot.stack_count) == (TODAY, 26, "D", 1)
+    assert (snapshot.snapshot_date, snapshot.total, snapshot.tier, snapshot.stack_count) == (TODAY, 28, "D", 1)
 
 
 def test_new_tier_a_across_days(county, profile):
@@ -217,3 +217,14 @@ def test_score_command_prints_summary(county, profile, capsys):
     )
     with pytest.raises(CommandError, match="No active property with parcel id 'GONE'"):
         call_command("score", parcel="GONE")
+
+
+def test_buyer_demand_passed_in_feeds_the_location_score(profile):
+    prop = pf.PropertyFactory(parcel_id="DEMAND", zip="32805")
+    summary = leads_score_all(today=TODAY, buyer_demand_by_zip={"32805": 3, "32801": 9})
+    lead = Lead.objects.get(property=prop)
+    assert (summary.scored, lead.location_score, lead.reasons) == (
+        1,
+        15,
+        ["ZIP 32805 is a target area (+10)", "3 cash buyers nearby (+5)"],
+    )

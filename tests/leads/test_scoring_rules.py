@@ -35,16 +35,16 @@ def test_stacked_distress_with_soon_sale_is_tier_a_and_caps_are_explained():
     )
     result = score(signals, P)
     assert result.reasons == [
-        "Active tax-deed sale (+15)",
-        "Foreclosure auction scheduled (+15)",
-        "2 open code violations (+8)",
-        "Absentee owner (+5)",
-        "Distress capped at 40 (-3)",
+        "Active tax-deed sale (+16)",
+        "Foreclosure auction scheduled (+16)",
+        "2 open code violations (+10)",
+        "Absentee owner (+6)",
+        "Distress capped at 40 (-8)",
         "Equity 52% (+15)",
         "Market value $250,000 in the target band (+5)",
         "Tax-deed sale in 12 days (+10)",
-        "Foreclosure auction in 30 days (+7)",
-        "Urgency capped at 15 (-2)",
+        "Foreclosure auction in 30 days (+10)",
+        "Urgency capped at 15 (-5)",
     ]
     assert (result.distress, result.value, result.location_score, result.urgency) == (40, 20, 0, 15)
     assert (result.total, result.tier, result.stack_count) == (75, "A", 4)
@@ -53,15 +53,16 @@ def test_stacked_distress_with_soon_sale_is_tier_a_and_caps_are_explained():
 @pytest.mark.parametrize(
     ("kwargs", "reason", "stack"),
     [
-        ({"has_active_tax_sale": True}, "Active tax-deed sale (+15)", 1),
-        ({"has_foreclosure": True, "days_to_auction": 200}, "Foreclosure auction scheduled (+15)", 1),
+        ({"has_active_tax_sale": True}, "Active tax-deed sale (+16)", 1),
+        ({"has_foreclosure": True, "days_to_auction": 200}, "Foreclosure auction scheduled (+16)", 1),
         ({"has_foreclosure": True}, "Foreclosure filed (+10)", 1),
-        ({"open_violations": 1}, "1 open code violation (+6)", 1),
-        ({"open_violations": 9}, "9 open code violations (+10)", 1),
+        ({"open_violations": 1}, "1 open code violation (+8)", 1),
+        ({"open_violations": 2}, "2 open code violations (+10)", 1),
+        ({"open_violations": 9}, "9 open code violations (+12)", 1),
         ({"tax_delinquent": True}, "Property taxes delinquent (+8)", 1),
-        ({"is_absentee": True}, "Absentee owner (+5)", 1),
-        ({"is_vacant": True}, "Vacant (+6)", 1),
-        ({"price_reductions": 2, "latest_reduction_days_ago": 90}, "2 price reductions (+5)", 1),
+        ({"is_absentee": True}, "Absentee owner (+6)", 1),
+        ({"is_vacant": True}, "Vacant (+8)", 1),
+        ({"price_reductions": 2, "latest_reduction_days_ago": 90}, "2 price reductions (+6)", 1),
     ],
 )
 def test_each_distress_signal(kwargs, reason, stack):
@@ -133,15 +134,16 @@ def test_location_target_zip_and_buyer_demand():
     [
         (0, "Tax-deed sale today (+10)"),
         (1, "Tax-deed sale in 1 day (+10)"),
-        (14, "Tax-deed sale in 14 days (+10)"),
-        (15, "Tax-deed sale in 15 days (+7)"),
-        (60, "Tax-deed sale in 60 days (+5)"),
-        (120, "Tax-deed sale in 120 days (+3)"),
+        (30, "Tax-deed sale in 30 days (+10)"),
+        (31, "Tax-deed sale in 31 days (+7)"),
+        (60, "Tax-deed sale in 60 days (+7)"),
+        (61, "Tax-deed sale in 61 days (+4)"),
+        (120, "Tax-deed sale in 120 days (+4)"),
     ],
 )
 def test_urgency_windows_for_sale(days, reason):
     result = score(PropertySignals(has_active_tax_sale=True, days_to_tax_sale=days), P)
-    assert result.reasons == ["Active tax-deed sale (+15)", reason]
+    assert result.reasons == ["Active tax-deed sale (+16)", reason]
 
 
 def test_no_urgency_for_far_sale_stale_filing_or_old_price_cut():
@@ -163,11 +165,11 @@ def test_fresh_filing_and_recent_price_cut():
     result = score(signals, P)
     assert result.reasons == [
         "Foreclosure filed (+10)",
-        "1 price reduction (+5)",
+        "1 price reduction (+6)",
         "Foreclosure filed 1 day ago (+3)",
         "Price cut today (+3)",
     ]
-    assert (result.distress, result.urgency, result.stack_count) == (15, 6, 2)
+    assert (result.distress, result.urgency, result.stack_count) == (16, 6, 2)
 
 
 @pytest.mark.parametrize(
@@ -193,7 +195,7 @@ def test_params_from_mapping_reads_columns_and_json_and_ignores_unknown_keys():
     assert params.event_points == ((7, 12), (30, 4))
     result = score(PropertySignals(has_active_tax_sale=True, days_to_tax_sale=5, zip="32805"), params)
     assert result.reasons == [
-        "Active tax-deed sale (+15)",
+        "Active tax-deed sale (+16)",
         "ZIP 32805 is a target area (+10)",
         "Tax-deed sale in 5 days (+12)",
     ]
