@@ -3,6 +3,8 @@
 import django_filters as filters
 from django.db.models import Q
 
+from properties.filtersets import IdFilter
+
 from .models import Buyer, PropertyMatch
 
 
@@ -33,9 +35,9 @@ class BuyerFilterSet(filters.FilterSet):
 
 
 class PropertyMatchFilterSet(filters.FilterSet):
-    buyer = filters.NumberFilter(field_name="buyer_id")
-    property = filters.NumberFilter(field_name="property_id")
-    lead = filters.NumberFilter(field_name="property__lead__id", label="Lead id")
+    buyer = IdFilter(field_name="buyer_id")
+    property = IdFilter(field_name="property_id")
+    lead = IdFilter(field_name="property__lead__id", label="Lead id")
     min_score = filters.NumberFilter(field_name="score", lookup_expr="gte")
     contacted = filters.BooleanFilter(field_name="contacted_at", lookup_expr="isnull", exclude=True)
     updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")

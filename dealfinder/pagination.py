@@ -44,7 +44,7 @@ class GeoJsonCursorPagination(StableCursorPagination):
         )
 
     def get_paginated_response_schema(self, schema):
-        page = super().get_paginated_response_schema(schema)
-        page["properties"]["features"] = page["properties"].pop("results")
-        page["properties"] = {"type": {"type": "string", "enum": ["FeatureCollection"]}, **page["properties"]}
-        return page
+        """`schema` is the FeatureCollection; the page adds the cursor links to it."""
+        links = super().get_paginated_response_schema(schema)["properties"]
+        page = {"type": "object", "properties": {"next": links["next"], "previous": links["previous"]}}
+        return {"allOf": [schema, page]}

@@ -4,7 +4,7 @@ import django_filters as filters
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, Q
 
-from properties.filtersets import BBoxFilter, NearFilter, radius_miles_filter
+from properties.filtersets import BBoxFilter, IdFilter, NearFilter, radius_miles_filter
 from properties.models import (
     CodeViolation,
     Foreclosure,
@@ -64,7 +64,7 @@ class LeadFilterSet(filters.FilterSet):
     assigned_to = filters.ModelChoiceFilter(queryset=get_user_model().objects.all())
     unassigned = filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull")
     has_matches = filters.BooleanFilter(method="filter_has_matches")
-    source = filters.NumberFilter(method="filter_source", label="Listed by data source (id)")
+    source = IdFilter(method="filter_source", label="Listed by data source (id)")
     zip = filters.CharFilter(field_name="property__zip")
     property_type = filters.MultipleChoiceFilter(field_name="property__property_type", choices=PropertyType.choices)
     in_bbox = BBoxFilter(field_name="property__location", label="min_lon,min_lat,max_lon,max_lat")

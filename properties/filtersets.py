@@ -13,6 +13,16 @@ from .models import DataSource, IngestionRun, Property, PropertySource, Property
 
 EARTH_RADIUS_MILES = 3958.8
 DEFAULT_RADIUS_MILES = 1
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(filters.NumberFilter):
+    """A row id: a whole number the database can hold (anything else is a 400, not an overflow)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
 
 class BBoxField(forms.CharField):
@@ -94,7 +104,7 @@ class PropertyFilterSet(filters.FilterSet):
     is_vacant = filters.BooleanFilter()
     is_active = filters.BooleanFilter()
     min_beds = filters.NumberFilter(field_name="beds", lookup_expr="gte")
-    source = filters.NumberFilter(method="filter_source", label="Listed by data source (id)")
+    source = IdFilter(method="filter_source", label="Listed by data source (id)")
     in_bbox = BBoxFilter(field_name="location", label="min_lon,min_lat,max_lon,max_lat")
     near = NearFilter(field_name="location", label="lon,lat (with radius_miles)")
     radius_miles = radius_miles_filter()

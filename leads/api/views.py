@@ -43,7 +43,10 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
         update.save()
         return Response(LeadSerializer(self.get_object()).data)
 
-    @extend_schema(summary="Leads as a GeoJSON FeatureCollection (same filters and cursor)")
+    @extend_schema(
+        summary="Leads as a GeoJSON FeatureCollection (same filters and cursor)",
+        responses=LeadFeatureSerializer(many=True),
+    )
     @action(detail=False, serializer_class=LeadFeatureSerializer, pagination_class=GeoJsonCursorPagination)
     def geojson(self, request):
         return self.list(request)

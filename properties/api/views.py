@@ -42,7 +42,10 @@ class PropertyViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = StableCursorPagination
     cursor_orderings = {"parcel_id": ("parcel_id",), "-updated_at": ("-updated_at", "-id"), "id": ("id",)}
 
-    @extend_schema(summary="Properties as a GeoJSON FeatureCollection (same filters and cursor)")
+    @extend_schema(
+        summary="Properties as a GeoJSON FeatureCollection (same filters and cursor)",
+        responses=PropertyFeatureSerializer(many=True),
+    )
     @action(
         detail=False,
         serializer_class=PropertyFeatureSerializer,
@@ -61,6 +64,9 @@ class DataSourceViewSet(viewsets.ModelViewSet):
     permission_classes = [ManagerModelPermissions]
     filterset_class = DataSourceFilterSet
     action_permissions = {"ingest": ["properties.change_datasource"]}
+
+    def get_success_headers(self, data):
+        return {}  # DRF would put the `url` field (the source's URL) in a Location header
 
     def perform_destroy(self, instance):
         try:

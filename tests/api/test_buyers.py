@@ -82,8 +82,9 @@ def test_patch_keeps_ranges_ordered_against_stored_values(dispo):
 
 
 def test_buyer_filters(dispo):
-    carl = BuyerFactory(first_name="Carl", cash_buyer=True)
-    BuyerFactory(first_name="Nina", cash_buyer=False, is_active=False)
+    names = {"last_name": "Smith", "company": "Acme", "email": "x@example.test"}
+    carl = BuyerFactory(first_name="Carl", cash_buyer=True, **names)
+    BuyerFactory(first_name="Nina", cash_buyer=False, is_active=False, **{**names, "email": "y@example.test"})
     ids = [b["id"] for b in dispo.get("/api/v1/buyers/", {"q": "carl"}).json()["results"]]
     assert ids == [carl.pk]
     assert [b["id"] for b in dispo.get("/api/v1/buyers/", {"is_active": "true"}).json()["results"]] == [carl.pk]

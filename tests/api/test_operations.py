@@ -26,6 +26,7 @@ def test_data_source_crud(admin_api):
         format="json",
     )
     assert response.status_code == 201, response.content
+    assert "Location" not in response  # DRF would have put the source's `url` there
     pk = response.json()["id"]
     assert admin_api.patch(f"/api/v1/data-sources/{pk}/", {"enabled": True}, format="json").json()["enabled"] is True
     duplicate = admin_api.post(
