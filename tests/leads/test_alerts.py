@@ -9,6 +9,7 @@ from leads.alerts import alerts_send_new_tier_a, alerts_send_text
 from leads.models import Alert, Lead
 from leads.services import leads_score_all
 from tests.leads.conftest import TODAY, days, hot_property
+from tests.leads.factories import LeadFactory
 from tests.properties import factories as pf
 
 pytestmark = pytest.mark.django_db
@@ -183,3 +184,18 @@ def test_plain_text_alert_for_operations(respx_mock, channels, db):
     }
     assert [(m.subject, m.body) for m in mail.outbox] == [("DealFinder: nightly run #4 failed", "score failed: boom")]
     assert Alert.objects.count() == 0
+
+
+def test_a_long_list_is_summarised_in_slack_and_complete_in_email(respx_mock, channels, db):
+    route = respx_mock.post(WEBHOOK).mock(return_value=SLACK_OK)
+    leads = LeadFactory.create_batch(22, tier="A", total=80, reasons=["Active tax-deed sale (+16)"])
+
+    summary = alerts_send_new_tier_a(lead_ids=[lead.pk for lead in leads], today=TODAY)
+
+    assert summary.sent == {"slack": 22, "email": 22}
+    blocks = json.loads(route.calls[0].request.content)["blocks"]
+    assert [block["type"] for block in blocks] == ["header"] + ["section"] * 20 + ["context"]
+    assert blocks[-1]["elements"][0]["text"] == "and 2 more in the admin"
+    assert mail.outbox[0].subject == "DealFinder: 22 new Tier A leads"
+    assert mail.outbox[0].body.count("score 80") == 22
+    assert Alert.objects.filter(status="sent", entered_on=TODAY).count() == 44
