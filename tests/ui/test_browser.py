@@ -93,6 +93,18 @@ def test_broker_draws_a_selection_then_exports_and_assigns_it(page, live_server,
     assert len(lines) == 1 + 8
     assert lines[0].startswith("lead_id,parcel_id,address")
 
+    # A circle (sent as a 64-sided polygon) dragged from the county's centre works the same way.
+    centre = page.locator(".grid-cluster").first.bounding_box()
+    x, y = centre["x"] + centre["width"] / 2, centre["y"] + centre["height"] / 2
+    page.click(".leaflet-draw-draw-circle")
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 150, y, steps=5)
+    page.mouse.up()
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    assert len(Path(download.value.path()).read_text().strip().splitlines()) == 1 + 8
+
     page.select_option("#id_assignee", label=broker.username)
     page.click("#assign")
     page.wait_for_function("document.querySelector('#selection-status').textContent.includes('assigned')")
