@@ -96,17 +96,13 @@ def lead_map(request):
         form.fields[name].label = label
     for name in CHECKBOX_FILTERS:
         form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
-    config = {
-        "geojsonUrl": reverse("leads:map-geojson"),
-        "assignUrl": reverse("leads:map-assign"),
-        "canAssign": request.user.has_perm("leads.change_lead"),
-    }
+    config = {"geojsonUrl": reverse("leads:map-geojson"), "assignUrl": reverse("leads:map-assign")}
     return render(
         request,
         "leads/map.html",
         {
             "filters": [form[name] for name in MAP_FILTERS],
-            "assign_form": AssignForm() if config["canAssign"] else None,
+            "assign_form": AssignForm() if request.user.has_perm("leads.change_lead") else None,
             "config": config,
         },
     )

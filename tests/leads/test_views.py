@@ -144,7 +144,9 @@ def test_map_endpoint_query_count_is_constant(acquisitions, client, zoom, n):
 def test_permission_matrix(roles, client, role, map_status, assign_status):
     user = user_in(role) if role else UserFactory(is_staff=True)
     client.force_login(user)
-    assert client.get("/map/").status_code == map_status
+    page = client.get("/map/")
+    assert page.status_code == map_status
+    assert (b'id="assign"' in page.content) == (assign_status == 200)  # no assign control without change_lead
     assert client.get("/map/leads.geojson", {"in_bbox": WIDE_BBOX, "zoom": 10}).status_code == map_status
     shape = Polygon.from_bbox((-82, 28, -81, 29)).geojson
     assert client.post("/map/export.csv", {"shape": shape}).status_code == map_status
