@@ -108,7 +108,17 @@ def is_absentee(situs: NormalizedAddress | None, mailing: NormalizedAddress | No
 
 
 # Florida DOR land-use classes (first two digits of the use code).
-_DOR_CLASSES = {0: "land", 1: "sfr", 2: "mobile", 3: "multi", 4: "condo", 5: "condo", 8: "multi", 10: "land", 40: "land"}
+_DOR_CLASSES = {
+    0: "land",
+    1: "sfr",
+    2: "mobile",
+    3: "multi",
+    4: "condo",
+    5: "condo",
+    8: "multi",
+    10: "land",
+    40: "land",
+}
 _TYPE_WORDS = (  # first match wins
     ("townhouse", ("TOWNHOUSE", "TOWNHOME", "TOWN HOUSE")),
     ("condo", ("CONDO", "COOPERATIVE", "CO-OP")),
