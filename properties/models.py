@@ -173,12 +173,18 @@ class PropertySource(models.Model):
     external_id = models.CharField(max_length=128)
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+    record_hash = models.CharField(
+        max_length=32, blank=True, editable=False, help_text="The record as last received, so re-ingests skip it"
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="propertysource_unique_source_record")
         ]
-        indexes = [models.Index(fields=["property", "source"])]
+        indexes = [
+            models.Index(fields=["property", "source"]),
+            models.Index(fields=["source", "record_hash"], name="propertysource_record_hash_idx"),
+        ]
 
     def __str__(self):
         return f"{self.source} #{self.external_id}"

@@ -35,6 +35,7 @@ from .mapping import KEY_TARGET, FieldMapping, RowError
 logger = logging.getLogger(__name__)
 
 MAX_ERRORS = 100
+LOADER_VERSION = 1  # bump when prepare() or the merge rules change, so unchanged records are re-derived once
 ADDRESS_FIELDS = ("address_raw", "street", "unit", "city", "state", "zip", "address_normalized")
 PROPERTY_FIELDS = (
     "parcel_id_raw",
@@ -81,6 +82,7 @@ class Prepared:
     child: dict[str, Any] | None
     raw: dict[str, Any]
     price_history: dict[str, Any] = field(default_factory=dict)
+    record_hash: str = ""
 
 
 def _hashable(value):
@@ -254,7 +256,7 @@ def write_batch(*, source: m.DataSource, dataset: str, items: list[Prepared]) ->
     # Records of a merged duplicate land on the property it was merged into.
     property_id = {pid: row["merged_into_id"] or row["id"] for pid, row in stored.items()}
 
-    _write_provenance(source, {item.child_key: property_id[item.parcel_id] for item in items}, now)
+    _write_provenance(source, {item.child_key: (property_id[item.parcel_id], item.record_hash) for item in items}, now)
     child_outcome = _write_children(source, dataset, items, property_id, now)
 
     outcomes, seen = [], set()
@@ -270,23 +272,28 @@ def write_batch(*, source: m.DataSource, dataset: str, items: list[Prepared]) ->
     return outcomes
 
 
-def _write_provenance(source: m.DataSource, wanted: dict[str, int], now) -> None:
-    current = dict(
-        m.PropertySource.objects.filter(source=source, external_id__in=wanted).values_list("external_id", "property_id")
-    )
+def _write_provenance(source: m.DataSource, wanted: dict[str, tuple[int, str]], now) -> None:
+    current = {
+        ext: (pk, digest)
+        for ext, pk, digest in m.PropertySource.objects.filter(source=source, external_id__in=wanted).values_list(
+            "external_id", "property_id", "record_hash"
+        )
+    }
     changed = [
-        m.PropertySource(source=source, external_id=ext, property_id=pk, first_seen_at=now, last_seen_at=now)
-        for ext, pk in wanted.items()
-        if current.get(ext) != pk
+        m.PropertySource(
+            source=source, external_id=ext, property_id=pk, record_hash=digest, first_seen_at=now, last_seen_at=now
+        )
+        for ext, (pk, digest) in wanted.items()
+        if current.get(ext) != (pk, digest)
     ]
     if changed:
         m.PropertySource.objects.bulk_create(
             changed,
             update_conflicts=True,
             unique_fields=["source", "external_id"],
-            update_fields=["property", "last_seen_at"],
+            update_fields=["property", "record_hash", "last_seen_at"],
         )
-    seen = [ext for ext, pk in wanted.items() if current.get(ext) == pk]
+    seen = [ext for ext, value in wanted.items() if current.get(ext) == value]
     if seen:
         m.PropertySource.objects.filter(source=source, external_id__in=seen).update(last_seen_at=now)
 
@@ -376,6 +383,7 @@ def ingest_source(
     kept and the current batch rolled back. The mapping defaults to the source's field_mapping.
     """
     mapping = mapping or FieldMapping.from_config(source.dataset, source.field_mapping)
+    fingerprint = mapping_fingerprint(source, mapping)
     run = m.IngestionRun.objects.create(source=source, source_label=source.name[:200], dataset=source.dataset)
     try:
         for page in reader:
@@ -388,7 +396,7 @@ def ingest_source(
                 run.save()
                 continue
             for start in range(0, len(page.records), batch_size):
-                _ingest_batch(run, source, mapping, page.records[start : start + batch_size])
+                _ingest_batch(run, source, mapping, fingerprint, page.records[start : start + batch_size])
                 if progress:
                     progress(len(page.records[start : start + batch_size]))
             if not page.records:
@@ -408,16 +416,42 @@ def ingest_source(
     return run
 
 
-def _ingest_batch(run: m.IngestionRun, source, mapping: FieldMapping, records: list[RawRecord]) -> None:
+def mapping_fingerprint(source: m.DataSource, mapping: FieldMapping) -> str:
+    """What turns a record into rows: a change here makes every record go through the full path again."""
+    today = timezone.localdate() if any(t.startswith("rebase") for s in mapping.specs for t in s.transforms) else None
+    return content_hash([LOADER_VERSION, source.dataset, source.parcel_format, repr(mapping.specs), today])
+
+
+def record_hash(fingerprint: str, record: RawRecord) -> str:
+    geometry = record.geometry.coords if record.geometry is not None else None
+    return content_hash([fingerprint, record.external_id, record.attributes, geometry])
+
+
+def _ingest_batch(run, source, mapping: FieldMapping, fingerprint: str, records: list[RawRecord]) -> None:
+    digests = [record_hash(fingerprint, record) for record in records]
+    # Records received exactly as last time, through the same mapping, are unchanged: skip them.
+    seen = set(
+        m.PropertySource.objects.filter(source=source, record_hash__in=set(digests)).values_list(
+            "record_hash", flat=True
+        )
+    )
     items, errors = [], []
-    for record in records:
+    for record, digest in zip(records, digests, strict=True):
+        if digest in seen:
+            continue
         try:
             row = mapping.apply(record)
-            items.append(prepare(row, record, dataset=source.dataset, parcel_format=source.parcel_format))
+            item = prepare(row, record, dataset=source.dataset, parcel_format=source.parcel_format)
         except RowError as exc:
             errors.append({"record": record.external_id, "reason": str(exc)})
+        else:
+            item.record_hash = digest
+            items.append(item)
     with transaction.atomic():
         outcomes = write_batch(source=source, dataset=source.dataset, items=items) if items else []
+        if seen:
+            m.PropertySource.objects.filter(source=source, record_hash__in=seen).update(last_seen_at=timezone.now())
+        run.unchanged += sum(1 for digest in digests if digest in seen)
         run.processed += len(records)
         run.failed += len(errors)
         for outcome in outcomes:
