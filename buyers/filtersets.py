@@ -3,7 +3,7 @@
 import django_filters as filters
 from django.db.models import Q
 
-from properties.filtersets import IdFilter
+from properties.filtersets import IdFilter, SinceFilter
 
 from .models import Buyer, PropertyMatch
 
@@ -15,7 +15,7 @@ class BuyerFilterSet(filters.FilterSet):
     cash_buyer = filters.BooleanFilter()
     proof_of_funds = filters.BooleanFilter()
     sms_opt_in = filters.BooleanFilter()
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Buyer
@@ -40,7 +40,7 @@ class PropertyMatchFilterSet(filters.FilterSet):
     lead = IdFilter(field_name="property__lead__id", label="Lead id")
     min_score = filters.NumberFilter(field_name="score", lookup_expr="gte")
     contacted = filters.BooleanFilter(field_name="contacted_at", lookup_expr="isnull", exclude=True)
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = PropertyMatch

@@ -4,7 +4,7 @@ import django_filters as filters
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, Q
 
-from properties.filtersets import BBoxFilter, IdFilter, NearFilter, radius_miles_filter
+from properties.filtersets import BBoxFilter, IdFilter, NearFilter, SinceFilter, radius_miles_filter
 from properties.models import (
     CodeViolation,
     Foreclosure,
@@ -70,7 +70,7 @@ class LeadFilterSet(filters.FilterSet):
     in_bbox = BBoxFilter(field_name="property__location", label="min_lon,min_lat,max_lon,max_lat")
     near = NearFilter(field_name="property__location", label="lon,lat (with radius_miles)")
     radius_miles = radius_miles_filter()
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter(field_name="updated_at", lookup_expr="gte")
     ordering = filters.OrderingFilter(
         fields=(("total", "score"), "scored_at", "mao", "arv", "stack_count", "updated_at", "next_action_at")
     )

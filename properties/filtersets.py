@@ -1,5 +1,6 @@
 """FilterSets for properties, data sources and ingestion runs, plus the shared spatial filters."""
 
+import datetime
 import math
 
 import django_filters as filters
@@ -8,6 +9,7 @@ from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
+from django_filters.fields import IsoDateTimeField
 
 from .models import DataSource, IngestionRun, Property, PropertySource, PropertyType
 
@@ -25,6 +27,29 @@ class IdFilter(filters.NumberFilter):
         super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
 
 
+def lon_lat_box_ok(min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> bool:
+    """True for an ordered WGS84 box. Also keeps NaN and huge numbers away from GEOS, whose WKT
+    writer (used for SpatiaLite queries) aborts the whole process on coordinates like 1e308."""
+    return -180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 datetime, converted to UTC (PostgreSQL refuses offsets beyond 15:59)."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        try:
+            return value.astimezone(datetime.UTC) if value is not None else None
+        except OverflowError as exc:
+            raise ValidationError("Datetime out of range.") from exc
+
+
+class SinceFilter(filters.IsoDateTimeFilter):
+    """`updated_since`: rows changed at or after this ISO 8601 time (incremental pulls)."""
+
+    field_class = UtcIsoDateTimeField
+
+
 class BBoxField(forms.CharField):
     """`min_lon,min_lat,max_lon,max_lat` (WGS84) -> a Polygon."""
 
@@ -36,7 +61,7 @@ class BBoxField(forms.CharField):
             coords = [float(part) for part in value.split(",")]
         except ValueError:
             coords = []
-        if len(coords) != 4 or coords[0] >= coords[2] or coords[1] >= coords[3]:
+        if len(coords) != 4 or not lon_lat_box_ok(*coords) or coords[0] == coords[2] or coords[1] == coords[3]:
             raise ValidationError("in_bbox must be min_lon,min_lat,max_lon,max_lat")
         return Polygon.from_bbox(coords)
 
@@ -108,7 +133,7 @@ class PropertyFilterSet(filters.FilterSet):
     in_bbox = BBoxFilter(field_name="location", label="min_lon,min_lat,max_lon,max_lat")
     near = NearFilter(field_name="location", label="lon,lat (with radius_miles)")
     radius_miles = radius_miles_filter()
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Property
@@ -133,7 +158,7 @@ class DataSourceFilterSet(filters.FilterSet):
     kind = filters.ChoiceFilter(choices=DataSource.Kind.choices)
     dataset = filters.ChoiceFilter(choices=DataSource.Dataset.choices)
     enabled = filters.BooleanFilter()
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = SinceFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = DataSource
@@ -144,7 +169,7 @@ class IngestionRunFilterSet(filters.FilterSet):
     source = filters.ModelChoiceFilter(queryset=DataSource.objects.all())
     status = filters.MultipleChoiceFilter(choices=IngestionRun.Status.choices)
     dataset = filters.ChoiceFilter(choices=DataSource.Dataset.choices)
-    updated_since = filters.IsoDateTimeFilter(method="filter_updated_since", label="Started or finished since")
+    updated_since = SinceFilter(method="filter_updated_since", label="Started or finished since")
 
     class Meta:
         model = IngestionRun

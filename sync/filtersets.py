@@ -3,13 +3,15 @@
 import django_filters as filters
 from django.db.models import Q
 
+from properties.filtersets import SinceFilter
+
 from .models import SyncLog
 
 
 class SyncLogFilterSet(filters.FilterSet):
     sync_type = filters.ChoiceFilter(choices=SyncLog.SyncType.choices)
     status = filters.MultipleChoiceFilter(choices=SyncLog.Status.choices)
-    updated_since = filters.IsoDateTimeFilter(method="filter_updated_since", label="Started or finished since")
+    updated_since = SinceFilter(method="filter_updated_since", label="Started or finished since")
 
     class Meta:
         model = SyncLog

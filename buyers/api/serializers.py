@@ -4,6 +4,7 @@ from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from rest_framework import serializers
 
 from buyers.models import Buyer, PropertyMatch
+from properties.filtersets import lon_lat_box_ok
 from properties.models import PropertyType
 
 STRATEGIES = ("flip", "rental", "brrrr")
@@ -79,9 +80,11 @@ class BuyerSerializer(serializers.ModelSerializer):
         return self._wgs84(value) if value is not None else None
 
     def _wgs84(self, geometry):
-        geometry.srid = geometry.srid or 4326
-        if geometry.srid != 4326:
+        if geometry.srid not in (None, 4326) or geometry.empty or not lon_lat_box_ok(*geometry.extent):
             raise serializers.ValidationError("Coordinates must be WGS84 longitude/latitude.")
+        if not geometry.valid:
+            raise serializers.ValidationError(f"Invalid geometry: {geometry.valid_reason}.")
+        geometry.srid = 4326
         return geometry
 
     def validate(self, attrs):

@@ -49,3 +49,39 @@ def test_extreme_filter_values(admin, url):
 def test_extreme_ids(admin, url):
     for value in ("99999999999999999999999", "-99999999999999999999999", "1e5"):
         assert admin.get(url.format(value)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/leads/", "/api/v1/properties/", "/api/v1/buyers/", "/api/v1/ingestion-runs/", "/api/v1/sync-logs/"]
+)
+def test_updated_since_with_any_offset(admin, url):
+    assert admin.get(url, {"updated_since": "1200-03-15T03:14:17-20:28"}).status_code == 200
+    assert admin.get(url, {"updated_since": "0001-01-01T00:00:00+23:00"}).json() == {
+        "updated_since": ["Datetime out of range."]
+    }
+
+
+def test_huge_coordinates_never_reach_geos(admin):
+    # GEOS's WKT writer (SpatiaLite queries) aborts the process on coordinates like 1e308.
+    for url in ("/api/v1/leads/", "/api/v1/properties/geojson/"):
+        assert admin.get(url, {"in_bbox": "0,0,1e308,1e308"}).json() == {
+            "in_bbox": ["in_bbox must be min_lon,min_lat,max_lon,max_lat"]
+        }
+        assert admin.get(url, {"near": "1e308,0"}).json() == {"near": ["near must be lon,lat"]}
+    huge = {"type": "Polygon", "coordinates": [[[0, 0], [1e308, 0], [1e308, 1e308], [0, 0]]]}
+    assert admin.post("/api/v1/buyers/", {"target_area": huge}, format="json").json() == {
+        "target_area": ["Coordinates must be WGS84 longitude/latitude."]
+    }
+    point = {"type": "Point", "coordinates": [1e308, 1e308]}
+    assert admin.post("/api/v1/buyers/", {"center": point}, format="json").json() == {
+        "center": ["Coordinates must be WGS84 longitude/latitude."]
+    }
+    empty = {"type": "MultiPolygon", "coordinates": []}
+    assert admin.post("/api/v1/buyers/", {"target_area": empty}, format="json").status_code == 400
+
+
+def test_invalid_target_area_is_refused(admin):
+    bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
+    response = admin.post("/api/v1/buyers/", {"target_area": bowtie}, format="json")
+    assert response.status_code == 400
+    assert response.json()["target_area"][0].startswith("Invalid geometry: Self-intersection")

@@ -3,6 +3,8 @@
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
@@ -29,6 +31,16 @@ OPERATIONS = sorted(
 
 
 @pytest.fixture
+def keep_test_connection():
+    """Like Django's test client: the raw WSGI app would otherwise close the test's DB connection per request."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
 def admin_headers(user_in, settings):
     settings.GHL_API_TOKEN = ""  # push answers 409 and never calls out
     for _ in range(3):
@@ -42,7 +54,7 @@ def admin_headers(user_in, settings):
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value)
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
-def test_no_server_errors(admin_headers, method, path, mode):
+def test_no_server_errors(keep_test_connection, admin_headers, method, path, mode):
     schema = schemathesis.openapi.from_wsgi("/api/schema/", application, headers=admin_headers)
     operation = schema[path][method]
 
