@@ -1,14 +1,11 @@
 """The ingest command behind POST /api/v1/data-sources/{id}/ingest/."""
 
-import importlib
 from dataclasses import dataclass
 
-from celery import current_app
+from celery.result import EagerResult
 
 from properties.models import DataSource, IngestionRun
-from properties.services import datasource_ingest
-
-INGEST_TASK = "datasource_ingest_task"
+from properties.tasks import datasource_ingest_task
 
 
 @dataclass
@@ -17,21 +14,10 @@ class IngestStart:
     task_id: str | None
 
 
-def _ingest_task():
-    try:
-        tasks = importlib.import_module("properties.tasks")
-    except ImportError:
-        return None
-    return getattr(tasks, INGEST_TASK, None)
-
-
 def datasource_ingest_start(*, source: DataSource) -> IngestStart:
-    """Queue `properties.tasks.datasource_ingest_task(source_id)` when a broker is configured.
-
-    Without a broker (or without the task) the ingestion runs now, in process, and the finished run
-    is returned; with a worker the run does not exist yet, so only the task id is known.
-    """
-    task = _ingest_task()
-    if task is None or current_app.conf.task_always_eager:
-        return IngestStart(run=datasource_ingest(source_id=source.pk), task_id=None)
-    return IngestStart(run=None, task_id=task.delay(source.pk).id)
+    """Queue the source's ingestion task. Without a broker Celery runs it now, so the finished run is
+    known; with a worker only the task id is (the run appears under /api/v1/ingestion-runs/?source=)."""
+    result = datasource_ingest_task.delay(source.pk)
+    if isinstance(result, EagerResult):
+        return IngestStart(run=IngestionRun.objects.get(pk=result.get()["run_id"]), task_id=None)
+    return IngestStart(run=None, task_id=result.id)
