@@ -1,5 +1,6 @@
 """Cursor pagination for the API's big lists: stable under inserts, no COUNT(*)."""
 
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -28,6 +29,11 @@ class StableCursorPagination(CursorPagination):
         if requested not in choices:
             raise ValidationError({"ordering": [f"Choose one of: {', '.join(choices)}."]})
         return choices[requested]
+
+
+def ordering_parameter(choices: dict) -> OpenApiParameter:
+    """Documents a view's `cursor_orderings` as the `ordering` query parameter."""
+    return OpenApiParameter("ordering", str, enum=list(choices), description=f"Default {next(iter(choices))}")
 
 
 class GeoJsonCursorPagination(StableCursorPagination):

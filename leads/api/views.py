@@ -1,10 +1,10 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
-from dealfinder.pagination import GeoJsonCursorPagination, StableCursorPagination
+from dealfinder.pagination import GeoJsonCursorPagination, StableCursorPagination, ordering_parameter
 from dealfinder.permissions import CommandRateThrottle, RoleModelPermissions
 from leads.filtersets import LeadFilterSet
 from leads.models import Lead
@@ -23,6 +23,7 @@ LEAD_ORDERINGS = {
 }
 
 
+@extend_schema_view(list=extend_schema(parameters=[ordering_parameter(LEAD_ORDERINGS)]))
 class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Scored leads. Filters are the map's (LeadFilterSet); `ordering` accepts the cursor orderings only."""
 
@@ -46,6 +47,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
     @extend_schema(
         summary="Leads as a GeoJSON FeatureCollection (same filters and cursor)",
         responses=LeadFeatureSerializer(many=True),
+        parameters=[ordering_parameter(LEAD_ORDERINGS)],
     )
     @action(detail=False, serializer_class=LeadFeatureSerializer, pagination_class=GeoJsonCursorPagination)
     def geojson(self, request):

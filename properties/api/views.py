@@ -1,12 +1,12 @@
 from django.db.models import Prefetch, ProtectedError
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
-from dealfinder.pagination import GeoJsonCursorPagination, StableCursorPagination
+from dealfinder.pagination import GeoJsonCursorPagination, StableCursorPagination, ordering_parameter
 from dealfinder.permissions import CommandRateThrottle, ManagerModelPermissions, RoleModelPermissions
 from properties.filtersets import DataSourceFilterSet, IngestionRunFilterSet, PropertyFilterSet
 from properties.models import DataSource, IngestionRun, Listing, Property
@@ -26,6 +26,10 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
+PROPERTY_ORDERINGS = {"parcel_id": ("parcel_id",), "-updated_at": ("-updated_at", "-id"), "id": ("id",)}
+
+
+@extend_schema_view(list=extend_schema(parameters=[ordering_parameter(PROPERTY_ORDERINGS)]))
 class PropertyViewSet(viewsets.ReadOnlyModelViewSet):
     """Parcels with their tax sales, foreclosures, valuations, code violations and listings."""
 
@@ -40,11 +44,12 @@ class PropertyViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [RoleModelPermissions]
     filterset_class = PropertyFilterSet
     pagination_class = StableCursorPagination
-    cursor_orderings = {"parcel_id": ("parcel_id",), "-updated_at": ("-updated_at", "-id"), "id": ("id",)}
+    cursor_orderings = PROPERTY_ORDERINGS
 
     @extend_schema(
         summary="Properties as a GeoJSON FeatureCollection (same filters and cursor)",
         responses=PropertyFeatureSerializer(many=True),
+        parameters=[ordering_parameter(PROPERTY_ORDERINGS)],
     )
     @action(
         detail=False,

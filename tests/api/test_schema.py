@@ -38,6 +38,15 @@ def test_schema_generates_without_warnings(tmp_path):
     assert {"tier", "in_bbox", "near", "radius_miles", "updated_since", "cursor"} <= {
         p["name"] for p in leads["parameters"]
     }
+    [ordering] = [p for p in leads["parameters"] if p["name"] == "ordering"]
+    assert sorted(ordering["schema"]["enum"]) == [
+        "-score",
+        "-stack_count",
+        "-updated_at",
+        "score",
+        "stack_count",
+        "updated_at",
+    ]
     assert schema["components"]["securitySchemes"]["tokenAuth"]["type"] == "apiKey"
 
 
