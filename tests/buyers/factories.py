@@ -58,7 +58,7 @@ class MatchingProfileFactory(DjangoModelFactory):
         django_get_or_create = ("name",)
 
     name = factory.Sequence(lambda n: f"Matching {n}")
-    is_active = True
+    is_active = False
 
 
 def area_buyer(**kwargs) -> models.Buyer:

@@ -58,7 +58,7 @@ def test_changed_numbers_update_only_that_match(places):
 
 def test_threshold_from_active_profile(places):
     area_buyer(proof_of_funds=False, cash_buyer=False)  # 80 points each
-    profile = MatchingProfileFactory(threshold=81)
+    profile = MatchingProfileFactory(threshold=81, is_active=True)
     assert matches_refresh_all().kept == 0
     profile.threshold = 80
     profile.save()
