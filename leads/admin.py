@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from dealfinder.admin_utils import ReadOnlyAdmin, admin_link
@@ -91,6 +92,7 @@ class LeadAdmin(admin.ModelAdmin):
         "tier",
         "stack_count",
         "score_breakdown",
+        "buyers_link",
         "scored_at",
         "arv",
         "repair_estimate",
@@ -101,6 +103,12 @@ class LeadAdmin(admin.ModelAdmin):
     inlines = (ActivityInline,)
     action_form = LeadActionForm
     actions = ("change_status", "assign", "rescore")
+
+    @admin.display(description="buyers")
+    def buyers_link(self, obj):
+        # By URL name: leads never imports the buyers app.
+        url = reverse("admin:buyers_propertymatch_changelist") + f"?property__id__exact={obj.property_id}"
+        return format_html('<a href="{}">Matching buyers, ranked by score</a>', url)
 
     @admin.display(description="score breakdown")
     def score_breakdown(self, obj):

@@ -1,9 +1,10 @@
 from django.contrib import admin, messages
 
 from dealfinder.admin_utils import ReadOnlyAdmin, json_display
+from leads.admin import LeadAdmin
 
 from .models import ExternalLink, SyncConflict, SyncLog, WebhookEvent
-from .services import sync_conflicts_resolve
+from .services import NOT_CONFIGURED, ghl_configured, ghl_push_leads, sync_conflicts_resolve
 
 
 @admin.register(SyncLog)
@@ -69,3 +70,21 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "received_at"
     exclude = ("payload",)
     readonly_fields = (json_display("payload"),)
+
+
+@admin.action(description="Push to GoHighLevel now", permissions=["change"])
+def push_to_gohighlevel(modeladmin, request, queryset):
+    """Added to the lead admin from here, so the leads app never imports sync."""
+    if not ghl_configured():
+        modeladmin.message_user(request, NOT_CONFIGURED, messages.WARNING)
+        return
+    log = ghl_push_leads(lead_ids=list(queryset.values_list("pk", flat=True)), min_tier="D")
+    level = messages.SUCCESS if log.status == SyncLog.Status.SUCCESS else messages.WARNING
+    modeladmin.message_user(
+        request,
+        f"GoHighLevel push {log.status}: {log.succeeded} succeeded, {log.failed} failed, {log.skipped} skipped",
+        level,
+    )
+
+
+LeadAdmin.actions = (*LeadAdmin.actions, push_to_gohighlevel)
