@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/dev.txt | md5sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/dev.txt package-lock.json | md5sum | cut -c1-12)
 ARGS ?=
 
 .PHONY: help setup services services-stop demo test lint format bench
@@ -18,7 +18,7 @@ help:
 
 setup: $(STAMP)
 
-$(STAMP): requirements/base.txt requirements/dev.txt scripts/system-packages.sh scripts/find-python.sh
+$(STAMP): requirements/base.txt requirements/dev.txt package-lock.json scripts/system-packages.sh scripts/find-python.sh
 	@bash scripts/system-packages.sh
 	@if [[ ! -x $(PY) ]] || ! $(PY) -c 'import sqlite3; sqlite3.connect(":memory:").enable_load_extension(True)' 2>/dev/null; then \
 		rm -rf $(VENV); \
