@@ -4,7 +4,7 @@ import django_filters as filters
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, Q
 
-from properties.filtersets import BBoxFilter, IdFilter, NearFilter, SinceFilter, radius_miles_filter
+from properties.filtersets import BBoxFilter, IdFilter, NearFilter, SinceFilter, property_search, radius_miles_filter
 from properties.models import (
     CodeViolation,
     Foreclosure,
@@ -81,14 +81,7 @@ class LeadFilterSet(filters.FilterSet):
 
     def filter_q(self, qs, name, value):
         value = value.strip()
-        if not value:
-            return qs
-        return qs.filter(
-            Q(property__parcel_id=value.upper().replace("-", ""))
-            | Q(property__parcel_id_raw=value)
-            | Q(property__address_normalized__icontains=value)
-            | Q(property__owner_name__icontains=value)
-        )
+        return qs.filter(property_search(value, prefix="property__")) if value else qs
 
     def filter_distress(self, qs, name, values):
         for kind in values:

@@ -18,6 +18,16 @@ DEFAULT_RADIUS_MILES = 1
 MAX_ID = 2**63 - 1
 
 
+def property_search(value: str, *, prefix: str = "") -> Q:
+    """Parcel id (as typed or normalized), address or owner; `prefix` reaches a property from another model."""
+    return (
+        Q(**{f"{prefix}parcel_id": value.upper().replace("-", "")})
+        | Q(**{f"{prefix}parcel_id_raw": value})
+        | Q(**{f"{prefix}address_normalized__icontains": value})
+        | Q(**{f"{prefix}owner_name__icontains": value})
+    )
+
+
 class IdFilter(filters.NumberFilter):
     """A row id: a whole number the database can hold (anything else is a 400, not an overflow)."""
 
@@ -141,14 +151,7 @@ class PropertyFilterSet(filters.FilterSet):
 
     def filter_q(self, qs, name, value):
         value = value.strip()
-        if not value:
-            return qs
-        return qs.filter(
-            Q(parcel_id=value.upper().replace("-", ""))
-            | Q(parcel_id_raw=value)
-            | Q(address_normalized__icontains=value)
-            | Q(owner_name__icontains=value)
-        )
+        return qs.filter(property_search(value)) if value else qs
 
     def filter_source(self, qs, name, value):
         return qs.filter(Exists(PropertySource.objects.filter(property_id=OuterRef("pk"), source_id=value)))
