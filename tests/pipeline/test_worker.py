@@ -7,7 +7,11 @@ from dealfinder.models import PipelineRun
 from dealfinder.pipeline import pipeline_launch, pipeline_run_wait
 from dealfinder.tasks import pipeline_run
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+# A real worker thread and the test share one database. On SpatiaLite that is an in-memory
+# shared-cache SQLite, whose table locks fail at once instead of waiting ("database table is
+# locked"), so these run on PostGIS only; workers always use PostgreSQL in production and the
+# SpatiaLite demo runs tasks eagerly.
+pytestmark = [pytest.mark.worker, pytest.mark.postgis, pytest.mark.django_db(transaction=True)]
 
 NIGHTLY = ["ingest", "enrich", "score", "match", "ghl_push", "alerts", "quality"]
 
