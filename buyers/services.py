@@ -1,12 +1,11 @@
 """Writes for buyers and matches."""
 
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from .matching import MatchWeights, score_match
@@ -87,21 +86,6 @@ def buyer_matches_refresh(*, buyer: Buyer, weights: MatchWeights) -> MatchSummar
     )
 
 
-@contextmanager
-def _without_jit():
-    """PostgreSQL's JIT compiles each spatial per-buyer query and costs more than it saves there."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET jit = off")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET jit")
-
-
 def matches_refresh_all(
     *, buyer_ids: Iterable[int] | None = None, progress: Callable[[int, int], None] | None = None
 ) -> MatchSummary:
@@ -116,11 +100,10 @@ def matches_refresh_all(
     summary = MatchSummary()
     summary.removed, _ = PropertyMatch.objects.filter(buyer__in=buyers.filter(is_active=False)).delete()
     active = list(buyers.filter(is_active=True).order_by("pk"))
-    with _without_jit():
-        for done, buyer in enumerate(active, start=1):
-            summary.add(buyer_matches_refresh(buyer=buyer, weights=weights))
-            if progress:
-                progress(done, len(active))
+    for done, buyer in enumerate(active, start=1):
+        summary.add(buyer_matches_refresh(buyer=buyer, weights=weights))
+        if progress:
+            progress(done, len(active))
     return summary
 
 
