@@ -9,6 +9,7 @@ from dealfinder.admin_utils import ReadOnlyAdmin, admin_link
 
 from .models import Activity, Alert, Lead, LeadScoreHistory, ScoringProfile
 from .services import (
+    PROFILE_COLUMNS,
     lead_bulk_assign,
     lead_bulk_change_status,
     leads_score_all,
@@ -176,19 +177,7 @@ class LeadScoreHistoryAdmin(ReadOnlyAdmin):
 
 @admin.register(ScoringProfile)
 class ScoringProfileAdmin(admin.ModelAdmin):
-    list_display = (
-        "name",
-        "is_active",
-        "distress_cap",
-        "value_cap",
-        "location_cap",
-        "urgency_cap",
-        "tier_a_min",
-        "tier_b_min",
-        "tier_c_min",
-        "arv_percent",
-        "assignment_fee",
-    )
+    list_display = ("name", "is_active", *PROFILE_COLUMNS)
     list_filter = ("is_active",)
     search_fields = ("name",)
 
