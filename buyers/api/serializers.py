@@ -82,6 +82,8 @@ class BuyerSerializer(serializers.ModelSerializer):
     def _wgs84(self, geometry):
         if geometry.srid not in (None, 4326) or geometry.empty or not lon_lat_box_ok(*geometry.extent):
             raise serializers.ValidationError("Coordinates must be WGS84 longitude/latitude.")
+        if geometry.hasz:
+            raise serializers.ValidationError("Coordinates must be 2D: longitude, latitude.")
         if not geometry.valid:
             raise serializers.ValidationError(f"Invalid geometry: {geometry.valid_reason}.")
         geometry.srid = 4326

@@ -61,6 +61,10 @@ def test_update_and_delete(dispo):
         ({"radius_miles": "0"}, {"radius_miles": ["Ensure this value is greater than or equal to 0.01."]}),
         ({"center": {"type": "Polygon", "coordinates": SQUARE}}, {"center": ["Must be a Point."]}),
         (
+            {"center": {"type": "Point", "coordinates": [-81.35, 28.55, 12.0]}},
+            {"center": ["Coordinates must be 2D: longitude, latitude."]},
+        ),
+        (
             {"target_area": {"type": "Point", "coordinates": [0, 0]}},
             {"target_area": ["Must be a Polygon or MultiPolygon."]},
         ),
