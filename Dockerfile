@@ -15,7 +15,7 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY requirements/ requirements/
-RUN pip install --no-cache-dir -r requirements/base.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements/base.txt
 
 COPY --chown=app:app . .
 # Static files are collected at build time and served by WhiteNoise. The values below

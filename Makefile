@@ -25,8 +25,7 @@ $(STAMP): requirements/base.txt requirements/dev.txt package-lock.json scripts/s
 		interpreter=$$(bash scripts/find-python.sh) && echo "Creating $(VENV) with $$interpreter" >&2 && \
 		$$interpreter -m venv $(VENV); \
 	fi
-	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip >&2
-	@$(PY) -m pip install -q --disable-pip-version-check -r requirements/dev.txt >&2
+	@$(PY) -m pip install -q --disable-pip-version-check --require-hashes -r requirements/dev.txt >&2
 	@if [[ -f package.json ]] && command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error >&2; \
 	elif [[ -f package.json ]]; then echo "npm not found: contract tests against Prism will be skipped" >&2; fi
 	@rm -f $(VENV)/.installed-* && touch $@
