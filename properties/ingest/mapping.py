@@ -194,7 +194,10 @@ def _parse_spec(target: str, spec) -> FieldSpec:
     if not isinstance(spec, dict) or not spec.keys() <= _SPEC_KEYS:
         raise MappingError(f"{target}: a spec is a source attribute name or an object with keys {sorted(_SPEC_KEYS)}")
     transforms = spec.get("transform", [])
-    transforms = (transforms,) if isinstance(transforms, str) else tuple(transforms)
+    transforms = (transforms,) if isinstance(transforms, str) else transforms
+    if not isinstance(transforms, list | tuple) or not all(isinstance(t, str) for t in transforms):
+        raise MappingError(f"{target}: 'transform' is a transform name or a list of transform names")
+    transforms = tuple(transforms)
     for t in transforms:
         op, _, arg = t.partition(":")
         if op not in TRANSFORMS:
@@ -202,6 +205,8 @@ def _parse_spec(target: str, spec) -> FieldSpec:
         if op == "rebase" and not _is_iso_date(arg):
             raise MappingError(f"{target}: rebase needs the data's anchor date, e.g. rebase:2026-01-01")
     if "concat" in spec:
+        if not isinstance(spec["concat"], list | tuple):
+            raise MappingError(f"{target}: 'concat' is a list of source attribute names")
         sources = tuple(spec["concat"])
     elif "source" in spec:
         sources = (spec["source"],)
@@ -212,6 +217,12 @@ def _parse_spec(target: str, spec) -> FieldSpec:
     if not all(isinstance(s, str) and s for s in sources):
         raise MappingError(f"{target}: source attribute names must be non-empty strings")
     split, part = spec.get("split"), spec.get("part")
+    if not isinstance(spec.get("sep", " "), str):
+        raise MappingError(f"{target}: 'sep' must be a string")
+    if split is not None and not (isinstance(split, str) and split):
+        raise MappingError(f"{target}: 'split' is 'state_zip' or a non-empty separator string")
+    if isinstance(part, bool):
+        raise MappingError(f"{target}: 'part' is 'state', 'zip' or an integer index")
     if split == "state_zip" and part not in ("state", "zip"):
         raise MappingError(f"{target}: split state_zip needs part 'state' or 'zip'")
     if split and split != "state_zip" and not isinstance(part, int):

@@ -34,6 +34,12 @@ def test_unknown_target_is_a_mapping_error_naming_field_and_allowed():
         ("parcels", {"preset": "nope"}, "unknown mapping preset 'nope'; available: generic_csv, mls,"),
         ("rentals", {"parcel_id": "P"}, "unknown dataset 'rentals'"),
         ("parcels", {"parcel_id": "P", "last_sale_date": {"source": "D", "transform": "rebase:soon"}}, "rebase needs"),
+        ("parcels", {"parcel_id": {"source": "P", "transform": None}}, "parcel_id: 'transform' is a transform name"),
+        ("parcels", {"parcel_id": {"source": "P", "transform": [1]}}, "parcel_id: 'transform' is a transform name"),
+        ("parcels", {"parcel_id": {"concat": None}}, "parcel_id: 'concat' is a list of source attribute names"),
+        ("parcels", {"parcel_id": {"concat": ["A"], "sep": 1}}, "parcel_id: 'sep' must be a string"),
+        ("parcels", {"parcel_id": {"source": "P", "split": 1, "part": 0}}, "parcel_id: 'split' is 'state_zip' or"),
+        ("parcels", {"parcel_id": {"source": "P", "split": "-", "part": True}}, "parcel_id: 'part' is 'state', 'zip'"),
     ],
 )
 def test_configuration_errors(dataset, config, message):
