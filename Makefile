@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/dev.txt package-lock.json | md5sum | cut -c1-12)
 ARGS ?=
 
-.PHONY: help setup services services-stop demo test lint format bench
+.PHONY: help setup services services-stop demo test lint format bench audit
 
 help:
 	@echo "make demo           set up, load the sample county through the real pipeline, serve http://127.0.0.1:8000/"
@@ -15,6 +15,7 @@ help:
 	@echo "make services       start (or reuse) PostgreSQL+PostGIS and Redis; eval \"\$$(make -s services)\""
 	@echo "make services-stop  stop them"
 	@echo "make lint           ruff check + ruff format --check + Django checks"
+	@echo "make audit          pip-audit of the locked requirements (needs PyPI's JSON API) + bandit -ll"
 
 setup: $(STAMP)
 
@@ -51,3 +52,7 @@ lint: setup
 format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+audit: setup
+	$(VENV)/bin/pip-audit -r requirements/dev.txt --disable-pip --require-hashes --strict --progress-spinner off
+	$(VENV)/bin/bandit -c pyproject.toml -ll -q -r .

@@ -12,6 +12,9 @@ echo "== lint and Django checks"
 $PY manage.py check --fail-level WARNING
 $PY manage.py makemigrations --check --dry-run
 
+echo "== bandit -ll (offline; pip-audit needs PyPI's JSON API: run 'make audit')"
+.venv/bin/bandit -c pyproject.toml -ll -q -r .
+
 echo "== pytest on PostgreSQL + PostGIS"
 $PY -m pytest "$@"
 
