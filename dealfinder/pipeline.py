@@ -21,6 +21,7 @@ from django.db import OperationalError, models, transaction
 from django.utils import timezone
 
 from dealfinder.locks import advisory_lock
+from dealfinder.logging import log_context
 from dealfinder.models import PipelineRun, PipelineStep
 from properties.models import DataSource
 
@@ -227,12 +228,13 @@ def pipeline_run_inline(*, job: str = "nightly", trigger: str = PipelineRun.Trig
 
 def pipeline_run_finish(*, run_id: int) -> None:
     """Mark the run successful, unless a step already failed it."""
-    now = timezone.now()
-    updated = PipelineRun.objects.filter(pk=run_id, status=Status.RUNNING).update(
-        status=Status.SUCCESS, finished_at=now, heartbeat_at=now
-    )
-    if updated:
-        logger.info("Pipeline run #%s succeeded", run_id)
+    with log_context(pipeline_run_id=run_id):
+        now = timezone.now()
+        updated = PipelineRun.objects.filter(pk=run_id, status=Status.RUNNING).update(
+            status=Status.SUCCESS, finished_at=now, heartbeat_at=now
+        )
+        if updated:
+            logger.info("Pipeline run #%s succeeded", run_id)
 
 
 def _heartbeat(run_id: int) -> None:
@@ -323,10 +325,11 @@ def _call_recorded(*, step: PipelineStep, call: Callable, can_retry: bool) -> No
 
 def pipeline_step_run(*, run_id: int, name: str, can_retry: bool) -> None:
     """Run one step's service and record the outcome; raises TransientError when the task should retry."""
-    step = pipeline_step_begin(run_id=run_id, name=name)
-    if step is None:
-        return
-    _call_recorded(step=step, call=lambda: resolve_service(STEP_SERVICES[name])(), can_retry=can_retry)
+    with log_context(pipeline_run_id=run_id, pipeline_step=name):
+        step = pipeline_step_begin(run_id=run_id, name=name)
+        if step is None:
+            return
+        _call_recorded(step=step, call=lambda: resolve_service(STEP_SERVICES[name])(), can_retry=can_retry)
 
 
 def pipeline_ingest_stages(*, run_id: int) -> list[list[int]] | None:
@@ -342,18 +345,19 @@ def pipeline_ingest_stages(*, run_id: int) -> list[list[int]] | None:
 
 def pipeline_ingest_source(*, run_id: int, source_id: int, can_retry: bool) -> dict:
     """Ingest one source; its counts, or the error that failed it. Raises TransientError to retry."""
-    _heartbeat(run_id)
-    try:
-        result = resolve_service(STEP_SERVICES["ingest"])(source_id=source_id)
-    except Exception as exc:
-        if can_retry and is_transient(exc):
-            logger.warning("Pipeline run #%s: source %s will be retried: %s", run_id, source_id, describe(exc))
-            raise TransientError(describe(exc)) from exc
-        logger.error("Pipeline run #%s: source %s failed", run_id, source_id, exc_info=_traceback_worth(exc))
-        return {"source_id": source_id, "counts": {}, "error": describe(exc)}
-    finally:
+    with log_context(pipeline_run_id=run_id, pipeline_step="ingest"):
         _heartbeat(run_id)
-    return {"source_id": source_id, "counts": summarize(result), "error": result_failure(result)}
+        try:
+            result = resolve_service(STEP_SERVICES["ingest"])(source_id=source_id)
+        except Exception as exc:
+            if can_retry and is_transient(exc):
+                logger.warning("Pipeline run #%s: source %s will be retried: %s", run_id, source_id, describe(exc))
+                raise TransientError(describe(exc)) from exc
+            logger.error("Pipeline run #%s: source %s failed", run_id, source_id, exc_info=_traceback_worth(exc))
+            return {"source_id": source_id, "counts": {}, "error": describe(exc)}
+        finally:
+            _heartbeat(run_id)
+        return {"source_id": source_id, "counts": summarize(result), "error": result_failure(result)}
 
 
 def pipeline_ingest_finish(*, run_id: int, results: list[dict]) -> None:

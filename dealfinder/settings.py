@@ -67,8 +67,10 @@ INSTALLED_APPS = [
     "rest_framework_gis",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "import_export",
+    "csp",
     "dealfinder",
     "properties",
     "leads",
@@ -78,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "dealfinder.security.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -161,18 +164,60 @@ LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "/"
 
 # --- Security (production hardening is switched on by DJANGO_ENV=production) ----------
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-if PRODUCTION:
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
+# The load balancer's probe speaks plain HTTP to the container.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Request bodies read into memory (forms, JSON); file uploads stream to disk past this.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
+
+# Failed admin logins: at most LOGIN_FAILURES_PER_USER per (client IP, username) and
+# LOGIN_FAILURES_PER_IP per client IP within LOGIN_FAILURE_WINDOW_SECONDS; then the login
+# answers 429 without checking the password until the window ends. A success clears the pair.
+LOGIN_FAILURES_PER_USER = env.int("LOGIN_FAILURES_PER_USER", default=5)
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=20)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Cache (login throttling, DRF throttles): Redis in production (CACHE_URL, else the Redis
+# broker), per-process memory in development and tests unless CACHE_URL is given.
+_cache_url = env.str("CACHE_URL", default="") or (env.str("CELERY_BROKER_URL", default="") if PRODUCTION else "")
+if _cache_url.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "KEY_PREFIX": "dealfinder",
+            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
+        }
+    }
+elif _cache_url:
+    CACHES = {"default": env.cache_url_config(_cache_url)}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dealfinder"}}
+
+# Ingestion input limits (see README "Security"). Private, loopback and link-local source
+# addresses are refused in production (SSRF) unless INGEST_ALLOW_PRIVATE_URLS=true.
+INGEST_ALLOW_PRIVATE_URLS = env.bool("INGEST_ALLOW_PRIVATE_URLS", default=not PRODUCTION)
+INGEST_UPLOAD_MAX_BYTES = env.int("INGEST_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
+INGEST_UPLOAD_MAX_ROWS = env.int("INGEST_UPLOAD_MAX_ROWS", default=1_000_000)
+
+# /healthz: a nightly pipeline without a success for this long is reported as "stale".
+HEALTHZ_PIPELINE_MAX_AGE_HOURS = env.float("HEALTHZ_PIPELINE_MAX_AGE_HOURS", default=26)
 
 # --- Celery -------------------------------------------------------------------------
 # No broker configured -> tasks run eagerly, in process (the demo). With a broker
@@ -206,7 +251,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Leads, properties, cash buyers and matches for real-estate wholesalers.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI and Redoc served from our static files (drf-spectacular-sidecar), not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "LeadStatusEnum": "leads.models.Lead.Status",
         "ListingStatusEnum": "properties.models.Listing.Status",
@@ -233,6 +281,42 @@ LEAFLET_CONFIG = {
         )
     ],
 }
+
+# --- Content-Security-Policy (django-csp 4; dealfinder.security.CSPMiddleware) -------------
+# No inline script or style anywhere: data goes to static JS through json_script / data-*;
+# third-party inline scripts (django-leaflet's map loader) carry the per-request nonce.
+# Map tiles come from the tile server's origin (LEAFLET_CONFIG TILES).
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a tile URL template; a {s} subdomain becomes a wildcard."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    host = host.replace("{s}.", "*.") if host.startswith("{s}.") else host
+    return f"{scheme}://{host}" if scheme in ("http", "https") else ""
+
+
+MAP_TILE_ORIGINS = sorted({o for o in (_origin(t[1]) for t in LEAFLET_CONFIG["TILES"]) if o})
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *MAP_TILE_ORIGINS],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+if env.str("CSP_REPORT_URI", default=""):  # where browsers report violations (optional)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env.str("CSP_REPORT_URI")]
+# The API docs pages (Swagger UI, Redoc; local files from drf-spectacular-sidecar) carry a <style>
+# block and Redoc injects its styles and runs its search in a blob: worker: allowed there only.
+API_DOCS_CSP_UPDATE = {"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]}
 
 # --- Outside systems (each off until configured) ---------------------------------------
 HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=30.0)
@@ -265,14 +349,28 @@ GHL_CONFLICT_STRATEGY = env.str("GHL_CONFLICT_STRATEGY", default="newest_wins")
 # The county the data-quality checks expect points in: min_lon,min_lat,max_lon,max_lat.
 COUNTY_EXTENT = tuple(env.list("COUNTY_EXTENT", cast=float, default=[-81.66, 28.34, -80.86, 28.79]))
 
+# Logs: LOG_FORMAT=json (the production default) writes one JSON object per line; every record
+# carries the ids of the run it belongs to (pipeline_run_id, ingestion_run_id, sync_run_id, ...)
+# set by dealfinder.logging.log_context in the run services.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"run_context": {"()": "dealfinder.logging.RunContextFilter"}},
+    "formatters": {
+        "text": {"()": "dealfinder.logging.TextFormatter"},
+        "json": {"()": "dealfinder.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["run_context"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# Workers log through the same handler and format instead of Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Debian 12 ships GDAL 3.6; the file/network-access guard needs 3.9. DealFinder only
 # hands GDAL spatial references from sources an administrator configured.

@@ -1,14 +1,18 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from dealfinder import views
 from dealfinder.api_router import router
+from dealfinder.security import ThrottledAdminAuthenticationForm, throttled_login_view
 
 admin.site.site_header = "DealFinder"
 admin.site.site_title = "DealFinder"
 admin.site.index_title = "Leads, properties, buyers and sync"
+# Failed logins are throttled per (client IP, username) and per IP (dealfinder.security).
+admin.site.login_form = ThrottledAdminAuthenticationForm
+admin.site.login = throttled_login_view(admin.site.login)
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -17,7 +21,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", login_required(SpectacularSwaggerView.as_view(url_name="api-schema")), name="api-docs"),
+    path("api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
     path("api/redoc/", login_required(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
     path("sync/", include("sync.urls")),
 ]

@@ -1,7 +1,9 @@
 """Project-level views: health check and the broker dashboard (the one view that reads every app)."""
 
 import datetime
+import logging
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -13,11 +15,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from buyers.models import PropertyMatch
-from dealfinder.models import TIERS
+from dealfinder.models import TIERS, PipelineRun
 from leads.models import Lead
 from leads.ui_selectors import lead_hot_deals, lead_new_tier_a, lead_summary, lead_tier_trend
 from properties.models import DataSource, Foreclosure, IngestionRun, QualityReport, TaxSale
 from sync.models import ExternalLink, SyncLog
+
+logger = logging.getLogger(__name__)
 
 HOT_SCORE = 90
 TREND_DAYS = 30
@@ -36,16 +40,78 @@ SECTION_PERMISSIONS = {
 }
 
 
+def _check_database() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return {"status": "ok"}
+
+
+def _check_redis() -> dict:
+    """PING the Celery broker with a one-second timeout (skipped when no Redis broker is configured)."""
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith(("redis://", "rediss://")):
+        return {"status": "skipped"}
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=HEALTHZ_TIMEOUT, socket_connect_timeout=HEALTHZ_TIMEOUT)
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return {"status": "ok"}
+
+
+def _check_pipeline() -> dict:
+    """Age of the last successful nightly run. Stale is a warning, not a failure: the web still serves."""
+    last = (
+        PipelineRun.objects.filter(job=PIPELINE_JOB, status=PipelineRun.Status.SUCCESS, finished_at__isnull=False)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    if last is None:
+        return {"status": "never", "last_success": None, "age_hours": None}
+    age_hours = round((timezone.now() - last).total_seconds() / 3600, 1)
+    stale = age_hours > settings.HEALTHZ_PIPELINE_MAX_AGE_HOURS
+    return {"status": "stale" if stale else "ok", "last_success": last.isoformat(), "age_hours": age_hours}
+
+
+HEALTHZ_TIMEOUT = 1.0
+PIPELINE_JOB = "nightly"
+# A failing check makes /healthz answer 503; these only add a warning to a 200.
+HEALTHZ_CHECKS = {
+    "database": (_check_database, True),
+    "redis": (_check_redis, True),
+    "pipeline": (_check_pipeline, False),
+}
+
+
 @never_cache
 @require_GET
 def healthz(request):
-    """Unauthenticated liveness/readiness probe: answers 200 when the database answers."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        return JsonResponse({"status": "ok", "database": "ok"})
-    except Exception as exc:
-        return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
+    """Anonymous probe: database and Redis (503 when either fails), age of the last successful pipeline.
+
+    The body names every check: {"status": "ok"|"warning"|"error", "checks": {name: {"status": ...}}}.
+    A stale or never-run pipeline is a warning (200), so a load balancer keeps serving the web app
+    while monitoring alerts on it. Errors are logged, never echoed to the anonymous caller.
+    """
+    checks, status = {}, "ok"
+    for name, (check, fatal) in HEALTHZ_CHECKS.items():
+        if name == "pipeline" and checks["database"]["status"] == "error":
+            checks[name] = {"status": "unknown"}  # the database is down
+            continue
+        try:
+            checks[name] = check()
+        except Exception:
+            logger.exception("health check %s failed", name)
+            checks[name] = {"status": "error"}
+        if checks[name]["status"] in ("ok", "skipped"):
+            continue
+        if fatal or checks[name]["status"] == "error":
+            status = "error"
+        elif status == "ok":
+            status = "warning"
+    return JsonResponse({"status": status, "checks": checks}, status=503 if status == "error" else 200)
 
 
 def trend_chart(trend: dict[datetime.date, dict[str, int]], *, width: int = 600, height: int = 140) -> dict:
@@ -134,10 +200,7 @@ def dashboard(request):
     if show["leads"]:
         summary = lead_summary(hot_score=HOT_SCORE)
         context["summary"] = summary
-        context["tiers"] = [
-            {"tier": t, "count": summary[f"tier_{t}"], "color": TIER_COLORS[t], "percent": _percent(summary, t)}
-            for t in TIERS
-        ]
+        context["tiers"] = _tier_bar(summary)
         context["hot_deals"] = lead_hot_deals(hot_score=HOT_SCORE, limit=LIST_SIZE)
     if show["history"]:
         context["new_tier_a"] = lead_new_tier_a(on=today, limit=LIST_SIZE * 2)
@@ -155,6 +218,18 @@ def dashboard(request):
     if show["sync"]:
         context["sync"] = _sync(week_ago)
     return render(request, "dashboard/index.html", context)
+
+
+def _tier_bar(summary: dict) -> list[dict]:
+    """Per tier: count, colour, percent and the percent before it (x of its SVG rectangle)."""
+    tiers, offset = [], 0.0
+    for t in TIERS:
+        percent = _percent(summary, t)
+        tiers.append(
+            {"tier": t, "count": summary[f"tier_{t}"], "color": TIER_COLORS[t], "percent": percent, "offset": offset}
+        )
+        offset = round(offset + percent, 1)
+    return tiers
 
 
 def _percent(summary: dict, tier: str) -> float:

@@ -1,6 +1,7 @@
 """The parcel master and everything ingested about each parcel."""
 
 from django.contrib.gis.db import models
+from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -63,6 +64,17 @@ class DataSource(TimeStampedModel):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        """http(s) URLs only, and in production no host resolving to a private address (SSRF)."""
+        from dealfinder.security import validate_source_url  # imports admin forms: not at model load
+
+        super().clean()
+        if self.url:
+            try:
+                validate_source_url(self.url)
+            except ValidationError as exc:
+                raise ValidationError({"url": exc.messages}) from None
 
 
 class IngestionRun(models.Model):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from dealfinder.locks import advisory_lock
+from dealfinder.logging import log_context
 from properties.dedupe import DedupeSummary, property_dedupe
 from properties.geocode import GeocodeSummary, property_geocode_missing
 from properties.ingest.base import Reader
@@ -76,6 +77,11 @@ def _failed_run(source: DataSource, message: str) -> IngestionRun:
 
 
 def _ingest(source: DataSource, *, progress: Progress = None) -> IngestionRun:
+    with log_context(datasource=source.slug):
+        return _ingest_logged(source, progress=progress)
+
+
+def _ingest_logged(source: DataSource, *, progress: Progress = None) -> IngestionRun:
     try:
         mapping = FieldMapping.from_config(source.dataset, source.field_mapping)
     except MappingError as exc:

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from buyers.models import Buyer, PropertyMatch
+from dealfinder.logging import logged_run
 from dealfinder.models import TIERS
 from leads.models import Activity, Lead
 from leads.services import lead_change_status
@@ -253,6 +254,7 @@ class _Pusher:
         )
 
 
+@logged_run("sync_run_id", sync_type="lead_push")
 def ghl_push_leads(
     *,
     lead_ids: Iterable[int] | None = None,
@@ -569,6 +571,7 @@ def sync_conflicts_record(*, links, conflicts: dict[str, dict[str, tuple]]) -> i
     return len(create) + len(update)
 
 
+@logged_run("sync_run_id", sync_type="buyer_pull")
 def ghl_pull_buyers(*, client: GHLClient | None = None) -> SyncLog:
     """Every contact tagged GHL_BUYER_TAG (searched page by page) upserted as a Buyer on ghl_contact_id."""
     run = SyncRun(SyncLog.SyncType.BUYER_PULL)

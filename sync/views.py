@@ -8,15 +8,21 @@ from sync.webhooks import MAX_BODY_BYTES, ghl_webhook_receive
 @csrf_exempt
 @require_POST
 def ghl_webhook(request):
-    """GoHighLevel webhook deliveries: signed, so no login and no CSRF token."""
+    """GoHighLevel webhook deliveries: signed, so no login and no CSRF token.
+
+    Bodies over MAX_BODY_BYTES answer 413 before any parsing or signature check.
+    """
     try:
         declared = int(request.headers.get("Content-Length") or 0)
     except ValueError:
         declared = 0
     if declared > MAX_BODY_BYTES:
         return JsonResponse({"error": "payload too large"}, status=413)
+    body = request.read(MAX_BODY_BYTES + 1)  # never more than the limit in memory, whatever was declared
+    if len(body) > MAX_BODY_BYTES:
+        return JsonResponse({"error": "payload too large"}, status=413)
     outcome = ghl_webhook_receive(
-        body=request.body,
+        body=body,
         ghl_signature=request.headers.get("x-ghl-signature", ""),
         wh_signature=request.headers.get("x-wh-signature", ""),
     )

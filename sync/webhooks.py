@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from buyers.models import Buyer
+from dealfinder.logging import logged_run
 from leads.models import Activity, Lead
 from sync.conflicts import merge_fields
 from sync.ghl import Contact, parse_datetime
@@ -148,6 +149,7 @@ def _reject(payload, event_type: str, reason: str, *, scheme: str) -> None:
     )
 
 
+@logged_run("sync_run_id", sync_type="webhook")
 def webhook_event_apply(*, event: WebhookEvent) -> None:
     """Apply a stored event to local records; the outcome lands on the event and in the sync log."""
     run = SyncRun(SyncLog.SyncType.WEBHOOK)

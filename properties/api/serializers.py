@@ -1,6 +1,8 @@
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from dealfinder.security import UnsafeURLError, url_check_public
+from properties.ingest.mapping import FieldMapping, MappingError
 from properties.models import (
     CodeViolation,
     DataSource,
@@ -156,6 +158,24 @@ class DataSourceSerializer(serializers.ModelSerializer):
         if not isinstance(value, dict):
             raise serializers.ValidationError("Must be an object: target field -> source field or expression.")
         return value
+
+    def validate_url(self, value):
+        try:
+            url_check_public(value)
+        except UnsafeURLError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return value
+
+    def validate(self, attrs):
+        """The field mapping must make sense for the dataset (checked as the admin checks it)."""
+        dataset = attrs.get("dataset", getattr(self.instance, "dataset", None))
+        mapping = attrs.get("field_mapping", getattr(self.instance, "field_mapping", None))
+        if dataset and mapping is not None and ("dataset" in attrs or "field_mapping" in attrs):
+            try:
+                FieldMapping.from_config(dataset, mapping)
+            except MappingError as exc:
+                raise serializers.ValidationError({"field_mapping": str(exc)}) from None
+        return attrs
 
 
 class IngestionRunSerializer(serializers.ModelSerializer):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +13,8 @@ from pathlib import Path
 import httpx
 from django.conf import settings
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
+
+from dealfinder.security import UnsafeURLError
 
 from .arcgis import coord_transform, esri_point, representative_point
 from .base import Page, RawRecord, SourceError
@@ -31,41 +35,97 @@ def is_url(location: str) -> bool:
 
 
 class FileReader:
-    """Pages of at most `page_size` records from a CSV or JSON file (path or http(s) URL)."""
+    """Pages of at most `page_size` records from a CSV or JSON file (path or http(s) URL).
 
-    def __init__(self, location: str, *, page_size: int = 1000, timeout: float | None = None):
+    Files larger than settings.INGEST_UPLOAD_MAX_BYTES or with more than INGEST_UPLOAD_MAX_ROWS
+    records are refused before the first page is yielded, so a refused file writes nothing.
+    A download is spooled to a temporary file (memory, then disk) so it can be counted first.
+    """
+
+    SPOOL_MEMORY_BYTES = 8 * 1024 * 1024
+
+    def __init__(
+        self,
+        location: str,
+        *,
+        page_size: int = 1000,
+        timeout: float | None = None,
+        max_bytes: int | None = None,
+        max_rows: int | None = None,
+    ):
         self.location = location
         self.page_size = page_size
         self.timeout = timeout or settings.HTTP_TIMEOUT_SECONDS
+        self.max_bytes = max_bytes if max_bytes is not None else settings.INGEST_UPLOAD_MAX_BYTES
+        self.max_rows = max_rows if max_rows is not None else settings.INGEST_UPLOAD_MAX_ROWS
 
     def __iter__(self) -> Iterator[Page]:
-        with self._lines() as (lines, content_type):
+        with self._open() as (handle, content_type):
             suffix = Path(self.location.split("?")[0]).suffix.lower()
             if suffix in (".json", ".geojson") or (suffix != ".csv" and "json" in content_type):
-                yield from self._pages(json_records(self._load_json(lines)))
+                data = self._load_json(handle)
+                self._check_rows(json_count(data))
+                yield from self._pages(json_records(data))
             else:
-                yield from self._pages(csv_records(lines))
+                self._check_rows(csv_count(handle))
+                handle.seek(0)
+                yield from self._pages(csv_records(handle))
+
+    def _too_big(self, size: int) -> SourceError:
+        return SourceError(
+            f"{self.location} is larger than the {self.max_bytes:,}-byte limit"
+            f" ({size:,} bytes or more; INGEST_UPLOAD_MAX_BYTES); nothing was loaded"
+        )
+
+    def _check_rows(self, rows: int) -> None:
+        if rows > self.max_rows:
+            raise SourceError(
+                f"{self.location} has {rows:,} records, more than the {self.max_rows:,}-record limit"
+                " (INGEST_UPLOAD_MAX_ROWS); nothing was loaded"
+            )
 
     @contextmanager
-    def _lines(self):
+    def _open(self):
+        """A seekable text handle on the whole file and the response's content type ("" for a path)."""
         if not is_url(self.location):
             path = resolve_path(self.location)
             try:
+                size = path.stat().st_size
+                if size > self.max_bytes:
+                    raise self._too_big(size)
                 with path.open(newline="", encoding="utf-8-sig") as handle:
                     yield handle, ""
             except FileNotFoundError:
                 raise SourceError(f"file not found: {path}") from None
             return
+        with tempfile.SpooledTemporaryFile(max_size=self.SPOOL_MEMORY_BYTES) as spool:
+            content_type = self._download(spool)
+            spool.seek(0)
+            with io.TextIOWrapper(spool, encoding="utf-8-sig", newline="") as handle:
+                yield handle, content_type
+
+    def _download(self, spool) -> str:
         try:
             with http_client() as client, client.stream("GET", self.location, timeout=self.timeout) as response:
                 response.raise_for_status()
-                yield (line + "\n" for line in response.iter_lines()), response.headers.get("content-type", "")
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > self.max_bytes:
+                    raise self._too_big(int(declared))
+                size = 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise self._too_big(size)
+                    spool.write(chunk)
+                return response.headers.get("content-type", "")
         except httpx.HTTPError as exc:
             raise SourceError(f"cannot download {self.location}: {exc}") from exc
+        except UnsafeURLError as exc:
+            raise SourceError(f"refused to download {self.location}: {exc}") from None
 
-    def _load_json(self, lines) -> object:
+    def _load_json(self, handle) -> object:
         try:
-            return json.loads("".join(lines))
+            return json.loads(handle.read())
         except ValueError as exc:
             raise SourceError(f"{self.location} is not valid JSON: {exc}") from None
 
@@ -84,6 +144,29 @@ class FileReader:
             return
         if page or not number:
             yield Page(number + 1, page)
+
+
+def csv_count(lines) -> int:
+    """How many records csv_records would yield (a CSV error ends the count; the read reports it)."""
+    reader = csv.reader(lines)
+    next(reader, None)
+    count = 0
+    try:
+        for values in reader:
+            if any(v.strip() for v in values):
+                count += 1
+    except csv.Error:
+        pass
+    return count
+
+
+def json_count(data) -> int:
+    """How many records json_records would yield from the parsed document (0 for a shape it refuses)."""
+    if isinstance(data, list):
+        return len(data)
+    if isinstance(data, dict) and isinstance(data.get("features"), list):
+        return len(data["features"])
+    return 0
 
 
 def csv_records(lines) -> Iterator[RawRecord]:

@@ -2,6 +2,8 @@
 
 Retries (tenacity, exponential backoff, honouring `Retry-After`) cover network errors, HTTP 5xx
 and 429 only; any other 4xx is final. Every request carries a timeout (settings.HTTP_TIMEOUT_SECONDS).
+Every request, redirects included, first passes the SSRF guard (dealfinder.security.url_check_public):
+http(s) only and, unless settings.INGEST_ALLOW_PRIVATE_URLS, a host resolving to public addresses only.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import httpx
 from django.conf import settings
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from dealfinder.security import UnsafeURLError, url_check_public
 from properties.ingest.base import Page, RawRecord
 
 USER_AGENT = "DealFinder/1.0"
@@ -24,12 +27,23 @@ PAGE_ERRORS = (httpx.HTTPError, ValueError)
 MAX_FAILED_PAGES_IN_A_ROW = 3  # offset paging cannot know where the data ends once pages fail
 
 
+def guard_request(request: httpx.Request) -> None:
+    """httpx request hook: refuse a URL (or a redirect target) that is not http(s) or not public.
+
+    The host is resolved here, just before the request; httpx resolves it again to connect, so a
+    rebinding DNS server with a zero TTL could still race it, but not a name that simply points inside.
+    """
+    url_check_public(str(request.url))
+
+
 def http_client() -> httpx.Client:
-    """An httpx client with DealFinder's User-Agent and the configured timeout."""
+    """An httpx client with DealFinder's User-Agent, the configured timeout and the SSRF guard."""
     return httpx.Client(
         headers={"User-Agent": USER_AGENT},
         timeout=settings.HTTP_TIMEOUT_SECONDS,
         follow_redirects=True,
+        max_redirects=5,
+        event_hooks={"request": [guard_request]},
     )
 
 
@@ -86,6 +100,8 @@ def describe_error(exc: BaseException) -> str:
         return f"invalid JSON in response: {exc}"
     if isinstance(exc, httpx.TransportError):
         return f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, UnsafeURLError):
+        return f"refused URL: {exc}"
     return str(exc)
 
 

@@ -1,0 +1,190 @@
+"""Project-wide security helpers: the CSP middleware, admin login throttling and the outbound URL guard."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from csp.middleware import CSPMiddleware as BaseCSPMiddleware
+from csp.middleware import PolicyParts
+from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+
+# --- Content-Security-Policy -----------------------------------------------------------------
+
+API_DOCS_PATHS = ("/api/docs/", "/api/redoc/")
+
+
+class CSPMiddleware(BaseCSPMiddleware):
+    """django-csp's middleware; the API docs pages may also load Swagger UI / Redoc from their CDN."""
+
+    def get_policy_parts(self, request, response, report_only: bool = False) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only)
+        if not report_only and request.path_info.startswith(API_DOCS_PATHS):
+            parts.update = {**settings.API_DOCS_CSP_UPDATE, **(parts.update or {})}
+        return parts
+
+
+# --- Admin login throttling ------------------------------------------------------------------
+
+THROTTLED_MESSAGE = "Too many failed login attempts. Try again in %(minutes)d minutes."
+
+
+def client_ip(request) -> str:
+    """The caller's address: REMOTE_ADDR, or the entry TRUSTED_PROXY_COUNT hops back in X-Forwarded-For."""
+    hops = settings.TRUSTED_PROXY_COUNT
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+    if hops and len(forwarded) >= hops:
+        return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def _keys(ip: str, username: str) -> tuple[str, str]:
+    user = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+    return f"login-fail:ip:{ip}", f"login-fail:user:{ip}:{user}"
+
+
+def login_throttled(*, ip: str, username: str) -> bool:
+    ip_key, user_key = _keys(ip, username)
+    counts = cache.get_many([ip_key, user_key])
+    return (
+        counts.get(ip_key, 0) >= settings.LOGIN_FAILURES_PER_IP
+        or counts.get(user_key, 0) >= settings.LOGIN_FAILURES_PER_USER
+    )
+
+
+def login_failure_record(*, ip: str, username: str) -> None:
+    """Count one failure for the IP and for (IP, username); the window starts at the first failure."""
+    for key in _keys(ip, username):
+        if not cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS):
+            try:
+                cache.incr(key)
+            except ValueError:  # expired between add and incr
+                cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+
+
+def login_success_record(*, ip: str, username: str) -> None:
+    cache.delete(_keys(ip, username)[1])
+
+
+class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin login form, refusing (without checking the password) once too many attempts failed."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "throttled": THROTTLED_MESSAGE,
+    }
+
+    def clean(self):
+        ip = client_ip(self.request) if self.request is not None else "unknown"
+        username = self.cleaned_data.get("username") or ""
+        if login_throttled(ip=ip, username=username):
+            raise ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": max(1, settings.LOGIN_FAILURE_WINDOW_SECONDS // 60)},
+            )
+        try:
+            cleaned = super().clean()
+        except ValidationError as exc:
+            if getattr(exc, "code", None) == "invalid_login":
+                login_failure_record(ip=ip, username=username)
+            raise
+        login_success_record(ip=ip, username=username)
+        return cleaned
+
+    @property
+    def throttled(self) -> bool:
+        return any(e.code == "throttled" for e in self.errors.as_data().get("__all__", []))
+
+
+def throttled_login_view(login_view):
+    """Wraps AdminSite.login: a throttled attempt answers 429 (the form shows why)."""
+
+    @functools.wraps(login_view)
+    def view(request, *args, **kwargs):
+        response = login_view(request, *args, **kwargs)
+        form = (getattr(response, "context_data", None) or {}).get("form")
+        if request.method == "POST" and isinstance(form, ThrottledAdminAuthenticationForm) and form.throttled:
+            response.status_code = 429
+        return response
+
+    return view
+
+
+# --- Outbound URL guard (SSRF) ---------------------------------------------------------------
+
+ALLOWED_SCHEMES = ("http", "https")
+
+
+class UnsafeURLError(ValueError):
+    """A URL DealFinder will not fetch: wrong scheme, or a host that is (or resolves to) a private address."""
+
+
+def _forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    for label, flag in (
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("unspecified", ip.is_unspecified),
+        ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
+        ("non-public", not ip.is_global),
+    ):
+        if flag:
+            return label
+    return ""
+
+
+def resolve_host(host: str, port: int | None) -> list[str]:
+    """Every address the host resolves to (an IP literal resolves to itself)."""
+    try:
+        infos = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UnsafeURLError(f"cannot resolve host {host!r}: {exc}") from None
+    return sorted({info[4][0] for info in infos})
+
+
+def url_check_scheme(url: str) -> None:
+    scheme = urlsplit(url.strip()).scheme.lower()
+    if scheme not in ALLOWED_SCHEMES:
+        raise UnsafeURLError(f"only http and https URLs are allowed, not {scheme or 'a bare path'!r}")
+
+
+def url_check_public(url: str, *, allow_private: bool | None = None) -> None:
+    """Raise UnsafeURLError unless the URL is http(s) and its host resolves only to public addresses.
+
+    With settings.INGEST_ALLOW_PRIVATE_URLS (the development default) only the scheme is checked.
+    Called when a source is saved and again just before every request (redirects included), so a
+    name that later resolves to a private address (DNS rebinding) is refused at fetch time too.
+    """
+    url_check_scheme(url)
+    if settings.INGEST_ALLOW_PRIVATE_URLS if allow_private is None else allow_private:
+        return
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise UnsafeURLError("the URL has no host")
+    try:
+        port = parts.port
+    except ValueError:
+        raise UnsafeURLError("the URL has an invalid port") from None
+    for address in resolve_host(host, port):
+        reason = _forbidden(ipaddress.ip_address(address.split("%", 1)[0]))
+        if reason:
+            raise UnsafeURLError(f"{host} resolves to a {reason} address ({address}); not allowed in production")
+
+
+def validate_source_url(value: str) -> None:
+    """Model field validator for DataSource.url (admin and API show the message)."""
+    try:
+        url_check_public(value)
+    except UnsafeURLError as exc:
+        raise ValidationError(str(exc), code="unsafe_url") from None
