@@ -315,8 +315,14 @@ CONTENT_SECURITY_POLICY = {
 if env.str("CSP_REPORT_URI", default=""):  # where browsers report violations (optional)
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env.str("CSP_REPORT_URI")]
 # The API docs pages (Swagger UI, Redoc; local files from drf-spectacular-sidecar) carry a <style>
-# block and Redoc injects its styles and runs its search in a blob: worker: allowed there only.
-API_DOCS_CSP_UPDATE = {"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]}
+# block; Redoc injects its styles, links Google Fonts and its "powered by" logo and runs its search
+# in a blob: worker. Allowed on those two pages only.
+API_DOCS_CSP_UPDATE = {
+    "style-src": ["'unsafe-inline'", "https://fonts.googleapis.com"],
+    "font-src": ["https://fonts.gstatic.com"],
+    "img-src": ["https://cdn.redoc.ly"],
+    "worker-src": ["blob:"],
+}
 
 # --- Outside systems (each off until configured) ---------------------------------------
 HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=30.0)
