@@ -15,6 +15,7 @@ help:
 	@echo "make services       start (or reuse) PostgreSQL+PostGIS and Redis; eval \"\$$(make -s services)\""
 	@echo "make services-stop  stop them"
 	@echo "make lint           ruff check + ruff format --check + Django checks"
+	@echo "make bench          benchmark on PostGIS: 100,000 parcels / 2,000 buyers -> var/benchmark-<N>.json (ARGS=\"--parcels 1000000\")"
 	@echo "make audit          pip-audit of the locked requirements (needs PyPI's JSON API) + bandit -ll"
 
 setup: $(STAMP)
@@ -56,3 +57,8 @@ format: setup
 audit: setup
 	$(VENV)/bin/pip-audit -r requirements/dev.txt --disable-pip --require-hashes --strict --progress-spinner off
 	$(VENV)/bin/bandit -c pyproject.toml -ll -q -r .
+
+bench: setup
+	@set -e; exports=$$(bash scripts/services.sh start); eval "$$exports"; \
+	parcels=$$(echo "$(ARGS)" | sed -n 's/.*--parcels[= ]\([0-9]*\).*/\1/p'); parcels=$${parcels:-100000}; \
+	$(PY) manage.py benchmark --parcels 100000 --buyers 2000 $(ARGS) --json var/benchmark-$$parcels.json

@@ -1,6 +1,4 @@
 import datetime as dt
-import os
-import time
 from decimal import Decimal
 
 import pytest
@@ -290,29 +288,3 @@ def test_records_of_merged_duplicate_land_on_survivor(parcels_source):
     rec = RawRecord("1", {"USER_PARCEL": dup.parcel_id_raw, "USER_TDA_NUM": "2024-1"})
     ingest_source(source=source, reader=[Page(1, [rec])])
     assert m.TaxSale.objects.get().property == survivor
-
-
-@pytest.mark.postgis
-@pytest.mark.skipif(not os.environ.get("INGEST_BENCHMARK"), reason="benchmark: set INGEST_BENCHMARK=100000 to run")
-def test_benchmark_synthetic_parcels(parcels_source):
-    total = int(os.environ["INGEST_BENCHMARK"])
-
-    def reader():
-        for start in range(1, total + 1, 2000):
-            yield Page(
-                start // 2000 + 1,
-                [
-                    parcel(n % 1000, PARCEL=f"{n:015d}", SITUS=f"{n} N MAIN ST", MAIL_ADDR1=f"{n} N MAIN ST")
-                    for n in range(start, min(start + 2000, total + 1))
-                ],  # every address distinct, so address normalization is never a cache hit across runs
-            )
-
-    timings = []
-    for _ in range(2):
-        began, cpu = time.perf_counter(), time.process_time()
-        run = ingest_source(source=parcels_source, reader=reader(), batch_size=1000)
-        timings.append((time.perf_counter() - began, time.process_time() - cpu))
-        assert run.status == "success"
-    for label, (wall, cpu) in zip(("first ingest", "unchanged re-ingest"), timings, strict=True):
-        print(f"\n{total} parcels, {label}: {wall:.1f}s wall ({total / wall:.0f} records/s), {cpu:.1f}s Python CPU")
-    assert m.Property.objects.count() == total

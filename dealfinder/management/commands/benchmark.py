@@ -1,0 +1,73 @@
+"""`python manage.py benchmark [--parcels N] [--buyers M] [--json FILE]`: DealFinder's figures at county scale.
+
+Runs in its own scratch database `<database>_benchmark` (created, migrated, dropped) unless `--in-place`;
+see dealfinder/benchmark/ for what is measured and against which baseline.
+"""
+
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from dealfinder.benchmark.run import Benchmark, table
+from dealfinder.benchmark.scratch import BenchmarkRefused, refuse_real_data, require_postgis, scratch_database
+
+
+class Command(BaseCommand):
+    help = (
+        "Benchmark ingest, scoring, matching, the nightly pipeline, the map and the API on a synthetic county "
+        "(PostGIS), each beside its baseline; prints a table and writes JSON."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--parcels", type=int, default=100_000, help="parcels in the county (default 100,000)")
+        parser.add_argument("--buyers", type=int, default=2_000, help="cash buyers (default 2,000)")
+        parser.add_argument("--json", dest="json_file", help="write the figures and details to this file")
+        parser.add_argument(
+            "--in-place",
+            action="store_true",
+            help="run in the configured database instead of a scratch one (refused if it holds real data)",
+        )
+        parser.add_argument(
+            "--allow-nonempty", action="store_true", help="with --in-place: run even if the database holds data"
+        )
+        parser.add_argument("--scratch-name", help="scratch database name (default <database>_benchmark)")
+        parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+        parser.add_argument("--map-requests", type=int, default=30, help="map requests per zoom kind (default 30)")
+        parser.add_argument("--api-requests", type=int, default=30, help="lead list API requests (default 30)")
+
+    def handle(self, *args, **options):
+        if options["parcels"] < 100 or options["buyers"] < 1:
+            raise CommandError("--parcels must be at least 100 and --buyers at least 1")
+        benchmark = Benchmark(
+            parcels=options["parcels"],
+            buyers=options["buyers"],
+            out=self.stdout.write,
+            progress=options["verbosity"] > 0,
+            map_requests=options["map_requests"],
+            api_requests=options["api_requests"],
+        )
+        try:
+            require_postgis()
+            if options["in_place"]:
+                if not options["allow_nonempty"]:
+                    refuse_real_data()
+                result = self._run(benchmark)
+            else:
+                with scratch_database(options["scratch_name"], keep=options["keep"]) as name:
+                    self.stdout.write(f"Scratch database {name} (migrated; dropped at the end)")
+                    result = self._run(benchmark)
+        except BenchmarkRefused as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write("")
+        self.stdout.write(table(result))
+        if options["json_file"]:
+            path = Path(options["json_file"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+            self.stdout.write(f"\nWrote {path}")
+        return None
+
+    def _run(self, benchmark: Benchmark) -> dict:
+        self.stdout.write(f"Benchmark: {benchmark.parcels:,} parcels, {benchmark.buyers:,} buyers")
+        return benchmark.run()

@@ -1,0 +1,98 @@
+"""`manage.py benchmark` at N = 10,000 as a smoke test: counts and keys only, never timings."""
+
+import json
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from dealfinder.benchmark.county import County
+from dealfinder.benchmark.run import TARGETS
+from dealfinder.benchmark.scratch import BenchmarkRefused, scratch_database
+from tests.buyers.factories import BuyerFactory
+from tests.properties.factories import PropertyFactory
+
+PARCELS, BUYERS = 10_000, 20
+
+
+@pytest.mark.postgis
+@pytest.mark.django_db(transaction=True)
+def test_benchmark_small_county_in_place(tmp_path):
+    out = tmp_path / "benchmark.json"
+    call_command(
+        "benchmark",
+        "--parcels", str(PARCELS), "--buyers", str(BUYERS), "--in-place", "--json", str(out),
+        "--map-requests", "3", "--api-requests", "4", verbosity=0,
+    )  # fmt: skip
+    result = json.loads(out.read_text())
+    county = County(PARCELS)
+    county.generate()
+    distress = county.distress_records
+
+    assert set(TARGETS) <= set(result) and set(TARGETS) <= set(result["figures"])
+    assert result["parameters"]["parcels"] == PARCELS and result["parameters"]["buyers"] == BUYERS
+    counts = result["counts"]
+    assert counts["ingest_records"] == PARCELS + distress
+    assert counts["reingest_records"] == PARCELS + distress
+    assert result["steps"]["ingest"]["sources"]["parcels"]["inserted"] == PARCELS
+    assert result["steps"]["reingest"]["sources"]["parcels"]["unchanged"] == PARCELS
+    assert result["steps"]["copy_baseline"]["rows"] == dict.fromkeys(
+        ["properties_property", "properties_valuation", "properties_propertysource"], PARCELS
+    )
+    assert counts["properties"] == PARCELS and counts["valuations"] == PARCELS and counts["leads"] == PARCELS
+    assert counts["tax_sales"] == len(county.members["tax_sales"])
+    assert counts["foreclosures"] == len(county.members["foreclosures"])
+    assert counts["code_violations"] == len(county.members["code_violations"])
+    assert counts["listings"] == len(county.members["listings"])
+    assert counts["buyers"] == BUYERS and counts["matches"] > 0
+    assert result["steps"]["update_baseline"]["rows"] == PARCELS
+    assert counts["pipeline_status"] == "success"
+    assert set(result["steps"]["pipeline"]["steps"]) == {
+        "ingest", "enrich", "score", "match", "ghl_push", "alerts", "quality"
+    }  # fmt: skip
+    assert result["steps"]["map"]["county"]["max_leads"] > 0 and result["steps"]["api"]["requests"] == 4
+    assert result["machine"]["cores"] and result["machine"]["postgresql"].startswith("PostgreSQL")
+
+
+@pytest.mark.postgis
+@pytest.mark.django_db
+def test_benchmark_refuses_a_database_with_real_data(tmp_path):
+    PropertyFactory()
+    BuyerFactory()
+    with pytest.raises(CommandError, match=r"holds real data \(1 properties, 1 buyers\)"):
+        call_command("benchmark", "--parcels", "100", "--buyers", "1", "--in-place", verbosity=0)
+
+
+@pytest.mark.postgis
+@pytest.mark.django_db
+def test_scratch_database_never_touches_a_database_it_did_not_create():
+    with pytest.raises(BenchmarkRefused, match="not a benchmark scratch database"), scratch_database("postgres"):
+        pass  # pragma: no cover
+    own_name = settings.DATABASES["default"]["NAME"]
+    with pytest.raises(BenchmarkRefused, match="not a usable scratch database name"), scratch_database(own_name):
+        pass  # pragma: no cover
+
+
+@pytest.mark.django_db
+def test_benchmark_is_postgis_only():
+    if settings.IS_POSTGIS:
+        pytest.skip("checks the refusal on SpatiaLite")
+    with pytest.raises(CommandError, match="PostgreSQL/PostGIS only"):
+        call_command("benchmark", "--parcels", "100", "--buyers", "1", verbosity=0)
+
+
+def test_county_is_deterministic_and_its_distress_overlaps():
+    one, two = County(3000), County(3000)
+    one.generate()
+    two.generate()
+    assert one.members == two.members
+    assert one.parcel(17) == two.parcel(17)
+    parcel_ids = {one.parcel(n)["attributes"]["PARCEL"] for n in range(1, 3001)}
+    assert len(parcel_ids) == 3000
+    stacked = set(one.members["tax_sales"]) & set(one.members["foreclosures"])
+    assert stacked  # distress comes stacked on the same parcels, as in a real county
+    two.day = 2
+    changed = [n for n in range(1, 3001) if one.parcel(n) != two.parcel(n)]
+    assert 0 < len(changed) < 150
+    assert all(one.parcel(n)["attributes"]["PARCEL"] == two.parcel(n)["attributes"]["PARCEL"] for n in changed)
