@@ -13,6 +13,7 @@ from leads.deals import DealParams, deal_numbers
 from leads.models import Activity, Lead, LeadScoreHistory, ScoringProfile
 from leads.scoring import ScoringParams, score
 from leads.selectors import PropertyFacts, property_facts_chunks
+from properties.ingest.loader import bulk_upsert
 
 WRITE_BATCH = 1000
 PROFILE_COLUMNS = (
@@ -139,13 +140,14 @@ def _score_chunk(
             new_tier_a.append(ref)
     # One upsert keyed on the property: new leads are inserted, changed ones updated in place
     # (status, assignee and notes are never touched by scoring).
-    Lead.objects.bulk_create(
-        writes,
-        batch_size=WRITE_BATCH,
-        update_conflicts=True,
-        unique_fields=["property"],
-        update_fields=[*LEAD_FIELDS, "scored_at", "updated_at"],
-    )
+    # (COPY into a staging table on PostgreSQL, see bulk_upsert.)
+    for start in range(0, len(writes), WRITE_BATCH):
+        bulk_upsert(
+            Lead,
+            writes[start : start + WRITE_BATCH],
+            unique_fields=["property"],
+            update_fields=[*LEAD_FIELDS, "scored_at", "updated_at"],
+        )
     summary.new_tier_a.extend(_lead_id(ref) for ref in new_tier_a)
     summary.history_written += _snapshot_history(
         property_ids=[fact.property_id for fact in facts], today=today, now=now

@@ -16,7 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.gis.geos import Point
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from properties import models as m
@@ -216,6 +217,41 @@ def _property_hash(values: dict) -> str:
     return content_hash(values.get(f) for f in PROPERTY_FIELDS)
 
 
+def bulk_upsert(model: type[Model], objs: list[Model], *, unique_fields: list[str], update_fields: list[str]) -> None:
+    """INSERT ... ON CONFLICT (unique_fields) DO UPDATE SET update_fields for unsaved model instances; sets their pk.
+
+    On PostgreSQL the rows travel by COPY into a temporary staging table (one per table and connection) and land
+    in one INSERT ... SELECT ... ON CONFLICT: building and binding a 25,000-parameter VALUES statement costs
+    more Python time than the database spends on the rows. Elsewhere it is bulk_create(update_conflicts=True).
+    The caller keeps one row per unique key and, for a stable lock order, sorts them.
+    """
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, update_conflicts=True, unique_fields=unique_fields, update_fields=update_fields)
+        return
+    meta, qn = model._meta, connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    keys = [meta.get_field(name) for name in unique_fields]
+    table, stage = qn(meta.db_table), qn(f"stage_{meta.db_table}")
+    columns = ", ".join(qn(f.column) for f in fields)
+    key_columns = ", ".join(qn(f.column) for f in keys)
+    updates = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in (meta.get_field(n).column for n in update_fields))
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {columns} FROM {table} WITH NO DATA")  # noqa: S608
+        cursor.execute(f"TRUNCATE {stage}")
+        with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:  # model identifiers only
+            for obj in objs:
+                copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} ORDER BY {key_columns} "  # noqa: S608
+            f"ON CONFLICT ({key_columns}) DO UPDATE SET {updates} RETURNING {qn(meta.pk.column)}, {key_columns}"
+        )
+        ids = {tuple(row[1:]): row[0] for row in cursor.fetchall()}
+    for obj in objs:
+        obj.pk = ids.get(tuple(getattr(obj, f.attname) for f in keys))
+
+
 def write_batch(*, source: m.DataSource, dataset: str, items: list[Prepared]) -> list[str]:
     """Upsert one batch (call inside a transaction); returns each item's outcome: inserted/updated/unchanged."""
     now = timezone.now()
@@ -244,9 +280,9 @@ def write_batch(*, source: m.DataSource, dataset: str, items: list[Prepared]) ->
         to_write.append(m.Property(parcel_id=pid, content_hash=_property_hash(merged), **merged))
     if to_write:
         to_write.sort(key=lambda p: p.parcel_id)  # one lock order, so parallel source ingests do not deadlock
-        m.Property.objects.bulk_create(
+        bulk_upsert(
+            m.Property,
             to_write,
-            update_conflicts=True,
             unique_fields=["parcel_id"],
             update_fields=[*PROPERTY_FIELDS, "content_hash", "updated_at"],
         )
@@ -287,9 +323,9 @@ def _write_provenance(source: m.DataSource, wanted: dict[str, tuple[int, str]], 
         if current.get(ext) != (pk, digest)
     ]
     if changed:
-        m.PropertySource.objects.bulk_create(
+        bulk_upsert(
+            m.PropertySource,
             changed,
-            update_conflicts=True,
             unique_fields=["source", "external_id"],
             update_fields=["property", "record_hash", "last_seen_at"],
         )
@@ -334,7 +370,7 @@ def _write_children(source, dataset, items: list[Prepared], property_id: dict[st
         update = [n for n in fields if n != "source"] + ["raw", "content_hash", "updated_at"]
         if key != "external_id":
             update.append("external_id")
-        model.objects.bulk_create(to_write, update_conflicts=True, unique_fields=["source", key], update_fields=update)
+        bulk_upsert(model, to_write, unique_fields=["source", key], update_fields=update)
     if model is m.Listing:
         _write_reported_price_changes(source, rows, price_changes)
     return outcome
