@@ -130,13 +130,13 @@ def _forbidden(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     for label, flag in (
-        ("loopback", ip.is_loopback),
-        ("link-local", ip.is_link_local),
-        ("multicast", ip.is_multicast),
-        ("unspecified", ip.is_unspecified),
-        ("reserved", ip.is_reserved),
-        ("private", ip.is_private),
-        ("non-public", not ip.is_global),
+        ("a loopback", ip.is_loopback),
+        ("a link-local", ip.is_link_local),
+        ("a multicast", ip.is_multicast),
+        ("an unspecified", ip.is_unspecified),
+        ("a reserved", ip.is_reserved),
+        ("a private", ip.is_private),
+        ("a non-public", not ip.is_global),
     ):
         if flag:
             return label
@@ -179,7 +179,7 @@ def url_check_public(url: str, *, allow_private: bool | None = None) -> None:
     for address in resolve_host(host, port):
         reason = _forbidden(ipaddress.ip_address(address.split("%", 1)[0]))
         if reason:
-            raise UnsafeURLError(f"{host} resolves to a {reason} address ({address}); not allowed in production")
+            raise UnsafeURLError(f"{host} resolves to {reason} address ({address}); not allowed in production")
 
 
 def validate_source_url(value: str) -> None:

@@ -2,7 +2,9 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
+import respx
 
 from properties import models as m
 from properties.ingest.base import SourceError
@@ -131,3 +133,92 @@ def test_generic_csv_parcels():
         ("A103", "multi", False, None),
     ]
     assert counts(datasource_ingest(source_id=source.pk)) == ("partial", 4, 0, 0, 3, 1)
+
+
+# --- size and row limits: a refused file writes nothing and the run says why ----------------------
+
+
+@pytest.mark.django_db
+def test_a_file_over_the_byte_limit_fails_the_run_and_writes_nothing(settings):
+    size = (FILES / "generic_parcels.csv").stat().st_size
+    settings.INGEST_UPLOAD_MAX_BYTES = size - 1
+    source = file_source("generic_parcels.csv", "parcels", {"preset": "generic_csv"}, parcel_format="plain")
+    run = datasource_ingest(source_id=source.pk)
+    assert (run.status, run.pages, run.processed) == ("failed", 0, 0)
+    assert run.message == (
+        f"SourceError: {FILES / 'generic_parcels.csv'} is larger than the {size - 1:,}-byte limit"
+        f" ({size:,} bytes or more; INGEST_UPLOAD_MAX_BYTES); nothing was loaded"
+    )
+    assert m.Property.objects.count() == 0
+    settings.INGEST_UPLOAD_MAX_BYTES = size
+    assert datasource_ingest(source_id=source.pk).status == "partial"  # at the limit: loads (one bad row)
+
+
+@pytest.mark.django_db
+def test_a_file_over_the_row_limit_fails_the_run_and_writes_nothing(settings):
+    settings.INGEST_UPLOAD_MAX_ROWS = 3
+    source = file_source("generic_parcels.csv", "parcels", {"preset": "generic_csv"}, parcel_format="plain")
+    run = datasource_ingest(source_id=source.pk)
+    assert (run.status, run.pages, run.processed) == ("failed", 0, 0)
+    assert run.message == (
+        f"SourceError: {FILES / 'generic_parcels.csv'} has 4 records, more than the 3-record limit"
+        " (INGEST_UPLOAD_MAX_ROWS); nothing was loaded"
+    )
+    assert m.Property.objects.count() == 0
+    settings.INGEST_UPLOAD_MAX_ROWS = 4
+    assert datasource_ingest(source_id=source.pk).status == "partial"
+
+
+def test_json_record_counts_are_limited_too():
+    with pytest.raises(SourceError) as caught:
+        list(FileReader(str(FILES / "records.json"), max_rows=1))
+    assert str(caught.value) == (
+        f"{FILES / 'records.json'} has 2 records, more than the 1-record limit (INGEST_UPLOAD_MAX_ROWS);"
+        " nothing was loaded"
+    )
+    (page,) = list(FileReader(str(FILES / "parcels.geojson"), max_rows=2))
+    assert len(page.records) == 2
+
+
+def test_a_download_declaring_too_many_bytes_is_refused(httpserver):
+    body = (FILES / "zillow_export.csv").read_text()
+    httpserver.expect_request("/export.csv").respond_with_data(body, content_type="text/csv")
+    url = httpserver.url_for("/export.csv")
+    with pytest.raises(SourceError) as caught:
+        list(FileReader(url, max_bytes=100))
+    assert str(caught.value) == (
+        f"{url} is larger than the 100-byte limit ({len(body.encode()):,} bytes or more; INGEST_UPLOAD_MAX_BYTES);"
+        " nothing was loaded"
+    )
+
+
+@respx.mock
+def test_a_streamed_download_is_cut_off_at_the_limit():
+    """No Content-Length (chunked): counting stops the download as soon as it passes the limit."""
+    chunks = [b"parcel_id,street\n", b"A-1,1 Main St\n" * 10, b"A-2,2 Main St\n" * 10]
+    respx.get("https://files.example.test/big.csv").mock(
+        side_effect=lambda request: httpx.Response(200, content=iter(chunks))
+    )
+    with pytest.raises(SourceError) as caught:
+        list(FileReader("https://files.example.test/big.csv", max_bytes=100))
+    assert str(caught.value) == (
+        f"https://files.example.test/big.csv is larger than the 100-byte limit ({17 + 140:,} bytes or more;"
+        " INGEST_UPLOAD_MAX_BYTES); nothing was loaded"
+    )
+    (page,) = list(FileReader("https://files.example.test/big.csv", max_bytes=1000))
+    assert [r.attributes["parcel_id"] for r in page.records] == ["A-1"] * 10 + ["A-2"] * 10
+
+
+@pytest.mark.django_db
+def test_a_refused_download_url_fails_the_run(httpserver, settings):
+    settings.INGEST_ALLOW_PRIVATE_URLS = False
+    source = DataSourceFactory(
+        kind="file", dataset="parcels", url=httpserver.url_for("/p.csv"), field_mapping={"preset": "generic_csv"}
+    )
+    run = datasource_ingest(source_id=source.pk)
+    assert (run.status, run.processed) == ("failed", 0)
+    assert run.message == (
+        f"SourceError: refused to download {source.url}: localhost resolves to a loopback address (127.0.0.1);"
+        " not allowed in production"
+    )
+    assert httpserver.log == []

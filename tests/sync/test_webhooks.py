@@ -13,6 +13,7 @@ from buyers.models import Buyer
 from leads.models import Activity, Lead
 from sync.models import ExternalLink, SyncConflict, SyncLog, WebhookEvent
 from sync.services import lead_opportunity_payload, payload_hash
+from sync.webhooks import MAX_BODY_BYTES
 from tests.buyers.factories import BuyerFactory
 from tests.leads.factories import LeadFactory
 from tests.sync.factories import ExternalLinkFactory
@@ -139,6 +140,33 @@ def test_oversized_body_is_refused(client, ed_key):
     payload = sample("InboundMessage", body="x" * (256 * 1024))
     assert deliver(client, payload, key=ed_key).status_code == 413
     assert client.get(URL).status_code == 405
+
+
+def test_a_body_over_the_limit_is_refused_before_parsing_or_signature_checks(client, ed_key):
+    body = b"{" + b" " * MAX_BODY_BYTES + b"}"  # valid JSON, validly signed, one byte too long... and more
+    response = deliver(client, {}, key=ed_key, body=body)
+    assert (response.status_code, response.json()) == (413, {"error": "payload too large"})
+    assert (WebhookEvent.objects.count(), SyncLog.objects.count()) == (0, 0)
+
+
+def test_a_body_at_the_limit_is_read_and_checked(client, ed_key):
+    payload = sample("InboundMessage")
+    text = json.dumps(payload)
+    body = (text[:-1] + " " * (MAX_BODY_BYTES - len(text)) + "}").encode()
+    assert len(body) == MAX_BODY_BYTES
+    response = deliver(client, payload, key=ed_key, body=body)
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().signature_scheme == "ed25519"
+
+
+def test_a_body_longer_than_its_declared_length_is_cut_there(client, ed_key):
+    """The server only hands over Content-Length bytes: a longer body no longer matches its signature."""
+    body = json.dumps(sample("InboundMessage")).encode()
+    signature = base64.b64encode(ed_key.sign(body)).decode()
+    response = client.generic(
+        "POST", URL, body, content_type="application/json", HTTP_X_GHL_SIGNATURE=signature, CONTENT_LENGTH="10"
+    )
+    assert response.status_code == 401
 
 
 def test_opportunity_won_in_ghl_closes_the_lead(client, ed_key):
