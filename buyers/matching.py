@@ -14,6 +14,11 @@ far outside the range, and a property outside every location criterion of the bo
 Unknown beds, baths or year built pass (public records often lack them); an unknown
 price earns no price points but is not a miss. A box with no target area, no zips and
 no radius matches nothing: a buy box must say where.
+
+Each buyer keeps at most `max_matches_per_buyer` matches (200 by default): the best by
+score, then by the lead's own score (the better deal first), then the oldest property.
+A disposition team sends a buyer a handful of deals, never a thousand; the cap also
+bounds the work and the rows a nightly run writes.
 """
 
 import math
@@ -36,6 +41,7 @@ class MatchCandidate:
     arv: Decimal | None
     in_area: bool = False
     distance_miles: float | None = None
+    lead_score: int = 0  # the lead's own 0-100 score: breaks ties between equal matches
 
     @property
     def price_basis(self) -> tuple[str, Decimal] | None:
@@ -85,6 +91,7 @@ class MatchWeights:
     proof_of_funds: int = 10
     threshold: int = 70
     price_tolerance: Decimal = Decimal("0.10")
+    max_matches_per_buyer: int | None = 200  # None: keep every match at or above the threshold
 
 
 @dataclass(frozen=True)
@@ -186,3 +193,16 @@ def score_match(candidate: MatchCandidate, box: BuyBox, weights: MatchWeights) -
         reasons.append(f"Proof of funds on file (+{weights.proof_of_funds})")
     score = min(score, 100)
     return MatchResult(score=score, reasons=reasons, keep=score >= weights.threshold)
+
+
+def rank_key(candidate: MatchCandidate, result: MatchResult) -> tuple:
+    """Sort key of a buyer's matches, best first: score, then the lead's score, then the oldest property."""
+    return (-result.score, -candidate.lead_score, candidate.property_id)
+
+
+def best_matches(
+    scored: list[tuple[MatchCandidate, MatchResult]], weights: MatchWeights
+) -> list[tuple[MatchCandidate, MatchResult]]:
+    """One buyer's kept matches, best first, at most `max_matches_per_buyer` of them."""
+    kept = sorted(((c, r) for c, r in scored if r.keep), key=lambda pair: rank_key(*pair))
+    return kept if weights.max_matches_per_buyer is None else kept[: weights.max_matches_per_buyer]

@@ -110,6 +110,12 @@ class MatchingProfile(TimeStampedModel):
         default=Decimal("10.00"),
         help_text="A price this far outside the buyer's range still earns half the price points",
     )
+    max_matches_per_buyer = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=200,
+        help_text="Each buyer keeps only its best matches (score, then the lead's score); empty = no cap",
+    )
 
     class Meta:
         constraints = [

@@ -41,6 +41,7 @@ CANDIDATE_FIELDS = (
     "in_area",
     "lon",
     "lat",
+    "lead__total",
 )
 
 
@@ -57,6 +58,7 @@ def matching_weights() -> MatchWeights:
         proof_of_funds=profile.proof_of_funds_weight,
         threshold=profile.threshold,
         price_tolerance=profile.price_tolerance_percent / 100,
+        max_matches_per_buyer=profile.max_matches_per_buyer,
     )
 
 
@@ -164,7 +166,7 @@ def buyer_match_candidates(*, buyer: Buyer, weights: MatchWeights | None = None)
     center = buyer.center.coords if buyer.center else None
     out = []
     for row in buyer_candidates(buyer=buyer, weights=weights).values_list(*CANDIDATE_FIELDS):
-        pid, zip_, ptype, beds, baths, year, mao, list_price, arv, in_area, lon, lat = row
+        pid, zip_, ptype, beds, baths, year, mao, list_price, arv, in_area, lon, lat, lead_score = row
         distance = haversine_miles(center[0], center[1], lon, lat) if center and lon is not None else None
         out.append(
             MatchCandidate(
@@ -179,6 +181,7 @@ def buyer_match_candidates(*, buyer: Buyer, weights: MatchWeights | None = None)
                 arv=arv,
                 in_area=bool(in_area),
                 distance_miles=distance,
+                lead_score=lead_score,
             )
         )
     return out
@@ -206,3 +209,141 @@ def match_blast_rows(*, match_ids) -> list[list]:
 
 
 BLAST_HEADER = ["buyer", "phone", "email", "sms_opt_in", "property_address", "score", "reasons"]
+
+
+# --- Set-based candidates on PostgreSQL -------------------------------------------------------------------------
+# One statement finds every active buyer's candidates (the same hard filters as buyer_candidates), scores them with
+# match_score_sql (the SQL twin of matching.score_match's arithmetic, built from the same weights; a test checks
+# that both agree on a matrix of cases) and keeps each buyer's best `max_matches_per_buyer` by matching.rank_key.
+# Python then scores the kept rows again with score_match, which alone decides the stored score and reasons.
+
+
+def match_score_sql(weights: MatchWeights) -> tuple[str, list]:
+    """SQL for score_match's score of a row that passed the box's hard filters.
+
+    The row has the buyer's min_price, max_price, cash_buyer, proof_of_funds and the candidate's price.
+    """
+    sql = (
+        "LEAST(100, %s + %s"
+        " + CASE WHEN cash_buyer THEN %s ELSE 0 END"
+        " + CASE WHEN proof_of_funds THEN %s ELSE 0 END"
+        " + CASE WHEN min_price IS NULL AND max_price IS NULL THEN %s"
+        " WHEN price IS NULL THEN 0"
+        " WHEN (min_price IS NULL OR price >= min_price) AND (max_price IS NULL OR price <= max_price)"
+        " THEN %s ELSE %s END)"
+    )
+    params = [
+        weights.location,
+        weights.type,
+        weights.cash,
+        weights.proof_of_funds,
+        weights.price,
+        weights.price,
+        weights.price // 2,
+    ]
+    return sql, params
+
+
+def _haversine_sql(lon: str, lat: str, center: str) -> str:
+    """matching.haversine_miles in SQL, from `center` (a point) to (lon, lat)."""
+    return (
+        f"(2 * {EARTH_RADIUS_MILES} * ASIN(SQRT("
+        f"POWER(SIN(RADIANS({lat} - ST_Y({center})) / 2), 2)"
+        f" + COS(RADIANS(ST_Y({center}))) * COS(RADIANS({lat})) * POWER(SIN(RADIANS({lon} - ST_X({center})) / 2), 2))))"
+    )
+
+
+CANDIDATE_ROW_FIELDS = ("buyer_id", "candidates", *CANDIDATE_FIELDS)
+
+
+def ranked_candidate_rows_sql(*, weights: MatchWeights, buyer_ids: list[int] | None) -> tuple[str, list]:
+    """PostgreSQL: each active buyer's best candidates, ordered by buyer, as CANDIDATE_ROW_FIELDS.
+
+    `candidates` is how many candidates the buyer had before the cap. Location hits come from three indexed joins
+    (target area and circle box on the GiST index, zips on the zip index); the rest of the filters match
+    buyer_candidates (unknown values pass; price widened by the tolerance). The circle's bounding box is
+    _circle_bbox's, and the distance is matching.haversine_miles, so SQL and Python agree on the edge.
+    """
+    score_sql, score_params = match_score_sql(weights)
+    tolerance = weights.price_tolerance
+    dlat = f"(DEGREES(b.radius_miles::float8 / {EARTH_RADIUS_MILES}) * 1.01)"
+    dlon = f"({dlat} / GREATEST(COS(RADIANS(ABS(ST_Y(b.center)) + {dlat})), 0.01))"
+    buyers_where = "b.is_active" + (" AND b.id = ANY(%s)" if buyer_ids is not None else "")
+    buyers_params = [list(buyer_ids)] if buyer_ids is not None else []
+    cap = weights.max_matches_per_buyer
+    haversine = _haversine_sql("ST_X(p.location)", "ST_Y(p.location)", "b.center")
+    # The box filters that need only the property; each location branch applies them, so fewer pairs reach the join.
+    fits = """
+        p.is_active
+        AND (b.types IS NULL OR p.property_type = ANY(b.types))
+        AND (b.min_beds IS NULL OR p.beds IS NULL OR p.beds >= b.min_beds)
+        AND (b.min_baths IS NULL OR p.baths IS NULL OR p.baths >= b.min_baths)
+        AND (b.min_year_built IS NULL OR p.year_built IS NULL OR p.year_built >= b.min_year_built)
+        AND (b.max_year_built IS NULL OR p.year_built IS NULL OR p.year_built <= b.max_year_built)
+    """
+    in_area = "(b.target_area IS NOT NULL AND ST_Intersects(b.target_area, p.location))"
+    in_zips = "(b.zips IS NOT NULL AND p.zip = ANY(b.zips))"
+    columns = """b.id AS buyer_id, b.min_price, b.max_price, b.cash_buyer, b.proof_of_funds, p.id, p.zip,
+        p.property_type, p.beds, p.baths, p.year_built, ST_X(p.location) AS lon, ST_Y(p.location) AS lat"""
+    sql = f"""
+    WITH b AS MATERIALIZED (
+        SELECT b.id, b.target_area, b.center, b.radius_miles::float8 AS radius_miles, b.min_price, b.max_price,
+            b.min_beds, b.min_baths, b.min_year_built, b.max_year_built, b.cash_buyer, b.proof_of_funds,
+            NULLIF(ARRAY(SELECT jsonb_array_elements_text(b.target_zips)), '{{}}') AS zips,
+            NULLIF(ARRAY(SELECT jsonb_array_elements_text(b.property_types)), '{{}}') AS types,
+            CASE WHEN b.center IS NOT NULL AND b.radius_miles > 0 THEN ST_MakeEnvelope(
+                ST_X(b.center) - {dlon}, ST_Y(b.center) - {dlat}, ST_X(b.center) + {dlon}, ST_Y(b.center) + {dlat}, 4326
+            ) END AS circle_box
+        FROM buyers_buyer b WHERE {buyers_where}
+    ),
+    hits AS (
+        -- Each pair once: a zip hit outside the area, a radius hit outside the area and the zips.
+        SELECT {columns}, TRUE AS in_area
+        FROM b JOIN properties_property p ON ST_Intersects(b.target_area, p.location)
+        WHERE b.target_area IS NOT NULL AND {fits}
+        UNION ALL
+        SELECT {columns}, FALSE
+        FROM b JOIN properties_property p ON p.zip = ANY(b.zips)
+        WHERE b.zips IS NOT NULL AND {fits} AND NOT COALESCE({in_area}, FALSE)
+        UNION ALL
+        SELECT {columns}, FALSE
+        FROM b JOIN properties_property p ON p.location && b.circle_box
+        WHERE b.circle_box IS NOT NULL AND {haversine} <= b.radius_miles AND {fits} AND NOT COALESCE({in_area}, FALSE)
+            AND NOT COALESCE({in_zips}, FALSE)
+    ),
+    open_lead AS MATERIALIZED (
+        SELECT l.property_id, l.mao, ap.list_price, l.arv, l.total, COALESCE(l.mao, ap.list_price, l.arv) AS price
+        FROM leads_lead l
+        LEFT JOIN (
+            SELECT DISTINCT ON (property_id) property_id, list_price FROM properties_listing
+            WHERE status = %s AND list_price IS NOT NULL ORDER BY property_id, listed_at DESC, id DESC
+        ) ap ON ap.property_id = l.property_id
+        WHERE l.status <> ALL(%s)
+    ),
+    scored AS (
+        SELECT hits.*, c.mao, c.list_price, c.arv, c.total, c.price
+        FROM hits JOIN open_lead c ON c.property_id = hits.id
+        WHERE (min_price IS NULL OR c.price IS NULL OR c.price >= min_price * %s)
+            AND (max_price IS NULL OR c.price IS NULL OR c.price <= max_price * %s)
+    ),
+    ranked AS (
+        SELECT scored.*, COUNT(*) OVER buyer AS candidates,
+            ROW_NUMBER() OVER (buyer ORDER BY {score_sql} DESC, total DESC, id) AS rank
+        FROM scored
+        WINDOW buyer AS (PARTITION BY buyer_id)
+    )
+    SELECT buyer_id, candidates, id, zip, property_type, beds, baths, year_built, mao, list_price, arv, in_area,
+        lon, lat, total
+    FROM ranked {"WHERE rank <= %s" if cap is not None else ""}
+    ORDER BY buyer_id, rank
+    """  # noqa: S608 (only numbers and our own SQL are formatted in; values are parameters)
+    params = [
+        *buyers_params,
+        Listing.Status.ACTIVE,
+        list(CLOSED_LEAD_STATUSES),
+        1 - tolerance,
+        1 + tolerance,
+        *score_params,
+        *([cap] if cap is not None else []),
+    ]
+    return sql, params

@@ -1,18 +1,17 @@
 """Writes for buyers and matches."""
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from .matching import MatchWeights, score_match
+from .matching import MatchCandidate, MatchWeights, best_matches, haversine_miles, score_match
 from .models import Buyer, PropertyMatch
-from .selectors import buyer_buy_box, buyer_match_candidates, matching_weights
-
-BATCH_SIZE = 2000
+from .selectors import buyer_buy_box, buyer_match_candidates, matching_weights, ranked_candidate_rows_sql
 
 
 @dataclass
@@ -25,85 +24,165 @@ class MatchSummary:
     removed: int = 0
     unchanged: int = 0
 
-    def add(self, other: "MatchSummary") -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
-
     def __str__(self):
         return ", ".join(f"{f.name} {getattr(self, f.name)}" for f in fields(self))
 
 
-def _chunks(items: list, size: int = BATCH_SIZE) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+FETCH_SIZE = 10_000
+
+
+def _ids_sql(ids: list[int]) -> tuple[str, list]:
+    """`IN (...)` for a list of ids: one array parameter on PostgreSQL, one placeholder per id elsewhere."""
+    if connection.vendor == "postgresql":
+        return "= ANY(%s)", [ids]
+    return f"IN ({', '.join(['%s'] * len(ids)) or 'NULL'})", list(ids)
+
+
+def _stage_rows(cursor, rows: list[tuple]) -> None:
+    """Append (buyer_id, property_id, score, reasons-JSON) rows to the stage table: COPY on PostgreSQL."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        with cursor.copy("COPY buyers_match_stage (buyer_id, property_id, score, reasons) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        cursor.executemany(
+            "INSERT INTO buyers_match_stage (buyer_id, property_id, score, reasons) VALUES (%s, %s, %s, %s)", rows
+        )
+
+
+def _staged(buyer_id: int, candidate, result) -> tuple:
+    # json.dumps as JSONField writes it, so the text comparison on SQLite sees equal lists as equal.
+    return (buyer_id, candidate.property_id, result.score, json.dumps(result.reasons))
+
+
+def _score_sql_rows(cursor, *, buyers: dict, weights: MatchWeights, buyer_ids, progress) -> int:
+    """PostgreSQL: stream the buyers' best candidates from one set-based query, score them, stage the kept ones."""
+    sql, params = ranked_candidate_rows_sql(weights=weights, buyer_ids=buyer_ids)
+    boxes = {pk: buyer_buy_box(buyer=buyer) for pk, buyer in buyers.items()}
+    candidates, done, last, batch = 0, 0, None, []
+    with connection.chunked_cursor() as rows:
+        rows.execute(sql, params)
+        while chunk := rows.fetchmany(FETCH_SIZE):
+            for row in chunk:
+                buyer_id, count, pid, zip_, ptype, beds, baths, year, mao, price, arv, in_area, lon, lat, lead = row
+                if buyer_id != last:
+                    last, candidates, done = buyer_id, candidates + count, done + 1
+                    box = boxes[buyer_id]
+                    if progress:
+                        progress(done, len(buyers))
+                distance = haversine_miles(*box.center, lon, lat) if box.center and lon is not None else None
+                candidate = MatchCandidate(
+                    property_id=pid,
+                    zip=zip_,
+                    property_type=ptype,
+                    beds=beds,
+                    baths=baths,
+                    year_built=year,
+                    mao=mao,
+                    list_price=price,
+                    arv=arv,
+                    in_area=in_area,
+                    distance_miles=distance,
+                    lead_score=lead,
+                )
+                result = score_match(candidate, box, weights)
+                if result.keep:
+                    batch.append(_staged(buyer_id, candidate, result))
+            _stage_rows(cursor, batch)
+            batch = []
+    return candidates
+
+
+def _score_per_buyer(cursor, *, buyers: dict, weights: MatchWeights, progress) -> int:
+    """Other databases: one candidate query per buyer, scored, capped and staged in Python."""
+    candidates = 0
+    for done, buyer in enumerate(buyers.values(), start=1):
+        box = buyer_buy_box(buyer=buyer)
+        found = buyer_match_candidates(buyer=buyer, weights=weights)
+        candidates += len(found)
+        best = best_matches([(c, score_match(c, box, weights)) for c in found], weights)
+        _stage_rows(cursor, [_staged(buyer.pk, c, r) for c, r in best])
+        if progress:
+            progress(done, len(buyers))
+    return candidates
+
+
+def _stage_apply(cursor, *, buyer_ids: list[int]) -> tuple[int, int, int, int]:
+    """Make the buyers' matches equal the stage: insert new, update changed, delete the rest.
+
+    Returns (kept, created, updated, removed). Unchanged matches are not written (updated_at stays).
+    """
+    cursor.execute(
+        "SELECT COUNT(*), SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN m.score <> s.score OR m.reasons <> s.reasons THEN 1 ELSE 0 END)"
+        " FROM buyers_match_stage s LEFT JOIN buyers_propertymatch m"
+        " ON m.buyer_id = s.buyer_id AND m.property_id = s.property_id"
+    )
+    kept, created, updated = (value or 0 for value in cursor.fetchone())
+    if created or updated:
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        cursor.execute(
+            "INSERT INTO buyers_propertymatch (created_at, updated_at, buyer_id, property_id, score, reasons)"
+            " SELECT %s, %s, buyer_id, property_id, score, reasons FROM buyers_match_stage WHERE TRUE"
+            " ON CONFLICT (property_id, buyer_id) DO UPDATE"
+            " SET score = excluded.score, reasons = excluded.reasons, updated_at = excluded.updated_at"
+            " WHERE buyers_propertymatch.score <> excluded.score OR buyers_propertymatch.reasons <> excluded.reasons",
+            [now, now],
+        )
+    ids_sql, ids_params = _ids_sql(buyer_ids)
+    cursor.execute(
+        f"DELETE FROM buyers_propertymatch WHERE buyer_id {ids_sql} AND NOT EXISTS (SELECT 1 FROM buyers_match_stage s"  # noqa: S608 (placeholders only)
+        " WHERE s.buyer_id = buyers_propertymatch.buyer_id AND s.property_id = buyers_propertymatch.property_id)",
+        ids_params,
+    )
+    return kept, created, updated, cursor.rowcount
 
 
 @transaction.atomic
-def _matches_write(*, buyer: Buyer, upserts: list[PropertyMatch], stale: list[int]) -> None:
-    if upserts:
-        PropertyMatch.objects.bulk_create(
-            upserts,
-            batch_size=BATCH_SIZE,
-            update_conflicts=True,
-            unique_fields=["property", "buyer"],
-            update_fields=["score", "reasons", "updated_at"],
-        )
-    for chunk in _chunks(stale):
-        PropertyMatch.objects.filter(buyer=buyer, property_id__in=chunk).delete()
-
-
-def buyer_matches_refresh(*, buyer: Buyer, weights: MatchWeights) -> MatchSummary:
-    """Score the buyer's candidates; upsert the kept matches whose score/reasons changed, delete the rest."""
-    box = buyer_buy_box(buyer=buyer)
-    candidates = buyer_match_candidates(buyer=buyer, weights=weights)
-    kept = {}
-    for candidate in candidates:
-        result = score_match(candidate, box, weights)
-        if result.keep:
-            kept[candidate.property_id] = (result.score, result.reasons)
-    existing = {
-        pid: (score, reasons)
-        for pid, score, reasons in PropertyMatch.objects.filter(buyer=buyer).values_list(
-            "property_id", "score", "reasons"
-        )
-    }
-    changed = [pid for pid, value in kept.items() if existing.get(pid) != value]
-    stale = [pid for pid in existing if pid not in kept]
-    created = sum(1 for pid in changed if pid not in existing)
-    if changed or stale:
-        upserts = [
-            PropertyMatch(property_id=pid, buyer=buyer, score=kept[pid][0], reasons=kept[pid][1]) for pid in changed
-        ]
-        _matches_write(buyer=buyer, upserts=upserts, stale=stale)
-    return MatchSummary(
-        buyers=1,
-        candidates=len(candidates),
-        kept=len(kept),
-        created=created,
-        updated=len(changed) - created,
-        removed=len(stale),
-        unchanged=len(kept) - len(changed),
-    )
-
-
 def matches_refresh_all(
     *, buyer_ids: Iterable[int] | None = None, progress: Callable[[int, int], None] | None = None
 ) -> MatchSummary:
     """Refresh the matches of every active buyer (or of `buyer_ids`); inactive buyers lose theirs.
 
-    `progress(done, total)` is called after each buyer. Re-running without data changes writes nothing.
+    Each buyer keeps its best `max_matches_per_buyer` matches at or above the threshold (matching.best_matches).
+    A fixed number of queries on PostgreSQL (one set-based candidate query, the scored matches staged by COPY,
+    one upsert of the changed ones, one delete of the stale ones); elsewhere one candidate query per buyer.
+    `progress(done, total)` is called as buyers are done. Re-running without data changes writes nothing.
     """
     weights = matching_weights()
     buyers = Buyer.objects.all()
     if buyer_ids is not None:
-        buyers = buyers.filter(pk__in=list(buyer_ids))
+        buyer_ids = list(buyer_ids)
+        buyers = buyers.filter(pk__in=buyer_ids)
     summary = MatchSummary()
     summary.removed, _ = PropertyMatch.objects.filter(buyer__in=buyers.filter(is_active=False)).delete()
-    active = list(buyers.filter(is_active=True).order_by("pk"))
-    for done, buyer in enumerate(active, start=1):
-        summary.add(buyer_matches_refresh(buyer=buyer, weights=weights))
-        if progress:
-            progress(done, len(active))
+    active = {buyer.pk: buyer for buyer in buyers.filter(is_active=True).order_by("pk")}
+    summary.buyers = len(active)
+    if not active:
+        return summary
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS buyers_match_stage")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE buyers_match_stage (buyer_id bigint NOT NULL, property_id bigint NOT NULL,"
+            f" score smallint NOT NULL, reasons {'jsonb' if connection.vendor == 'postgresql' else 'text'} NOT NULL)"
+        )
+        if connection.vendor == "postgresql":
+            # Memory for the query's hash joins and window sorts (millions of pairs), so they do not spill to disk.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            summary.candidates = _score_sql_rows(
+                cursor, buyers=active, weights=weights, buyer_ids=buyer_ids, progress=progress
+            )
+            cursor.execute("ANALYZE buyers_match_stage")
+        else:
+            summary.candidates = _score_per_buyer(cursor, buyers=active, weights=weights, progress=progress)
+        summary.kept, summary.created, summary.updated, removed = _stage_apply(cursor, buyer_ids=list(active))
+        cursor.execute("DROP TABLE buyers_match_stage")
+    summary.removed += removed
+    summary.unchanged = summary.kept - summary.created - summary.updated
+    if progress:
+        progress(len(active), len(active))
     return summary
 
 

@@ -4,7 +4,15 @@ from decimal import Decimal
 
 import pytest
 
-from buyers.matching import BuyBox, MatchCandidate, MatchResult, MatchWeights, haversine_miles, score_match
+from buyers.matching import (
+    BuyBox,
+    MatchCandidate,
+    MatchResult,
+    MatchWeights,
+    best_matches,
+    haversine_miles,
+    score_match,
+)
 
 W = MatchWeights()
 
@@ -163,3 +171,18 @@ def test_custom_weights_and_cap_at_100():
 
 def test_haversine_one_degree_of_latitude():
     assert round(haversine_miles(-81.0, 28.0, -81.0, 29.0), 2) == 69.09
+
+
+def test_best_matches_rank_by_score_then_lead_score_then_property():
+    cands = [
+        candidate(property_id=1, lead_score=50),
+        candidate(property_id=2, lead_score=90),
+        candidate(property_id=3, lead_score=90),
+        candidate(property_id=4, lead_score=99, mao=Decimal("315000")),  # half price points: 87
+        candidate(property_id=5, lead_score=99, property_type="land"),  # a miss: never kept
+    ]
+    scored = [(c, score_match(c, box(), W)) for c in cands]
+    assert [(c.property_id, r.score) for c, r in best_matches(scored, W)] == [(2, 100), (3, 100), (1, 100), (4, 87)]
+    capped = MatchWeights(max_matches_per_buyer=2)
+    assert [c.property_id for c, _ in best_matches(scored, capped)] == [2, 3]
+    assert W.max_matches_per_buyer == 200
