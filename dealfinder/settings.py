@@ -255,6 +255,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "ENUM_NAME_OVERRIDES": {
         "LeadStatusEnum": "leads.models.Lead.Status",
         "ListingStatusEnum": "properties.models.Listing.Status",
@@ -262,6 +263,11 @@ SPECTACULAR_SETTINGS = {
         "PropertyTypeEnum": "properties.models.PropertyType",
     },
 }
+
+# django-import-export in the admin: importing needs the model's "add", exporting its "view" permission
+# (by default any staff user could download every buyer's phone and email).
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 # --- Maps ---------------------------------------------------------------------------
 LEAFLET_CONFIG = {
