@@ -19,6 +19,10 @@ API_VERSION = "2021-07-28"
 CONVERSATIONS_API_VERSION = "2021-04-15"
 DEFAULT_WINDOW_SECONDS = 10.0
 MAX_ATTEMPTS = 5
+# After this many requests in a row failed with a retryable error (each after MAX_ATTEMPTS tries), the client
+# stops calling GoHighLevel: every further request fails at once with GHLUnavailable, so an outage during a
+# push of thousands of leads costs a few requests and minutes, not hours of timeouts. A success resets it.
+BREAK_AFTER_FAILURES = 3
 
 
 class GHLError(Exception):
@@ -33,6 +37,15 @@ class GHLError(Exception):
     @property
     def retryable(self) -> bool:
         return self.status_code == 0 or self.status_code == 429 or self.status_code >= 500
+
+
+class GHLUnavailable(GHLError):
+    """GoHighLevel kept failing (network, 5xx, 429) for BREAK_AFTER_FAILURES requests in a row; not called again."""
+
+    def __init__(self, failures: int, last: GHLError):
+        super().__init__(
+            0, f"unavailable: {failures} requests in a row failed (last: {last.message}); not retried in this run"
+        )
 
 
 class GHLAuthError(GHLError):
@@ -189,6 +202,8 @@ class GHLClient:
         self._clock = clock
         self._sleep = sleep
         self._resume_at = 0.0
+        self._failures_in_a_row = 0
+        self._last_failure: GHLError | None = None
 
     # --- transport -------------------------------------------------------------------
     def _throttle(self, response: httpx.Response) -> None:
@@ -237,7 +252,19 @@ class GHLClient:
             sleep=self._sleep,
             reraise=True,
         )
-        return retrying(self._send, method, path, json=json, params=params, version=version)
+        if self._failures_in_a_row >= BREAK_AFTER_FAILURES:
+            raise GHLUnavailable(self._failures_in_a_row, self._last_failure)
+        try:
+            data = retrying(self._send, method, path, json=json, params=params, version=version)
+        except GHLError as exc:
+            if exc.retryable:
+                self._failures_in_a_row += 1
+                self._last_failure = exc
+            else:  # GoHighLevel answered (a 4xx): it is up
+                self._failures_in_a_row = 0
+            raise
+        self._failures_in_a_row = 0
+        return data
 
     # --- contacts ---------------------------------------------------------------------
     def contact_upsert(self, body: dict) -> UpsertResult:
