@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.gis.db import models as gis_models
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -201,3 +202,56 @@ class Alert(models.Model):
     def __str__(self):
         about = f"lead {self.lead_id}" if self.lead_id else f"quality report {self.quality_report_id}"
         return f"{self.kind} {self.channel} {about} ({self.status})"
+
+
+class MapPoint(models.Model):
+    """The map index: one narrow row per lead with a point, ordered by location on disk (PostGIS).
+
+    Rebuilt by leads.grid.map_grid_refresh (after scoring); holds only what scoring owns (tier, score)
+    so status or assignment edits never make it stale. The map reads details from Lead itself.
+    """
+
+    lead = models.OneToOneField(
+        Lead, on_delete=models.DO_NOTHING, primary_key=True, db_constraint=False, related_name="+"
+    )
+    location = gis_models.PointField(srid=4326, spatial_index=True)
+    tier = models.CharField(max_length=1)
+    total = models.PositiveSmallIntegerField()
+
+    def __str__(self):
+        return f"map point of lead {self.lead_id}"
+
+
+class MapGridCell(models.Model):
+    """Leads per map grid cell and tier, for every level 0..12 (cell = 90 / 2**level degrees).
+
+    A level-L cell index is floor(floor(coord / cell12) / 2**(12 - L)), so cells nest exactly and
+    the map endpoint reads at most 48 x 48 x 4 rows whatever the number of leads.
+    """
+
+    level = models.PositiveSmallIntegerField()
+    cx = models.IntegerField()
+    cy = models.IntegerField()
+    tier = models.CharField(max_length=1)
+    n = models.PositiveIntegerField()
+    sum_lon = models.FloatField()
+    sum_lat = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["level", "cx", "cy", "tier"], name="mapgridcell_unique")]
+
+    def __str__(self):
+        return f"level {self.level} cell ({self.cx}, {self.cy}) tier {self.tier}: {self.n}"
+
+
+class MapGridState(models.Model):
+    """When the map index was built and the highest lead id it had (a newer lead makes it stale)."""
+
+    built_at = models.DateTimeField()
+    max_lead_id = models.BigIntegerField(null=True)
+    points = models.PositiveIntegerField(default=0)
+    cells = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(default=0)
+
+    def __str__(self):
+        return f"map index built {self.built_at:%Y-%m-%d %H:%M} ({self.points} points)"

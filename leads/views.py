@@ -4,9 +4,11 @@ import csv
 import json
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
+from django.forms.utils import flatatt
 from django.http import HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -14,16 +16,19 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from .filtersets import LeadFilterSet
+from .grid import cell_range, grid_cells, grid_level, map_grid_is_fresh
 from .models import Lead
 from .services import lead_bulk_assign
 from .ui_selectors import (
     CLUSTER_BELOW_ZOOM,
+    INDEX_CELL_FILTERS,
+    INDEX_POINT_FILTERS,
     MAX_POINTS,
-    grid_cell_size,
     lead_export_rows,
     lead_list_in_shape,
     lead_map_cells,
     lead_map_points,
+    lead_map_points_indexed,
 )
 
 # The filters the map shows (all from LeadFilterSet), with short labels for the sidebar.
@@ -112,37 +117,72 @@ def lead_map(request):
 @view_leads
 @require_GET
 def lead_map_geojson(request):
-    """Leads in `in_bbox` as a FeatureCollection: points at zoom >= 13, SQL grid clusters below."""
+    """Leads in `in_bbox` as a FeatureCollection: points at zoom >= 13, grid cells below.
+
+    Unfiltered or tier/score-filtered requests read the map index (leads.grid) when it is fresh;
+    other filters, SpatiaLite and a stale index read the live tables with the same cell arithmetic.
+    """
     filterset, viewport = _filtered(request, request.GET), ViewportForm(request.GET)
     if not (filterset.is_valid() and viewport.is_valid()):
         return _errors(filterset.form, viewport)
-    bbox = filterset.form.cleaned_data.get("in_bbox")
+    cleaned = filterset.form.cleaned_data
+    bbox = cleaned.get("in_bbox")
     if bbox is None:
         return JsonResponse({"errors": {"in_bbox": ["in_bbox is required"]}}, status=400)
     zoom = viewport.cleaned_data["zoom"]
+    active = {name for name, value in cleaned.items() if name != "in_bbox" and value not in (None, "", [], ())}
     if zoom >= CLUSTER_BELOW_ZOOM:
-        rows, truncated = lead_map_points(leads=filterset.qs, limit=MAX_POINTS)
-        count = filterset.qs.filter(property__location__isnull=False).count() if truncated else len(rows)
-        urls = {name: reverse(f"admin:{name}_change", args=[0]) for name in ("leads_lead", "properties_property")}
-        features = [_point_feature(row, urls) for row in rows]
+        if active <= INDEX_POINT_FILTERS and map_grid_is_fresh():
+            rows, truncated, count = lead_map_points_indexed(
+                bbox=bbox,
+                tiers=cleaned.get("tier"),
+                min_score=cleaned.get("min_score"),
+                max_score=cleaned.get("max_score"),
+                limit=MAX_POINTS,
+            )
+        else:
+            rows, truncated = lead_map_points(leads=filterset.qs, limit=MAX_POINTS)
+            count = filterset.qs.filter(property__location__isnull=False).count() if truncated else len(rows)
+        features = [_point_feature(row) for row in rows]
         kind = "points"
     else:
-        cell = grid_cell_size(zoom=zoom, bbox=bbox.extent)
-        cells = lead_map_cells(leads=filterset.qs, cell=cell)
-        features = [_cell_feature(row) for row in cells]
-        count, truncated, kind = sum(row["n"] for row in cells), False, "cells"
+        cells = cell_range(level=grid_level(zoom=zoom, bbox=bbox.extent), bbox=bbox.extent)
+        if active <= INDEX_CELL_FILTERS and map_grid_is_fresh():
+            rows = grid_cells(cells=cells, tiers=cleaned.get("tier"))
+        else:
+            # The same filters without the viewport; lead_map_cells takes the whole cells it touches.
+            data = request.GET.copy()
+            data.pop("in_bbox")
+            rows = lead_map_cells(leads=_filtered(request, data).qs, cells=cells)
+        features = [_cell_feature(row) for row in rows]
+        count, truncated, kind = sum(row["n"] for row in rows), False, "cells"
     return JsonResponse(
-        {"type": "FeatureCollection", "kind": kind, "count": count, "truncated": truncated, "features": features}
+        {
+            "type": "FeatureCollection",
+            "kind": kind,
+            "count": count,
+            "truncated": truncated,
+            "urls": _admin_url_templates() if kind == "points" else {},
+            "features": features,
+        }
     )
 
 
-def _point_feature(row: dict, urls: dict[str, str]) -> dict:
-    point = row["property__location"]
+def _admin_url_templates() -> dict[str, str]:
+    """Admin change URLs with an {id} placeholder (one reverse() per request, not per feature)."""
+    return {
+        key: reverse(f"admin:{name}_change", args=[0]).replace("/0/", "/{id}/")
+        for key, name in (("lead", "leads_lead"), ("property", "properties_property"))
+    }
+
+
+def _point_feature(row: dict) -> dict:
     return {
         "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [point.x, point.y]},
+        "geometry": {"type": "Point", "coordinates": [round(row["lon"], 6), round(row["lat"], 6)]},
         "properties": {
             "id": row["id"],
+            "property_id": row["property_id"],
             "tier": row["tier"],
             "score": row["total"],
             "status": row["status"],
@@ -151,9 +191,6 @@ def _point_feature(row: dict, urls: dict[str, str]) -> dict:
             "reasons": (row["reasons"] or [])[:3],
             "arv": None if row["arv"] is None else float(row["arv"]),
             "mao": None if row["mao"] is None else float(row["mao"]),
-            # Admin URLs built from one reverse() per request: ".../0/change/" with the id put in.
-            "lead_url": urls["leads_lead"].replace("/0/", f"/{row['id']}/"),
-            "property_url": urls["properties_property"].replace("/0/", f"/{row['property_id']}/"),
         },
     }
 
@@ -161,7 +198,7 @@ def _point_feature(row: dict, urls: dict[str, str]) -> dict:
 def _cell_feature(row: dict) -> dict:
     return {
         "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+        "geometry": {"type": "Point", "coordinates": [round(row["lon"], 6), round(row["lat"], 6)]},
         "properties": {"count": row["n"], "tiers": {t: row[f"tier_{t}"] for t in "ABCD"}},
     }
 
@@ -182,12 +219,19 @@ def lead_map_export(request):
     form, filterset, leads = _selection(request, SelectionForm)
     if leads is None:
         return HttpResponseBadRequest(json.dumps({**form.errors, **filterset.form.errors}))
+    return lead_export_response(leads=leads)
 
-    class Echo:
-        def write(self, value):
-            return value
 
-    writer = csv.writer(Echo())
+class _Echo:
+    """A file-like whose write() hands the line back, so csv.writer can feed a streaming response."""
+
+    def write(self, value):
+        return value
+
+
+def lead_export_response(*, leads) -> StreamingHttpResponse:
+    """The leads CSV (lead_export_rows: one column list for the map and the admin), streamed in chunks."""
+    writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in lead_export_rows(leads=leads)), content_type="text/csv"
     )
@@ -206,3 +250,12 @@ def lead_map_assign(request):
         return _errors(form, filterset.form)
     changed = lead_bulk_assign(leads=leads, user=form.cleaned_data["assignee"], actor=request.user, note="From the map")
     return JsonResponse({"assigned": changed, "assignee": form.cleaned_data["assignee"].get_username()})
+
+
+def minimap_attrs(**data) -> str:
+    """data-* attributes (escaped) for a read-only map drawn by static/leads/minimap.js: the configured
+    tile layer plus the given values (lat, lon, tier, label, geojson, radius_m...); None values are left out."""
+    _, url, options = settings.LEAFLET_CONFIG["TILES"][0]
+    attrs = {"tiles": url, "attribution": options.get("attribution", ""), "max-zoom": options.get("maxZoom", 19)}
+    attrs.update({k.replace("_", "-"): v for k, v in data.items() if v is not None})
+    return flatatt({f"data-{k}": str(v) for k, v in attrs.items()})

@@ -34,7 +34,11 @@
     return "D";
   }
 
-  function popupHtml(p) {
+  function adminUrl(template, id) {
+    return String(template || "").replace("{id}", encodeURIComponent(id));
+  }
+
+  function popupHtml(p, urls) {
     var reasons = p.reasons.map(function (r) { return "<li>" + escapeHtml(r) + "</li>"; }).join("");
     return '<div class="lead-popup">' +
       "<strong>" + escapeHtml(p.address) + "</strong>" +
@@ -42,8 +46,8 @@
       " · stack " + escapeHtml(p.stack) + "</div>" +
       (reasons ? "<ul>" + reasons + "</ul>" : "") +
       "<div>ARV " + money(p.arv) + " · MAO " + money(p.mao) + "</div>" +
-      '<div class="links"><a class="lead-link" href="' + escapeHtml(p.lead_url) + '">Open lead</a> · ' +
-      '<a class="property-link" href="' + escapeHtml(p.property_url) + '">Property</a></div></div>';
+      '<div class="links"><a class="lead-link" href="' + escapeHtml(adminUrl(urls.lead, p.id)) + '">Open lead</a> · ' +
+      '<a class="property-link" href="' + escapeHtml(adminUrl(urls.property, p.property_id)) + '">Property</a></div></div>';
   }
 
   function circleToPolygon(center, radiusMeters) {
@@ -76,7 +80,7 @@
     var cells = L.layerGroup().addTo(map);
     var controller = null;
 
-    function showPoints(features) {
+    function showPoints(features, urls) {
       points.addLayers(features.map(function (f) {
         var c = f.geometry.coordinates;
         var marker = L.marker([c[1], c[0]], {
@@ -84,7 +88,7 @@
           title: f.properties.address,
           icon: L.divIcon({className: "lead-marker tier-" + f.properties.tier, iconSize: [14, 14]}),
         });
-        marker.bindPopup(popupHtml(f.properties));
+        marker.bindPopup(popupHtml(f.properties, urls || {}));
         return marker;
       }));
     }
@@ -128,7 +132,7 @@
           var data = res.body;
           points.clearLayers();
           cells.clearLayers();
-          if (data.kind === "points") showPoints(data.features); else showCells(data.features);
+          if (data.kind === "points") showPoints(data.features, data.urls); else showCells(data.features);
           countEl.textContent = data.count.toLocaleString("en-US") + (data.count === 1 ? " lead" : " leads");
           countEl.dataset.count = data.count;
           noteEl.textContent = data.truncated ? "(showing the best " + data.features.length + "; zoom in)" : "in view";

@@ -3,14 +3,16 @@ import io
 import json
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.gis.geos import Point, Polygon
 from django.db import connection
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
 from dealfinder.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
+from leads.grid import cell_size, grid_level
 from leads.models import Activity, Lead
-from leads.ui_selectors import grid_cell_size
 from tests.leads.factories import LeadFactory, UserFactory
 from tests.properties.factories import PropertyFactory
 
@@ -91,6 +93,7 @@ def test_high_zoom_returns_points_best_first_with_popup_fields(acquisitions, cli
     lead = west[0]
     assert first["properties"] == {
         "id": lead.pk,
+        "property_id": lead.property_id,
         "tier": "A",
         "score": 92,
         "status": "new",
@@ -99,8 +102,11 @@ def test_high_zoom_returns_points_best_first_with_popup_fields(acquisitions, cli
         "reasons": ["Tax-deed sale in 12 days (+10)", "Absentee owner (+5)"],
         "arv": 250000.0,
         "mao": 135000.0,
-        "lead_url": f"/admin/leads/lead/{lead.pk}/change/",
-        "property_url": f"/admin/properties/property/{lead.property_id}/change/",
+    }
+    # The popup's admin links: one template per response, not two URLs per feature.
+    assert data["urls"] == {
+        "lead": "/admin/leads/lead/{id}/change/",
+        "property": "/admin/properties/property/{id}/change/",
     }
     assert [f["properties"]["score"] for f in data["features"]] == [92, 80, 45]
 
@@ -120,9 +126,12 @@ def test_bbox_and_zoom_are_required(acquisitions, client):
     assert client.get("/map/leads.geojson", {"in_bbox": "1,2,3", "zoom": 3}).status_code == 400
 
 
-def test_grid_never_exceeds_the_cap_per_axis():
-    assert grid_cell_size(zoom=10, bbox=(-82, 28, -81, 29)) == pytest.approx(360 / 1024 / 4)
-    assert grid_cell_size(zoom=16, bbox=(-180, -80, 180, 80)) == pytest.approx(360 / 48)
+def test_grid_level_is_the_zoom_coarsened_to_at_most_48_cells_per_axis():
+    assert grid_level(zoom=10, bbox=(-82, 28, -81, 29)) == 10
+    assert cell_size(10) == 360 / 1024 / 4  # a quarter of a tile
+    assert grid_level(zoom=16, bbox=(-180, -80, 180, 80)) == 3  # 11.25 degree cells: 32 across the world
+    assert grid_level(zoom=12, bbox=(-82, 28, -81, 29)) == 12  # 0.022 degrees: 45.5 across
+    assert grid_level(zoom=12, bbox=(-82, 28, -80.8, 29)) == 11  # 0.022 would be 54.6 across; 0.044 is 27.3
 
 
 @pytest.mark.parametrize(("zoom", "n"), [(10, 3), (10, 30), (15, 3), (15, 30)])
@@ -133,8 +142,9 @@ def test_map_endpoint_query_count_is_constant(acquisitions, client, zoom, n):
     with CaptureQueriesContext(connection) as ctx:
         data = geojson(client, zoom=zoom, min_score=0, tier=["A", "B", "C", "D"])
     assert data["count"] == n
-    # session + user + 2 permission lookups + the one data query
-    assert len(ctx.captured_queries) == 5
+    # session + user + 2 permission lookups + the one data query, and for points (tier and score filters:
+    # the index could answer) a look at the map index's state on PostGIS
+    assert len(ctx.captured_queries) == 5 + (settings.IS_POSTGIS and zoom >= 13)
 
 
 @pytest.mark.parametrize(
@@ -225,3 +235,105 @@ def test_assign_needs_csrf(roles):
     shape = json.dumps({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]})
     assert csrf_client.post("/map/assign/", {"shape": shape, "assignee": 1}).status_code == 403
     assert csrf_client.post("/map/export.csv", {"shape": shape}).status_code == 403
+
+
+# --- The map index (leads.grid): same answers as the live tables, read from two small tables ---
+
+
+def scattered_leads(n=60):
+    """n leads spread over WIDE_BBOX in a fixed pattern, tiers and scores cycling."""
+    return [
+        lead_at(-81.99 + (i * 37 % 97) / 98, 28.01 + (i * 53 % 89) / 90, tier="ABCD"[i % 4], total=100 - i)
+        for i in range(n)
+    ]
+
+
+def normalized(data):
+    """Features in a stable order, centroids rounded: the index sums coordinates, the live query averages."""
+    for feature in data["features"]:
+        feature["geometry"]["coordinates"] = [round(c, 9) for c in feature["geometry"]["coordinates"]]
+    data["features"].sort(key=lambda f: (f["geometry"]["coordinates"], f["properties"].get("id", 0)))
+    return data
+
+
+INDEX_CASES = [
+    {"zoom": 3},
+    {"zoom": 8},
+    {"zoom": 10},
+    {"zoom": 12},
+    {"zoom": 10, "tier": ["A", "C"]},
+    {"zoom": 11, "in_bbox": "-81.7,28.2,-81.3,28.6"},
+    {"zoom": 12, "in_bbox": "-81.61,28.33,-81.42,28.51", "tier": ["B"]},
+    {"zoom": 13},
+    {"zoom": 15, "in_bbox": "-81.7,28.2,-81.3,28.6"},
+    {"zoom": 14, "tier": ["A", "B"], "min_score": 60, "max_score": 90},
+]
+
+
+@pytest.mark.postgis
+def test_map_index_answers_exactly_like_the_live_tables(acquisitions, client, monkeypatch):
+    from leads.grid import map_grid_is_fresh, map_grid_refresh
+
+    monkeypatch.setattr("leads.views.MAX_POINTS", 25)  # some viewports truncate
+    scattered_leads()
+    LeadFactory(property=PropertyFactory(location=None), tier="A", total=99)
+    live = [normalized(geojson(client, **case)) for case in INDEX_CASES]
+    assert not map_grid_is_fresh()
+
+    assert map_grid_refresh().points == 60
+    assert map_grid_is_fresh()
+    for case, expected in zip(INDEX_CASES, live, strict=True):
+        with CaptureQueriesContext(connection) as ctx:
+            answer = normalized(geojson(client, **case))
+        assert answer == expected, case
+        assert any("leads_map" in q["sql"] for q in ctx.captured_queries), case  # read from the index
+    assert [d["count"] for d in live[:4]] == [60, 60, 60, 60]
+    assert live[7]["truncated"] is True and live[7]["count"] == 60
+
+
+@pytest.mark.postgis
+def test_map_index_goes_stale_when_a_lead_is_added_and_other_filters_read_live(acquisitions, client):
+    from leads.grid import map_grid_is_fresh, map_grid_refresh
+
+    scattered_leads(12)
+    map_grid_refresh()
+    lead_at(-81.5, 28.5, tier="A", total=95)
+    assert not map_grid_is_fresh()
+    assert geojson(client, zoom=10)["count"] == 13  # live until the next refresh
+    map_grid_refresh()
+    assert map_grid_is_fresh()
+    assert geojson(client, zoom=10)["count"] == 13
+
+    with CaptureQueriesContext(connection) as ctx:
+        data = geojson(client, zoom=10, status=["new"])  # not in the index: live tables
+    assert data["count"] == 13
+    assert not any("leads_map" in q["sql"] for q in ctx.captured_queries)
+
+
+@pytest.mark.postgis
+def test_map_index_refresh_counts_every_level(db):
+    from leads.grid import FINE_LEVEL, map_grid_refresh
+    from leads.models import MapGridCell, MapGridState
+
+    leads = scattered_leads(20)
+    LeadFactory(property=PropertyFactory(location=None))
+    result = map_grid_refresh()
+    assert result.points == 20
+    assert result.cells == MapGridCell.objects.count()
+    per_level = {
+        row["level"]: row["n"] for row in MapGridCell.objects.values("level").annotate(n=Sum("n")).order_by("level")
+    }
+    assert per_level == dict.fromkeys(range(FINE_LEVEL + 1), 20)
+    world = MapGridCell.objects.filter(level=0).values_list("tier", "n").order_by("tier")
+    assert list(world) == [("A", 5), ("B", 5), ("C", 5), ("D", 5)]  # all of Florida in one level-0 cell
+    state = MapGridState.objects.get()
+    assert (state.max_lead_id, state.points) == (max(lead.pk for lead in leads) + 1, 20)
+    assert map_grid_refresh().cells == result.cells  # a rebuild, not an append
+
+
+def test_map_index_is_not_built_on_spatialite(settings):
+    from leads.grid import map_grid_is_fresh, map_grid_refresh
+
+    settings.IS_POSTGIS = False
+    assert map_grid_refresh().skipped == "not PostGIS"
+    assert map_grid_is_fresh() is False
