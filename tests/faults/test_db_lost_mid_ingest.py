@@ -1,0 +1,120 @@
+"""The database connection lost in the middle of an ingest (PostGIS: the backend is terminated by another
+connection while the ArcGIS fake serves page 3 of 3, after pages 1 and 2 have landed).
+
+Expected: the ingest stops with the database error (today it cannot record anything on the dead connection,
+so the run stays "running"; with the proposed loader change it is recorded as failed), the pages that landed are
+intact, nothing of page 3 is half-written, the advisory lock died with the session so the
+next run is not blocked, and a re-run converges to exactly the rows of a clean run.
+"""
+
+import contextlib
+
+import psycopg
+import pytest
+from django.db import InterfaceError, OperationalError, connection
+
+from properties.models import IngestionRun, Property, PropertySource
+from properties.services import datasource_ingest
+from tests.fakes.arcgis import FakeArcGISLayer, point_features
+from tests.properties.factories import DataSourceFactory
+
+pytestmark = [pytest.mark.postgis, pytest.mark.django_db(transaction=True)]
+
+FEATURES = 30
+PAGE = 10
+MAPPING = {"parcel_id": "PARCEL", "street": "SITUS"}
+
+
+class BackendKillingLayer(FakeArcGISLayer):
+    """Terminates the Django connection's backend (from its own connection) when page `kill_on_page` is asked
+    for, then answers the page normally: the loader gets good data and a dead database."""
+
+    def __init__(self, *args, kill_on_page: int, backend_pid: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kill_on_page, self.backend_pid, self.killed = kill_on_page, backend_pid, False
+
+    def _failure(self, number, body):
+        if number == self.kill_on_page and not self.killed:
+            self.killed = True
+            db = connection.settings_dict
+            with psycopg.connect(
+                host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"], dbname=db["NAME"]
+            ) as other:
+                terminated = other.execute("SELECT pg_terminate_backend(%s)", [self.backend_pid]).fetchone()[0]
+            assert terminated
+        return super()._failure(number, body)
+
+
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def rows() -> list[tuple]:
+    """What an ingest leaves, without ids and timestamps."""
+    properties = Property.objects.order_by("parcel_id").values_list("parcel_id", "street", "location")
+    return [(p, s, (round(loc.x, 6), round(loc.y, 6))) for p, s, loc in properties]
+
+
+def source_for(layer):
+    return DataSourceFactory(slug="killed", url=layer.url, field_mapping=MAPPING, page_size=PAGE)
+
+
+def test_connection_lost_mid_ingest_keeps_landed_pages_and_a_rerun_converges(httpserver):
+    layer = BackendKillingLayer(
+        httpserver, point_features(FEATURES), max_record_count=PAGE, kill_on_page=3, backend_pid=backend_pid()
+    )
+    source = source_for(layer)
+
+    try:
+        recorded = datasource_ingest(source_id=source.pk)
+    except (OperationalError, InterfaceError):
+        recorded = None  # today: the failure cannot be written on the dead connection (see module docstring)
+
+    assert layer.killed
+    connection.close()  # what the next request / task does: a new connection
+    # Pages 1 and 2 landed in their own transactions; page 3 (whose batch never started writing) left nothing.
+    assert Property.objects.count() == 2 * PAGE
+    assert sorted(Property.objects.values_list("parcel_id", flat=True)) == [
+        f"PARCEL{n:05d}" for n in range(1, 2 * PAGE + 1)
+    ]
+    assert PropertySource.objects.filter(source=source).count() == 2 * PAGE
+    interrupted = IngestionRun.objects.get(source=source)
+    # Left "running" when nothing could be written; "failed" once the loader records the failure on a fresh
+    # connection (the change proposed in the report).
+    want_status = "running" if recorded is None else "failed"
+    assert (interrupted.status, interrupted.inserted, interrupted.pages) == (want_status, 2 * PAGE, 2)
+
+    rerun = datasource_ingest(source_id=source.pk)  # the advisory lock died with the killed session
+
+    assert (rerun.status, rerun.processed, rerun.inserted, rerun.unchanged) == ("success", FEATURES, PAGE, 2 * PAGE)
+    converged = rows()
+    assert len(converged) == FEATURES
+
+    # A clean run of the same layer into an empty database gives the same rows.
+    Property.objects.all().delete()
+    clean_layer = FakeArcGISLayer(httpserver, point_features(FEATURES), max_record_count=PAGE)
+    clean = datasource_ingest(source_id=DataSourceFactory(slug="clean", url=clean_layer.url, field_mapping=MAPPING).pk)
+    assert (clean.status, clean.inserted) == ("success", FEATURES)
+    assert rows() == converged
+
+
+@pytest.mark.xfail(
+    reason="properties/services.py: the next ingest of a source should close runs left 'running' by a lost "
+    "connection or a killed worker (see the report: mark them failed once the advisory lock is held)",
+    strict=False,
+)
+def test_the_next_run_closes_the_interrupted_run(httpserver):
+    layer = BackendKillingLayer(
+        httpserver, point_features(FEATURES), max_record_count=PAGE, kill_on_page=3, backend_pid=backend_pid()
+    )
+    source = source_for(layer)
+    with contextlib.suppress(OperationalError, InterfaceError):
+        datasource_ingest(source_id=source.pk)
+    connection.close()
+
+    datasource_ingest(source_id=source.pk)
+
+    statuses = list(IngestionRun.objects.filter(source=source).order_by("id").values_list("status", flat=True))
+    assert statuses == ["failed", "success"]
