@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from django.db import InterfaceError, OperationalError, connection
 
-from properties.models import IngestionRun, Property, PropertySource
+from properties.models import IngestionRun, Property, PropertySource, TaxSale
 from properties.services import datasource_ingest
 from tests.fakes.arcgis import FakeArcGISLayer, point_features
 from tests.properties.factories import DataSourceFactory
@@ -118,3 +118,64 @@ def test_the_next_run_closes_the_interrupted_run(httpserver):
 
     statuses = list(IngestionRun.objects.filter(source=source).order_by("id").values_list("status", flat=True))
     assert statuses == ["failed", "success"]
+
+
+KILL_ON_TDA = "2026-0025"  # a record of page 3
+
+
+@pytest.fixture
+def backend_dies_inside_the_batch():
+    """A trigger that terminates its own backend while page 3's batch inserts its tax sales: the properties of
+    that batch are already written in the same transaction, so the batch is caught half-way."""
+    table = TaxSale._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION fault_kill_self() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF NEW.tda_number = '{KILL_ON_TDA}' THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF; "
+            "RETURN NEW; END $$"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER fault_kill BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION fault_kill_self()"
+        )
+    yield
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER IF EXISTS fault_kill ON {table}")
+        cursor.execute("DROP FUNCTION IF EXISTS fault_kill_self()")
+
+
+def tax_sale_features():
+    features = point_features(FEATURES)
+    for feature in features:
+        feature["attributes"]["TDA"] = f"2026-{feature['attributes']['OBJECTID']:04d}"
+    return features
+
+
+def test_connection_lost_inside_a_batch_leaves_nothing_of_that_batch(httpserver, backend_dies_inside_the_batch):
+    layer = FakeArcGISLayer(httpserver, tax_sale_features(), max_record_count=PAGE)
+    source = DataSourceFactory(
+        slug="tax-sales",
+        url=layer.url,
+        dataset="tax_sales",
+        field_mapping={**MAPPING, "tda_number": "TDA"},
+        page_size=PAGE,
+    )
+
+    with contextlib.suppress(OperationalError, InterfaceError):
+        datasource_ingest(source_id=source.pk)
+    connection.close()
+
+    # Pages 1-2 complete; page 3's properties, written before its tax sales in the same transaction, rolled back.
+    assert Property.objects.count() == TaxSale.objects.count() == 2 * PAGE
+    assert set(TaxSale.objects.values_list("property__parcel_id", flat=True)) == set(
+        Property.objects.values_list("parcel_id", flat=True)
+    )
+    assert PropertySource.objects.filter(source=source).count() == 2 * PAGE
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER fault_kill ON {TaxSale._meta.db_table}")
+
+    rerun = datasource_ingest(source_id=source.pk)
+
+    assert (rerun.status, rerun.inserted, rerun.unchanged) == ("success", PAGE, 2 * PAGE)
+    assert Property.objects.count() == TaxSale.objects.count() == FEATURES
+    assert sorted(TaxSale.objects.values_list("tda_number", flat=True)) == [f"2026-{n:04d}" for n in range(1, 31)]
