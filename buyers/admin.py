@@ -9,6 +9,7 @@ from import_export.admin import ImportExportModelAdmin
 from leaflet.admin import LeafletGeoAdmin
 
 from dealfinder.admin_utils import admin_link
+from leads.views import minimap_attrs
 
 from .models import Buyer, MatchingProfile, PropertyMatch
 from .resources import BuyerResource
@@ -96,7 +97,7 @@ class BuyerAdmin(ImportExportModelAdmin, LeafletGeoAdmin):
     )
     list_filter = ("is_active", "source", "cash_buyer", "proof_of_funds", "sms_opt_in")
     search_fields = ("first_name", "last_name", "company", "email", "phone", "ghl_contact_id")
-    readonly_fields = ("all_matches", "created_at", "updated_at")
+    readonly_fields = ("buy_box_map", "all_matches", "created_at", "updated_at")
     fieldsets = (
         (
             "Contact",
@@ -124,6 +125,7 @@ class BuyerAdmin(ImportExportModelAdmin, LeafletGeoAdmin):
                     "target_zips",
                     "target_area",
                     ("center", "radius_miles"),
+                    "buy_box_map",
                     "strategies",
                     ("cash_buyer", "proof_of_funds"),
                 ),
@@ -132,6 +134,25 @@ class BuyerAdmin(ImportExportModelAdmin, LeafletGeoAdmin):
         ("Notes", {"fields": ("notes", "all_matches", "created_at", "updated_at")}),
     )
     inlines = (PropertyMatchInline,)
+
+    class Media:
+        css = {"all": ("leads/admin.css",)}
+        js = ("leaflet/leaflet.js", "leads/minimap.js")
+
+    @admin.display(description="buy box on the map")
+    def buy_box_map(self, obj):
+        """The saved target area and center + radius together, read-only (static/leads/minimap.js)."""
+        if obj is None or obj.pk is None or (obj.target_area is None and obj.center is None):
+            return "No target area or center saved."
+        center = obj.center
+        attrs = minimap_attrs(
+            geojson=obj.target_area.geojson if obj.target_area is not None else None,
+            lat=center.y if center is not None else None,
+            lon=center.x if center is not None else None,
+            radius_m=round(float(obj.radius_miles) * 1609.344, 1) if center is not None and obj.radius_miles else None,
+            label="Buy-box center" if center is not None else None,
+        )
+        return format_html('<div class="df-minimap" id="buyer-buybox-map"{}></div>', attrs)
 
     @admin.display(description="matches")
     def all_matches(self, obj):

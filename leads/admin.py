@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import get_user_model
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -15,6 +16,10 @@ from .services import (
     leads_score_all,
     scoringprofile_activate,
 )
+from .ui_selectors import SPARKLINE_SNAPSHOTS, lead_score_history, lead_top_matches, sparkline_layout
+from .views import lead_export_response, minimap_attrs
+
+TOP_MATCHES = 10
 
 
 class LeadActionForm(ActionForm):
@@ -61,6 +66,9 @@ class ActivityInline(admin.TabularInline):
     readonly_fields = ("created_at", "actor", "from_value", "to_value")
     ordering = ("-created_at",)
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")  # the read-only actor column, no N+1
+
 
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
@@ -93,6 +101,9 @@ class LeadAdmin(admin.ModelAdmin):
         "tier",
         "stack_count",
         "score_breakdown",
+        "score_history",
+        "location_map",
+        "top_matches",
         "buyers_link",
         "scored_at",
         "arv",
@@ -103,7 +114,11 @@ class LeadAdmin(admin.ModelAdmin):
     )
     inlines = (ActivityInline,)
     action_form = LeadActionForm
-    actions = ("change_status", "assign", "rescore")
+    actions = ("change_status", "assign", "rescore", "export_csv")
+
+    class Media:
+        css = {"all": ("leaflet/leaflet.css", "leads/admin.css")}
+        js = ("leaflet/leaflet.js", "leads/minimap.js")
 
     @admin.display(description="buyers")
     def buyers_link(self, obj):
@@ -126,6 +141,33 @@ class LeadAdmin(admin.ModelAdmin):
         )
         reasons = format_html_join("", "<li>{}</li>", ((r,) for r in obj.reasons))
         return format_html("<table>{}</table><ul>{}</ul>", components, reasons)
+
+    @admin.display(description=f"score history (last {SPARKLINE_SNAPSHOTS} snapshots)")
+    def score_history(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        spark = sparkline_layout(history=lead_score_history(lead_id=obj.pk))
+        return render_to_string("admin/leads/lead/score_sparkline.html", {"spark": spark})
+
+    @admin.display(description="location")
+    def location_map(self, obj):
+        point = obj.property.location if obj is not None and obj.pk else None
+        if point is None:
+            return "No point for this property yet (not geocoded)."
+        attrs = minimap_attrs(lat=point.y, lon=point.x, tier=obj.tier, label=obj.property.address_normalized)
+        return format_html('<div class="df-minimap" id="lead-minimap"{}></div>', attrs)
+
+    @admin.display(description=f"top {TOP_MATCHES} buyer matches")
+    def top_matches(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        matches, more = lead_top_matches(lead=obj, limit=TOP_MATCHES)
+        return render_to_string("admin/leads/lead/top_matches.html", {"matches": matches, "more": more})
+
+    @admin.action(description="Export selected to CSV")
+    def export_csv(self, request, queryset):
+        """The map's CSV (same columns, same writer), streamed: fine for a whole filtered changelist."""
+        return lead_export_response(leads=queryset)
 
     @admin.action(description="Set status (chosen below) on selected leads", permissions=["change"])
     def change_status(self, request, queryset):
