@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.gis.geos import Point
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -217,6 +217,30 @@ def _property_hash(values: dict) -> str:
     return content_hash(values.get(f) for f in PROPERTY_FIELDS)
 
 
+# Fields whose Python values psycopg adapts as they are: no get_db_prep_save per value (it dominates COPY otherwise).
+_AS_IS = {"CharField", "TextField", "SlugField", "EmailField", "URLField", "IntegerField", "SmallIntegerField",
+          "BigIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField", "PositiveBigIntegerField",
+          "BooleanField", "ForeignKey"}  # fmt: skip
+
+
+def _row_writer(fields: list, db) -> Callable[[Model], list]:
+    """obj -> its column values ready for COPY: pre_save for auto_now fields, get_db_prep_save where needed."""
+    steps = []
+    for f in fields:
+        auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        as_is = f.get_internal_type() in _AS_IS and not f.choices
+        steps.append((f, f.attname, auto, as_is))
+
+    def row(obj: Model) -> list:
+        out = []
+        for f, attname, auto, as_is in steps:
+            value = f.pre_save(obj, True) if auto else getattr(obj, attname)
+            out.append(value if as_is or value is None else f.get_db_prep_save(value, db))
+        return out
+
+    return row
+
+
 def bulk_upsert(model: type[Model], objs: list[Model], *, unique_fields: list[str], update_fields: list[str]) -> None:
     """INSERT ... ON CONFLICT (unique_fields) DO UPDATE SET update_fields for unsaved model instances; sets their pk.
 
@@ -227,27 +251,29 @@ def bulk_upsert(model: type[Model], objs: list[Model], *, unique_fields: list[st
     """
     if not objs:
         return
-    if connection.vendor != "postgresql":
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself, not the per-attribute proxy `connection`
+    if db.vendor != "postgresql":
         model.objects.bulk_create(objs, update_conflicts=True, unique_fields=unique_fields, update_fields=update_fields)
         return
-    meta, qn = model._meta, connection.ops.quote_name
+    meta, qn = model._meta, db.ops.quote_name
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     keys = [meta.get_field(name) for name in unique_fields]
     table, stage = qn(meta.db_table), qn(f"stage_{meta.db_table}")
     columns = ", ".join(qn(f.column) for f in fields)
     key_columns = ", ".join(qn(f.column) for f in keys)
     updates = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in (meta.get_field(n).column for n in update_fields))
-    with connection.cursor() as cursor:
+    row = _row_writer(fields, db)
+    with db.cursor() as cursor:
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {columns} FROM {table} WITH NO DATA")  # noqa: S608
         cursor.execute(f"TRUNCATE {stage}")
         with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:  # model identifiers only
             for obj in objs:
-                copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
+                copy.write_row(row(obj))
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} ORDER BY {key_columns} "  # noqa: S608
             f"ON CONFLICT ({key_columns}) DO UPDATE SET {updates} RETURNING {qn(meta.pk.column)}, {key_columns}"
         )
-        ids = {tuple(row[1:]): row[0] for row in cursor.fetchall()}
+        ids = {tuple(r[1:]): r[0] for r in cursor.fetchall()}
     for obj in objs:
         obj.pk = ids.get(tuple(getattr(obj, f.attname) for f in keys))
 

@@ -5,6 +5,9 @@ see dealfinder/benchmark/ for what is measured and against which baseline.
 """
 
 import json
+import signal
+import sys
+import threading
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -47,6 +50,9 @@ class Command(BaseCommand):
             map_requests=options["map_requests"],
             api_requests=options["api_requests"],
         )
+        # A terminated run still drops its scratch database (SystemExit unwinds through the cleanup).
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143)) if main else None
         try:
             require_postgis()
             if options["in_place"]:
@@ -59,6 +65,9 @@ class Command(BaseCommand):
                     result = self._run(benchmark)
         except BenchmarkRefused as exc:
             raise CommandError(str(exc)) from exc
+        finally:
+            if main:
+                signal.signal(signal.SIGTERM, previous)
         self.stdout.write("")
         self.stdout.write(table(result))
         if options["json_file"]:
