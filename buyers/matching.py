@@ -26,6 +26,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 EARTH_RADIUS_MILES = 3958.7613  # mean Earth radius, 6,371,008.8 m
+# Part of every stored match's fingerprint: bump it when score_match gives another score or reasons for the same
+# inputs, so the next run re-scores every match instead of keeping the old sentences.
+RULES_VERSION = 1
 
 
 @dataclass(frozen=True)

@@ -68,14 +68,23 @@ class Buyer(TimeStampedModel):
 
 
 class PropertyMatch(TimeStampedModel):
-    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="matches")
-    buyer = models.ForeignKey(Buyer, on_delete=models.CASCADE, related_name="matches")
+    # No single-column indexes on the keys: the unique pair (property, buyer) and the two score indexes lead with
+    # them, and each extra index slows the nightly upsert of hundreds of thousands of matches.
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="matches", db_index=False)
+    buyer = models.ForeignKey(Buyer, on_delete=models.CASCADE, related_name="matches", db_index=False)
     score = models.PositiveSmallIntegerField(default=0)
     reasons = models.JSONField(default=list, blank=True)
     contacted_at = models.DateTimeField(null=True, blank=True)
     sms_sent_at = models.DateTimeField("SMS sent", null=True, blank=True)
     workflow_triggered_at = models.DateTimeField(null=True, blank=True)
     task_created_at = models.DateTimeField(null=True, blank=True)
+    fingerprint = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="Hash of everything the score and reasons were computed from; unchanged inputs are not re-scored",
+    )
 
     class Meta:
         verbose_name_plural = "property matches"

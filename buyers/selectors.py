@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 from leads.models import Lead
 from properties.models import Listing, Property
 
-from .matching import EARTH_RADIUS_MILES, BuyBox, MatchCandidate, MatchWeights, haversine_miles
+from .matching import EARTH_RADIUS_MILES, RULES_VERSION, BuyBox, MatchCandidate, MatchWeights, haversine_miles
 from .models import Buyer, MatchingProfile, PropertyMatch
 
 # Leads that are finished are not offered to buyers.
@@ -253,13 +253,21 @@ def _haversine_sql(lon: str, lat: str, center: str) -> str:
     )
 
 
-CANDIDATE_ROW_FIELDS = ("buyer_id", "candidates", *CANDIDATE_FIELDS)
+CANDIDATE_ROW_FIELDS = ("buyer_id", "candidates", *CANDIDATE_FIELDS, "fingerprint", "unchanged")
+
+
+def _text(*columns: str) -> str:
+    """The columns as one text, NULLs marked, for a fingerprint."""
+    return " || '|' || ".join(f"COALESCE(({c})::text, '~')" for c in columns)
 
 
 def ranked_candidate_rows_sql(*, weights: MatchWeights, buyer_ids: list[int] | None) -> tuple[str, list]:
     """PostgreSQL: each active buyer's best candidates, ordered by buyer, as CANDIDATE_ROW_FIELDS.
 
-    `candidates` is how many candidates the buyer had before the cap. Location hits come from three indexed joins
+    `candidates` is how many candidates the buyer had before the cap. `fingerprint` is an md5 of everything
+    score_match reads (the rules version, the weights, the buy box, the candidate); `unchanged` says the stored
+    match has the same fingerprint, so its score and reasons need no new computation. Location hits come from
+    three indexed joins
     (target area and circle box on the GiST index, zips on the zip index); the rest of the filters match
     buyer_candidates (unknown values pass; price widened by the tolerance). The circle's bounding box is
     _circle_bbox's, and the distance is matching.haversine_miles, so SQL and Python agree on the edge.
@@ -283,7 +291,7 @@ def ranked_candidate_rows_sql(*, weights: MatchWeights, buyer_ids: list[int] | N
     """
     in_area = "(b.target_area IS NOT NULL AND ST_Intersects(b.target_area, p.location))"
     in_zips = "(b.zips IS NOT NULL AND p.zip = ANY(b.zips))"
-    columns = """b.id AS buyer_id, b.min_price, b.max_price, b.cash_buyer, b.proof_of_funds, p.id, p.zip,
+    columns = """b.id AS buyer_id, b.box_hash, b.min_price, b.max_price, b.cash_buyer, b.proof_of_funds, p.id, p.zip,
         p.property_type, p.beds, p.baths, p.year_built, ST_X(p.location) AS lon, ST_Y(p.location) AS lat"""
     sql = f"""
     WITH b AS MATERIALIZED (
@@ -291,6 +299,23 @@ def ranked_candidate_rows_sql(*, weights: MatchWeights, buyer_ids: list[int] | N
             b.min_beds, b.min_baths, b.min_year_built, b.max_year_built, b.cash_buyer, b.proof_of_funds,
             NULLIF(ARRAY(SELECT jsonb_array_elements_text(b.target_zips)), '{{}}') AS zips,
             NULLIF(ARRAY(SELECT jsonb_array_elements_text(b.property_types)), '{{}}') AS types,
+            MD5({
+        _text(
+            "b.min_price",
+            "b.max_price",
+            "b.property_types",
+            "b.min_beds",
+            "b.min_baths",
+            "b.min_year_built",
+            "b.max_year_built",
+            "b.target_zips",
+            "b.target_area IS NOT NULL",
+            "ST_AsText(b.center)",
+            "b.radius_miles",
+            "b.cash_buyer",
+            "b.proof_of_funds",
+        )
+    }) AS box_hash,
             CASE WHEN b.center IS NOT NULL AND b.radius_miles > 0 THEN ST_MakeEnvelope(
                 ST_X(b.center) - {dlon}, ST_Y(b.center) - {dlat}, ST_X(b.center) + {dlon}, ST_Y(b.center) + {dlat}, 4326
             ) END AS circle_box
@@ -332,10 +357,18 @@ def ranked_candidate_rows_sql(*, weights: MatchWeights, buyer_ids: list[int] | N
         FROM scored
         WINDOW buyer AS (PARTITION BY buyer_id)
     )
-    SELECT buyer_id, candidates, id, zip, property_type, beds, baths, year_built, mao, list_price, arv, in_area,
-        lon, lat, total
-    FROM ranked {"WHERE rank <= %s" if cap is not None else ""}
-    ORDER BY buyer_id, rank
+    SELECT r.buyer_id, r.candidates, r.id, r.zip, r.property_type, r.beds, r.baths, r.year_built, r.mao,
+        r.list_price, r.arv, r.in_area, r.lon, r.lat, r.total, r.fingerprint, m.fingerprint = r.fingerprint
+    FROM (
+        SELECT ranked.*, MD5(%s || box_hash || {
+        _text(
+            "zip", "property_type", "beds", "baths", "year_built", "mao", "list_price", "arv", "in_area", "lon", "lat"
+        )
+    }) AS fingerprint
+        FROM ranked {"WHERE rank <= %s" if cap is not None else ""}
+    ) r
+    LEFT JOIN buyers_propertymatch m ON m.property_id = r.id AND m.buyer_id = r.buyer_id
+    ORDER BY r.buyer_id, r.rank
     """  # noqa: S608 (only numbers and our own SQL are formatted in; values are parameters)
     params = [
         *buyers_params,
@@ -344,6 +377,7 @@ def ranked_candidate_rows_sql(*, weights: MatchWeights, buyer_ids: list[int] | N
         1 - tolerance,
         1 + tolerance,
         *score_params,
+        f"{RULES_VERSION}|{weights!r}|",
         *([cap] if cap is not None else []),
     ]
     return sql, params

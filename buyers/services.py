@@ -43,18 +43,21 @@ def _stage_rows(cursor, rows: list[tuple]) -> None:
     if not rows:
         return
     if connection.vendor == "postgresql":
-        with cursor.copy("COPY buyers_match_stage (buyer_id, property_id, score, reasons) FROM STDIN") as copy:
+        copy_sql = "COPY buyers_match_stage (buyer_id, property_id, score, reasons, fingerprint) FROM STDIN"
+        with cursor.copy(copy_sql) as copy:
             for row in rows:
                 copy.write_row(row)
     else:
         cursor.executemany(
-            "INSERT INTO buyers_match_stage (buyer_id, property_id, score, reasons) VALUES (%s, %s, %s, %s)", rows
+            "INSERT INTO buyers_match_stage (buyer_id, property_id, score, reasons, fingerprint)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            rows,
         )
 
 
-def _staged(buyer_id: int, candidate, result) -> tuple:
+def _staged(buyer_id: int, candidate, result, fingerprint: str = "") -> tuple:
     # json.dumps as JSONField writes it, so the text comparison on SQLite sees equal lists as equal.
-    return (buyer_id, candidate.property_id, result.score, json.dumps(result.reasons))
+    return (buyer_id, candidate.property_id, result.score, json.dumps(result.reasons), fingerprint)
 
 
 def _score_sql_rows(cursor, *, buyers: dict, weights: MatchWeights, buyer_ids, progress) -> int:
@@ -66,12 +69,18 @@ def _score_sql_rows(cursor, *, buyers: dict, weights: MatchWeights, buyer_ids, p
         rows.execute(sql, params)
         while chunk := rows.fetchmany(FETCH_SIZE):
             for row in chunk:
-                buyer_id, count, pid, zip_, ptype, beds, baths, year, mao, price, arv, in_area, lon, lat, lead = row
+                buyer_id, count, pid, zip_, ptype, beds, baths, year, mao, price, arv, in_area, lon, lat, lead = row[
+                    :15
+                ]
+                fingerprint, unchanged = row[15:]
                 if buyer_id != last:
                     last, candidates, done = buyer_id, candidates + count, done + 1
                     box = boxes[buyer_id]
                     if progress:
                         progress(done, len(buyers))
+                if unchanged:  # same inputs, rules and weights as the stored match: kept as it is
+                    batch.append((buyer_id, pid, None, None, fingerprint))
+                    continue
                 distance = haversine_miles(*box.center, lon, lat) if box.center and lon is not None else None
                 candidate = MatchCandidate(
                     property_id=pid,
@@ -89,7 +98,7 @@ def _score_sql_rows(cursor, *, buyers: dict, weights: MatchWeights, buyer_ids, p
                 )
                 result = score_match(candidate, box, weights)
                 if result.keep:
-                    batch.append(_staged(buyer_id, candidate, result))
+                    batch.append(_staged(buyer_id, candidate, result, fingerprint))
             _stage_rows(cursor, batch)
             batch = []
     return candidates
@@ -112,23 +121,32 @@ def _score_per_buyer(cursor, *, buyers: dict, weights: MatchWeights, progress) -
 def _stage_apply(cursor, *, buyer_ids: list[int]) -> tuple[int, int, int, int]:
     """Make the buyers' matches equal the stage: insert new, update changed, delete the rest.
 
-    Returns (kept, created, updated, removed). Unchanged matches are not written (updated_at stays).
+    Returns (kept, created, updated, removed). Staged rows without a score are unchanged matches (same fingerprint);
+    matches whose score and reasons did not change are not written (updated_at stays), unless to store their new
+    fingerprint.
     """
     cursor.execute(
         "SELECT COUNT(*), SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN m.score <> s.score OR m.reasons <> s.reasons THEN 1 ELSE 0 END)"
+        " SUM(CASE WHEN m.score <> s.score OR m.reasons <> s.reasons THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN m.fingerprint <> s.fingerprint THEN 1 ELSE 0 END)"
         " FROM buyers_match_stage s LEFT JOIN buyers_propertymatch m"
         " ON m.buyer_id = s.buyer_id AND m.property_id = s.property_id"
     )
-    kept, created, updated = (value or 0 for value in cursor.fetchone())
-    if created or updated:
+    kept, created, updated, refingerprinted = (value or 0 for value in cursor.fetchone())
+    if created or updated or refingerprinted:
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         cursor.execute(
-            "INSERT INTO buyers_propertymatch (created_at, updated_at, buyer_id, property_id, score, reasons)"
-            " SELECT %s, %s, buyer_id, property_id, score, reasons FROM buyers_match_stage WHERE TRUE"
+            "INSERT INTO buyers_propertymatch"
+            " (created_at, updated_at, buyer_id, property_id, score, reasons, fingerprint)"
+            " SELECT %s, %s, buyer_id, property_id, score, reasons, fingerprint FROM buyers_match_stage"
+            " WHERE score IS NOT NULL"
             " ON CONFLICT (property_id, buyer_id) DO UPDATE"
-            " SET score = excluded.score, reasons = excluded.reasons, updated_at = excluded.updated_at"
-            " WHERE buyers_propertymatch.score <> excluded.score OR buyers_propertymatch.reasons <> excluded.reasons",
+            " SET score = excluded.score, reasons = excluded.reasons, fingerprint = excluded.fingerprint,"
+            " updated_at = CASE WHEN buyers_propertymatch.score <> excluded.score"
+            " OR buyers_propertymatch.reasons <> excluded.reasons"
+            " THEN excluded.updated_at ELSE buyers_propertymatch.updated_at END"
+            " WHERE buyers_propertymatch.score <> excluded.score OR buyers_propertymatch.reasons <> excluded.reasons"
+            " OR buyers_propertymatch.fingerprint <> excluded.fingerprint",
             [now, now],
         )
     ids_sql, ids_params = _ids_sql(buyer_ids)
@@ -166,7 +184,8 @@ def matches_refresh_all(
         cursor.execute("DROP TABLE IF EXISTS buyers_match_stage")
         cursor.execute(
             "CREATE TEMPORARY TABLE buyers_match_stage (buyer_id bigint NOT NULL, property_id bigint NOT NULL,"
-            f" score smallint NOT NULL, reasons {'jsonb' if connection.vendor == 'postgresql' else 'text'} NOT NULL)"
+            f" score smallint, reasons {'jsonb' if connection.vendor == 'postgresql' else 'text'},"
+            " fingerprint varchar(32) NOT NULL)"
         )
         if connection.vendor == "postgresql":
             # Memory for the query's hash joins and window sorts (millions of pairs), so they do not spill to disk.

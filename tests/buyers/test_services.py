@@ -163,3 +163,25 @@ def test_samples_are_idempotent(db):
     assert buyers.filter(target_area__isnull=False).count() == 4
     assert buyers.exclude(target_zips=[]).count() == 4
     assert buyers.filter(center__isnull=False, radius_miles__isnull=False).count() == 4
+
+
+def test_unchanged_inputs_are_not_rescored_on_postgresql(places):
+    if connection.vendor != "postgresql":
+        pytest.skip("fingerprints come from the set-based candidate query")
+    area_buyer()
+    matches_refresh_all()
+    center = PropertyMatch.objects.filter(property=places.center.property)
+    center.update(reasons=["stale"])
+    assert matches_refresh_all().updated == 0  # same fingerprint (rules, weights, box, candidate): not re-scored
+    assert center.get().reasons == ["stale"]
+    stamps = dict(PropertyMatch.objects.values_list("pk", "updated_at"))
+    MatchingProfileFactory(threshold=71, is_active=True)  # the weights are in the fingerprint: all re-scored
+    assert matches_refresh_all() == MatchSummary(
+        buyers=1, candidates=3, kept=3, created=0, updated=1, removed=0, unchanged=2
+    )
+    assert center.get().reasons[0] == "Inside the buyer's target area (+40)"
+    # The other two got their new fingerprint without a new updated_at: their score and reasons did not change.
+    assert {pk: at for pk, at in PropertyMatch.objects.values_list("pk", "updated_at") if at == stamps[pk]} == {
+        pk: at for pk, at in stamps.items() if pk != center.get().pk
+    }
+    assert matches_refresh_all().updated == 0
