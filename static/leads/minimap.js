@@ -16,25 +16,35 @@
     var maxZoom = number(data.maxZoom) || 19;
     var map = L.map(el, {scrollWheelZoom: false, maxZoom: maxZoom});
     L.tileLayer(data.tiles, {attribution: data.attribution || "", maxZoom: maxZoom}).addTo(map);
-    var shapes = L.featureGroup().addTo(map);
+    var shapes = L.featureGroup();
+    var bounds = L.latLngBounds([]);
     var lat = number(data.lat), lon = number(data.lon), radius = number(data.radiusM);
 
-    if (data.geojson) L.geoJSON(JSON.parse(data.geojson), {style: AREA_STYLE}).addTo(shapes);
+    if (data.geojson) {
+      var area = L.geoJSON(JSON.parse(data.geojson), {style: AREA_STYLE}).addTo(shapes);
+      bounds.extend(area.getBounds());
+    }
     if (lat !== null && lon !== null) {
-      if (radius) L.circle([lat, lon], Object.assign({radius: radius}, AREA_STYLE)).addTo(shapes);
-      L.marker([lat, lon], {
+      var center = L.latLng(lat, lon);
+      if (radius) {
+        L.circle(center, Object.assign({radius: radius}, AREA_STYLE)).addTo(shapes);
+        bounds.extend(center.toBounds(2 * radius));  // a circle has no bounds before it is on a map
+      }
+      L.marker(center, {
         title: data.label || "",
         keyboard: false,
         icon: L.divIcon({className: "lead-marker tier-" + (data.tier || "D"), iconSize: [14, 14]}),
       }).addTo(shapes);
+      bounds.extend(center);
     }
-    if (shapes.getLayers().length === 1 && lat !== null && !radius) {
+    if (lat !== null && !radius && !data.geojson) {
       map.setView([lat, lon], Math.min(16, maxZoom));
-    } else if (shapes.getLayers().length) {
-      map.fitBounds(shapes.getBounds(), {padding: [12, 12], maxZoom: 16});
+    } else if (bounds.isValid()) {
+      map.fitBounds(bounds, {padding: [12, 12], maxZoom: 16});
     } else {
       map.setView([0, 0], 2);
     }
+    shapes.addTo(map);
     el.dataset.mapState = "ready";
   }
 

@@ -1,10 +1,15 @@
-"""A broker's day in a real browser: log in, dashboard, map, filter, popup, admin, select and assign."""
+"""A broker's day in a real browser: log in, dashboard, map, filter, popup, admin, select and assign.
+
+Waits are selectors and Playwright's expect(), never wait_for_function: its string predicates are
+eval'd in the page, which the Content-Security-Policy (no 'unsafe-eval') rightly refuses.
+"""
 
 import re
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
+from playwright.sync_api import expect
 
 from dealfinder.roles import ACQUISITIONS, roles_setup
 from leads.models import Activity
@@ -48,12 +53,12 @@ def test_broker_finds_a_tier_a_lead_on_the_map_and_opens_it(page, live_server, c
 
     page.click("header nav >> text=Map")
     page.wait_for_url(base + "/map/")
-    page.wait_for_function("document.querySelector('#lead-count').dataset.count === '30'")
+    page.wait_for_selector("#lead-count[data-count='30']")
     assert lead_count(page) == "30 leads"
     assert page.locator(".grid-cluster").count() >= 1  # zoom 10: server-side grid clusters
 
     page.check("input[name=tier][value=A]")
-    page.wait_for_function("document.querySelector('#lead-count').dataset.count === '8'")
+    page.wait_for_selector("#lead-count[data-count='8']")
     assert lead_count(page) == "8 leads"
     assert page.url == base + "/map/?tier=A"  # a shareable link to this view
 
@@ -76,7 +81,7 @@ def test_broker_draws_a_selection_then_exports_and_assigns_it(page, live_server,
     base = live_server.url
     log_in(page, base)
     page.goto(base + "/map/")
-    page.wait_for_function("document.querySelector('#lead-count').dataset.count === '30'")
+    page.wait_for_selector("#lead-count[data-count='30']")
     assert page.locator(".leaflet-draw-draw-polygon").is_visible()  # leaflet.draw loaded
     # Drag a rectangle around the county with the draw tool.
     page.click(".leaflet-draw-draw-rectangle")
@@ -107,7 +112,6 @@ def test_broker_draws_a_selection_then_exports_and_assigns_it(page, live_server,
 
     page.select_option("#id_assignee", label=broker.username)
     page.click("#assign")
-    page.wait_for_function("document.querySelector('#selection-status').textContent.includes('assigned')")
-    assert page.locator("#selection-status").inner_text() == "8 leads assigned to broker."
+    expect(page.locator("#selection-status")).to_have_text("8 leads assigned to broker.")
     assert Activity.objects.filter(kind=Activity.Kind.ASSIGNMENT, actor=broker).count() == 8
     assert page.js_errors == []
