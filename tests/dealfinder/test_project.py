@@ -34,7 +34,9 @@ def test_migrations_are_complete():
 
 
 def _manage(*args: str, env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in (*PRODUCTION_ENV, "DEBUG", "CELERY_BROKER_URL")}
+    # Not what a deployment has: the test run's own settings (Playwright tests allow async-unsafe ORM calls).
+    dropped = (*PRODUCTION_ENV, "DEBUG", "CELERY_BROKER_URL", "CACHE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
     command = [sys.executable, "manage.py", *args]
     return subprocess.run(command, cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120)  # noqa: S603
 
