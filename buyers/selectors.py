@@ -291,8 +291,7 @@ def ranked_candidate_rows_sql(*, weights: MatchWeights, buyer_ids: list[int] | N
     """
     in_area = "(b.target_area IS NOT NULL AND ST_Intersects(b.target_area, p.location))"
     in_zips = "(b.zips IS NOT NULL AND p.zip = ANY(b.zips))"
-    columns = """b.id AS buyer_id, b.box_hash, b.min_price, b.max_price, b.cash_buyer, b.proof_of_funds, p.id, p.zip,
-        p.property_type, p.beds, p.baths, p.year_built, ST_X(p.location) AS lon, ST_Y(p.location) AS lat"""
+    columns = "b.id AS buyer_id, b.box_hash, b.min_price, b.max_price, b.cash_buyer, b.proof_of_funds, p.id"
     sql = f"""
     WITH b AS MATERIALIZED (
         SELECT b.id, b.target_area, b.center, b.radius_miles::float8 AS radius_miles, b.min_price, b.max_price,
@@ -346,38 +345,47 @@ def ranked_candidate_rows_sql(*, weights: MatchWeights, buyer_ids: list[int] | N
         WHERE l.status <> ALL(%s)
     ),
     scored AS (
-        SELECT hits.*, c.mao, c.list_price, c.arv, c.total, c.price
+        SELECT hits.buyer_id, hits.id, hits.in_area, hits.box_hash, c.total, {score_sql} AS score
         FROM hits JOIN open_lead c ON c.property_id = hits.id
         WHERE (min_price IS NULL OR c.price IS NULL OR c.price >= min_price * %s)
             AND (max_price IS NULL OR c.price IS NULL OR c.price <= max_price * %s)
     ),
     ranked AS (
+        -- Narrow rows through the sort; the kept ones get their columns back below.
         SELECT scored.*, COUNT(*) OVER buyer AS candidates,
-            ROW_NUMBER() OVER (buyer ORDER BY {score_sql} DESC, total DESC, id) AS rank
+            ROW_NUMBER() OVER (buyer ORDER BY score DESC, total DESC, id) AS rank
         FROM scored
         WINDOW buyer AS (PARTITION BY buyer_id)
+    ),
+    kept AS (
+        SELECT r.buyer_id, r.candidates, r.rank, p.id, p.zip, p.property_type, p.beds, p.baths, p.year_built, c.mao,
+            c.list_price, c.arv, r.in_area, ST_X(p.location) AS lon, ST_Y(p.location) AS lat, r.total, r.box_hash
+        FROM ranked r
+        JOIN properties_property p ON p.id = r.id
+        JOIN open_lead c ON c.property_id = r.id
+        {"WHERE r.rank <= %s" if cap is not None else ""}
     )
-    SELECT r.buyer_id, r.candidates, r.id, r.zip, r.property_type, r.beds, r.baths, r.year_built, r.mao,
-        r.list_price, r.arv, r.in_area, r.lon, r.lat, r.total, r.fingerprint, m.fingerprint = r.fingerprint
+    SELECT k.buyer_id, k.candidates, k.id, k.zip, k.property_type, k.beds, k.baths, k.year_built, k.mao,
+        k.list_price, k.arv, k.in_area, k.lon, k.lat, k.total, k.fingerprint, m.fingerprint = k.fingerprint
     FROM (
-        SELECT ranked.*, MD5(%s || box_hash || {
+        SELECT kept.*, MD5(%s || box_hash || {
         _text(
             "zip", "property_type", "beds", "baths", "year_built", "mao", "list_price", "arv", "in_area", "lon", "lat"
         )
     }) AS fingerprint
-        FROM ranked {"WHERE rank <= %s" if cap is not None else ""}
-    ) r
-    LEFT JOIN buyers_propertymatch m ON m.property_id = r.id AND m.buyer_id = r.buyer_id
-    ORDER BY r.buyer_id, r.rank
+        FROM kept
+    ) k
+    LEFT JOIN buyers_propertymatch m ON m.property_id = k.id AND m.buyer_id = k.buyer_id
+    ORDER BY k.buyer_id, k.rank
     """  # noqa: S608 (only numbers and our own SQL are formatted in; values are parameters)
     params = [
         *buyers_params,
         Listing.Status.ACTIVE,
         list(CLOSED_LEAD_STATUSES),
+        *score_params,
         1 - tolerance,
         1 + tolerance,
-        *score_params,
-        f"{RULES_VERSION}|{weights!r}|",
         *([cap] if cap is not None else []),
+        f"{RULES_VERSION}|{weights!r}|",
     ]
     return sql, params
