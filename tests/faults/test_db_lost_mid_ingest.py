@@ -83,8 +83,8 @@ def test_connection_lost_mid_ingest_keeps_landed_pages_and_a_rerun_converges(htt
     interrupted = IngestionRun.objects.get(source=source)
     # Left "running" when nothing could be written; "failed" once the loader records the failure on a fresh
     # connection (the change proposed in the report).
-    want_status = "running" if recorded is None else "failed"
-    assert (interrupted.status, interrupted.inserted, interrupted.pages) == (want_status, 2 * PAGE, 2)
+    want = ("running", 2 * PAGE, 2) if recorded is None else ("failed", 2 * PAGE, 3)  # page 3 read, not loaded
+    assert (interrupted.status, interrupted.inserted, interrupted.pages) == want
 
     rerun = datasource_ingest(source_id=source.pk)  # the advisory lock died with the killed session
 
