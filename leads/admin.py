@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 
 from dealfinder.admin_utils import ReadOnlyAdmin, admin_link
 
+from .grid import map_grid_update
 from .models import Activity, Alert, Lead, LeadScoreHistory, ScoringProfile
 from .services import (
     PROFILE_COLUMNS,
@@ -193,6 +194,7 @@ class LeadAdmin(admin.ModelAdmin):
     @admin.action(description="Rescore selected leads", permissions=["change"])
     def rescore(self, request, queryset):
         summary = leads_score_all(property_ids=queryset.values("property_id"))
+        map_grid_update(lead_ids=list(queryset.values_list("id", flat=True)))  # the map follows the new tiers
         self.message_user(request, f"Rescored {summary.scored} leads: {summary.changed} changed.")
 
     @admin.display(description="parcel", ordering="property__parcel_id")

@@ -205,6 +205,64 @@ def map_grid_refresh() -> GridRefresh:
     return GridRefresh(points, cells, seconds)
 
 
+def _cells_sql(source: str) -> str:
+    """Per level, cell and tier: count and coordinate sums of the points in `source` (a CTE name)."""
+    # `source` is a CTE name from this module; values are parameters.
+    return (
+        "SELECT lv.level, floor(floor(ST_X(s.location) / %(fine)s) / 2 ^ (%(fine_level)s - lv.level)) AS cx, "  # noqa: S608
+        "floor(floor(ST_Y(s.location) / %(fine)s) / 2 ^ (%(fine_level)s - lv.level)) AS cy, s.tier, "
+        "count(*) AS n, sum(ST_X(s.location)) AS sx, sum(ST_Y(s.location)) AS sy "
+        f"FROM {source} s CROSS JOIN generate_series(0, %(fine_level)s) AS lv(level) GROUP BY 1, 2, 3, 4"
+    )
+
+
+def map_grid_update(*, lead_ids: list[int]) -> int:
+    """Move these leads' points and counts in the map index to their current tier, score and location
+    (set-based: their old contributions out, the new ones in, at every level). Returns points written.
+
+    For a rescore of a few leads, where a full refresh would be wasted. A lead it adds that the index
+    had not seen keeps the index fresh only when no other newer lead is missing from it.
+    """
+    if not settings.IS_POSTGIS or not lead_ids:
+        return 0
+    models = (MapPoint, MapGridCell, Lead, Lead.property.field.related_model)
+    point, cell, lead, prop = (m._meta.db_table for m in models)
+    params = {"ids": list(lead_ids), "fine": cell_size(FINE_LEVEL), "fine_level": FINE_LEVEL}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_ID])  # after a running refresh, not during
+        state = MapGridState.objects.filter(pk=1).first()
+        if state is None or state.max_lead_id == BUILDING:
+            return 0
+        cursor.execute(
+            f"WITH old AS (DELETE FROM {point} WHERE lead_id = ANY(%(ids)s) RETURNING location, tier), "  # noqa: S608
+            f"d AS ({_cells_sql('old')}) "
+            f"UPDATE {cell} c SET n = c.n - d.n, sum_lon = c.sum_lon - d.sx, sum_lat = c.sum_lat - d.sy FROM d "
+            "WHERE c.level = d.level AND c.cx = d.cx AND c.cy = d.cy AND c.tier = d.tier",
+            params,
+        )
+        cursor.execute(f"DELETE FROM {cell} WHERE n <= 0")  # noqa: S608
+        cursor.execute(
+            f"WITH new AS (INSERT INTO {point} (lead_id, location, tier, total) "  # noqa: S608
+            f"SELECT l.id, p.location, l.tier, l.total FROM {lead} l JOIN {prop} p ON p.id = l.property_id "
+            "WHERE l.id = ANY(%(ids)s) AND p.location IS NOT NULL RETURNING location, tier) "
+            f"INSERT INTO {cell} (level, cx, cy, tier, n, sum_lon, sum_lat) {_cells_sql('new')} "
+            "ON CONFLICT (level, cx, cy, tier) DO UPDATE SET n = "
+            f"{cell}.n + excluded.n, sum_lon = {cell}.sum_lon + excluded.sum_lon, "
+            f"sum_lat = {cell}.sum_lat + excluded.sum_lat",
+            params,
+        )
+        cursor.execute(f"SELECT count(*) FROM {point} WHERE lead_id = ANY(%(ids)s)", params)  # noqa: S608
+        written = cursor.fetchone()[0]
+        cursor.execute(
+            f"SELECT max(id), bool_and(id = ANY(%(ids)s)) FROM {lead} WHERE id > %(seen)s",  # noqa: S608
+            {**params, "seen": state.max_lead_id or 0},
+        )
+        newest, all_given = cursor.fetchone()
+        if newest is not None and all_given:
+            MapGridState.objects.filter(pk=1).update(max_lead_id=newest)
+    return written
+
+
 # --- Reads -----------------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from .grid import CellRange, PointX, PointY, cell_expressions, grid_points
 from .models import Lead, LeadScoreHistory
 
 # Points from this zoom on, grid cells below. A point feature is ~0.3 KB; 500 keep a city view near 150 KB
-# and its request near 100 ms with a million leads (measured, see README).
+# and its request near 100 ms with a million leads (measured: see leads/grid.py).
 MAX_POINTS = 500
 CLUSTER_BELOW_ZOOM = 13
 # Filters the map index (leads.grid) can answer; any other filter reads the live tables.

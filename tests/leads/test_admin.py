@@ -211,3 +211,19 @@ def test_export_action_is_offered_to_a_view_only_role(client):
     assert 'value="export_csv"' in html
     assert 'value="assign"' not in html  # change actions stay hidden
     assert len(export(client, {"action": "export_csv", "_selected_action": [lead.pk]})) == 2
+
+
+@pytest.mark.postgis
+def test_rescore_action_moves_the_map_index_to_the_new_tiers(admin_client):
+    from leads.grid import map_grid_refresh
+    from leads.models import Lead, MapPoint
+
+    leads = [LeadFactory(tier="A", total=99) for _ in range(3)]  # not a real score: plain parcels score D
+    untouched = LeadFactory(tier="A", total=99)
+    map_grid_refresh()
+    admin_client.post(CHANGELIST, {"action": "rescore", "_selected_action": [lead.pk for lead in leads]})
+    assert set(Lead.objects.filter(pk__in=[lead.pk for lead in leads]).values_list("tier", flat=True)) == {"D"}
+    assert dict(MapPoint.objects.values_list("lead_id", "tier")) == {
+        **{lead.pk: "D" for lead in leads},
+        untouched.pk: "A",
+    }
