@@ -246,3 +246,54 @@ def test_logged_run_gives_each_call_its_own_id():
 def test_the_console_handler_adds_the_context_and_uses_the_configured_format():
     assert settings.LOGGING["handlers"]["console"]["filters"] == ["run_context"]
     assert settings.LOGGING["handlers"]["console"]["formatter"] == settings.LOG_FORMAT == "text"
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+        self.addFilter(RunContextFilter())
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.mark.django_db
+def test_an_ingest_logs_with_its_source(settings):
+    from properties.services import datasource_ingest
+    from tests.properties.factories import DataSourceFactory
+
+    settings.INGEST_UPLOAD_MAX_ROWS = 0
+    source = DataSourceFactory(
+        name="Generic parcels",
+        slug="generic",
+        kind="file",
+        url=str(ROOT / "tests/fixtures/files/generic_parcels.csv"),
+        field_mapping={"preset": "generic_csv"},
+    )
+    handler = _Collect()
+    logger = logging.getLogger("properties.ingest.loader")
+    logger.addHandler(handler)
+    try:
+        assert datasource_ingest(source_id=source.pk).status == "failed"
+    finally:
+        logger.removeHandler(handler)
+    (record,) = handler.records
+    assert (record.getMessage(), record.datasource) == ("ingest of Generic parcels failed", "generic")
+
+
+@pytest.mark.django_db
+def test_a_pipeline_step_logs_with_its_run_and_step(monkeypatch):
+    from dealfinder import pipeline
+
+    monkeypatch.setitem(pipeline.STEP_SERVICES, "enrich", "tests.pipeline.fake_services.boom")
+    run = pipeline.pipeline_run_start(job="nightly", trigger="manual")
+    handler = _Collect()
+    logger = logging.getLogger("dealfinder.pipeline")
+    logger.addHandler(handler)
+    try:
+        pipeline.pipeline_step_run(run_id=run.pk, name="enrich", can_retry=False)
+    finally:
+        logger.removeHandler(handler)
+    failed = [r for r in handler.records if r.getMessage() == f"Pipeline run #{run.pk}: enrich failed"]
+    assert [(r.pipeline_run_id, r.pipeline_step) for r in failed] == [(run.pk, "enrich")]
