@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import ipaddress
+import logging
 import socket
 from urllib.parse import urlsplit
 
@@ -13,7 +14,10 @@ from csp.middleware import PolicyParts
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ValidationError
+
+logger = logging.getLogger(__name__)
 
 # --- Content-Security-Policy -----------------------------------------------------------------
 
@@ -28,6 +32,46 @@ class CSPMiddleware(BaseCSPMiddleware):
         if not report_only and request.path_info.startswith(API_DOCS_PATHS):
             parts.update = {**settings.API_DOCS_CSP_UPDATE, **(parts.update or {})}
         return parts
+
+
+# --- A cache that fails open -----------------------------------------------------------------
+
+
+def _fail_open(default):
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapper(self, *args, **kwargs):
+            import redis
+
+            try:
+                return method(self, *args, **kwargs)
+            except redis.RedisError as exc:
+                logger.warning("cache unavailable, %s skipped: %s", method.__name__, exc)
+                return default(*args, **kwargs) if callable(default) else default
+
+        return wrapper
+
+    return decorate
+
+
+class FailOpenRedisCache(RedisCache):
+    """Django's Redis cache, but a Redis outage reads as "nothing cached" instead of failing the request.
+
+    The cache holds only login-failure counters and API throttle histories: while Redis is down the web
+    app keeps serving and those limits are not enforced (a warning is logged for each skipped operation).
+    """
+
+    get = _fail_open(lambda key, default=None, **kw: default)(RedisCache.get)
+    get_many = _fail_open({})(RedisCache.get_many)
+    has_key = _fail_open(False)(RedisCache.has_key)
+    add = _fail_open(False)(RedisCache.add)
+    set = _fail_open(None)(RedisCache.set)
+    set_many = _fail_open(lambda data, *a, **kw: list(data))(RedisCache.set_many)
+    touch = _fail_open(False)(RedisCache.touch)
+    incr = _fail_open(lambda key, delta=1, **kw: delta)(RedisCache.incr)
+    delete = _fail_open(False)(RedisCache.delete)
+    delete_many = _fail_open(None)(RedisCache.delete_many)
+    clear = _fail_open(None)(RedisCache.clear)
 
 
 # --- Admin login throttling ------------------------------------------------------------------

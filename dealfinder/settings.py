@@ -193,13 +193,27 @@ LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=1
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
-# Cache (login throttling, DRF throttles): Redis in production (CACHE_URL, else the Redis
-# broker), per-process memory in development and tests unless CACHE_URL is given.
-_cache_url = env.str("CACHE_URL", default="") or (env.str("CELERY_BROKER_URL", default="") if PRODUCTION else "")
+# Cache (login throttling, DRF throttles): Redis in production (CACHE_URL, else the broker's Redis
+# server, next database number), per-process memory in development and tests unless CACHE_URL is given.
+
+
+def _next_redis_db(url: str) -> str:
+    """The same Redis server, the database after the broker's: the cache never shares the broker's keys."""
+    base, _, db = url.rstrip("/").rpartition("/")
+    if "://" not in base or not db.isdigit():  # no database number in the URL: the broker uses 0
+        return f"{url.rstrip('/')}/1"
+    return f"{base}/{(int(db) + 1) % 16}"
+
+
+_broker = env.str("CELERY_BROKER_URL", default="")
+_cache_url = env.str("CACHE_URL", default="") or (
+    _next_redis_db(_broker) if PRODUCTION and _broker.startswith(("redis://", "rediss://")) else ""
+)
 if _cache_url.startswith(("redis://", "rediss://")):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # A Redis outage must not take the web app down with it: the cache fails open.
+            "BACKEND": "dealfinder.security.FailOpenRedisCache",
             "LOCATION": _cache_url,
             "KEY_PREFIX": "dealfinder",
             "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},

@@ -62,9 +62,10 @@ def test_production_settings_are_hardened():
         "from django.conf import settings as s; import json; print(json.dumps({k: getattr(s, k) for k in ["
         "'DEBUG', 'SECURE_SSL_REDIRECT', 'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SECURE_HSTS_SECONDS',"
         "'SECURE_HSTS_INCLUDE_SUBDOMAINS', 'SECURE_PROXY_SSL_HEADER', 'INGEST_ALLOW_PRIVATE_URLS', 'LOG_FORMAT']}"
-        " | {'validators': len(s.AUTH_PASSWORD_VALIDATORS), 'cache': s.CACHES['default']['BACKEND']}))"
+        " | {'validators': len(s.AUTH_PASSWORD_VALIDATORS), 'cache': s.CACHES['default']['BACKEND'],"
+        " 'cache_at': s.CACHES['default']['LOCATION']}))"
     )
-    result = _manage("shell", "-c", code, env={**PRODUCTION_ENV, "CACHE_URL": "redis://cache.example.com:6379/1"})
+    result = _manage("shell", "-c", code, env={**PRODUCTION_ENV, "CELERY_BROKER_URL": "redis://redis:6379/0"})
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
         "DEBUG": False,
@@ -77,7 +78,8 @@ def test_production_settings_are_hardened():
         "INGEST_ALLOW_PRIVATE_URLS": False,
         "LOG_FORMAT": "json",
         "validators": 4,
-        "cache": "django.core.cache.backends.redis.RedisCache",
+        "cache": "dealfinder.security.FailOpenRedisCache",
+        "cache_at": "redis://redis:6379/1",
     }
 
 
