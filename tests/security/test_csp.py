@@ -1,6 +1,8 @@
 """Content-Security-Policy: the headers on each kind of page, and the pages working under it in Chromium."""
 
+import os
 import re
+import threading
 
 import pytest
 from django.contrib.auth.models import Group
@@ -8,7 +10,6 @@ from django.contrib.auth.models import Group
 from dealfinder.roles import ACQUISITIONS, roles_setup
 from tests.leads.factories import LeadFactory, UserFactory
 from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.ui.conftest import page as page  # the Playwright page fixture (external requests aborted)
 
 PASSWORD = "correct horse battery staple"
 BASE_POLICY = {
@@ -102,33 +103,60 @@ def test_the_tile_server_is_allowed_as_an_image_source(client, superuser, settin
 
 # --- in a real browser ------------------------------------------------------------------------
 # Waits use selectors, not wait_for_function: Playwright evaluates a string predicate with eval(),
-# which the policy (rightly) forbids.
+# which the policy (rightly) forbids. Each test drives its own Chromium from a thread of its own, so it
+# never meets the session-wide sync Playwright of tests/ui (one per thread).
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Module-scoped so that it is closed before tests/ui starts its own (one sync Playwright per thread)."""
-    import os
-
+def in_browser(base_url: str, steps) -> list[str]:
+    """Run steps(page) in a fresh Chromium (requests leaving the live server aborted); the CSP violations."""
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    outcome: dict = {"violations": [], "errors": []}
+
+    def run():
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                context = browser.new_context(viewport={"width": 1280, "height": 800})
+                context.set_default_timeout(10_000)
+                context.route(
+                    re.compile(r"^(?!" + re.escape(base_url) + ")"), lambda route: route.abort("internetdisconnected")
+                )
+                page = context.new_page()
+                page.on(
+                    "console",
+                    lambda msg: (
+                        outcome["violations"].append(msg.text) if "Content Security Policy" in msg.text else None
+                    ),
+                )
+                page.on("pageerror", lambda exc: outcome["errors"].append(str(exc)))
+                steps(page)
+                browser.close()
+        except BaseException as exc:  # re-raised in the test's thread
+            outcome["raised"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "raised" in outcome:
+        raise outcome["raised"]
+    assert outcome["errors"] == []
+    return outcome["violations"]
 
 
-def _watch_csp(page) -> list[str]:
-    violations: list[str] = []
-    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
-    return violations
+def log_in(page, base: str, username: str, landing: str) -> None:
+    page.goto(base + "/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(base + landing)
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_dashboard_map_and_admin_work_under_the_policy(page, live_server):
+def test_dashboard_map_and_admin_work_under_the_policy(live_server):
     roles_setup()
     broker = UserFactory(username="broker", is_staff=True)
     broker.set_password(PASSWORD)
@@ -136,49 +164,38 @@ def test_dashboard_map_and_admin_work_under_the_policy(page, live_server):
     broker.groups.add(Group.objects.get(name=ACQUISITIONS))
     for tier in "AABBCD":
         LeadFactory(tier=tier)
-    violations = _watch_csp(page)
     base = live_server.url
 
-    page.goto(base + "/")
-    page.fill("#id_username", "broker")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(base + "/")
-    assert page.locator("svg.bar path").count() == 4  # the tier bar: A, B, C, D
+    def steps(page):
+        log_in(page, base, "broker", "/admin/")
+        page.goto(base + "/")
+        assert page.locator("svg.bar path").count() == 4  # the tier bar: A, B, C, D
+        page.goto(base + "/map/")
+        page.wait_for_selector("#lead-count[data-count='6']")
+        assert page.locator(".leaflet-draw-draw-polygon").is_visible()
+        page.goto(base + "/admin/")
+        assert page.locator("#site-name").inner_text() == "DealFinder"
+        page.goto(base + "/admin/leads/lead/")
+        assert page.locator("#result_list tbody tr").count() == 6
 
-    page.goto(base + "/map/")
-    page.wait_for_selector("#lead-count[data-count='6']")
-    assert page.locator(".leaflet-draw-draw-polygon").is_visible()
-
-    page.goto(base + "/admin/")
-    assert page.locator("#site-name").inner_text() == "DealFinder"
-    page.goto(base + "/admin/leads/lead/")
-    assert page.locator("#result_list tbody tr").count() == 6
-    assert violations == []
-    assert page.js_errors == []
+    assert in_browser(base, steps) == []
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_admin_map_widget_and_api_docs_work_under_the_policy(page, live_server, django_user_model):
+def test_admin_map_widget_and_api_docs_work_under_the_policy(live_server, django_user_model):
     django_user_model.objects.create_superuser("root", "root@example.com", PASSWORD)
-    violations = _watch_csp(page)
     base = live_server.url
-    page.goto(base + "/admin/login/")
-    page.fill("#id_username", "root")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(base + "/admin/")
 
-    page.goto(base + "/admin/properties/property/add/")
-    page.wait_for_selector(".leaflet-container .leaflet-control-zoom")  # the widget's map initialised
+    def steps(page):
+        log_in(page, base, "root", "/admin/")
+        page.goto(base + "/admin/properties/property/add/")
+        page.wait_for_selector(".leaflet-container .leaflet-control-zoom")  # the widget's map initialised
+        page.goto(base + "/api/docs/")
+        page.wait_for_selector(".swagger-ui .info .title")
+        assert "DealFinder API" in page.locator(".swagger-ui .info .title").inner_text()
+        page.goto(base + "/api/redoc/")
+        page.wait_for_selector("h1")
+        assert "DealFinder API" in page.locator("h1").first.inner_text()
 
-    page.goto(base + "/api/docs/")
-    page.wait_for_selector(".swagger-ui .info .title")
-    assert "DealFinder API" in page.locator(".swagger-ui .info .title").inner_text()
-
-    page.goto(base + "/api/redoc/")
-    page.wait_for_selector("h1")
-    assert "DealFinder API" in page.locator("h1").first.inner_text()
-    assert violations == []
-    assert page.js_errors == []
+    assert in_browser(base, steps) == []
