@@ -43,11 +43,15 @@ def _reset_celery_connections():
 
 
 @pytest.fixture
-def redis_down(settings):
+def redis_down(settings, monkeypatch):
     url = f"redis://127.0.0.1:{closed_port()}/0"
     keys = ("broker_url", "task_always_eager", *PROPOSED)
     previous = {key: celery_app.conf[key] for key in keys}
     settings.CELERY_BROKER_URL = url
+    # Celery reads these environment variables before its configuration (celery.app.utils.Settings).
+    monkeypatch.setenv("CELERY_BROKER_URL", url)
+    monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
+    monkeypatch.delenv("CELERY_RESULT_BACKEND", raising=False)
     _reset_celery_connections()
     celery_app.conf.update(broker_url=url, task_always_eager=False, **PROPOSED)
     yield url
@@ -75,7 +79,7 @@ def test_pages_and_api_reads_keep_serving(redis_down, admin_client):
 def test_healthz_reports_redis_failing(redis_down, client):
     response = client.get("/healthz")
 
-    assert response.status_code == 503
+    assert response.status_code == 503, response.content
     body = response.json()
     assert (body["status"], body["checks"]["database"]["status"], body["checks"]["redis"]["status"]) == (
         "error",
@@ -95,7 +99,7 @@ def test_api_ingest_answers_503_when_the_queue_is_unreachable(redis_down, admin_
 
     response = admin_client.post(f"/api/v1/data-sources/{source.pk}/ingest/", HTTP_ACCEPT="application/json")
 
-    assert response.status_code == 503
+    assert response.status_code == 503, response.content
     assert "queue" in response.json()["detail"].lower()
     assert IngestionRun.objects.count() == 0
 
