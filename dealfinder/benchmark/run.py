@@ -3,8 +3,8 @@
 Steps, in order (each timed, with its CPU seconds and the Python process's peak resident memory):
 generate -> ingest (every layer through the real DataSource ingest service, over HTTP) -> COPY baseline ->
 unchanged re-ingest -> score (leads created) -> rescore unchanged -> rescore after a profile change (every
-lead rewritten) -> bare UPDATE baseline -> match -> nightly pipeline on the next day's data (eager) -> map
-bbox endpoint -> lead list API.
+lead rewritten) -> bare UPDATE baseline -> match -> map bbox endpoint -> lead list API -> nightly pipeline on
+the next day's data (eager). The JSON file is rewritten after every step.
 
 Memory is this Python process's (VmHWM from /proc/self/status, reset per step through /proc/self/clear_refs
 where the kernel allows, else ru_maxrss); PostgreSQL's backends are other processes and are not counted.
@@ -166,6 +166,7 @@ class Benchmark:
     progress: bool = True
     map_requests: int = 30  # per zoom kind (county, city)
     api_requests: int = 30
+    checkpoint: Callable[[dict], None] | None = None  # called with the partial result after each step
     steps: list[Step] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
@@ -183,6 +184,8 @@ class Benchmark:
         self.steps.append(step)
         extra = " ".join(f"{k}={v}" for k, v in step.info.items() if not isinstance(v, dict | list))
         self.out(f"  {name}: {step.seconds:.2f}s (cpu {step.cpu_seconds:.1f}s, rss {step.peak_rss_mb:.0f} MB) {extra}")
+        if self.checkpoint is not None:
+            self.checkpoint(self.result(complete=False))
 
     def bar(self, total: int | None, desc: str, unit: str) -> tqdm:
         return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=not self.progress, leave=False)
@@ -202,7 +205,8 @@ class Benchmark:
 
         for name in ("httpx", "celery", "dealfinder.pipeline"):  # one line per page / task otherwise
             logging.getLogger(name).setLevel(logging.WARNING)
-        machine = machine_info()
+        self.machine = machine_info()
+        self.server_info: dict = {}
         county = County(self.parcels, today=timezone.localdate())
         with self.step("generate") as step:
             with self.bar(self.parcels, "generate county", " parcels") as bar:
@@ -219,24 +223,29 @@ class Benchmark:
             first = self._ingest_all("ingest", sources, county)
             self.analyze()
             self._copy_baseline(first, sources[0])
+            self.figures["ingest_vs_copy"] = round(
+                first["records_per_second"] / self.counts["copy_records_per_second"], 3
+            )
             again = self._ingest_all("reingest", sources, county)
+            self.figures["reingest_speedup"] = round(first["seconds"] / again["seconds"], 2)
             self._score()
             self._match()
             self.analyze()
-            county.day = 2
+            self._map()
+            self._api()
+            county.day = 2  # the next night: a few parcels and listings changed
             self._pipeline()
-            server_info = {"requests": server.requests, "busy_seconds": round(server.busy_seconds, 2)}
-        self.analyze()
-        self._map()
-        self._api()
-
-        self.figures["ingest_vs_copy"] = round(first["records_per_second"] / self.counts["copy_records_per_second"], 3)
-        self.figures["reingest_speedup"] = round(first["seconds"] / again["seconds"], 2)
-        self.figures["peak_rss_mb"] = max(s.peak_rss_mb for s in self.steps)
+            self.server_info = {"requests": server.requests, "busy_seconds": round(server.busy_seconds, 2)}
         self._final_counts()
-        machine["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
-        machine["uptime"] = _uptime()
+        return self.result(complete=True)
+
+    def result(self, *, complete: bool) -> dict[str, Any]:
+        """Everything measured so far: figures, targets, counts, steps, machine (load average now)."""
+        if self.steps:
+            self.figures["peak_rss_mb"] = max(s.peak_rss_mb for s in self.steps)
+        machine = {**self.machine, "load_average_end": [round(x, 2) for x in os.getloadavg()], "uptime": _uptime()}
         return {
+            "complete": complete,
             "date": timezone.now().isoformat(timespec="seconds"),
             "parameters": {
                 "parcels": self.parcels,
@@ -249,7 +258,7 @@ class Benchmark:
             "met": {k: met(k, self.figures.get(k), self.figures) for k in TARGETS},
             "counts": self.counts,
             "steps": {s.name: s.as_dict() for s in self.steps},
-            "arcgis_server": server_info,
+            "arcgis_server": self.server_info,
             "machine": machine,
             "notes": [
                 "peak_rss_mb is the benchmark's Python process (ingest, scoring, matching, the ArcGIS server "

@@ -30,6 +30,7 @@ def test_benchmark_small_county_in_place(tmp_path):
     county.generate()
     distress = county.distress_records
 
+    assert result["complete"] is True
     assert set(TARGETS) <= set(result) and set(TARGETS) <= set(result["figures"])
     assert result["parameters"]["parcels"] == PARCELS and result["parameters"]["buyers"] == BUYERS
     counts = result["counts"]

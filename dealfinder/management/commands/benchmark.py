@@ -42,6 +42,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["parcels"] < 100 or options["buyers"] < 1:
             raise CommandError("--parcels must be at least 100 and --buyers at least 1")
+        path = Path(options["json_file"]) if options["json_file"] else None
         benchmark = Benchmark(
             parcels=options["parcels"],
             buyers=options["buyers"],
@@ -49,6 +50,7 @@ class Command(BaseCommand):
             progress=options["verbosity"] > 0,
             map_requests=options["map_requests"],
             api_requests=options["api_requests"],
+            checkpoint=(lambda partial: self._write(path, partial)) if path else None,
         )
         # A terminated run still drops its scratch database (SystemExit unwinds through the cleanup).
         main = threading.current_thread() is threading.main_thread()
@@ -70,12 +72,17 @@ class Command(BaseCommand):
                 signal.signal(signal.SIGTERM, previous)
         self.stdout.write("")
         self.stdout.write(table(result))
-        if options["json_file"]:
-            path = Path(options["json_file"])
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        if path:
+            self._write(path, result)
             self.stdout.write(f"\nWrote {path}")
         return None
+
+    @staticmethod
+    def _write(path: Path, result: dict) -> None:
+        """The JSON file, rewritten after every step (`complete` false until the end), so a long run that is
+        stopped still leaves what it measured."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=2, default=str) + "\n")
 
     def _run(self, benchmark: Benchmark) -> dict:
         self.stdout.write(f"Benchmark: {benchmark.parcels:,} parcels, {benchmark.buyers:,} buyers")
