@@ -177,7 +177,16 @@ class Benchmark:
         step = Step(name)
         reset_peak_rss()
         began, cpu = time.perf_counter(), time.process_time()
-        yield step
+        try:
+            yield step
+        except BaseException as exc:  # stopped (SIGTERM, Ctrl-C) or failed: keep what this step measured
+            step.info["interrupted"] = f"{type(exc).__name__}: {exc}"[:200]
+            self._record(step, began, cpu)
+            raise
+        self._record(step, began, cpu)
+
+    def _record(self, step: Step, began: float, cpu: float) -> None:
+        name = step.name
         step.seconds = round(time.perf_counter() - began, 3)
         step.cpu_seconds = round(time.process_time() - cpu, 3)
         step.peak_rss_mb = peak_rss_mb()
@@ -434,23 +443,42 @@ class Benchmark:
         celery_app.conf.task_always_eager = True
         try:
             with self.step("pipeline") as step:
-                run = pipeline_run_inline(job="nightly", trigger="manual")
-                step.info = {
-                    "status": run.status,
-                    "error": run.error,
-                    "steps": {
-                        s.name: {
-                            "status": s.status,
-                            "seconds": round(s.duration.total_seconds(), 2) if s.duration else None,
-                            "counts": s.counts,
-                        }
-                        for s in run.steps.all()
-                    },
-                }
+                try:
+                    pipeline_run_inline(job="nightly", trigger="manual")
+                finally:
+                    try:
+                        step.info = self._pipeline_info()
+                    except Exception:  # the connection died with the interrupted step: read on a new one
+                        connection.close()
+                        step.info = self._pipeline_info()
         finally:
             celery_app.conf.task_always_eager = eager
         self.figures["pipeline_seconds"] = self.seconds("pipeline")
-        self.counts["pipeline_status"] = run.status
+        self.counts["pipeline_status"] = step.info["status"]
+
+    @staticmethod
+    def _pipeline_info() -> dict:
+        """The latest nightly run's status and its steps' durations (also of a run that was stopped)."""
+        from dealfinder.models import PipelineRun
+
+        run = PipelineRun.objects.filter(job="nightly").order_by("-pk").first()
+        if run is None:
+            return {"status": None}
+        now = timezone.now()
+        return {
+            "status": run.status,
+            "error": run.error,
+            "steps": {
+                s.name: {
+                    "status": s.status,
+                    "seconds": round(((s.finished_at or now) - s.started_at).total_seconds(), 2)
+                    if s.started_at
+                    else None,
+                    "counts": s.counts,
+                }
+                for s in run.steps.order_by("order")
+            },
+        }
 
     # --- map and API ----------------------------------------------------------------------
     def _client(self) -> Client:
