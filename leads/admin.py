@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 from dealfinder.admin_utils import ReadOnlyAdmin, admin_link
 
 from .grid import map_grid_update
-from .models import Activity, Alert, Lead, LeadScoreHistory, ScoringProfile
+from .models import Activity, Alert, Lead, LeadScoreHistory, MapGridCell, MapGridState, MapPoint, ScoringProfile
 from .services import (
     PROFILE_COLUMNS,
     lead_bulk_assign,
@@ -254,3 +254,27 @@ class AlertAdmin(ReadOnlyAdmin):
     list_select_related = ("lead__property", "quality_report")
     search_fields = ("=lead__property__parcel_id", "error")
     date_hierarchy = "created_at"
+
+
+# --- The map index (leads.grid): read-only, to see when it was built and what it holds ---------
+
+
+@admin.register(MapGridState)
+class MapGridStateAdmin(ReadOnlyAdmin):
+    list_display = ("built_at", "max_lead_id", "points", "cells", "seconds")
+
+
+@admin.register(MapPoint)
+class MapPointAdmin(ReadOnlyAdmin):
+    list_display = ("lead_id", "tier", "total")
+    list_filter = ("tier",)
+    ordering = ("-total", "lead_id")
+    show_full_result_count = False
+
+
+@admin.register(MapGridCell)
+class MapGridCellAdmin(ReadOnlyAdmin):
+    list_display = ("level", "cx", "cy", "tier", "n")
+    list_filter = ("level", "tier")
+    ordering = ("level", "cx", "cy", "tier")
+    show_full_result_count = False

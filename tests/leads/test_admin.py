@@ -23,6 +23,8 @@ from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
 from tests.leads.factories import ActivityFactory, LeadFactory, LeadScoreHistoryFactory, UserFactory
 from tests.properties.factories import PropertyFactory
 
+from .map_index_factories import MapGridCellFactory, MapGridStateFactory, MapPointFactory
+
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/leads/lead/"
@@ -227,3 +229,22 @@ def test_rescore_action_moves_the_map_index_to_the_new_tiers(admin_client):
         **{lead.pk: "D" for lead in leads},
         untouched.pk: "A",
     }
+
+
+@pytest.mark.parametrize(
+    ("factory", "url"),
+    [
+        (MapPointFactory, "/admin/leads/mappoint/"),
+        (MapGridCellFactory, "/admin/leads/mapgridcell/"),
+        (MapGridStateFactory, "/admin/leads/mapgridstate/"),
+    ],
+)
+def test_map_index_changelists_are_read_only_and_do_not_query_per_row(admin_client, factory, url):
+    factory.create_batch(2)
+    with CaptureQueriesContext(connection) as few:
+        assert admin_client.get(url).status_code == 200
+    factory.create_batch(8)
+    with CaptureQueriesContext(connection) as many:
+        html = admin_client.get(url).content.decode()
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert f"{url}add/" not in html  # read-only: no add link
