@@ -16,6 +16,9 @@ from .models import Lead, LeadScoreHistory
 # and its request near 100 ms with a million leads (measured: see leads/grid.py).
 MAX_POINTS = 500
 CLUSTER_BELOW_ZOOM = 13
+# Below this zoom, a view the map index counts more than DENSE_POINTS leads in is answered with cells.
+DENSE_CELLS_BELOW_ZOOM = 14
+DENSE_POINTS = 5000
 # Filters the map index (leads.grid) can answer; any other filter reads the live tables.
 INDEX_CELL_FILTERS = frozenset({"tier"})
 INDEX_POINT_FILTERS = frozenset({"tier", "min_score", "max_score"})

@@ -21,6 +21,8 @@ from .models import Lead
 from .services import lead_bulk_assign
 from .ui_selectors import (
     CLUSTER_BELOW_ZOOM,
+    DENSE_CELLS_BELOW_ZOOM,
+    DENSE_POINTS,
     INDEX_CELL_FILTERS,
     INDEX_POINT_FILTERS,
     MAX_POINTS,
@@ -117,7 +119,8 @@ def lead_map(request):
 @view_leads
 @require_GET
 def lead_map_geojson(request):
-    """Leads in `in_bbox` as a FeatureCollection: points at zoom >= 13, grid cells below.
+    """Leads in `in_bbox` as a FeatureCollection: points at zoom >= 13, grid cells below (and at zoom 13
+    when the map index counts more than DENSE_POINTS leads in view).
 
     Unfiltered or tier/score-filtered requests read the map index (leads.grid) when it is fresh;
     other filters, SpatiaLite and a stale index read the live tables with the same cell arithmetic.
@@ -131,9 +134,19 @@ def lead_map_geojson(request):
         return JsonResponse({"errors": {"in_bbox": ["in_bbox is required"]}}, status=400)
     zoom = viewport.cleaned_data["zoom"]
     active = {name for name, value in cleaned.items() if name != "in_bbox" and value not in (None, "", [], ())}
-    if zoom >= CLUSTER_BELOW_ZOOM:
-        if active <= INDEX_POINT_FILTERS and map_grid_is_fresh():
-            rows, truncated, count = lead_map_points_indexed(
+    indexed = (active <= INDEX_POINT_FILTERS if zoom >= CLUSTER_BELOW_ZOOM else active <= INDEX_CELL_FILTERS) and (
+        map_grid_is_fresh()
+    )
+    cells = cell_range(level=grid_level(zoom=zoom, bbox=bbox.extent), bbox=bbox.extent)
+    rows = None
+    if indexed and zoom < DENSE_CELLS_BELOW_ZOOM and active <= INDEX_CELL_FILTERS:
+        # At the first points zoom a dense city view stays cells: 500 of 40,000 points say little.
+        rows = grid_cells(cells=cells, tiers=cleaned.get("tier"))
+        if zoom >= CLUSTER_BELOW_ZOOM and sum(row["n"] for row in rows) <= DENSE_POINTS:
+            rows = None
+    if zoom >= CLUSTER_BELOW_ZOOM and rows is None:
+        if indexed:
+            points, truncated, count = lead_map_points_indexed(
                 bbox=bbox,
                 tiers=cleaned.get("tier"),
                 min_score=cleaned.get("min_score"),
@@ -141,15 +154,12 @@ def lead_map_geojson(request):
                 limit=MAX_POINTS,
             )
         else:
-            rows, truncated = lead_map_points(leads=filterset.qs, limit=MAX_POINTS)
-            count = filterset.qs.filter(property__location__isnull=False).count() if truncated else len(rows)
-        features = [_point_feature(row) for row in rows]
+            points, truncated = lead_map_points(leads=filterset.qs, limit=MAX_POINTS)
+            count = filterset.qs.filter(property__location__isnull=False).count() if truncated else len(points)
+        features = [_point_feature(row) for row in points]
         kind = "points"
     else:
-        cells = cell_range(level=grid_level(zoom=zoom, bbox=bbox.extent), bbox=bbox.extent)
-        if active <= INDEX_CELL_FILTERS and map_grid_is_fresh():
-            rows = grid_cells(cells=cells, tiers=cleaned.get("tier"))
-        else:
+        if rows is None:
             # The same filters without the viewport; lead_map_cells takes the whole cells it touches.
             data = request.GET.copy()
             data.pop("in_bbox")

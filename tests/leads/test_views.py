@@ -385,3 +385,19 @@ def test_map_index_update_of_an_unbuilt_index_does_nothing(db):
     lead = lead_at(-81.5, 28.5)
     assert map_grid_update(lead_ids=[lead.pk]) == 0
     assert not MapPoint.objects.exists()
+
+
+@pytest.mark.postgis
+def test_a_dense_view_at_zoom_13_stays_cells_when_the_index_is_fresh(acquisitions, client, monkeypatch):
+    from leads.grid import map_grid_refresh
+
+    monkeypatch.setattr("leads.views.DENSE_POINTS", 59)
+    scattered_leads(60)
+    assert geojson(client, zoom=13)["kind"] == "points"  # live tables: points, as before
+    map_grid_refresh()
+    dense = geojson(client, zoom=13)
+    assert (dense["kind"], dense["count"], dense["truncated"]) == ("cells", 60, False)
+    assert dense == geojson(client, zoom=12, in_bbox=WIDE_BBOX)  # the zoom-12 grid: same level-12 cells
+    assert geojson(client, zoom=13, tier=["A"])["kind"] == "points"  # 15 in view: not dense
+    assert geojson(client, zoom=14)["kind"] == "points"
+    assert geojson(client, zoom=13, min_score=1)["kind"] == "points"  # a filter the cells cannot answer
