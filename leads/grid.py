@@ -13,6 +13,14 @@ assignments never make it stale. `map_grid_refresh` rebuilds it set-based in one
 pipeline calls it after scoring, the admin's rescore action too. A lead added since (a higher id
 than the index saw) makes the index stale and the map reads the live tables until the next refresh.
 Built on PostGIS only; SpatiaLite (the embedded, small default) always reads the live tables.
+
+Measured on PostGIS with 1,000,000 leads over Florida (60% around ten city centres), 2 shared cores
+under load, /map/leads.geojson through Django, 20 pans per zoom, 990x760 px viewports on Orlando:
+before, every zoom read the live tables: p95 3.4 s (zoom 7), 2.1 s (9), 1.1 s (10), 1.0 s (12),
+1.4 s (13, 821 KB), 0.66 s (15, 821 KB). With the index: p95 40 ms (7), 46 ms (9), 33 ms (10),
+35 ms (12), 26 ms (13, dense: cells), 96 ms (14, 155 KB), 61 ms (15, 155 KB); a full refresh takes
+17-30 s, map_grid_update of 100 leads 0.3 s. Other filters still read the live tables
+(status=new, 100,000 leads in view: p95 1.2 s at zoom 10, 0.9 s at zoom 13).
 """
 
 import math
