@@ -25,7 +25,7 @@ API_DOCS_PATHS = ("/api/docs/", "/api/redoc/")
 
 
 class CSPMiddleware(BaseCSPMiddleware):
-    """django-csp's middleware; the API docs pages may also load Swagger UI / Redoc from their CDN."""
+    """django-csp's middleware; the API docs pages (Swagger UI, Redoc) get API_DOCS_CSP_UPDATE on top."""
 
     def get_policy_parts(self, request, response, report_only: bool = False) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
@@ -62,7 +62,7 @@ class FailOpenRedisCache(RedisCache):
     """
 
     get = _fail_open(lambda key, default=None, **kw: default)(RedisCache.get)
-    get_many = _fail_open({})(RedisCache.get_many)
+    get_many = _fail_open(lambda keys, **kw: {})(RedisCache.get_many)
     has_key = _fail_open(False)(RedisCache.has_key)
     add = _fail_open(False)(RedisCache.add)
     set = _fail_open(None)(RedisCache.set)
