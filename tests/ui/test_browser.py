@@ -92,6 +92,7 @@ def test_broker_draws_a_selection_then_exports_and_assigns_it(page, live_server,
     page.mouse.up()
     assert page.locator("#selection-status").inner_text() == "Shape drawn: export or assign the leads inside it."
     page.check("input[name=tier][value=B]")
+    page.wait_for_selector("#lead-count[data-count='8']")  # the map reloaded: its clusters are the new ones
     with page.expect_download() as download:
         page.click("#export-csv")
     lines = Path(download.value.path()).read_text().strip().splitlines()
