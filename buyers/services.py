@@ -39,7 +39,10 @@ def _ids_sql(ids: list[int]) -> tuple[str, list]:
 
 
 def _stage_rows(cursor, rows: list[tuple]) -> None:
-    """Append (buyer_id, property_id, score, reasons-JSON) rows to the stage table: COPY on PostgreSQL."""
+    """Append (buyer_id, property_id, score, reasons JSON, fingerprint) rows to the stage table; COPY on PostgreSQL.
+
+    A row without score and reasons stands for a stored match whose fingerprint is unchanged: kept as it is.
+    """
     if not rows:
         return
     if connection.vendor == "postgresql":
@@ -167,7 +170,8 @@ def matches_refresh_all(
     Each buyer keeps its best `max_matches_per_buyer` matches at or above the threshold (matching.best_matches).
     A fixed number of queries on PostgreSQL (one set-based candidate query, the scored matches staged by COPY,
     one upsert of the changed ones, one delete of the stale ones); elsewhere one candidate query per buyer.
-    `progress(done, total)` is called as buyers are done. Re-running without data changes writes nothing.
+    On PostgreSQL a match whose fingerprint (rules version, weights, buy box, candidate) is unchanged is not scored
+    again. `progress(done, total)` is called as buyers are done. Re-running without data changes writes nothing.
     """
     weights = matching_weights()
     buyers = Buyer.objects.all()
