@@ -193,6 +193,10 @@ class Benchmark:
         self.steps.append(step)
         extra = " ".join(f"{k}={v}" for k, v in step.info.items() if not isinstance(v, dict | list))
         self.out(f"  {name}: {step.seconds:.2f}s (cpu {step.cpu_seconds:.1f}s, rss {step.peak_rss_mb:.0f} MB) {extra}")
+        self._save()
+
+    def _save(self) -> None:
+        """Hand the partial result to the checkpoint (after each step, and once a phase's figures are set)."""
         if self.checkpoint is not None:
             self.checkpoint(self.result(complete=False))
 
@@ -238,10 +242,14 @@ class Benchmark:
             again = self._ingest_all("reingest", sources, county)
             self.figures["reingest_speedup"] = round(first["seconds"] / again["seconds"], 2)
             self._score()
+            self._save()
             self._match()
+            self._save()
             self.analyze()
             self._map()
+            self._save()
             self._api()
+            self._save()
             county.day = 2  # the next night: a few parcels and listings changed
             self._pipeline()
             self.server_info = {"requests": server.requests, "busy_seconds": round(server.busy_seconds, 2)}
