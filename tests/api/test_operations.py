@@ -31,13 +31,26 @@ def test_data_source_crud(admin_api):
     assert admin_api.patch(f"/api/v1/data-sources/{pk}/", {"enabled": True}, format="json").json()["enabled"] is True
     duplicate = admin_api.post(
         "/api/v1/data-sources/",
-        {"name": "Again", "slug": "orange-parcels", "kind": "file", "dataset": "parcels", "url": "x.csv"},
+        {
+            "name": "Again",
+            "slug": "orange-parcels",
+            "kind": "file",
+            "dataset": "parcels",
+            "url": "https://files.example.test/x.csv",
+        },
         format="json",
     )
     assert duplicate.json() == {"slug": ["data source with this slug already exists."]}
     bad = admin_api.post(
         "/api/v1/data-sources/",
-        {"name": "Bad", "slug": "bad", "kind": "file", "dataset": "parcels", "url": "x.csv", "field_mapping": [1]},
+        {
+            "name": "Bad",
+            "slug": "bad",
+            "kind": "file",
+            "dataset": "parcels",
+            "url": "https://files.example.test/x.csv",
+            "field_mapping": [1],
+        },
         format="json",
     )
     assert bad.json() == {"field_mapping": ["Must be an object: target field -> source field or expression."]}

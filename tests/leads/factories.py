@@ -3,6 +3,8 @@ import uuid
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.gis.geos import Point
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from leads import models
@@ -80,3 +82,34 @@ class AlertFactory(DjangoModelFactory):
     entered_on = factory.LazyFunction(datetime.date.today)
     batch = factory.LazyFunction(uuid.uuid4)
     status = models.Alert.Status.SENT
+
+
+class MapPointFactory(DjangoModelFactory):
+    class Meta:
+        model = models.MapPoint
+
+    lead = factory.SubFactory(LeadFactory)
+    location = factory.LazyAttribute(lambda o: o.lead.property.location or Point(-81.3789, 28.5384, srid=4326))
+    tier = factory.LazyAttribute(lambda o: o.lead.tier)
+    total = factory.LazyAttribute(lambda o: o.lead.total)
+
+
+class MapGridCellFactory(DjangoModelFactory):
+    class Meta:
+        model = models.MapGridCell
+
+    level = 12
+    cx = factory.Sequence(lambda n: -3704 + n)
+    cy = 1298
+    tier = "A"
+    n = 2
+    sum_lon = -162.75
+    sum_lat = 57.08
+
+
+class MapGridStateFactory(DjangoModelFactory):
+    class Meta:
+        model = models.MapGridState
+
+    built_at = factory.LazyFunction(timezone.now)
+    max_lead_id = None

@@ -20,10 +20,16 @@ from leads.ui_selectors import (
     sparkline_layout,
 )
 from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
-from tests.leads.factories import ActivityFactory, LeadFactory, LeadScoreHistoryFactory, UserFactory
+from tests.leads.factories import (
+    ActivityFactory,
+    LeadFactory,
+    LeadScoreHistoryFactory,
+    MapGridCellFactory,
+    MapGridStateFactory,
+    MapPointFactory,
+    UserFactory,
+)
 from tests.properties.factories import PropertyFactory
-
-from .map_index_factories import MapGridCellFactory, MapGridStateFactory, MapPointFactory
 
 pytestmark = pytest.mark.django_db
 
