@@ -243,5 +243,6 @@ class MatchingProfileAdmin(admin.ModelAdmin):
         "proof_of_funds_weight",
         "threshold",
         "price_tolerance_percent",
+        "max_matches_per_buyer",
     )
     readonly_fields = ("created_at", "updated_at")

@@ -261,16 +261,26 @@ def _text(*columns: str) -> str:
     return " || '|' || ".join(f"COALESCE(({c})::text, '~')" for c in columns)
 
 
-def ranked_candidate_rows_sql(*, weights: MatchWeights, buyer_ids: list[int] | None) -> tuple[str, list]:
-    """PostgreSQL: each active buyer's best candidates, ordered by buyer, as CANDIDATE_ROW_FIELDS.
+OPEN_LEAD_TABLE = "buyers_match_open_lead"
+SCORED_TABLE = "buyers_match_scored"
 
-    `candidates` is how many candidates the buyer had before the cap. `fingerprint` is an md5 of everything
-    score_match reads (the rules version, the weights, the buy box, the candidate); `unchanged` says the stored
-    match has the same fingerprint, so its score and reasons need no new computation. Location hits come from
-    three indexed joins
-    (target area and circle box on the GiST index, zips on the zip index); the rest of the filters match
-    buyer_candidates (unknown values pass; price widened by the tolerance). The circle's bounding box is
-    _circle_bbox's, and the distance is matching.haversine_miles, so SQL and Python agree on the edge.
+
+def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] | None) -> list[tuple[str, list]]:
+    """PostgreSQL: statements to run in order, in one transaction; the last one returns each active buyer's best
+    candidates, ordered by buyer, as CANDIDATE_ROW_FIELDS.
+
+    The work is staged in temporary tables (dropped at commit), each analyzed, so that every join is planned on
+    real row counts: planned as one statement, a buyer x property estimate of a few thousand rows against the
+    real millions chose nested loops over unindexed intermediate results, and a 100k-lead re-match never ended.
+    1. the open leads with their price (MAO, active list price, ARV), indexed by property;
+    2. every (buyer, property) pair that fits the buy box, with its score: location hits from three indexed joins
+       (target area and circle box on the GiST index, zips on the zip index), then the rest of the filters as
+       buyer_candidates has them (unknown values pass; price widened by the tolerance). The circle's bounding box
+       is _circle_bbox's and the distance matching.haversine_miles, so SQL and Python agree on the edge;
+    3. ranked per buyer and capped: `candidates` is how many candidates the buyer had before the cap;
+       `fingerprint` is an md5 of everything score_match reads (the rules version, the weights, the buy box, the
+       candidate); `unchanged` says the stored match has the same fingerprint, so its score and reasons need no
+       new computation.
     """
     score_sql, score_params = match_score_sql(weights)
     tolerance = weights.price_tolerance
@@ -292,7 +302,18 @@ def ranked_candidate_rows_sql(*, weights: MatchWeights, buyer_ids: list[int] | N
     in_area = "(b.target_area IS NOT NULL AND ST_Intersects(b.target_area, p.location))"
     in_zips = "(b.zips IS NOT NULL AND p.zip = ANY(b.zips))"
     columns = "b.id AS buyer_id, b.box_hash, b.min_price, b.max_price, b.cash_buyer, b.proof_of_funds, p.id"
-    sql = f"""
+    open_lead = f"""
+    CREATE TEMPORARY TABLE {OPEN_LEAD_TABLE} ON COMMIT DROP AS
+    SELECT l.property_id, l.mao, ap.list_price, l.arv, l.total, COALESCE(l.mao, ap.list_price, l.arv) AS price
+    FROM leads_lead l
+    LEFT JOIN (
+        SELECT DISTINCT ON (property_id) property_id, list_price FROM properties_listing
+        WHERE status = %s AND list_price IS NOT NULL ORDER BY property_id, listed_at DESC, id DESC
+    ) ap ON ap.property_id = l.property_id
+    WHERE l.status <> ALL(%s)
+    """  # noqa: S608 (our own SQL; values are parameters)
+    scored = f"""
+    CREATE TEMPORARY TABLE {SCORED_TABLE} ON COMMIT DROP AS
     WITH b AS MATERIALIZED (
         SELECT b.id, b.target_area, b.center, b.radius_miles::float8 AS radius_miles, b.min_price, b.max_price,
             b.min_beds, b.min_baths, b.min_year_built, b.max_year_built, b.cash_buyer, b.proof_of_funds,
@@ -334,27 +355,18 @@ def ranked_candidate_rows_sql(*, weights: MatchWeights, buyer_ids: list[int] | N
         FROM b JOIN properties_property p ON p.location && b.circle_box
         WHERE b.circle_box IS NOT NULL AND {haversine} <= b.radius_miles AND {fits} AND NOT COALESCE({in_area}, FALSE)
             AND NOT COALESCE({in_zips}, FALSE)
-    ),
-    open_lead AS MATERIALIZED (
-        SELECT l.property_id, l.mao, ap.list_price, l.arv, l.total, COALESCE(l.mao, ap.list_price, l.arv) AS price
-        FROM leads_lead l
-        LEFT JOIN (
-            SELECT DISTINCT ON (property_id) property_id, list_price FROM properties_listing
-            WHERE status = %s AND list_price IS NOT NULL ORDER BY property_id, listed_at DESC, id DESC
-        ) ap ON ap.property_id = l.property_id
-        WHERE l.status <> ALL(%s)
-    ),
-    scored AS (
-        SELECT hits.buyer_id, hits.id, hits.in_area, hits.box_hash, c.total, {score_sql} AS score
-        FROM hits JOIN open_lead c ON c.property_id = hits.id
-        WHERE (min_price IS NULL OR c.price IS NULL OR c.price >= min_price * %s)
-            AND (max_price IS NULL OR c.price IS NULL OR c.price <= max_price * %s)
-    ),
-    ranked AS (
+    )
+    SELECT hits.buyer_id, hits.id, hits.in_area, hits.box_hash, c.total, {score_sql} AS score
+    FROM hits JOIN {OPEN_LEAD_TABLE} c ON c.property_id = hits.id
+    WHERE (min_price IS NULL OR c.price IS NULL OR c.price >= min_price * %s)
+        AND (max_price IS NULL OR c.price IS NULL OR c.price <= max_price * %s)
+    """  # noqa: S608 (only numbers and our own SQL are formatted in; values are parameters)
+    ranked = f"""
+    WITH ranked AS (
         -- Narrow rows through the sort; the kept ones get their columns back below.
-        SELECT scored.*, COUNT(*) OVER buyer AS candidates,
+        SELECT s.*, COUNT(*) OVER buyer AS candidates,
             ROW_NUMBER() OVER (buyer ORDER BY score DESC, total DESC, id) AS rank
-        FROM scored
+        FROM {SCORED_TABLE} s
         WINDOW buyer AS (PARTITION BY buyer_id)
     ),
     kept AS (
@@ -362,7 +374,7 @@ def ranked_candidate_rows_sql(*, weights: MatchWeights, buyer_ids: list[int] | N
             c.list_price, c.arv, r.in_area, ST_X(p.location) AS lon, ST_Y(p.location) AS lat, r.total, r.box_hash
         FROM ranked r
         JOIN properties_property p ON p.id = r.id
-        JOIN open_lead c ON c.property_id = r.id
+        JOIN {OPEN_LEAD_TABLE} c ON c.property_id = r.id
         {"WHERE r.rank <= %s" if cap is not None else ""}
     )
     SELECT k.buyer_id, k.candidates, k.id, k.zip, k.property_type, k.beds, k.baths, k.year_built, k.mao,
@@ -378,14 +390,12 @@ def ranked_candidate_rows_sql(*, weights: MatchWeights, buyer_ids: list[int] | N
     LEFT JOIN buyers_propertymatch m ON m.property_id = k.id AND m.buyer_id = k.buyer_id
     ORDER BY k.buyer_id, k.rank
     """  # noqa: S608 (only numbers and our own SQL are formatted in; values are parameters)
-    params = [
-        *buyers_params,
-        Listing.Status.ACTIVE,
-        list(CLOSED_LEAD_STATUSES),
-        *score_params,
-        1 - tolerance,
-        1 + tolerance,
-        *([cap] if cap is not None else []),
-        f"{RULES_VERSION}|{weights!r}|",
+    return [
+        (f"DROP TABLE IF EXISTS {OPEN_LEAD_TABLE}, {SCORED_TABLE}", []),
+        (open_lead, [Listing.Status.ACTIVE, list(CLOSED_LEAD_STATUSES)]),
+        (f"CREATE UNIQUE INDEX ON {OPEN_LEAD_TABLE} (property_id)", []),
+        (f"ANALYZE {OPEN_LEAD_TABLE}", []),
+        (scored, [*buyers_params, *score_params, 1 - tolerance, 1 + tolerance]),
+        (f"ANALYZE {SCORED_TABLE}", []),
+        (ranked, [*([cap] if cap is not None else []), f"{RULES_VERSION}|{weights!r}|"]),
     ]
-    return sql, params

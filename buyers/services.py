@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from .matching import MatchCandidate, MatchWeights, best_matches, haversine_miles, score_match
 from .models import Buyer, PropertyMatch
-from .selectors import buyer_buy_box, buyer_match_candidates, matching_weights, ranked_candidate_rows_sql
+from .selectors import buyer_buy_box, buyer_match_candidates, matching_weights, ranked_candidate_statements
 
 
 @dataclass
@@ -65,7 +65,9 @@ def _staged(buyer_id: int, candidate, result, fingerprint: str = "") -> tuple:
 
 def _score_sql_rows(cursor, *, buyers: dict, weights: MatchWeights, buyer_ids, progress) -> int:
     """PostgreSQL: stream the buyers' best candidates from one set-based query, score them, stage the kept ones."""
-    sql, params = ranked_candidate_rows_sql(weights=weights, buyer_ids=buyer_ids)
+    *prepare, (sql, params) = ranked_candidate_statements(weights=weights, buyer_ids=buyer_ids)
+    for statement, statement_params in prepare:
+        cursor.execute(statement, statement_params)
     boxes = {pk: buyer_buy_box(buyer=buyer) for pk, buyer in buyers.items()}
     candidates, done, last, batch = 0, 0, None, []
     with connection.chunked_cursor() as rows:
@@ -194,6 +196,9 @@ def matches_refresh_all(
         if connection.vendor == "postgresql":
             # Memory for the query's hash joins and window sorts (millions of pairs), so they do not spill to disk.
             cursor.execute("SET LOCAL work_mem = '256MB'")
+            # The candidates are read through a server-side cursor, which PostgreSQL plans for the first 10% of
+            # rows (fast-start nested loops) unless told that every row will be fetched.
+            cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
             summary.candidates = _score_sql_rows(
                 cursor, buyers=active, weights=weights, buyer_ids=buyer_ids, progress=progress
             )

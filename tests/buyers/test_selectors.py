@@ -11,7 +11,7 @@ from buyers.selectors import (
     buyer_candidates,
     buyer_match_candidates,
     match_score_sql,
-    ranked_candidate_rows_sql,
+    ranked_candidate_statements,
 )
 from tests.buyers.factories import BuyerFactory, area_buyer, lead_at, radius_buyer, square, zip_buyer
 from tests.properties.factories import ORLANDO
@@ -148,9 +148,11 @@ def test_sql_candidates_are_the_selectors(places):
         area_buyer(min_price=None, max_price=None, property_types=[], min_beds=None),
         area_buyer(min_price=160000, max_price=200000, property_types=[]),
     ]
-    sql, params = ranked_candidate_rows_sql(weights=MatchWeights(max_matches_per_buyer=None), buyer_ids=None)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        for sql, params in ranked_candidate_statements(
+            weights=MatchWeights(max_matches_per_buyer=None), buyer_ids=None
+        ):
+            cursor.execute(sql, params)
         rows = cursor.fetchall()
     buyer_at, property_at = CANDIDATE_ROW_FIELDS.index("buyer_id"), CANDIDATE_ROW_FIELDS.index("id")
     by_sql = {(row[buyer_at], row[property_at]) for row in rows}
