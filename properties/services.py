@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.utils import timezone
 
 from dealfinder.locks import advisory_lock
@@ -81,6 +82,19 @@ def _ingest(source: DataSource, *, progress: Progress = None) -> IngestionRun:
         return _ingest_logged(source, progress=progress)
 
 
+INTERRUPTED = "interrupted: the database connection was lost or the worker stopped before the run ended"
+
+
+def _close_interrupted_runs(source: DataSource) -> None:
+    """With this source's lock held (PostgreSQL), a run still 'running' belongs to a session that died:
+    a lost connection or a killed worker. Elsewhere there is no lock to prove it, so runs are left as they are."""
+    if connection.vendor != "postgresql":
+        return
+    IngestionRun.objects.filter(source=source, status=IngestionRun.Status.RUNNING).update(
+        status=IngestionRun.Status.FAILED, message=INTERRUPTED, finished_at=timezone.now()
+    )
+
+
 def _ingest_logged(source: DataSource, *, progress: Progress = None) -> IngestionRun:
     try:
         mapping = FieldMapping.from_config(source.dataset, source.field_mapping)
@@ -89,6 +103,7 @@ def _ingest_logged(source: DataSource, *, progress: Progress = None) -> Ingestio
     with advisory_lock(f"datasource-ingest-{source.pk}") as acquired:
         if not acquired:
             return _failed_run(source, "another ingest of this source is still running")
+        _close_interrupted_runs(source)
         return ingest_source(source=source, reader=make_reader(source), mapping=mapping, progress=progress)
 
 

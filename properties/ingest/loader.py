@@ -16,10 +16,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.gis.geos import Point
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from dealfinder.logging import log_context
 from properties import models as m
 from properties.normalize import (
     is_absentee,
@@ -447,35 +448,44 @@ def ingest_source(
     mapping = mapping or FieldMapping.from_config(source.dataset, source.field_mapping)
     fingerprint = mapping_fingerprint(source, mapping)
     run = m.IngestionRun.objects.create(source=source, source_label=source.name[:200], dataset=source.dataset)
-    try:
-        for page in reader:
-            run.pages += 1
-            if page.error:
-                run.pages_failed += 1
-                run.processed += len(page.failed_ids)
-                run.failed += len(page.failed_ids)
-                _add_error(run, {"page": page.number, "reason": page.error, "records": page.failed_ids[:50]})
-                run.save()
-                continue
-            for start in range(0, len(page.records), batch_size):
-                _ingest_batch(run, source, mapping, fingerprint, page.records[start : start + batch_size])
-                if progress:
-                    progress(len(page.records[start : start + batch_size]))
-            if not page.records:
-                run.save()
-    except Exception as exc:
-        logger.exception("ingest of %s failed", source)
-        run.status, run.message = m.IngestionRun.Status.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
-    else:
-        landed = run.inserted + run.updated + run.unchanged
-        if run.failed or run.pages_failed:
-            run.status = m.IngestionRun.Status.PARTIAL if landed else m.IngestionRun.Status.FAILED
-            run.message = "" if landed else "no record could be loaded"
+    with log_context(ingestion_run_id=run.pk):
+        try:
+            for page in reader:
+                run.pages += 1
+                if page.error:
+                    run.pages_failed += 1
+                    run.processed += len(page.failed_ids)
+                    run.failed += len(page.failed_ids)
+                    _add_error(run, {"page": page.number, "reason": page.error, "records": page.failed_ids[:50]})
+                    run.save()
+                    continue
+                for start in range(0, len(page.records), batch_size):
+                    _ingest_batch(run, source, mapping, fingerprint, page.records[start : start + batch_size])
+                    if progress:
+                        progress(len(page.records[start : start + batch_size]))
+                if not page.records:
+                    run.save()
+        except Exception as exc:
+            logger.exception("ingest of %s failed", source)
+            _reconnect_if_lost()
+            run.status, run.message = m.IngestionRun.Status.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
         else:
-            run.status = m.IngestionRun.Status.SUCCESS
-    run.finished_at = timezone.now()
-    run.save()
+            landed = run.inserted + run.updated + run.unchanged
+            if run.failed or run.pages_failed:
+                run.status = m.IngestionRun.Status.PARTIAL if landed else m.IngestionRun.Status.FAILED
+                run.message = "" if landed else "no record could be loaded"
+            else:
+                run.status = m.IngestionRun.Status.SUCCESS
+        run.finished_at = timezone.now()
+        run.save()
     return run
+
+
+def _reconnect_if_lost() -> None:
+    """A connection lost between batches (outside any transaction) is closed so that the failure can be
+    recorded on a new one; inside a caller's transaction there is nothing safe to do but let it fail."""
+    if not connection.in_atomic_block and not connection.is_usable():
+        connection.close()
 
 
 def mapping_fingerprint(source: m.DataSource, mapping: FieldMapping) -> str:

@@ -1,9 +1,8 @@
 """The database connection lost in the middle of an ingest (PostGIS: the backend is terminated by another
 connection while the ArcGIS fake serves page 3 of 3, after pages 1 and 2 have landed).
 
-Expected: the ingest stops with the database error (today it cannot record anything on the dead connection,
-so the run stays "running"; with the proposed loader change it is recorded as failed), the pages that landed are
-intact, nothing of page 3 is half-written, the advisory lock died with the session so the
+Expected: the ingest stops with the database error and records the run as failed on a new connection, the pages
+that landed are intact, nothing of page 3 is half-written, the advisory lock died with the session so the
 next run is not blocked, and a re-run converges to exactly the rows of a clean run.
 """
 
@@ -14,7 +13,7 @@ import pytest
 from django.db import InterfaceError, OperationalError, connection
 
 from properties.models import IngestionRun, Property, PropertySource, TaxSale
-from properties.services import datasource_ingest
+from properties.services import INTERRUPTED, datasource_ingest
 from tests.fakes.arcgis import FakeArcGISLayer, point_features
 from tests.properties.factories import DataSourceFactory
 
@@ -67,10 +66,7 @@ def test_connection_lost_mid_ingest_keeps_landed_pages_and_a_rerun_converges(htt
     )
     source = source_for(layer)
 
-    try:
-        recorded = datasource_ingest(source_id=source.pk)
-    except (OperationalError, InterfaceError):
-        recorded = None  # today: the failure cannot be written on the dead connection (see module docstring)
+    recorded = datasource_ingest(source_id=source.pk)
 
     assert layer.killed
     connection.close()  # what the next request / task does: a new connection
@@ -81,10 +77,10 @@ def test_connection_lost_mid_ingest_keeps_landed_pages_and_a_rerun_converges(htt
     ]
     assert PropertySource.objects.filter(source=source).count() == 2 * PAGE
     interrupted = IngestionRun.objects.get(source=source)
-    # Left "running" when nothing could be written; "failed" once the loader records the failure on a fresh
-    # connection (the change proposed in the report).
-    want = ("running", 2 * PAGE, 2) if recorded is None else ("failed", 2 * PAGE, 3)  # page 3 read, not loaded
-    assert (interrupted.status, interrupted.inserted, interrupted.pages) == want
+    assert interrupted.pk == recorded.pk
+    # Page 3 was read, not loaded.
+    assert (interrupted.status, interrupted.inserted, interrupted.pages) == ("failed", 2 * PAGE, 3)
+    assert interrupted.message.startswith("OperationalError: ")
 
     rerun = datasource_ingest(source_id=source.pk)  # the advisory lock died with the killed session
 
@@ -100,24 +96,17 @@ def test_connection_lost_mid_ingest_keeps_landed_pages_and_a_rerun_converges(htt
     assert rows() == converged
 
 
-@pytest.mark.xfail(
-    reason="properties/services.py: the next ingest of a source should close runs left 'running' by a lost "
-    "connection or a killed worker (see the report: mark them failed once the advisory lock is held)",
-    strict=False,
-)
-def test_the_next_run_closes_the_interrupted_run(httpserver):
-    layer = BackendKillingLayer(
-        httpserver, point_features(FEATURES), max_record_count=PAGE, kill_on_page=3, backend_pid=backend_pid()
-    )
+def test_the_next_run_closes_a_run_its_worker_left_running(httpserver):
+    """A worker killed mid-run leaves its run 'running'; the next run, holding the source's lock, closes it."""
+    layer = FakeArcGISLayer(httpserver, point_features(FEATURES), max_record_count=PAGE)
     source = source_for(layer)
-    with contextlib.suppress(OperationalError, InterfaceError):
-        datasource_ingest(source_id=source.pk)
-    connection.close()
+    IngestionRun.objects.create(source=source, source_label=source.name, dataset=source.dataset)
 
     datasource_ingest(source_id=source.pk)
 
-    statuses = list(IngestionRun.objects.filter(source=source).order_by("id").values_list("status", flat=True))
-    assert statuses == ["failed", "success"]
+    runs = IngestionRun.objects.filter(source=source).order_by("id")
+    assert [(r.status, r.message) for r in runs] == [("failed", INTERRUPTED), ("success", "")]
+    assert runs[0].finished_at is not None
 
 
 KILL_ON_TDA = "2026-0025"  # a record of page 3
