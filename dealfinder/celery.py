@@ -26,6 +26,10 @@ app.conf.update(
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
-    broker_transport_options={"visibility_timeout": 2 * HARD_TIME_LIMIT},
+    broker_transport_options={
+        "visibility_timeout": 2 * HARD_TIME_LIMIT,
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+    },
 )
 app.autodiscover_tasks()

@@ -8,6 +8,7 @@ marked skipped, and an alert is sent.
 
 import dataclasses
 import datetime
+import functools
 import importlib
 import json
 import logging
@@ -23,6 +24,7 @@ from django.utils import timezone
 from dealfinder.locks import advisory_lock
 from dealfinder.logging import log_context
 from dealfinder.models import PipelineRun, PipelineStep
+from dealfinder.queue import QueueUnavailable, queue_errors
 from properties.models import DataSource
 
 logger = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ STEP_SERVICES: dict[str, str] = {
     "ingest": "properties.services.datasource_ingest",
     "enrich": "properties.services.properties_enrich",
     "score": "leads.services.leads_score_all",
+    "map": "leads.grid.map_grid_refresh",
     "match": "buyers.services.matches_refresh_all",
     "ghl_push": "sync.services.ghl_push_leads",
     "ghl_pull": "sync.services.ghl_pull_buyers",
@@ -44,7 +47,7 @@ NOTIFY_SERVICE = "leads.alerts.alerts_send_text"
 
 # Job name -> its steps, in order. Each job never overlaps itself.
 JOBS: dict[str, tuple[str, ...]] = {
-    "nightly": ("ingest", "enrich", "score", "match", "ghl_push", "alerts", "quality"),
+    "nightly": ("ingest", "enrich", "score", "map", "match", "ghl_push", "alerts", "quality"),
     "ghl_push": ("ghl_push",),
     "ghl_pull": ("ghl_pull",),
     "quality": ("quality",),
@@ -207,14 +210,27 @@ def pipeline_canvas(*, run: PipelineRun) -> chain:
 def pipeline_launch(*, job: str = "nightly", trigger: str = PipelineRun.Trigger.MANUAL) -> PipelineRun:
     """Start a run of `job` and queue its chain once committed (runs inline when Celery is eager).
 
-    Returns the run: status running (queued), or skipped when another run of the job is in progress.
+    Returns the run: status running (queued), skipped when another run of the job is in progress, or failed
+    when the broker cannot be reached (once committed: at once outside a transaction).
     With eager Celery the chain has already finished when this returns; re-read the row.
     """
     run = pipeline_run_start(job=job, trigger=trigger)
     if run.status == Status.RUNNING:
-        canvas = pipeline_canvas(run=run)
-        transaction.on_commit(canvas.apply_async)
+        transaction.on_commit(functools.partial(_run_send, run))
     return run
+
+
+def _run_send(run: PipelineRun) -> None:
+    """Queue the run's chain; an unreachable broker fails the run (updated in place) and alerts."""
+    try:
+        with queue_errors():
+            pipeline_canvas(run=run).apply_async()
+    except QueueUnavailable as exc:
+        now = timezone.now()
+        run.status, run.error, run.finished_at = Status.FAILED, str(exc), now
+        run.save(update_fields=["status", "error", "finished_at"])
+        PipelineStep.objects.filter(run=run).update(status=StepStatus.SKIPPED, error="skipped: never queued")
+        pipeline_notify_failure(run=run)
 
 
 def pipeline_run_inline(*, job: str = "nightly", trigger: str = PipelineRun.Trigger.MANUAL) -> PipelineRun:

@@ -237,7 +237,20 @@ HEALTHZ_PIPELINE_MAX_AGE_HOURS = env.float("HEALTHZ_PIPELINE_MAX_AGE_HOURS", def
 # No broker configured -> tasks run eagerly, in process (the demo). With a broker
 # (docker-compose, `make services`, tests) they go through Redis to a worker.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# Runs record their outcome in the database (PipelineRun, IngestionRun, SyncLog), so tasks store no results,
+# and sending one never waits on the result store. The exception is the parallel ingest: a chord, whose
+# header tasks (pipeline_ingest_source) keep theirs in the broker's Redis for the chord to collect.
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_EXPIRES = 24 * 60 * 60
+# With Redis down, publishing fails within a few seconds (a clear error) instead of hanging the request:
+# short connection timeouts and two quick retries for the broker and the result store alike.
+_QUICK_RETRIES = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = _QUICK_RETRIES
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": _QUICK_RETRIES}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE

@@ -62,7 +62,7 @@ def pipeline_ingest_stage(self, results: list[dict], run_id: int, stages: list[l
     return self.replace(chord(header, pipeline_ingest_stage.s(run_id, stages[1:], done)))
 
 
-@shared_task(name="dealfinder.pipeline_ingest_source", **RETRY_TRANSIENT)
+@shared_task(name="dealfinder.pipeline_ingest_source", ignore_result=False, **RETRY_TRANSIENT)  # a chord header
 def pipeline_ingest_source(self, run_id: int, source_id: int) -> dict:
     return _retrying(self, functools.partial(pipeline.pipeline_ingest_source, run_id=run_id, source_id=source_id))
 

@@ -1,12 +1,10 @@
-import functools
-
 from django import forms
-from django.contrib import admin
-from django.db import transaction
+from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 
 from dealfinder.admin_utils import ReadOnlyAdmin, admin_link, json_display
+from dealfinder.queue import QueueUnavailable, queue_errors
 
 from .ingest.mapping import TARGETS, FieldMapping, MappingError, load_preset, preset_names
 from .models import (
@@ -246,9 +244,16 @@ class DataSourceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Ingest now (queued)")
     def ingest_now(self, request, queryset):
-        for pk in queryset.values_list("pk", flat=True):
-            transaction.on_commit(functools.partial(datasource_ingest_task.delay, pk))
-        self.message_user(request, f"{queryset.count()} sources queued; see Ingestion runs for the results.")
+        queued = 0
+        try:
+            with queue_errors():
+                for pk in queryset.values_list("pk", flat=True):
+                    datasource_ingest_task.delay(pk)
+                    queued += 1
+        except QueueUnavailable as exc:
+            self.message_user(request, f"{queued} sources queued, then {exc}", messages.ERROR)
+            return
+        self.message_user(request, f"{queued} sources queued; see Ingestion runs for the results.")
 
 
 @admin.register(IngestionRun)

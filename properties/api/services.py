@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from celery.result import EagerResult
 
+from dealfinder.queue import queue_errors
 from properties.models import DataSource, IngestionRun
 from properties.tasks import datasource_ingest_task
 
@@ -16,8 +17,10 @@ class IngestStart:
 
 def datasource_ingest_start(*, source: DataSource) -> IngestStart:
     """Queue the source's ingestion task. Without a broker Celery runs it now, so the finished run is
-    known; with a worker only the task id is (the run appears under /api/v1/ingestion-runs/?source=)."""
-    result = datasource_ingest_task.delay(source.pk)
+    known; with a worker only the task id is (the run appears under /api/v1/ingestion-runs/?source=).
+    QueueUnavailable when the broker cannot be reached."""
+    with queue_errors():
+        result = datasource_ingest_task.delay(source.pk)
     if isinstance(result, EagerResult):
         return IngestStart(run=IngestionRun.objects.get(pk=result.get()["run_id"]), task_id=None)
     return IngestStart(run=None, task_id=result.id)

@@ -8,6 +8,7 @@ from rest_framework.throttling import UserRateThrottle
 
 from dealfinder.pagination import GeoJsonCursorPagination, StableCursorPagination, ordering_parameter
 from dealfinder.permissions import CommandRateThrottle, ManagerModelPermissions, RoleModelPermissions
+from dealfinder.queue import QueueUnavailable
 from properties.filtersets import DataSourceFilterSet, IngestionRunFilterSet, PropertyFilterSet
 from properties.models import DataSource, IngestionRun, Listing, Property
 
@@ -24,6 +25,11 @@ from .services import datasource_ingest_start
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
+
+
+class QueueUnreachable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "queue_unavailable"
 
 
 PROPERTY_ORDERINGS = {"parcel_id": ("parcel_id",), "-updated_at": ("-updated_at", "-id"), "id": ("id",)}
@@ -84,11 +90,15 @@ class DataSourceViewSet(viewsets.ModelViewSet):
         responses={202: IngestStartSerializer},
         summary="Start ingesting this source",
         description="With a Celery worker the task is queued (`task_id`; poll /api/v1/ingestion-runs/?source=<id>); "
-        "without a broker the run happens now and `run` is the finished IngestionRun.",
+        "without a broker the run happens now and `run` is the finished IngestionRun. "
+        "503 when the task queue cannot be reached (nothing was queued).",
     )
     @action(detail=True, methods=["post"], throttle_classes=[UserRateThrottle, CommandRateThrottle])
     def ingest(self, request, pk=None):
-        started = datasource_ingest_start(source=self.get_object())
+        try:
+            started = datasource_ingest_start(source=self.get_object())
+        except QueueUnavailable as exc:
+            raise QueueUnreachable(str(exc)) from exc
         return Response(IngestStartSerializer(started).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -11,9 +11,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.test import Client
-from kombu.exceptions import OperationalError
 
 from dealfinder.celery import app as celery_app
+from dealfinder.pipeline import pipeline_launch
+from dealfinder.queue import QUEUE_UNREACHABLE
 from dealfinder.roles import ADMIN, roles_setup
 from properties.models import IngestionRun
 from tests.leads.factories import LeadFactory, UserFactory
@@ -28,13 +29,6 @@ def closed_port() -> int:
         return sock.getsockname()[1]  # nothing listens once the socket is closed
 
 
-# As proposed in the report for dealfinder/settings.py: no result backend (results live in the database), so a
-# dead Redis fails a publish in under a second. With today's default (the broker URL as result backend) each
-# delay() blocks ~19 s in the result consumer's reconnect loop, then raises RuntimeError("Retry limit exceeded
-# while trying to reconnect to the Celery result store backend. The Celery application must be restarted.").
-PROPOSED = {"result_backend": None, "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0}}
-
-
 def _reset_celery_connections():
     """Forget connections built from the previous URLs (what Celery itself does after a fork)."""
     celery_app._pool = None
@@ -45,15 +39,15 @@ def _reset_celery_connections():
 @pytest.fixture
 def redis_down(settings, monkeypatch):
     url = f"redis://127.0.0.1:{closed_port()}/0"
-    keys = ("broker_url", "task_always_eager", *PROPOSED)
+    keys = ("broker_url", "result_backend", "task_always_eager")
     previous = {key: celery_app.conf[key] for key in keys}
     settings.CELERY_BROKER_URL = url
     # Celery reads these environment variables before its configuration (celery.app.utils.Settings).
     monkeypatch.setenv("CELERY_BROKER_URL", url)
     monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
-    monkeypatch.delenv("CELERY_RESULT_BACKEND", raising=False)
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", url)
     _reset_celery_connections()
-    celery_app.conf.update(broker_url=url, task_always_eager=False, **PROPOSED)
+    celery_app.conf.update(broker_url=url, result_backend=url, task_always_eager=False)
     yield url
     celery_app.conf.update(previous)
     _reset_celery_connections()
@@ -88,12 +82,6 @@ def test_healthz_reports_redis_failing(redis_down, client):
     )
 
 
-@pytest.mark.xfail(
-    reason="properties/api/views.py: the ingest action lets kombu's OperationalError through (a 500); "
-    "the proposed fix answers 503 with a message (see the report)",
-    raises=OperationalError,
-    strict=False,
-)
 def test_api_ingest_answers_503_when_the_queue_is_unreachable(redis_down, admin_client):
     source = DataSourceFactory()
 
@@ -104,12 +92,6 @@ def test_api_ingest_answers_503_when_the_queue_is_unreachable(redis_down, admin_
     assert IngestionRun.objects.count() == 0
 
 
-@pytest.mark.xfail(
-    reason="properties/admin.py: 'Ingest now' queues with on_commit(delay); in autocommit the broker error "
-    "escapes the request (a 500). The proposed fix shows an error message (see the report)",
-    raises=OperationalError,
-    strict=False,
-)
 @pytest.mark.django_db(transaction=True)  # on_commit callbacks run as in production
 def test_admin_ingest_now_says_the_queue_is_unreachable(redis_down, admin_client):
     source = DataSourceFactory()
@@ -124,3 +106,13 @@ def test_admin_ingest_now_says_the_queue_is_unreachable(redis_down, admin_client
     messages = [str(m) for m in response.context["messages"]]
     assert any("queue" in m.lower() and "unreachable" in m.lower() for m in messages), messages
     assert IngestionRun.objects.count() == 0
+
+
+def test_a_pipeline_run_that_cannot_be_queued_fails_with_the_reason(redis_down, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = pipeline_launch(job="quality", trigger="manual")
+
+    run.refresh_from_db()
+    assert run.status == "failed"
+    assert run.error.startswith(f"{QUEUE_UNREACHABLE} (Error 111 connecting to 127.0.0.1:")
+    assert list(run.steps.values_list("name", "status", "error")) == [("quality", "skipped", "skipped: never queued")]

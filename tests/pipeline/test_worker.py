@@ -1,5 +1,7 @@
 """The pipeline through the real broker (Redis) and a real worker."""
 
+import time
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -13,7 +15,7 @@ from dealfinder.tasks import pipeline_run
 # SpatiaLite demo runs tasks eagerly.
 pytestmark = [pytest.mark.worker, pytest.mark.postgis, pytest.mark.django_db(transaction=True)]
 
-NIGHTLY = ["ingest", "enrich", "score", "match", "ghl_push", "alerts", "quality"]
+NIGHTLY = ["ingest", "enrich", "score", "map", "match", "ghl_push", "alerts", "quality"]
 
 
 def finished(run_id: int) -> PipelineRun:
@@ -44,6 +46,7 @@ def test_failing_step_through_the_worker_skips_dependents(county, worker, step_s
         ("ingest", "success", ""),
         ("enrich", "success", ""),
         ("score", "failed", "ValueError: boom"),
+        ("map", "skipped", "skipped: score failed"),
         ("match", "skipped", "skipped: score failed"),
         ("ghl_push", "skipped", "skipped: score failed"),
         ("alerts", "skipped", "skipped: score failed"),
@@ -52,8 +55,13 @@ def test_failing_step_through_the_worker_skips_dependents(county, worker, step_s
 
 
 def test_two_triggers_at_once_give_one_run(county, worker):
-    first, second = pipeline_run.delay("nightly", "beat"), pipeline_run.delay("nightly", "beat")
-    ids = sorted([first.get(timeout=30), second.get(timeout=30)])
+    pipeline_run.delay("nightly", "beat")
+    pipeline_run.delay("nightly", "beat")
+    deadline = time.monotonic() + 30
+    while PipelineRun.objects.count() < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    ids = sorted(PipelineRun.objects.values_list("pk", flat=True))
+    assert len(ids) == 2
 
     runs = [finished(run_id) for run_id in ids]
 
