@@ -8,7 +8,6 @@ from django.utils.html import format_html, format_html_join
 
 from dealfinder.admin_utils import ReadOnlyAdmin, admin_link
 
-from .grid import map_grid_update
 from .models import Activity, Alert, Lead, LeadScoreHistory, MapGridCell, MapGridState, MapPoint, ScoringProfile
 from .services import (
     PROFILE_COLUMNS,
@@ -194,7 +193,6 @@ class LeadAdmin(admin.ModelAdmin):
     @admin.action(description="Rescore selected leads", permissions=["change"])
     def rescore(self, request, queryset):
         summary = leads_score_all(property_ids=queryset.values("property_id"))
-        map_grid_update(lead_ids=list(queryset.values_list("id", flat=True)))  # the map follows the new tiers
         self.message_user(request, f"Rescored {summary.scored} leads: {summary.changed} changed.")
 
     @admin.display(description="parcel", ordering="property__parcel_id")

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from dealfinder.models import TIERS
 from leads.deals import DealParams, deal_numbers
+from leads.grid import map_grid_update
 from leads.models import Activity, Lead, LeadScoreHistory, ScoringProfile
 from leads.scoring import ScoringParams, score
 from leads.selectors import PropertyFacts, property_facts_chunks
@@ -166,6 +167,8 @@ def leads_score_all(
 
     A constant number of queries per chunk of properties; leads whose numbers did not change are
     not written. `buyer_demand_by_zip` (zip -> active buyers wanting it) feeds the location score.
+    A partial rescore updates the map index for its leads; after a full one, leads.grid.map_grid_refresh
+    rebuilds it (the pipeline's "map" step, the score command).
     """
     today = today or timezone.localdate()
     params, deal_params = scoring_params_for(profile=scoringprofile_get_active())
@@ -184,6 +187,11 @@ def leads_score_all(
         if progress is not None:
             progress(len(facts))
     summary.unchanged = summary.scored - summary.created - summary.changed
+    if parcel_id is not None or property_ids is not None:  # a partial rescore moves its own map points
+        scored = Lead.objects.filter(property__parcel_id=parcel_id) if parcel_id else Lead.objects.all()
+        if property_ids is not None:
+            scored = scored.filter(property_id__in=property_ids)
+        map_grid_update(lead_ids=list(scored.values_list("id", flat=True)))
     return summary
 
 

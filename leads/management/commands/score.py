@@ -3,12 +3,16 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from leads.grid import map_grid_refresh
 from leads.services import leads_score_all
 from properties.models import Property
 
 
 class Command(BaseCommand):
-    help = "Score every active property (or one parcel), write deal numbers and today's history snapshot."
+    help = (
+        "Score every active property (or one parcel), write deal numbers and today's history snapshot; "
+        "after a full run, rebuild the map index (PostGIS)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--parcel", help="Score only this normalized parcel id")
@@ -22,3 +26,8 @@ class Command(BaseCommand):
         with tqdm(total=properties.count(), unit="lead", file=sys.stderr, disable=None) as bar:
             summary = leads_score_all(parcel_id=parcel, progress=bar.update)
         self.stdout.write(str(summary))
+        if not parcel:
+            grid = map_grid_refresh()
+            self.stdout.write(
+                f"Map index: {grid.skipped or f'{grid.points} points, {grid.cells} cells in {grid.seconds}s'}"
+            )
