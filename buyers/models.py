@@ -1,12 +1,17 @@
 """Cash buyers, their buy boxes, and property-buyer matches."""
 
+import re
 from decimal import Decimal
 
 from django.contrib.gis.db import models
+from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 
 from dealfinder.models import TimeStampedModel, score_range_check
-from properties.models import Property
+from properties.models import Property, PropertyType
+
+STRATEGIES = ("flip", "rental", "brrrr")
+ZIP = re.compile(r"^\d{5}$")
 
 
 class Buyer(TimeStampedModel):
@@ -65,6 +70,27 @@ class Buyer(TimeStampedModel):
     def __str__(self):
         name = " ".join(p for p in (self.first_name, self.last_name) if p)
         return name or self.company or self.email or f"Buyer {self.pk}"
+
+    def clean(self):
+        """The list fields hold short strings from their vocabularies (the API checks the same)."""
+        from dealfinder.security import validate_string_list  # imports admin forms: not at model load
+
+        super().clean()
+        errors = {}
+        for name, choices in (
+            ("tags", None),
+            ("property_types", PropertyType.choices),
+            ("target_zips", None),
+            ("strategies", STRATEGIES),
+        ):
+            try:
+                validate_string_list(getattr(self, name), choices=choices)
+            except ValidationError as exc:
+                errors[name] = exc.messages
+        if "target_zips" not in errors and not all(ZIP.match(z) for z in self.target_zips):
+            errors["target_zips"] = ["Zips are 5 digits, e.g. 32805."]
+        if errors:
+            raise ValidationError(errors)
 
 
 class PropertyMatch(TimeStampedModel):

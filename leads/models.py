@@ -1,14 +1,18 @@
 """The CRM record for a property: score, status, deal numbers, history, alerts."""
 
+from dataclasses import fields
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.gis.db import models as gis_models
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
 from dealfinder.models import TIERS, TimeStampedModel, score_range_check, tier_check
+from leads.deals import DealParams
+from leads.scoring import ScoringParams, parameter_errors
 from properties.models import Property, QualityReport
 
 TIER_CHOICES = [(t, f"Tier {t}") for t in TIERS]
@@ -128,6 +132,16 @@ class ScoringProfile(TimeStampedModel):
 
     def __str__(self):
         return f"{self.name}{' (active)' if self.is_active else ''}"
+
+    def clean(self):
+        super().clean()
+        columns = {f.name for f in self._meta.concrete_fields}
+        defaults = {
+            f.name: f.default for params in (ScoringParams, DealParams) for f in fields(params) if f.name not in columns
+        }
+        errors = parameter_errors(self.parameters, defaults=defaults)
+        if errors:
+            raise ValidationError({"parameters": [f"{key}: {why}" for key, why in errors.items()]})
 
 
 class Activity(models.Model):

@@ -235,3 +235,37 @@ def score(signals: PropertySignals, params: ScoringParams) -> ScoreResult:
         reasons=[reason for part in parts for reason in part.reasons],
         stack_count=stack_count,
     )
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def parameter_errors(parameters, *, defaults: Mapping[str, object]) -> dict[str, str]:
+    """What is wrong with a profile's `parameters` JSON, per key, against the rule parameters' defaults:
+    numbers where the default is a number, [days, points] pairs for windows, strings for zip lists."""
+    if not isinstance(parameters, dict):
+        return {"parameters": f"must be an object of rule parameters, not {type(parameters).__name__}"}
+    errors = {}
+    for key, value in parameters.items():
+        if key not in defaults:
+            errors[key] = "unknown rule parameter"
+            continue
+        default = defaults[key]
+        if not isinstance(default, tuple):
+            ok = _is_number(value)
+            want = "a number >= 0"
+        elif default and isinstance(default[0], tuple):
+            ok = isinstance(value, list) and all(
+                isinstance(pair, list) and len(pair) == 2 and all(map(_is_number, pair)) for pair in value
+            )
+            want = "a list of [threshold, points] pairs, e.g. [[30, 10], [60, 7]]"
+        elif default and _is_number(default[0]):
+            ok = isinstance(value, list) and len(value) == len(default) and all(map(_is_number, value))
+            want = f"a list of {len(default)} numbers, e.g. {list(default)}"
+        else:
+            ok = isinstance(value, list) and all(isinstance(item, str) and item for item in value)
+            want = 'a list of strings, e.g. ["32805"]'
+        if not ok:
+            errors[key] = f"must be {want}"
+    return errors

@@ -3,11 +3,9 @@ from decimal import Decimal
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from rest_framework import serializers
 
-from buyers.models import Buyer, PropertyMatch
+from buyers.models import STRATEGIES, Buyer, PropertyMatch
 from properties.filtersets import lon_lat_box_ok
 from properties.models import PropertyType
-
-STRATEGIES = ("flip", "rental", "brrrr")
 
 
 def _ordered(attrs: dict, low: str, high: str, instance) -> None:
