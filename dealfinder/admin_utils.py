@@ -10,7 +10,7 @@ from django.utils.html import format_html
 def pretty_json(value) -> str:
     """Read-only, indented JSON for raw payloads."""
     return format_html(
-        '<pre style="white-space: pre-wrap; max-height: 30em; overflow: auto">{}</pre>',
+        '<pre class="df-json">{}</pre>',
         json.dumps(value, indent=2, sort_keys=True, default=str),
     )
 

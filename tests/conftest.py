@@ -25,6 +25,16 @@ def _test_settings(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache(settings):
+    """Each test starts with an empty cache (throttle counters, dashboard figures). Tests run on the
+    local-memory cache, never on a shared Redis, so clearing it cannot touch anything else."""
+    from django.core.cache import cache
+
+    assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache"), "tests must not run on a shared cache"
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery():
     """Tasks run in-process unless a test asks for the real worker (marker `worker`)."""
     previous = celery_app.conf.task_always_eager
