@@ -20,8 +20,22 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "properties": ALL_ACTIONS,
         "leads": ALL_ACTIONS,
         "properties.datasource": ("view",),
-        "properties.ingestionrun": ("view",),
         "leads.scoringprofile": ("view",),
+        # What the system records (runs, history, alerts, caches) is read-only to brokers: only Admin deletes.
+        **dict.fromkeys(
+            (
+                "properties.ingestionrun",
+                "properties.propertysource",
+                "properties.geocodecache",
+                "properties.qualityreport",
+                "leads.leadscorehistory",
+                "leads.alert",
+                "leads.mapgridstate",
+                "leads.mappoint",
+                "leads.mapgridcell",
+            ),
+            ("view",),
+        ),
     },
     DISPOSITIONS: {
         "buyers": ALL_ACTIONS,
