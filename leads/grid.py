@@ -9,8 +9,9 @@ The map endpoint reads it instead of joining a million leads to their properties
   leads in a city viewport are found without touching the wide lead and property tables.
 
 It holds only what scoring owns (tier, score) and the property's point, so status changes and
-assignments never make it stale. `map_grid_refresh` rebuilds it set-based in one transaction; the
-pipeline calls it after scoring, the admin's rescore action too. A lead added since (a higher id
+assignments never make it stale. `map_grid_refresh` rebuilds it set-based in one transaction: the
+pipeline's "map" step after scoring, and `manage.py score`; a partial rescore (admin action, API, `score
+--parcel`) moves its leads with `map_grid_update`. A lead added since (a higher id
 than the index saw) makes the index stale and the map reads the live tables until the next refresh.
 Built on PostGIS only; SpatiaLite (the embedded, small default) always reads the live tables.
 
