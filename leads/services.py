@@ -41,12 +41,14 @@ class ScoreSummary:
     history_written: int = 0
     tiers: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TIERS, 0))
     new_tier_a: list[int] = field(default_factory=list)
+    merged: int = 0  # leads of merged (duplicate) properties folded into their survivor's lead
 
     def __str__(self):
         tiers = " ".join(f"{t}={n}" for t, n in self.tiers.items())
+        merged = f"; leads of merged parcels folded {self.merged}" if self.merged else ""
         return (
             f"scored {self.scored}: created {self.created}, changed {self.changed}, unchanged {self.unchanged}; "
-            f"tiers {tiers}; new tier A {len(self.new_tier_a)}; history rows written {self.history_written}"
+            f"tiers {tiers}; new tier A {len(self.new_tier_a)}; history rows written {self.history_written}{merged}"
         )
 
 
@@ -155,6 +157,36 @@ def _score_chunk(
     )
 
 
+@transaction.atomic
+def leads_fold_merged() -> int:
+    """Leads of properties that dedupe merged into a survivor follow it, so no duplicate stays on the map,
+    in the lists or in matching. The survivor keeps its own lead if it has one, else the oldest merged lead
+    moves onto it; the other merged leads hand their activities (the broker's notes, calls, status changes) to
+    the kept lead and are deleted with their score history. Returns how many leads moved or were folded."""
+    merged = list(
+        Lead.objects.filter(property__is_active=False, property__merged_into__isnull=False)
+        .order_by("id")
+        .values_list("id", "property__merged_into_id")
+    )
+    if not merged:
+        return 0
+    survivors = {pid for _, pid in merged}
+    kept = dict(Lead.objects.filter(property_id__in=survivors).values_list("property_id", "id"))
+    moves, folds = {}, {}  # lead id -> survivor property id / kept lead id
+    for lead_id, survivor in merged:
+        if survivor in kept:
+            folds[lead_id] = kept[survivor]
+        else:
+            kept[survivor] = lead_id
+            moves[lead_id] = survivor
+    for lead_id, survivor in moves.items():
+        Lead.objects.filter(pk=lead_id).update(property_id=survivor, updated_at=timezone.now())
+    for lead_id, into in folds.items():
+        Activity.objects.filter(lead_id=lead_id).update(lead_id=into)
+    Lead.objects.filter(pk__in=folds).delete()
+    return len(moves) + len(folds)
+
+
 def leads_score_all(
     *,
     parcel_id: str | None = None,
@@ -167,12 +199,15 @@ def leads_score_all(
 
     A constant number of queries per chunk of properties; leads whose numbers did not change are
     not written. `buyer_demand_by_zip` (zip -> active buyers wanting it) feeds the location score.
+    A full run first folds the leads of merged properties into their survivors (leads_fold_merged).
     A partial rescore updates the map index for its leads; after a full one, leads.grid.map_grid_refresh
     rebuilds it (the pipeline's "map" step, the score command).
     """
     today = today or timezone.localdate()
     params, deal_params = scoring_params_for(profile=scoringprofile_get_active())
     summary = ScoreSummary()
+    if parcel_id is None and property_ids is None:
+        summary.merged = leads_fold_merged()
     now = timezone.now()
     chunks = property_facts_chunks(
         today=today,

@@ -9,7 +9,7 @@ from leads.models import Lead, LeadScoreHistory, ScoringProfile
 from leads.services import leads_score_all, scoringprofile_get_active
 from properties.models import Property
 from tests.leads.conftest import TODAY, at, days, hot_property
-from tests.leads.factories import LeadFactory, ScoringProfileFactory
+from tests.leads.factories import ActivityFactory, LeadFactory, ScoringProfileFactory
 from tests.properties import factories as pf
 
 pytestmark = pytest.mark.django_db
@@ -228,3 +228,24 @@ def test_buyer_demand_passed_in_feeds_the_location_score(profile):
         15,
         ["ZIP 32805 is a target area (+10)", "3 cash buyers nearby (+5)"],
     )
+
+
+def test_leads_of_merged_properties_follow_their_survivor():
+    survivor, lone = pf.PropertyFactory(parcel_id="KEEP"), pf.PropertyFactory(parcel_id="LONE")
+    with_lead = pf.PropertyFactory(parcel_id="DUP1", is_active=False, merged_into=survivor)
+    also = pf.PropertyFactory(parcel_id="DUP2", is_active=False, merged_into=survivor)
+    moved_to_lone = pf.PropertyFactory(parcel_id="DUP3", is_active=False, merged_into=lone)
+    kept = LeadFactory(property=survivor)
+    folded, second = LeadFactory(property=with_lead), LeadFactory(property=also)
+    moved = LeadFactory(property=moved_to_lone)
+    note = ActivityFactory(lead=folded, kind="note", body="Owner called back")
+
+    summary = leads_score_all()
+
+    assert summary.merged == 3
+    assert "leads of merged parcels folded 3" in str(summary)
+    assert dict(Lead.objects.values_list("property__parcel_id", "id")) == {"KEEP": kept.pk, "LONE": moved.pk}
+    assert not Lead.objects.filter(pk__in=[folded.pk, second.pk]).exists()
+    note.refresh_from_db()
+    assert note.lead_id == kept.pk
+    assert leads_score_all().merged == 0  # converged

@@ -231,6 +231,7 @@ def test_summarize():
         "history_written": 3,
         "tiers": {"A": 0, "B": 0, "C": 0, "D": 0},
         "new_tier_a": 2,
+        "merged": 0,
     }
     log = SyncLogFactory(sync_type="buyer_pull", status="partial", processed=5, succeeded=4, failed=1, skipped=0)
     counts = pipeline.summarize(log)
