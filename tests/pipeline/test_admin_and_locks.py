@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from dealfinder.locks import advisory_lock, advisory_lock_key
 from dealfinder.models import PipelineRun
-from dealfinder.pipeline import pipeline_run_start
+from dealfinder.pipeline import JOBS, pipeline_run_start
 from tests.pipeline.factories import PipelineRunFactory, PipelineStepFactory
 
 
@@ -87,4 +87,4 @@ def test_concurrent_triggers_start_exactly_one_run():
 
     assert sorted(statuses) == ["running", "skipped", "skipped", "skipped"]
     assert PipelineRun.objects.filter(status="running").count() == 1
-    assert PipelineRun.objects.get(status="running").steps.count() == 7
+    assert PipelineRun.objects.get(status="running").steps.count() == len(JOBS["nightly"]) == 8
