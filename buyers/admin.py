@@ -1,11 +1,14 @@
 import csv
 
+from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportModelAdmin
+from import_export.forms import ImportForm
 from leaflet.admin import LeafletGeoAdmin
 
 from dealfinder.admin_utils import admin_link
@@ -79,9 +82,25 @@ class PropertyMatchInline(admin.TabularInline):
         return _reasons(obj)
 
 
+class BuyerImportForm(ImportForm):
+    """The buyer CSV import refuses files over BUYER_IMPORT_MAX_BYTES before reading them (the import holds
+    the whole file in memory)."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        limit = settings.BUYER_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise ValidationError(
+                f"The file has {upload.size:,} bytes; buyer imports take at most {limit:,} "
+                "(BUYER_IMPORT_MAX_BYTES). Split it and import the parts."
+            )
+        return upload
+
+
 @admin.register(Buyer)
 class BuyerAdmin(ImportExportModelAdmin, LeafletGeoAdmin):
     resource_classes = (BuyerResource,)
+    import_form_class = BuyerImportForm
     list_display = (
         "__str__",
         "company",

@@ -229,6 +229,7 @@ else:
 INGEST_ALLOW_PRIVATE_URLS = env.bool("INGEST_ALLOW_PRIVATE_URLS", default=not PRODUCTION)
 INGEST_UPLOAD_MAX_BYTES = env.int("INGEST_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 INGEST_UPLOAD_MAX_ROWS = env.int("INGEST_UPLOAD_MAX_ROWS", default=1_000_000)
+BUYER_IMPORT_MAX_BYTES = env.int("BUYER_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 
 # /healthz: a nightly pipeline without a success for this long is reported as "stale".
 HEALTHZ_PIPELINE_MAX_AGE_HOURS = env.float("HEALTHZ_PIPELINE_MAX_AGE_HOURS", default=26)

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -91,6 +92,21 @@ def test_import_row_without_email_is_an_error():
 def test_admin_import_and_export_pages(admin_client):
     assert admin_client.get("/admin/buyers/buyer/import/").status_code == 200
     assert admin_client.get("/admin/buyers/buyer/export/").status_code == 200
+
+
+def test_admin_import_refuses_a_file_over_the_limit_and_imports_nothing(admin_client, settings):
+    body = IMPORT_CSV.encode()
+    settings.BUYER_IMPORT_MAX_BYTES = len(body) - 1
+    upload = SimpleUploadedFile("buyers.csv", body, content_type="text/csv")
+
+    response = admin_client.post("/admin/buyers/buyer/import/", {"import_file": upload, "format": "0"})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["import_file"] == [
+        f"The file has {len(body):,} bytes; buyer imports take at most {len(body) - 1:,} "
+        "(BUYER_IMPORT_MAX_BYTES). Split it and import the parts."
+    ]
+    assert Buyer.objects.count() == 0
 
 
 def make_matches(n, prop=None):
