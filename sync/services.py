@@ -14,7 +14,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from buyers.models import Buyer, PropertyMatch
@@ -471,11 +472,40 @@ class BuyerUpsertResult:
     conflicts: int = 0
 
 
+def _buyers_link_by_email(contacts: list[Contact]) -> int:
+    """Buyers entered in DealFinder (typed in, imported) and not yet linked to GoHighLevel are linked to the
+    contact with the same email (case-insensitive; the oldest buyer when several share it), so a pull updates
+    them instead of creating a duplicate. Returns how many were linked (one UPDATE)."""
+    linked = set(
+        Buyer.objects.filter(ghl_contact_id__in=[c.id for c in contacts]).values_list("ghl_contact_id", flat=True)
+    )
+    contact_of = {c.email.strip().lower(): c.id for c in contacts if c.email.strip() and c.id not in linked}
+    if not contact_of:
+        return 0
+    unlinked = (
+        Buyer.objects.annotate(email_key=Lower("email"))
+        .filter(ghl_contact_id__isnull=True, email_key__in=list(contact_of))
+        .order_by("id")
+        .values_list("id", "email_key")
+    )
+    buyer_of: dict[str, int] = {}
+    for pk, email in unlinked:
+        buyer_of.setdefault(email, pk)
+    if not buyer_of:
+        return 0
+    contact_id = Case(*(When(pk=pk, then=Value(contact_of[email])) for email, pk in buyer_of.items()))
+    return Buyer.objects.filter(pk__in=buyer_of.values()).update(ghl_contact_id=contact_id)
+
+
 def buyers_upsert_from_contacts(*, contacts: list[Contact], field_keys: dict[str, str]) -> BuyerUpsertResult:
-    """Create or update Buyers from GoHighLevel contacts (set-based), merging fields both sides changed."""
+    """Create or update Buyers from GoHighLevel contacts (set-based), merging fields both sides changed.
+
+    A contact not linked yet updates the DealFinder buyer with its email, if there is one (_buyers_link_by_email).
+    """
     result = BuyerUpsertResult()
     if not contacts:
         return result
+    _buyers_link_by_email(contacts)
     strategy = conflict_strategy()
     now = timezone.now()
     buyer_type = ContentType.objects.get_for_model(Buyer)

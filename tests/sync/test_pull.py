@@ -103,6 +103,20 @@ def test_both_sides_changed_follow_the_strategy(
     assert rows == [("phone", "+1407LOCAL", "+1407REMOTE", "open")] * conflicts
 
 
+def test_a_buyer_entered_in_dealfinder_is_linked_by_email_not_duplicated(remote_buyers, ghl):
+    typed_in = BuyerFactory(ghl_contact_id=None, email="ann@example.test", first_name="Annie", source="import")
+    BuyerFactory(ghl_contact_id=None, email="Ann@Example.test", first_name="Later copy")  # the oldest one is linked
+
+    log = ghl_pull_buyers(client=ghl)
+
+    assert (log.status, log.processed) == ("success", 2)
+    assert Buyer.objects.count() == 3  # Bob created; no second Ann
+    typed_in.refresh_from_db()
+    assert (typed_in.ghl_contact_id, typed_in.first_name, typed_in.source) == ("b1", "Ann", "import")
+    assert Buyer.objects.get(first_name="Later copy").ghl_contact_id is None
+    assert ghl_pull_buyers(client=ghl).skipped == 2  # converged
+
+
 def test_existing_local_buyer_without_link_takes_ghl_values(remote_buyers, ghl):
     BuyerFactory(ghl_contact_id="b2", first_name="Old", phone="+1", tags=["x"])
     ghl_pull_buyers(client=ghl)
