@@ -310,6 +310,9 @@ class GHLClient:
     def contact_add_tags(self, contact_id: str, tags: list[str]) -> list[str]:
         return self._request("POST", f"/contacts/{contact_id}/tags", json={"tags": tags}).get("tags") or []
 
+    def contact_remove_tags(self, contact_id: str, tags: list[str]) -> list[str]:
+        return self._request("DELETE", f"/contacts/{contact_id}/tags", json={"tags": tags}).get("tags") or []
+
     def contact_add_to_workflow(self, contact_id: str, workflow_id: str) -> bool:
         data = self._request("POST", f"/contacts/{contact_id}/workflow/{workflow_id}", json={})
         return bool(data.get("succeded", True))

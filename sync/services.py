@@ -222,6 +222,10 @@ class _Pusher:
         else:
             contact_id = self.client.contact_update(link.ghl_id, body).id
         self.client.contact_add_tags(contact_id, payload["tags"])
+        # Only tags DealFinder put there (the previous push's snapshot) are taken off: the old tier's.
+        stale = sorted(set(link.remote_snapshot.get("tags", [])) - set(payload["tags"])) if link else []
+        if stale:
+            self.client.contact_remove_tags(contact_id, stale)
         _save_link(
             obj=lead,
             kind=ExternalLink.Kind.CONTACT,

@@ -155,6 +155,9 @@ class FakeGHL:
             return httpx.Response(200, json={"contacts": page, "total": len(found)}, headers=headers)
         if match := re.fullmatch(r"/contacts/([^/]+)/tags", path):
             contact = self.contacts[match[1]]
+            if method == "DELETE":
+                contact["tags"] = sorted(set(contact["tags"]) - set(body["tags"]))
+                return httpx.Response(200, json={"tags": contact["tags"]}, headers=headers)
             contact["tags"] = sorted(set(contact["tags"]) | set(body["tags"]))
             return httpx.Response(201, json={"tags": contact["tags"]}, headers=headers)
         if re.fullmatch(r"/contacts/[^/]+/workflow/[^/]+", path):

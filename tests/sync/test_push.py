@@ -85,6 +85,21 @@ def test_changed_lead_updates_contact_and_opportunity_in_place(fake_ghl, ghl):
     assert (log.processed, log.succeeded) == (1, 1)
 
 
+def test_a_tier_change_replaces_the_tier_tag(fake_ghl, ghl):
+    lead = LeadFactory(tier="A", total=80)
+    ghl_push_leads(client=ghl)
+    contact = _links(lead, "contact").ghl_id
+    fake_ghl.contacts[contact]["tags"].append("called-twice")  # a broker's own tag stays
+    fake_ghl.calls.clear()
+
+    Lead.objects.filter(pk=lead.pk).update(tier="B", total=70)
+    ghl_push_leads(client=ghl)
+
+    assert fake_ghl.paths()[2:4] == [f"POST /contacts/{contact}/tags", f"DELETE /contacts/{contact}/tags"]
+    assert fake_ghl.calls[3][2] == {"tags": ["tier-a"]}
+    assert fake_ghl.contacts[contact]["tags"] == ["called-twice", "dealfinder", "tier-b"]
+
+
 @pytest.mark.parametrize(("status", "expected"), [("dead", "lost"), ("negotiating", "open"), ("closed_won", "won")])
 def test_opportunity_status_follows_the_lead(fake_ghl, ghl, status, expected):
     LeadFactory(tier="A", status=status)
