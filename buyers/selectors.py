@@ -1,6 +1,7 @@
 """Reads for buyers and matches."""
 
 import math
+from collections import Counter
 
 from django.contrib.gis.geos import Polygon
 from django.contrib.gis.measure import D
@@ -399,3 +400,11 @@ def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] |
         (f"ANALYZE {SCORED_TABLE}", []),
         (ranked, [*([cap] if cap is not None else []), f"{RULES_VERSION}|{weights!r}|"]),
     ]
+
+
+def buyer_demand_by_zip() -> dict[str, int]:
+    """Zip -> how many active buyers list it in their target zips (one query; feeds the lead location score)."""
+    demand: Counter[str] = Counter()
+    for zips in Buyer.objects.filter(is_active=True).values_list("target_zips", flat=True).iterator():
+        demand.update({str(z) for z in zips or [] if z})
+    return dict(demand)

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from buyers import selectors as buyer_selectors
 from dealfinder.models import TIERS
 from leads.deals import DealParams, deal_numbers
 from leads.grid import map_grid_update
@@ -198,7 +199,8 @@ def leads_score_all(
     """Score every active property (or one parcel / some properties) and snapshot today's history.
 
     A constant number of queries per chunk of properties; leads whose numbers did not change are
-    not written. `buyer_demand_by_zip` (zip -> active buyers wanting it) feeds the location score.
+    not written. `buyer_demand_by_zip` (zip -> active buyers wanting it; by default from the buyers' target
+    zips) feeds the location score.
     A full run first folds the leads of merged properties into their survivors (leads_fold_merged).
     A partial rescore updates the map index for its leads; after a full one, leads.grid.map_grid_refresh
     rebuilds it (the pipeline's "map" step, the score command).
@@ -214,7 +216,9 @@ def leads_score_all(
         params=params,
         parcel_id=parcel_id,
         property_ids=property_ids,
-        buyer_demand_by_zip=buyer_demand_by_zip,
+        buyer_demand_by_zip=buyer_demand_by_zip
+        if buyer_demand_by_zip is not None
+        else buyer_selectors.buyer_demand_by_zip(),
     )
     for facts in chunks:
         with transaction.atomic():
