@@ -263,7 +263,7 @@ def _text(*columns: str) -> str:
 
 
 OPEN_LEAD_TABLE = "buyers_match_open_lead"
-SCORED_TABLE = "buyers_match_scored"
+HITS_TABLE = "buyers_match_hits"
 
 
 def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] | None) -> list[tuple[str, list]]:
@@ -271,17 +271,17 @@ def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] |
     candidates, ordered by buyer, as CANDIDATE_ROW_FIELDS.
 
     The work is staged in temporary tables (dropped at commit), each analyzed, so that every join is planned on
-    real row counts: planned as one statement, a buyer x property estimate of a few thousand rows against the
-    real millions chose nested loops over unindexed intermediate results, and a 100k-lead re-match never ended.
+    real row counts: the planner estimates the location hits at a few thousand pairs where there are millions,
+    and joined them to the open leads by a nested loop (100k x 1.8M comparisons: a 100k-lead match never ended).
     1. the open leads with their price (MAO, active list price, ARV), indexed by property;
-    2. every (buyer, property) pair that fits the buy box, with its score: location hits from three indexed joins
-       (target area and circle box on the GiST index, zips on the zip index), then the rest of the filters as
-       buyer_candidates has them (unknown values pass; price widened by the tolerance). The circle's bounding box
-       is _circle_bbox's and the distance matching.haversine_miles, so SQL and Python agree on the edge;
-    3. ranked per buyer and capped: `candidates` is how many candidates the buyer had before the cap;
-       `fingerprint` is an md5 of everything score_match reads (the rules version, the weights, the buy box, the
-       candidate); `unchanged` says the stored match has the same fingerprint, so its score and reasons need no
-       new computation.
+    2. every (buyer, property) pair whose location and property fit the buy box: three indexed joins (target
+       area and circle box on the GiST index, zips on the zip index) with the filters buyer_candidates has
+       (unknown values pass). The circle's bounding box is _circle_bbox's and the distance
+       matching.haversine_miles, so SQL and Python agree on the edge;
+    3. the pairs joined to their open lead (price widened by the tolerance), scored, ranked per buyer and
+       capped: `candidates` is how many candidates the buyer had before the cap; `fingerprint` is an md5 of
+       everything score_match reads (the rules version, the weights, the buy box, the candidate); `unchanged`
+       says the stored match has the same fingerprint, so its score and reasons need no new computation.
     """
     score_sql, score_params = match_score_sql(weights)
     tolerance = weights.price_tolerance
@@ -313,8 +313,8 @@ def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] |
     ) ap ON ap.property_id = l.property_id
     WHERE l.status <> ALL(%s)
     """  # noqa: S608 (our own SQL; values are parameters)
-    scored = f"""
-    CREATE TEMPORARY TABLE {SCORED_TABLE} ON COMMIT DROP AS
+    hits = f"""
+    CREATE TEMPORARY TABLE {HITS_TABLE} ON COMMIT DROP AS
     WITH b AS MATERIALIZED (
         SELECT b.id, b.target_area, b.center, b.radius_miles::float8 AS radius_miles, b.min_price, b.max_price,
             b.min_beds, b.min_baths, b.min_year_built, b.max_year_built, b.cash_buyer, b.proof_of_funds,
@@ -357,17 +357,20 @@ def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] |
         WHERE b.circle_box IS NOT NULL AND {haversine} <= b.radius_miles AND {fits} AND NOT COALESCE({in_area}, FALSE)
             AND NOT COALESCE({in_zips}, FALSE)
     )
-    SELECT hits.buyer_id, hits.id, hits.in_area, hits.box_hash, c.total, {score_sql} AS score
-    FROM hits JOIN {OPEN_LEAD_TABLE} c ON c.property_id = hits.id
-    WHERE (min_price IS NULL OR c.price IS NULL OR c.price >= min_price * %s)
-        AND (max_price IS NULL OR c.price IS NULL OR c.price <= max_price * %s)
+    SELECT * FROM hits
     """  # noqa: S608 (only numbers and our own SQL are formatted in; values are parameters)
     ranked = f"""
-    WITH ranked AS (
+    WITH scored AS (
+        SELECT hits.buyer_id, hits.id, hits.in_area, hits.box_hash, c.total, {score_sql} AS score
+        FROM {HITS_TABLE} hits JOIN {OPEN_LEAD_TABLE} c ON c.property_id = hits.id
+        WHERE (min_price IS NULL OR c.price IS NULL OR c.price >= min_price * %s)
+            AND (max_price IS NULL OR c.price IS NULL OR c.price <= max_price * %s)
+    ),
+    ranked AS (
         -- Narrow rows through the sort; the kept ones get their columns back below.
         SELECT s.*, COUNT(*) OVER buyer AS candidates,
             ROW_NUMBER() OVER (buyer ORDER BY score DESC, total DESC, id) AS rank
-        FROM {SCORED_TABLE} s
+        FROM scored s
         WINDOW buyer AS (PARTITION BY buyer_id)
     ),
     kept AS (
@@ -392,13 +395,22 @@ def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] |
     ORDER BY k.buyer_id, k.rank
     """  # noqa: S608 (only numbers and our own SQL are formatted in; values are parameters)
     return [
-        (f"DROP TABLE IF EXISTS {OPEN_LEAD_TABLE}, {SCORED_TABLE}", []),
+        (f"DROP TABLE IF EXISTS {OPEN_LEAD_TABLE}, {HITS_TABLE}", []),
         (open_lead, [Listing.Status.ACTIVE, list(CLOSED_LEAD_STATUSES)]),
         (f"CREATE UNIQUE INDEX ON {OPEN_LEAD_TABLE} (property_id)", []),
         (f"ANALYZE {OPEN_LEAD_TABLE}", []),
-        (scored, [*buyers_params, *score_params, 1 - tolerance, 1 + tolerance]),
-        (f"ANALYZE {SCORED_TABLE}", []),
-        (ranked, [*([cap] if cap is not None else []), f"{RULES_VERSION}|{weights!r}|"]),
+        (hits, buyers_params),
+        (f"ANALYZE {HITS_TABLE}", []),
+        (
+            ranked,
+            [
+                *score_params,
+                1 - tolerance,
+                1 + tolerance,
+                *([cap] if cap is not None else []),
+                f"{RULES_VERSION}|{weights!r}|",
+            ],
+        ),
     ]
 
 
