@@ -57,7 +57,10 @@ class Lead(TimeStampedModel):
             models.Index(fields=["-total", "id"], name="lead_total_idx"),
             models.Index(fields=["tier", "-total"], name="lead_tier_total_idx"),
             models.Index(fields=["status", "-total"], name="lead_status_total_idx"),
-            models.Index(fields=["stack_count"], name="lead_stack_idx"),
+            # Keyset pages order by (column, id): with id in the index, many equal values (a few stack counts, one
+            # updated_at for every lead a rescore wrote) are read in order instead of sorted.
+            models.Index(fields=["stack_count", "id"], name="lead_stack_id_idx"),
+            models.Index(fields=["updated_at", "id"], name="lead_updated_id_idx"),
             models.Index(fields=["mao"], name="lead_mao_idx"),
         ]
         constraints = [

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Case, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from buyers import selectors as buyer_selectors
@@ -158,7 +158,6 @@ def _score_chunk(
     )
 
 
-@transaction.atomic
 def leads_fold_merged() -> int:
     """Leads of properties that dedupe merged into a survivor follow it, so no duplicate stays on the map,
     in the lists or in matching. The survivor keeps its own lead if it has one, else the oldest merged lead
@@ -180,11 +179,14 @@ def leads_fold_merged() -> int:
         else:
             kept[survivor] = lead_id
             moves[lead_id] = survivor
-    for lead_id, survivor in moves.items():
-        Lead.objects.filter(pk=lead_id).update(property_id=survivor, updated_at=timezone.now())
-    for lead_id, into in folds.items():
-        Activity.objects.filter(lead_id=lead_id).update(lead_id=into)
-    Lead.objects.filter(pk__in=folds).delete()
+    with transaction.atomic():
+        if moves:
+            survivor = Case(*(When(pk=lead, then=Value(prop)) for lead, prop in moves.items()))
+            Lead.objects.filter(pk__in=moves).update(property_id=survivor, updated_at=timezone.now())
+        if folds:
+            into = Case(*(When(lead_id=lead, then=Value(kept)) for lead, kept in folds.items()))
+            Activity.objects.filter(lead_id__in=folds).update(lead_id=into)
+            Lead.objects.filter(pk__in=folds).delete()
     return len(moves) + len(folds)
 
 

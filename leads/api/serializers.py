@@ -4,9 +4,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from drf_spectacular.contrib.rest_framework_gis import GeoFeatureModelSerializerExtension
 from rest_framework import serializers
-from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from dealfinder.geojson import PointGeometryField
 from leads.models import Lead
 from leads.services import lead_assign, lead_change_status
 from properties.models import Property
@@ -14,6 +14,7 @@ from properties.models import Property
 
 class LeadPropertySerializer(serializers.ModelSerializer):
     address = serializers.CharField(read_only=True)
+    location = PointGeometryField(read_only=True, allow_null=True)
 
     class Meta:
         model = Property
@@ -108,7 +109,7 @@ class LeadUpdateSerializer(serializers.ModelSerializer):
 class LeadFeatureSerializer(GeoFeatureModelSerializer):
     """A lead as a GeoJSON Feature at its property's point ([lon, lat])."""
 
-    location = GeometryField(source="property.location", read_only=True)
+    location = PointGeometryField(source="property.location", read_only=True)
     parcel_id = serializers.CharField(source="property.parcel_id", read_only=True)
     address = serializers.CharField(source="property.address", read_only=True)
     property_type = serializers.CharField(source="property.property_type", read_only=True)

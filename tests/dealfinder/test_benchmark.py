@@ -48,6 +48,7 @@ def test_benchmark_small_county_in_place(tmp_path):
     assert counts["listings"] == len(county.members["listings"])
     assert counts["buyers"] == BUYERS and counts["matches"] > 0
     assert result["steps"]["update_baseline"]["rows"] == PARCELS
+    assert result["steps"]["map_index"]["points"] == PARCELS and result["figures"]["map_index_seconds"] >= 0
     assert counts["pipeline_status"] == "success"
     assert set(result["steps"]["pipeline"]["steps"]) == {
         "ingest", "enrich", "score", "map", "match", "ghl_push", "alerts", "quality"
