@@ -181,11 +181,11 @@ def leads_fold_merged() -> int:
             moves[lead_id] = survivor
     with transaction.atomic():
         if moves:
-            survivor = Case(*(When(pk=lead, then=Value(prop)) for lead, prop in moves.items()))
-            Lead.objects.filter(pk__in=moves).update(property_id=survivor, updated_at=timezone.now())
+            new_property = Case(*(When(pk=lead_id, then=Value(pid)) for lead_id, pid in moves.items()))
+            Lead.objects.filter(pk__in=moves).update(property_id=new_property, updated_at=timezone.now())
         if folds:
-            into = Case(*(When(lead_id=lead, then=Value(kept)) for lead, kept in folds.items()))
-            Activity.objects.filter(lead_id__in=folds).update(lead_id=into)
+            new_lead = Case(*(When(lead_id=lead_id, then=Value(into)) for lead_id, into in folds.items()))
+            Activity.objects.filter(lead_id__in=folds).update(lead_id=new_lead)
             Lead.objects.filter(pk__in=folds).delete()
     return len(moves) + len(folds)
 
