@@ -476,44 +476,43 @@ class BuyerUpsertResult:
     conflicts: int = 0
 
 
-def _buyers_link_by_email(contacts: list[Contact]) -> int:
-    """Buyers entered in DealFinder (typed in, imported) and not yet linked to GoHighLevel are linked to the
-    contact with the same email (case-insensitive; the oldest buyer when several share it), so a pull updates
-    them instead of creating a duplicate. Returns how many were linked (one UPDATE)."""
-    linked = set(
-        Buyer.objects.filter(ghl_contact_id__in=[c.id for c in contacts]).values_list("ghl_contact_id", flat=True)
-    )
-    contact_of = {c.email.strip().lower(): c.id for c in contacts if c.email.strip() and c.id not in linked}
-    if not contact_of:
-        return 0
-    unlinked = (
+def _buyers_for_contacts(contacts: list[Contact]) -> dict[str, Buyer]:
+    """The buyers these contacts update, by contact id (one query): the buyer linked to the contact, else the
+    oldest buyer entered in DealFinder (typed in, imported) and not yet linked whose email is the contact's
+    (case-insensitive), which is linked to it (one UPDATE) so a pull does not create a duplicate."""
+    email_contact = {c.email.strip().lower(): c.id for c in contacts if c.email.strip()}
+    rows = list(
         Buyer.objects.annotate(email_key=Lower("email"))
-        .filter(ghl_contact_id__isnull=True, email_key__in=list(contact_of))
+        .filter(
+            Q(ghl_contact_id__in=[c.id for c in contacts])
+            | Q(ghl_contact_id__isnull=True, email_key__in=list(email_contact))
+        )
         .order_by("id")
-        .values_list("id", "email_key")
     )
-    buyer_of: dict[str, int] = {}
-    for pk, email in unlinked:
-        buyer_of.setdefault(email, pk)
-    if not buyer_of:
-        return 0
-    contact_id = Case(*(When(pk=pk, then=Value(contact_of[email])) for email, pk in buyer_of.items()))
-    return Buyer.objects.filter(pk__in=buyer_of.values()).update(ghl_contact_id=contact_id)
+    existing = {b.ghl_contact_id: b for b in rows if b.ghl_contact_id}
+    newly_linked: dict[int, str] = {}
+    for buyer in rows:
+        contact_id = email_contact.get(buyer.email_key) if buyer.ghl_contact_id is None else None
+        if contact_id is not None and contact_id not in existing:
+            buyer.ghl_contact_id, existing[contact_id], newly_linked[buyer.pk] = contact_id, buyer, contact_id
+    if newly_linked:
+        contact_of = Case(*(When(pk=pk, then=Value(contact_id)) for pk, contact_id in newly_linked.items()))
+        Buyer.objects.filter(pk__in=newly_linked).update(ghl_contact_id=contact_of)
+    return existing
 
 
 def buyers_upsert_from_contacts(*, contacts: list[Contact], field_keys: dict[str, str]) -> BuyerUpsertResult:
     """Create or update Buyers from GoHighLevel contacts (set-based), merging fields both sides changed.
 
-    A contact not linked yet updates the DealFinder buyer with its email, if there is one (_buyers_link_by_email).
+    A contact not linked yet updates the DealFinder buyer with its email, if there is one (_buyers_for_contacts).
     """
     result = BuyerUpsertResult()
     if not contacts:
         return result
-    _buyers_link_by_email(contacts)
     strategy = conflict_strategy()
     now = timezone.now()
     buyer_type = ContentType.objects.get_for_model(Buyer)
-    existing = {b.ghl_contact_id: b for b in Buyer.objects.filter(ghl_contact_id__in=[c.id for c in contacts])}
+    existing = _buyers_for_contacts(contacts)
     links = {
         link.object_id: link
         for link in ExternalLink.objects.filter(

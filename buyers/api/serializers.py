@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from rest_framework import serializers
 
-from buyers.models import STRATEGIES, Buyer, PropertyMatch
+from buyers.models import STRATEGIES, ZIP, Buyer, PropertyMatch
 from properties.filtersets import lon_lat_box_ok
 from properties.models import PropertyType
 
@@ -21,7 +21,7 @@ class BuyerSerializer(serializers.ModelSerializer):
     tags = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
     property_types = serializers.ListField(child=serializers.ChoiceField(PropertyType.choices), required=False)
     target_zips = serializers.ListField(
-        child=serializers.RegexField(r"^\d{5}$", max_length=5), required=False, help_text="5-digit zips"
+        child=serializers.RegexField(ZIP, max_length=5), required=False, help_text="5-digit zips"
     )
     strategies = serializers.ListField(child=serializers.ChoiceField(STRATEGIES), required=False)
     radius_miles = serializers.DecimalField(
