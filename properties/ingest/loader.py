@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -88,7 +89,7 @@ class Prepared:
 
 
 def _hashable(value):
-    return value.coords if isinstance(value, Point) else str(value)
+    return value.coords if isinstance(value, Point) else str(value)  # a Point hashes as its (x, y), like a pair
 
 
 def content_hash(values: Iterable) -> str:
@@ -147,11 +148,11 @@ def prepare(row: dict, record: RawRecord, *, dataset: str, parcel_format: str) -
             prop["is_absentee"] = is_absentee(situs, mailing)
     if row.get("property_type"):
         prop["property_type"] = property_type_from(row["property_type"])
-    if record.geometry is not None:
+    if record.geometry is not None:  # locations travel as (x, y) pairs in SRID 4326 until they are written
         geom = record.geometry if record.geometry.geom_type == "Point" else record.geometry.point_on_surface
-        prop["location"] = Point(round(geom.x, 7), round(geom.y, 7), srid=4326)
+        prop["location"] = (round(geom.x, 7), round(geom.y, 7))
     elif row.get("latitude") is not None and row.get("longitude") is not None:
-        prop["location"] = Point(round(row["longitude"], 7), round(row["latitude"], 7), srid=4326)
+        prop["location"] = (round(row["longitude"], 7), round(row["latitude"], 7))
 
     model = CHILD_MODELS[dataset]
     names = [n for n in _CHILD_FIELDS[model] if n in row and n != "location"]
@@ -256,27 +257,94 @@ def bulk_upsert(model: type[Model], objs: list[Model], *, unique_fields: list[st
     if db.vendor != "postgresql":
         model.objects.bulk_create(objs, update_conflicts=True, unique_fields=unique_fields, update_fields=update_fields)
         return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    keys = [model._meta.get_field(name) for name in unique_fields]
+    row = _row_writer(fields, db)
+    ids = _copy_upsert(model, fields, map(row, objs), unique_fields=unique_fields, update_fields=update_fields)
+    for obj in objs:
+        obj.pk = ids.get(tuple(getattr(obj, f.attname) for f in keys))
+
+
+def bulk_upsert_rows(model: type[Model], rows: list[dict], *, unique_fields: list[str], update_fields: list[str]):
+    """bulk_upsert for plain rows {attname: value} ("property_id", not "property"), without model instances.
+
+    A missing field takes its default, auto_now(_add) fields the time of the call; a PointField takes an (x, y)
+    pair in the field's SRID or a Point. On PostgreSQL each row goes straight to COPY (a point as hex EWKB, JSON
+    as text); elsewhere the rows become instances for bulk_create(update_conflicts=True).
+    """
+    if not rows:
+        return
+    db = connections[DEFAULT_DB_ALIAS]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    if db.vendor != "postgresql":
+        points = [f.attname for f in fields if f.get_internal_type() == "PointField"]
+        objs = [model(**{**row, **{n: _as_point(row[n]) for n in points if n in row}}) for row in rows]
+        model.objects.bulk_create(objs, update_conflicts=True, unique_fields=unique_fields, update_fields=update_fields)
+        return
+    now = timezone.now()
+    steps = []  # (attname, value when missing, conversion for COPY or None)
+    for f in fields:
+        auto = getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        steps.append((f.attname, now if auto else f.get_default(), _copy_conversion(f)))
+
+    def copy_row(row: dict) -> list:
+        out = []
+        for attname, default, convert in steps:
+            value = row.get(attname, default)
+            out.append(convert(value) if convert is not None and value is not None else value)
+        return out
+
+    _copy_upsert(model, fields, map(copy_row, rows), unique_fields=unique_fields, update_fields=update_fields)
+
+
+def _as_point(value) -> Point | None:
+    return Point(*value, srid=4326) if isinstance(value, tuple) else value
+
+
+def _copy_conversion(field) -> Callable | None:
+    """The function that turns a field's Python value into what COPY takes; None when psycopg adapts it as it is
+    (text, numbers, Decimal, dates and aware datetimes)."""
+    kind = field.get_internal_type()
+    if kind == "PointField":
+        prefix = struct.pack("<BII", 1, 0x20000001, field.srid).hex()  # little-endian EWKB point with its SRID
+
+        def ewkb(value) -> str:
+            x, y = value.coords if isinstance(value, Point) else value
+            return prefix + struct.pack("<dd", x, y).hex()
+
+        return ewkb
+    if kind == "JSONField":
+        return lambda value: json.dumps(value, cls=field.encoder)
+    if field.choices:
+        return str  # a TextChoices member as its value
+    if kind not in _AS_IS and kind not in _NATIVE:
+        raise NotImplementedError(f"bulk_upsert_rows cannot write a {kind} ({field})")
+    return None
+
+
+_NATIVE = {"DecimalField", "FloatField", "DateField", "DateTimeField"}
+
+
+def _copy_upsert(model, fields, rows: Iterable[list], *, unique_fields, update_fields) -> dict[tuple, int]:
+    """COPY the rows (values in `fields` order) into the staging table, upsert them; {unique key values: pk}."""
+    db = connections[DEFAULT_DB_ALIAS]
     meta, qn = model._meta, db.ops.quote_name
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
     keys = [meta.get_field(name) for name in unique_fields]
     table, stage = qn(meta.db_table), qn(f"stage_{meta.db_table}")
     columns = ", ".join(qn(f.column) for f in fields)
     key_columns = ", ".join(qn(f.column) for f in keys)
     updates = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in (meta.get_field(n).column for n in update_fields))
-    row = _row_writer(fields, db)
     with db.cursor() as cursor:
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {columns} FROM {table} WITH NO DATA")  # noqa: S608
         cursor.execute(f"TRUNCATE {stage}")
         with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:  # model identifiers only
-            for obj in objs:
-                copy.write_row(row(obj))
+            for row in rows:
+                copy.write_row(row)
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} ORDER BY {key_columns} "  # noqa: S608
             f"ON CONFLICT ({key_columns}) DO UPDATE SET {updates} RETURNING {qn(meta.pk.column)}, {key_columns}"
         )
-        ids = {tuple(r[1:]): r[0] for r in cursor.fetchall()}
-    for obj in objs:
-        obj.pk = ids.get(tuple(getattr(obj, f.attname) for f in keys))
+        return {tuple(r[1:]): r[0] for r in cursor.fetchall()}
 
 
 def write_batch(*, source: m.DataSource, dataset: str, items: list[Prepared]) -> list[str]:
@@ -304,10 +372,10 @@ def write_batch(*, source: m.DataSource, dataset: str, items: list[Prepared]) ->
             prop_outcome[pid] = "updated" if changed else "unchanged"
             if not changed:
                 continue
-        to_write.append(m.Property(parcel_id=pid, content_hash=_property_hash(merged), **merged))
+        to_write.append({"parcel_id": pid, "content_hash": _property_hash(merged), **merged})
     if to_write:
-        to_write.sort(key=lambda p: p.parcel_id)  # one lock order, so parallel source ingests do not deadlock
-        bulk_upsert(
+        to_write.sort(key=lambda p: p["parcel_id"])  # one lock order, so parallel source ingests do not deadlock
+        bulk_upsert_rows(
             m.Property,
             to_write,
             unique_fields=["parcel_id"],
@@ -343,14 +411,19 @@ def _write_provenance(source: m.DataSource, wanted: dict[str, tuple[int, str]], 
         )
     }
     changed = [
-        m.PropertySource(
-            source=source, external_id=ext, property_id=pk, record_hash=digest, first_seen_at=now, last_seen_at=now
-        )
+        {
+            "source_id": source.pk,
+            "external_id": ext,
+            "property_id": pk,
+            "record_hash": digest,
+            "first_seen_at": now,
+            "last_seen_at": now,
+        }
         for ext, (pk, digest) in wanted.items()
         if current.get(ext) != (pk, digest)
     ]
     if changed:
-        bulk_upsert(
+        bulk_upsert_rows(
             m.PropertySource,
             changed,
             unique_fields=["source", "external_id"],
@@ -385,11 +458,11 @@ def _write_children(source, dataset, items: list[Prepared], property_id: dict[st
             outcome[ck] = "unchanged"
             continue
         outcome[ck] = "updated" if before else "inserted"
-        obj = model(source=source, property_id=property_id[item.parcel_id], raw=item.raw, content_hash=digest, **values)
-        setattr(obj, key, ck)
+        row = {"source_id": source.pk, "property_id": property_id[item.parcel_id], "raw": item.raw,
+               "content_hash": digest, **values, key: ck}  # fmt: skip
         if key != "external_id":
-            obj.external_id = item.external_id
-        to_write.append(obj)
+            row["external_id"] = item.external_id
+        to_write.append(row)
         if before and extra and before[2] is not None and values["list_price"] not in (None, before[2]):
             old, new = before[2], values["list_price"]
             price_changes.append(m.PriceChange(listing_id=before[0], old_price=old, new_price=new, changed_at=now))
@@ -397,7 +470,7 @@ def _write_children(source, dataset, items: list[Prepared], property_id: dict[st
         update = [n for n in fields if n != "source"] + ["raw", "content_hash", "updated_at"]
         if key != "external_id":
             update.append("external_id")
-        bulk_upsert(model, to_write, unique_fields=["source", key], update_fields=update)
+        bulk_upsert_rows(model, to_write, unique_fields=["source", key], update_fields=update)
     if model is m.Listing:
         _write_reported_price_changes(source, rows, price_changes)
     return outcome
