@@ -92,8 +92,11 @@ def _hashable(value):
     return value.coords if isinstance(value, Point) else str(value)  # a Point hashes as its (x, y), like a pair
 
 
+_HASH_ENCODER = json.JSONEncoder(default=_hashable)  # json.dumps(values, default=_hashable), built once
+
+
 def content_hash(values: Iterable) -> str:
-    return hashlib.blake2b(json.dumps(list(values), default=_hashable).encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(_HASH_ENCODER.encode(list(values)).encode(), digest_size=16).hexdigest()
 
 
 def _json_safe(attributes: dict) -> dict:

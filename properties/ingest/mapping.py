@@ -16,8 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -174,18 +176,23 @@ class FieldMapping:
         """Target values for one record; RowError(reason) when a value is missing or malformed."""
         if ROW_ERROR in record.attributes:
             raise RowError(record.attributes[ROW_ERROR])
-        fields = TARGETS[self.dataset]
         row = {}
-        for spec in self.specs:
+        for spec, coerce in self._coercers:
             value = _extract(spec, record.attributes)
             try:
-                row[spec.target] = _coerce(fields[spec.target], spec.target, value)
+                row[spec.target] = None if _blank(value) else coerce(value)
             except (ValueError, TypeError, ArithmeticError) as exc:
                 raise RowError(f"bad {spec.target}: {value!r} ({exc})") from None
         for required in ("parcel_id", KEY_TARGET.get(self.dataset)):
             if required and row.get(required) is None:
                 raise RowError(f"missing {required}")
         return row
+
+    @cached_property
+    def _coercers(self) -> tuple[tuple[FieldSpec, Callable[[Any], Any]], ...]:
+        """Each spec with the coercion to its target's type, chosen once per mapping rather than per value."""
+        fields = TARGETS[self.dataset]
+        return tuple((spec, _coercer(fields[spec.target], spec.target)) for spec in self.specs)
 
 
 def _parse_spec(target: str, spec) -> FieldSpec:
@@ -352,32 +359,59 @@ def _date(value) -> dt.date:
 
 
 def _coerce(field: dj.Field, target: str, value):
-    if _blank(value):
-        return None
+    """A value as the target field's type (None for blanks); ValueError / TypeError / ArithmeticError when it is
+    not one."""
+    return None if _blank(value) else _coercer(field, target)(value)
+
+
+def _coercer(field: dj.Field, target: str) -> Callable[[Any], Any]:
+    """The coercion of a non-blank value to a target field's type (see _coerce)."""
     kind = field.get_internal_type()
     if kind in ("CharField", "TextField", "URLField", "SlugField"):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        text = re.sub(r"\s+", " ", str(value)).strip()
-        return text[: field.max_length] if field.max_length else text
+        max_length = field.max_length
+
+        def text(value) -> str:
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            text = " ".join(str(value).split())  # whitespace runs collapsed, ends trimmed
+            return text[:max_length] if max_length else text
+
+        return text
     if kind == "BooleanField":
-        return _bool(value)
+        return _bool
     if kind == "DateField":
-        return _date(value)
+        return _date
     if kind == "DateTimeField":
-        return _datetime(value)
+        return _datetime
     if kind == "FloatField":
-        number = float(_decimal(value))
-        if not -180 <= number <= 180:
-            raise ValueError("out of range")
-        return number
+
+        def float_(value) -> float:
+            number = value if type(value) is float else float(_decimal(value))
+            if not -180 <= number <= 180:
+                raise ValueError("out of range")
+            return number
+
+        return float_
     if kind == "DecimalField":
-        number = _decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places))
-        if number.adjusted() >= field.max_digits - field.decimal_places or (number < 0 and target not in SIGNED):
+        quantum, limit, signed = (
+            Decimal(1).scaleb(-field.decimal_places),
+            field.max_digits - field.decimal_places,
+            target in SIGNED,
+        )
+
+        def decimal(value) -> Decimal:
+            number = _decimal(value).quantize(quantum)
+            if number.adjusted() >= limit or (number < 0 and not signed):
+                raise ValueError("out of range")
+            return number
+
+        return decimal
+    low, high = (0, 32767) if "Small" in kind else (0, 2147483647)
+
+    def integer(value) -> int:
+        number = value if type(value) is int else _int(value)
+        if not low <= number <= high:
             raise ValueError("out of range")
         return number
-    number = _int(value)
-    low, high = (0, 32767) if "Small" in kind else (0, 2147483647)
-    if not low <= number <= high:
-        raise ValueError("out of range")
-    return number
+
+    return integer
