@@ -1,6 +1,7 @@
 """Lead services: set-based scoring with a daily history snapshot, and the broker workflow."""
 
 import datetime
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from leads.selectors import PropertyFacts, property_facts_chunks
 from properties.ingest.loader import bulk_upsert
 
 WRITE_BATCH = 1000
+STAGE_TABLE = "leads_score_stage"  # PostgreSQL: a temporary table per connection
 PROFILE_COLUMNS = (
     "distress_cap",
     "value_cap",
@@ -66,13 +68,11 @@ def scoring_params_for(*, profile: ScoringProfile) -> tuple[ScoringParams, DealP
     return ScoringParams.from_mapping(values), DealParams.from_mapping(values)
 
 
-def _lead_id(ref: "Lead | int") -> int:
-    return ref.pk if isinstance(ref, Lead) else ref
-
-
 def _snapshot_history(*, property_ids: list[int], today: datetime.date, now: datetime.datetime) -> int:
     """Copy these properties' lead scores into today's history in one INSERT ... SELECT ... ON CONFLICT;
     rows already equal are left alone. Returns how many history rows were written."""
+    if not property_ids:
+        return 0
     history, lead = LeadScoreHistory._meta.db_table, Lead._meta.db_table
     columns = ", ".join(HISTORY_FIELDS)
     placeholders = ", ".join(["%s"] * len(property_ids))
@@ -92,6 +92,90 @@ def _snapshot_history(*, property_ids: list[int], today: datetime.date, now: dat
         return cursor.rowcount
 
 
+def _chunk_leads(facts: list[PropertyFacts], *, today: datetime.date) -> dict[int, tuple]:
+    """The chunk's leads by property id: (id, previous day's tier, LEAD_FIELDS values, whether today's snapshot
+    holds the lead's HISTORY_FIELDS values), in one query."""
+    in_range = {"property_id__gte": facts[0].property_id, "property_id__lte": facts[-1].property_id}
+    previous_tier = LeadScoreHistory.objects.filter(lead=OuterRef("pk"), snapshot_date__lt=today).order_by(
+        "-snapshot_date"
+    )
+    # A scalar subquery, one index probe per lead (an EXISTS may be planned as a hash over all of today's history).
+    snapshot = LeadScoreHistory.objects.filter(
+        lead=OuterRef("pk"), snapshot_date=today, **{name: OuterRef(name) for name in HISTORY_FIELDS}
+    )
+    rows = (
+        Lead.objects.filter(**in_range)
+        .order_by()
+        .annotate(
+            previous_tier=Subquery(previous_tier.values("tier")[:1]), snapshot=Subquery(snapshot.values("id")[:1])
+        )
+        .values_list("property_id", "id", "previous_tier", *LEAD_FIELDS, "snapshot")
+    )
+    return {row[0]: (row[1], row[2], row[3:-1], row[-1] is not None) for row in rows}
+
+
+def _write_leads(writes: list[tuple], *, now: datetime.datetime) -> dict[int, int]:
+    """Write (lead id or None, property id, LEAD_FIELDS values) rows: changed leads are updated in place, new ones
+    inserted (status, assignee and notes are never touched by scoring). Returns the new leads' ids by property id.
+
+    On PostgreSQL the rows travel by COPY into a temporary staging table and land in one UPDATE ... FROM (changed
+    leads, by id) and one INSERT ... SELECT ... ON CONFLICT (new leads); elsewhere through bulk_upsert.
+    """
+    if not writes:
+        return {}
+    if connection.vendor != "postgresql":
+        objs = [
+            Lead(property_id=pid, scored_at=now, **dict(zip(LEAD_FIELDS, values, strict=True)))
+            for _, pid, values in writes
+        ]
+        for start in range(0, len(objs), WRITE_BATCH):
+            bulk_upsert(
+                Lead,
+                objs[start : start + WRITE_BATCH],
+                unique_fields=["property"],
+                update_fields=[*LEAD_FIELDS, "scored_at", "updated_at"],
+            )
+        return {obj.property_id: obj.pk for obj, (lead_id, _, _) in zip(objs, writes, strict=True) if lead_id is None}
+    lead, stage = Lead._meta.db_table, STAGE_TABLE
+    columns = ", ".join(LEAD_FIELDS)
+    reasons = LEAD_FIELDS.index("reasons")
+    dumps = json.dumps
+    updates = sum(lead_id is not None for lead_id, _, _ in writes)
+    inserts = len(writes) - updates
+    stamp = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS "  # noqa: S608 (model identifiers only)
+            f"SELECT id, property_id, {columns} FROM {lead} WITH NO DATA"
+        )
+        cursor.execute(f"TRUNCATE {stage}")
+        with cursor.cursor.copy(f"COPY {stage} (id, property_id, {columns}) FROM STDIN") as copy:
+            write_row = copy.write_row
+            for lead_id, pid, values in writes:
+                row = [lead_id, pid, *values]
+                row[2 + reasons] = dumps(values[reasons])
+                write_row(row)
+        new_ids = {}
+        if updates:
+            assign = ", ".join(f"{name} = s.{name}" for name in LEAD_FIELDS)
+            cursor.execute(
+                f"UPDATE {lead} AS l SET {assign}, scored_at = %s, updated_at = %s "  # noqa: S608
+                f"FROM {stage} AS s WHERE s.id IS NOT NULL AND l.id = s.id AND l.property_id BETWEEN %s AND %s",
+                [now, stamp, writes[0][1], writes[-1][1]],  # the range keeps the join to the chunk's leads
+            )
+        if inserts:
+            defaults = {name: Lead._meta.get_field(name).get_default() for name in ("status", "notes")}
+            excluded = ", ".join(f"{name} = EXCLUDED.{name}" for name in (*LEAD_FIELDS, "scored_at", "updated_at"))
+            cursor.execute(
+                f"INSERT INTO {lead} (property_id, {columns}, status, notes, scored_at, created_at, updated_at) "  # noqa: S608
+                f"SELECT property_id, {columns}, %s, %s, %s, %s, %s FROM {stage} WHERE id IS NULL ORDER BY property_id "
+                f"ON CONFLICT (property_id) DO UPDATE SET {excluded} RETURNING property_id, id",
+                [defaults["status"], defaults["notes"], now, stamp, stamp],
+            )
+            new_ids = dict(cursor.fetchall())
+    return new_ids
+
+
 def _score_chunk(
     facts: list[PropertyFacts],
     *,
@@ -101,61 +185,59 @@ def _score_chunk(
     deal_params: DealParams,
     summary: ScoreSummary,
 ) -> None:
-    in_range = {"property_id__gte": facts[0].property_id, "property_id__lte": facts[-1].property_id}
-    previous_tier = LeadScoreHistory.objects.filter(lead=OuterRef("pk"), snapshot_date__lt=today).order_by(
-        "-snapshot_date"
-    )
-    leads = {
-        row["property_id"]: row
-        for row in Lead.objects.filter(**in_range)
-        .order_by()
-        .annotate(previous_tier=Subquery(previous_tier.values("tier")[:1]))
-        .values("id", "property_id", "previous_tier", *LEAD_FIELDS)
-    }
-    writes: list[Lead] = []
-    new_tier_a: list[Lead | int] = []
+    leads = _chunk_leads(facts, today=today)
+    writes: list[tuple] = []  # (lead id or None for a new lead, property id, LEAD_FIELDS values)
+    new_tier_a: list[tuple[int | None, int]] = []  # (lead id or None, property id)
+    snapshot: list[int] = []  # property ids whose snapshot today is missing or differs
+    tiers, year, history_width = summary.tiers, today.year, len(HISTORY_FIELDS)
+    created = changed = 0
     for fact in facts:
-        result = score(fact.signals, params)
+        signals, pid = fact.signals, fact.property_id
+        result = score(signals, params)
         deal = deal_numbers(
-            market_value=fact.signals.market_value,
-            list_price=fact.signals.list_price,
+            market_value=signals.market_value,
+            list_price=signals.list_price,
             living_sqft=fact.living_sqft,
             year_built=fact.year_built,
-            current_year=today.year,
+            current_year=year,
             params=deal_params,
         )
-        values = {
-            **{name: getattr(result, name) for name in HISTORY_FIELDS},
-            "reasons": result.reasons,
-            "arv": deal.arv,
-            "repair_estimate": deal.repair_estimate,
-            "mao": deal.mao,
-        }
-        existing = leads.get(fact.property_id)
-        ref: Lead | int = existing["id"] if existing else 0
-        if existing is None or any(existing[name] != values[name] for name in LEAD_FIELDS):
-            ref = Lead(property_id=fact.property_id, scored_at=now, **values)
-            writes.append(ref)
-            summary.changed += existing is not None
-        summary.created += existing is None
-        summary.scored += 1
-        summary.tiers[result.tier] += 1
-        if result.tier == "A" and (existing is None or existing["previous_tier"] != "A"):
-            new_tier_a.append(ref)
-    # One upsert keyed on the property: new leads are inserted, changed ones updated in place
-    # (status, assignee and notes are never touched by scoring).
-    # (COPY into a staging table on PostgreSQL, see bulk_upsert.)
-    for start in range(0, len(writes), WRITE_BATCH):
-        bulk_upsert(
-            Lead,
-            writes[start : start + WRITE_BATCH],
-            unique_fields=["property"],
-            update_fields=[*LEAD_FIELDS, "scored_at", "updated_at"],
+        values = (
+            result.distress,
+            result.value,
+            result.location_score,
+            result.urgency,
+            result.total,
+            result.tier,
+            result.stack_count,
+            result.reasons,
+            deal.arv,
+            deal.repair_estimate,
+            deal.mao,
         )
-    summary.new_tier_a.extend(_lead_id(ref) for ref in new_tier_a)
-    summary.history_written += _snapshot_history(
-        property_ids=[fact.property_id for fact in facts], today=today, now=now
-    )
+        existing = leads.get(pid)
+        if existing is None:
+            created += 1
+            writes.append((None, pid, values))
+            snapshot.append(pid)
+            lead_id = previous_tier = None
+        else:
+            lead_id, previous_tier, stored, snapped = existing
+            if stored != values:
+                changed += 1
+                writes.append((lead_id, pid, values))
+                snapped = snapped and stored[:history_width] == values[:history_width]
+            if not snapped:
+                snapshot.append(pid)
+        tiers[result.tier] += 1
+        if result.tier == "A" and previous_tier != "A":
+            new_tier_a.append((lead_id, pid))
+    summary.scored += len(facts)
+    summary.created += created
+    summary.changed += changed
+    new_ids = _write_leads(writes, now=now)
+    summary.new_tier_a.extend(new_ids[pid] if lead_id is None else lead_id for lead_id, pid in new_tier_a)
+    summary.history_written += _snapshot_history(property_ids=snapshot, today=today, now=now)
 
 
 def leads_fold_merged() -> int:

@@ -143,6 +143,33 @@ def test_same_day_rescore_after_a_change_updates_the_snapshot_in_place(county, p
     assert (snapshot.snapshot_date, snapshot.total, snapshot.tier, snapshot.stack_count) == (TODAY, 28, "D", 1)
 
 
+def test_a_deal_only_change_rewrites_the_leads_but_not_their_snapshot(county, profile):
+    leads_score_all(today=TODAY)
+    history_before = sorted(LeadScoreHistory.objects.values_list("id", "updated_at"))
+    profile.assignment_fee += 1000
+    profile.save()
+
+    summary = leads_score_all(today=TODAY)
+
+    # Every lead with an MAO above $0 changes by $1,000; the scores and the snapshot do not.
+    with_mao = Lead.objects.filter(mao__gt=0)
+    assert (summary.changed, summary.unchanged, summary.history_written) == (with_mao.count(), 6 - with_mao.count(), 0)
+    assert Lead.objects.get(property=county["hot"]).mao == Decimal("123500")
+    assert sorted(LeadScoreHistory.objects.values_list("id", "updated_at")) == history_before
+
+
+def test_a_snapshot_out_of_step_with_its_unchanged_lead_is_rewritten(county, profile):
+    leads_score_all(today=TODAY)
+    LeadScoreHistory.objects.filter(lead__property=county["warm"]).update(total=1, tier="D")
+    LeadScoreHistory.objects.filter(lead__property=county["clean"]).delete()
+
+    summary = leads_score_all(today=TODAY)
+
+    assert (summary.changed, summary.unchanged, summary.history_written) == (0, 6, 2)
+    history = {h.lead.property.parcel_id: (h.tier, h.total) for h in LeadScoreHistory.objects.all()}
+    assert history == {parcel: (tier, total) for parcel, (tier, total, _, _) in EXPECTED.items()}
+
+
 def test_new_tier_a_across_days(county, profile):
     first = leads_score_all(today=TODAY)
     warm = Lead.objects.get(property=county["warm"])
