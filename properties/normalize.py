@@ -108,9 +108,9 @@ def _scourgify_record(street: str, city: str, state: str, zip5: str) -> dict:
 _DIRECTIONS = {**DIRECTIONAL_REPLACEMENTS, **{v: v for v in DIRECTIONAL_REPLACEMENTS.values()}}
 _UNIT_TYPES = {"APT", "UNIT", "STE"}
 # Street types the parser reads as such after plain words; not HWY, PARK, PLACE, TRAIL, ..., which it may take for
-# part of the name, nor CT, which scourgify spells out as COURT before parsing (outside Connecticut).
+# part of the name. CT is spelled out as COURT before parsing (except in Connecticut, where it stays CT: no answer).
 _SUFFIX_WORDS = ("ST", "STREET", "AVE", "AVENUE", "DR", "DRIVE", "BLVD", "RD", "ROAD", "LN", "WAY", "PL", "CIR", "TER",
-                 "TRL", "PKWY", "LOOP", "CV")  # fmt: skip
+                 "TRL", "PKWY", "LOOP", "CV", "COURT")  # fmt: skip
 _SUFFIXES = {t: STREET_TYPE_ABBREVIATIONS[t] for t in _SUFFIX_WORDS}
 _RESERVED = {
     *STREET_TYPE_ABBREVIATIONS,

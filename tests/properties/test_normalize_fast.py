@@ -121,6 +121,8 @@ def test_fast_path_equals_scourgify_on_benchmark_county_addresses():
     [
         ("123 n kaley street", "123 N KALEY ST", ""),
         ("123 KALEY DRIVE", "123 KALEY DR", ""),
+        ("123 KALEY CT", "123 KALEY CT", ""),
+        ("123 W KALEY COURT", "123 W KALEY CT", ""),
         ("12 NW MAIN ST APT 4B", "12 NW MAIN ST", "APT 4B"),
         ("456 s colonial avenue ste 200", "456 S COLONIAL AVE", "STE 200"),
     ],
@@ -133,7 +135,12 @@ def test_fast_path_answers_the_common_shapes(street, line1, unit):
 
 @pytest.mark.parametrize(
     "street",
-    ["PO BOX 9821", "88 LAKE SHORE DR", "123 MAIN", "123 5TH AVE", "1/2 MAIN ST", "12 KALEY CT", "12 MAIN ST NE"],
+    ["PO BOX 9821", "88 LAKE SHORE DR", "123 MAIN", "123 5TH AVE", "1/2 MAIN ST", "12 MAIN ST NE"],
 )
 def test_fast_path_leaves_other_shapes_to_scourgify(street):
     assert _fast_record(street, "ORLANDO", "FL", "32801") is None
+
+
+def test_fast_path_leaves_ct_in_connecticut_to_scourgify():
+    assert _fast_record("123 KALEY CT", "HARTFORD", "CT", "06103") is None
+    assert assert_same("123 KALEY CT", "HARTFORD", "CT", "06103") is False
