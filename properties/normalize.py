@@ -104,7 +104,8 @@ def _scourgify_record(street: str, city: str, state: str, zip5: str) -> dict:
 
 # The fast path reads the common shape "123 [N] OAK GROVE ST [APT 4]" itself and gives exactly scourgify's
 # record (tests/properties/test_normalize_fast.py compares the two). A street-name word must be a plain word no
-# table knows, so that the parser could not take it for a street type, directional, unit, state or box.
+# table knows, so that the parser could not take it for a street type, directional, unit, state or box; full
+# state names (WASHINGTON ST, MICHIGAN AVE) are the exception: the parser reads them as names before a street type.
 _DIRECTIONS = {**DIRECTIONAL_REPLACEMENTS, **{v: v for v in DIRECTIONAL_REPLACEMENTS.values()}}
 _UNIT_TYPES = {"APT", "UNIT", "STE"}
 # Street types the parser reads as such after plain words; not HWY, PARK, PLACE, TRAIL, ..., which it may take for
@@ -118,7 +119,7 @@ _RESERVED = {
     *_DIRECTIONS,
     *OCCUPANCY_TYPE_ABBREVIATIONS,
     *OCCUPANCY_TYPE_ABBREVIATIONS.values(),
-    *STATE_ABBREVIATIONS,
+    *(name for name in STATE_ABBREVIATIONS if len(name) < 5 or not name.isalpha()),  # ALA, CALIF, N DAK, ...
     *STATE_ABBREVIATIONS.values(),
     *("PO", "BOX", "POB", "RR", "HC", "ROUTE", "RTE", "HIGHWAY", "HWY", "COUNTY", "STATE", "US", "INTERSTATE"),
     *("AND", "AT", "OF", "THE", "CORNER", "NO", "NUMBER", "BLDG", "FLOOR", "FL", "RM", "SPC", "LOT", "TRLR"),

@@ -100,14 +100,11 @@ def content_hash(values: Iterable) -> str:
 
 
 def _json_safe(attributes: dict) -> dict:
-    def safe(v):
-        if isinstance(v, dt.date):
-            return v.isoformat()
-        if isinstance(v, Decimal):
-            return str(v)
-        return v
-
-    return {k: safe(v) for k, v in attributes.items()}
+    """Dates as ISO text and Decimals as text; everything else as it is."""
+    return {
+        k: v.isoformat() if isinstance(v, dt.date) else str(v) if isinstance(v, Decimal) else v
+        for k, v in attributes.items()
+    }
 
 
 def prepare(row: dict, record: RawRecord, *, dataset: str, parcel_format: str) -> Prepared:
@@ -152,8 +149,9 @@ def prepare(row: dict, record: RawRecord, *, dataset: str, parcel_format: str) -
     if row.get("property_type"):
         prop["property_type"] = property_type_from(row["property_type"])
     if record.geometry is not None:  # locations travel as (x, y) pairs in SRID 4326 until they are written
-        geom = record.geometry if record.geometry.geom_type == "Point" else record.geometry.point_on_surface
-        prop["location"] = (round(geom.x, 7), round(geom.y, 7))
+        geom = record.geometry if isinstance(record.geometry, Point) else record.geometry.point_on_surface
+        x, y = geom.coords[:2]
+        prop["location"] = (round(x, 7), round(y, 7))
     elif row.get("latitude") is not None and row.get("longitude") is not None:
         prop["location"] = (round(row["longitude"], 7), round(row["latitude"], 7))
 

@@ -177,8 +177,8 @@ class FieldMapping:
         if ROW_ERROR in record.attributes:
             raise RowError(record.attributes[ROW_ERROR])
         row = {}
-        for spec, coerce in self._coercers:
-            value = _extract(spec, record.attributes)
+        for spec, extract, coerce in self._compiled:
+            value = extract(record.attributes)
             try:
                 row[spec.target] = None if _blank(value) else coerce(value)
             except (ValueError, TypeError, ArithmeticError) as exc:
@@ -189,10 +189,10 @@ class FieldMapping:
         return row
 
     @cached_property
-    def _coercers(self) -> tuple[tuple[FieldSpec, Callable[[Any], Any]], ...]:
-        """Each spec with the coercion to its target's type, chosen once per mapping rather than per value."""
+    def _compiled(self) -> tuple[tuple[FieldSpec, Callable[[dict], Any], Callable[[Any], Any]], ...]:
+        """Each spec with its extraction and the coercion to its target's type, chosen once per mapping."""
         fields = TARGETS[self.dataset]
-        return tuple((spec, _coercer(fields[spec.target], spec.target)) for spec in self.specs)
+        return tuple((spec, _extractor(spec), _coercer(fields[spec.target], spec.target)) for spec in self.specs)
 
 
 def _parse_spec(target: str, spec) -> FieldSpec:
@@ -273,6 +273,19 @@ def _extract(spec: FieldSpec, attributes: dict):
             break
         value = _transform(t, value)
     return spec.default if _blank(value) else value
+
+
+def _extractor(spec: FieldSpec) -> Callable[[dict], Any]:
+    """_extract for one spec; the common "ATTR" spec (one attribute as is) without the general path."""
+    if len(spec.sources) != 1 or spec.split or spec.transforms:
+        return lambda attributes: _extract(spec, attributes)
+    name, default = spec.sources[0], spec.default
+
+    def attribute(attributes: dict):
+        value = attributes[name] if name in attributes else _get(attributes, name)
+        return default if _blank(value) else value
+
+    return attribute
 
 
 def _split(value: str, how: str, part):
