@@ -111,10 +111,10 @@ def test_queries_are_bounded(places):
     with CaptureQueriesContext(connection) as three:
         matches_refresh_all()
     if connection.vendor == "postgresql":
-        # One set-based candidate query for all buyers (after its six staging statements), the kept matches staged
-        # by COPY (one per 10,000 rows), compared, nothing to upsert, stale ones deleted: the same 21 statements
+        # One set-based candidate query for all buyers (after its seven staging statements), the kept matches staged
+        # by COPY (one per 10,000 rows), compared, nothing to upsert, stale ones deleted: the same 22 statements
         # for one buyer or three.
-        assert len(one.captured_queries) == len(three.captured_queries) == 21
+        assert len(one.captured_queries) == len(three.captured_queries) == 22
         assert sum('FROM "properties_property"' in q["sql"] for q in three.captured_queries) == 0
     else:
         # Elsewhere a candidate query and a staging insert per buyer.
