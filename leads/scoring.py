@@ -132,6 +132,8 @@ def _money(value: Decimal) -> str:
 
 
 class _Component:
+    __slots__ = ("cap", "label", "points", "reasons")
+
     def __init__(self, label: str, cap: int):
         self.label, self.cap, self.points, self.reasons = label, cap, 0, []
 
@@ -181,14 +183,20 @@ def _distress(s: PropertySignals, p: ScoringParams) -> tuple[_Component, int]:
 
 
 def _value(s: PropertySignals, p: ScoringParams) -> _Component:
+    # Each sentence is only formatted when it earns points.
     c = _Component("Value", p.value_cap)
-    if s.equity_percent is not None:
-        c.add(_window(s.equity_percent, p.equity_points, at_least=True), f"Equity {s.equity_percent:.0f}%")
-    if s.market_value is not None and p.value_band[0] <= s.market_value <= p.value_band[1]:
-        c.add(p.value_band_points, f"Market value {_money(s.market_value)} in the target band")
-    if s.market_value and s.list_price is not None and s.list_price < s.market_value:
-        discount = (s.market_value - s.list_price) * 100 / s.market_value
-        c.add(_window(discount, p.discount_points, at_least=True), f"Listed {discount:.0f}% below market value")
+    equity, market_value, list_price = s.equity_percent, s.market_value, s.list_price
+    if equity is not None:
+        points = _window(equity, p.equity_points, at_least=True)
+        if points > 0:
+            c.add(points, f"Equity {equity:.0f}%")
+    if market_value is not None and p.value_band[0] <= market_value <= p.value_band[1]:
+        c.add(p.value_band_points, f"Market value {_money(market_value)} in the target band")
+    if market_value and list_price is not None and list_price < market_value:
+        discount = (market_value - list_price) * 100 / market_value
+        points = _window(discount, p.discount_points, at_least=True)
+        if points > 0:
+            c.add(points, f"Listed {discount:.0f}% below market value")
     return c
 
 
@@ -196,8 +204,10 @@ def _location(s: PropertySignals, p: ScoringParams) -> _Component:
     c = _Component("Location", p.location_cap)
     if s.zip and s.zip in p.target_zips:
         c.add(p.target_zip_points, f"ZIP {s.zip} is a target area")
-    plural = "s" if s.buyer_demand != 1 else ""
-    c.add(_window(s.buyer_demand, p.buyer_demand_points, at_least=True), f"{s.buyer_demand} cash buyer{plural} nearby")
+    points = _window(s.buyer_demand, p.buyer_demand_points, at_least=True)
+    if points > 0:
+        plural = "s" if s.buyer_demand != 1 else ""
+        c.add(points, f"{s.buyer_demand} cash buyer{plural} nearby")
     return c
 
 
@@ -222,8 +232,8 @@ def _urgency(s: PropertySignals, p: ScoringParams) -> _Component:
 
 def score(signals: PropertySignals, params: ScoringParams) -> ScoreResult:
     distress, stack_count = _distress(signals, params)
-    parts = (distress, _value(signals, params), _location(signals, params), _urgency(signals, params))
-    d, v, loc, u = (part.capped() for part in parts)
+    value, location, urgency = _value(signals, params), _location(signals, params), _urgency(signals, params)
+    d, v, loc, u = distress.capped(), value.capped(), location.capped(), urgency.capped()
     total = min(d + v + loc + u, 100)
     return ScoreResult(
         distress=d,
@@ -232,7 +242,7 @@ def score(signals: PropertySignals, params: ScoringParams) -> ScoreResult:
         urgency=u,
         total=total,
         tier=params.tier_for(total),
-        reasons=[reason for part in parts for reason in part.reasons],
+        reasons=distress.reasons + value.reasons + location.reasons + urgency.reasons,
         stack_count=stack_count,
     )
 

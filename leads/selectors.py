@@ -26,18 +26,23 @@ class PropertyFacts:
     year_built: int | None
 
 
-def _first_per_property(rows: Iterable[dict]) -> dict[int, dict]:
-    first: dict[int, dict] = {}
+PROPERTY_COLUMNS = ("id", "zip", "is_absentee", "is_vacant", "living_sqft", "year_built")
+
+
+def _first_per_property(rows: Iterable[tuple]) -> dict[int, tuple]:
+    """The first row per property id (each row's first value), without it."""
+    first: dict[int, tuple] = {}
     for row in rows:
-        first.setdefault(row["property_id"], row)
+        if row[0] not in first:
+            first[row[0]] = row[1:]
     return first
 
 
 def _chunk_facts(
-    rows: list[dict], *, today: datetime.date, params: ScoringParams, demand: Mapping[str, int]
+    rows: list[tuple], *, today: datetime.date, params: ScoringParams, demand: Mapping[str, int]
 ) -> list[PropertyFacts]:
-    """Seven aggregate queries over the chunk's id range, joined in Python."""
-    in_range = {"property_id__gte": rows[0]["id"], "property_id__lte": rows[-1]["id"]}
+    """Seven aggregate queries over the chunk's id range, joined in Python (rows are PROPERTY_COLUMNS tuples)."""
+    in_range = {"property_id__gte": rows[0][0], "property_id__lte": rows[-1][0]}
     sales = dict(
         TaxSale.objects.filter(**in_range)
         .filter(Q(sale_date__gte=today) | Q(sale_date__isnull=True))
@@ -68,12 +73,12 @@ def _chunk_facts(
     valuations = _first_per_property(
         Valuation.objects.filter(**in_range)
         .order_by("property_id", F("tax_year").desc(nulls_last=True), "-id")
-        .values("property_id", "market_value", "equity_percent", "tax_delinquent")
+        .values_list("property_id", "market_value", "equity_percent", "tax_delinquent")
     )
     listings = _first_per_property(
         Listing.objects.filter(**in_range, status=Listing.Status.ACTIVE)
         .order_by("property_id", F("listed_at").desc(nulls_last=True), "-id")
-        .values("property_id", "list_price")
+        .values_list("property_id", "list_price")
     )
     cut_since = datetime.datetime.combine(
         today - datetime.timedelta(days=params.price_reduction_window_days),
@@ -98,31 +103,44 @@ def _chunk_facts(
         return None if date is None else (date - today).days
 
     facts = []
-    for row in rows:
-        pid = row["id"]
-        fc = foreclosures.get(pid, {})
-        val = valuations.get(pid, {})
-        cut = reductions.get(pid, {})
-        last_cut = cut.get("last")
+    none = (None, None, None)
+    for pid, zip_code, is_absentee, is_vacant, living_sqft, year_built in rows:
+        market_value, equity_percent, tax_delinquent = valuations.get(pid, none)
+        listing = listings.get(pid)
+        fc = foreclosures.get(pid)
+        cut = reductions.get(pid)
+        if fc is None:  # most properties have no foreclosure, no price cut, no tax sale
+            has_foreclosure, days_to_auction, filed_days_ago = False, None, None
+        else:
+            last_filing = fc["last_filing"]
+            has_foreclosure, days_to_auction = bool(fc), days(fc["next_auction"])
+            filed_days_ago = None if last_filing is None else -days(last_filing)
+        if cut is None:
+            price_reductions, reduction_days_ago = 0, None
+        else:
+            last_cut = cut["last"]
+            price_reductions = cut["n"]
+            reduction_days_ago = None if last_cut is None else -days(timezone.localdate(last_cut))
+        sale = sales.get(pid)
         signals = PropertySignals(
             has_active_tax_sale=pid in sales,
-            days_to_tax_sale=days(sales.get(pid)),
-            has_foreclosure=bool(fc),
-            days_to_auction=days(fc.get("next_auction")),
-            foreclosure_filed_days_ago=None if fc.get("last_filing") is None else -days(fc["last_filing"]),
+            days_to_tax_sale=None if sale is None else (sale - today).days,
+            has_foreclosure=has_foreclosure,
+            days_to_auction=days_to_auction,
+            foreclosure_filed_days_ago=filed_days_ago,
             open_violations=violations.get(pid, 0),
-            tax_delinquent=bool(val.get("tax_delinquent")),
-            is_absentee=row["is_absentee"],
-            is_vacant=row["is_vacant"],
-            price_reductions=cut.get("n", 0),
-            latest_reduction_days_ago=None if last_cut is None else -days(timezone.localdate(last_cut)),
-            equity_percent=val.get("equity_percent"),
-            market_value=val.get("market_value"),
-            list_price=listings.get(pid, {}).get("list_price"),
-            zip=row["zip"],
-            buyer_demand=demand.get(row["zip"], 0),
+            tax_delinquent=bool(tax_delinquent),
+            is_absentee=is_absentee,
+            is_vacant=is_vacant,
+            price_reductions=price_reductions,
+            latest_reduction_days_ago=reduction_days_ago,
+            equity_percent=equity_percent,
+            market_value=market_value,
+            list_price=None if listing is None else listing[0],
+            zip=zip_code,
+            buyer_demand=demand.get(zip_code, 0),
         )
-        facts.append(PropertyFacts(pid, signals, row["living_sqft"], row["year_built"]))
+        facts.append(PropertyFacts(pid, signals, living_sqft, year_built))
     return facts
 
 
@@ -143,14 +161,10 @@ def property_facts_chunks(
         properties = properties.filter(id__in=property_ids)
     last_id = 0
     while True:
-        rows = list(
-            properties.filter(id__gt=last_id)
-            .order_by("id")
-            .values("id", "zip", "is_absentee", "is_vacant", "living_sqft", "year_built")[:chunk_size]
-        )
+        rows = list(properties.filter(id__gt=last_id).order_by("id").values_list(*PROPERTY_COLUMNS)[:chunk_size])
         if not rows:
             return
-        last_id = rows[-1]["id"]
+        last_id = rows[-1][0]
         yield _chunk_facts(rows, today=today, params=params, demand=buyer_demand_by_zip or {})
 
 

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Case, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Case, OuterRef, QuerySet, Subquery, TextField, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from buyers import selectors as buyer_selectors
@@ -33,6 +34,8 @@ PROFILE_COLUMNS = (
 )
 HISTORY_FIELDS = ("distress", "value", "location_score", "urgency", "total", "tier", "stack_count")
 LEAD_FIELDS = (*HISTORY_FIELDS, "reasons", "arv", "repair_estimate", "mao")
+REASONS = LEAD_FIELDS.index("reasons")
+STORED_FIELDS = tuple("reasons_json" if name == "reasons" else name for name in LEAD_FIELDS)  # as _chunk_leads reads
 
 
 @dataclass
@@ -94,7 +97,7 @@ def _snapshot_history(*, property_ids: list[int], today: datetime.date, now: dat
 
 def _chunk_leads(facts: list[PropertyFacts], *, today: datetime.date) -> dict[int, tuple]:
     """The chunk's leads by property id: (id, previous day's tier, LEAD_FIELDS values, whether today's snapshot
-    holds the lead's HISTORY_FIELDS values), in one query."""
+    holds the lead's HISTORY_FIELDS values), in one query. The reasons come as their JSON text, not decoded."""
     in_range = {"property_id__gte": facts[0].property_id, "property_id__lte": facts[-1].property_id}
     previous_tier = LeadScoreHistory.objects.filter(lead=OuterRef("pk"), snapshot_date__lt=today).order_by(
         "-snapshot_date"
@@ -107,16 +110,19 @@ def _chunk_leads(facts: list[PropertyFacts], *, today: datetime.date) -> dict[in
         Lead.objects.filter(**in_range)
         .order_by()
         .annotate(
-            previous_tier=Subquery(previous_tier.values("tier")[:1]), snapshot=Subquery(snapshot.values("id")[:1])
+            previous_tier=Subquery(previous_tier.values("tier")[:1]),
+            snapshot=Subquery(snapshot.values("id")[:1]),
+            reasons_json=Cast("reasons", TextField()),
         )
-        .values_list("property_id", "id", "previous_tier", *LEAD_FIELDS, "snapshot")
+        .values_list("property_id", "id", "previous_tier", *STORED_FIELDS, "snapshot")
     )
     return {row[0]: (row[1], row[2], row[3:-1], row[-1] is not None) for row in rows}
 
 
 def _write_leads(writes: list[tuple], *, now: datetime.datetime) -> dict[int, int]:
-    """Write (lead id or None, property id, LEAD_FIELDS values) rows: changed leads are updated in place, new ones
-    inserted (status, assignee and notes are never touched by scoring). Returns the new leads' ids by property id.
+    """Write (lead id or None, property id, LEAD_FIELDS values with the reasons as JSON, the reasons) rows: changed
+    leads are updated in place, new ones inserted (status, assignee and notes are never touched by scoring).
+    Returns the new leads' ids by property id.
 
     On PostgreSQL the rows travel by COPY into a temporary staging table and land in one UPDATE ... FROM (changed
     leads, by id) and one INSERT ... SELECT ... ON CONFLICT (new leads); elsewhere through bulk_upsert.
@@ -125,8 +131,8 @@ def _write_leads(writes: list[tuple], *, now: datetime.datetime) -> dict[int, in
         return {}
     if connection.vendor != "postgresql":
         objs = [
-            Lead(property_id=pid, scored_at=now, **dict(zip(LEAD_FIELDS, values, strict=True)))
-            for _, pid, values in writes
+            Lead(property_id=pid, scored_at=now, **{**dict(zip(LEAD_FIELDS, values, strict=True)), "reasons": reasons})
+            for _, pid, values, reasons in writes
         ]
         for start in range(0, len(objs), WRITE_BATCH):
             bulk_upsert(
@@ -135,12 +141,10 @@ def _write_leads(writes: list[tuple], *, now: datetime.datetime) -> dict[int, in
                 unique_fields=["property"],
                 update_fields=[*LEAD_FIELDS, "scored_at", "updated_at"],
             )
-        return {obj.property_id: obj.pk for obj, (lead_id, _, _) in zip(objs, writes, strict=True) if lead_id is None}
+        return {obj.property_id: obj.pk for obj, (lead_id, *_) in zip(objs, writes, strict=True) if lead_id is None}
     lead, stage = Lead._meta.db_table, STAGE_TABLE
     columns = ", ".join(LEAD_FIELDS)
-    reasons = LEAD_FIELDS.index("reasons")
-    dumps = json.dumps
-    updates = sum(lead_id is not None for lead_id, _, _ in writes)
+    updates = sum(lead_id is not None for lead_id, *_ in writes)
     inserts = len(writes) - updates
     stamp = timezone.now()
     with connection.cursor() as cursor:
@@ -151,10 +155,8 @@ def _write_leads(writes: list[tuple], *, now: datetime.datetime) -> dict[int, in
         cursor.execute(f"TRUNCATE {stage}")
         with cursor.cursor.copy(f"COPY {stage} (id, property_id, {columns}) FROM STDIN") as copy:
             write_row = copy.write_row
-            for lead_id, pid, values in writes:
-                row = [lead_id, pid, *values]
-                row[2 + reasons] = dumps(values[reasons])
-                write_row(row)
+            for lead_id, pid, values, _ in writes:
+                write_row((lead_id, pid, *values))
         new_ids = {}
         if updates:
             assign = ", ".join(f"{name} = s.{name}" for name in LEAD_FIELDS)
@@ -186,10 +188,10 @@ def _score_chunk(
     summary: ScoreSummary,
 ) -> None:
     leads = _chunk_leads(facts, today=today)
-    writes: list[tuple] = []  # (lead id or None for a new lead, property id, LEAD_FIELDS values)
+    writes: list[tuple] = []  # (lead id or None for a new lead, property id, LEAD_FIELDS values, reasons)
     new_tier_a: list[tuple[int | None, int]] = []  # (lead id or None, property id)
     snapshot: list[int] = []  # property ids whose snapshot today is missing or differs
-    tiers, year, history_width = summary.tiers, today.year, len(HISTORY_FIELDS)
+    tiers, year, history_width, dumps, loads = summary.tiers, today.year, len(HISTORY_FIELDS), json.dumps, json.loads
     created = changed = 0
     for fact in facts:
         signals, pid = fact.signals, fact.property_id
@@ -202,7 +204,8 @@ def _score_chunk(
             current_year=year,
             params=deal_params,
         )
-        values = (
+        reasons = result.reasons
+        values = (  # LEAD_FIELDS, the reasons as JSON text
             result.distress,
             result.value,
             result.location_score,
@@ -210,7 +213,7 @@ def _score_chunk(
             result.total,
             result.tier,
             result.stack_count,
-            result.reasons,
+            dumps(reasons),
             deal.arv,
             deal.repair_estimate,
             deal.mao,
@@ -218,14 +221,19 @@ def _score_chunk(
         existing = leads.get(pid)
         if existing is None:
             created += 1
-            writes.append((None, pid, values))
+            writes.append((None, pid, values, reasons))
             snapshot.append(pid)
             lead_id = previous_tier = None
         else:
             lead_id, previous_tier, stored, snapped = existing
-            if stored != values:
+            # The same JSON text is the same reasons; a different text (another encoding) is decoded to compare.
+            if stored != values and (
+                stored[:REASONS] != values[:REASONS]
+                or stored[REASONS + 1 :] != values[REASONS + 1 :]
+                or loads(stored[REASONS]) != reasons
+            ):
                 changed += 1
-                writes.append((lead_id, pid, values))
+                writes.append((lead_id, pid, values, reasons))
                 snapped = snapped and stored[:history_width] == values[:history_width]
             if not snapped:
                 snapshot.append(pid)
