@@ -171,11 +171,11 @@ class ArcGISClient:
         oid = data.get("objectIdFieldName") or self.object_id_field
         field_types = {**self.metadata().fields, **{f["name"]: f.get("type", "") for f in data.get("fields") or []}}
         date_fields = [name for name, kind in field_types.items() if kind in DATE_TYPES]
-        points = wgs84_points(
+        xys = wgs84_xys(
             [esri_xy(f.get("geometry")) for f in data["features"]], coord_transform(data.get("spatialReference"))
         )
         records = []
-        for feature, point in zip(data["features"], points, strict=True):
+        for feature, xy in zip(data["features"], xys, strict=True):
             attributes = dict(feature.get("attributes") or {})
             if attributes.get(oid) is None:
                 raise ArcGISError(f"feature without its object id {oid!r}")
@@ -186,7 +186,8 @@ class ArcGISClient:
                 RawRecord(
                     external_id=str(int(attributes[oid])),
                     attributes=attributes,
-                    geometry=point,
+                    geometry=Point(*xy, srid=WGS84) if xy else None,
+                    xy=xy,
                 )
             )
         return records
@@ -322,6 +323,11 @@ def esri_xy(geometry: dict | None) -> XY | None:
 
 def wgs84_points(xys: list[XY | None], transform: CoordTransform | None) -> list[Point | None]:
     """Points (SRID 4326) for (x, y) pairs, transformed with one GDAL call for the whole list."""
+    return [Point(xy[0], xy[1], srid=WGS84) if xy else None for xy in wgs84_xys(xys, transform)]
+
+
+def wgs84_xys(xys: list[XY | None], transform: CoordTransform | None) -> list[XY | None]:
+    """(x, y) pairs as float pairs in SRID 4326, transformed with one GDAL call for the whole list."""
     if transform is not None and any(xys):
         multipoint = OGRGeometry(_wkt("MultiPoint", [xy for xy in xys if xy]))
         try:
@@ -330,7 +336,7 @@ def wgs84_points(xys: list[XY | None], transform: CoordTransform | None) -> list
             raise ArcGISError(f"cannot transform coordinates to WGS84: {exc}") from exc
         moved = iter(multipoint.coords)
         xys = [next(moved) if xy else None for xy in xys]
-    return [Point(xy[0], xy[1], srid=WGS84) if xy else None for xy in xys]
+    return [(float(xy[0]), float(xy[1])) if xy else None for xy in xys]
 
 
 def esri_point(geometry: dict | None, transform: CoordTransform | None = None) -> Point | None:

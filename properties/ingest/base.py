@@ -24,6 +24,7 @@ class RawRecord:
     external_id: str  # the record's id in its source (ArcGIS object id, Socrata :id, file row key)
     attributes: dict[str, Any]  # source attribute name -> value (esri date fields already aware UTC datetimes)
     geometry: GEOSGeometry | None = None  # SRID 4326; polygons already reduced to a point on the surface
+    xy: tuple[float, float] | None = None  # the geometry's (x, y) when the reader has it: not read back from GEOS
 
 
 @dataclass

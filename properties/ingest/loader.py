@@ -149,8 +149,11 @@ def prepare(row: dict, record: RawRecord, *, dataset: str, parcel_format: str) -
     if row.get("property_type"):
         prop["property_type"] = property_type_from(row["property_type"])
     if record.geometry is not None:  # locations travel as (x, y) pairs in SRID 4326 until they are written
-        geom = record.geometry if isinstance(record.geometry, Point) else record.geometry.point_on_surface
-        x, y = geom.coords[:2]
+        if record.xy is not None:
+            x, y = record.xy
+        else:
+            geom = record.geometry if isinstance(record.geometry, Point) else record.geometry.point_on_surface
+            x, y = geom.coords[:2]
         prop["location"] = (round(x, 7), round(y, 7))
     elif row.get("latitude") is not None and row.get("longitude") is not None:
         prop["location"] = (round(row["longitude"], 7), round(row["latitude"], 7))
@@ -569,7 +572,7 @@ def mapping_fingerprint(source: m.DataSource, mapping: FieldMapping) -> str:
 
 
 def record_hash(fingerprint: str, record: RawRecord) -> str:
-    geometry = record.geometry.coords if record.geometry is not None else None
+    geometry = record.geometry.coords if record.xy is None and record.geometry is not None else record.xy
     return content_hash([fingerprint, record.external_id, record.attributes, geometry])
 
 
