@@ -5,6 +5,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import Case, OuterRef, QuerySet, Subquery, TextField, Value, When
 from django.db.models.functions import Cast
@@ -18,6 +19,7 @@ from leads.models import Activity, Lead, LeadScoreHistory, ScoringProfile
 from leads.scoring import ScoringParams, score
 from leads.selectors import PropertyFacts, property_facts_chunks
 from properties.ingest.loader import bulk_upsert
+from sync.models import ExternalLink
 
 WRITE_BATCH = 1000
 STAGE_TABLE = "leads_score_stage"  # PostgreSQL: a temporary table per connection
@@ -252,7 +254,10 @@ def leads_fold_merged() -> int:
     """Leads of properties that dedupe merged into a survivor follow it, so no duplicate stays on the map,
     in the lists or in matching. The survivor keeps its own lead if it has one, else the oldest merged lead
     moves onto it; the other merged leads hand their activities (the broker's notes, calls, status changes) to
-    the kept lead and are deleted with their score history. Returns how many leads moved or were folded."""
+    the kept lead and are deleted with their score history. A folded lead's GoHighLevel contact and opportunity
+    links pass to the kept lead where it has none of that kind (the next push brings them up to date); the others
+    are dropped, and their records stay in GoHighLevel for the broker to merge there. Returns how many leads
+    moved or were folded."""
     merged = list(
         Lead.objects.filter(property__is_active=False, property__merged_into__isnull=False)
         .order_by("id")
@@ -276,8 +281,27 @@ def leads_fold_merged() -> int:
         if folds:
             new_lead = Case(*(When(lead_id=lead_id, then=Value(into)) for lead_id, into in folds.items()))
             Activity.objects.filter(lead_id__in=folds).update(lead_id=new_lead)
+            _hand_over_links(folds)
             Lead.objects.filter(pk__in=folds).delete()
     return len(moves) + len(folds)
+
+
+def _hand_over_links(folds: dict[int, int]) -> None:
+    """Folded lead id -> kept lead id: each kept lead takes the first folded lead's link of a kind it lacks."""
+    links = ExternalLink.objects.filter(
+        content_type=ContentType.objects.get_for_model(Lead), object_id__in=[*folds, *folds.values()]
+    )
+    taken = set(links.filter(object_id__in=folds.values()).values_list("object_id", "kind"))
+    handed = {}
+    for link_id, lead_id, kind in (
+        links.filter(object_id__in=folds).order_by("object_id").values_list("id", "object_id", "kind")
+    ):
+        if (folds[lead_id], kind) not in taken:
+            taken.add((folds[lead_id], kind))
+            handed[link_id] = folds[lead_id]
+    if handed:
+        links.filter(pk__in=handed).update(object_id=Case(*(When(pk=pk, then=Value(to)) for pk, to in handed.items())))
+    links.filter(object_id__in=folds).delete()
 
 
 def leads_score_all(

@@ -8,9 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from leads.models import Lead, LeadScoreHistory, ScoringProfile
 from leads.services import leads_score_all, scoringprofile_get_active
 from properties.models import Property
+from sync.models import ExternalLink
 from tests.leads.conftest import TODAY, at, days, hot_property
 from tests.leads.factories import ActivityFactory, LeadFactory, ScoringProfileFactory
 from tests.properties import factories as pf
+from tests.sync.factories import ExternalLinkFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -266,6 +268,12 @@ def test_leads_of_merged_properties_follow_their_survivor():
     folded, second = LeadFactory(property=with_lead), LeadFactory(property=also)
     moved = LeadFactory(property=moved_to_lone)
     note = ActivityFactory(lead=folded, kind="note", body="Owner called back")
+    OPPORTUNITY = ExternalLink.Kind.OPPORTUNITY
+    ExternalLinkFactory(local=kept, ghl_id="c-kept")
+    ExternalLinkFactory(local=folded, ghl_id="c-folded")
+    ExternalLinkFactory(local=folded, kind=OPPORTUNITY, ghl_id="o-folded")
+    ExternalLinkFactory(local=second, kind=OPPORTUNITY, ghl_id="o-second")
+    ExternalLinkFactory(local=moved, ghl_id="c-moved")
 
     summary = leads_score_all()
 
@@ -275,6 +283,12 @@ def test_leads_of_merged_properties_follow_their_survivor():
     assert not Lead.objects.filter(pk__in=[folded.pk, second.pk]).exists()
     note.refresh_from_db()
     assert note.lead_id == kept.pk
+    # The kept lead keeps its contact and takes the first folded opportunity; the other links are dropped.
+    assert set(ExternalLink.objects.values_list("ghl_id", "kind", "object_id")) == {
+        ("c-kept", "contact", kept.pk),
+        ("o-folded", "opportunity", kept.pk),
+        ("c-moved", "contact", moved.pk),
+    }
     assert leads_score_all().merged == 0  # converged
 
 
