@@ -18,7 +18,7 @@ from leads.grid import map_grid_update
 from leads.models import Activity, Lead, LeadScoreHistory, ScoringProfile
 from leads.scoring import ScoringParams, score
 from leads.selectors import PropertyFacts, property_facts_chunks
-from properties.ingest.loader import bulk_upsert
+from properties.ingest.loader import bulk_upsert, copy_to_stage
 from sync.models import ExternalLink
 
 WRITE_BATCH = 1000
@@ -150,15 +150,8 @@ def _write_leads(writes: list[tuple], *, now: datetime.datetime) -> dict[int, in
     inserts = len(writes) - updates
     stamp = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS "  # noqa: S608 (model identifiers only)
-            f"SELECT id, property_id, {columns} FROM {lead} WITH NO DATA"
-        )
-        cursor.execute(f"TRUNCATE {stage}")
-        with cursor.cursor.copy(f"COPY {stage} (id, property_id, {columns}) FROM STDIN") as copy:
-            write_row = copy.write_row
-            for lead_id, pid, values, _ in writes:
-                write_row((lead_id, pid, *values))
+        rows = ((lead_id, pid, *values) for lead_id, pid, values, _ in writes)
+        copy_to_stage(cursor, table=lead, stage=stage, columns=f"id, property_id, {columns}", rows=rows)
         new_ids = {}
         if updates:
             assign = ", ".join(f"{name} = s.{name}" for name in LEAD_FIELDS)

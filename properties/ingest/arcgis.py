@@ -321,11 +321,6 @@ def esri_xy(geometry: dict | None) -> XY | None:
     return geojson_xy(arcgis2geojson(geometry))
 
 
-def wgs84_points(xys: list[XY | None], transform: CoordTransform | None) -> list[Point | None]:
-    """Points (SRID 4326) for (x, y) pairs, transformed with one GDAL call for the whole list."""
-    return [Point(xy[0], xy[1], srid=WGS84) if xy else None for xy in wgs84_xys(xys, transform)]
-
-
 def wgs84_xys(xys: list[XY | None], transform: CoordTransform | None) -> list[XY | None]:
     """(x, y) pairs as float pairs in SRID 4326, transformed with one GDAL call for the whole list."""
     if transform is not None and any(xys):
@@ -341,7 +336,8 @@ def wgs84_xys(xys: list[XY | None], transform: CoordTransform | None) -> list[XY
 
 def esri_point(geometry: dict | None, transform: CoordTransform | None = None) -> Point | None:
     """An esri JSON geometry as a SRID 4326 point; None for null or empty geometry."""
-    return wgs84_points([esri_xy(geometry)], transform)[0]
+    xy = wgs84_xys([esri_xy(geometry)], transform)[0]
+    return Point(*xy, srid=WGS84) if xy else None
 
 
 def _wkt(kind: str | None, coordinates: list) -> str | None:

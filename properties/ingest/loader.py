@@ -329,6 +329,16 @@ def _copy_conversion(field) -> Callable | None:
 _NATIVE = {"DecimalField", "FloatField", "DateField", "DateTimeField"}
 
 
+def copy_to_stage(cursor, *, table: str, stage: str, columns: str, rows: Iterable) -> None:
+    """PostgreSQL: COPY rows (values in `columns` order) into `stage`, a temporary table shaped like those columns
+    of `table`, created once per connection and emptied first. Identifiers are the caller's own, quoted."""
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {columns} FROM {table} WITH NO DATA")  # noqa: S608
+    cursor.execute(f"TRUNCATE {stage}")
+    with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def _copy_upsert(model, fields, rows: Iterable[list], *, unique_fields, update_fields) -> dict[tuple, int]:
     """COPY the rows (values in `fields` order) into the staging table, upsert them; {unique key values: pk}."""
     db = connections[DEFAULT_DB_ALIAS]
@@ -339,11 +349,7 @@ def _copy_upsert(model, fields, rows: Iterable[list], *, unique_fields, update_f
     key_columns = ", ".join(qn(f.column) for f in keys)
     updates = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in (meta.get_field(n).column for n in update_fields))
     with db.cursor() as cursor:
-        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} AS SELECT {columns} FROM {table} WITH NO DATA")  # noqa: S608
-        cursor.execute(f"TRUNCATE {stage}")
-        with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:  # model identifiers only
-            for row in rows:
-                copy.write_row(row)
+        copy_to_stage(cursor, table=table, stage=stage, columns=columns, rows=rows)
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} ORDER BY {key_columns} "  # noqa: S608
             f"ON CONFLICT ({key_columns}) DO UPDATE SET {updates} RETURNING {qn(meta.pk.column)}, {key_columns}"

@@ -371,14 +371,9 @@ def _date(value) -> dt.date:
     return _datetime(value).date()  # in the value's own offset; epoch ms are UTC
 
 
-def _coerce(field: dj.Field, target: str, value):
-    """A value as the target field's type (None for blanks); ValueError / TypeError / ArithmeticError when it is
-    not one."""
-    return None if _blank(value) else _coercer(field, target)(value)
-
-
 def _coercer(field: dj.Field, target: str) -> Callable[[Any], Any]:
-    """The coercion of a non-blank value to a target field's type (see _coerce)."""
+    """The coercion of a non-blank value to a target field's type; it raises ValueError, TypeError or
+    ArithmeticError for a value that is not one."""
     kind = field.get_internal_type()
     if kind in ("CharField", "TextField", "URLField", "SlugField"):
         max_length = field.max_length
