@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scourgify.exceptions import AddressNormalizationError
 
-from properties.normalize import _clean, _fast_record, _normalize_address, _scourgify_record, _zip5
+from properties.normalize import _clean, _fast_record, _scourgify_record, _zip5, normalize_address
 
 SAMPLE = Path(__file__).resolve().parents[2] / "properties" / "sample_data"
 CHECK = settings(max_examples=600, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -130,7 +130,7 @@ def test_fast_path_equals_scourgify_on_benchmark_county_addresses():
 )
 def test_fast_path_answers_the_common_shapes(street, line1, unit):
     assert assert_same(street)
-    result = _normalize_address(street, "ORLANDO", "FL", "32801")
+    result = normalize_address(street, "ORLANDO", "FL", "32801")
     assert (result.street, result.unit, result.parsed) == (line1, unit, True)
 
 
