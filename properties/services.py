@@ -132,7 +132,7 @@ def ingest_adhoc(
     dataset: str,
     mapping: dict,
     kind: str | None = None,
-    parcel_format: str = ParcelFormat.PLAIN,
+    parcel_format: str = ParcelFormat.CANONICAL,
     progress: Progress = None,
 ) -> IngestionRun:
     """Ingest a URL or file once. MappingError before anything is fetched; runs are kept on a disabled

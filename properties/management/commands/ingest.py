@@ -16,7 +16,8 @@ from properties.selectors import datasource_get_by_slug
 def summary_line(run: IngestionRun) -> str:
     line = (
         f"{run.source_label}: processed={run.processed} inserted={run.inserted} updated={run.updated} "
-        f"unchanged={run.unchanged} failed={run.failed} status={run.status}"
+        f"unchanged={run.unchanged} failed={run.failed} stored={run.stored} unplaced={run.unplaced} "
+        f"duplicates={run.duplicates} status={run.status}"
     )
     return f"{line} ({run.message})" if run.message else line
 
@@ -31,7 +32,12 @@ class Command(BaseCommand):
         parser.add_argument("--dataset", choices=DataSource.Dataset.values)
         parser.add_argument("--mapping", help="ad hoc: JSON file with the field mapping")
         parser.add_argument("--kind", choices=DataSource.Kind.values, help="ad hoc: default guessed from the URL")
-        parser.add_argument("--parcel-format", choices=ParcelFormat.values, default=ParcelFormat.PLAIN)
+        parser.add_argument(
+            "--parcel-format",
+            choices=ParcelFormat.values,
+            default=ParcelFormat.CANONICAL,
+            help="ad hoc: how parcel ids are normalized (default canonical: separators kept as '-')",
+        )
 
     def handle(self, *args, slug=None, url=None, **options):
         if sum(bool(x) for x in (slug, options["all"], url)) != 1:
