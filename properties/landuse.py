@@ -73,24 +73,29 @@ COOK_IL = {
 VOCABULARIES = {"fl_dor": _fl_dor, "cook_il": COOK_IL}
 VOCABULARY_NAMES = (WORDS, *VOCABULARIES)
 
-# Words, on word boundaries; the first type with a match wins ("RESIDENTIAL VACANT LAND" is land, "TWO FAMILY
-# DWELLING" multi, "WAREHOUSE" commercial, not a house).
+# Words, on word boundaries; the first type with a match wins: "RESIDENTIAL VACANT LAND" is land, "TWO FAMILY
+# DWELLING" multi, "ONE-FAMILY DWLG ON PLATTED LOT" a house (a lot is weaker evidence than a dwelling),
+# "WAREHOUSE" commercial, not a house.
 _TYPE_WORDS = (
     ("townhouse", r"TOWN ?HOUSES?|TOWN ?HOMES?|ROW ?HOUSES?|ROW ?HOMES?"),
     ("condo", r"CONDO(?:MINIUM)?S?|CO-?OP(?:ERATIVE)?S?|CONDOP"),
     ("mobile", r"MOBILE|MANUFACTURED|TRAILERS?"),
-    ("land", r"VACANT|UNIMPROVED|LAND|LOTS?|ACREAGE|ACRES"),
+    ("land", r"VACANT|UNIMPROVED|(?:RESIDENTIAL|COMMERCIAL|INDUSTRIAL|AGRICULTURAL) LAND"),
     (
         "multi",
         r"MULTI|MULTI-?FAMILY|MULTIPLEX|DUPLEX|TRIPLEX|QUADRUPLEX|QUADPLEX|FOURPLEX|APARTMENTS?|"
         r"(?:TWO|THREE|FOUR|2|3|4) ?-?(?:FAMILY|FAM|UNITS?)|2-4 UNITS",
     ),
-    ("commercial", r"COMMERCIAL|OFFICES?|RETAIL|INDUSTRIAL|STORES?|WAREHOUSES?|HOTELS?|MOTELS?|RESTAURANTS?"),
-    ("sfr", r"SINGLE|SFR|SFD|ONE ?-?FAMILY|1 ?-?FAMILY|RESIDENCES?|RESIDENTIAL|HOUSES?|DWELLINGS?|BUNGALOW"),
+    (
+        "commercial",
+        r"COMMERCIAL|OFFICES?|RETAIL|INDUSTRIAL|STORES?|WAREHOUSES?|HOTELS?|MOTELS?|RESTAURANTS?|PARKING",
+    ),
+    ("sfr", r"SINGLE|SFR|SFD|ONE ?-?FAMILY|1 ?-?FAMILY|RESIDENCES?|RESIDENTIAL|HOUSES?|DWELLINGS?|DWLGS?|BUNGALOW"),
+    ("land", r"LAND|LOTS?|ACREAGE|ACRES"),
     (
         "other",
         r"AGRICULTURAL|AGRICULTURE|FARMS?|EXEMPT|CHURCH(?:ES)?|SCHOOLS?|GOVERNMENT|INSTITUTIONAL|UTILITY|"
-        r"RAILROAD|CEMETERY|PARKING",
+        r"RAILROAD|CEMETERY",
     ),
 )
 _WORD_PATTERNS = tuple((ptype, re.compile(rf"(?<![A-Z0-9])(?:{words})(?![A-Z0-9])")) for ptype, words in _TYPE_WORDS)

@@ -39,7 +39,7 @@ from properties.normalize import (
 from .base import Page, RawRecord
 from .mapping import BAD, FILLED, KEY_TARGET, FieldMapping, Mapped, RowError
 from .points import Placed, batch_points
-from .stats import LOCATION, NOT_COUNTED, FieldStats
+from .stats import EXAMPLES, LOCATION, NOT_COUNTED, FieldStats
 
 logger = logging.getLogger(__name__)
 
@@ -635,10 +635,29 @@ def ingest_source(
             else:
                 run.status = m.IngestionRun.Status.SUCCESS
         run.stored = run.inserted + run.updated + run.unchanged
-        run.field_stats = tally.stats.as_json()
+        run.field_stats = _with_earlier_examples(run, tally.stats.as_json())
         run.finished_at = timezone.now()
         run.save()
     return run
+
+
+def _with_earlier_examples(run: m.IngestionRun, stats: dict) -> dict:
+    """Records skipped as unchanged are counted but not read again, so their problems have no example of their own
+    in this run: a field with fewer examples than problems takes the previous run's too (those records read the
+    same then), after its own."""
+    short = [t for t, c in stats.items() if len(c["examples"]) < min(EXAMPLES, c["bad"] + c["sentinel"])]
+    if short:
+        earlier = (
+            m.IngestionRun.objects.filter(source=run.source, finished_at__isnull=False, started_at__lt=run.started_at)
+            .order_by("-started_at")
+            .values_list("field_stats", flat=True)
+            .first()
+        ) or {}
+        for target in short:
+            own = stats[target]["examples"]
+            more = [e for e in (earlier.get(target) or {}).get("examples", []) if e not in own]
+            stats[target]["examples"] = (own + more)[:EXAMPLES]
+    return stats
 
 
 def _nothing_loaded(run: m.IngestionRun) -> str:

@@ -254,6 +254,7 @@ class FieldMapping:
             if value.__class__ is str and len(value) <= longest_null and value.strip().upper() in raw_nulls:
                 row[target] = None
                 flags.append(SENTINEL)
+                problems = _add(problems, target, f"{label}: {_short(value)} read as unknown")
                 continue
             try:
                 coerced = coerce(value)

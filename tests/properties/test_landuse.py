@@ -37,6 +37,8 @@ def test_florida_dor_codes_when_the_source_says_so(value, expected):
         ("550 - CONDOMINIUM", None, "condo"),
         ("560 - HOUSE TRAILER", None, "mobile"),
         ("500 - RESIDENTIAL VACANT LAND", None, "land"),
+        ("510 - ONE-FAMILY DWLG ON PLATTED LOT", None, "sfr"),  # Franklin County OH: a lot is weaker than a house
+        ("520 - TWO-FAMILY DWLG ON PLATTED LOT", None, "multi"),
         ("2-11", None, None),  # Cook: without its vocabulary a code is unknown
         ("2-11", "cook_il", "multi"),  # an apartment building, not a mobile home
         ("211", "cook_il", "multi"),
@@ -75,6 +77,7 @@ def test_codes_read_through_the_sources_vocabulary(value, vocabulary, expected):
         ("Duplex", "multi"),
         ("MULTI_FAMILY", "multi"),
         ("LOT", "land"),
+        ("PARKING LOT", "commercial"),
         ("Unimproved Land", "land"),
         ("WAREHOUSE", "commercial"),  # not a house
         ("AGRICULTURAL", "other"),

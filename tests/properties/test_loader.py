@@ -320,3 +320,30 @@ def test_records_of_merged_duplicate_land_on_survivor(parcels_source):
     rec = RawRecord("1", {"USER_PARCEL": dup.parcel_id_raw, "USER_TDA_NUM": "2024-1"})
     ingest_source(source=source, reader=[Page(1, [rec])])
     assert m.TaxSale.objects.get().property == survivor
+
+
+def test_a_key_repeated_in_one_run_keeps_the_first_record_every_run_in_any_batch():
+    source = DataSourceFactory(
+        dataset="tax_sales", field_mapping={"parcel_id": "P", "tda_number": "T", "deed_status": "S"}
+    )
+
+    def sale(n, status):
+        return RawRecord(str(n), {"P": "12-34", "T": "2024-7", "S": status})
+
+    a, b = sale(1, "Active"), sale(2, "Redeemed")
+    first = ingest_source(source=source, reader=[Page(1, [a]), Page(2, [b])], batch_size=1)
+    assert (counts(first), first.duplicates, first.stored) == (("success", 2, 1, 0, 0, 0), 1, 1)
+    assert first.warnings == [
+        {"record": "2", "reason": "key '2024-7' repeats an earlier record of this run: the first one is kept, this one "
+         "skipped"}
+    ]  # fmt: skip
+    for _ in range(2):  # converged: no "updated=1" every run
+        again = ingest_source(source=source, reader=[Page(1, [a, b])])
+        assert (counts(again), again.duplicates) == (("success", 2, 0, 0, 1, 0), 1)
+        assert m.TaxSale.objects.get().deed_status == "Active"
+    # The source now lists them the other way round: the first one read wins, and then stays.
+    swapped = ingest_source(source=source, reader=[Page(1, [b, a])])
+    assert (counts(swapped), swapped.duplicates) == (("success", 2, 0, 1, 0, 0), 1)
+    assert m.TaxSale.objects.get().deed_status == "Redeemed"
+    settled = ingest_source(source=source, reader=[Page(1, [b, a])])
+    assert (counts(settled), settled.duplicates) == (("success", 2, 0, 0, 1, 0), 1)
