@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scourgify import normalize_address_record
 from scourgify.exceptions import AddressNormalizationError
 
 from properties.normalize import _clean, _fast_record, _scourgify_record, _zip5, normalize_address
@@ -145,3 +146,47 @@ def test_fast_path_leaves_other_shapes_to_scourgify(street):
 def test_fast_path_leaves_ct_in_connecticut_to_scourgify():
     assert _fast_record("123 KALEY CT", "HARTFORD", "CT", "06103") is None
     assert assert_same("123 KALEY CT", "HARTFORD", "CT", "06103") is False
+
+
+def _scourgify_line(line):
+    try:
+        rec = normalize_address_record(line)
+    except (AddressNormalizationError, TypeError, ValueError, KeyError):
+        return None
+    street = " ".join(p for p in (rec["address_line_1"], rec["address_line_2"]) if p)
+    return normalize_address(street, rec["city"] or "", rec["state"] or "", rec["postal_code"] or "")
+
+
+@st.composite
+def situs_streets(draw):
+    """Streets as counties write them: a number, maybe a direction, one or two name words, a type, maybe a unit."""
+    name = draw(st.lists(st.sampled_from(["KALEY", "COLONIAL", "OAK", "RIDGE", "MAGNOLIA", "BROZDOWSKI", "OSAGE",
+                                          "GLENWOOD", "LINDELL", "CAROLINE", "WABASH", "Elm"]), min_size=1, max_size=2))  # fmt: skip
+    unit = draw(st.sampled_from(["", "", "", " UNIT 4", " APT 12B", " STE 200"]))
+    parts = (str(draw(st.integers(1, 99999))), draw(st.sampled_from(["", "", "N", "S", "W", "E"])), *name,
+             draw(st.sampled_from(["ST", "AVE", "RD", "LN", "DR", "BLVD", "Street", "CT", "WAY"])))  # fmt: skip
+    return " ".join(p for p in parts if p) + unit
+
+
+@CHECK
+@given(
+    street=situs_streets(),
+    city=st.sampled_from(["ORLANDO", "Winter Park", "PINE ISLAND", "SAINT CLOUD", "MOUNT DORA"]),
+    state=st.sampled_from(["FL", "NY", "Florida", "New York", "fl"]),
+    zip=st.sampled_from(["32801", "10969", "32801-1234"]),
+    comma=st.booleans(),
+)
+def test_a_line_split_at_its_commas_reads_as_scourgify_reads_the_whole_line(street, city, state, zip, comma):
+    """One-line situs ("2 BROZDOWSKI LN, PINE ISLAND NY 10969") is split at its commas, then read in parts (fast
+    path or parser); scourgify's parser on the whole line gives the same address."""
+    line = f"{street}, {city}{',' if comma else ''} {state} {zip}"
+    theirs = _scourgify_line(line)
+    if theirs is not None and theirs.parsed:
+        ours = normalize_address(line)
+        assert (ours.street, ours.unit, ours.city, ours.state, ours.zip) == (
+            theirs.street,
+            theirs.unit,
+            theirs.city,
+            theirs.state,
+            theirs.zip,
+        ), line
