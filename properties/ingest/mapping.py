@@ -275,11 +275,11 @@ class FieldMapping:
             row[target] = coerced
             flags.append(FILLED)
         mapped = Mapped(row, "".join(flags), problems)
-        for required in self._required:
-            if row.get(required) is None:
+        for required, index in self._required:
+            if row[required] is None:
                 reason = next((text for t, text in problems or () if t == required), "")
-                raise RowError(f"bad {required}: {reason}" if reason else f"missing {required}", field=required,
-                               mapped=mapped)  # fmt: skip
+                message = f"bad {required}: {reason}" if flags[index] == BAD else f"missing {required}"
+                raise RowError(message, field=required, mapped=mapped)
         return mapped
 
     def apply(self, record: RawRecord) -> dict[str, Any]:
@@ -292,8 +292,9 @@ class FieldMapping:
         return tuple(spec.target for spec in self.specs)
 
     @cached_property
-    def _required(self) -> tuple[str, ...]:
-        return tuple(t for t in ("parcel_id", KEY_TARGET.get(self.dataset)) if t)
+    def _required(self) -> tuple[tuple[str, int], ...]:
+        """The targets a record cannot be without, with their place in the flags."""
+        return tuple((t, self.targets.index(t)) for t in ("parcel_id", KEY_TARGET.get(self.dataset)) if t)
 
     @cached_property
     def _compiled(self) -> tuple:

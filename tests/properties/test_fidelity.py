@@ -267,7 +267,7 @@ def test_the_plain_format_says_when_it_merges_ids_written_differently(tmp_path):
         ),
         (
             "cook_il_parcels.csv",
-            {"parcel_id": "PIN", "street": "PROPERTY_ADDRESS", "property_type": {"source": "CLASS", "vocabulary": "cook_il"}},
+            {"parcel_id": "PIN", "property_type": {"source": "CLASS", "vocabulary": "cook_il"}},
             "cook_il",
             {"17161000100000": "multi", "16122000311001": "condo", "13253140200000": "townhouse",
              "20141050080000": "sfr", "17094110030000": "commercial"},

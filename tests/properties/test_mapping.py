@@ -173,7 +173,11 @@ def test_a_bad_value_drops_the_value_not_the_record_and_says_why(config, attribu
 @pytest.mark.parametrize("target", ["market_value", "last_sale_date", "owner_name", "year_built", "state"])
 def test_literal_nulls_are_blanks_in_any_column(blank, target):
     mapped = read({target: "V"}, {"V": blank})
-    assert (mapped.row[target], mapped.flags, mapped.problems) == (None, "fs", None)
+    assert (mapped.row[target], mapped.flags, mapped.problems) == (
+        None,
+        "fs",
+        [(target, f"V: {blank!r} read as unknown")],
+    )
 
 
 @pytest.mark.parametrize(

@@ -160,8 +160,20 @@ def _scourgify_line(line):
 @st.composite
 def situs_streets(draw):
     """Streets as counties write them: a number, maybe a direction, one or two name words, a type, maybe a unit."""
-    name = draw(st.lists(st.sampled_from(["KALEY", "COLONIAL", "OAK", "RIDGE", "MAGNOLIA", "BROZDOWSKI", "OSAGE",
-                                          "GLENWOOD", "LINDELL", "CAROLINE", "WABASH", "Elm"]), min_size=1, max_size=2))  # fmt: skip
+    words = [
+        "KALEY",
+        "COLONIAL",
+        "OAK",
+        "RIDGE",
+        "MAGNOLIA",
+        "BROZDOWSKI",
+        "OSAGE",
+        "GLENWOOD",
+        "LINDELL",
+        "WABASH",
+        "Elm",
+    ]
+    name = draw(st.lists(st.sampled_from(words), min_size=1, max_size=2))
     unit = draw(st.sampled_from(["", "", "", " UNIT 4", " APT 12B", " STE 200"]))
     parts = (str(draw(st.integers(1, 99999))), draw(st.sampled_from(["", "", "N", "S", "W", "E"])), *name,
              draw(st.sampled_from(["ST", "AVE", "RD", "LN", "DR", "BLVD", "Street", "CT", "WAY"])))  # fmt: skip

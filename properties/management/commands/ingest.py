@@ -16,8 +16,8 @@ from properties.selectors import datasource_get_by_slug
 def summary_line(run: IngestionRun) -> str:
     line = (
         f"{run.source_label}: processed={run.processed} inserted={run.inserted} updated={run.updated} "
-        f"unchanged={run.unchanged} failed={run.failed} stored={run.stored} unplaced={run.unplaced} "
-        f"duplicates={run.duplicates} status={run.status}"
+        f"unchanged={run.unchanged} failed={run.failed} status={run.status} stored={run.stored} "
+        f"unplaced={run.unplaced} duplicates={run.duplicates}"
     )
     return f"{line} ({run.message})" if run.message else line
 
