@@ -150,6 +150,10 @@ def _rekey_records(sources: list[m.DataSource], renames: dict[int, tuple[str, st
             )
 
 
+class ParcelFormatChange(ValueError):
+    """A source with stored parcels was asked to use another parcel format (without parcel_rekey)."""
+
+
 def parcel_format_change_error(*, source: m.DataSource, parcel_format: str) -> str | None:
     """Why a source's format may not simply be edited: it has stored parcels, which would be stored again under
     new ids. None when nothing is stored yet."""

@@ -62,6 +62,11 @@ def test_adhoc_url_with_mapping_file_is_idempotent(tmp_path):
     source = m.DataSource.objects.get()
     assert (source.slug.startswith("adhoc-"), source.kind, source.enabled) == (True, "file", False)
     assert m.Property.objects.count() == 3
+    # The same URL in another parcel format would store its parcels again under new ids: refused, nothing read.
+    with pytest.raises(CommandError, match="this source has parcels stored under the plain format") as err:
+        ingest(*args[:-2])
+    assert str(err.value).endswith("; or keep --parcel-format plain")
+    assert (m.Property.objects.count(), m.IngestionRun.objects.count()) == (3, 2)
 
 
 def test_bad_mapping_is_an_error_before_fetching(tmp_path, httpserver):

@@ -10,6 +10,7 @@ from tqdm import tqdm
 from properties import services
 from properties.ingest.mapping import MappingError
 from properties.models import DataSource, IngestionRun, ParcelFormat
+from properties.rekey import ParcelFormatChange
 from properties.selectors import datasource_get_by_slug
 
 
@@ -47,6 +48,8 @@ class Command(BaseCommand):
                 runs = self._run(slug, url, options, bar.update)
             except MappingError as exc:
                 raise CommandError(f"bad mapping: {exc}") from None
+            except ParcelFormatChange as exc:
+                raise CommandError(str(exc)) from None
         for run in runs:
             self.stdout.write(summary_line(run))
         failed = [run for run in runs if run.status == IngestionRun.Status.FAILED]
