@@ -331,45 +331,6 @@ def is_absentee(situs: NormalizedAddress | None, mailing: NormalizedAddress | No
     return not (same_street and same_zip)
 
 
-# Florida DOR land-use classes (first two digits of the use code).
-_DOR_CLASSES = {
-    0: "land",
-    1: "sfr",
-    2: "mobile",
-    3: "multi",
-    4: "condo",
-    5: "condo",
-    8: "multi",
-    10: "land",
-    40: "land",
-}
-_TYPE_WORDS = (  # first match wins
-    ("townhouse", ("TOWNHOUSE", "TOWNHOME", "TOWN HOUSE")),
-    ("condo", ("CONDO", "COOPERATIVE", "CO-OP")),
-    ("mobile", ("MOBILE", "MANUFACTURED")),
-    ("multi", ("MULTI", "DUPLEX", "TRIPLEX", "QUAD", "APARTMENT", "2-4 UNITS")),
-    ("sfr", ("SINGLE", "SFR", "RESIDENTIAL", "HOUSE")),
-    ("land", ("LAND", "LOT", "VACANT", "ACREAGE")),
-    ("commercial", ("COMMERCIAL", "OFFICE", "RETAIL", "INDUSTRIAL", "STORE", "WAREHOUSE")),
-)
-
-
-def property_type_from(value) -> str:
-    """A PropertyType value from a DOR / land-use code ("0101", "01") or words ("SINGLE FAMILY", "CONDO")."""
-    text = _clean(value).upper().replace("_", " ")
-    code = re.match(r"^(\d{1,4})\b", text)
-    if code:
-        digits = code.group(1).zfill(2) if len(code.group(1)) <= 2 else code.group(1).zfill(4)
-        cls = int(digits[:2])
-        if cls in _DOR_CLASSES:
-            return _DOR_CLASSES[cls]
-        return "commercial" if 11 <= cls <= 49 else "other"
-    for ptype, words in _TYPE_WORDS:
-        if any(w in text for w in words):
-            return ptype
-    return "other"
-
-
 _LISTING_STATUSES = (
     ("pending", ("PENDING", "CONTRACT", "CONTINGENT")),
     ("sold", ("SOLD", "CLOSED")),
