@@ -144,7 +144,6 @@ DEFAULT_NULLS = {"last_sale_price": (0,), "year_built": (0,), "living_sqft": (0,
 # Blanks in any column, whatever the case.
 NULL_WORDS = frozenset({"NULL", "NULL--", "<NULL>", "(NULL)", "N/A", "#N/A", "NA", "NONE", "NAN", "NIL", "-", "--"})
 TRANSFORMS = {"trim", "upper", "lower", "title", "number", "int", "bool", "date", "rebase"}
-CONFIG_KEYS = {"preset", "epsg"}  # keys of a config that are not targets
 _SPEC_KEYS = {"source", "concat", "sep", "transform", "split", "part", "value", "default", "null", "vocabulary"}
 _STATE_ZIP = re.compile(r"^([A-Za-z]{2})[\s,]*(\d{5}(?:-?\d{4})?)?$")
 _TRUE = {"Y", "YES", "TRUE", "T", "1"}
