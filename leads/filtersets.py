@@ -13,8 +13,8 @@ from properties.models import (
     Property,
     PropertySource,
     PropertyType,
+    TaxDelinquency,
     TaxSale,
-    Valuation,
 )
 
 from .models import TIER_CHOICES, Lead
@@ -37,7 +37,7 @@ def distress_condition(kind: str) -> Q:
         "tax_sale": TaxSale.objects.filter(property_id=prop),
         "foreclosure": Foreclosure.objects.filter(property_id=prop),
         "code_violation": CodeViolation.objects.filter(property_id=prop, closed_at__isnull=True),
-        "tax_delinquent": Valuation.objects.filter(property_id=prop, tax_delinquent=True),
+        "tax_delinquent": TaxDelinquency.objects.filter(property_id=prop, is_open=True),
         "price_reduction": PriceChange.objects.filter(listing__property_id=prop, new_price__lt=F("old_price")),
     }
     if kind == "absentee":

@@ -23,7 +23,10 @@ class PropertySignals:
     days_to_auction: int | None = None
     foreclosure_filed_days_ago: int | None = None
     open_violations: int = 0
-    tax_delinquent: bool = False
+    tax_delinquent: bool = False  # an open tax delinquency its source still lists
+    tax_delinquent_since: int | None = None  # the earliest tax year owed
+    tax_delinquent_amount: Decimal | None = None  # owed over the open delinquencies, when sources say
+    tax_delinquency_ended: str = ""  # why a delinquency on record no longer counts ("paid", "no longer listed ...")
     is_absentee: bool = False
     is_vacant: bool = False
     price_reductions: int = 0
@@ -72,6 +75,9 @@ class ScoringParams:
     # which records count as live signals (used when gathering signals)
     foreclosure_filing_window_days: int = 365
     price_reduction_window_days: int = 180
+    # a tax delinquency stands until a source resolves it, or until its source has not listed it for this many
+    # days (0: it never ages out)
+    tax_delinquency_unlisted_days: int = 730
 
     @classmethod
     def from_mapping(cls, values: Mapping) -> "ScoringParams":
@@ -142,6 +148,10 @@ class _Component:
             self.points += points
             self.reasons.append(f"{text} (+{points})")
 
+    def note(self, text: str) -> None:
+        """A reason that awards nothing: why a signal on record no longer counts."""
+        self.reasons.append(f"{text} (+0)")
+
     def capped(self) -> int:
         if self.points > self.cap:
             self.reasons.append(f"{self.label} capped at {self.cap} (-{self.points - self.cap})")
@@ -168,7 +178,11 @@ def _distress(s: PropertySignals, p: ScoringParams) -> tuple[_Component, int]:
         c.add(points, f"{s.open_violations} open code violation{plural}")
     if s.tax_delinquent:
         stack += 1
-        c.add(p.tax_delinquent_points, "Property taxes delinquent")
+        since = f" since {s.tax_delinquent_since}" if s.tax_delinquent_since else ""
+        owed = f", {_money(s.tax_delinquent_amount)} owed" if s.tax_delinquent_amount else ""
+        c.add(p.tax_delinquent_points, f"Property taxes delinquent{since}{owed}")
+    elif s.tax_delinquency_ended:
+        c.note(f"Tax delinquency {s.tax_delinquency_ended}: no longer counted")
     if s.is_absentee:
         stack += 1
         c.add(p.absentee_points, "Absentee owner")

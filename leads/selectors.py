@@ -3,13 +3,24 @@
 import datetime
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from leads.models import LeadScoreHistory
 from leads.scoring import PropertySignals, ScoringParams
-from properties.models import CodeViolation, Foreclosure, Listing, PriceChange, Property, TaxSale, Valuation
+from properties.models import (
+    CodeViolation,
+    Foreclosure,
+    Listing,
+    PriceChange,
+    Property,
+    PropertySource,
+    TaxDelinquency,
+    TaxSale,
+    Valuation,
+)
 
 CHUNK_SIZE = 2000
 # A record whose status matches one of these is no longer a live distress signal.
@@ -41,7 +52,7 @@ def _first_per_property(rows: Iterable[tuple]) -> dict[int, tuple]:
 def _chunk_facts(
     rows: list[tuple], *, today: datetime.date, params: ScoringParams, demand: Mapping[str, int]
 ) -> list[PropertyFacts]:
-    """Seven aggregate queries over the chunk's id range, joined in Python (rows are PROPERTY_COLUMNS tuples)."""
+    """Eight aggregate queries over the chunk's id range, joined in Python (rows are PROPERTY_COLUMNS tuples)."""
     in_range = {"property_id__gte": rows[0][0], "property_id__lte": rows[-1][0]}
     sales = dict(
         TaxSale.objects.filter(**in_range)
@@ -73,8 +84,9 @@ def _chunk_facts(
     valuations = _first_per_property(
         Valuation.objects.filter(**in_range)
         .order_by("property_id", F("tax_year").desc(nulls_last=True), "-id")
-        .values_list("property_id", "market_value", "equity_percent", "tax_delinquent")
+        .values_list("property_id", "market_value", "equity_percent")
     )
+    delinquencies = _delinquencies(in_range, today=today, params=params)
     listings = _first_per_property(
         Listing.objects.filter(**in_range, status=Listing.Status.ACTIVE)
         .order_by("property_id", F("listed_at").desc(nulls_last=True), "-id")
@@ -103,9 +115,11 @@ def _chunk_facts(
         return None if date is None else (date - today).days
 
     facts = []
-    none = (None, None, None)
+    none = (None, None)
+    no_delinquency = Delinquency()
     for pid, zip_code, is_absentee, is_vacant, living_sqft, year_built in rows:
-        market_value, equity_percent, tax_delinquent = valuations.get(pid, none)
+        market_value, equity_percent = valuations.get(pid, none)
+        delinquency = delinquencies.get(pid, no_delinquency)
         listing = listings.get(pid)
         fc = foreclosures.get(pid)
         cut = reductions.get(pid)
@@ -129,7 +143,10 @@ def _chunk_facts(
             days_to_auction=days_to_auction,
             foreclosure_filed_days_ago=filed_days_ago,
             open_violations=violations.get(pid, 0),
-            tax_delinquent=bool(tax_delinquent),
+            tax_delinquent=delinquency.open,
+            tax_delinquent_since=delinquency.since,
+            tax_delinquent_amount=delinquency.amount,
+            tax_delinquency_ended=delinquency.ended,
             is_absentee=is_absentee,
             is_vacant=is_vacant,
             price_reductions=price_reductions,
@@ -144,6 +161,51 @@ def _chunk_facts(
     return facts
 
 
+@dataclass
+class Delinquency:
+    """A property's tax delinquencies, as scoring reads them."""
+
+    open: bool = False
+    since: int | None = None
+    amount: Decimal | None = None
+    ended: str = ""
+
+
+def _delinquencies(in_range: dict, *, today: datetime.date, params: ScoringParams) -> dict[int, Delinquency]:
+    """Per property: open delinquencies (earliest year, amount owed), else why those on record no longer count.
+    One stands until a source resolves it or, with tax_delinquency_unlisted_days, until its source has not listed
+    it for that long (a record no source lists, e.g. typed in, stands)."""
+    records = TaxDelinquency.objects.filter(**in_range).order_by()
+    if params.tax_delinquency_unlisted_days:
+        cutoff = datetime.datetime.combine(
+            today - datetime.timedelta(days=params.tax_delinquency_unlisted_days),
+            datetime.time.min,
+            tzinfo=timezone.get_current_timezone(),
+        )
+        unlisted = PropertySource.objects.filter(
+            source_id=OuterRef("source_id"), external_id=OuterRef("external_id"), last_seen_at__lt=cutoff
+        )
+        records = records.annotate(stale=Exists(unlisted))
+    else:
+        records = records.annotate(stale=Value(False))
+    found: dict[int, Delinquency] = {}
+    unlisted = f"not listed by its source for {params.tax_delinquency_unlisted_days} days"
+    for pid, is_open, stale, year, amount, status in records.values_list(
+        "property_id", "is_open", "stale", "tax_year", "amount_owed", "status"
+    ):
+        d = found.setdefault(pid, Delinquency())
+        if is_open and not stale:
+            d.open = True
+            d.since = year if d.since is None or (year is not None and year < d.since) else d.since
+            d.amount = amount if d.amount is None else d.amount + (amount or 0)
+        elif not d.ended:
+            d.ended = unlisted if is_open else f"resolved ({status})" if status else "resolved"
+    for d in found.values():
+        if d.open:
+            d.ended = ""
+    return found
+
+
 def property_facts_chunks(
     *,
     today: datetime.date,
@@ -153,7 +215,7 @@ def property_facts_chunks(
     buyer_demand_by_zip: Mapping[str, int] | None = None,
     chunk_size: int = CHUNK_SIZE,
 ) -> Iterator[list[PropertyFacts]]:
-    """Every active property's scoring facts, in id-ordered chunks (8 queries per chunk)."""
+    """Every active property's scoring facts, in id-ordered chunks (9 queries per chunk)."""
     properties = Property.objects.filter(is_active=True)
     if parcel_id is not None:
         properties = properties.filter(parcel_id=parcel_id)

@@ -18,9 +18,11 @@ from .models import (
     Property,
     PropertySource,
     QualityReport,
+    TaxDelinquency,
     TaxSale,
     Valuation,
 )
+from .rekey import parcel_format_change_error
 from .tasks import datasource_ingest_task
 
 RAW = json_display("raw")
@@ -46,6 +48,11 @@ class ForeclosureInline(ChildInline):
 class ValuationInline(ChildInline):
     model = Valuation
     fields = ("source", "tax_year", "market_value", "assessed_value", "annual_taxes", "equity_percent")
+
+
+class TaxDelinquencyInline(ChildInline):
+    model = TaxDelinquency
+    fields = ("source", "tax_year", "amount_owed", "status", "is_open", "delinquent_since", "resolved_at")
 
 
 class CodeViolationInline(ChildInline):
@@ -95,6 +102,7 @@ class PropertyAdmin(LeafletGeoAdmin):
         TaxSaleInline,
         ForeclosureInline,
         ValuationInline,
+        TaxDelinquencyInline,
         CodeViolationInline,
         ListingInline,
     )
@@ -168,6 +176,13 @@ class ValuationAdmin(ChildAdmin):
     search_fields = ("=property__parcel_id", "property__address_normalized")
 
 
+@admin.register(TaxDelinquency)
+class TaxDelinquencyAdmin(ChildAdmin):
+    list_display = ("property_link", "tax_year", "amount_owed", "status", "is_open", "resolved_at", "source")
+    list_filter = ("is_open", "tax_year", "source")
+    search_fields = ("=property__parcel_id", "property__address_normalized", "status")
+
+
 @admin.register(CodeViolation)
 class CodeViolationAdmin(LeafletGeoAdminMixin, ChildAdmin):
     list_display = ("case_number", "property_link", "violation_type", "status", "opened_at", "closed_at")
@@ -210,6 +225,10 @@ class DataSourceForm(forms.ModelForm):
                 FieldMapping.from_config(cleaned["dataset"], cleaned["field_mapping"])
             except MappingError as exc:
                 self.add_error("field_mapping", str(exc))
+        if cleaned.get("parcel_format"):
+            problem = parcel_format_change_error(source=self.instance, parcel_format=cleaned["parcel_format"])
+            if problem:
+                self.add_error("parcel_format", problem)
         return cleaned
 
 
@@ -236,7 +255,11 @@ class DataSourceAdmin(admin.ModelAdmin):
             'name or <code>{{"source": "SALE_DATE", "transform": ["date:%m/%d/%Y"]}}</code>, '
             '<code>{{"concat": ["ADDR1", "ADDR2"], "sep": " "}}</code>, '
             '<code>{{"source": "STZIP", "split": "state_zip", "part": "zip"}}</code>, <code>{{"value": "FL"}}</code>. '
-            "Transforms: trim upper lower title number int bool date date:&lt;format&gt; rebase:&lt;date&gt;.</p>"
+            "Transforms: trim upper lower title number int bool date date:&lt;format&gt; rebase:&lt;date&gt;. "
+            'A spec may add <code>"null": [0, "-1"]</code> (values meaning unknown; by default a sale price, year '
+            'built or area of 0) and, for property_type, <code>"vocabulary": "fl_dor"</code> (or '
+            '<code>"cook_il"</code>, <code>"words"</code>, or a table <code>{{"510": "sfr"}}</code>). Projected X/Y '
+            'columns: <code>"x": "X", "y": "Y", "epsg": 2236</code>.</p>'
             "<ul>{}</ul><p>Target fields for this dataset: {}</p>",
             presets,
             targets,
@@ -264,18 +287,41 @@ class IngestionRunAdmin(ReadOnlyAdmin):
         "dataset",
         "status",
         "processed",
+        "stored",
         "inserted",
         "updated",
         "unchanged",
         "failed",
+        "unplaced",
+        "duplicates",
         "finished_at",
     )
     list_filter = ("status", "dataset", "source")
     list_select_related = ("source",)
     search_fields = ("source_label", "message")
     date_hierarchy = "started_at"
-    exclude = ("errors",)
-    readonly_fields = (json_display("errors"),)
+    exclude = ("errors", "warnings", "field_stats")
+    readonly_fields = ("field_table", json_display("errors"), json_display("warnings"))
+
+    @admin.display(description="fields")
+    def field_table(self, obj):
+        """Per target field: how its values read over the run's records, and the first problems."""
+        if not obj or not obj.field_stats:
+            return "-"
+        rows = []
+        for target, c in obj.field_stats.items():
+            read = c["filled"] + c["blank"] + c["sentinel"] + c["bad"]
+            rate = f"{c['filled'] / read:.0%}" if read else "-"
+            examples = format_html_join("", "<li>{}</li>", ((e,) for e in c.get("examples") or ()))
+            rows.append((target, rate, c["filled"], c["blank"], c["sentinel"], c["bad"], examples))
+        body = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><ul>{}</ul></td></tr>", rows
+        )
+        return format_html(
+            "<table><thead><tr><th>target field</th><th>fill rate</th><th>filled</th><th>blank</th>"
+            "<th>null sentinel</th><th>bad (dropped)</th><th>first problems</th></tr></thead><tbody>{}</tbody></table>",
+            body,
+        )
 
 
 @admin.register(PropertySource)

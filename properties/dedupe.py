@@ -15,7 +15,7 @@ from django.db.models import Case, Count, IntegerField, Q, Value, When
 
 from properties import models as m
 
-CHILD_MODELS = (m.TaxSale, m.Foreclosure, m.Valuation, m.CodeViolation, m.Listing, m.PropertySource)
+CHILD_MODELS = (m.TaxSale, m.Foreclosure, m.Valuation, m.TaxDelinquency, m.CodeViolation, m.Listing, m.PropertySource)
 CHUNK = 500
 
 

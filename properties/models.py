@@ -20,8 +20,10 @@ class PropertyType(models.TextChoices):
 
 
 class ParcelFormat(models.TextChoices):
-    PLAIN = "plain", "Plain (strip separators, uppercase)"
+    CANONICAL = "canonical", "Canonical (uppercase; separators kept, each run of them as one '-')"
+    PLAIN = "plain", "Plain (separators deleted: only where they carry no meaning; 221-52 and 2215-2 would merge)"
     ORANGE_FL = "orange_fl", "Orange County FL (display S-T-R form to API R-T-S form)"
+    COOK_IL = "cook_il", "Cook County IL (PIN as 14 digits)"
 
 
 class DataSource(TimeStampedModel):
@@ -36,6 +38,7 @@ class DataSource(TimeStampedModel):
         FORECLOSURES = "foreclosures", "Foreclosures"
         CODE_VIOLATIONS = "code_violations", "Code violations"
         VALUATIONS = "valuations", "Valuations"
+        TAX_DELINQUENCIES = "tax_delinquencies", "Tax delinquencies"
         LISTINGS = "listings", "Listings (MLS / Zillow / Realtor / CSV)"
 
     name = models.CharField(max_length=200)
@@ -52,7 +55,12 @@ class DataSource(TimeStampedModel):
         blank=True,
         help_text='{"<target field>": "<source attribute>"} plus transforms; see README.',
     )
-    parcel_format = models.CharField(max_length=16, choices=ParcelFormat.choices, default=ParcelFormat.PLAIN)
+    parcel_format = models.CharField(
+        max_length=16,
+        choices=ParcelFormat.choices,
+        default=ParcelFormat.CANONICAL,
+        help_text="How parcel ids are normalized; for a source with stored parcels, change it with parcel_rekey",
+    )
     county = models.CharField(max_length=64, blank=True)
     page_size = models.PositiveIntegerField(null=True, blank=True, help_text="Override the server's page size")
     enabled = models.BooleanField(default=False, db_index=True)
@@ -88,14 +96,27 @@ class IngestionRun(models.Model):
     source_label = models.CharField(max_length=200, blank=True, help_text="Source name or ad hoc URL")
     dataset = models.CharField(max_length=32, choices=DataSource.Dataset.choices, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
-    processed = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0, help_text="Records in: every record read")
     inserted = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    stored = models.PositiveIntegerField(default=0, help_text="Records stored: inserted + updated + unchanged")
+    unplaced = models.PositiveIntegerField(default=0, help_text="Stored records without a usable point")
+    duplicates = models.PositiveIntegerField(
+        default=0, help_text="Records skipped because an earlier record of the run had the same key"
+    )
     pages = models.PositiveIntegerField(default=0)
     pages_failed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True, help_text="First errors: record id and reason")
+    warnings = models.JSONField(
+        default=list, blank=True, help_text="First warnings (repeated keys, colliding parcel ids): record id and reason"
+    )
+    field_stats = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Per target field: {"filled", "blank", "sentinel", "bad", "examples"} over the records read',
+    )
     message = models.TextField(blank=True, help_text="Why the run failed, when it did")
     started_at = models.DateTimeField(default=timezone.now, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -187,6 +208,13 @@ class PropertySource(models.Model):
     last_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
     record_hash = models.CharField(
         max_length=32, blank=True, editable=False, help_text="The record as last received, so re-ingests skip it"
+    )
+    field_flags = models.CharField(
+        max_length=100,
+        blank=True,
+        editable=False,
+        help_text="How each mapped field (and the point) read last time, so a skipped record still counts in the "
+        "run's field stats",
     )
 
     class Meta:
@@ -280,6 +308,29 @@ class Valuation(SourceRecord):
 
     def __str__(self):
         return f"Valuation {self.tax_year or ''} {self.market_value or ''}".strip()
+
+
+class TaxDelinquency(SourceRecord):
+    """Taxes owed on a parcel: a standing distress record. It counts until its source says it is paid, abated,
+    cancelled or closed (is_open False), or until its source stops listing it (the scoring profile's rule)."""
+
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="tax_delinquencies")
+    tax_year = models.PositiveSmallIntegerField(null=True, blank=True, help_text="The year the taxes are owed for")
+    amount_owed = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    status = models.CharField(max_length=64, blank=True, help_text="As the source wrote it")
+    delinquent_since = models.DateField(null=True, blank=True)
+    resolved_at = models.DateField(null=True, blank=True, help_text="When the source says it was paid or closed")
+    is_open = models.BooleanField(default=True, db_index=True, help_text="Still owed, as far as the source says")
+
+    class Meta:
+        verbose_name_plural = "tax delinquencies"
+        ordering = ["-tax_year"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="taxdelinquency_unique_source_record")
+        ]
+
+    def __str__(self):
+        return f"Taxes owed {self.tax_year or ''} {self.amount_owed or ''}".strip()
 
 
 class CodeViolation(SourceRecord):

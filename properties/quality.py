@@ -26,6 +26,7 @@ from properties.models import (
     PriceChange,
     Property,
     QualityReport,
+    TaxDelinquency,
     TaxSale,
     Valuation,
 )
@@ -36,6 +37,7 @@ CHILD_MODELS = {
     "tax_sales": TaxSale,
     "foreclosures": Foreclosure,
     "valuations": Valuation,
+    "tax_delinquencies": TaxDelinquency,
     "code_violations": CodeViolation,
     "listings": Listing,
 }

@@ -17,6 +17,7 @@ from properties.ingest.base import Reader
 from properties.ingest.loader import ingest_source
 from properties.ingest.mapping import FieldMapping, MappingError
 from properties.models import DataSource, IngestionRun, ParcelFormat
+from properties.rekey import ParcelFormatChange, parcel_format_change_error
 
 Progress = Callable[[int], None] | None
 
@@ -132,15 +133,20 @@ def ingest_adhoc(
     dataset: str,
     mapping: dict,
     kind: str | None = None,
-    parcel_format: str = ParcelFormat.PLAIN,
+    parcel_format: str = ParcelFormat.CANONICAL,
     progress: Progress = None,
 ) -> IngestionRun:
     """Ingest a URL or file once. MappingError before anything is fetched; runs are kept on a disabled
-    'adhoc-…' DataSource so re-running the same URL converges instead of duplicating."""
+    'adhoc-…' DataSource so re-running the same URL converges instead of duplicating (ParcelFormatChange when
+    it ran before in another parcel format)."""
     FieldMapping.from_config(dataset, mapping)
     if parcel_format not in ParcelFormat.values:
         raise MappingError(f"unknown parcel format {parcel_format!r}; allowed: {', '.join(ParcelFormat.values)}")
     digest = hashlib.sha1(f"{dataset} {url}".encode(), usedforsecurity=False).hexdigest()[:12]
+    earlier = DataSource.objects.filter(slug=f"adhoc-{digest}").first()
+    problem = earlier and parcel_format_change_error(source=earlier, parcel_format=parcel_format)
+    if problem:  # the same URL ingested before in another format: its parcels would be stored again
+        raise ParcelFormatChange(f"{problem}; or keep --parcel-format {earlier.parcel_format}")
     source, _ = DataSource.objects.update_or_create(
         slug=f"adhoc-{digest}",
         defaults={

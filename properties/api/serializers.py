@@ -11,9 +11,11 @@ from properties.models import (
     Listing,
     PriceChange,
     Property,
+    TaxDelinquency,
     TaxSale,
     Valuation,
 )
+from properties.rekey import parcel_format_change_error
 
 RECORD_FIELDS = ("id", "source", "external_id", "created_at", "updated_at")
 PROPERTY_FIELDS = (
@@ -87,6 +89,20 @@ class ValuationSerializer(serializers.ModelSerializer):
         )
 
 
+class TaxDelinquencySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TaxDelinquency
+        fields = (
+            *RECORD_FIELDS,
+            "tax_year",
+            "amount_owed",
+            "status",
+            "is_open",
+            "delinquent_since",
+            "resolved_at",
+        )
+
+
 class CodeViolationSerializer(serializers.ModelSerializer):
     class Meta:
         model = CodeViolation
@@ -114,12 +130,21 @@ class PropertySerializer(serializers.ModelSerializer):
     tax_sales = TaxSaleSerializer(many=True, read_only=True)
     foreclosures = ForeclosureSerializer(many=True, read_only=True)
     valuations = ValuationSerializer(many=True, read_only=True)
+    tax_delinquencies = TaxDelinquencySerializer(many=True, read_only=True)
     code_violations = CodeViolationSerializer(many=True, read_only=True)
     listings = ListingSerializer(many=True, read_only=True)
 
     class Meta:
         model = Property
-        fields = (*PROPERTY_FIELDS, "tax_sales", "foreclosures", "valuations", "code_violations", "listings")
+        fields = (
+            *PROPERTY_FIELDS,
+            "tax_sales",
+            "foreclosures",
+            "valuations",
+            "tax_delinquencies",
+            "code_violations",
+            "listings",
+        )
 
 
 class PropertyFeatureSerializer(GeoFeatureModelSerializer):
@@ -167,7 +192,8 @@ class DataSourceSerializer(serializers.ModelSerializer):
         return value
 
     def validate(self, attrs):
-        """The field mapping must make sense for the dataset (checked as the admin checks it)."""
+        """The field mapping must make sense for the dataset (checked as the admin checks it); the parcel format of
+        a source with stored parcels changes only through parcel_rekey."""
         dataset = attrs.get("dataset", getattr(self.instance, "dataset", None))
         mapping = attrs.get("field_mapping", getattr(self.instance, "field_mapping", None))
         if dataset and mapping is not None and ("dataset" in attrs or "field_mapping" in attrs):
@@ -175,11 +201,28 @@ class DataSourceSerializer(serializers.ModelSerializer):
                 FieldMapping.from_config(dataset, mapping)
             except MappingError as exc:
                 raise serializers.ValidationError({"field_mapping": str(exc)}) from None
+        if self.instance is not None and "parcel_format" in attrs:
+            problem = parcel_format_change_error(source=self.instance, parcel_format=attrs["parcel_format"])
+            if problem:
+                raise serializers.ValidationError({"parcel_format": problem})
         return attrs
+
+
+class FieldStatSerializer(serializers.Serializer):
+    filled = serializers.IntegerField()
+    blank = serializers.IntegerField()
+    sentinel = serializers.IntegerField(help_text="Values that mean unknown: NULL, N/A, a $0 sale, year 0, ...")
+    bad = serializers.IntegerField(help_text="Values that could not be read: dropped, the record kept")
+    examples = serializers.ListField(child=serializers.CharField(), help_text="The first problems, with record ids")
 
 
 class IngestionRunSerializer(serializers.ModelSerializer):
     duration_seconds = serializers.SerializerMethodField()
+    field_stats = serializers.DictField(
+        child=FieldStatSerializer(),
+        read_only=True,
+        help_text='Per target field (and "location", the point): how its values read over the records of the run',
+    )
 
     class Meta:
         model = IngestionRun
@@ -194,9 +237,14 @@ class IngestionRunSerializer(serializers.ModelSerializer):
             "updated",
             "unchanged",
             "failed",
+            "stored",
+            "unplaced",
+            "duplicates",
             "pages",
             "pages_failed",
             "errors",
+            "warnings",
+            "field_stats",
             "message",
             "started_at",
             "finished_at",

@@ -43,6 +43,7 @@ class PropertyViewSet(viewsets.ReadOnlyModelViewSet):
         "tax_sales",
         "foreclosures",
         "valuations",
+        "tax_delinquencies",
         "code_violations",
         Prefetch("listings", queryset=Listing.objects.prefetch_related("price_changes")),
     )

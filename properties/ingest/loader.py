@@ -2,6 +2,10 @@
 
 Per batch a constant number of queries: fetch existing rows by key IN (...), one upsert per table for the
 rows that are new or changed (content hash), one transaction. Unchanged rows are not rewritten.
+
+A key (parcel, case, listing ...) repeated within one run is resolved the same way every run: the first record
+read with it is kept (lowest object id, first row of a file), later ones are skipped and reported as duplicates.
+The run records how each mapped field read (IngestionRun.field_stats) and how many stored records have no point.
 """
 
 from __future__ import annotations
@@ -23,22 +27,24 @@ from django.utils import timezone
 
 from dealfinder.logging import log_context
 from properties import models as m
+from properties.delinquency import delinquency_state
 from properties.normalize import (
     is_absentee,
     listing_status_from,
     normalize_address,
-    normalize_address_line,
     normalize_parcel_id,
-    property_type_from,
+    normalize_place,
 )
 
 from .base import Page, RawRecord
-from .mapping import KEY_TARGET, FieldMapping, RowError
+from .mapping import BAD, FILLED, KEY_TARGET, FieldMapping, Mapped, RowError
+from .points import Placed, batch_points
+from .stats import EXAMPLES, LOCATION, NOT_COUNTED, FieldStats
 
 logger = logging.getLogger(__name__)
 
 MAX_ERRORS = 100
-LOADER_VERSION = 1  # bump when prepare() or the merge rules change, so unchanged records are re-derived once
+LOADER_VERSION = 2  # bump when prepare() or the merge rules change, so unchanged records are re-derived once
 ADDRESS_FIELDS = ("address_raw", "street", "unit", "city", "state", "zip", "address_normalized")
 PROPERTY_FIELDS = (
     "parcel_id_raw",
@@ -63,6 +69,7 @@ CHILD_MODELS = {
     "tax_sales": m.TaxSale,
     "foreclosures": m.Foreclosure,
     "code_violations": m.CodeViolation,
+    "tax_delinquencies": m.TaxDelinquency,
     "listings": m.Listing,
 }
 _BASE_FIELDS = {"id", "created_at", "updated_at", "source", "external_id", "raw", "content_hash"}
@@ -86,6 +93,11 @@ class Prepared:
     raw: dict[str, Any]
     price_history: dict[str, Any] = field(default_factory=dict)
     record_hash: str = ""
+    # parcels/valuations: the tax delinquency the record reports, the values of an open one, or the status that
+    # resolves an open one from this source under this key when the record says nothing is owed
+    delinquency: dict[str, Any] | str | None = None
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (target, why) values prepare() had to drop
+    flags: str = ""  # how the fields and the point read (FieldStats)
 
 
 def _hashable(value):
@@ -107,18 +119,17 @@ def _json_safe(attributes: dict) -> dict:
     }
 
 
-def prepare(row: dict, record: RawRecord, *, dataset: str, parcel_format: str) -> Prepared:
-    """Normalize one mapped row; RowError(reason) when it cannot be a record."""
+def prepare(
+    row: dict, record: RawRecord, *, dataset: str, parcel_format: str, location: tuple[float, float] | None = None
+) -> Prepared:
+    """Normalize one mapped row placed at `location` (WGS84, already checked); RowError(reason) when it cannot
+    be a record."""
     try:
         parcel_id = normalize_parcel_id(row["parcel_id"], parcel_format)
     except ValueError as exc:
-        raise RowError(str(exc)) from None
+        raise RowError(str(exc), field="parcel_id") from None
     prop = {"parcel_id_raw": row["parcel_id"][:64]}
     prop.update({k: row[k] for k in _PLAIN_PROPERTY if row.get(k) is not None})
-    if prop.get("year_built") == 0:
-        del prop["year_built"]  # appraisers write 0 for "none" (vacant land)
-    if not 1700 <= prop.get("year_built", 1700) <= 2100:
-        raise RowError(f"implausible year_built {prop['year_built']}")
     situs = None
     if row.get("street"):
         street = " ".join(p for p in (row["street"], row.get("unit")) if p)
@@ -132,31 +143,20 @@ def prepare(row: dict, record: RawRecord, *, dataset: str, parcel_format: str) -
             zip=situs.zip,
             address_normalized=situs.normalized[:255],
         )
-    else:
-        prop.update({k: row[k].upper()[:100] for k in ("city", "zip") if row.get(k)})
-        if row.get("state"):
-            prop["state"] = row["state"].upper()[:2]
-    mailing = None
-    if row.get("mailing_street"):
-        mailing = normalize_address(row["mailing_street"], row.get("mailing_city"), row.get("mailing_state"),
+    elif row.get("city") or row.get("state") or row.get("zip"):
+        city, state, zip5 = normalize_place(row.get("city"), row.get("state"), row.get("zip"))
+        prop.update({k: v for k, v in (("city", city[:100]), ("state", state), ("zip", zip5)) if v})
+    mailing_line = row.get("mailing_street") or row.get("owner_mailing_address")
+    if mailing_line:  # one parser for the mailing address, in parts or on one line
+        mailing = normalize_address(mailing_line, row.get("mailing_city"), row.get("mailing_state"),
                                     row.get("mailing_zip"))  # fmt: skip
-    elif row.get("owner_mailing_address"):
-        mailing = normalize_address_line(row["owner_mailing_address"])
-    if mailing:
         prop["owner_mailing_address"] = mailing.normalized[:255]
         if situs:
             prop["is_absentee"] = is_absentee(situs, mailing)
     if row.get("property_type"):
-        prop["property_type"] = property_type_from(row["property_type"])
-    if record.geometry is not None:  # locations travel as (x, y) pairs in SRID 4326 until they are written
-        if record.xy is not None:
-            x, y = record.xy
-        else:
-            geom = record.geometry if isinstance(record.geometry, Point) else record.geometry.point_on_surface
-            x, y = geom.coords[:2]
-        prop["location"] = (round(x, 7), round(y, 7))
-    elif row.get("latitude") is not None and row.get("longitude") is not None:
-        prop["location"] = (round(row["longitude"], 7), round(row["latitude"], 7))
+        prop["property_type"] = row["property_type"]  # read through the source's vocabulary by the mapping
+    if location is not None:  # locations travel as (x, y) pairs in SRID 4326 until they are written
+        prop["location"] = location
 
     model = CHILD_MODELS[dataset]
     names = [n for n in _CHILD_FIELDS[model] if n in row and n != "location"]
@@ -164,38 +164,62 @@ def prepare(row: dict, record: RawRecord, *, dataset: str, parcel_format: str) -
     external_id = row.get("external_id") or record.external_id
     if dataset == "code_violations":
         child_key = row["case_number"]
-    elif dataset in ("parcels", "valuations"):
+    elif dataset in ("parcels", "valuations", "tax_delinquencies"):
         year = child.get("tax_year")
         child_key = row.get("external_id") or (f"{parcel_id}:{year}" if year else parcel_id)
     else:
         child_key = row.get("external_id") or row.get(KEY_TARGET.get(dataset, "")) or record.external_id
+    dropped: list[tuple[str, str]] = []
+    delinquency = None
     if dataset == "parcels" and not child:
         child = None
     else:
-        _derive_child(dataset, child, prop)
+        delinquency = _derive_child(dataset, row, child, prop, dropped)
     history = {k: row[k] for k in _PRICE_HISTORY if row.get(k) is not None}
     return Prepared(record.external_id, parcel_id, prop, str(child_key)[:128], str(external_id)[:128], child,
-                    _json_safe(record.attributes), history)  # fmt: skip
+                    _json_safe(record.attributes), history, delinquency=delinquency, dropped=dropped)  # fmt: skip
 
 
-def _derive_child(dataset: str, child: dict, prop: dict) -> None:
+def _derive_child(dataset: str, row: dict, child: dict, prop: dict, dropped: list) -> dict | bool | None:
+    """Derived child values (listing status, equity, tax rate, delinquency); returns the tax delinquency a
+    parcels/valuations record reports (Prepared.delinquency). A value that contradicts another is dropped."""
     if dataset == "listings":
         child["status"] = listing_status_from(child.get("status"))
     elif dataset == "code_violations":
         opened, closed = child.get("opened_at"), child.get("closed_at")
         if opened and closed and closed < opened:
-            raise RowError(f"closed_at {closed} is before opened_at {opened}")
+            del child["closed_at"]
+            dropped.append(("closed_at", f"closed {closed} is before opened {opened}: closed date dropped"))
         if prop.get("location"):
             child["location"] = prop["location"]
+    elif dataset == "tax_delinquencies":
+        child["amount_owed"] = row.get("delinquent_amount")
+        state = delinquency_state(
+            flag=row.get("tax_delinquent"),
+            amount=child["amount_owed"],
+            status=child.get("status"),
+            resolved_at=child.get("resolved_at"),
+            listed=True,
+        )
+        child["is_open"], child["status"] = state.is_open, state.status[:64]
     elif dataset in ("parcels", "valuations"):
         market, sale, taxes, taxable = (
             child.get(k) for k in ("market_value", "last_sale_price", "annual_taxes", "taxable_value")
         )
-        if market and sale is not None:
+        if market and sale:  # a $0 sale is no sale: it would make 100% equity
             equity = (market - sale) / market * 100
             child["equity_percent"] = max(equity, Decimal(-999)).quantize(Decimal("0.01"))
         if taxes is not None and taxable:
             child["tax_rate"] = min(taxes / taxable, Decimal(99)).quantize(Decimal("0.00001"))
+        amount = child.get("delinquent_amount")
+        state = delinquency_state(flag=child.get("tax_delinquent"), amount=amount)
+        if state is None:
+            return None
+        child["tax_delinquent"] = state.is_open  # an amount owed above zero means delinquent
+        if not state.is_open:
+            return state.status
+        return {"tax_year": child.get("tax_year"), "amount_owed": amount, "status": state.status, "is_open": True}
+    return None
 
 
 def _blank(value) -> bool:
@@ -357,8 +381,12 @@ def _copy_upsert(model, fields, rows: Iterable[list], *, unique_fields, update_f
         return {tuple(r[1:]): r[0] for r in cursor.fetchall()}
 
 
-def write_batch(*, source: m.DataSource, dataset: str, items: list[Prepared]) -> list[str]:
-    """Upsert one batch (call inside a transaction); returns each item's outcome: inserted/updated/unchanged."""
+def write_batch(
+    *, source: m.DataSource, dataset: str, items: list[Prepared], warnings: list[dict] | None = None
+) -> list[str]:
+    """Upsert one batch (call inside a transaction); returns each item's outcome: inserted/updated/unchanged.
+    The items' child keys are distinct (ingest_source keeps the first record of a repeated key). Parcel ids
+    that the source's format makes equal although they are written differently are added to `warnings`."""
     now = timezone.now()
     authoritative = dataset == "parcels"
     # Properties: merge what the batch says per parcel, compare with what is stored.
@@ -371,6 +399,8 @@ def write_batch(*, source: m.DataSource, dataset: str, items: list[Prepared]) ->
             "id", "parcel_id", "merged_into_id", *PROPERTY_FIELDS
         )
     }
+    if source.parcel_format == m.ParcelFormat.PLAIN and warnings is not None:
+        warnings.extend(_merged_parcel_ids(items, stored))
     prop_outcome, to_write = {}, []
     for pid, values in incoming.items():
         before = stored.get(pid)
@@ -397,8 +427,13 @@ def write_batch(*, source: m.DataSource, dataset: str, items: list[Prepared]) ->
     # Records of a merged duplicate land on the property it was merged into.
     property_id = {pid: row["merged_into_id"] or row["id"] for pid, row in stored.items()}
 
-    _write_provenance(source, {item.child_key: (property_id[item.parcel_id], item.record_hash) for item in items}, now)
-    child_outcome = _write_children(source, dataset, items, property_id, now)
+    _write_provenance(
+        source, {item.child_key: (property_id[item.parcel_id], item.record_hash, item.flags) for item in items}, now
+    )
+    model = CHILD_MODELS[dataset]
+    child_outcome = _write_children(source, model, {i.child_key: (i, i.child) for i in items if i.child}, property_id)
+    if model is m.Valuation:
+        _write_delinquencies(source, items, property_id, now)
 
     outcomes, seen = [], set()
     for item in items:
@@ -413,12 +448,34 @@ def write_batch(*, source: m.DataSource, dataset: str, items: list[Prepared]) ->
     return outcomes
 
 
-def _write_provenance(source: m.DataSource, wanted: dict[str, tuple[int, str]], now) -> None:
+def _merged_parcel_ids(items: list[Prepared], stored: dict[str, dict]) -> list[dict]:
+    """With the plain format, parcel ids written differently ("221-52", "2215-2") can become one ("22152"): say so
+    for every record whose id, separators kept, differs from the stored parcel's or an earlier one's."""
+    warnings, first_raw = [], {pid: row["parcel_id_raw"] for pid, row in stored.items() if row["parcel_id_raw"]}
+    for item in items:
+        raw = item.prop["parcel_id_raw"]
+        other = first_raw.setdefault(item.parcel_id, raw)
+        if _canonical(other) != _canonical(raw):
+            warnings.append({"record": item.record_id, "reason": (
+                f"parcel id {raw!r} and {other!r} both become {item.parcel_id!r} in the plain format, so their records"
+                " share one property; if they are two parcels, re-key the source to the canonical format"
+                " (manage.py parcel_rekey)")})  # fmt: skip
+    return warnings
+
+
+def _canonical(raw: str) -> str:
+    try:
+        return normalize_parcel_id(raw, m.ParcelFormat.CANONICAL)
+    except ValueError:
+        return raw
+
+
+def _write_provenance(source: m.DataSource, wanted: dict[str, tuple[int, str, str]], now) -> None:
     current = {
-        ext: (pk, digest)
-        for ext, pk, digest in m.PropertySource.objects.filter(source=source, external_id__in=wanted).values_list(
-            "external_id", "property_id", "record_hash"
-        )
+        ext: (pk, digest, flags)
+        for ext, pk, digest, flags in m.PropertySource.objects.filter(
+            source=source, external_id__in=wanted
+        ).values_list("external_id", "property_id", "record_hash", "field_flags")
     }
     changed = [
         {
@@ -426,30 +483,31 @@ def _write_provenance(source: m.DataSource, wanted: dict[str, tuple[int, str]], 
             "external_id": ext,
             "property_id": pk,
             "record_hash": digest,
+            "field_flags": flags,
             "first_seen_at": now,
             "last_seen_at": now,
         }
-        for ext, (pk, digest) in wanted.items()
-        if current.get(ext) != (pk, digest)
+        for ext, (pk, digest, flags) in wanted.items()
+        if current.get(ext) != (pk, digest, flags)
     ]
     if changed:
         bulk_upsert_rows(
             m.PropertySource,
             changed,
             unique_fields=["source", "external_id"],
-            update_fields=["property", "record_hash", "last_seen_at"],
+            update_fields=["property", "record_hash", "field_flags", "last_seen_at"],
         )
     seen = [ext for ext, value in wanted.items() if current.get(ext) == value]
     if seen:
         m.PropertySource.objects.filter(source=source, external_id__in=seen).update(last_seen_at=now)
 
 
-def _write_children(source, dataset, items: list[Prepared], property_id: dict[str, int], now) -> dict[str, str]:
-    model = CHILD_MODELS[dataset]
+def _write_children(source, model, rows: dict[str, tuple[Prepared, dict]], property_id: dict[str, int]) -> dict:
+    """Upsert the child rows {key: (item, values)} of one model; {key: inserted/updated/unchanged}."""
     key = "case_number" if model is m.CodeViolation else "external_id"
-    rows = {item.child_key: item for item in items if item.child is not None}  # a key seen twice: last one wins
     if not rows:
         return {}
+    now = timezone.now()
     extra = ["list_price"] if model is m.Listing else []
     stored = {
         r[0]: r[1:]
@@ -460,8 +518,8 @@ def _write_children(source, dataset, items: list[Prepared], property_id: dict[st
     defaults = _CHILD_FIELDS[model]
     fields = [n for n in defaults if n != key]
     outcome, to_write, price_changes = {}, [], []
-    for ck, item in rows.items():
-        values = {n: item.child.get(n, defaults[n]) for n in fields if n != "property"}
+    for ck, (item, child) in rows.items():
+        values = {n: child.get(n, defaults[n]) for n in fields if n != "property"}
         digest = content_hash([item.parcel_id, *values.values()])
         before = stored.get(ck)
         if before and before[1] == digest:
@@ -482,8 +540,23 @@ def _write_children(source, dataset, items: list[Prepared], property_id: dict[st
             update.append("external_id")
         bulk_upsert_rows(model, to_write, unique_fields=["source", key], update_fields=update)
     if model is m.Listing:
-        _write_reported_price_changes(source, rows, price_changes)
+        _write_reported_price_changes(source, {ck: item for ck, (item, _) in rows.items()}, price_changes)
     return outcome
+
+
+def _write_delinquencies(source, items: list[Prepared], property_id: dict[str, int], now) -> None:
+    """The tax delinquencies that parcels/valuations records report, under the records' keys: open ones upserted,
+    and an open one resolved when its record now says nothing is owed. Other years' delinquencies stand."""
+    owed = {item.child_key: (item, item.delinquency) for item in items if isinstance(item.delinquency, dict)}
+    _write_children(source, m.TaxDelinquency, owed, property_id)
+    resolved: dict[str, list[str]] = {}
+    for item in items:
+        if isinstance(item.delinquency, str):
+            resolved.setdefault(item.delinquency, []).append(item.child_key)
+    for status, keys in resolved.items():  # content_hash cleared: an open one reported again is written again
+        m.TaxDelinquency.objects.filter(source=source, external_id__in=keys, is_open=True).update(
+            is_open=False, status=status[:64], content_hash="", updated_at=now
+        )
 
 
 def _write_reported_price_changes(source, rows: dict[str, Prepared], detected: list[m.PriceChange]) -> None:
@@ -531,6 +604,7 @@ def ingest_source(
     mapping = mapping or FieldMapping.from_config(source.dataset, source.field_mapping)
     fingerprint = mapping_fingerprint(source, mapping)
     run = m.IngestionRun.objects.create(source=source, source_label=source.name[:200], dataset=source.dataset)
+    tally = _Tally(FieldStats(mapping.targets))
     with log_context(ingestion_run_id=run.pk):
         try:
             for page in reader:
@@ -543,9 +617,10 @@ def ingest_source(
                     run.save()
                     continue
                 for start in range(0, len(page.records), batch_size):
-                    _ingest_batch(run, source, mapping, fingerprint, page.records[start : start + batch_size])
+                    batch = page.records[start : start + batch_size]
+                    _ingest_batch(run, source, mapping, fingerprint, batch, tally)
                     if progress:
-                        progress(len(page.records[start : start + batch_size]))
+                        progress(len(batch))
                 if not page.records:
                     run.save()
         except Exception as exc:
@@ -556,12 +631,47 @@ def ingest_source(
             landed = run.inserted + run.updated + run.unchanged
             if run.failed or run.pages_failed:
                 run.status = m.IngestionRun.Status.PARTIAL if landed else m.IngestionRun.Status.FAILED
-                run.message = "" if landed else "no record could be loaded"
+                run.message = "" if landed else _nothing_loaded(run)
             else:
                 run.status = m.IngestionRun.Status.SUCCESS
+        run.stored = run.inserted + run.updated + run.unchanged
+        run.field_stats = _with_earlier_examples(run, tally.stats.as_json())
         run.finished_at = timezone.now()
         run.save()
     return run
+
+
+def _with_earlier_examples(run: m.IngestionRun, stats: dict) -> dict:
+    """Records skipped as unchanged are counted but not read again, so their problems have no example of their own
+    in this run: a field with fewer examples than problems takes the previous run's too (those records read the
+    same then), after its own."""
+    short = [t for t, c in stats.items() if len(c["examples"]) < min(EXAMPLES, c["bad"] + c["sentinel"])]
+    if short:
+        earlier = (
+            m.IngestionRun.objects.filter(source=run.source, finished_at__isnull=False, started_at__lt=run.started_at)
+            .order_by("-started_at")
+            .values_list("field_stats", flat=True)
+            .first()
+        ) or {}
+        for target in short:
+            own = stats[target]["examples"]
+            more = [e for e in (earlier.get(target) or {}).get("examples", []) if e not in own]
+            stats[target]["examples"] = (own + more)[:EXAMPLES]
+    return stats
+
+
+def _nothing_loaded(run: m.IngestionRun) -> str:
+    """Why no record landed, in the words of the first failure (the server's own text for a failed page)."""
+    first = run.errors[0]["reason"] if run.errors else ""
+    return f"no record could be loaded; the first failure: {first}"[:2000] if first else "no record could be loaded"
+
+
+@dataclass
+class _Tally:
+    """What one run accumulates across its batches."""
+
+    stats: FieldStats
+    keys: set[int] = field(default_factory=set)  # hashes of the keys stored so far: a repeated key is a duplicate
 
 
 def _reconnect_if_lost() -> None:
@@ -574,7 +684,8 @@ def _reconnect_if_lost() -> None:
 def mapping_fingerprint(source: m.DataSource, mapping: FieldMapping) -> str:
     """What turns a record into rows: a change here makes every record go through the full path again."""
     today = timezone.localdate() if any(t.startswith("rebase") for s in mapping.specs for t in s.transforms) else None
-    return content_hash([LOADER_VERSION, source.dataset, source.parcel_format, repr(mapping.specs), today])
+    specs = repr((mapping.specs, mapping.epsg))
+    return content_hash([LOADER_VERSION, source.dataset, source.parcel_format, specs, today])
 
 
 def record_hash(fingerprint: str, record: RawRecord) -> str:
@@ -582,40 +693,114 @@ def record_hash(fingerprint: str, record: RawRecord) -> str:
     return content_hash([fingerprint, record.external_id, record.attributes, geometry])
 
 
-def _ingest_batch(run, source, mapping: FieldMapping, fingerprint: str, records: list[RawRecord]) -> None:
+def _ingest_batch(
+    run, source, mapping: FieldMapping, fingerprint: str, records: list[RawRecord], tally: _Tally
+) -> None:
     digests = [record_hash(fingerprint, record) for record in records]
-    # Records received exactly as last time, through the same mapping, are unchanged: skip them.
-    seen = set(
-        m.PropertySource.objects.filter(source=source, record_hash__in=set(digests)).values_list(
-            "record_hash", flat=True
-        )
-    )
-    items, errors = [], []
-    for record, digest in zip(records, digests, strict=True):
-        if digest in seen:
+    # Records received exactly as last time, through the same mapping, are unchanged: skip them, counting their
+    # fields as they read last time.
+    known = {
+        digest: (key, flags)
+        for digest, key, flags in m.PropertySource.objects.filter(
+            source=source, record_hash__in=set(digests)
+        ).values_list("record_hash", "external_id", "field_flags")
+    }
+    mapped: list[Mapped | None] = [None] * len(records)
+    errors, warnings = [], []
+    for i, (record, digest) in enumerate(zip(records, digests, strict=True)):
+        if digest in known:
             continue
         try:
-            row = mapping.apply(record)
-            item = prepare(row, record, dataset=source.dataset, parcel_format=source.parcel_format)
+            mapped[i] = mapping.read(record)
         except RowError as exc:
-            errors.append({"record": record.external_id, "reason": str(exc)})
+            errors.append((i, {"record": record.external_id, "reason": str(exc)}))
+            _count_fields(tally.stats, record.external_id, exc.mapped, NOT_COUNTED, exc)
+    places = batch_points(records, [r.row if r else None for r in mapped], mapping)
+    items, seen, unchanged, duplicates, unplaced = [], [], 0, 0, 0
+    for i, (record, digest, read, place) in enumerate(zip(records, digests, mapped, places, strict=True)):
+        if digest in known:
+            key, flags = known[digest]
+            tally.stats.add(flags)
+        elif read is None:
+            continue  # failed above
         else:
-            item.record_hash = digest
+            try:
+                item = prepare(read.row, record, dataset=source.dataset, parcel_format=source.parcel_format,
+                               location=place.xy)  # fmt: skip
+            except RowError as exc:
+                errors.append((i, {"record": record.external_id, "reason": str(exc)}))
+                _count_fields(tally.stats, record.external_id, read, NOT_COUNTED, exc)
+                continue
+            key, flags = item.child_key, _count_fields(tally.stats, record.external_id, read, place, item=item)
+        if hash(key) in tally.keys:
+            duplicates += 1
+            reason = f"key {key!r} repeats an earlier record of this run: the first one is kept, this one skipped"
+            warnings.append({"record": record.external_id, "reason": reason})
+            continue
+        tally.keys.add(hash(key))
+        unplaced += flags[-1:] != FILLED
+        if digest in known:
+            unchanged += 1
+            seen.append(digest)
+        else:
+            item.record_hash, item.flags = digest, flags
             items.append(item)
     with transaction.atomic():
-        outcomes = write_batch(source=source, dataset=source.dataset, items=items) if items else []
+        outcomes = write_batch(source=source, dataset=source.dataset, items=items, warnings=warnings) if items else []
         if seen:
             m.PropertySource.objects.filter(source=source, record_hash__in=seen).update(last_seen_at=timezone.now())
-        run.unchanged += sum(1 for digest in digests if digest in seen)
+        run.unchanged += unchanged
         run.processed += len(records)
         run.failed += len(errors)
+        run.duplicates += duplicates
+        run.unplaced += unplaced
         for outcome in outcomes:
             setattr(run, outcome, getattr(run, outcome) + 1)
-        for error in errors:
+        for _, error in sorted(errors, key=lambda e: e[0]):  # in record order
             _add_error(run, error)
+        for warning in warnings:
+            _add_warning(run, warning)
         run.save()
+
+
+def _count_fields(
+    stats: FieldStats,
+    record_id: str,
+    read: Mapped | None,
+    place: Placed | str,
+    error: RowError | None = None,
+    *,
+    item: Prepared | None = None,
+) -> str:
+    """Count how a record's fields read (and its point) in the run's stats, with its problems as examples;
+    returns the record's flags. Values prepare() dropped and the field a RowError blames count as bad."""
+    if read is None:
+        return ""
+    flags = read.flags
+    problems = list(read.problems or ())
+    blamed = [(error.field, str(error))] if error is not None and error.field and error.mapped is None else []
+    for target, text in [*blamed, *(item.dropped if item else ())]:
+        index = stats.targets.index(target)
+        flags = flags[:index] + BAD + flags[index + 1 :]
+        problems.append((target, text))
+    if isinstance(place, str):
+        flags += place
+    else:
+        flags += place.flag
+        if place.problem:
+            problems.append((LOCATION, place.problem))
+    stats.add(flags)
+    for target, text in problems:
+        if stats.wants_examples(target):
+            stats.example(target, record_id, text)
+    return flags
 
 
 def _add_error(run: m.IngestionRun, error: dict) -> None:
     if len(run.errors) < MAX_ERRORS:
         run.errors.append(error)
+
+
+def _add_warning(run: m.IngestionRun, warning: dict) -> None:
+    if len(run.warnings) < MAX_ERRORS:
+        run.warnings.append(warning)

@@ -7,8 +7,16 @@ A spec is one of
   {"concat": ["A", "B"], "sep": " "}             joined non-blank values
   {"source": "STZIP", "split": "state_zip", "part": "zip"}   or "split": "<separator>", "part": <index>
   {"value": "FL"}                                a constant
-and may carry "default". The result is coerced to the target's type (dates accept epoch ms, ISO and m/d/Y).
-A config may start from a shipped preset: {"preset": "zillow", "<target>": override, "<target>": null (drop)}.
+and may carry "default" (for a blank value), "null" (the values that mean "unknown" for this field, in place of
+the target's defaults: a sale price, year built or area of 0) and, for property_type, "vocabulary" (the source's
+land-use codes: "fl_dor", "cook_il", "words" (the default) or a table {"<code>": "<property type>"}).
+Everywhere, NULL, N/A, None, NULL-- and the like are blanks. A config may start from a shipped preset
+({"preset": "zillow", "<target>": override, "<target>": null (drop)}) and may name the EPSG code of its x/y
+columns ({"x": "XCOORD", "y": "YCOORD", "epsg": 2236}).
+
+Each value is coerced to its target's type. A value that is not one (a word in a number column, a date that is
+no date) drops that value, counted per field, never the record; only a bad or missing parcel id (or the
+dataset's key) fails a record. `FieldMapping.read` says how each field read: filled, blank, sentinel or bad.
 """
 
 from __future__ import annotations
@@ -18,20 +26,25 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from django.contrib.gis.gdal import GDALException, SpatialReference
 from django.db import models as dj
 from django.utils import timezone
 
 from properties import models as m
+from properties.landuse import land_use_reader, vocabulary_errors
+from properties.normalize import split_state_zip, usps_state
 
 from .base import RawRecord
 
 ROW_ERROR = "__row_error__"  # a reader marks a record it could only half read (e.g. a CSV row's column count)
 PRESETS_DIR = Path(__file__).resolve().parent / "mappings"
+# How a field read, one letter per mapped field in FieldMapping.read's flags.
+FILLED, BLANK, SENTINEL, BAD = "f", "b", "s", "x"
 
 
 class MappingError(ValueError):
@@ -39,7 +52,12 @@ class MappingError(ValueError):
 
 
 class RowError(ValueError):
-    """One record cannot be mapped; the message is the reason recorded on the run."""
+    """One record cannot be mapped; the message is the reason recorded on the run. `field` names the target at
+    fault when there is one, and `mapped` holds how the record's fields read (when they were read)."""
+
+    def __init__(self, message: str, *, field: str | None = None, mapped: Mapped | None = None):
+        super().__init__(message)
+        self.field, self.mapped = field, mapped
 
 
 def _f(model, name):
@@ -57,6 +75,8 @@ _COMMON = {
     "zip": _f(m.Property, "zip"),
     "latitude": dj.FloatField(),
     "longitude": dj.FloatField(),
+    "x": dj.FloatField(),
+    "y": dj.FloatField(),
     "owner_name": _f(m.Property, "owner_name"),
     "owner_mailing_address": _f(m.Property, "owner_mailing_address"),
     "mailing_street": dj.CharField(max_length=200),
@@ -99,6 +119,12 @@ _CHILD_TARGETS = {
     "code_violations": {
         n: _f(m.CodeViolation, n) for n in ("case_number", "violation_type", "status", "opened_at", "closed_at")
     },
+    "tax_delinquencies": {
+        "tax_year": _f(m.TaxDelinquency, "tax_year"),
+        "delinquent_amount": _f(m.TaxDelinquency, "amount_owed"),
+        "tax_delinquent": _f(m.Valuation, "tax_delinquent"),
+        **{n: _f(m.TaxDelinquency, n) for n in ("status", "delinquent_since", "resolved_at")},
+    },
     "listings": {
         **{n: _f(m.Listing, n) for n in ("list_price", "days_on_market", "listed_at", "url")},
         "status": dj.CharField(max_length=100),
@@ -109,12 +135,20 @@ _CHILD_TARGETS = {
 }
 TARGETS: dict[str, dict[str, dj.Field]] = {ds: {**_COMMON, **child} for ds, child in _CHILD_TARGETS.items()}
 KEY_TARGET = {"tax_sales": "tda_number", "foreclosures": "case_number", "code_violations": "case_number"}
-SIGNED = {"price_change", "latitude", "longitude"}
+SIGNED = {"price_change"}
+# Target ranges beyond the field's type; a value outside is bad (dropped, counted).
+RANGES = {"latitude": (-90, 90), "longitude": (-180, 180), "year_built": (1700, 2100), "tax_year": (1800, 2200)}
+# Values that mean "unknown" for a target unless its spec says otherwise ("null": [...]): no sale recorded, no
+# year or area on record. A sale price of 0 would otherwise make 100% equity.
+DEFAULT_NULLS = {"last_sale_price": (0,), "year_built": (0,), "living_sqft": (0,), "lot_sqft": (0,)}
+# Blanks in any column, whatever the case.
+NULL_WORDS = frozenset({"NULL", "NULL--", "<NULL>", "(NULL)", "N/A", "#N/A", "NA", "NONE", "NAN", "NIL", "-", "--"})
 TRANSFORMS = {"trim", "upper", "lower", "title", "number", "int", "bool", "date", "rebase"}
-_SPEC_KEYS = {"source", "concat", "sep", "transform", "split", "part", "value", "default"}
+_SPEC_KEYS = {"source", "concat", "sep", "transform", "split", "part", "value", "default", "null", "vocabulary"}
 _STATE_ZIP = re.compile(r"^([A-Za-z]{2})[\s,]*(\d{5}(?:-?\d{4})?)?$")
 _TRUE = {"Y", "YES", "TRUE", "T", "1"}
 _FALSE = {"N", "NO", "FALSE", "F", "0", ""}
+WGS84 = 4326
 
 
 def preset_names() -> list[str]:
@@ -137,12 +171,30 @@ class FieldSpec:
     part: str | int | None = None
     constant: Any = None
     default: Any = None
+    nulls: tuple | None = None  # None: the target's DEFAULT_NULLS
+    vocabulary: Any = None  # property_type only: a vocabulary name or a {code: type} table
+
+    @property
+    def label(self) -> str:
+        """The source side as a user wrote it: "SALE_PRICE", "ADDR1+ADDR2", or the constant."""
+        return "+".join(self.sources) if self.sources else f"value {self.constant!r}"
+
+
+@dataclass
+class Mapped:
+    """One record through a mapping: the target values, one flag letter per spec (FILLED, BLANK, SENTINEL, BAD, in
+    spec order) and the problems, (target, message) in the user's words, of its bad and sentinel values."""
+
+    row: dict[str, Any]
+    flags: str
+    problems: list[tuple[str, str]] | None = None
 
 
 @dataclass(frozen=True)
 class FieldMapping:
     dataset: str
     specs: tuple[FieldSpec, ...]
+    epsg: int | None = None  # the coordinate system of the x/y targets (None: WGS84 longitude/latitude)
 
     @classmethod
     def from_config(cls, dataset: str, config: dict) -> FieldMapping:
@@ -155,6 +207,7 @@ class FieldMapping:
         fields = {}
         if "preset" in config:
             fields = dict(load_preset(config.pop("preset"))["fields"])
+        epsg = _parse_epsg(config.pop("epsg", None))
         fields.update(config)
         allowed = TARGETS[dataset]
         specs = []
@@ -170,29 +223,136 @@ class FieldMapping:
         for required in ("parcel_id", KEY_TARGET.get(dataset)):
             if required and required not in mapped:
                 raise MappingError(f"the {dataset} mapping must map {required!r}")
-        return cls(dataset, tuple(specs))
+        if ("x" in mapped) != ("y" in mapped):
+            raise MappingError("map both x and y (the point's coordinates), or neither")
+        if epsg is not None and "x" not in mapped:
+            raise MappingError(f"epsg {epsg} names the coordinate system of x and y: map them too")
+        return cls(dataset, tuple(specs), epsg)
+
+    def read(self, record: RawRecord) -> Mapped:
+        """The record's target values and how each field read. A bad value is dropped (None, flagged BAD, its
+        problem stated); RowError when the record cannot be one: a missing or bad parcel id or key."""
+        attributes = record.attributes
+        if ROW_ERROR in attributes:
+            raise RowError(attributes[ROW_ERROR])
+        row: dict[str, Any] = {}
+        flags: list[str] = []
+        problems = None
+        for target, label, extract, coerce, raw_nulls, longest_null, nulls, loose in self._compiled:
+            try:
+                value = extract(attributes)
+            except ValueError as exc:  # a transform or split that cannot read the value
+                row[target] = None
+                flags.append(BAD)
+                problems = _add(problems, target, f"{label}: {exc}")
+                continue
+            if value is None:
+                row[target] = None
+                flags.append(BLANK)
+                continue
+            if value.__class__ is str and len(value) <= longest_null and value.strip().upper() in raw_nulls:
+                row[target] = None
+                flags.append(SENTINEL)
+                problems = _add(problems, target, f"{label}: {_short(value)} read as unknown")
+                continue
+            try:
+                coerced = coerce(value)
+            except (ValueError, TypeError, ArithmeticError) as exc:
+                row[target] = None
+                if nulls and _loose(loose, value) in nulls:  # e.g. year built 0, out of the year range
+                    flags.append(SENTINEL)
+                    problems = _add(problems, target, f"{label}: {_short(value)} read as unknown")
+                else:
+                    flags.append(BAD)
+                    problems = _add(problems, target, f"{label}: {_describe(exc, value)}")
+                continue
+            if nulls and coerced in nulls:
+                row[target] = None
+                flags.append(SENTINEL)
+                problems = _add(problems, target, f"{label}: {_short(value)} read as unknown")
+                continue
+            row[target] = coerced
+            flags.append(FILLED)
+        mapped = Mapped(row, "".join(flags), problems)
+        for required, index in self._required:
+            if row[required] is None:
+                reason = next((text for t, text in problems or () if t == required), "")
+                message = f"bad {required}: {reason}" if flags[index] == BAD else f"missing {required}"
+                raise RowError(message, field=required, mapped=mapped)
+        return mapped
 
     def apply(self, record: RawRecord) -> dict[str, Any]:
-        """Target values for one record; RowError(reason) when a value is missing or malformed."""
-        if ROW_ERROR in record.attributes:
-            raise RowError(record.attributes[ROW_ERROR])
-        row = {}
-        for spec, extract, coerce in self._compiled:
-            value = extract(record.attributes)
-            try:
-                row[spec.target] = None if _blank(value) else coerce(value)
-            except (ValueError, TypeError, ArithmeticError) as exc:
-                raise RowError(f"bad {spec.target}: {value!r} ({exc})") from None
-        for required in ("parcel_id", KEY_TARGET.get(self.dataset)):
-            if required and row.get(required) is None:
-                raise RowError(f"missing {required}")
-        return row
+        """The record's target values (FieldMapping.read without how they read)."""
+        return self.read(record).row
 
     @cached_property
-    def _compiled(self) -> tuple[tuple[FieldSpec, Callable[[dict], Any], Callable[[Any], Any]], ...]:
-        """Each spec with its extraction and the coercion to its target's type, chosen once per mapping."""
+    def targets(self) -> tuple[str, ...]:
+        """The mapped targets in spec order: the meaning of each letter of Mapped.flags."""
+        return tuple(spec.target for spec in self.specs)
+
+    @cached_property
+    def _required(self) -> tuple[tuple[str, int], ...]:
+        """The targets a record cannot be without, with their place in the flags."""
+        return tuple((t, self.targets.index(t)) for t in ("parcel_id", KEY_TARGET.get(self.dataset)) if t)
+
+    @cached_property
+    def _compiled(self) -> tuple:
+        """Per spec: target, label, extraction, coercion to the target's type, the null texts (upper case) and the
+        longest of them, the null values as the coercion without its range check reads them, and that coercion;
+        chosen once per mapping."""
         fields = TARGETS[self.dataset]
-        return tuple((spec, _extractor(spec), _coercer(fields[spec.target], spec.target)) for spec in self.specs)
+        compiled = []
+        for spec in self.specs:
+            field = fields[spec.target]
+            coerce, loose = _coercer(field, spec), _coercer(field, spec, ranged=False)
+            configured = DEFAULT_NULLS.get(spec.target, ()) if spec.nulls is None else spec.nulls
+            raw_nulls = NULL_WORDS | {str(n).strip().upper() for n in configured}
+            nulls = frozenset(n for n in (_loose(loose, value) for value in configured) if n is not None)
+            longest = max(len(n) for n in raw_nulls) + 2  # padding around a null word is still a null word
+            compiled.append((spec.target, spec.label, _extractor(spec), coerce, raw_nulls, longest, nulls, loose))
+        return tuple(compiled)
+
+
+def _loose(coerce: Callable[[Any], Any], value):
+    """The value as a range-free coercion reads it, or None when it cannot."""
+    try:
+        return coerce(value)
+    except (ValueError, TypeError, ArithmeticError):
+        return None
+
+
+def _add(problems: list | None, target: str, text: str) -> list:
+    if problems is None:
+        problems = []
+    problems.append((target, text))
+    return problems
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _describe(exc: Exception, value) -> str:
+    """A coercion failure in the user's words: "'N/A x' is not a number", never decimal.ConversionSyntax."""
+    message = str(exc) if isinstance(exc, ValueError) and not isinstance(exc, ArithmeticError) else ""
+    if not message or message.startswith(("[<class", "could not convert", "invalid literal")):
+        message = "is not a number"
+    return f"{_short(value)} {message}"
+
+
+def _parse_epsg(value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str) and value.upper().removeprefix("EPSG:").isdigit():
+        value = int(value.upper().removeprefix("EPSG:"))
+    if not isinstance(value, int) or isinstance(value, bool) or not 1024 <= value <= 999999:
+        raise MappingError(f"epsg must be an EPSG code such as 2236 or 3857, not {value!r}")
+    try:
+        SpatialReference(value)
+    except (GDALException, ValueError):
+        raise MappingError(f"EPSG:{value} is not a coordinate system GDAL knows") from None
+    return None if value == WGS84 else value
 
 
 def _parse_spec(target: str, spec) -> FieldSpec:
@@ -234,8 +394,31 @@ def _parse_spec(target: str, spec) -> FieldSpec:
         raise MappingError(f"{target}: split state_zip needs part 'state' or 'zip'")
     if split and split != "state_zip" and not isinstance(part, int):
         raise MappingError(f"{target}: split by a separator needs an integer part")
+    nulls = spec.get("null")
+    if nulls is not None:
+        nulls = nulls if isinstance(nulls, list) else [nulls]
+        if not all(isinstance(n, str | int | float) and not isinstance(n, bool) for n in nulls):
+            raise MappingError(f"{target}: 'null' is a value or a list of values that mean unknown, e.g. [0, \"-1\"]")
+        nulls = tuple(nulls)
+    vocabulary = spec.get("vocabulary")
+    if vocabulary is not None:
+        if target != "property_type":
+            raise MappingError(f"{target}: only property_type takes a 'vocabulary'")
+        problem = vocabulary_errors(vocabulary)
+        if problem:
+            raise MappingError(f"{target}: {problem}")
+        vocabulary = tuple(sorted(vocabulary.items())) if isinstance(vocabulary, dict) else vocabulary
     return FieldSpec(
-        target, sources, spec.get("sep", " "), transforms, split, part, spec.get("value"), spec.get("default")
+        target,
+        sources,
+        spec.get("sep", " "),
+        transforms,
+        split,
+        part,
+        spec.get("value"),
+        None if _blank(spec.get("default")) else spec.get("default"),
+        nulls,
+        vocabulary,
     )
 
 
@@ -276,7 +459,8 @@ def _extract(spec: FieldSpec, attributes: dict):
 
 
 def _extractor(spec: FieldSpec) -> Callable[[dict], Any]:
-    """_extract for one spec; the common "ATTR" spec (one attribute as is) without the general path."""
+    """_extract for one spec (None for a blank value); the common "ATTR" spec (one attribute as is) without the
+    general path. ValueError (the reason in the user's words) when a transform or split cannot read the value."""
     if len(spec.sources) != 1 or spec.split or spec.transforms:
         return lambda attributes: _extract(spec, attributes)
     name, default = spec.sources[0], spec.default
@@ -292,7 +476,7 @@ def _split(value: str, how: str, part):
     if how == "state_zip":
         match = _STATE_ZIP.match(value)
         if not match:
-            raise RowError(f"cannot split {value!r} into state and zip")
+            raise ValueError(f"{_short(value)} is not a state and zip (e.g. FL 32801)")
         return match.group(1).upper() if part == "state" else match.group(2)
     pieces = value.split(how)
     return pieces[part].strip() if -len(pieces) <= part < len(pieces) else None
@@ -311,22 +495,27 @@ def _transform(name: str, value):
             return text if op == "trim" else getattr(text, op)()
         return {"number": _decimal, "int": _int, "bool": _bool, "date": _date}[op](value)
     except (ValueError, TypeError, ArithmeticError) as exc:
-        raise RowError(f"{name} cannot read {value!r} ({exc})") from None
+        if op == "date" and arg:
+            raise ValueError(f"{_short(value)} is not a date in the format {arg}") from None
+        raise ValueError(f"transform {name}: {_describe(exc, value)}") from None
 
 
 def _decimal(value) -> Decimal:
     if isinstance(value, float):
         return Decimal(repr(value))
-    number = Decimal(str(value).strip().replace(",", "").replace("$", ""))
+    try:
+        number = Decimal(str(value).strip().replace(",", "").replace("$", ""))
+    except InvalidOperation:
+        raise ValueError("is not a number") from None
     if not number.is_finite():
-        raise ValueError("not a finite number")
+        raise ValueError("is not a finite number")
     return number
 
 
 def _int(value) -> int:
     number = _decimal(value)
     if number != number.to_integral_value():
-        raise ValueError("not a whole number")
+        raise ValueError("is not a whole number")
     return int(number)
 
 
@@ -338,7 +527,7 @@ def _bool(value) -> bool:
     text = str(value).strip().upper()
     if text in _TRUE | _FALSE:
         return text in _TRUE
-    raise ValueError("not a yes/no value")
+    raise ValueError("is not yes/no")
 
 
 def _epoch_ms(value) -> dt.datetime:
@@ -346,6 +535,13 @@ def _epoch_ms(value) -> dt.datetime:
 
 
 def _datetime(value) -> dt.datetime:
+    try:
+        return _read_datetime(value)
+    except (ValueError, TypeError, OverflowError, ArithmeticError):
+        raise ValueError("is not a date (e.g. 2024-03-01, 03/01/2024 or epoch milliseconds)") from None
+
+
+def _read_datetime(value) -> dt.datetime:
     if isinstance(value, dt.datetime):
         result = value
     elif isinstance(value, dt.date):
@@ -371,32 +567,41 @@ def _date(value) -> dt.date:
     return _datetime(value).date()  # in the value's own offset; epoch ms are UTC
 
 
-def _coercer(field: dj.Field, target: str) -> Callable[[Any], Any]:
-    """The coercion of a non-blank value to a target field's type; it raises ValueError, TypeError or
-    ArithmeticError for a value that is not one."""
-    kind = field.get_internal_type()
+def _text_coercer(max_length: int | None) -> Callable[[Any], str]:
+    def text(value) -> str:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        text = " ".join(str(value).split())  # whitespace runs collapsed, ends trimmed
+        return text[:max_length] if max_length else text
+
+    return text
+
+
+def _coercer(field: dj.Field, spec: FieldSpec, *, ranged: bool = True) -> Callable[[Any], Any]:
+    """The coercion of a non-blank value to a target field's type; it raises ValueError (the reason in the user's
+    words, after the value), TypeError or ArithmeticError for a value that is not one. `ranged=False` leaves out
+    the target's plausible range (RANGES), to read null values such as a year 0."""
+    target, kind = spec.target, field.get_internal_type()
+    special = _SPECIAL.get(target)
+    if special:
+        return special(field, spec)
     if kind in ("CharField", "TextField", "URLField", "SlugField"):
-        max_length = field.max_length
-
-        def text(value) -> str:
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            text = " ".join(str(value).split())  # whitespace runs collapsed, ends trimmed
-            return text[:max_length] if max_length else text
-
-        return text
+        return _text_coercer(field.max_length)
     if kind == "BooleanField":
         return _bool
     if kind == "DateField":
         return _date
     if kind == "DateTimeField":
         return _datetime
+    low, high = RANGES.get(target, (None, None)) if ranged else (None, None)
     if kind == "FloatField":
 
         def float_(value) -> float:
             number = value if type(value) is float else float(_decimal(value))
-            if not -180 <= number <= 180:
-                raise ValueError("out of range")
+            if number != number or number in (float("inf"), float("-inf")):
+                raise ValueError("is not a finite number")
+            if low is not None and not low <= number <= high:
+                raise ValueError(f"is not a {target} ({low} to {high})")
             return number
 
         return float_
@@ -408,18 +613,85 @@ def _coercer(field: dj.Field, target: str) -> Callable[[Any], Any]:
         )
 
         def decimal(value) -> Decimal:
-            number = _decimal(value).quantize(quantum)
-            if number.adjusted() >= limit or (number < 0 and not signed):
-                raise ValueError("out of range")
-            return number
+            number = _decimal(value)
+            if number.adjusted() >= limit:
+                raise ValueError("is too large")
+            if number < 0 and not signed:
+                raise ValueError("is negative")
+            return number.quantize(quantum)
 
         return decimal
-    low, high = (0, 32767) if "Small" in kind else (0, 2147483647)
+    plausible = f"is not a plausible {target.replace('_', ' ')} ({low} to {high})"
+    if low is None:
+        low, high = (0, 32767) if "Small" in kind else (0, 2147483647)
+        plausible = f"is out of range ({low} to {high})" if ranged else "is out of range"
 
     def integer(value) -> int:
         number = value if type(value) is int else _int(value)
-        if not low <= number <= high:
-            raise ValueError("out of range")
+        if ranged and not low <= number <= high:
+            raise ValueError(plausible)
         return number
 
     return integer
+
+
+def _state_coercer(field, spec) -> Callable[[Any], str]:
+    """A USPS state code from a code or a name ("Missouri" -> MO), or "MI 49327" from a state and zip in one
+    column (the address parser splits it); a value that is no US state is bad, never truncated."""
+
+    def state(value) -> str:
+        text = " ".join(str(value).split())
+        code = usps_state(text)
+        if code:
+            return code
+        pair = split_state_zip(text)
+        if pair and usps_state(pair[0]):
+            return f"{pair[0]} {pair[1]}"
+        raise ValueError("is not a US state")
+
+    return state
+
+
+def _zip_coercer(field, spec) -> Callable[[Any], str]:
+    text = _text_coercer(field.max_length)
+
+    def zip_(value) -> str:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 100000:
+            return f"{value:05d}"  # a zip stored as a number lost its leading zero
+        result = text(value)
+        digits = sum(c.isdigit() for c in result)
+        if digits not in (4, 5, 8, 9) or not result.replace("-", "").replace(" ", "").isdigit():
+            raise ValueError("is not a zip code")
+        return result
+
+    return zip_
+
+
+def _property_type_coercer(field, spec) -> Callable[[Any], str]:
+    """A property type through the source's land-use vocabulary; a value it does not explain is bad (stored as
+    unknown), with what to do about it."""
+    vocabulary = dict(spec.vocabulary) if isinstance(spec.vocabulary, tuple) else spec.vocabulary
+    read = land_use_reader(vocabulary)
+    name = vocabulary if isinstance(vocabulary, str) else "mapping's table" if vocabulary else None
+    text = _text_coercer(100)
+
+    def property_type(value) -> str:
+        found = read(text(value))
+        if found:
+            return found
+        if not any(c.isdigit() for c in str(value)):
+            raise ValueError("names no property type DealFinder knows")
+        if name and name != "words":
+            raise ValueError(f"is not in the {name} land-use vocabulary")
+        raise ValueError('is a land-use code: name the source\'s vocabulary ("fl_dor", "cook_il" or a table)')
+
+    return property_type
+
+
+_SPECIAL = {
+    "state": _state_coercer,
+    "mailing_state": _state_coercer,
+    "zip": _zip_coercer,
+    "mailing_zip": _zip_coercer,
+    "property_type": _property_type_coercer,
+}

@@ -6,7 +6,7 @@ from django.utils import timezone
 from properties.models import DataSource, IngestionRun, Property
 from sync.models import SyncLog
 from tests.api.helpers import walk
-from tests.properties.factories import DataSourceFactory, IngestionRunFactory, TaxSaleFactory
+from tests.properties.factories import DataSourceFactory, IngestionRunFactory, PropertySourceFactory, TaxSaleFactory
 from tests.sync.factories import SyncLogFactory
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +115,49 @@ def test_sync_logs(admin_api):
     ]
     assert [r["id"] for r in walk(admin_api, "/api/v1/sync-logs/", {"page_size": 1})] == [pull.pk, push.pk]
     assert admin_api.post("/api/v1/sync-logs/", {}, format="json").status_code == 405
+
+
+def test_an_ingestion_run_reports_records_in_and_stored_unplaced_and_field_stats(admin_api, acq, tmp_path):
+    csv = tmp_path / "parcels.csv"
+    csv.write_text(
+        "PIN,SALE,LAT,LON\n"
+        "10-1,0,28.54,-81.38\n"  # no sale recorded
+        "10-2,abc,3320467.7,-9059456.1\n"  # a word for a price; metres for degrees
+        "10-1,5000,28.54,-81.38\n"  # the key again
+    )
+    mapping = {"parcel_id": "PIN", "last_sale_price": "SALE", "latitude": "LAT", "longitude": "LON"}
+    source = DataSourceFactory(kind="file", dataset="parcels", url=str(csv), field_mapping=mapping)
+    admin_api.post(f"/api/v1/data-sources/{source.pk}/ingest/")
+
+    body = acq.get(f"/api/v1/ingestion-runs/{IngestionRun.objects.get().pk}/").json()
+    assert {k: body[k] for k in ("status", "processed", "stored", "unplaced", "duplicates", "failed")} == {
+        "status": "success",
+        "processed": 3,
+        "stored": 2,
+        "unplaced": 1,
+        "duplicates": 1,
+        "failed": 0,
+    }
+    assert body["warnings"] == [
+        {
+            "record": "4",
+            "reason": "key '10-1' repeats an earlier record of this run: the first one is kept, this one skipped",
+        }
+    ]
+    assert body["field_stats"]["last_sale_price"] == {
+        "filled": 1,
+        "blank": 0,
+        "sentinel": 1,
+        "bad": 1,
+        "examples": ["record 2: SALE: '0' read as unknown", "record 3: SALE: 'abc' is not a number"],
+    }
+    assert body["field_stats"]["latitude"]["examples"] == ["record 3: LAT: '3320467.7' is not a latitude (-90 to 90)"]
+    assert set(body["field_stats"]) == {"parcel_id", "last_sale_price", "latitude", "longitude", "location"}
+
+
+def test_the_parcel_format_of_a_source_with_stored_parcels_changes_only_by_rekey(admin_api):
+    sale = TaxSaleFactory()
+    PropertySourceFactory(property=sale.property, source=sale.source)
+    response = admin_api.patch(f"/api/v1/data-sources/{sale.source_id}/", {"parcel_format": "plain"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["parcel_format"][0].startswith("this source has parcels stored under the canonical format")

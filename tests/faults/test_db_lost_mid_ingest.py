@@ -73,7 +73,7 @@ def test_connection_lost_mid_ingest_keeps_landed_pages_and_a_rerun_converges(htt
     # Pages 1 and 2 landed in their own transactions; page 3 (whose batch never started writing) left nothing.
     assert Property.objects.count() == 2 * PAGE
     assert sorted(Property.objects.values_list("parcel_id", flat=True)) == [
-        f"PARCEL{n:05d}" for n in range(1, 2 * PAGE + 1)
+        f"PARCEL-{n:05d}" for n in range(1, 2 * PAGE + 1)
     ]
     assert PropertySource.objects.filter(source=source).count() == 2 * PAGE
     interrupted = IngestionRun.objects.get(source=source)

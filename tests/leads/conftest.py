@@ -39,7 +39,8 @@ def county(db):
     warm = pf.PropertyFactory(parcel_id="WARM", is_absentee=True)
     pf.TaxSaleFactory(property=warm, sale_date=days(25))
     pf.CodeViolationFactory(property=warm, opened_at=days(-5))
-    pf.ValuationFactory(property=warm, tax_delinquent=True)
+    pf.ValuationFactory(property=warm)
+    pf.TaxDelinquencyFactory(property=warm, tax_year=None, amount_owed=None)
     parcels["warm"] = warm
 
     filed = pf.PropertyFactory(parcel_id="FILED", is_absentee=True, is_vacant=True)

@@ -121,6 +121,18 @@ class ValuationFactory(DjangoModelFactory):
     tax_rate = "0.02100"
 
 
+class TaxDelinquencyFactory(DjangoModelFactory):
+    class Meta:
+        model = models.TaxDelinquency
+
+    property = factory.SubFactory(PropertyFactory)
+    source = factory.SubFactory(DataSourceFactory, dataset=models.DataSource.Dataset.TAX_DELINQUENCIES)
+    external_id = factory.Sequence(lambda n: f"DELQ{n}")
+    tax_year = 2024
+    amount_owed = 1850
+    is_open = True
+
+
 class CodeViolationFactory(DjangoModelFactory):
     class Meta:
         model = models.CodeViolation

@@ -79,10 +79,11 @@ def counts(run):
 def test_mls_preset_bad_rows_recorded_good_rows_land():
     source = file_source("mls_export.csv", "listings", {"preset": "mls"})
     run = datasource_ingest(source_id=source.pk)
-    assert counts(run) == ("partial", 4, 2, 0, 0, 2)
-    assert run.errors[0] == {"record": "4", "reason": "missing parcel_id"}
-    assert run.errors[1]["record"] == "5"
-    assert run.errors[1]["reason"].startswith("bad list_price: 'three hundred' (")
+    assert counts(run) == ("partial", 4, 3, 0, 0, 1)
+    assert run.errors == [{"record": "4", "reason": "missing parcel_id"}]
+    # A word in the price column drops the price, not the listing.
+    assert run.field_stats["list_price"]["examples"] == ["record 5: ListPrice: 'three hundred' is not a number"]
+    assert m.Listing.objects.get(external_id="O6123459").list_price is None
     first = m.Listing.objects.get(external_id="O6123456")
     assert (first.list_price, first.status, first.days_on_market, first.listed_at) == (
         Decimal("249900.00"),
@@ -100,8 +101,8 @@ def test_mls_preset_bad_rows_recorded_good_rows_land():
     )
     second = m.Listing.objects.get(external_id="O6123457")
     assert (second.status, second.property.unit, second.property.property_type) == ("pending", "UNIT 2", "condo")
-    assert counts(datasource_ingest(source_id=source.pk)) == ("partial", 4, 0, 0, 2, 2)
-    assert (m.Listing.objects.count(), m.PriceChange.objects.count(), m.Property.objects.count()) == (2, 1, 2)
+    assert counts(datasource_ingest(source_id=source.pk)) == ("partial", 4, 0, 0, 3, 1)
+    assert (m.Listing.objects.count(), m.PriceChange.objects.count(), m.Property.objects.count()) == (3, 1, 3)
 
 
 @pytest.mark.django_db

@@ -2,9 +2,10 @@
 
 The contract ("clear" errors):
 - `normalize_parcel_id` returns a non-empty upper-case id or raises `ValueError` (its message names the value);
-- `normalize_address` / `normalize_address_line` always return a `NormalizedAddress` (unparseable text is kept,
-  upper-cased, with `parsed=False`): they never raise;
-- `property_type_from` / `listing_status_from` always return one of their known values;
+- `normalize_address` always returns a `NormalizedAddress` (unparseable text is kept, upper-cased, with
+  `parsed=False`), in parts or on one line, with a USPS state code or none: it never raises;
+- `property_type_from` returns a known property type or None (unknown), in any vocabulary;
+  `listing_status_from` always returns one of its known values;
 - `is_absentee` always returns a bool.
 Examples are derandomized (a fixed seed per test) and bounded so CI is repeatable and fast.
 """
@@ -14,15 +15,16 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from properties.landuse import VOCABULARY_NAMES, property_type_from
 from properties.normalize import (
+    PARCEL_FORMATS,
     PROPERTY_TYPES,
+    USPS_STATES,
     NormalizedAddress,
     is_absentee,
     listing_status_from,
     normalize_address,
-    normalize_address_line,
     normalize_parcel_id,
-    property_type_from,
 )
 
 CHECK = settings(max_examples=200, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -45,7 +47,7 @@ LISTING_STATUSES = {"pending", "sold", "off_market", "active"}
 
 
 @CHECK
-@given(raw=scalars, fmt=st.sampled_from(["plain", "orange_fl"]))
+@given(raw=scalars, fmt=st.sampled_from(PARCEL_FORMATS))
 def test_parcel_id_is_a_value_or_a_value_error(raw, fmt):
     try:
         value = normalize_parcel_id(raw, fmt)
@@ -69,7 +71,7 @@ def test_address_always_normalizes(street, city, state, zip):
     result = normalize_address(street, city, state, zip)
     assert isinstance(result, NormalizedAddress)
     assert (len(result.zip) <= 5 and result.zip.isdigit()) or result.zip == ""
-    assert len(result.state) <= 2
+    assert result.state in USPS_STATES or result.state == ""
     assert result.normalized == result.normalized.strip()
     assert normalize_address(street, city, state, zip) == result  # deterministic (and cache-safe)
 
@@ -77,7 +79,7 @@ def test_address_always_normalizes(street, city, state, zip):
 @CHECK
 @given(text=st.one_of(address_text, scalars))
 def test_address_line_always_normalizes(text):
-    result = normalize_address_line(text)
+    result = normalize_address(text)
     assert isinstance(result, NormalizedAddress)
     assert result.normalized == result.normalized.upper() or result.parsed
 
@@ -94,9 +96,12 @@ def test_absentee_is_a_bool_and_never_for_the_same_address(a, b, zip_a, zip_b):
 
 
 @CHECK
-@given(value=st.one_of(scalars, st.text(alphabet=string.digits, max_size=6)))
-def test_property_type_is_always_known(value):
-    assert property_type_from(value) in PROPERTY_TYPES
+@given(
+    value=st.one_of(scalars, st.text(alphabet=string.digits + "- ", max_size=6)),
+    vocabulary=st.one_of(st.sampled_from(VOCABULARY_NAMES), st.just({"5-10": "sfr", "2": "multi"})),
+)
+def test_property_type_is_known_or_unknown(value, vocabulary):
+    assert property_type_from(value, vocabulary) in (*PROPERTY_TYPES, None)
 
 
 @CHECK

@@ -28,8 +28,12 @@ def ingest(*args):
 
 def test_ingest_by_slug_prints_summary():
     DataSourceFactory(slug="generic", name="Generic", kind="file", url=GENERIC, field_mapping={"preset": "generic_csv"})
-    assert ingest("generic") == ["Generic: processed=4 inserted=3 updated=0 unchanged=0 failed=1 status=partial"]
-    assert ingest("generic") == ["Generic: processed=4 inserted=0 updated=0 unchanged=3 failed=1 status=partial"]
+    assert ingest("generic") == [
+        "Generic: processed=4 inserted=3 updated=0 unchanged=0 failed=1 status=partial stored=3 unplaced=1 duplicates=0"
+    ]
+    assert ingest("generic") == [
+        "Generic: processed=4 inserted=0 updated=0 unchanged=3 failed=1 status=partial stored=3 unplaced=1 duplicates=0"
+    ]
 
 
 def test_ingest_all_runs_enabled_sources_parcels_first():
@@ -48,12 +52,21 @@ def test_adhoc_url_with_mapping_file_is_idempotent(tmp_path):
     mapping.write_text(json.dumps({"preset": "generic_csv"}))
     args = ("--url", GENERIC, "--dataset", "parcels", "--mapping", str(mapping), "--parcel-format", "plain")
     (first,) = ingest(*args)
-    assert first.endswith("processed=4 inserted=3 updated=0 unchanged=0 failed=1 status=partial")
+    assert first.endswith(
+        "processed=4 inserted=3 updated=0 unchanged=0 failed=1 status=partial stored=3 unplaced=1 duplicates=0"
+    )
     (second,) = ingest(*args)
-    assert second.endswith("processed=4 inserted=0 updated=0 unchanged=3 failed=1 status=partial")
+    assert second.endswith(
+        "processed=4 inserted=0 updated=0 unchanged=3 failed=1 status=partial stored=3 unplaced=1 duplicates=0"
+    )
     source = m.DataSource.objects.get()
     assert (source.slug.startswith("adhoc-"), source.kind, source.enabled) == (True, "file", False)
     assert m.Property.objects.count() == 3
+    # The same URL in another parcel format would store its parcels again under new ids: refused, nothing read.
+    with pytest.raises(CommandError, match="this source has parcels stored under the plain format") as err:
+        ingest(*args[:-2])
+    assert str(err.value).endswith("; or keep --parcel-format plain")
+    assert (m.Property.objects.count(), m.IngestionRun.objects.count()) == (3, 2)
 
 
 def test_bad_mapping_is_an_error_before_fetching(tmp_path, httpserver):
@@ -71,7 +84,7 @@ def test_failed_run_exits_non_zero_with_summary(tmp_path):
     with pytest.raises(CommandError, match="1 of 1 runs failed"):
         call_command("ingest", "gone", stdout=out, stderr=StringIO())
     assert out.getvalue().strip() == (
-        f"Gone: processed=0 inserted=0 updated=0 unchanged=0 failed=0 status=failed "
+        f"Gone: processed=0 inserted=0 updated=0 unchanged=0 failed=0 status=failed stored=0 unplaced=0 duplicates=0 "
         f"(SourceError: file not found: {tmp_path / 'gone.csv'})"
     )
 
@@ -104,9 +117,13 @@ def test_adhoc_command_ingests_a_real_format_county_layer_exactly_and_idempotent
     mapping.write_text(json.dumps({"preset": "orange_fl_tax_sales"}))
     args = ("--url", layer.url, "--dataset", "tax_sales", "--mapping", str(mapping), "--parcel-format", "orange_fl")
     (first,) = ingest(*args)
-    assert first.endswith("processed=12 inserted=12 updated=0 unchanged=0 failed=0 status=success")
+    assert first.endswith(
+        "processed=12 inserted=12 updated=0 unchanged=0 failed=0 status=success stored=12 unplaced=0 duplicates=0"
+    )
     (second,) = ingest(*args)
-    assert second.endswith("processed=12 inserted=0 updated=0 unchanged=12 failed=0 status=success")
+    assert second.endswith(
+        "processed=12 inserted=0 updated=0 unchanged=12 failed=0 status=success stored=12 unplaced=0 duplicates=0"
+    )
     assert len(layer.page_requests) == 6  # 3 pages per run, none repeated
     sale = m.TaxSale.objects.get(tda_number="2023-4348")
     assert (sale.sale_date.isoformat(), sale.deed_status, str(sale.opening_bid)) == (
@@ -132,7 +149,9 @@ def test_failing_layer_page_is_recorded_and_a_rerun_completes(httpserver):
         slug="oc-tax", kind="arcgis", dataset="tax_sales", url=layer.url, parcel_format="orange_fl",
         field_mapping={"preset": "orange_fl_tax_sales"},
     )  # fmt: skip
-    assert ingest("oc-tax")[0].endswith("processed=12 inserted=9 updated=0 unchanged=0 failed=3 status=partial")
+    assert ingest("oc-tax")[0].endswith(
+        "processed=12 inserted=9 updated=0 unchanged=0 failed=3 status=partial stored=9 unplaced=0 duplicates=0"
+    )
     run = m.IngestionRun.objects.get()
     assert (run.pages, run.pages_failed) == (4, 1)
     assert run.errors == [
@@ -140,7 +159,9 @@ def test_failing_layer_page_is_recorded_and_a_rerun_completes(httpserver):
     ]
     assert "Unable to complete operation" in run.errors[0]["reason"]
     layer.fail_pages = {}
-    assert ingest("oc-tax")[0].endswith("processed=12 inserted=3 updated=0 unchanged=9 failed=0 status=success")
+    assert ingest("oc-tax")[0].endswith(
+        "processed=12 inserted=3 updated=0 unchanged=9 failed=0 status=success stored=12 unplaced=0 duplicates=0"
+    )
     assert m.TaxSale.objects.count() == 12
 
 

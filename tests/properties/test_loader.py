@@ -24,7 +24,7 @@ PARCELS_MAPPING = {
     "mailing_city": "MAIL_CITY",
     "mailing_state": {"source": "MAIL_STZIP", "split": "state_zip", "part": "state"},
     "mailing_zip": {"source": "MAIL_STZIP", "split": "state_zip", "part": "zip"},
-    "property_type": "DOR_CODE",
+    "property_type": {"source": "DOR_CODE", "vocabulary": "fl_dor"},
     "year_built": "YEAR_BUILT",
     "market_value": "TOTAL_MKT",
     "taxable_value": "TAXABLE",
@@ -119,20 +119,49 @@ def test_bad_rows_recorded_with_reasons_good_rows_land(parcels_source):
         parcel(6),
     ]
     run = ingest_source(source=parcels_source, reader=pages(records))
-    assert counts(run) == ("partial", 6, 2, 0, 0, 4)
+    assert counts(run) == ("partial", 6, 4, 0, 0, 2)
     assert run.errors == [
         {
             "record": "2",
             "reason": "not an Orange County parcel id (SS-TT-RR-SSSS-BB-LLL or 15 digits): '13-23-32'",
         },
         {"record": "3", "reason": "missing parcel_id"},
-        {
-            "record": "4",
-            "reason": "bad last_sale_date: 'not a date' (time data 'not' does not match format '%m/%d/%Y')",
-        },
-        {"record": "5", "reason": "implausible year_built 3020"},
     ]
-    assert set(m.Property.objects.values_list("parcel_id", flat=True)) == {"322313760000001", "322313760000006"}
+    # A bad optional value drops that value, never the record.
+    assert set(m.Property.objects.values_list("parcel_id", flat=True)) == {
+        "322313760000001",
+        "322313760000004",
+        "322313760000005",
+        "322313760000006",
+    }
+    four, five = (
+        m.Property.objects.get(parcel_id="322313760000004"),
+        m.Property.objects.get(parcel_id="322313760000005"),
+    )
+    assert (four.year_built, four.valuations.get().last_sale_date) == (1990, None)
+    assert (five.year_built, five.valuations.get().market_value) == (None, Decimal("200000.00"))
+    stats = run.field_stats
+    assert stats["last_sale_date"] == {  # every record read counts, those that failed for their parcel id too
+        "filled": 5,
+        "blank": 0,
+        "sentinel": 0,
+        "bad": 1,
+        "examples": [
+            "record 4: SALE_DATE: 'not a date' is not a date (e.g. 2024-03-01, 03/01/2024 or epoch milliseconds)"
+        ],
+    }
+    assert stats["year_built"]["bad"] == 1
+    assert stats["year_built"]["examples"] == [
+        "record 5: YEAR_BUILT: 3020 is not a plausible year built (1700 to 2100)"
+    ]
+    assert stats["parcel_id"] == {
+        "filled": 4,
+        "blank": 1,
+        "sentinel": 0,
+        "bad": 1,
+        "examples": ["record 2: not an Orange County parcel id (SS-TT-RR-SSSS-BB-LLL or 15 digits): '13-23-32'"],
+    }
+    assert (stats["location"]["filled"], run.stored, run.unplaced) == (4, 4, 0)
 
 
 def test_failed_page_recorded_rest_kept(parcels_source):
@@ -220,14 +249,17 @@ def test_code_violations_keyed_on_case_number():
         {"apno": "CE2024-002", "parcel_id": "292228885002050", "casedt": "2024-05-01", "resdt": "2024-04-01"},
     ]
     run = ingest_source(source=source, reader=[Page(1, [RawRecord(f"row-{i}", r) for i, r in enumerate(rows)])])
-    assert counts(run) == ("partial", 2, 1, 0, 0, 1)
-    assert run.errors == [{"record": "row-1", "reason": "closed_at 2024-04-01 is before opened_at 2024-05-01"}]
-    violation = m.CodeViolation.objects.get()
-    assert (violation.case_number, violation.external_id, violation.opened_at) == (
-        "CE2024-001",
-        "row-0",
-        dt.date(2024, 3, 1),
-    )
+    assert counts(run) == ("success", 2, 2, 0, 0, 0)
+    # A closing date before the opening one cannot both be right: the closing date is dropped, the case kept.
+    assert run.field_stats["closed_at"]["bad"] == 1
+    assert run.field_stats["closed_at"]["examples"] == [
+        "record row-1: closed 2024-04-01 is before opened 2024-05-01: closed date dropped"
+    ]
+    assert list(m.CodeViolation.objects.order_by("case_number").values_list(
+        "case_number", "external_id", "opened_at", "closed_at")) == [
+        ("CE2024-001", "row-0", dt.date(2024, 3, 1), None),
+        ("CE2024-002", "row-1", dt.date(2024, 5, 1), None),
+    ]  # fmt: skip
 
 
 def listing(n, price, **extra):
@@ -288,3 +320,30 @@ def test_records_of_merged_duplicate_land_on_survivor(parcels_source):
     rec = RawRecord("1", {"USER_PARCEL": dup.parcel_id_raw, "USER_TDA_NUM": "2024-1"})
     ingest_source(source=source, reader=[Page(1, [rec])])
     assert m.TaxSale.objects.get().property == survivor
+
+
+def test_a_key_repeated_in_one_run_keeps_the_first_record_every_run_in_any_batch():
+    source = DataSourceFactory(
+        dataset="tax_sales", field_mapping={"parcel_id": "P", "tda_number": "T", "deed_status": "S"}
+    )
+
+    def sale(n, status):
+        return RawRecord(str(n), {"P": "12-34", "T": "2024-7", "S": status})
+
+    a, b = sale(1, "Active"), sale(2, "Redeemed")
+    first = ingest_source(source=source, reader=[Page(1, [a]), Page(2, [b])], batch_size=1)
+    assert (counts(first), first.duplicates, first.stored) == (("success", 2, 1, 0, 0, 0), 1, 1)
+    assert first.warnings == [
+        {"record": "2", "reason": "key '2024-7' repeats an earlier record of this run: the first one is kept, this one "
+         "skipped"}
+    ]  # fmt: skip
+    for _ in range(2):  # converged: no "updated=1" every run
+        again = ingest_source(source=source, reader=[Page(1, [a, b])])
+        assert (counts(again), again.duplicates) == (("success", 2, 0, 0, 1, 0), 1)
+        assert m.TaxSale.objects.get().deed_status == "Active"
+    # The source now lists them the other way round: the first one read wins, and then stays.
+    swapped = ingest_source(source=source, reader=[Page(1, [b, a])])
+    assert (counts(swapped), swapped.duplicates) == (("success", 2, 0, 1, 0, 0), 1)
+    assert m.TaxSale.objects.get().deed_status == "Redeemed"
+    settled = ingest_source(source=source, reader=[Page(1, [b, a])])
+    assert (counts(settled), settled.duplicates) == (("success", 2, 0, 0, 1, 0), 1)

@@ -117,20 +117,160 @@ def test_rebase_moves_anchor_to_today(settings):
     assert row["last_sale_date"] == today + dt.timedelta(days=10)
 
 
+def read(config, attributes, dataset="parcels"):
+    return FieldMapping.from_config(dataset, {"parcel_id": "P", **config}).read(
+        RawRecord("1", {"P": "1", **attributes})
+    )
+
+
 @pytest.mark.parametrize(
-    ("config", "attributes", "reason"),
+    ("config", "attributes", "target", "problem"),
     [
-        ({"market_value": "M"}, {"M": "lots"}, "bad market_value: 'lots' ("),
-        ({"market_value": "M"}, {"M": -5}, "bad market_value: -5 (out of range)"),
-        ({"beds": "B"}, {"B": 2.5}, "bad beds: 2.5 (not a whole number)"),
-        ({"state": {"source": "S", "split": "state_zip", "part": "state"}}, {"S": "Michigan"}, "cannot split"),
-        ({"market_value": {"source": "M", "transform": "number"}}, {"M": "abc"}, "number cannot read 'abc'"),
+        ({"market_value": "M"}, {"M": "lots"}, "market_value", "M: 'lots' is not a number"),
+        ({"market_value": "M"}, {"M": "NULL x"}, "market_value", "M: 'NULL x' is not a number"),
+        ({"market_value": "M"}, {"M": -5}, "market_value", "M: -5 is negative"),
+        ({"market_value": "M"}, {"M": "1e20"}, "market_value", "M: '1e20' is too large"),
+        ({"beds": "B"}, {"B": 2.5}, "beds", "B: 2.5 is not a whole number"),
+        ({"beds": "B"}, {"B": 99999}, "beds", "B: 99999 is out of range (0 to 32767)"),
+        ({"year_built": "Y"}, {"Y": 3020}, "year_built", "Y: 3020 is not a plausible year built (1700 to 2100)"),
+        ({"latitude": "LAT"}, {"LAT": 3300123.5}, "latitude", "LAT: 3300123.5 is not a latitude (-90 to 90)"),
+        ({"last_sale_date": "D"}, {"D": "soon"}, "last_sale_date", "D: 'soon' is not a date (e.g. 2024-03-01"),
+        ({"tax_delinquent": "T"}, {"T": "maybe"}, "tax_delinquent", "T: 'maybe' is not yes/no"),
+        ({"state": "S"}, {"S": "Ontario"}, "state", "S: 'Ontario' is not a US state"),
+        ({"zip": "Z"}, {"Z": "K1A 0B1"}, "zip", "Z: 'K1A 0B1' is not a zip code"),
+        (
+            {"state": {"source": "S", "split": "state_zip", "part": "state"}},
+            {"S": "Michigan"},
+            "state",
+            "S: 'Michigan' is not a state and zip (e.g. FL 32801)",
+        ),
+        (
+            {"market_value": {"source": "M", "transform": "number"}},
+            {"M": "abc"},
+            "market_value",
+            "M: transform number: 'abc' is not a number",
+        ),
+        (
+            {"last_sale_date": {"source": "D", "transform": "date:%m/%d/%Y"}},
+            {"D": "2024-13-01"},
+            "last_sale_date",
+            "D: '2024-13-01' is not a date in the format %m/%d/%Y",
+        ),
     ],
 )
-def test_row_errors(config, attributes, reason):
-    with pytest.raises(RowError) as err:
-        apply(config, attributes)
-    assert str(err.value).startswith(reason)
+def test_a_bad_value_drops_the_value_not_the_record_and_says_why(config, attributes, target, problem):
+    mapped = read({"owner_name": "O", **config}, {"O": "JANE DOE", **attributes})
+    assert mapped.row[target] is None
+    assert mapped.row["owner_name"] == "JANE DOE"
+    assert mapped.flags == "f" + "f" + "x"  # parcel_id, owner_name, the bad field
+    ((where, text),) = mapped.problems
+    assert where == target
+    assert text.startswith(problem)
+    assert "ConversionSyntax" not in text and "InvalidOperation" not in text
+
+
+@pytest.mark.parametrize("blank", ["NULL", "null", " N/A ", "None", "NULL--", "#N/A", "NaN", "-", "--"])
+@pytest.mark.parametrize("target", ["market_value", "last_sale_date", "owner_name", "year_built", "state"])
+def test_literal_nulls_are_blanks_in_any_column(blank, target):
+    mapped = read({target: "V"}, {"V": blank})
+    assert (mapped.row[target], mapped.flags, mapped.problems) == (
+        None,
+        "fs",
+        [(target, f"V: {blank!r} read as unknown")],
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "value"),
+    [("last_sale_price", 0), ("last_sale_price", "0.00"), ("last_sale_price", "$0"), ("year_built", 0),
+     ("year_built", "0000"), ("living_sqft", 0), ("lot_sqft", 0.0)],
+)  # fmt: skip
+def test_default_sentinels_mean_unknown(target, value):
+    mapped = read({target: "V"}, {"V": value})
+    assert (mapped.row[target], mapped.flags) == (None, "fs")
+    assert mapped.problems == [(target, f"V: {value!r} read as unknown")]
+
+
+def test_a_mapping_names_its_own_sentinels_or_none():
+    config = {"market_value": {"source": "M", "null": [-1, "UNK"]}, "last_sale_price": {"source": "S", "null": []}}
+    mapped = read(config, {"M": "-1", "S": 0})
+    assert mapped.row["market_value"] is None and mapped.row["last_sale_price"] == Decimal("0.00")
+    assert mapped.flags == "fsf"
+    assert read(config, {"M": " unk ", "S": 5}).row["market_value"] is None
+    assert read(config, {"M": 7, "S": 5}).row["market_value"] == Decimal("7.00")
+
+
+def test_a_bad_or_missing_key_fails_the_record_with_its_reason():
+    mapping = FieldMapping.from_config("tax_sales", {"parcel_id": "P", "tda_number": "T", "opening_bid": "B"})
+    with pytest.raises(RowError, match=r"^missing parcel_id$") as err:
+        mapping.read(RawRecord("1", {"P": "NULL", "T": "2024-1", "B": "x"}))
+    assert (err.value.field, err.value.mapped.flags) == ("parcel_id", "sfx")
+
+
+@pytest.mark.parametrize(
+    ("value", "vocabulary", "expected", "problem"),
+    [
+        ("0101", "fl_dor", "sfr", None),
+        (
+            "0101",
+            None,
+            None,
+            """'0101' is a land-use code: name the source's vocabulary ("fl_dor", "cook_il" or a table)""",
+        ),
+        (
+            "2-11",
+            None,
+            None,
+            """'2-11' is a land-use code: name the source's vocabulary ("fl_dor", "cook_il" or a table)""",
+        ),
+        ("2-11", "cook_il", "multi", None),
+        ("2-17", "cook_il", None, "'2-17' is not in the cook_il land-use vocabulary"),
+        ("200", {"200": "land"}, "land", None),
+        ("300", {"200": "land"}, None, "'300' is not in the mapping's table land-use vocabulary"),
+        ("510 - SINGLE FAMILY", None, "sfr", None),
+        ("GLORP", None, None, "'GLORP' names no property type DealFinder knows"),
+    ],
+)
+def test_property_type_through_the_sources_vocabulary(value, vocabulary, expected, problem):
+    spec = {"source": "U", **({"vocabulary": vocabulary} if vocabulary else {})}
+    mapped = read({"property_type": spec}, {"U": value})
+    assert mapped.row["property_type"] == expected
+    assert mapped.problems == (None if problem is None else [("property_type", f"U: {problem}")])
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("Missouri", "MO"), ("md", "MD"), ("MI49327", "MI 49327"), ("  MI 49327  ", "MI 49327"), ("Ohio", "OH")],
+)
+def test_states_are_usps_codes(value, expected):
+    assert read({"state": "S"}, {"S": value}).row["state"] == expected
+
+
+def test_zip_stored_as_a_number_gets_its_zero_back():
+    assert read({"zip": "Z"}, {"Z": 2801}).row["zip"] == "02801"
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"x": "X", "y": "Y", "epsg": 2236}, None),
+        ({"x": "X", "y": "Y", "epsg": "EPSG:2236"}, None),
+        ({"x": "X"}, "map both x and y"),
+        ({"latitude": "Y", "epsg": 2236}, "epsg 2236 names the coordinate system of x and y: map them too"),
+        ({"x": "X", "y": "Y", "epsg": 99999}, "EPSG:99999 is not a coordinate system GDAL knows"),
+        ({"x": "X", "y": "Y", "epsg": "feet"}, "epsg must be an EPSG code such as 2236"),
+        ({"x": "X", "y": "Y", "epsg": True}, "epsg must be an EPSG code such as 2236"),
+        ({"property_type": {"source": "U", "vocabulary": "ohio"}}, "property_type: unknown vocabulary 'ohio'"),
+        ({"zip": {"source": "U", "vocabulary": "fl_dor"}}, "zip: only property_type takes a 'vocabulary'"),
+        ({"zip": {"source": "U", "null": [{"a": 1}]}}, "zip: 'null' is a value or a list of values"),
+    ],
+)
+def test_coordinates_vocabulary_and_null_configuration(config, message):
+    if message is None:
+        assert FieldMapping.from_config("parcels", {"parcel_id": "P", **config}).epsg == 2236
+    else:
+        with pytest.raises(MappingError, match=message):
+            FieldMapping.from_config("parcels", {"parcel_id": "P", **config})
 
 
 def test_missing_required_value_is_a_row_error():

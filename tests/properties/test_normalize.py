@@ -5,9 +5,10 @@ from properties.normalize import (
     is_absentee,
     listing_status_from,
     normalize_address,
-    normalize_address_line,
     normalize_parcel_id,
-    property_type_from,
+    normalize_place,
+    split_city_state_zip,
+    usps_state,
 )
 
 
@@ -37,14 +38,55 @@ def test_orange_fl_garbage_is_a_clear_error(raw):
 @pytest.mark.parametrize(
     ("raw", "expected"), [(" 41-13-25-300-013 ", "411325300013"), ("r123.45/a", "R12345A"), (12345, "12345")]
 )
-def test_plain_parcel_ids(raw, expected):
+def test_plain_parcel_ids_delete_separators(raw, expected):
     assert normalize_parcel_id(raw, "plain") == expected
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "N/A", "0000-000", None])
-def test_plain_garbage(raw):
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (" 41-13-25-300-013 ", "41-13-25-300-013"),
+        ("41 13 25 300 013", "41-13-25-300-013"),
+        ("r123.45/a", "R123-45-A"),
+        ("  -0221--052- ", "0221-052"),
+        (12345, "12345"),
+        ("221-52", "221-52"),
+        ("2215-2", "2215-2"),
+    ],
+)
+def test_canonical_parcel_ids_keep_separators_in_one_form(raw, expected):
+    assert normalize_parcel_id(raw) == expected  # canonical is the default
+    assert normalize_parcel_id(expected) == expected
+
+
+def test_canonical_keeps_baltimore_block_lots_apart_where_plain_merged_them():
+    assert normalize_parcel_id("221-52") != normalize_parcel_id("2215-2")
+    assert normalize_parcel_id("221-52", "plain") == normalize_parcel_id("2215-2", "plain") == "22152"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("17-16-100-010-0000", "17161000100000"),
+        ("17161000100000", "17161000100000"),
+        ("17-16-100-010", "17161000100000"),
+    ],
+)
+def test_cook_il_pins(raw, expected):
+    assert normalize_parcel_id(raw, "cook_il") == expected
+
+
+@pytest.mark.parametrize("raw", ["17-16-100", "1716100010000", "AB-16-100-010-0000"])
+def test_cook_il_garbage(raw):
+    with pytest.raises(ValueError, match="not a Cook County PIN"):
+        normalize_parcel_id(raw, "cook_il")
+
+
+@pytest.mark.parametrize("fmt", ["plain", "canonical"])
+@pytest.mark.parametrize("raw", ["", "   ", "N/A", "0000-000", None, "--"])
+def test_plain_garbage(raw, fmt):
     with pytest.raises(ValueError, match="not a parcel id"):
-        normalize_parcel_id(raw, "plain")
+        normalize_parcel_id(raw, fmt)
 
 
 def test_unknown_parcel_format():
@@ -72,11 +114,111 @@ def test_address_fallback_when_unparseable():
 
 
 def test_one_line_address():
-    addr = normalize_address_line("1550 Woodward Avenue, Detroit, MI 48226")
+    addr = normalize_address("1550 Woodward Avenue, Detroit, MI 48226")
     assert (addr.normalized, addr.raw) == (
         "1550 WOODWARD AVE, DETROIT, MI 48226",
         "1550 Woodward Avenue, Detroit, MI 48226",
     )
+
+
+PINE_ISLAND = ("2 BROZDOWSKI LN", "", "PINE ISLAND", "NY", "10969", "2 BROZDOWSKI LN, PINE ISLAND, NY 10969")
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        (("2 BROZDOWSKI LN, PINE ISLAND NY 10969",), PINE_ISLAND),  # the situs as one line
+        (("2 BROZDOWSKI LN, PINE ISLAND, NY 10969",), PINE_ISLAND),
+        (("2 BROZDOWSKI LN PINE ISLAND NY 10969",), PINE_ISLAND),  # no commas: the parser finds the city
+        (("2 BROZDOWSKI LN", "PINE ISLAND NY 10969"), PINE_ISLAND),  # street + a combined CityStateZip
+        (("2 Brozdowski Ln", "Pine Island, New York 10969-1234"), PINE_ISLAND),
+        (("2 BROZDOWSKI LN", "PINE ISLAND", "NY10969"), PINE_ISLAND),  # state and zip in one column
+        (("2 BROZDOWSKI LN", "PINE ISLAND", "NY 10969", "10969"), PINE_ISLAND),
+        (
+            ("123 Main St, Apt 4, Winston Salem, North Carolina 27101",),
+            ("123 MAIN ST", "APT 4", "WINSTON SALEM", "NC", "27101", "123 MAIN ST APT 4, WINSTON SALEM, NC 27101"),
+        ),
+        (
+            ("4660 22 MILE RD NW", "GRANT                    ", "MI49327     "),  # Kent County MI padding
+            ("4660 22 MILE RD NW", "", "GRANT", "MI", "49327", "4660 22 MILE RD NW, GRANT, MI 49327"),
+        ),
+        (("100 MAIN ST NE",), ("100 MAIN ST NE", "", "", "", "", "100 MAIN ST NE")),  # NE is no state here
+        (("123 OAK AVE, APT 4",), ("123 OAK AVE, APT 4", "", "", "", "", "123 OAK AVE, APT 4")),
+    ],
+)
+def test_one_parser_reads_one_line_and_combined_situs_like_mailing(parts, expected):
+    addr = normalize_address(*parts)
+    assert (addr.street, addr.unit, addr.city, addr.state, addr.zip, addr.normalized) == expected
+
+
+@pytest.mark.parametrize(
+    ("street", "expected"),
+    [("06214 OSAGE AVE", "6214 OSAGE AVE"), ("0012 1/2 MAIN ST", "12 1/2 MAIN ST"), ("0 MAIN ST", "0 MAIN ST")],
+)
+def test_zero_padded_house_numbers(street, expected):
+    assert normalize_address(street, "SAINT LOUIS", "MO", "63139").street == expected
+    assert normalize_address(f"{street}, SAINT LOUIS, MO 63139").street == expected
+
+
+def test_zero_padded_situs_and_plain_mailing_agree():
+    situs = normalize_address("06214 OSAGE AVE", "ST LOUIS", "MO", "63139")
+    mailing = normalize_address("6214 Osage Ave, St Louis, Missouri 63139")
+    assert situs.normalized == mailing.normalized == "6214 OSAGE AVE, ST LOUIS, MO 63139"
+    assert is_absentee(situs, mailing) is False
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("Missouri", "MO"),
+        ("MARYLAND", "MD"),
+        ("Michigan", "MI"),
+        ("mo", "MO"),
+        ("Md.", "MD"),
+        ("N. Dak.", "ND"),
+        ("District of Columbia", "DC"),
+        ("Puerto Rico", "PR"),
+        ("Calif", "CA"),
+        ("Ontario", ""),
+        ("MX", ""),
+        ("Mississippi River", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_state_names_and_abbreviations_are_usps_codes_never_truncated(value, code):
+    assert usps_state(value) == code
+
+
+def test_full_state_names_in_addresses():
+    assert normalize_address("12 Main St", "Baltimore", "Maryland", "21201").state == "MD"
+    assert normalize_address("12 Main St", "Columbia", "Missouri", "65201").normalized == (
+        "12 MAIN ST, COLUMBIA, MO 65201"
+    )
+    unknown = normalize_address("12 Main St", "Toronto", "Ontario", "")
+    assert (unknown.state, unknown.normalized) == ("", "12 MAIN ST, TORONTO")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("PINE ISLAND NY 10969", ("PINE ISLAND", "NY", "10969")),
+        ("Mcgregor, Texas 76657", ("Mcgregor", "TX", "76657")),
+        ("BATON ROUGE LA", ("BATON ROUGE", "LA", "")),
+        ("ORLANDO 32801", ("ORLANDO", "", "32801")),
+        ("ORLANDO", None),
+        ("LA", None),
+        ("EAST KENT", None),  # "KENT" abbreviates Kentucky only in a state column
+    ],
+)
+def test_split_city_state_zip(text, expected):
+    assert split_city_state_zip(text) == expected
+
+
+def test_place_without_a_street():
+    assert normalize_place("pine island ny 10969") == ("PINE ISLAND", "NY", "10969")
+    assert normalize_place("Grant", "MI 49327") == ("GRANT", "MI", "49327")
+    assert normalize_place("Columbia", "Missouri", 65201) == ("COLUMBIA", "MO", "65201")
 
 
 def test_absentee():
@@ -85,32 +227,6 @@ def test_absentee():
     assert is_absentee(home, normalize_address("PO Box 77", "Detroit", "MI", "48226")) is True
     assert is_absentee(home, normalize_address("123 N Main St", "Tampa", "FL", "33601")) is True
     assert is_absentee(home, None) is False
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("0101", "sfr"),
-        ("01", "sfr"),
-        ("1", "sfr"),
-        ("0400", "condo"),
-        ("0800", "multi"),
-        ("0200", "mobile"),
-        ("0000", "land"),
-        ("1100", "commercial"),
-        ("9900", "other"),
-        ("SINGLE FAMILY", "sfr"),
-        ("SINGLE_FAMILY", "sfr"),
-        ("Condominium", "condo"),
-        ("TOWNHOUSE", "townhouse"),
-        ("MANUFACTURED", "mobile"),
-        ("Duplex", "multi"),
-        ("LOT", "land"),
-        ("", "other"),
-    ],
-)
-def test_property_types(value, expected):
-    assert property_type_from(value) == expected
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scourgify import normalize_address_record
 from scourgify.exceptions import AddressNormalizationError
 
-from properties.normalize import _clean, _fast_record, _normalize_address, _scourgify_record, _zip5
+from properties.normalize import _clean, _fast_record, _scourgify_record, _zip5, normalize_address
 
 SAMPLE = Path(__file__).resolve().parents[2] / "properties" / "sample_data"
 CHECK = settings(max_examples=600, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -130,7 +131,7 @@ def test_fast_path_equals_scourgify_on_benchmark_county_addresses():
 )
 def test_fast_path_answers_the_common_shapes(street, line1, unit):
     assert assert_same(street)
-    result = _normalize_address(street, "ORLANDO", "FL", "32801")
+    result = normalize_address(street, "ORLANDO", "FL", "32801")
     assert (result.street, result.unit, result.parsed) == (line1, unit, True)
 
 
@@ -145,3 +146,59 @@ def test_fast_path_leaves_other_shapes_to_scourgify(street):
 def test_fast_path_leaves_ct_in_connecticut_to_scourgify():
     assert _fast_record("123 KALEY CT", "HARTFORD", "CT", "06103") is None
     assert assert_same("123 KALEY CT", "HARTFORD", "CT", "06103") is False
+
+
+def _scourgify_line(line):
+    try:
+        rec = normalize_address_record(line)
+    except (AddressNormalizationError, TypeError, ValueError, KeyError):
+        return None
+    street = " ".join(p for p in (rec["address_line_1"], rec["address_line_2"]) if p)
+    return normalize_address(street, rec["city"] or "", rec["state"] or "", rec["postal_code"] or "")
+
+
+@st.composite
+def situs_streets(draw):
+    """Streets as counties write them: a number, maybe a direction, one or two name words, a type, maybe a unit."""
+    words = [
+        "KALEY",
+        "COLONIAL",
+        "OAK",
+        "RIDGE",
+        "MAGNOLIA",
+        "BROZDOWSKI",
+        "OSAGE",
+        "GLENWOOD",
+        "LINDELL",
+        "WABASH",
+        "Elm",
+    ]
+    name = draw(st.lists(st.sampled_from(words), min_size=1, max_size=2))
+    unit = draw(st.sampled_from(["", "", "", " UNIT 4", " APT 12B", " STE 200"]))
+    parts = (str(draw(st.integers(1, 99999))), draw(st.sampled_from(["", "", "N", "S", "W", "E"])), *name,
+             draw(st.sampled_from(["ST", "AVE", "RD", "LN", "DR", "BLVD", "Street", "CT", "WAY"])))  # fmt: skip
+    return " ".join(p for p in parts if p) + unit
+
+
+@CHECK
+@given(
+    street=situs_streets(),
+    city=st.sampled_from(["ORLANDO", "Winter Park", "PINE ISLAND", "SAINT CLOUD", "MOUNT DORA"]),
+    state=st.sampled_from(["FL", "NY", "Florida", "New York", "fl"]),
+    zip=st.sampled_from(["32801", "10969", "32801-1234"]),
+    comma=st.booleans(),
+)
+def test_a_line_split_at_its_commas_reads_as_scourgify_reads_the_whole_line(street, city, state, zip, comma):
+    """One-line situs ("2 BROZDOWSKI LN, PINE ISLAND NY 10969") is split at its commas, then read in parts (fast
+    path or parser); scourgify's parser on the whole line gives the same address."""
+    line = f"{street}, {city}{',' if comma else ''} {state} {zip}"
+    theirs = _scourgify_line(line)
+    if theirs is not None and theirs.parsed:
+        ours = normalize_address(line)
+        assert (ours.street, ours.unit, ours.city, ours.state, ours.zip) == (
+            theirs.street,
+            theirs.unit,
+            theirs.city,
+            theirs.state,
+            theirs.zip,
+        ), line

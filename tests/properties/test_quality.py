@@ -96,6 +96,7 @@ def test_finds_every_seeded_defect_with_exact_counts(defects, settings):
         "tax_sales": 1,
         "foreclosures": 0,
         "valuations": 6,
+        "tax_delinquencies": 0,
         "code_violations": 2,
         "listings": 0,
         "price_changes": 0,

@@ -61,6 +61,7 @@ from tests.properties.factories import (
     PropertyFactory,
     PropertySourceFactory,
     QualityReportFactory,
+    TaxDelinquencyFactory,
     TaxSaleFactory,
     ValuationFactory,
 )
@@ -96,6 +97,7 @@ ADMIN_MODELS: dict[str, tuple[str, str, str]] = {
     "properties.taxsale": ("vacd", "", "vacd"),
     "properties.foreclosure": ("vacd", "", "vacd"),
     "properties.valuation": ("vacd", "", "vacd"),
+    "properties.taxdelinquency": ("vacd", "", "vacd"),
     "properties.codeviolation": ("vacd", "", "vacd"),
     "properties.listing": ("vacd", "", "vacd"),
     "properties.pricechange": ("vacd", "", "vacd"),
@@ -284,6 +286,7 @@ def world(db):
         TaxSaleFactory(property=prop),
         ForeclosureFactory(property=prop),
         ValuationFactory(property=prop),
+        TaxDelinquencyFactory(property=prop),
         CodeViolationFactory(property=prop),
         listing := ListingFactory(property=prop),
         PriceChangeFactory(listing=listing),

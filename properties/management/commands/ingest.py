@@ -10,13 +10,15 @@ from tqdm import tqdm
 from properties import services
 from properties.ingest.mapping import MappingError
 from properties.models import DataSource, IngestionRun, ParcelFormat
+from properties.rekey import ParcelFormatChange
 from properties.selectors import datasource_get_by_slug
 
 
 def summary_line(run: IngestionRun) -> str:
     line = (
         f"{run.source_label}: processed={run.processed} inserted={run.inserted} updated={run.updated} "
-        f"unchanged={run.unchanged} failed={run.failed} status={run.status}"
+        f"unchanged={run.unchanged} failed={run.failed} status={run.status} stored={run.stored} "
+        f"unplaced={run.unplaced} duplicates={run.duplicates}"
     )
     return f"{line} ({run.message})" if run.message else line
 
@@ -31,7 +33,12 @@ class Command(BaseCommand):
         parser.add_argument("--dataset", choices=DataSource.Dataset.values)
         parser.add_argument("--mapping", help="ad hoc: JSON file with the field mapping")
         parser.add_argument("--kind", choices=DataSource.Kind.values, help="ad hoc: default guessed from the URL")
-        parser.add_argument("--parcel-format", choices=ParcelFormat.values, default=ParcelFormat.PLAIN)
+        parser.add_argument(
+            "--parcel-format",
+            choices=ParcelFormat.values,
+            default=ParcelFormat.CANONICAL,
+            help="ad hoc: how parcel ids are normalized (default canonical: separators kept as '-')",
+        )
 
     def handle(self, *args, slug=None, url=None, **options):
         if sum(bool(x) for x in (slug, options["all"], url)) != 1:
@@ -41,6 +48,8 @@ class Command(BaseCommand):
                 runs = self._run(slug, url, options, bar.update)
             except MappingError as exc:
                 raise CommandError(f"bad mapping: {exc}") from None
+            except ParcelFormatChange as exc:
+                raise CommandError(str(exc)) from None
         for run in runs:
             self.stdout.write(summary_line(run))
         failed = [run for run in runs if run.status == IngestionRun.Status.FAILED]
