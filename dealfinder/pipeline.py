@@ -26,6 +26,7 @@ from dealfinder.logging import log_context
 from dealfinder.models import PipelineRun, PipelineStep
 from dealfinder.queue import QueueUnavailable, queue_errors
 from properties.models import DataSource
+from properties.services import SourceDisabled
 
 logger = logging.getLogger(__name__)
 
@@ -365,6 +366,9 @@ def pipeline_ingest_source(*, run_id: int, source_id: int, can_retry: bool) -> d
         _heartbeat(run_id)
         try:
             result = resolve_service(STEP_SERVICES["ingest"])(source_id=source_id)
+        except SourceDisabled as exc:  # disabled after the run listed it: skipped, never fetched
+            logger.info("Pipeline run #%s: %s", run_id, exc)
+            return {"source_id": source_id, "counts": {"status": "skipped"}, "error": None}
         except Exception as exc:
             if can_retry and is_transient(exc):
                 logger.warning("Pipeline run #%s: source %s will be retried: %s", run_id, source_id, describe(exc))

@@ -245,14 +245,19 @@ class DataSourceAdmin(admin.ModelAdmin):
     @admin.action(description="Ingest now (queued)")
     def ingest_now(self, request, queryset):
         queued = 0
+        disabled = sorted(queryset.filter(enabled=False).values_list("slug", flat=True))
         try:
             with queue_errors():
-                for pk in queryset.values_list("pk", flat=True):
+                for pk in queryset.filter(enabled=True).values_list("pk", flat=True):
                     datasource_ingest_task.delay(pk)
                     queued += 1
         except QueueUnavailable as exc:
             self.message_user(request, f"{queued} sources queued, then {exc}", messages.ERROR)
             return
+        if disabled:
+            self.message_user(
+                request, f"Not queued, disabled (enable them first): {', '.join(disabled)}.", messages.WARNING
+            )
         self.message_user(request, f"{queued} sources queued; see Ingestion runs for the results.")
 
 

@@ -11,6 +11,7 @@ from dealfinder.permissions import CommandRateThrottle, ManagerModelPermissions,
 from dealfinder.queue import QueueUnavailable
 from properties.filtersets import DataSourceFilterSet, IngestionRunFilterSet, PropertyFilterSet
 from properties.models import DataSource, IngestionRun, Listing, Property
+from properties.services import SourceDisabled
 
 from .serializers import (
     DataSourceSerializer,
@@ -91,12 +92,14 @@ class DataSourceViewSet(viewsets.ModelViewSet):
         summary="Start ingesting this source",
         description="With a Celery worker the task is queued (`task_id`; poll /api/v1/ingestion-runs/?source=<id>); "
         "without a broker the run happens now and `run` is the finished IngestionRun. "
-        "503 when the task queue cannot be reached (nothing was queued).",
+        "409 when the source is disabled, 503 when the task queue cannot be reached (nothing is queued then).",
     )
     @action(detail=True, methods=["post"], throttle_classes=[UserRateThrottle, CommandRateThrottle])
     def ingest(self, request, pk=None):
         try:
             started = datasource_ingest_start(source=self.get_object())
+        except SourceDisabled as exc:
+            raise Conflict(str(exc)) from exc
         except QueueUnavailable as exc:
             raise QueueUnreachable(str(exc)) from exc
         return Response(IngestStartSerializer(started).data, status=status.HTTP_202_ACCEPTED)

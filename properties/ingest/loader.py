@@ -32,8 +32,9 @@ from properties.normalize import (
     property_type_from,
 )
 
-from .base import Page, RawRecord
+from .base import Page, RawRecord, SourceError
 from .mapping import KEY_TARGET, FieldMapping, RowError
+from .schema import checked_specs, mapped_attributes, missing_attributes, missing_message, schema_drift
 
 logger = logging.getLogger(__name__)
 
@@ -530,9 +531,12 @@ def ingest_source(
     """
     mapping = mapping or FieldMapping.from_config(source.dataset, source.field_mapping)
     fingerprint = mapping_fingerprint(source, mapping)
-    run = m.IngestionRun.objects.create(source=source, source_label=source.name[:200], dataset=source.dataset)
+    run = m.IngestionRun.objects.create(
+        source=source, source_label=source.name[:200], dataset=source.dataset, mapping_fingerprint=fingerprint
+    )
     with log_context(ingestion_run_id=run.pk):
         try:
+            _record_schema(run, reader, mapping, config=source.field_mapping)
             for page in reader:
                 run.pages += 1
                 if page.error:
@@ -556,12 +560,49 @@ def ingest_source(
             landed = run.inserted + run.updated + run.unchanged
             if run.failed or run.pages_failed:
                 run.status = m.IngestionRun.Status.PARTIAL if landed else m.IngestionRun.Status.FAILED
-                run.message = "" if landed else "no record could be loaded"
+                run.message = "" if landed else _nothing_loaded(run)
             else:
                 run.status = m.IngestionRun.Status.SUCCESS
+        finally:
+            if hasattr(reader, "close"):
+                reader.close()
+        run.incremental_since = getattr(reader, "since", None)
         run.finished_at = timezone.now()
         run.save()
     return run
+
+
+def _nothing_loaded(run: m.IngestionRun) -> str:
+    """Why nothing landed, in the source's own words: the first recorded error."""
+    first = run.errors[0] if run.errors else None
+    if not first:
+        return "no record could be loaded"
+    where = f"page {first['page']}" if "page" in first else f"record {first.get('record', '?')}"
+    return f"no record could be loaded; {where}: {first.get('reason', '')}"[:2000]
+
+
+def _record_schema(run: m.IngestionRun, reader, mapping: FieldMapping, *, config) -> None:
+    """Store the source's schema and its drift since the previous run on the run; SourceError (before any page
+    is fetched) when the mapping names attributes the source does not have."""
+    describe = getattr(reader, "schema", None)
+    schema = describe() if describe is not None else None
+    if schema is None:
+        return
+    previous = (
+        m.IngestionRun.objects.filter(source_id=run.source_id, started_at__lte=run.started_at)
+        .exclude(pk=run.pk)
+        .exclude(schema={})
+        .order_by("-started_at", "-pk")
+        .values_list("schema", flat=True)
+        .first()
+    )
+    run.schema = schema.as_dict()
+    mapped = [attribute for _, attribute in mapped_attributes(mapping.specs)]
+    run.schema_drift = schema_drift(previous, run.schema, mapped=mapped)
+    run.save(update_fields=["schema", "schema_drift"])
+    missing = missing_attributes(checked_specs(mapping.specs, config), schema)
+    if missing:
+        raise SourceError(missing_message(missing, schema))
 
 
 def _reconnect_if_lost() -> None:

@@ -23,7 +23,7 @@ def test_run_pipeline_runs_the_chain_inline_and_prints_each_step(county, capsys)
     ]
     assert out[0].endswith(
         'by_source={"orange-tax-sales": "success"} errors=0 failed=0 failed_sources=0 inserted=12 '
-        "pages=1 pages_failed=0 processed=12 sources=1 unchanged=0 updated=0"
+        "pages=1 pages_failed=0 processed=12 sources=1 unchanged=0 unplaced=0 updated=0"
     )
     assert out[8] == f"nightly run #{run.pk}: success in {run.duration.total_seconds():.1f}s"
 

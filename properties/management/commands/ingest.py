@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from dealfinder.source_location import LocationError
 from properties import services
 from properties.ingest.mapping import MappingError
 from properties.models import DataSource, IngestionRun, ParcelFormat
@@ -27,7 +28,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("slug", nargs="?", help="DataSource slug")
         parser.add_argument("--all", action="store_true", help="every enabled source")
-        parser.add_argument("--url", help="ad hoc: layer URL, Socrata resource URL, or a file path / URL")
+        parser.add_argument("--url", help="ad hoc: ArcGIS layer, Socrata dataset, CKAN resource, or a file path / URL")
         parser.add_argument("--dataset", choices=DataSource.Dataset.values)
         parser.add_argument("--mapping", help="ad hoc: JSON file with the field mapping")
         parser.add_argument("--kind", choices=DataSource.Kind.values, help="ad hoc: default guessed from the URL")
@@ -41,6 +42,8 @@ class Command(BaseCommand):
                 runs = self._run(slug, url, options, bar.update)
             except MappingError as exc:
                 raise CommandError(f"bad mapping: {exc}") from None
+            except LocationError as exc:
+                raise CommandError(f"bad --url: {exc}") from None
         for run in runs:
             self.stdout.write(summary_line(run))
         failed = [run for run in runs if run.status == IngestionRun.Status.FAILED]
@@ -54,7 +57,10 @@ class Command(BaseCommand):
             source = datasource_get_by_slug(slug=slug)
             if source is None:
                 raise CommandError(f"no data source with slug {slug!r}")
-            return [services.datasource_ingest(source_id=source.pk, progress=progress)]
+            try:
+                return [services.datasource_ingest(source_id=source.pk, progress=progress)]
+            except services.SourceDisabled as exc:
+                raise CommandError(str(exc)) from None
         if not options["dataset"] or not options["mapping"]:
             raise CommandError("--url needs --dataset and --mapping")
         try:
