@@ -600,7 +600,10 @@ def _record_schema(run: m.IngestionRun, reader, mapping: FieldMapping, *, config
     mapped = [attribute for _, attribute in mapped_attributes(mapping.specs)]
     run.schema_drift = schema_drift(previous, run.schema, mapped=mapped)
     run.save(update_fields=["schema", "schema_drift"])
-    missing = missing_attributes(checked_specs(mapping.specs, config), schema)
+    # What the user mapped must exist; so must what a preset mapped and the source had until now.
+    gone = set(run.schema_drift["missing_mapped"])
+    checked = missing_attributes(checked_specs(mapping.specs, config), schema)
+    missing = [pair for pair in missing_attributes(mapping.specs, schema) if pair in checked or pair[1] in gone]
     if missing:
         raise SourceError(missing_message(missing, schema))
 
