@@ -179,6 +179,21 @@ class ArcGISClient:
     def object_id_field(self) -> str | None:
         return self.metadata().object_id_field or self._ids_oid_field
 
+    def count(self) -> int | None:
+        """How many features match `where` (None when the server will not say)."""
+        try:
+            data = self._query(where=self.where, returnCountOnly="true")
+        except PAGE_ERRORS:
+            return None
+        return data.get("count") if isinstance(data.get("count"), int) else None
+
+    def sample(self, size: int) -> dict:
+        """The first `size` features' query answer (by offset when the layer pages, else by object id)."""
+        if self.metadata().supports_pagination and self.object_id_field:
+            return self.query_offset(0, min(size, self.chunk_size))
+        ids = self.object_ids() or []
+        return self.query_ids(ids[: min(size, self.chunk_size)]) if ids else {"features": []}
+
     def object_ids(self) -> list[int] | None:
         """Sorted object ids matching `where`, or None when the server cannot list them."""
         try:

@@ -72,6 +72,7 @@ class FileReader:
         self.format: str | None = None  # "csv" or "json", once read
         self.dialect: type[csv.Dialect] | None = None
         self.header: list[str] = []
+        self.record_count: int | None = None
         self._stack: ExitStack | None = None
         self._handle = None
         self._json = None
@@ -99,10 +100,12 @@ class FileReader:
             )
             if self.format == "json":
                 self._json = self._load_json(handle)
-                self._check_rows(json_count(self._json))
+                self.record_count = json_count(self._json)
             else:
                 self.dialect = sniff_dialect(head)
-                self._check_rows(csv_count(handle, self.dialect))
+                self.record_count = csv_count(handle, self.dialect)
+            self._check_rows(self.record_count)
+            if self.format == "csv":
                 handle.seek(0)
                 self.header = [h.strip() for h in next(csv.reader(handle, self.dialect), [])]
                 handle.seek(0)
