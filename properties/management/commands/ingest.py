@@ -10,6 +10,7 @@ from tqdm import tqdm
 from dealfinder.source_location import LocationError
 from properties import services
 from properties.ingest.mapping import MappingError
+from properties.ingest.schema import drift_summary
 from properties.models import DataSource, IngestionRun, ParcelFormat
 from properties.selectors import datasource_get_by_slug
 
@@ -46,6 +47,9 @@ class Command(BaseCommand):
                 raise CommandError(f"bad --url: {exc}") from None
         for run in runs:
             self.stdout.write(summary_line(run))
+            drift = drift_summary(run.schema_drift or {})
+            if drift:
+                self.stderr.write(f"{run.source_label}: the source's attributes changed since its last run: {drift}")
         failed = [run for run in runs if run.status == IngestionRun.Status.FAILED]
         if failed:
             raise CommandError(f"{len(failed)} of {len(runs)} runs failed")
