@@ -21,8 +21,8 @@ from properties.ingest.base import Page, RawRecord, SourceError
 from properties.ingest.http import (
     PAGE_ERRORS,
     RETRY_WAIT,
+    ClientHolder,
     describe_error,
-    http_client,
     json_error_text,
     offset_pages,
     send,
@@ -37,7 +37,7 @@ class CKANError(ValueError):
     """A CKAN answer with `success: false`, or one that is not a datastore result."""
 
 
-class CKANReader:
+class CKANReader(ClientHolder):
     def __init__(
         self,
         url: str,
@@ -58,19 +58,6 @@ class CKANReader:
         self.timeout = timeout
         self.retry_wait = retry_wait
         self.total: int | None = None
-        self._own_client: httpx.Client | None = None
-
-    @property
-    def client(self) -> httpx.Client:
-        if self.http is not None:
-            return self.http
-        if self._own_client is None or self._own_client.is_closed:
-            self._own_client = http_client()
-        return self._own_client
-
-    def close(self) -> None:
-        if self._own_client is not None:
-            self._own_client.close()
 
     def _action(self, name: str, params: dict[str, Any]) -> dict:
         url = self.endpoint.rsplit("/", 1)[0] + f"/{name}"

@@ -48,6 +48,25 @@ def http_client() -> httpx.Client:
     )
 
 
+class ClientHolder:
+    """A reader's httpx client: the one it was given (`http`), else its own, made on first use and closed by close()."""
+
+    http: httpx.Client | None = None
+    _own_client: httpx.Client | None = None
+
+    @property
+    def client(self) -> httpx.Client:
+        if self.http is not None:
+            return self.http
+        if self._own_client is None or self._own_client.is_closed:
+            self._own_client = http_client()
+        return self._own_client
+
+    def close(self) -> None:
+        if self._own_client is not None:
+            self._own_client.close()
+
+
 def is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, httpx.HTTPStatusError):
         return exc.response.status_code == 429 or exc.response.status_code >= 500

@@ -23,7 +23,7 @@ from django.contrib.gis.geos import Point
 
 from properties.ingest.arcgis import geojson_point
 from properties.ingest.base import Page, RawRecord, SourceError
-from properties.ingest.http import PAGE_ERRORS, RETRY_WAIT, describe_error, http_client, offset_pages, send
+from properties.ingest.http import PAGE_ERRORS, RETRY_WAIT, ClientHolder, describe_error, offset_pages, send
 from properties.ingest.schema import SourceField, SourceSchema
 from properties.ingest.urls import socrata_metadata_url, socrata_resource_url
 
@@ -35,7 +35,7 @@ LAT_LON_COLUMNS = (("latitude", "longitude"), ("lat", "lon"), ("lat", "lng"))
 SYSTEM_FIELDS = frozenset({":id", ":created_at", ":updated_at", ":version"})
 
 
-class SocrataReader:
+class SocrataReader(ClientHolder):
     """Pages of a Socrata dataset (`https://host/resource/abcd-1234.json`, or any form of its URL), streamed."""
 
     def __init__(
@@ -63,21 +63,8 @@ class SocrataReader:
         self.fallback: str = ""  # why an incremental pull became a full one
         self.metadata: dict | None = None
         self._geometry_columns: tuple[str, ...] | None = None  # from the metadata; None: guess from the values
-        self._own_client: httpx.Client | None = None
 
     # --- HTTP ---------------------------------------------------------------------------
-    @property
-    def client(self) -> httpx.Client:
-        if self.http is not None:
-            return self.http
-        if self._own_client is None or self._own_client.is_closed:
-            self._own_client = http_client()
-        return self._own_client
-
-    def close(self) -> None:
-        if self._own_client is not None:
-            self._own_client.close()
-
     def _get(self, url: str, params: dict | None = None) -> Any:
         kwargs: dict[str, Any] = {"params": params or {}}
         if self.app_token:
