@@ -243,3 +243,12 @@ def test_the_api_refuses_the_same_mapping(source_with_runs, staff_in):
     assert response.json()["field_mapping"][0].startswith(
         "the mapping names attributes the source does not have: PARCLE"
     )
+
+
+def test_the_web_flow_refuses_private_addresses_in_production(admin_role, settings, httpserver):
+    settings.INGEST_ALLOW_PRIVATE_URLS = False
+    page = admin_role.post(ADD_URL, {"url": "http://127.0.0.1:9/arcgis/rest/services/P/FeatureServer/0", "_probe": "1"})
+    (error,) = page.context["probe_form"].errors["url"]
+    assert error.endswith(
+        "refused URL: 127.0.0.1 resolves to a loopback address (127.0.0.1); not allowed in production"
+    )
