@@ -25,7 +25,9 @@ from dealfinder.locks import advisory_lock
 from dealfinder.logging import log_context
 from dealfinder.models import PipelineRun, PipelineStep
 from dealfinder.queue import QueueUnavailable, queue_errors
+from properties.ingest.schema import drift_summary
 from properties.models import DataSource
+from properties.services import SourceDisabled
 
 logger = logging.getLogger(__name__)
 
@@ -365,6 +367,9 @@ def pipeline_ingest_source(*, run_id: int, source_id: int, can_retry: bool) -> d
         _heartbeat(run_id)
         try:
             result = resolve_service(STEP_SERVICES["ingest"])(source_id=source_id)
+        except SourceDisabled as exc:  # disabled after the run listed it: skipped, never fetched
+            logger.info("Pipeline run #%s: %s", run_id, exc)
+            return {"source_id": source_id, "counts": {"status": "skipped"}, "error": None}
         except Exception as exc:
             if can_retry and is_transient(exc):
                 logger.warning("Pipeline run #%s: source %s will be retried: %s", run_id, source_id, describe(exc))
@@ -373,7 +378,30 @@ def pipeline_ingest_source(*, run_id: int, source_id: int, can_retry: bool) -> d
             return {"source_id": source_id, "counts": {}, "error": describe(exc)}
         finally:
             _heartbeat(run_id)
+        pipeline_notify_drift(run=result)
         return {"source_id": source_id, "counts": summarize(result), "error": result_failure(result)}
+
+
+def pipeline_notify_drift(*, run) -> None:
+    """Alert when an ingest run found that attributes its mapping reads have disappeared from the source
+    (properties records the drift on the run; sending it is this layer's job)."""
+    drift = getattr(run, "schema_drift", None) or {}
+    if not drift.get("missing_mapped"):
+        return
+    label = getattr(run, "source_label", "") or f"source {getattr(run, 'source_id', '?')}"
+    subject = f"DealFinder: {label} no longer has mapped attributes"
+    body = (
+        f"The source's schema changed since its previous run: {', '.join(drift['missing_mapped'])} "
+        f"disappeared (the mapping reads them).\n\nAll changes: {drift_summary(drift)}.\n"
+        f"Run #{run.pk}: {run.status}. Fix the field mapping in admin, Data sources."
+    )
+    logger.error("%s: %s", subject, drift_summary(drift))
+    try:
+        resolve_service(NOTIFY_SERVICE)(subject=subject, body=body)
+    except ServiceUnavailable as exc:
+        logger.error("No drift alert sent: %s", exc)
+    except Exception:
+        logger.exception("Sending the drift alert for ingestion run #%s failed", run.pk)
 
 
 def pipeline_ingest_finish(*, run_id: int, results: list[dict]) -> None:

@@ -17,6 +17,8 @@ from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ValidationError
 
+from dealfinder.source_location import LocationError, location_parse
+
 logger = logging.getLogger(__name__)
 
 # --- Content-Security-Policy -----------------------------------------------------------------
@@ -163,8 +165,6 @@ def throttled_login_view(login_view):
 
 # --- Outbound URL guard (SSRF) ---------------------------------------------------------------
 
-ALLOWED_SCHEMES = ("http", "https")
-
 
 class UnsafeURLError(ValueError):
     """A URL DealFinder will not fetch: wrong scheme, or a host that is (or resolves to) a private address."""
@@ -197,9 +197,13 @@ def resolve_host(host: str, port: int | None) -> list[str]:
 
 
 def url_check_scheme(url: str) -> None:
-    scheme = urlsplit(url.strip()).scheme.lower()
-    if scheme not in ALLOWED_SCHEMES:
-        raise UnsafeURLError(f"only http and https URLs are allowed, not {scheme or 'a bare path'!r}")
+    """An http(s) URL with a host, read by the one location parser (`HTTP://x` is a URL, `http:x` is not)."""
+    try:
+        location = location_parse(url)
+    except LocationError as exc:
+        raise UnsafeURLError(str(exc)) from None
+    if not location.is_url:
+        raise UnsafeURLError(f"only http and https URLs are allowed, not {location.scheme or 'a bare path'!r}")
 
 
 def url_check_public(url: str, *, allow_private: bool | None = None) -> None:

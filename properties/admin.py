@@ -1,11 +1,15 @@
+import functools
+
 from django import forms
 from django.contrib import admin, messages
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 
 from dealfinder.admin_utils import ReadOnlyAdmin, admin_link, json_display
 from dealfinder.queue import QueueUnavailable, queue_errors
 
+from .health_display import render_health
 from .ingest.mapping import TARGETS, FieldMapping, MappingError, load_preset, preset_names
 from .models import (
     CodeViolation,
@@ -22,7 +26,9 @@ from .models import (
     TaxSale,
     Valuation,
 )
+from .onboarding.admin_view import add_from_url_view
 from .rekey import parcel_format_change_error
+from .selectors import datasource_health, mapping_vs_recorded_schema
 from .tasks import datasource_ingest_task
 
 RAW = json_display("raw")
@@ -216,15 +222,21 @@ class PriceChangeAdmin(admin.ModelAdmin):
 
 
 class DataSourceForm(forms.ModelForm):
-    """Checks the field mapping against the dataset on save (the admin supplies model and fields)."""
+    """Checks the field mapping against the dataset on save (the admin supplies model and fields), and against the
+    attributes the source had at its latest run when the URL is unchanged."""
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("dataset") and "field_mapping" in cleaned:
             try:
-                FieldMapping.from_config(cleaned["dataset"], cleaned["field_mapping"])
+                mapping = FieldMapping.from_config(cleaned["dataset"], cleaned["field_mapping"])
             except MappingError as exc:
                 self.add_error("field_mapping", str(exc))
+            else:
+                config, url = cleaned["field_mapping"], cleaned.get("url")
+                problem = mapping_vs_recorded_schema(self.instance, url, config, mapping)
+                if problem:
+                    self.add_error("field_mapping", problem)
         if cleaned.get("parcel_format"):
             problem = parcel_format_change_error(source=self.instance, parcel_format=cleaned["parcel_format"])
             if problem:
@@ -242,6 +254,20 @@ class DataSourceAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("created_at", "updated_at", "mapping_help")
     actions = ("ingest_now",)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(functools.partial(add_from_url_view, self))
+        return [path("add-from-url/", view, name="properties_datasource_add_from_url"), *super().get_urls()]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and request.user.has_perm("properties.view_ingestionrun"):
+            fields = (*fields, "health")
+        return fields
+
+    @admin.display(description="health of the latest runs")
+    def health(self, obj):
+        return render_health(datasource_health(source=obj))
 
     @admin.display(description="mapping presets and target fields")
     def mapping_help(self, obj):
@@ -268,14 +294,19 @@ class DataSourceAdmin(admin.ModelAdmin):
     @admin.action(description="Ingest now (queued)")
     def ingest_now(self, request, queryset):
         queued = 0
+        disabled = sorted(queryset.filter(enabled=False).values_list("slug", flat=True))
         try:
             with queue_errors():
-                for pk in queryset.values_list("pk", flat=True):
+                for pk in queryset.filter(enabled=True).values_list("pk", flat=True):
                     datasource_ingest_task.delay(pk)
                     queued += 1
         except QueueUnavailable as exc:
             self.message_user(request, f"{queued} sources queued, then {exc}", messages.ERROR)
             return
+        if disabled:
+            self.message_user(
+                request, f"Not queued, disabled (enable them first): {', '.join(disabled)}.", messages.WARNING
+            )
         self.message_user(request, f"{queued} sources queued; see Ingestion runs for the results.")
 
 

@@ -30,7 +30,8 @@ class DataSource(TimeStampedModel):
     class Kind(models.TextChoices):
         ARCGIS = "arcgis", "ArcGIS REST layer"
         SOCRATA = "socrata", "Socrata dataset"
-        FILE = "file", "File (CSV / JSON)"
+        CKAN = "ckan", "CKAN DataStore resource"
+        FILE = "file", "File (CSV / JSON / GeoJSON)"
 
     class Dataset(models.TextChoices):
         PARCELS = "parcels", "Appraiser parcels"
@@ -47,9 +48,14 @@ class DataSource(TimeStampedModel):
     dataset = models.CharField(max_length=32, choices=Dataset.choices)
     url = models.CharField(
         max_length=1000,
-        help_text="Layer URL (…/FeatureServer/0), Socrata resource URL, or a file path / URL.",
+        help_text="Layer URL (…/FeatureServer/0), Socrata dataset URL, CKAN resource URL, or a file URL.",
     )
-    where = models.CharField(max_length=1000, default="1=1", blank=True, help_text="ArcGIS where clause")
+    where = models.CharField(
+        max_length=1000,
+        default="1=1",
+        blank=True,
+        help_text="Only these records: an ArcGIS where clause, a Socrata $where, a CKAN SQL condition",
+    )
     field_mapping = models.JSONField(
         default=dict,
         blank=True,
@@ -64,6 +70,12 @@ class DataSource(TimeStampedModel):
     county = models.CharField(max_length=64, blank=True)
     page_size = models.PositiveIntegerField(null=True, blank=True, help_text="Override the server's page size")
     enabled = models.BooleanField(default=False, db_index=True)
+    incremental_field = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Socrata: pull only rows changed since the last successful run, by this field (:updated_at or a"
+        " date column); blank = read everything every run",
+    )
     notes = models.TextField(blank=True)
 
     class Meta:
@@ -118,6 +130,14 @@ class IngestionRun(models.Model):
         help_text='Per target field: {"filled", "blank", "sentinel", "bad", "examples"} over the records read',
     )
     message = models.TextField(blank=True, help_text="Why the run failed, when it did")
+    schema = models.JSONField(default=dict, blank=True, help_text="The source's attributes and types at this run")
+    schema_drift = models.JSONField(
+        default=dict, blank=True, help_text="Attributes added, removed or retyped since the previous run"
+    )
+    incremental_since = models.DateTimeField(
+        null=True, blank=True, help_text="Only records changed after this time were asked for (empty: everything)"
+    )
+    mapping_fingerprint = models.CharField(max_length=32, blank=True, editable=False)
     started_at = models.DateTimeField(default=timezone.now, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

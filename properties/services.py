@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,9 +14,10 @@ from dealfinder.locks import advisory_lock
 from dealfinder.logging import log_context
 from properties.dedupe import DedupeSummary, property_dedupe
 from properties.geocode import GeocodeSummary, property_geocode_missing
-from properties.ingest.base import Reader
-from properties.ingest.loader import ingest_source
+from properties.ingest.base import Reader, SourceError
+from properties.ingest.loader import ingest_source, mapping_fingerprint
 from properties.ingest.mapping import FieldMapping, MappingError
+from properties.ingest.urls import canonical_url, guess_kind
 from properties.models import DataSource, IngestionRun, ParcelFormat
 from properties.rekey import ParcelFormatChange, parcel_format_change_error
 
@@ -51,20 +53,49 @@ DEFAULT_SOURCES = (
 )
 
 
+INCREMENTAL_MARGIN = dt.timedelta(minutes=15)  # rows changed while the last run read, or under clock skew
+
+
 def make_reader(source: DataSource) -> Reader:
-    """The reader for a source's kind (ArcGIS layer, Socrata dataset, CSV/JSON file)."""
+    """The reader for a source's kind (ArcGIS layer, Socrata dataset, CKAN resource, CSV/JSON/GeoJSON file)."""
+    where = source.where if source.where and source.where.strip() != "1=1" else None
     if source.kind == DataSource.Kind.ARCGIS:
         from properties.ingest.arcgis import ArcGISClient, ArcGISReader
 
-        return ArcGISReader(ArcGISClient(source.url, where=source.where or "1=1", page_size=source.page_size))
+        return ArcGISReader(ArcGISClient(source.url, where=where or "1=1", page_size=source.page_size))
     if source.kind == DataSource.Kind.SOCRATA:
         from properties.ingest.socrata import SocrataReader
 
-        where = source.where if source.where and source.where != "1=1" else None
-        return SocrataReader(source.url, where=where, page_size=source.page_size or 1000)
+        since = incremental_since(source) if source.incremental_field else None
+        return SocrataReader(
+            source.url,
+            where=where,
+            page_size=source.page_size or 1000,
+            since=since,
+            updated_field=source.incremental_field,
+        )
+    if source.kind == DataSource.Kind.CKAN:
+        from properties.ingest.ckan import CKANReader
+
+        return CKANReader(source.url, where=where, page_size=source.page_size or 1000)
     from properties.ingest.files import FileReader
 
     return FileReader(source.url, page_size=source.page_size or 1000)
+
+
+def incremental_since(source: DataSource) -> dt.datetime | None:
+    """Where an incremental pull starts: the start of the last successful run read through the same mapping
+    (less a margin); None (read everything) when there is none or the mapping has changed since."""
+    mapping = FieldMapping.from_config(source.dataset, source.field_mapping)
+    last = (
+        IngestionRun.objects.filter(source=source, status=IngestionRun.Status.SUCCESS)
+        .order_by("-started_at")
+        .values("started_at", "mapping_fingerprint")
+        .first()
+    )
+    if last is None or last["mapping_fingerprint"] != mapping_fingerprint(source, mapping):
+        return None
+    return last["started_at"] - INCREMENTAL_MARGIN
 
 
 def _failed_run(source: DataSource, message: str) -> IngestionRun:
@@ -78,9 +109,19 @@ def _failed_run(source: DataSource, message: str) -> IngestionRun:
     )
 
 
+class SourceDisabled(Exception):
+    """A disabled source is never resolved or fetched."""
+
+
 def _ingest(source: DataSource, *, progress: Progress = None) -> IngestionRun:
     with log_context(datasource=source.slug):
         return _ingest_logged(source, progress=progress)
+
+
+def datasource_check_enabled(source: DataSource) -> None:
+    """SourceDisabled unless the source is enabled (what the pipeline, the API, admin and the command ask first)."""
+    if not source.enabled:
+        raise SourceDisabled(f"data source {source.slug!r} is disabled: enable it in admin before ingesting it")
 
 
 INTERRUPTED = "interrupted: the database connection was lost or the worker stopped before the run ended"
@@ -105,26 +146,25 @@ def _ingest_logged(source: DataSource, *, progress: Progress = None) -> Ingestio
         if not acquired:
             return _failed_run(source, "another ingest of this source is still running")
         _close_interrupted_runs(source)
-        return ingest_source(source=source, reader=make_reader(source), mapping=mapping, progress=progress)
+        try:
+            reader = make_reader(source)
+        except SourceError as exc:
+            return _failed_run(source, f"SourceError: {exc}")
+        return ingest_source(source=source, reader=reader, mapping=mapping, progress=progress)
 
 
 def datasource_ingest(*, source_id: int, progress: Progress = None) -> IngestionRun:
-    """Ingest one configured source; a bad field mapping gives a failed run without fetching anything."""
-    return _ingest(DataSource.objects.get(pk=source_id), progress=progress)
+    """Ingest one configured, enabled source (SourceDisabled otherwise: nothing is resolved or fetched);
+    a bad field mapping gives a failed run without fetching anything."""
+    source = DataSource.objects.get(pk=source_id)
+    datasource_check_enabled(source)
+    return _ingest(source, progress=progress)
 
 
 def datasource_ingest_all(*, progress: Progress = None) -> list[IngestionRun]:
     """Ingest every enabled source, parcels first so other datasets find their parcels complete."""
     sources = sorted(DataSource.objects.filter(enabled=True), key=lambda s: (s.dataset != "parcels", s.name))
     return [_ingest(source, progress=progress) for source in sources]
-
-
-def guess_kind(url: str) -> str:
-    if "/FeatureServer/" in url or "/MapServer/" in url:
-        return DataSource.Kind.ARCGIS
-    if "/resource/" in url:
-        return DataSource.Kind.SOCRATA
-    return DataSource.Kind.FILE
 
 
 def ingest_adhoc(
@@ -142,6 +182,8 @@ def ingest_adhoc(
     FieldMapping.from_config(dataset, mapping)
     if parcel_format not in ParcelFormat.values:
         raise MappingError(f"unknown parcel format {parcel_format!r}; allowed: {', '.join(ParcelFormat.values)}")
+    kind = kind or guess_kind(url)
+    url = canonical_url(url, kind)
     digest = hashlib.sha1(f"{dataset} {url}".encode(), usedforsecurity=False).hexdigest()[:12]
     earlier = DataSource.objects.filter(slug=f"adhoc-{digest}").first()
     problem = earlier and parcel_format_change_error(source=earlier, parcel_format=parcel_format)
@@ -151,7 +193,7 @@ def ingest_adhoc(
         slug=f"adhoc-{digest}",
         defaults={
             "name": f"Ad hoc {dataset}: {url}"[:200],
-            "kind": kind or guess_kind(url),
+            "kind": kind,
             "dataset": dataset,
             "url": url,
             "field_mapping": mapping,

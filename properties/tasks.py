@@ -7,8 +7,11 @@ from . import services
 
 @shared_task
 def datasource_ingest_task(source_id: int) -> dict:
-    """Ingest one DataSource; returns the run's id and counts."""
-    return _run_summary(services.datasource_ingest(source_id=source_id))
+    """Ingest one DataSource; returns the run's id and counts (no run when the source was disabled meanwhile)."""
+    try:
+        return _run_summary(services.datasource_ingest(source_id=source_id))
+    except services.SourceDisabled as exc:
+        return {"run_id": None, "status": "skipped", "message": str(exc)}
 
 
 @shared_task

@@ -16,6 +16,7 @@ from properties.models import (
     Valuation,
 )
 from properties.rekey import parcel_format_change_error
+from properties.selectors import mapping_vs_recorded_schema
 
 RECORD_FIELDS = ("id", "source", "external_id", "created_at", "updated_at")
 PROPERTY_FIELDS = (
@@ -174,6 +175,7 @@ class DataSourceSerializer(serializers.ModelSerializer):
             "county",
             "page_size",
             "enabled",
+            "incremental_field",
             "notes",
             "created_at",
             "updated_at",
@@ -198,9 +200,12 @@ class DataSourceSerializer(serializers.ModelSerializer):
         mapping = attrs.get("field_mapping", getattr(self.instance, "field_mapping", None))
         if dataset and mapping is not None and ("dataset" in attrs or "field_mapping" in attrs):
             try:
-                FieldMapping.from_config(dataset, mapping)
+                parsed = FieldMapping.from_config(dataset, mapping)
             except MappingError as exc:
                 raise serializers.ValidationError({"field_mapping": str(exc)}) from None
+            problem = mapping_vs_recorded_schema(self.instance, attrs.get("url"), mapping, parsed)
+            if problem:
+                raise serializers.ValidationError({"field_mapping": problem})
         if self.instance is not None and "parcel_format" in attrs:
             problem = parcel_format_change_error(source=self.instance, parcel_format=attrs["parcel_format"])
             if problem:
@@ -258,3 +263,35 @@ class IngestionRunSerializer(serializers.ModelSerializer):
 class IngestStartSerializer(serializers.Serializer):
     run = IngestionRunSerializer(allow_null=True, read_only=True)
     task_id = serializers.CharField(allow_null=True, read_only=True)
+
+
+class FieldHealthSerializer(serializers.Serializer):
+    filled = serializers.IntegerField()
+    blank = serializers.IntegerField()
+    sentinel = serializers.IntegerField()
+    bad = serializers.IntegerField()
+    fill_rate = serializers.FloatField(allow_null=True, help_text="filled / records processed")
+    examples = serializers.ListField(child=serializers.CharField())
+
+
+class RunHealthSerializer(serializers.Serializer):
+    run_id = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    status = serializers.CharField()
+    message = serializers.CharField(allow_blank=True)
+    records_in = serializers.IntegerField(help_text="records processed")
+    stored = serializers.IntegerField(help_text="inserted + updated + unchanged")
+    failed = serializers.IntegerField()
+    unplaced = serializers.IntegerField(help_text="records stored without a point")
+    unplaced_share = serializers.FloatField(allow_null=True, help_text="unplaced / records processed")
+    incremental_since = serializers.DateTimeField(allow_null=True)
+    fields = serializers.DictField(child=FieldHealthSerializer(), help_text="per target field")
+    schema_drift = serializers.DictField(help_text="added, removed, retyped, missing_mapped since the previous run")
+
+
+class SourceHealthSerializer(serializers.Serializer):
+    source_id = serializers.IntegerField()
+    slug = serializers.CharField()
+    enabled = serializers.BooleanField()
+    runs = RunHealthSerializer(many=True, help_text="the latest runs, newest first")

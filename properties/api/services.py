@@ -6,6 +6,7 @@ from celery.result import EagerResult
 
 from dealfinder.queue import queue_errors
 from properties.models import DataSource, IngestionRun
+from properties.services import datasource_check_enabled
 from properties.tasks import datasource_ingest_task
 
 
@@ -18,7 +19,8 @@ class IngestStart:
 def datasource_ingest_start(*, source: DataSource) -> IngestStart:
     """Queue the source's ingestion task. Without a broker Celery runs it now, so the finished run is
     known; with a worker only the task id is (the run appears under /api/v1/ingestion-runs/?source=).
-    QueueUnavailable when the broker cannot be reached."""
+    SourceDisabled (nothing queued) for a disabled source; QueueUnavailable when the broker cannot be reached."""
+    datasource_check_enabled(source)
     with queue_errors():
         result = datasource_ingest_task.delay(source.pk)
     if isinstance(result, EagerResult):

@@ -11,6 +11,8 @@ from dealfinder.permissions import CommandRateThrottle, ManagerModelPermissions,
 from dealfinder.queue import QueueUnavailable
 from properties.filtersets import DataSourceFilterSet, IngestionRunFilterSet, PropertyFilterSet
 from properties.models import DataSource, IngestionRun, Listing, Property
+from properties.selectors import datasource_health
+from properties.services import SourceDisabled
 
 from .serializers import (
     DataSourceSerializer,
@@ -18,6 +20,7 @@ from .serializers import (
     IngestStartSerializer,
     PropertyFeatureSerializer,
     PropertySerializer,
+    SourceHealthSerializer,
 )
 from .services import datasource_ingest_start
 
@@ -75,7 +78,10 @@ class DataSourceViewSet(viewsets.ModelViewSet):
     serializer_class = DataSourceSerializer
     permission_classes = [ManagerModelPermissions]
     filterset_class = DataSourceFilterSet
-    action_permissions = {"ingest": ["properties.change_datasource"]}
+    action_permissions = {
+        "ingest": ["properties.change_datasource"],
+        "health": ["properties.view_datasource", "properties.view_ingestionrun"],
+    }
 
     def get_success_headers(self, data):
         return {}  # DRF would put the `url` field (the source's URL) in a Location header
@@ -88,19 +94,32 @@ class DataSourceViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         request=None,
-        responses={202: IngestStartSerializer},
+        responses={202: IngestStartSerializer, 409: None, 503: None},
         summary="Start ingesting this source",
         description="With a Celery worker the task is queued (`task_id`; poll /api/v1/ingestion-runs/?source=<id>); "
         "without a broker the run happens now and `run` is the finished IngestionRun. "
-        "503 when the task queue cannot be reached (nothing was queued).",
+        "409 when the source is disabled, 503 when the task queue cannot be reached (nothing is queued then).",
     )
     @action(detail=True, methods=["post"], throttle_classes=[UserRateThrottle, CommandRateThrottle])
     def ingest(self, request, pk=None):
         try:
             started = datasource_ingest_start(source=self.get_object())
+        except SourceDisabled as exc:
+            raise Conflict(str(exc)) from exc
         except QueueUnavailable as exc:
             raise QueueUnreachable(str(exc)) from exc
         return Response(IngestStartSerializer(started).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        responses={200: SourceHealthSerializer},
+        summary="This source's health over its latest runs",
+        description="Per run, newest first: records in and stored, unplaced share, fill rate, sentinels and bad "
+        "values per target field, and the schema drift since the run before.",
+    )
+    @action(detail=True, methods=["get"])
+    def health(self, request, pk=None):
+        source = self.get_object()
+        return Response(SourceHealthSerializer(datasource_health(source=source).as_dict()).data)
 
 
 class IngestionRunViewSet(viewsets.ReadOnlyModelViewSet):

@@ -13,18 +13,21 @@ import datetime as dt
 import functools
 import json
 import math
+import re
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from arcgis2geojson import arcgis2geojson
-from django.contrib.gis.gdal import CoordTransform, GDALException, OGRGeometry, SpatialReference
+from django.contrib.gis.gdal import CoordTransform, GDALException, OGRGeometry, SpatialReference, SRSException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point
 
 from properties.ingest.base import Page, RawRecord, SourceError
 from properties.ingest.http import PAGE_ERRORS, RETRY_WAIT, describe_error, http_client, offset_pages, send
+from properties.ingest.schema import SourceField, SourceSchema
+from properties.ingest.urls import arcgis_url
 
 DEFAULT_MAX_RECORD_COUNT = 1000  # ArcGIS Server's default when the layer does not say
 WGS84 = 4326
@@ -45,21 +48,46 @@ class LayerMetadata:
     supports_pagination: bool
     fields: dict[str, str]  # field name -> esri field type
     geometry_type: str | None
-    spatial_reference: dict | None
+    spatial_reference: dict | None  # the layer's own (its data's) spatial reference
+    aliases: dict[str, str] = field(default_factory=dict)  # field name -> alias, where it differs
+    edit_date_field: str | None = None  # editor tracking: the field holding each feature's last edit
+    last_edit_date: dt.datetime | None = None  # editor tracking: the layer's last edit
+    layers: tuple[dict, ...] | None = None  # a service root: its layers and tables ({id, name, type, geometry_type})
 
     @classmethod
     def from_json(cls, data: dict) -> LayerMetadata:
         fields = {f["name"]: f.get("type", "") for f in data.get("fields") or []}
         oid = data.get("objectIdField") or next((n for n, t in fields.items() if t == "esriFieldTypeOID"), None)
+        editing = data.get("editingInfo") or {}
+        last_edit = esri_date(editing.get("lastEditDate") or editing.get("dataLastEditDate"))
+        is_root = "fields" not in data and isinstance(data.get("layers"), list)
         return cls(
-            name=data.get("name", ""),
+            name=data.get("name") or data.get("mapName") or data.get("serviceDescription") or "",
             max_record_count=int(data.get("maxRecordCount") or DEFAULT_MAX_RECORD_COUNT),
             object_id_field=oid,
             supports_pagination=bool((data.get("advancedQueryCapabilities") or {}).get("supportsPagination")),
             fields=fields,
             geometry_type=data.get("geometryType"),
-            spatial_reference=(data.get("extent") or {}).get("spatialReference") or data.get("spatialReference"),
+            spatial_reference=data.get("sourceSpatialReference")
+            or (data.get("extent") or {}).get("spatialReference")
+            or data.get("spatialReference"),
+            aliases={f["name"]: f["alias"] for f in data.get("fields") or [] if f.get("alias", f["name"]) != f["name"]},
+            edit_date_field=(data.get("editFieldsInfo") or {}).get("editDateField") or None,
+            last_edit_date=last_edit if isinstance(last_edit, dt.datetime) else None,
+            layers=tuple(_layer_entries(data)) if is_root else None,
         )
+
+
+def _layer_entries(data: dict):
+    for kind, entries in (("layer", data.get("layers") or []), ("table", data.get("tables") or [])):
+        for entry in entries:
+            if isinstance(entry, dict) and "id" in entry:
+                yield {
+                    "id": entry["id"],
+                    "name": entry.get("name", ""),
+                    "type": entry.get("type") or kind,
+                    "geometry_type": entry.get("geometryType"),
+                }
 
 
 class ArcGISClient:
@@ -76,7 +104,7 @@ class ArcGISClient:
         http: httpx.Client | None = None,
         retry_wait: float = RETRY_WAIT,
     ):
-        self.url = url.rstrip("/")
+        self.url = arcgis_url(url).rstrip("/")
         self.where = where or "1=1"
         self.page_size = page_size
         self.out_fields = out_fields
@@ -117,13 +145,30 @@ class ArcGISClient:
 
     # --- Layer ----------------------------------------------------------------------
     def metadata(self) -> LayerMetadata:
-        """The layer's description (`?f=json`); SourceError when it cannot be read."""
+        """The layer's (or a service root's) description (`?f=json`); SourceError when it cannot be read."""
         if self._metadata is None:
             try:
                 self._metadata = LayerMetadata.from_json(self._json("GET", self.url, params={"f": "json"}))
             except PAGE_ERRORS as exc:
                 raise SourceError(f"cannot read ArcGIS layer metadata at {self.url}: {describe_error(exc)}") from exc
         return self._metadata
+
+    def layer_metadata(self) -> LayerMetadata:
+        """metadata(), refusing a service root with the list of its layers to pick from."""
+        metadata = self.metadata()
+        if metadata.layers is not None:
+            choices = "; ".join(f"{self.url}/{e['id']} ({e['name'] or e['type']})" for e in metadata.layers[:30])
+            raise SourceError(
+                f"{self.url} is an ArcGIS service, not a layer: add the layer's number to the URL"
+                + (f": {choices}" if choices else " (the service lists no layers)")
+            )
+        return metadata
+
+    def schema(self) -> SourceSchema:
+        metadata = self.layer_metadata()
+        return SourceSchema(
+            tuple(SourceField(n, t, metadata.aliases.get(n, "")) for n, t in metadata.fields.items()),
+        )
 
     @property
     def chunk_size(self) -> int:
@@ -133,6 +178,21 @@ class ArcGISClient:
     @property
     def object_id_field(self) -> str | None:
         return self.metadata().object_id_field or self._ids_oid_field
+
+    def count(self) -> int | None:
+        """How many features match `where` (None when the server will not say)."""
+        try:
+            data = self._query(where=self.where, returnCountOnly="true")
+        except PAGE_ERRORS:
+            return None
+        return data.get("count") if isinstance(data.get("count"), int) else None
+
+    def sample(self, size: int) -> dict:
+        """The first `size` features' query answer (by offset when the layer pages, else by object id)."""
+        if self.metadata().supports_pagination and self.object_id_field:
+            return self.query_offset(0, min(size, self.chunk_size))
+        ids = self.object_ids() or []
+        return self.query_ids(ids[: min(size, self.chunk_size)]) if ids else {"features": []}
 
     def object_ids(self) -> list[int] | None:
         """Sorted object ids matching `where`, or None when the server cannot list them."""
@@ -171,9 +231,8 @@ class ArcGISClient:
         oid = data.get("objectIdFieldName") or self.object_id_field
         field_types = {**self.metadata().fields, **{f["name"]: f.get("type", "") for f in data.get("fields") or []}}
         date_fields = [name for name, kind in field_types.items() if kind in DATE_TYPES]
-        xys = wgs84_xys(
-            [esri_xy(f.get("geometry")) for f in data["features"]], coord_transform(data.get("spatialReference"))
-        )
+        xys = [esri_xy(f.get("geometry")) for f in data["features"]]
+        xys = wgs84_xys(xys, coord_transform(page_spatial_reference(data, self.metadata().spatial_reference, xys)))
         records = []
         for feature, xy in zip(data["features"], xys, strict=True):
             attributes = dict(feature.get("attributes") or {})
@@ -199,9 +258,15 @@ class ArcGISReader:
     def __init__(self, client: ArcGISClient):
         self.client = client
 
+    def schema(self) -> SourceSchema:
+        return self.client.schema()
+
+    def close(self) -> None:
+        self.client.close()
+
     def __iter__(self) -> Iterator[Page]:
         try:
-            metadata = self.client.metadata()
+            metadata = self.client.layer_metadata()
             ids = self.client.object_ids()
             if self.client.object_id_field is None:
                 raise SourceError(f"ArcGIS layer {self.client.url} has no object id field")
@@ -258,23 +323,59 @@ def esri_date(value: Any) -> Any:
 def _transform_to_wgs84(key: int | str) -> CoordTransform:
     try:
         source = SpatialReference(key)
-    except GDALException:
+    except (GDALException, SRSException):
         if not isinstance(key, int):
             raise
         source = SpatialReference(f"ESRI:{key}")  # esri-only wkids such as 102729
+    if not (source.projected or source.geographic):
+        raise GDALException("neither a projected nor a geographic coordinate system")
     return CoordTransform(source, SpatialReference(WGS84))
 
 
+def spatial_reference_label(spatial_reference: dict | None) -> str:
+    """How a message names a spatial reference: "WKID 2272" or the WKT's name ("WKT 'Local grid'")."""
+    sr = spatial_reference or {}
+    wkid = sr.get("latestWkid") or sr.get("wkid")
+    if wkid is not None:
+        return f"WKID {wkid}"
+    wkt = str(sr.get("wkt") or "")
+    name = re.search(r'^\s*\w+\s*\[\s*"([^"]*)"', wkt)
+    return f"WKT {name.group(1)!r}" if name else f"WKT {wkt[:60]!r}" if wkt else "an empty spatial reference"
+
+
 def coord_transform(spatial_reference: dict | None) -> CoordTransform | None:
-    """The transform from an esri `spatialReference` to WGS84, or None when it already is (or is absent)."""
+    """The transform from an esri `spatialReference` to WGS84, or None when it already is (or is absent).
+
+    An unsupported one (unknown WKID, unreadable WKT, a local or vertical system) is an ArcGISError naming it.
+    """
     sr = spatial_reference or {}
     key = sr.get("latestWkid") or sr.get("wkid") or sr.get("wkt")
     if key in (None, WGS84):
         return None
+    if isinstance(key, float) and key.is_integer():
+        key = int(key)
     try:
         return _transform_to_wgs84(key)
-    except GDALException as exc:
-        raise ArcGISError(f"unknown spatial reference {str(key)[:80]!r}: {exc}") from exc
+    except (GDALException, SRSException, TypeError, ValueError) as exc:
+        raise ArcGISError(
+            f"unsupported coordinate system {spatial_reference_label(sr)}: it cannot be converted to longitude/latitude"
+            f" ({exc})"
+        ) from None
+
+
+def looks_like_degrees(xys: list[XY | None]) -> bool:
+    """Every (x, y) is a plausible longitude/latitude (and there is at least one)."""
+    points = [xy for xy in xys if xy]
+    return bool(points) and all(-180 <= x <= 180 and -90 <= y <= 90 for x, y in points)
+
+
+def page_spatial_reference(data: dict, layer_reference: dict | None, xys: list[XY | None]) -> dict | None:
+    """The spatial reference a query answer's coordinates are in: the answer's own; else, when the answer
+    names none, the layer's (a server that ignored outSR answers in the layer's system), unless every point
+    already reads as longitude/latitude (a server that honoured outSR but left the answer's reference out)."""
+    if data.get("spatialReference"):
+        return data["spatialReference"]
+    return None if looks_like_degrees(xys) else layer_reference
 
 
 def representative_point(geometry: GEOSGeometry) -> Point | None:

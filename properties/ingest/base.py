@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.contrib.gis.geos import GEOSGeometry
+
+if TYPE_CHECKING:
+    from .schema import SourceSchema
 
 
 class SourceError(Exception):
@@ -36,4 +39,11 @@ class Page:
 
 
 class Reader(Protocol):
+    def schema(self) -> SourceSchema | None:
+        """The source's attributes, read before any page (None when the source cannot say); SourceError when
+        the source cannot be read at all."""
+
+    def close(self) -> None:
+        """Release what schema() opened, for a reader that will not be iterated."""
+
     def __iter__(self) -> Iterator[Page]: ...

@@ -9,6 +9,7 @@ http(s) only and, unless settings.INGEST_ALLOW_PRIVATE_URLS, a host resolving to
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -45,6 +46,25 @@ def http_client() -> httpx.Client:
         max_redirects=5,
         event_hooks={"request": [guard_request]},
     )
+
+
+class ClientHolder:
+    """A reader's httpx client: the one it was given (`http`), else its own, made on first use and closed by close()."""
+
+    http: httpx.Client | None = None
+    _own_client: httpx.Client | None = None
+
+    @property
+    def client(self) -> httpx.Client:
+        if self.http is not None:
+            return self.http
+        if self._own_client is None or self._own_client.is_closed:
+            self._own_client = http_client()
+        return self._own_client
+
+    def close(self) -> None:
+        if self._own_client is not None:
+            self._own_client.close()
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -93,9 +113,11 @@ def _backoff(retry_wait: float) -> Callable[[RetryCallState], float]:
 
 
 def describe_error(exc: BaseException) -> str:
-    """A short, human-readable reason for a failed request or page."""
+    """A short, human-readable reason for a failed request or page, with the server's own words when it sent any."""
     if isinstance(exc, httpx.HTTPStatusError):
-        return f"HTTP {exc.response.status_code} from {exc.request.method} {exc.request.url.copy_with(query=None)}"
+        reason = f"HTTP {exc.response.status_code} from {exc.request.method} {exc.request.url.copy_with(query=None)}"
+        said = server_error_text(exc.response)
+        return f"{reason}: {said}" if said else reason
     if isinstance(exc, json.JSONDecodeError):
         return f"invalid JSON in response: {exc}"
     if isinstance(exc, httpx.TransportError):
@@ -103,6 +125,46 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, UnsafeURLError):
         return f"refused URL: {exc}"
     return str(exc)
+
+
+SERVER_TEXT_LIMIT = 300
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def server_error_text(response: httpx.Response) -> str:
+    """What the server said about an error, in its own words: an ArcGIS `{"error": {...}}`, a Socrata
+    `{"message": ...}`, a CKAN `{"success": false, "error": {...}}`, a plain-text body or an HTML page's title."""
+    try:
+        text = response.text
+    except (httpx.ResponseNotRead, UnicodeDecodeError):
+        return ""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        title = _TITLE.search(text)
+        plain = title.group(1) if title else _TAGS.sub(" ", text) if "<" in text else text
+        return _short(plain)
+    return _short(json_error_text(body)) if isinstance(body, dict) else ""
+
+
+def json_error_text(body: dict) -> str:
+    """The message of an error body from ArcGIS, Socrata or CKAN ("" when the body is not one)."""
+    error = body.get("error")
+    if isinstance(error, dict):  # ArcGIS {"code", "message", "details"}; CKAN {"__type", "message", field: [...]}
+        message = error.get("message") or error.get("__type") or ""
+        extra = [str(d) for d in error.get("details") or [] if d]
+        extra += [f"{k}: {'; '.join(map(str, v))}" for k, v in error.items() if isinstance(v, list) and k != "details"]
+        code = f"{error['code']}: " if error.get("code") not in (None, "") else ""
+        return code + "; ".join(p for p in (str(message), *extra) if p)
+    if body.get("message"):  # Socrata {"code", "error": true, "message"} or {"errorCode", "message"}
+        return str(body["message"])
+    return ""
+
+
+def _short(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= SERVER_TEXT_LIMIT else text[: SERVER_TEXT_LIMIT - 1] + "…"
 
 
 def offset_pages(fetch: Callable[[int], tuple[list[RawRecord], bool]], *, page_size: int) -> Iterator[Page]:

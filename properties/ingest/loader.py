@@ -36,9 +36,10 @@ from properties.normalize import (
     normalize_place,
 )
 
-from .base import Page, RawRecord
+from .base import Page, RawRecord, SourceError
 from .mapping import BAD, FILLED, KEY_TARGET, FieldMapping, Mapped, RowError
 from .points import Placed, batch_points
+from .schema import checked_specs, mapped_attributes, missing_attributes, missing_message, schema_drift
 from .stats import EXAMPLES, LOCATION, NOT_COUNTED, FieldStats
 
 logger = logging.getLogger(__name__)
@@ -603,10 +604,13 @@ def ingest_source(
     """
     mapping = mapping or FieldMapping.from_config(source.dataset, source.field_mapping)
     fingerprint = mapping_fingerprint(source, mapping)
-    run = m.IngestionRun.objects.create(source=source, source_label=source.name[:200], dataset=source.dataset)
+    run = m.IngestionRun.objects.create(
+        source=source, source_label=source.name[:200], dataset=source.dataset, mapping_fingerprint=fingerprint
+    )
     tally = _Tally(FieldStats(mapping.targets))
     with log_context(ingestion_run_id=run.pk):
         try:
+            _record_schema(run, reader, mapping, config=source.field_mapping)
             for page in reader:
                 run.pages += 1
                 if page.error:
@@ -634,6 +638,10 @@ def ingest_source(
                 run.message = "" if landed else _nothing_loaded(run)
             else:
                 run.status = m.IngestionRun.Status.SUCCESS
+        finally:
+            if hasattr(reader, "close"):
+                reader.close()
+        run.incremental_since = getattr(reader, "since", None)
         run.stored = run.inserted + run.updated + run.unchanged
         run.field_stats = _with_earlier_examples(run, tally.stats.as_json())
         run.finished_at = timezone.now()
@@ -660,18 +668,48 @@ def _with_earlier_examples(run: m.IngestionRun, stats: dict) -> dict:
     return stats
 
 
-def _nothing_loaded(run: m.IngestionRun) -> str:
-    """Why no record landed, in the words of the first failure (the server's own text for a failed page)."""
-    first = run.errors[0]["reason"] if run.errors else ""
-    return f"no record could be loaded; the first failure: {first}"[:2000] if first else "no record could be loaded"
-
-
 @dataclass
 class _Tally:
     """What one run accumulates across its batches."""
 
     stats: FieldStats
     keys: set[int] = field(default_factory=set)  # hashes of the keys stored so far: a repeated key is a duplicate
+
+
+def _nothing_loaded(run: m.IngestionRun) -> str:
+    """Why nothing landed, in the source's own words: the first recorded error."""
+    first = run.errors[0] if run.errors else None
+    if not first:
+        return "no record could be loaded"
+    where = f"page {first['page']}" if "page" in first else f"record {first.get('record', '?')}"
+    return f"no record could be loaded; {where}: {first.get('reason', '')}"[:2000]
+
+
+def _record_schema(run: m.IngestionRun, reader, mapping: FieldMapping, *, config) -> None:
+    """Store the source's schema and its drift since the previous run on the run; SourceError (before any page
+    is fetched) when the mapping names attributes the source does not have."""
+    describe = getattr(reader, "schema", None)
+    schema = describe() if describe is not None else None
+    if schema is None:
+        return
+    previous = (
+        m.IngestionRun.objects.filter(source_id=run.source_id, started_at__lte=run.started_at)
+        .exclude(pk=run.pk)
+        .exclude(schema={})
+        .order_by("-started_at", "-pk")
+        .values_list("schema", flat=True)
+        .first()
+    )
+    run.schema = schema.as_dict()
+    mapped = [attribute for _, attribute in mapped_attributes(mapping.specs)]
+    run.schema_drift = schema_drift(previous, run.schema, mapped=mapped)
+    run.save(update_fields=["schema", "schema_drift"])
+    # What the user mapped must exist; so must what a preset mapped and the source had until now.
+    gone = set(run.schema_drift["missing_mapped"])
+    checked = missing_attributes(checked_specs(mapping.specs, config), schema)
+    missing = [pair for pair in missing_attributes(mapping.specs, schema) if pair in checked or pair[1] in gone]
+    if missing:
+        raise SourceError(missing_message(missing, schema))
 
 
 def _reconnect_if_lost() -> None:

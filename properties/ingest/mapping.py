@@ -355,6 +355,16 @@ def _parse_epsg(value) -> int | None:
     return None if value == WGS84 else value
 
 
+def _extractor(spec: FieldSpec) -> Callable[[dict], Any]:
+    extract = _attribute_extractor(spec)
+    if spec.target in _PAIR_INDEX:
+        return _pair_part(extract, _PAIR_INDEX[spec.target])
+    return extract
+
+
+_PAIR_INDEX = {"longitude": 0, "latitude": 1}
+
+
 def _parse_spec(target: str, spec) -> FieldSpec:
     if isinstance(spec, str):
         return FieldSpec(target, (spec,))
@@ -431,10 +441,47 @@ def _is_iso_date(text: str) -> bool:
 
 
 def _get(attributes: dict, name: str):
+    """An attribute by name, case-insensitively; a dotted name also reaches into nested values
+    (`shape.latitude`, `location.coordinates.1`, `location.human_address.zip` inside a JSON string)."""
     if name in attributes:
         return attributes[name]
     lowered = name.lower()
-    return next((v for k, v in attributes.items() if k.lower() == lowered), None)
+    value = next((v for k, v in attributes.items() if k.lower() == lowered), _ABSENT)
+    if value is _ABSENT:
+        return _nested(attributes, name.split(".")) if "." in name else None
+    return value
+
+
+_ABSENT = object()
+
+
+def _nested(value, keys: list[str]):
+    for key in keys:
+        if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return None
+        if isinstance(value, dict):
+            lowered = key.lower()
+            value = value[key] if key in value else next((v for k, v in value.items() if k.lower() == lowered), None)
+        elif isinstance(value, list) and key.lstrip("-").isdigit() and -len(value) <= int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return None
+    return value
+
+
+def _pair_part(extract: Callable[[dict], Any], index: int) -> Callable[[dict], Any]:
+    """For latitude/longitude: a [longitude, latitude] pair (GeoJSON `coordinates`) gives its own part."""
+
+    def part(attributes: dict):
+        value = extract(attributes)
+        if isinstance(value, list | tuple) and len(value) in (2, 3):
+            return value[index]
+        return value
+
+    return part
 
 
 def _blank(value) -> bool:
@@ -458,7 +505,7 @@ def _extract(spec: FieldSpec, attributes: dict):
     return spec.default if _blank(value) else value
 
 
-def _extractor(spec: FieldSpec) -> Callable[[dict], Any]:
+def _attribute_extractor(spec: FieldSpec) -> Callable[[dict], Any]:
     """_extract for one spec (None for a blank value); the common "ATTR" spec (one attribute as is) without the
     general path. ValueError (the reason in the user's words) when a transform or split cannot read the value."""
     if len(spec.sources) != 1 or spec.split or spec.transforms:

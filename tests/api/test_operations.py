@@ -72,7 +72,11 @@ def test_ingest_runs_now_without_a_broker_and_returns_the_run(admin_api, tmp_pat
     csv = tmp_path / "parcels.csv"
     csv.write_text("PARCEL,SITUS_CITY\n29-22-28-8850-02-050,ORLANDO\n29-22-28-8850-02-060,ORLANDO\n")
     source = DataSourceFactory(
-        kind="file", dataset="parcels", url=str(csv), field_mapping={"parcel_id": "PARCEL", "city": "SITUS_CITY"}
+        kind="file",
+        dataset="parcels",
+        url=str(csv),
+        field_mapping={"parcel_id": "PARCEL", "city": "SITUS_CITY"},
+        enabled=True,
     )
 
     response = admin_api.post(f"/api/v1/data-sources/{source.pk}/ingest/")

@@ -41,7 +41,7 @@ MATRIX = [
 @pytest.fixture
 def objects(db):
     lead = LeadFactory()
-    source = DataSourceFactory(field_mapping={"no_such_field": "X"})  # ingest fails fast, fetches nothing
+    source = DataSourceFactory(field_mapping={"no_such_field": "X"}, enabled=True)  # ingest fails fast, fetches nothing
     return {
         "lead": lead.pk,
         "property": lead.property_id,

@@ -20,6 +20,7 @@ PATHS = {
     "/api/v1/data-sources/",
     "/api/v1/data-sources/{id}/",
     "/api/v1/data-sources/{id}/ingest/",
+    "/api/v1/data-sources/{id}/health/",
     "/api/v1/ingestion-runs/",
     "/api/v1/ingestion-runs/{id}/",
     "/api/v1/sync-logs/",

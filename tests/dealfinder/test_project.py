@@ -272,6 +272,7 @@ def test_an_ingest_logs_with_its_source(settings):
         kind="file",
         url=str(ROOT / "tests/fixtures/files/generic_parcels.csv"),
         field_mapping={"preset": "generic_csv"},
+        enabled=True,
     )
     handler = _Collect()
     logger = logging.getLogger("properties.ingest.loader")

@@ -65,6 +65,8 @@ class FakeArcGISLayer:
         fields_in_answers: bool = True,
         fail_pages: dict[int, str] | None = None,
         name: str | None = None,
+        answer_spatial_reference: dict | bool | None = True,
+        metadata_extra: dict | None = None,
     ):
         self.features = sorted(features, key=lambda f: f["attributes"][object_id_field])
         self.oid = object_id_field
@@ -75,6 +77,12 @@ class FakeArcGISLayer:
         self.supports_ids = supports_ids
         self.geometry_type = geometry_type
         self.spatial_reference = spatial_reference or WGS84
+        # What query answers say their coordinates are in: the layer's (True), another, or nothing (None),
+        # as a server that ignores outSR and leaves the answer's spatialReference out does.
+        self.answer_spatial_reference = (
+            self.spatial_reference if answer_spatial_reference is True else answer_spatial_reference
+        )
+        self.metadata_extra = dict(metadata_extra or {})
         self.fields_in_answers = fields_in_answers
         self.fail_pages = dict(fail_pages or {})
         self.requests: list[FakeRequest] = []
@@ -87,15 +95,21 @@ class FakeArcGISLayer:
 
     @classmethod
     def from_fixture(cls, httpserver: HTTPServer, name: str, **options) -> FakeArcGISLayer:
-        """A layer from `<name>-metadata.json` and `<name>-features.json` in tests/fixtures/arcgis/."""
+        """A layer from `<name>-metadata.json` and `<name>-features.json` in tests/fixtures/arcgis/. An answer
+        recorded without a spatialReference is served without one (the layer's is in its metadata)."""
         metadata = load_arcgis_fixture(f"{name}-metadata")
         answer = load_arcgis_fixture(f"{name}-features")
+        layer_reference = (metadata.get("extent") or {}).get("spatialReference")
         defaults = {
             "fields": metadata["fields"],
             "object_id_field": metadata["objectIdField"],
             "max_record_count": metadata["maxRecordCount"],
             "geometry_type": metadata["geometryType"],
-            "spatial_reference": answer["spatialReference"],
+            "spatial_reference": answer.get("spatialReference") or layer_reference,
+            "answer_spatial_reference": answer.get("spatialReference") is not None or None,
+            "metadata_extra": {
+                k: metadata[k] for k in ("name", "editFieldsInfo", "editingInfo", "description") if k in metadata
+            },
             "name": name,
         }
         return cls(httpserver, answer["features"], **{**defaults, **options})
@@ -142,6 +156,7 @@ class FakeArcGISLayer:
             "maxRecordCount": self.max_record_count,
             "advancedQueryCapabilities": {"supportsPagination": self.supports_pagination, "supportsOrderBy": True},
             "capabilities": "Query",
+            **self.metadata_extra,
         }
         return _json(body)
 
@@ -181,7 +196,7 @@ class FakeArcGISLayer:
         body = {
             "objectIdFieldName": self.oid,
             "geometryType": self.geometry_type,
-            "spatialReference": self.spatial_reference,
+            **({"spatialReference": self.answer_spatial_reference} if self.answer_spatial_reference else {}),
             **({"fields": self.fields} if self.fields_in_answers else {}),
             "features": selected,
             **({"exceededTransferLimit": True} if exceeded else {}),

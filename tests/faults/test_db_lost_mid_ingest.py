@@ -57,7 +57,7 @@ def rows() -> list[tuple]:
 
 
 def source_for(layer):
-    return DataSourceFactory(slug="killed", url=layer.url, field_mapping=MAPPING, page_size=PAGE)
+    return DataSourceFactory(slug="killed", url=layer.url, field_mapping=MAPPING, page_size=PAGE, enabled=True)
 
 
 def test_connection_lost_mid_ingest_keeps_landed_pages_and_a_rerun_converges(httpserver):
@@ -91,7 +91,9 @@ def test_connection_lost_mid_ingest_keeps_landed_pages_and_a_rerun_converges(htt
     # A clean run of the same layer into an empty database gives the same rows.
     Property.objects.all().delete()
     clean_layer = FakeArcGISLayer(httpserver, point_features(FEATURES), max_record_count=PAGE)
-    clean = datasource_ingest(source_id=DataSourceFactory(slug="clean", url=clean_layer.url, field_mapping=MAPPING).pk)
+    clean = datasource_ingest(
+        source_id=DataSourceFactory(slug="clean", url=clean_layer.url, field_mapping=MAPPING, enabled=True).pk
+    )
     assert (clean.status, clean.inserted) == ("success", FEATURES)
     assert rows() == converged
 
@@ -148,6 +150,7 @@ def test_connection_lost_inside_a_batch_leaves_nothing_of_that_batch(httpserver,
         dataset="tax_sales",
         field_mapping={**MAPPING, "tda_number": "TDA"},
         page_size=PAGE,
+        enabled=True,
     )
 
     with contextlib.suppress(OperationalError, InterfaceError):

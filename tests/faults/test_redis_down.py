@@ -83,7 +83,7 @@ def test_healthz_reports_redis_failing(redis_down, client):
 
 
 def test_api_ingest_answers_503_when_the_queue_is_unreachable(redis_down, admin_client):
-    source = DataSourceFactory()
+    source = DataSourceFactory(enabled=True)
 
     response = admin_client.post(f"/api/v1/data-sources/{source.pk}/ingest/", HTTP_ACCEPT="application/json")
 
@@ -94,7 +94,7 @@ def test_api_ingest_answers_503_when_the_queue_is_unreachable(redis_down, admin_
 
 @pytest.mark.django_db(transaction=True)  # on_commit callbacks run as in production
 def test_admin_ingest_now_says_the_queue_is_unreachable(redis_down, admin_client):
-    source = DataSourceFactory()
+    source = DataSourceFactory(enabled=True)
 
     response = admin_client.post(
         "/admin/properties/datasource/",

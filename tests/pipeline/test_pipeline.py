@@ -246,3 +246,20 @@ def test_summarize():
     assert "message" not in counts
     assert pipeline.summarize(None) == {}
     assert pipeline.summarize(42) == {"count": 42}
+
+
+def test_a_mapped_attribute_that_disappears_fails_its_source_and_is_alerted(county, launch, settings, mailoutbox):
+    settings.ALERT_EMAIL_TO = "ops@example.com"
+    launch()  # the first run records the layer's schema
+    county.layer.fields = [f for f in county.layer.fields if f["name"] != "USER_Deed_Status"]
+
+    run = launch()
+
+    ingest = run.steps.get(name="ingest")
+    assert ingest.status == "failed"
+    source_run = county.source.runs.order_by("-started_at", "-pk").first()
+    assert source_run.schema_drift["missing_mapped"] == ["USER_Deed_Status"]
+    drift = [m for m in mailoutbox if "no longer has mapped attributes" in m.subject]
+    assert [m.subject for m in drift] == [f"DealFinder: {county.source.name} no longer has mapped attributes"]
+    assert "USER_Deed_Status disappeared (the mapping reads them)" in drift[0].body
+    assert "removed: USER_Deed_Status" in drift[0].body

@@ -248,7 +248,7 @@ def test_other_4xx_are_not_retried(httpserver, status):
 
     pages = read(layer.url)
 
-    assert pages[1].error == f"HTTP {status} from POST {layer.url}/query"
+    assert pages[1].error == f"HTTP {status} from POST {layer.url}/query: {status}: Error"  # the server's words
     assert pages[1].failed_ids == ["6", "7", "8", "9", "10"]
     assert layer.requests_for_page(2) == 1
 

@@ -67,7 +67,12 @@ def test_csv_over_http(httpserver):
 
 def file_source(name, dataset, mapping, parcel_format="orange_fl"):
     return DataSourceFactory(
-        kind="file", dataset=dataset, url=str(FILES / name), field_mapping=mapping, parcel_format=parcel_format
+        kind="file",
+        dataset=dataset,
+        url=str(FILES / name),
+        field_mapping=mapping,
+        parcel_format=parcel_format,
+        enabled=True,
     )
 
 
@@ -147,7 +152,7 @@ def test_a_file_over_the_byte_limit_fails_the_run_and_writes_nothing(settings):
     run = datasource_ingest(source_id=source.pk)
     assert (run.status, run.pages, run.processed) == ("failed", 0, 0)
     assert run.message == (
-        f"SourceError: {FILES / 'generic_parcels.csv'} is larger than the {size - 1:,}-byte limit"
+        f"SourceError: generic_parcels.csv is larger than the {size - 1:,}-byte limit"
         f" ({size:,} bytes or more; INGEST_UPLOAD_MAX_BYTES); nothing was loaded"
     )
     assert m.Property.objects.count() == 0
@@ -162,7 +167,7 @@ def test_a_file_over_the_row_limit_fails_the_run_and_writes_nothing(settings):
     run = datasource_ingest(source_id=source.pk)
     assert (run.status, run.pages, run.processed) == ("failed", 0, 0)
     assert run.message == (
-        f"SourceError: {FILES / 'generic_parcels.csv'} has 4 records, more than the 3-record limit"
+        "SourceError: generic_parcels.csv has 4 records, more than the 3-record limit"
         " (INGEST_UPLOAD_MAX_ROWS); nothing was loaded"
     )
     assert m.Property.objects.count() == 0
@@ -174,8 +179,7 @@ def test_json_record_counts_are_limited_too():
     with pytest.raises(SourceError) as caught:
         list(FileReader(str(FILES / "records.json"), max_rows=1))
     assert str(caught.value) == (
-        f"{FILES / 'records.json'} has 2 records, more than the 1-record limit (INGEST_UPLOAD_MAX_ROWS);"
-        " nothing was loaded"
+        "records.json has 2 records, more than the 1-record limit (INGEST_UPLOAD_MAX_ROWS); nothing was loaded"
     )
     (page,) = list(FileReader(str(FILES / "parcels.geojson"), max_rows=2))
     assert len(page.records) == 2
@@ -214,7 +218,11 @@ def test_a_streamed_download_is_cut_off_at_the_limit():
 def test_a_refused_download_url_fails_the_run(httpserver, settings):
     settings.INGEST_ALLOW_PRIVATE_URLS = False
     source = DataSourceFactory(
-        kind="file", dataset="parcels", url=httpserver.url_for("/p.csv"), field_mapping={"preset": "generic_csv"}
+        kind="file",
+        dataset="parcels",
+        url=httpserver.url_for("/p.csv"),
+        field_mapping={"preset": "generic_csv"},
+        enabled=True,
     )
     run = datasource_ingest(source_id=source.pk)
     assert (run.status, run.processed) == ("failed", 0)

@@ -27,7 +27,9 @@ def ingest(*args):
 
 
 def test_ingest_by_slug_prints_summary():
-    DataSourceFactory(slug="generic", name="Generic", kind="file", url=GENERIC, field_mapping={"preset": "generic_csv"})
+    DataSourceFactory(
+        slug="generic", name="Generic", kind="file", url=GENERIC, field_mapping={"preset": "generic_csv"}, enabled=True
+    )
     assert ingest("generic") == [
         "Generic: processed=4 inserted=3 updated=0 unchanged=0 failed=1 status=partial stored=3 unplaced=1 duplicates=0"
     ]
@@ -79,18 +81,20 @@ def test_bad_mapping_is_an_error_before_fetching(tmp_path, httpserver):
 
 
 def test_failed_run_exits_non_zero_with_summary(tmp_path):
-    DataSourceFactory(slug="gone", name="Gone", kind="file", url=str(tmp_path / "gone.csv"))
+    DataSourceFactory(slug="gone", name="Gone", kind="file", url=str(tmp_path / "gone.csv"), enabled=True)
     out = StringIO()
     with pytest.raises(CommandError, match="1 of 1 runs failed"):
         call_command("ingest", "gone", stdout=out, stderr=StringIO())
     assert out.getvalue().strip() == (
-        f"Gone: processed=0 inserted=0 updated=0 unchanged=0 failed=0 status=failed stored=0 unplaced=0 duplicates=0 "
-        f"(SourceError: file not found: {tmp_path / 'gone.csv'})"
+        "Gone: processed=0 inserted=0 updated=0 unchanged=0 failed=0 status=failed stored=0 unplaced=0 duplicates=0 "
+        "(SourceError: file not found: gone.csv)"  # the file's name, never the server's directories
     )
 
 
 def test_stored_bad_mapping_gives_failed_run():
-    DataSourceFactory(slug="bad", name="Bad", kind="file", url=GENERIC, field_mapping={"parcel": "PARCEL"})
+    DataSourceFactory(
+        slug="bad", name="Bad", kind="file", url=GENERIC, field_mapping={"parcel": "PARCEL"}, enabled=True
+    )
     with pytest.raises(CommandError, match="1 of 1 runs failed"):
         ingest("bad")
     run = m.IngestionRun.objects.get()
@@ -147,7 +151,7 @@ def test_failing_layer_page_is_recorded_and_a_rerun_completes(httpserver):
     )
     DataSourceFactory(
         slug="oc-tax", kind="arcgis", dataset="tax_sales", url=layer.url, parcel_format="orange_fl",
-        field_mapping={"preset": "orange_fl_tax_sales"},
+        field_mapping={"preset": "orange_fl_tax_sales"}, enabled=True,
     )  # fmt: skip
     assert ingest("oc-tax")[0].endswith(
         "processed=12 inserted=9 updated=0 unchanged=0 failed=3 status=partial stored=9 unplaced=0 duplicates=0"
@@ -166,7 +170,9 @@ def test_failing_layer_page_is_recorded_and_a_rerun_completes(httpserver):
 
 
 def test_admin_ingest_now_and_mapping_validation(admin_client):
-    source = DataSourceFactory(slug="generic", kind="file", url=GENERIC, field_mapping={"preset": "generic_csv"})
+    source = DataSourceFactory(
+        slug="generic", kind="file", url=GENERIC, field_mapping={"preset": "generic_csv"}, enabled=True
+    )
     url = reverse("admin:properties_datasource_changelist")
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = admin_client.post(url, {"action": "ingest_now", "_selected_action": [source.pk]}, follow=True)
@@ -188,7 +194,9 @@ def test_admin_ingest_now_and_mapping_validation(admin_client):
 
 @pytest.mark.postgis
 def test_no_overlapping_runs_of_one_source():
-    source = DataSourceFactory(slug="generic", kind="file", url=GENERIC, field_mapping={"preset": "generic_csv"})
+    source = DataSourceFactory(
+        slug="generic", kind="file", url=GENERIC, field_mapping={"preset": "generic_csv"}, enabled=True
+    )
     other = connections.create_connection("default")
     try:
         with other.cursor() as cursor:

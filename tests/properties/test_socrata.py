@@ -91,7 +91,7 @@ def test_a_failing_page_is_an_error_page_and_paging_goes_on(fake_socrata_dataset
     pages = read(dataset.url, page_size=3)
 
     assert [(p.number, len(p.records)) for p in pages] == [(1, 3), (2, 0), (3, 1)]
-    assert pages[1].error == f"records 3-5: HTTP 500 from GET {dataset.url}"
+    assert pages[1].error == f"records 3-5: HTTP 500 from GET {dataset.url}: Internal error"  # the server's words
     assert sum(1 for params, _headers in dataset.requests if params["$offset"] == "3") == RETRY_ATTEMPTS
 
 
@@ -101,7 +101,7 @@ def test_a_4xx_is_not_retried_and_paging_stops_after_three_failed_pages(fake_soc
     pages = read(dataset.url, page_size=2)
 
     assert [p.error for p in pages] == [
-        f"records {start}-{start + 1}: HTTP 403 from GET {dataset.url}" for start in (0, 2, 4)
+        f"records {start}-{start + 1}: HTTP 403 from GET {dataset.url}: Internal error" for start in (0, 2, 4)
     ]
     assert len(dataset.requests) == 3
 

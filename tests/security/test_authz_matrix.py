@@ -135,6 +135,7 @@ ADMIN_MODELS: dict[str, tuple[str, str, str]] = {
 # Extra admin pages a ModelAdmin adds (django-import-export), by URL name suffix -> action letter needed.
 ADMIN_EXTRA = {
     "buyers.buyer": {"import": "a", "process_import": "a", "export": "v"},
+    "properties.datasource": {"add_from_url": "a"},
     "auth.user": {"password_change": "c"},
 }
 APPS_BY_ROLE = {
@@ -197,6 +198,7 @@ SITE: dict[str, dict[str, dict[str, str]]] = {
         "DELETE": by_role(UNAUTH, DENIED, DENIED, GONE),
     },
     "datasource-ingest": {"POST": by_role(UNAUTH, DENIED, DENIED, GONE)},
+    "datasource-health": {"GET": by_role(UNAUTH, OK, DENIED, OK)},
     "ingestionrun-list": {"GET": by_role(UNAUTH, OK, DENIED, OK)},
     "ingestionrun-detail": {"GET": by_role(UNAUTH, OK, DENIED, OK), "DELETE": by_role(UNAUTH, DENIED, DENIED, NOPE)},
     "synclog-list": {"GET": by_role(UNAUTH, DENIED, DENIED, OK)},
@@ -398,8 +400,8 @@ def admin_url(label, page, obj) -> str:
     base = f"/admin/{app}/{model}/"
     if page == "changelist":
         return base
-    if page in ("add", "import", "export", "process_import"):
-        return f"{base}{page}/"
+    if page in ("add", "import", "export", "process_import", "add_from_url"):
+        return f"{base}{page.replace('add_from_url', 'add-from-url')}/"
     if page == "password_change":
         return f"{base}{obj.pk}/password/"
     return f"{base}{obj.pk}/{page}/"
@@ -462,6 +464,7 @@ DETAIL_OBJECT = {
     "buyer-detail": "buyers.buyer",
     "match-detail": "buyers.propertymatch",
     "datasource-detail": "properties.datasource",
+    "datasource-health": "properties.datasource",
     "ingestionrun-detail": "properties.ingestionrun",
     "synclog-detail": "sync.synclog",
 }

@@ -7,8 +7,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from dealfinder.source_location import LocationError
 from properties import services
 from properties.ingest.mapping import MappingError
+from properties.ingest.schema import drift_summary
 from properties.models import DataSource, IngestionRun, ParcelFormat
 from properties.rekey import ParcelFormatChange
 from properties.selectors import datasource_get_by_slug
@@ -29,7 +31,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("slug", nargs="?", help="DataSource slug")
         parser.add_argument("--all", action="store_true", help="every enabled source")
-        parser.add_argument("--url", help="ad hoc: layer URL, Socrata resource URL, or a file path / URL")
+        parser.add_argument("--url", help="ad hoc: ArcGIS layer, Socrata dataset, CKAN resource, or a file path / URL")
         parser.add_argument("--dataset", choices=DataSource.Dataset.values)
         parser.add_argument("--mapping", help="ad hoc: JSON file with the field mapping")
         parser.add_argument("--kind", choices=DataSource.Kind.values, help="ad hoc: default guessed from the URL")
@@ -50,8 +52,13 @@ class Command(BaseCommand):
                 raise CommandError(f"bad mapping: {exc}") from None
             except ParcelFormatChange as exc:
                 raise CommandError(str(exc)) from None
+            except LocationError as exc:
+                raise CommandError(f"bad --url: {exc}") from None
         for run in runs:
             self.stdout.write(summary_line(run))
+            drift = drift_summary(run.schema_drift or {})
+            if drift:
+                self.stderr.write(f"{run.source_label}: the source's attributes changed since its last run: {drift}")
         failed = [run for run in runs if run.status == IngestionRun.Status.FAILED]
         if failed:
             raise CommandError(f"{len(failed)} of {len(runs)} runs failed")
@@ -63,7 +70,10 @@ class Command(BaseCommand):
             source = datasource_get_by_slug(slug=slug)
             if source is None:
                 raise CommandError(f"no data source with slug {slug!r}")
-            return [services.datasource_ingest(source_id=source.pk, progress=progress)]
+            try:
+                return [services.datasource_ingest(source_id=source.pk, progress=progress)]
+            except services.SourceDisabled as exc:
+                raise CommandError(str(exc)) from None
         if not options["dataset"] or not options["mapping"]:
             raise CommandError("--url needs --dataset and --mapping")
         try:
