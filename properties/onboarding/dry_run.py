@@ -1,7 +1,7 @@
 """A dry run of a mapping over sample records: per target field the values it would store, its fill rate and every
 problem, and per record whether it would load, before anything is saved.
 
-It calls the ingest path's own code (FieldMapping.apply, then loader.prepare), so whatever that code reads or
+It calls the ingest path's own code (FieldMapping.apply, points.batch_points, then loader.prepare), so whatever that code reads or
 refuses, the dry run shows; each target is also applied on its own, so one bad value shows against its field.
 No database.
 """
@@ -16,6 +16,7 @@ from decimal import Decimal
 from properties.ingest.base import RawRecord
 from properties.ingest.loader import prepare
 from properties.ingest.mapping import KEY_TARGET, FieldMapping, MappingError, RowError, load_preset
+from properties.ingest.points import batch_points
 
 from .propose import Problem
 
@@ -88,9 +89,20 @@ def dry_run(*, dataset: str, mapping: dict, records: list[RawRecord], parcel_for
     derived = {name: TargetRun(name) for name in ("parcel_id", "address", "city", "zip", "location", "property_type")}
     refused: Counter[str] = Counter()
     raw_by_id: dict[str, set[str]] = {}
+    rows: list[dict | None] = []
     for record in records:
         try:
-            item = prepare(full.apply(record), record, dataset=dataset, parcel_format=parcel_format)
+            rows.append(full.apply(record))
+        except RowError as exc:
+            refused[str(exc)] += 1
+            rows.append(None)
+    for record, row, placed in zip(records, rows, batch_points(records, rows, full), strict=True):
+        if row is None:
+            continue
+        if placed.problem:
+            derived["location"].problems.append(placed.problem)
+        try:
+            item = prepare(row, record, dataset=dataset, parcel_format=parcel_format, location=placed.xy)
         except RowError as exc:
             refused[str(exc)] += 1
             continue
@@ -109,9 +121,6 @@ def dry_run(*, dataset: str, mapping: dict, records: list[RawRecord], parcel_for
             _count(derived[name], value)
         if prop.get("location"):
             result.placed += 1
-            x, y = prop["location"]
-            if not (-180 <= x <= 180 and -90 <= y <= 90):
-                derived["location"].problems.append(f"({x}, {y}) is not a longitude/latitude")
     result.derived = {name: run for name, run in derived.items() if run.filled or name in ("parcel_id", "location")}
     for reason, count in refused.most_common():
         result.problems.append(

@@ -64,7 +64,7 @@ class ProbeResult:
     proposal: Proposal | None = None
     dry_run: DryRun | None = None
     problems: list[Problem] = field(default_factory=list)
-    parcel_format: str = ParcelFormat.PLAIN
+    parcel_format: str = ParcelFormat.CANONICAL
 
     @property
     def errors(self) -> list[Problem]:

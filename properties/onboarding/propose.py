@@ -72,7 +72,7 @@ class Proposal:
     dataset_reason: str
     choices: dict[str, Choice] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    parcel_format: str = "plain"
+    parcel_format: str = "canonical"
 
     @property
     def mapping(self) -> dict:
@@ -102,7 +102,7 @@ def propose(
     title: str = "",
     has_geometry: bool = False,
     edit_date_field: str | None = None,
-    default_parcel_format: str = "plain",
+    default_parcel_format: str = "canonical",
 ) -> Proposal:
     """The mapping DealFinder proposes for a source (the dataset guessed when not given)."""
     columns = [

@@ -130,7 +130,7 @@ def test_an_ingestion_run_reports_records_in_and_stored_unplaced_and_field_stats
         "10-1,5000,28.54,-81.38\n"  # the key again
     )
     mapping = {"parcel_id": "PIN", "last_sale_price": "SALE", "latitude": "LAT", "longitude": "LON"}
-    source = DataSourceFactory(kind="file", dataset="parcels", url=str(csv), field_mapping=mapping)
+    source = DataSourceFactory(kind="file", dataset="parcels", url=str(csv), field_mapping=mapping, enabled=True)
     admin_api.post(f"/api/v1/data-sources/{source.pk}/ingest/")
 
     body = acq.get(f"/api/v1/ingestion-runs/{IngestionRun.objects.get().pk}/").json()

@@ -50,7 +50,9 @@ WARWICK = {
 
 
 def file_source(name, dataset, mapping, **extra):
-    return DataSourceFactory(kind="file", dataset=dataset, url=str(FILES / name), field_mapping=mapping, **extra)
+    return DataSourceFactory(
+        kind="file", dataset=dataset, url=str(FILES / name), field_mapping=mapping, enabled=True, **extra
+    )
 
 
 def counts(run):

@@ -37,7 +37,7 @@ def kent_layer(httpserver, spatial_reference):
 def test_a_page_in_projected_units_taken_for_degrees_never_overwrites_good_points(httpserver):
     answer = load_arcgis_fixture("kent-mi-parcels-query")
     layer = kent_layer(httpserver, answer["spatialReference"])
-    source = DataSourceFactory(kind="arcgis", url=layer.url, dataset="parcels", field_mapping=KENT)
+    source = DataSourceFactory(kind="arcgis", url=layer.url, dataset="parcels", field_mapping=KENT, enabled=True)
     first = datasource_ingest(source_id=source.pk)
     assert (first.status, first.stored, first.unplaced) == ("success", 3, 0)
     grant = m.Property.objects.get(parcel_id="41-01-06-100-009")

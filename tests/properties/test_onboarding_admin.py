@@ -82,7 +82,7 @@ def test_url_probe_review_and_create_disabled(admin_role, layer):
         assert expected in html, expected
     data = create_data(page)
     assert (data["dataset"], data["name"], data["slug"], data["parcel_format"]) == (
-        "parcels", "Tax Parcels", "tax-parcels", "plain",
+        "parcels", "Tax Parcels", "tax-parcels", "canonical",
     )  # fmt: skip
     assert json.loads(data["field_mapping"])["owner_name"] == "OWNERNME1"
     assert m.DataSource.objects.count() == 0

@@ -142,7 +142,13 @@ def test_an_unseen_county_layer_probed_then_ingested_with_the_proposal_as_is(htt
     out = StringIO()
     call_command("ingest", "--url", layer.url, "--dataset", "parcels", "--mapping", str(mapping), stdout=out,
                  stderr=StringIO())  # fmt: skip
-    assert out.getvalue().strip().endswith("processed=12 inserted=12 updated=0 unchanged=0 failed=0 status=success")
+    assert (
+        out.getvalue()
+        .strip()
+        .endswith(
+            "processed=12 inserted=12 updated=0 unchanged=0 failed=0 status=success stored=12 unplaced=0 duplicates=0"
+        )
+    )
     properties = list(m.Property.objects.all())
     assert len(properties) == 12
     assert all(p.parcel_id and p.owner_name and p.street and p.city == "AKRON" and p.zip for p in properties)

@@ -215,7 +215,11 @@ def test_ad_hoc_ingests_still_run_on_their_own_disabled_source(tmp_path):
         "ingest", "--url", str(FILES / "generic_parcels.csv"), "--dataset", "parcels", "--mapping", str(mapping),
         stdout=out, stderr=StringIO(),
     )  # fmt: skip
-    assert out.getvalue().strip().endswith("inserted=3 updated=0 unchanged=0 failed=1 status=partial")
+    assert (
+        out.getvalue()
+        .strip()
+        .endswith("inserted=3 updated=0 unchanged=0 failed=1 status=partial stored=3 unplaced=1 duplicates=0")
+    )
     assert DataSource.objects.get().enabled is False
 
 
