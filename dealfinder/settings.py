@@ -398,13 +398,20 @@ if LOG_FORMAT not in ("json", "text"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"run_context": {"()": "dealfinder.logging.RunContextFilter"}},
+    "filters": {
+        "run_context": {"()": "dealfinder.logging.RunContextFilter"},
+        "redact_secrets": {"()": "dealfinder.logging.RedactSecretsFilter"},
+    },
     "formatters": {
         "text": {"()": "dealfinder.logging.TextFormatter"},
         "json": {"()": "dealfinder.logging.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["run_context"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["run_context", "redact_secrets"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
