@@ -1,6 +1,5 @@
 """The broker map: the page, its viewport GeoJSON, and the draw-to-select export and assign actions."""
 
-import csv
 import json
 
 from django import forms
@@ -14,6 +13,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+
+from dealfinder.csv_safe import csv_response
 
 from .filtersets import LeadFilterSet
 from .grid import cell_range, grid_cells, grid_level, map_grid_is_fresh
@@ -232,22 +233,11 @@ def lead_map_export(request):
     return lead_export_response(leads=leads)
 
 
-class _Echo:
-    """A file-like whose write() hands the line back, so csv.writer can feed a streaming response."""
-
-    def write(self, value):
-        return value
-
-
 def lead_export_response(*, leads) -> StreamingHttpResponse:
-    """The leads CSV (lead_export_rows: one column list for the map and the admin), streamed in chunks."""
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in lead_export_rows(leads=leads)), content_type="text/csv"
-    )
+    """The leads CSV (lead_export_rows: one column list for the map and the admin), streamed through the one
+    formula-safe writer (dealfinder.csv_safe)."""
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="leads-{stamp}.csv"'
-    return response
+    return csv_response(lead_export_rows(leads=leads), filename=f"leads-{stamp}.csv", streaming=True)
 
 
 @login_required
