@@ -132,8 +132,13 @@ if IS_POSTGIS:
     # saves far less; measured on 100k-1M leads. Off for every connection of this app.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 else:
-    # SQLite waits for a writer instead of failing at once with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 30)
+    # SQLite under concurrent admin use: WAL (readers and the one writer do not block each other), a busy timeout
+    # (a writer waits for the other instead of failing), and transactions that take the write lock when they begin:
+    # a deferred one that reads and then writes fails at once with "database is locked", whatever the timeout.
+    _sqlite = DATABASES["default"].setdefault("OPTIONS", {})
+    _sqlite.setdefault("timeout", env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=30))
+    _sqlite.setdefault("transaction_mode", "IMMEDIATE")
+    _sqlite.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
 SPATIALITE_LIBRARY_PATH = env.str("SPATIALITE_LIBRARY_PATH", default="mod_spatialite")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -230,6 +235,13 @@ INGEST_ALLOW_PRIVATE_URLS = env.bool("INGEST_ALLOW_PRIVATE_URLS", default=not PR
 INGEST_UPLOAD_MAX_BYTES = env.int("INGEST_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 INGEST_UPLOAD_MAX_ROWS = env.int("INGEST_UPLOAD_MAX_ROWS", default=1_000_000)
 BUYER_IMPORT_MAX_BYTES = env.int("BUYER_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+
+# Runs (pipeline, ingest) stamp a heartbeat every RUN_HEARTBEAT_SECONDS from the process doing the work; a running run
+# without one for RUN_STALE_AFTER_SECONDS is failed (its worker was killed or lost) and no longer blocks the next.
+RUN_HEARTBEAT_SECONDS = env.float("RUN_HEARTBEAT_SECONDS", default=30)
+RUN_STALE_AFTER_SECONDS = env.float("RUN_STALE_AFTER_SECONDS", default=180)
+if RUN_STALE_AFTER_SECONDS < 3 * RUN_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("RUN_STALE_AFTER_SECONDS must be at least 3 x RUN_HEARTBEAT_SECONDS.")
 
 # /healthz: a nightly pipeline without a success for this long is reported as "stale".
 HEALTHZ_PIPELINE_MAX_AGE_HOURS = env.float("HEALTHZ_PIPELINE_MAX_AGE_HOURS", default=26)

@@ -4,8 +4,9 @@ from django.utils.html import format_html, format_html_join
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 
 from dealfinder.admin_utils import ReadOnlyAdmin, admin_link, json_display
-from dealfinder.queue import QueueUnavailable, queue_errors
+from dealfinder.queue import QueueUnavailable
 
+from .api.services import datasource_ingest_start
 from .ingest.mapping import TARGETS, FieldMapping, MappingError, load_preset, preset_names
 from .models import (
     CodeViolation,
@@ -21,7 +22,6 @@ from .models import (
     TaxSale,
     Valuation,
 )
-from .tasks import datasource_ingest_task
 
 RAW = json_display("raw")
 
@@ -246,10 +246,9 @@ class DataSourceAdmin(admin.ModelAdmin):
     def ingest_now(self, request, queryset):
         queued = 0
         try:
-            with queue_errors():
-                for pk in queryset.values_list("pk", flat=True):
-                    datasource_ingest_task.delay(pk)
-                    queued += 1
+            for source in queryset:
+                datasource_ingest_start(source=source)
+                queued += 1
         except QueueUnavailable as exc:
             self.message_user(request, f"{queued} sources queued, then {exc}", messages.ERROR)
             return

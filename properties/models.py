@@ -99,6 +99,9 @@ class IngestionRun(models.Model):
     message = models.TextField(blank=True, help_text="Why the run failed, when it did")
     started_at = models.DateTimeField(default=timezone.now, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the process running it (empty while queued)"
+    )
 
     class Meta:
         ordering = ["-started_at"]

@@ -6,9 +6,9 @@ from . import services
 
 
 @shared_task
-def datasource_ingest_task(source_id: int) -> dict:
-    """Ingest one DataSource; returns the run's id and counts."""
-    return _run_summary(services.datasource_ingest(source_id=source_id))
+def datasource_ingest_task(source_id: int, run_id: int | None = None) -> dict:
+    """Ingest one DataSource (into the queued run `run_id`, when given); returns the run's id and counts."""
+    return _run_summary(services.datasource_ingest(source_id=source_id, run_id=run_id))
 
 
 @shared_task

@@ -522,15 +522,20 @@ def ingest_source(
     mapping: FieldMapping | None = None,
     batch_size: int = 1000,
     progress: Callable[[int], None] | None = None,
+    run: m.IngestionRun | None = None,
 ) -> m.IngestionRun:
-    """Read every page, upsert in batches (one transaction each) and return the finished run.
+    """Read every page, upsert in batches (one transaction each) and return the finished run (`run`, started by
+    the caller, or a new one).
 
     A bad row or failed page is recorded and skipped; an exception ends the run as failed with earlier batches
     kept and the current batch rolled back. The mapping defaults to the source's field_mapping.
     """
     mapping = mapping or FieldMapping.from_config(source.dataset, source.field_mapping)
     fingerprint = mapping_fingerprint(source, mapping)
-    run = m.IngestionRun.objects.create(source=source, source_label=source.name[:200], dataset=source.dataset)
+    if run is None:
+        run = m.IngestionRun.objects.create(
+            source=source, source_label=source.name[:200], dataset=source.dataset, heartbeat_at=timezone.now()
+        )
     with log_context(ingestion_run_id=run.pk):
         try:
             for page in reader:
@@ -540,14 +545,14 @@ def ingest_source(
                     run.processed += len(page.failed_ids)
                     run.failed += len(page.failed_ids)
                     _add_error(run, {"page": page.number, "reason": page.error, "records": page.failed_ids[:50]})
-                    run.save()
+                    _save(run)
                     continue
                 for start in range(0, len(page.records), batch_size):
                     _ingest_batch(run, source, mapping, fingerprint, page.records[start : start + batch_size])
                     if progress:
                         progress(len(page.records[start : start + batch_size]))
                 if not page.records:
-                    run.save()
+                    _save(run)
         except Exception as exc:
             logger.exception("ingest of %s failed", source)
             _reconnect_if_lost()
@@ -560,8 +565,15 @@ def ingest_source(
             else:
                 run.status = m.IngestionRun.Status.SUCCESS
         run.finished_at = timezone.now()
-        run.save()
+        _save(run)
     return run
+
+
+def _save(run: m.IngestionRun) -> None:
+    """Save the run's counts; saving is a sign of life too (so the heartbeat thread's stamp is not overwritten
+    with an older one)."""
+    run.heartbeat_at = timezone.now()
+    run.save()
 
 
 def _reconnect_if_lost() -> None:
@@ -613,7 +625,7 @@ def _ingest_batch(run, source, mapping: FieldMapping, fingerprint: str, records:
             setattr(run, outcome, getattr(run, outcome) + 1)
         for error in errors:
             _add_error(run, error)
-        run.save()
+        _save(run)
 
 
 def _add_error(run: m.IngestionRun, error: dict) -> None:
