@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db.models import JSONField
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -15,6 +16,7 @@ from leaflet.admin import LeafletGeoAdmin
 
 from dealfinder.admin_utils import admin_link
 from dealfinder.csv_safe import csv_response
+from dealfinder.json_limits import JSON_FORMFIELD_OVERRIDES
 from leads.views import minimap_attrs
 
 from .models import Buyer, MatchingProfile, PropertyMatch
@@ -165,6 +167,7 @@ class BuyerAdmin(ImportExportModelAdmin, LeafletGeoAdmin):
     tmp_storage_class = BuyerImportStorage
     import_formats = IMPORT_FORMATS
     export_formats = EXPORT_FORMATS
+    formfield_overrides = {JSONField: JSON_FORMFIELD_OVERRIDES}
     list_display = (
         "__str__",
         "company",

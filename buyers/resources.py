@@ -101,6 +101,9 @@ class BuyerResource(resources.ModelResource):
         export_order = fields
         skip_unchanged = True
         report_skipped = True
+        # Each row is validated as the admin validates a buyer (Buyer.full_clean): list vocabularies, zips, and the
+        # buy box's geometry (vertices, WGS 84, validity, span) and radius. A bad row is reported, nothing written.
+        clean_model_instances = True
 
     def before_import_row(self, row, **kwargs):
         if not str(row.get("email") or "").strip():

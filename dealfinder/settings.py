@@ -235,6 +235,12 @@ INGEST_ALLOW_PRIVATE_URLS = env.bool("INGEST_ALLOW_PRIVATE_URLS", default=not PR
 INGEST_UPLOAD_MAX_BYTES = env.int("INGEST_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 INGEST_UPLOAD_MAX_ROWS = env.int("INGEST_UPLOAD_MAX_ROWS", default=1_000_000)
 BUYER_IMPORT_MAX_BYTES = env.int("BUYER_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+# JSON from outside (API bodies, webhooks, admin JSON fields) nested deeper than this is refused with a 400.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+# A buyer's drawn target area: at most this many vertices, and no wider or taller than this many degrees
+# (a county-sized buy box spans under 1; matching files leads by ~500 m cells under the box).
+BUYBOX_MAX_VERTICES = env.int("BUYBOX_MAX_VERTICES", default=2000)
+BUYBOX_MAX_SPAN_DEGREES = env.float("BUYBOX_MAX_SPAN_DEGREES", default=5.0)
 
 # Runs (pipeline, ingest) stamp a heartbeat every RUN_HEARTBEAT_SECONDS from the process doing the work; a running run
 # without one for RUN_STALE_AFTER_SECONDS is failed (its worker was killed or lost) and no longer blocks the next.
@@ -277,6 +283,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON bodies nested deeper than JSON_MAX_DEPTH get 400 (dealfinder/json_limits.py), not a RecursionError 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "dealfinder.json_limits.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

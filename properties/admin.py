@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import JSONField
 from django.utils.html import format_html, format_html_join
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 
 from dealfinder.admin_utils import ReadOnlyAdmin, admin_link, json_display
+from dealfinder.json_limits import JSON_FORMFIELD_OVERRIDES
 from dealfinder.queue import QueueUnavailable
 
 from .api.services import datasource_ingest_start
@@ -216,6 +218,7 @@ class DataSourceForm(forms.ModelForm):
 @admin.register(DataSource)
 class DataSourceAdmin(admin.ModelAdmin):
     form = DataSourceForm
+    formfield_overrides = {JSONField: JSON_FORMFIELD_OVERRIDES}
     list_display = ("name", "slug", "kind", "dataset", "county", "parcel_format", "enabled", "updated_at")
     list_filter = ("enabled", "kind", "dataset", "parcel_format")
     list_editable = ("enabled",)

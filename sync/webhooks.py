@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
-import json
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -19,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from buyers.models import Buyer
+from dealfinder import json_limits
 from dealfinder.logging import logged_run
 from leads.models import Activity, Lead
 from sync.conflicts import merge_fields
@@ -102,8 +102,8 @@ def ghl_webhook_receive(*, body: bytes, ghl_signature: str = "", wh_signature: s
         rsa_key=getattr(settings, "GHL_WEBHOOK_RSA_PUBLIC_KEY", GHL_LEGACY_RSA_PUBLIC_KEY),
     )
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+        payload = json_limits.loads(body)
+    except ValueError:  # UnicodeDecodeError and JSONTooDeep are ValueErrors
         payload = None
     if not isinstance(payload, dict):
         payload = None
