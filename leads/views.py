@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from dealfinder.csv_safe import csv_response
+from dealfinder.geo_validators import check_lon_lat
 
 from .filtersets import LeadFilterSet
 from .grid import cell_range, grid_cells, grid_level, map_grid_is_fresh
@@ -65,7 +66,11 @@ class ShapeField(forms.CharField):
             shape = GEOSGeometry(value, srid=4326)
         except (GEOSException, ValueError, TypeError) as exc:
             raise forms.ValidationError("shape must be a GeoJSON or WKT polygon") from exc
-        if not isinstance(shape, Polygon | MultiPolygon) or not shape.valid or shape.num_coords > MAX_SHAPE_VERTICES:
+        too_big = isinstance(shape, Polygon | MultiPolygon) and shape.num_coords > MAX_SHAPE_VERTICES
+        if too_big or not isinstance(shape, Polygon | MultiPolygon):
+            raise forms.ValidationError(f"shape must be a valid polygon of at most {MAX_SHAPE_VERTICES} vertices")
+        check_lon_lat(shape, what="the shape")  # before GEOS looks at it further: 1e308 aborts its WKT writer
+        if not shape.valid:
             raise forms.ValidationError(f"shape must be a valid polygon of at most {MAX_SHAPE_VERTICES} vertices")
         shape.srid = 4326
         return shape
