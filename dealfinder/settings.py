@@ -408,6 +408,13 @@ GHL_PIPELINE_STAGE_ID = env.str("GHL_PIPELINE_STAGE_ID", default="")
 GHL_BUYER_TAG = env.str("GHL_BUYER_TAG", default="cash-buyer")
 GHL_WORKFLOW_ID = env.str("GHL_WORKFLOW_ID", default="")
 GHL_WEBHOOK_PUBLIC_KEY = env.str("GHL_WEBHOOK_PUBLIC_KEY", default="")
+# The legacy x-wh-signature (RSA-SHA256) key; empty: the one GoHighLevel publishes (sync.webhooks).
+GHL_WEBHOOK_RSA_PUBLIC_KEY = env.str("GHL_WEBHOOK_RSA_PUBLIC_KEY", default="")
+# Rejected webhook deliveries (bad signature, stale, not JSON): their first bytes are kept this many days; a client
+# address with more than WEBHOOK_REJECTIONS_PER_IP of them in WEBHOOK_REJECTION_WINDOW_SECONDS gets 429 for a while.
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
+WEBHOOK_REJECTIONS_PER_IP = env.int("WEBHOOK_REJECTIONS_PER_IP", default=30)
+WEBHOOK_REJECTION_WINDOW_SECONDS = env.int("WEBHOOK_REJECTION_WINDOW_SECONDS", default=600)
 GHL_CONFLICT_STRATEGY = env.str("GHL_CONFLICT_STRATEGY", default="newest_wins")
 
 # The county the data-quality checks expect points in: min_lon,min_lat,max_lon,max_lat.

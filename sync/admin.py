@@ -64,9 +64,17 @@ class SyncConflictAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
-    list_display = ("received_at", "event_type", "webhook_id", "signature_scheme", "signature_valid", "status")
+    list_display = (
+        "received_at",
+        "event_type",
+        "webhook_id",
+        "signature_scheme",
+        "signature_valid",
+        "status",
+        "client_ip",
+    )
     list_filter = ("event_type", "status", "signature_valid")
-    search_fields = ("webhook_id", "event_type")
+    search_fields = ("webhook_id", "event_type", "client_ip")
     date_hierarchy = "received_at"
     exclude = ("payload",)
     readonly_fields = (json_display("payload"),)

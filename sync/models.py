@@ -105,7 +105,11 @@ class WebhookEvent(models.Model):
 
     webhook_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     event_type = models.CharField(max_length=64, blank=True, db_index=True)
-    payload = models.JSONField(default=dict, blank=True)
+    payload = models.JSONField(default=dict, blank=True, help_text="The event, for signed events that were stored")
+    body_excerpt = models.TextField(
+        blank=True, help_text="The first bytes of a rejected body (its payload is not kept); pruned after a while"
+    )
+    client_ip = models.CharField(max_length=64, blank=True, help_text="Who delivered it")
     signature_scheme = models.CharField(max_length=16, blank=True, help_text="ed25519, rsa or none")
     signature_valid = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED, db_index=True)
