@@ -122,3 +122,16 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.event_type or 'webhook'} {self.webhook_id or ''}".strip()
+
+
+class PushClaim(models.Model):
+    """A lead being pushed to GoHighLevel: the row is the lock (one per lead), taken by one push run for a batch and
+    removed when the batch is done, so two workers never create two contacts for one lead. A claim older than
+    PUSH_CLAIM_TIMEOUT belongs to a run that was killed and is taken over."""
+
+    lead = models.OneToOneField("leads.Lead", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    owner = models.CharField(max_length=32, help_text="The push run holding it")
+    claimed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return f"lead {self.lead_id} claimed by {self.owner}"
