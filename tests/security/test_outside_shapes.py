@@ -90,7 +90,7 @@ def test_a_polygon_at_the_limit_is_accepted(api, settings):
             {
                 "type": "Polygon",
                 "coordinates": [[[-81.4, 28.5], [-81.3, 28.6], [-81.3, 28.5], [-81.4, 28.6], [-81.4, 28.5]]],
-            },  # noqa: E501
+            },
             "The target area is not a valid polygon: Self-intersection[-81.35 28.55].",
         ),
         (
