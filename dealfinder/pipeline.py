@@ -175,7 +175,7 @@ def pipeline_run_start(*, job: str, trigger: str) -> PipelineRun:
     BLOCKED_BY) already runs.
 
     On PostgreSQL an advisory lock on the job name makes check-and-create atomic across processes; on
-    SQLite the transaction starts with a write, which serializes it. The running row then guards the
+    SQLite the transaction begins IMMEDIATE (settings), which serializes it. The running row then guards the
     whole run, however many tasks and workers it spans; a run without a heartbeat for RUN_STALE_AFTER_SECONDS
     is failed first (any job's, and stale ingestion runs too: every scheduled trigger sweeps).
     """
@@ -187,9 +187,7 @@ def pipeline_run_start(*, job: str, trigger: str) -> PipelineRun:
         with transaction.atomic():
             now = timezone.now()
             blockers = (job, *BLOCKED_BY.get(job, ()))
-            # A write first, so SQLite takes its write lock here (and so that a dead run never blocks).
-            PipelineRun.objects.filter(job__in=blockers, status=Status.RUNNING, pk__lt=0).update(heartbeat_at=now)
-            pipeline_runs_fail_stale(now=now)
+            pipeline_runs_fail_stale(now=now)  # a dead run never blocks
             ingestion_runs_fail_stale(now=now)
             running = PipelineRun.objects.filter(job__in=blockers, status=Status.RUNNING).order_by("started_at").first()
             if running:

@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from dealfinder.admin_utils import ReadOnlyAdmin, json_display
 from leads.admin import LeadAdmin
 
-from .models import ExternalLink, SyncConflict, SyncLog, WebhookEvent
+from .models import ExternalLink, PushClaim, SyncConflict, SyncLog, WebhookEvent
 from .services import NOT_CONFIGURED, ghl_configured, ghl_push_leads, sync_conflicts_resolve
 
 
@@ -78,6 +78,14 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "received_at"
     exclude = ("payload",)
     readonly_fields = (json_display("payload"),)
+
+
+@admin.register(PushClaim)
+class PushClaimAdmin(ReadOnlyAdmin):
+    """Leads a push run is sending to GoHighLevel right now (a claim older than 30 minutes is a killed run's)."""
+
+    list_display = ("lead", "owner", "claimed_at")
+    list_select_related = ("lead__property",)
 
 
 @admin.action(description="Push to GoHighLevel now", permissions=["change"])

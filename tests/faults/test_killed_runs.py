@@ -78,19 +78,23 @@ def test_a_killed_ingest_is_failed_with_why_and_the_next_one_runs(layer, outside
 
     killed = manage("ingest", "hanging", env=env)
     kill_mid_run(killed, layer, outside_db, "properties_ingestionrun")
-    assert outside_db.query(runs) == [(1, "running", "")]
+    ((killed_run, status, _),) = outside_db.query(runs)
+    assert status == "running"
     assert outside_db.query("SELECT COUNT(*) FROM properties_property") == [(PAGE,)]  # page 1 landed
 
     code, out, err = finish(manage("ingest", "hanging", env={**env, **PATIENT}))  # the dead run beat just now
     if outside_db.postgis:
         # The advisory lock died with the killed session: the run is closed as interrupted, the ingest runs.
         assert code == 0, err
-        assert outside_db.query(runs)[:1] == [(1, "failed", "interrupted: the database connection was lost or the "
-                                               "worker stopped before the run ended")]  # fmt: skip
+        assert outside_db.query(runs)[0] == (
+            killed_run,
+            "failed",
+            "interrupted: the database connection was lost or the worker stopped before the run ended",
+        )
     else:
         # No lock but the heartbeat: a run that beat less than RUN_STALE_AFTER_SECONDS ago may be alive.
         assert code == 1
-        assert "another ingest of this source is still running (run #1)" in out
+        assert f"another ingest of this source is still running (run #{killed_run})" in out
         time.sleep(STALE_AFTER + 0.5)
         code, out, err = finish(manage("ingest", "hanging", env=env))
         assert code == 0, err
@@ -110,11 +114,12 @@ def test_a_killed_pipeline_run_stops_blocking_within_the_stale_time(layer, outsi
 
     killed = manage("run_pipeline", env=env)
     kill_mid_run(killed, layer, outside_db, "dealfinder_pipelinerun")
-    assert outside_db.query(pipeline_runs) == [(1, "running", "")]
+    ((killed_run, status, _),) = outside_db.query(pipeline_runs)
+    assert status == "running"
 
     code, _, err = finish(manage("run_pipeline", env={**env, **PATIENT}))  # it beat just now: it may be alive
     assert code == 2, err
-    assert "nightly run #1 is still running" in err
+    assert f"nightly run #{killed_run} is still running" in err
 
     time.sleep(STALE_AFTER + 0.5)
     code, _, err = finish(manage("run_pipeline", env=env))
@@ -124,8 +129,8 @@ def test_a_killed_pipeline_run_stops_blocking_within_the_stale_time(layer, outsi
     assert (status, error.startswith("no heartbeat since "), error.endswith(DEAD)) == ("failed", True, True)
     assert skipped[1] == "skipped"
     assert last_status == "success"
-    steps = 'SELECT name, status FROM dealfinder_pipelinestep WHERE run_id = 1 ORDER BY "order"'
-    assert outside_db.query(steps)[:2] == [("ingest", "failed"), ("enrich", "skipped")]
+    steps = 'SELECT name, status FROM dealfinder_pipelinestep WHERE run_id = %s ORDER BY "order"'
+    assert outside_db.query(steps, [killed_run])[:2] == [("ingest", "failed"), ("enrich", "skipped")]
     # The killed run's ingest was failed by the same sweep, and the new run's ingest landed every record.
     ingest_runs = outside_db.query("SELECT status, message FROM properties_ingestionrun ORDER BY id")
     assert [status for status, _ in ingest_runs] == ["failed", "success"]

@@ -6,7 +6,6 @@ import time
 
 import pytest
 from celery import _state as celery_state
-from rest_framework.test import APIClient
 
 from properties.models import IngestionRun, Property
 from tests.leads.factories import UserFactory
@@ -25,13 +24,6 @@ def source(tmp_path):
 
 
 @pytest.fixture
-def api():
-    client = APIClient()
-    client.force_authenticate(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
-@pytest.fixture
 def inside_a_worker_process():
     """What every real Celery worker process declares (its pool sets it): joining a task result would block."""
     celery_state._set_task_join_will_block(True)
@@ -41,9 +33,9 @@ def inside_a_worker_process():
 
 @pytest.mark.django_db
 def test_eager_ingest_answers_202_with_the_finished_run_even_inside_a_worker_process(
-    api, source, inside_a_worker_process
+    superuser_api, source, inside_a_worker_process
 ):
-    response = api.post(f"/api/v1/data-sources/{source.pk}/ingest/")
+    response = superuser_api.post(f"/api/v1/data-sources/{source.pk}/ingest/")
 
     assert response.status_code == 202, response.content
     body = response.json()
@@ -58,12 +50,12 @@ def test_eager_ingest_answers_202_with_the_finished_run_even_inside_a_worker_pro
 
 
 @pytest.mark.django_db
-def test_an_ingest_that_blows_up_eagerly_is_a_failed_run_not_a_500(api, source):
+def test_an_ingest_that_blows_up_eagerly_is_a_failed_run_not_a_500(superuser_api, source):
     source.kind = "arcgis"  # not a layer URL: the reader cannot even start
     source.url = "http://127.0.0.1:9/nothing/FeatureServer/0"
     source.save()
 
-    response = api.post(f"/api/v1/data-sources/{source.pk}/ingest/")
+    response = superuser_api.post(f"/api/v1/data-sources/{source.pk}/ingest/")
 
     assert response.status_code == 202, response.content
     run = response.json()["run"]
@@ -86,8 +78,8 @@ def test_the_admin_ingest_now_queues_each_source_into_a_run(client, source):
 @pytest.mark.worker
 @pytest.mark.postgis
 @pytest.mark.django_db(transaction=True)
-def test_with_a_worker_the_answer_is_202_with_the_queued_run_which_the_worker_finishes(api, source, worker):
-    response = api.post(f"/api/v1/data-sources/{source.pk}/ingest/")
+def test_with_a_worker_the_answer_is_202_with_the_queued_run_which_the_worker_finishes(superuser_api, source, worker):
+    response = superuser_api.post(f"/api/v1/data-sources/{source.pk}/ingest/")
 
     assert response.status_code == 202, response.content
     body = response.json()

@@ -14,7 +14,6 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.contrib.gis.geos import Polygon
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.test import APIClient
 from tablib import Dataset
 
 from buyers.models import Buyer
@@ -47,13 +46,6 @@ def wkt(vertices: int) -> str:
 
 
 @pytest.fixture
-def api():
-    client = APIClient()
-    client.force_authenticate(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
-@pytest.fixture
 def staff(client):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     return client
@@ -62,8 +54,10 @@ def staff(client):
 # --- the API ----------------------------------------------------------------------------------------------------
 
 
-def test_a_polygon_of_50000_vertices_is_refused_with_the_reason(api):
-    response = api.post("/api/v1/buyers/", {"email": "a@example.test", "target_area": polygon(49_999)}, format="json")
+def test_a_polygon_of_50000_vertices_is_refused_with_the_reason(superuser_api):
+    response = superuser_api.post(
+        "/api/v1/buyers/", {"email": "a@example.test", "target_area": polygon(49_999)}, format="json"
+    )
     assert response.status_code == 400
     assert response.json() == {
         "target_area": ["The target area has 50,000 vertices; at most 2,000 are allowed. Simplify the shape."]
@@ -71,9 +65,11 @@ def test_a_polygon_of_50000_vertices_is_refused_with_the_reason(api):
     assert not Buyer.objects.exists()
 
 
-def test_a_polygon_at_the_limit_is_accepted(api, settings):
+def test_a_polygon_at_the_limit_is_accepted(superuser_api, settings):
     settings.BUYBOX_MAX_VERTICES = 2000
-    response = api.post("/api/v1/buyers/", {"email": "a@example.test", "target_area": polygon(1999)}, format="json")
+    response = superuser_api.post(
+        "/api/v1/buyers/", {"email": "a@example.test", "target_area": polygon(1999)}, format="json"
+    )
     assert response.status_code == 201, response.content
     assert Buyer.objects.get().target_area.num_coords == 2000
 
@@ -100,13 +96,13 @@ def test_a_polygon_at_the_limit_is_accepted(api, settings):
         ),
     ],
 )
-def test_wide_invalid_or_off_the_globe_areas_are_refused(api, area, error):
-    response = api.post("/api/v1/buyers/", {"email": "a@example.test", "target_area": area}, format="json")
+def test_wide_invalid_or_off_the_globe_areas_are_refused(superuser_api, area, error):
+    response = superuser_api.post("/api/v1/buyers/", {"email": "a@example.test", "target_area": area}, format="json")
     assert (response.status_code, response.json()) == (400, {"target_area": [error]})
 
 
-def test_a_radius_wider_than_the_widest_area_is_refused(api):
-    response = api.post("/api/v1/buyers/", {"email": "a@example.test", "radius_miles": "5000"}, format="json")
+def test_a_radius_wider_than_the_widest_area_is_refused(superuser_api):
+    response = superuser_api.post("/api/v1/buyers/", {"email": "a@example.test", "radius_miles": "5000"}, format="json")
     assert response.json() == {
         "radius_miles": [
             "A radius of 5000.00 miles is too wide; at most 173 miles (use zips or several buyers for a wider market)."
@@ -115,17 +111,17 @@ def test_a_radius_wider_than_the_widest_area_is_refused(api):
 
 
 @pytest.mark.parametrize("url", ["/api/v1/buyers/", "/api/v1/data-sources/"])
-def test_deeply_nested_json_bodies_are_400(api, url):
-    response = api.post(url, DEEP, content_type="application/json")
+def test_deeply_nested_json_bodies_are_400(superuser_api, url):
+    response = superuser_api.post(url, DEEP, content_type="application/json")
     assert response.status_code == 400
     assert response.json() == {"detail": "JSON parse error - JSON nested more than 32 levels deep"}
 
 
-def test_json_a_little_past_the_limit_is_400_too(api):
+def test_json_a_little_past_the_limit_is_400_too(superuser_api):
     nested = {"email": "a@example.test", "tags": [[[[["x"]]]]]}
     for _ in range(40):
         nested = {"n": nested}
-    response = api.post("/api/v1/buyers/", json.dumps(nested), content_type="application/json")
+    response = superuser_api.post("/api/v1/buyers/", json.dumps(nested), content_type="application/json")
     assert response.status_code == 400
 
 
