@@ -1,21 +1,26 @@
-import csv
+import zipfile
 
 from django.conf import settings
 from django.contrib import admin
+from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db.models import JSONField
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportModelAdmin
-from import_export.forms import ImportForm
+from import_export.forms import ConfirmImportForm, ImportForm
+from import_export.tmp_storages import CacheStorage
 from leaflet.admin import LeafletGeoAdmin
 
 from dealfinder.admin_utils import admin_link
+from dealfinder.csv_safe import csv_response
+from dealfinder.json_limits import JSON_FORMFIELD_OVERRIDES
 from leads.views import minimap_attrs
 
 from .models import Buyer, MatchingProfile, PropertyMatch
-from .resources import BuyerResource
+from .resources import EXPORT_FORMATS, IMPORT_FORMATS, BuyerResource
 from .selectors import BLAST_HEADER, match_blast_rows
 from .services import matches_mark_contacted
 
@@ -82,9 +87,14 @@ class PropertyMatchInline(admin.TabularInline):
         return _reasons(obj)
 
 
+IMPORT_GONE = "The uploaded file is no longer available (older than an hour, or the cache was emptied): upload it again"
+IMPORT_NOT_YOURS = "This import was not uploaded in your session: upload the file again."
+XLSX_MAX_EXPANSION = 10  # an XLSX (a zip) may unpack to at most this many times BUYER_IMPORT_MAX_BYTES
+
+
 class BuyerImportForm(ImportForm):
-    """The buyer CSV import refuses files over BUYER_IMPORT_MAX_BYTES before reading them (the import holds
-    the whole file in memory)."""
+    """The buyer import refuses files over BUYER_IMPORT_MAX_BYTES before reading them (the import holds the
+    whole file in memory), and an XLSX whose contents unpack to more than XLSX_MAX_EXPANSION times that."""
 
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
@@ -94,13 +104,70 @@ class BuyerImportForm(ImportForm):
                 f"The file has {upload.size:,} bytes; buyer imports take at most {limit:,} "
                 "(BUYER_IMPORT_MAX_BYTES). Split it and import the parts."
             )
+        if zipfile.is_zipfile(upload):
+            with zipfile.ZipFile(upload) as archive:
+                unpacked = sum(info.file_size for info in archive.infolist())
+            upload.seek(0)
+            if unpacked > limit * XLSX_MAX_EXPANSION:
+                raise ValidationError(
+                    f"The workbook unpacks to {unpacked:,} bytes; buyer imports take at most "
+                    f"{limit * XLSX_MAX_EXPANSION:,}. Save it as CSV or split it."
+                )
         return upload
+
+
+class BuyerImportStorage(CacheStorage):
+    """The upload waits for the confirm step in the cache (Redis in production: every web process sees it),
+    for an hour at most; never in a shared temp folder whose files a posted name could read and delete."""
+
+    CACHE_LIFETIME = 60 * 60
+    CACHE_PREFIX = "buyer-import-"
+
+    def read(self):
+        data = super().read()
+        if data is None:
+            raise ValueError(IMPORT_GONE + ".")
+        return data
+
+    @classmethod
+    def exists(cls, name: str) -> bool:
+        return cache.get(cls.CACHE_PREFIX + name) is not None
+
+
+def _import_salt(request) -> str:
+    """Binds an upload's name to the session that uploaded it."""
+    return f"buyers.import:{request.session.session_key}:{request.user.pk}"
+
+
+class BuyerConfirmImportForm(ConfirmImportForm):
+    """The confirm step takes only a name signed for this session (by BuyerAdmin.get_confirm_form_initial) whose
+    upload is still stored: never a name picked by the client."""
+
+    def __init__(self, *args, salt: str, **kwargs):
+        self.salt = salt
+        super().__init__(*args, **kwargs)
+
+    def clean_import_file_name(self):
+        try:
+            name = signing.loads(
+                self.cleaned_data["import_file_name"], salt=self.salt, max_age=BuyerImportStorage.CACHE_LIFETIME
+            )
+        except signing.BadSignature:
+            raise ValidationError(IMPORT_NOT_YOURS) from None
+        if not BuyerImportStorage.exists(name):
+            raise ValidationError(IMPORT_GONE + ".")
+        return name
 
 
 @admin.register(Buyer)
 class BuyerAdmin(ImportExportModelAdmin, LeafletGeoAdmin):
     resource_classes = (BuyerResource,)
     import_form_class = BuyerImportForm
+    confirm_form_class = BuyerConfirmImportForm
+    tmp_storage_class = BuyerImportStorage
+    import_formats = IMPORT_FORMATS
+    export_formats = EXPORT_FORMATS
+    formfield_overrides = {JSONField: JSON_FORMFIELD_OVERRIDES}
     list_display = (
         "__str__",
         "company",
@@ -157,6 +224,15 @@ class BuyerAdmin(ImportExportModelAdmin, LeafletGeoAdmin):
     class Media:
         css = {"all": ("leads/admin.css",)}
         js = ("leaflet/leaflet.js", "leads/minimap.js")
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["import_file_name"] = signing.dumps(initial["import_file_name"], salt=_import_salt(request))
+        return initial
+
+    def get_confirm_form_kwargs(self, request, import_form=None):
+        return {**super().get_confirm_form_kwargs(request, import_form), "salt": _import_salt(request)}
 
     @admin.display(description="buy box on the map")
     def buy_box_map(self, obj):
@@ -242,12 +318,8 @@ class PropertyMatchAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export blast list as CSV")
     def export_blast_list(self, request, queryset):
-        response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="blast-list.csv"'
-        writer = csv.writer(response)
-        writer.writerow(BLAST_HEADER)
-        writer.writerows(match_blast_rows(match_ids=queryset.values_list("pk", flat=True)))
-        return response
+        rows = match_blast_rows(match_ids=queryset.values_list("pk", flat=True))
+        return csv_response([BLAST_HEADER, *rows], filename="blast-list.csv")
 
 
 @admin.register(MatchingProfile)

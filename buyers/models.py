@@ -3,15 +3,46 @@
 import re
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 
+from dealfinder.geo_validators import check_area, check_lon_lat
 from dealfinder.models import TimeStampedModel, score_range_check
 from properties.models import Property, PropertyType
 
 STRATEGIES = ("flip", "rental", "brrrr")
 ZIP = re.compile(r"^\d{5}$")
+MILES_PER_DEGREE_LATITUDE = 69.05
+
+
+def validate_target_area(value) -> None:
+    """At most BUYBOX_MAX_VERTICES vertices, valid, WGS 84, at most BUYBOX_MAX_SPAN_DEGREES wide and tall."""
+    check_area(
+        value,
+        what="the target area",
+        max_vertices=settings.BUYBOX_MAX_VERTICES,
+        max_span_degrees=settings.BUYBOX_MAX_SPAN_DEGREES,
+    )
+
+
+def validate_center(value) -> None:
+    check_lon_lat(value, what="the centre")
+
+
+def max_radius_miles() -> Decimal:
+    """A circle as wide as the widest target area allowed (BUYBOX_MAX_SPAN_DEGREES)."""
+    return Decimal(settings.BUYBOX_MAX_SPAN_DEGREES * MILES_PER_DEGREE_LATITUDE / 2).quantize(Decimal("1"))
+
+
+def validate_radius_miles(value) -> None:
+    if value is not None and value > max_radius_miles():
+        raise ValidationError(
+            f"A radius of {value} miles is too wide; at most {max_radius_miles()} miles (use zips or several buyers "
+            "for a wider market).",
+            code="too_wide",
+        )
 
 
 class Buyer(TimeStampedModel):
@@ -40,10 +71,14 @@ class Buyer(TimeStampedModel):
     min_baths = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
     min_year_built = models.PositiveSmallIntegerField(null=True, blank=True)
     max_year_built = models.PositiveSmallIntegerField(null=True, blank=True)
-    target_area = models.MultiPolygonField(srid=4326, null=True, blank=True, spatial_index=True)
+    target_area = models.MultiPolygonField(
+        srid=4326, null=True, blank=True, spatial_index=True, validators=[validate_target_area]
+    )
     target_zips = models.JSONField(default=list, blank=True, help_text='e.g. ["32805", "32808"]')
-    center = models.PointField(srid=4326, null=True, blank=True)
-    radius_miles = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    center = models.PointField(srid=4326, null=True, blank=True, validators=[validate_center])
+    radius_miles = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, validators=[validate_radius_miles]
+    )
     strategies = models.JSONField(default=list, blank=True, help_text="flip, rental, brrrr")
     cash_buyer = models.BooleanField(default=True)
     proof_of_funds = models.BooleanField(default=False)

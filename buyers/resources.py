@@ -1,9 +1,34 @@
-"""CSV import/export of buyers (django-import-export): lists comma-separated, geometries as WKT."""
+"""CSV and XLSX import/export of buyers (django-import-export): lists comma-separated, geometries as WKT."""
 
+import tablib
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
 from import_export import resources, widgets
+from import_export.formats import base_formats
+
+from dealfinder.csv_safe import safe_row
 
 from .models import Buyer
+
+
+def _safe_dataset(dataset: tablib.Dataset) -> tablib.Dataset:
+    """The export with every cell through dealfinder.csv_safe (the library's own ESCAPE_FORMULAE setting only
+    strips a leading "=": it neither keeps the text nor covers +, -, @, tab and CR)."""
+    return tablib.Dataset(*(safe_row(row) for row in dataset), headers=dataset.headers, title=dataset.title)
+
+
+class SafeCSV(base_formats.CSV):
+    def export_data(self, dataset, **kwargs):
+        return super().export_data(_safe_dataset(dataset), **kwargs)
+
+
+class SafeXLSX(base_formats.XLSX):
+    def export_data(self, dataset, **kwargs):
+        return super().export_data(_safe_dataset(dataset), **kwargs)
+
+
+# CSV and XLSX only: no YAML (aliases can expand a small file into gigabytes), JSON, TSV or HTML.
+IMPORT_FORMATS = [base_formats.CSV, base_formats.XLSX]
+EXPORT_FORMATS = [SafeCSV, SafeXLSX]
 
 
 class CommaListWidget(widgets.Widget):
@@ -76,6 +101,9 @@ class BuyerResource(resources.ModelResource):
         export_order = fields
         skip_unchanged = True
         report_skipped = True
+        # Each row is validated as the admin validates a buyer (Buyer.full_clean): list vocabularies, zips, and the
+        # buy box's geometry (vertices, WGS 84, validity, span) and radius. A bad row is reported, nothing written.
+        clean_model_instances = True
 
     def before_import_row(self, row, **kwargs):
         if not str(row.get("email") or "").strip():

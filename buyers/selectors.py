@@ -108,6 +108,11 @@ def _location_q(buyer: Buyer) -> Q | None:
     return q
 
 
+def buyer_has_location(buyer: Buyer) -> bool:
+    """Whether the buy box says where: a target area, zips, or a centre with a radius (else it matches nothing)."""
+    return _location_q(buyer) is not None
+
+
 def _or_null(field: str, lookup: str, value) -> Q:
     return Q(**{f"{field}__{lookup}": value}) | Q(**{f"{field}__isnull": True})
 
@@ -115,14 +120,12 @@ def _or_null(field: str, lookup: str, value) -> Q:
 def buyer_candidates(*, buyer: Buyer, weights: MatchWeights | None = None) -> QuerySet:
     """Active properties with an open lead that fit the buyer's box, in one indexed query.
 
-    Location is an OR of the box's target area, zips and radius (a buyer with none gets
-    nothing); price (MAO, else active list price, else ARV, widened by the price tolerance),
-    types, beds, baths and years are filtered here too. Unknown values pass, as in matching.py.
+    Location is an OR of the box's target area, zips and radius (a buyer with none gets the same
+    annotated queryset, empty); price (MAO, else active list price, else ARV, widened by the price
+    tolerance), types, beds, baths and years are filtered here too. Unknown values pass, as in matching.py.
     Annotated with `list_price`, `price`, `in_area`, `lon`, `lat`; `.values(*CANDIDATE_FIELDS)` feeds MatchCandidate.
     """
     location = _location_q(buyer)
-    if location is None:
-        return Property.objects.none()
     tolerance = (weights or MatchWeights()).price_tolerance
     active_price = (
         Listing.objects.filter(property=OuterRef("pk"), status=Listing.Status.ACTIVE, list_price__isnull=False)
@@ -135,7 +138,7 @@ def buyer_candidates(*, buyer: Buyer, weights: MatchWeights | None = None) -> Qu
         else Value(False)
     )
     qs = (
-        Property.objects.filter(location, is_active=True, lead__isnull=False)
+        Property.objects.filter(location or Q(pk__in=[]), is_active=True, lead__isnull=False)
         .exclude(lead__status__in=CLOSED_LEAD_STATUSES)
         .annotate(
             list_price=Subquery(active_price),

@@ -1,8 +1,9 @@
 """Writes for buyers and matches."""
 
 import json
+import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
@@ -11,7 +12,15 @@ from django.utils import timezone
 
 from .matching import MatchCandidate, MatchWeights, best_matches, haversine_miles, score_match
 from .models import Buyer, PropertyMatch
-from .selectors import buyer_buy_box, buyer_match_candidates, matching_weights, ranked_candidate_statements
+from .selectors import (
+    buyer_buy_box,
+    buyer_has_location,
+    buyer_match_candidates,
+    matching_weights,
+    ranked_candidate_statements,
+)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -23,9 +32,13 @@ class MatchSummary:
     updated: int = 0
     removed: int = 0
     unchanged: int = 0
+    without_location: int = 0  # active buyers with no target area, zips or centre + radius: they match nothing
+    without_location_names: list[str] = field(default_factory=list, compare=False, repr=False)
 
     def __str__(self):
-        return ", ".join(f"{f.name} {getattr(self, f.name)}" for f in fields(self))
+        counts = [f for f in fields(self) if f.name not in ("without_location", "without_location_names")]
+        text = ", ".join(f"{f.name} {getattr(self, f.name)}" for f in counts)
+        return text + (f", without location {self.without_location}" if self.without_location else "")
 
 
 FETCH_SIZE = 10_000
@@ -184,6 +197,14 @@ def matches_refresh_all(
     summary.removed, _ = PropertyMatch.objects.filter(buyer__in=buyers.filter(is_active=False)).delete()
     active = {buyer.pk: buyer for buyer in buyers.filter(is_active=True).order_by("pk")}
     summary.buyers = len(active)
+    summary.without_location_names = [str(b) for b in active.values() if not buyer_has_location(b)]
+    summary.without_location = len(summary.without_location_names)
+    if summary.without_location:
+        logger.warning(
+            "%d active buyer(s) have no target area, zips or centre + radius and match nothing: %s",
+            summary.without_location,
+            ", ".join(summary.without_location_names[:20]),
+        )
     if not active:
         return summary
     with connection.cursor() as cursor:

@@ -1,5 +1,9 @@
+from django import forms
 from django.contrib import admin
+from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
+from django_celery_beat.models import PeriodicTask
 
+from dealfinder import json_limits
 from dealfinder.admin_utils import ReadOnlyAdmin, pretty_json
 from dealfinder.models import PipelineRun, PipelineStep
 
@@ -47,3 +51,24 @@ class PipelineRunAdmin(ReadOnlyAdmin):
     @admin.display(description="steps")
     def step_statuses(self, obj):
         return ", ".join(f"{step.name}: {step.status}" for step in obj.steps.all()) or "-"
+
+
+class LimitedPeriodicTaskForm(PeriodicTaskForm):
+    """django-celery-beat's form, reading a schedule's args/kwargs JSON with the depth limit (a form error, not
+    the RecursionError 500 of deeply nested brackets)."""
+
+    def _clean_json(self, field):
+        value = self.cleaned_data[field]
+        try:
+            json_limits.loads(value)
+        except ValueError as exc:
+            raise forms.ValidationError(f"Unable to parse JSON: {exc}") from None
+        return value
+
+
+admin.site.unregister(PeriodicTask)
+
+
+@admin.register(PeriodicTask)
+class LimitedPeriodicTaskAdmin(PeriodicTaskAdmin):
+    form = LimitedPeriodicTaskForm

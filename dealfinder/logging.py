@@ -50,6 +50,44 @@ class RunContextFilter(logging.Filter):
         return True
 
 
+# Settings whose values must never reach a log line: the Slack incoming-webhook URL is itself the credential
+# (httpx logs every request's URL at INFO), the tokens in case a library ever echoes a header.
+REDACTED_SETTINGS = ("SLACK_WEBHOOK_URL", "GHL_API_TOKEN", "SOCRATA_APP_TOKEN")
+
+
+def redacted(value: str) -> str:
+    """How a secret is shown: a URL keeps its scheme and host (https://hooks.slack.com/***), anything else is ***."""
+    scheme, sep, rest = value.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}/***" if sep and "/" in rest else "***"
+
+
+def redact_secrets(text: str) -> str:
+    """`text` with the value of every REDACTED_SETTINGS setting replaced by its redacted() form."""
+    from django.conf import settings
+
+    for name in REDACTED_SETTINGS:
+        secret = getattr(settings, name, "") or ""
+        if len(secret) >= 8 and secret in text:
+            text = text.replace(secret, redacted(secret))
+    return text
+
+
+class RedactSecretsFilter(logging.Filter):
+    """On the handler: secrets (REDACTED_SETTINGS) are replaced in the message and the exception text of every
+    record, whichever library logged it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact_secrets(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_secrets(record.exc_text)
+        return True
+
+
 def _extras(record: logging.LogRecord) -> dict[str, object]:
     return {k: v for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")}
 
@@ -80,8 +118,8 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update(_extras(record))
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+        if record.exc_info or record.exc_text:
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, default=str, ensure_ascii=False)

@@ -21,13 +21,14 @@ from django.conf import settings
 from django.db import OperationalError, models, transaction
 from django.utils import timezone
 
+from dealfinder.heartbeat import describe_stale, heartbeat, stale_before
 from dealfinder.locks import advisory_lock
 from dealfinder.logging import log_context
 from dealfinder.models import PipelineRun, PipelineStep
 from dealfinder.queue import QueueUnavailable, queue_errors
 from properties.ingest.schema import drift_summary
 from properties.models import DataSource
-from properties.services import SourceDisabled
+from properties.services import SourceDisabled, ingestion_runs_fail_stale
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +59,6 @@ JOBS: dict[str, tuple[str, ...]] = {
 # Jobs that do not start while one of these runs: the nightly run pushes and checks quality itself.
 # (The nightly run is never held back by them: at worst its step waits in the queue behind theirs.)
 BLOCKED_BY: dict[str, tuple[str, ...]] = {"ghl_push": ("nightly",), "quality": ("nightly",)}
-
-# A running run without a heartbeat for this long is considered dead (failed), so it no longer blocks.
-STALE_AFTER = datetime.timedelta(seconds=getattr(settings, "PIPELINE_STALE_AFTER_SECONDS", 60 * 60))
 
 Status = PipelineRun.Status
 StepStatus = PipelineStep.Status
@@ -153,20 +151,24 @@ def _run_skip(*, job: str, trigger: str, reason: str) -> PipelineRun:
     )
 
 
-def _runs_fail_stale(*, jobs: tuple[str, ...], now: datetime.datetime) -> None:
-    stale = PipelineRun.objects.filter(job__in=jobs, status=Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
-    stale_ids = list(stale.values_list("pk", flat=True))
-    if not stale_ids:
-        return
-    reason = f"no sign of life for {STALE_AFTER} (worker lost or killed)"
-    logger.error("Failing stale runs %s: %s", stale_ids, reason)
-    PipelineStep.objects.filter(run_id__in=stale_ids, status=StepStatus.RUNNING).update(
-        status=StepStatus.FAILED, error=reason, finished_at=now
-    )
-    PipelineStep.objects.filter(run_id__in=stale_ids, status=StepStatus.PENDING).update(
-        status=StepStatus.SKIPPED, error="skipped: the run went stale"
-    )
-    PipelineRun.objects.filter(pk__in=stale_ids).update(status=Status.FAILED, error=reason, finished_at=now)
+def pipeline_runs_fail_stale(*, now: datetime.datetime | None = None) -> list[int]:
+    """Fail every running run whose heartbeat is older than RUN_STALE_AFTER_SECONDS (its worker was killed or
+    lost), with the reason; its running step fails, its pending steps are skipped. The failed run ids."""
+    now = now or timezone.now()
+    stale = list(PipelineRun.objects.filter(status=Status.RUNNING, heartbeat_at__lt=stale_before(now)))
+    for run in stale:
+        reason = describe_stale(run.heartbeat_at)
+        logger.error("Failing %s run #%s: %s", run.job, run.pk, reason)
+        PipelineStep.objects.filter(run=run, status=StepStatus.RUNNING).update(
+            status=StepStatus.FAILED, error=reason, finished_at=now
+        )
+        PipelineStep.objects.filter(run=run, status=StepStatus.PENDING).update(
+            status=StepStatus.SKIPPED, error="skipped: the run went stale"
+        )
+        PipelineRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(
+            status=Status.FAILED, error=reason, finished_at=now
+        )
+    return [run.pk for run in stale]
 
 
 def pipeline_run_start(*, job: str, trigger: str) -> PipelineRun:
@@ -174,8 +176,9 @@ def pipeline_run_start(*, job: str, trigger: str) -> PipelineRun:
     BLOCKED_BY) already runs.
 
     On PostgreSQL an advisory lock on the job name makes check-and-create atomic across processes; on
-    SQLite the transaction starts with a write, which serializes it. The running row then guards the
-    whole run, however many tasks and workers it spans; a run silent for STALE_AFTER is failed.
+    SQLite the transaction begins IMMEDIATE (settings), which serializes it. The running row then guards the
+    whole run, however many tasks and workers it spans; a run without a heartbeat for RUN_STALE_AFTER_SECONDS
+    is failed first (any job's, and stale ingestion runs too: every scheduled trigger sweeps).
     """
     if job not in JOBS:
         raise ValueError(f"unknown job {job!r}; known: {', '.join(JOBS)}")
@@ -185,7 +188,8 @@ def pipeline_run_start(*, job: str, trigger: str) -> PipelineRun:
         with transaction.atomic():
             now = timezone.now()
             blockers = (job, *BLOCKED_BY.get(job, ()))
-            _runs_fail_stale(jobs=blockers, now=now)  # a write first: SQLite takes its write lock here
+            pipeline_runs_fail_stale(now=now)  # a dead run never blocks
+            ingestion_runs_fail_stale(now=now)
             running = PipelineRun.objects.filter(job__in=blockers, status=Status.RUNNING).order_by("started_at").first()
             if running:
                 reason = f"{running.job} run #{running.pk} is still running"
@@ -256,7 +260,12 @@ def pipeline_run_finish(*, run_id: int) -> None:
 
 
 def _heartbeat(run_id: int) -> None:
-    PipelineRun.objects.filter(pk=run_id).update(heartbeat_at=timezone.now())
+    _running(run_id).update(heartbeat_at=timezone.now())
+
+
+def _running(run_id: int):
+    """The run while it is running: what its heartbeat stamps (never a run already finished or swept)."""
+    return PipelineRun.objects.filter(pk=run_id, status=Status.RUNNING)
 
 
 # --- Steps ----------------------------------------------------------------------------------------
@@ -347,7 +356,8 @@ def pipeline_step_run(*, run_id: int, name: str, can_retry: bool) -> None:
         step = pipeline_step_begin(run_id=run_id, name=name)
         if step is None:
             return
-        _call_recorded(step=step, call=lambda: resolve_service(STEP_SERVICES[name])(), can_retry=can_retry)
+        with heartbeat(_running(run_id)):
+            _call_recorded(step=step, call=lambda: resolve_service(STEP_SERVICES[name])(), can_retry=can_retry)
 
 
 def pipeline_ingest_stages(*, run_id: int) -> list[list[int]] | None:
@@ -363,8 +373,7 @@ def pipeline_ingest_stages(*, run_id: int) -> list[list[int]] | None:
 
 def pipeline_ingest_source(*, run_id: int, source_id: int, can_retry: bool) -> dict:
     """Ingest one source; its counts, or the error that failed it. Raises TransientError to retry."""
-    with log_context(pipeline_run_id=run_id, pipeline_step="ingest"):
-        _heartbeat(run_id)
+    with log_context(pipeline_run_id=run_id, pipeline_step="ingest"), heartbeat(_running(run_id)):
         try:
             result = resolve_service(STEP_SERVICES["ingest"])(source_id=source_id)
         except SourceDisabled as exc:  # disabled after the run listed it: skipped, never fetched
@@ -376,8 +385,6 @@ def pipeline_ingest_source(*, run_id: int, source_id: int, can_retry: bool) -> d
                 raise TransientError(describe(exc)) from exc
             logger.error("Pipeline run #%s: source %s failed", run_id, source_id, exc_info=_traceback_worth(exc))
             return {"source_id": source_id, "counts": {}, "error": describe(exc)}
-        finally:
-            _heartbeat(run_id)
         pipeline_notify_drift(run=result)
         return {"source_id": source_id, "counts": summarize(result), "error": result_failure(result)}
 

@@ -132,8 +132,13 @@ if IS_POSTGIS:
     # saves far less; measured on 100k-1M leads. Off for every connection of this app.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 else:
-    # SQLite waits for a writer instead of failing at once with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 30)
+    # SQLite under concurrent admin use: WAL (readers and the one writer do not block each other), a busy timeout
+    # (a writer waits for the other instead of failing), and transactions that take the write lock when they begin:
+    # a deferred one that reads and then writes fails at once with "database is locked", whatever the timeout.
+    _sqlite = DATABASES["default"].setdefault("OPTIONS", {})
+    _sqlite.setdefault("timeout", env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=30))
+    _sqlite.setdefault("transaction_mode", "IMMEDIATE")
+    _sqlite.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
 SPATIALITE_LIBRARY_PATH = env.str("SPATIALITE_LIBRARY_PATH", default="mod_spatialite")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -230,6 +235,19 @@ INGEST_ALLOW_PRIVATE_URLS = env.bool("INGEST_ALLOW_PRIVATE_URLS", default=not PR
 INGEST_UPLOAD_MAX_BYTES = env.int("INGEST_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 INGEST_UPLOAD_MAX_ROWS = env.int("INGEST_UPLOAD_MAX_ROWS", default=1_000_000)
 BUYER_IMPORT_MAX_BYTES = env.int("BUYER_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+# JSON from outside (API bodies, webhooks, admin JSON fields) nested deeper than this is refused with a 400.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+# A buyer's drawn target area: at most this many vertices, and no wider or taller than this many degrees
+# (a county-sized buy box spans under 1; matching files leads by ~500 m cells under the box).
+BUYBOX_MAX_VERTICES = env.int("BUYBOX_MAX_VERTICES", default=2000)
+BUYBOX_MAX_SPAN_DEGREES = env.float("BUYBOX_MAX_SPAN_DEGREES", default=5.0)
+
+# Runs (pipeline, ingest) stamp a heartbeat every RUN_HEARTBEAT_SECONDS from the process doing the work; a running run
+# without one for RUN_STALE_AFTER_SECONDS is failed (its worker was killed or lost) and no longer blocks the next.
+RUN_HEARTBEAT_SECONDS = env.float("RUN_HEARTBEAT_SECONDS", default=30)
+RUN_STALE_AFTER_SECONDS = env.float("RUN_STALE_AFTER_SECONDS", default=180)
+if RUN_STALE_AFTER_SECONDS < 3 * RUN_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("RUN_STALE_AFTER_SECONDS must be at least 3 x RUN_HEARTBEAT_SECONDS.")
 
 # /healthz: a nightly pipeline without a success for this long is reported as "stale".
 HEALTHZ_PIPELINE_MAX_AGE_HOURS = env.float("HEALTHZ_PIPELINE_MAX_AGE_HOURS", default=26)
@@ -265,6 +283,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON bodies nested deeper than JSON_MAX_DEPTH get 400 (dealfinder/json_limits.py), not a RecursionError 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "dealfinder.json_limits.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -384,6 +408,13 @@ GHL_PIPELINE_STAGE_ID = env.str("GHL_PIPELINE_STAGE_ID", default="")
 GHL_BUYER_TAG = env.str("GHL_BUYER_TAG", default="cash-buyer")
 GHL_WORKFLOW_ID = env.str("GHL_WORKFLOW_ID", default="")
 GHL_WEBHOOK_PUBLIC_KEY = env.str("GHL_WEBHOOK_PUBLIC_KEY", default="")
+# The legacy x-wh-signature (RSA-SHA256) key; empty: the one GoHighLevel publishes (sync.webhooks).
+GHL_WEBHOOK_RSA_PUBLIC_KEY = env.str("GHL_WEBHOOK_RSA_PUBLIC_KEY", default="")
+# Rejected webhook deliveries (bad signature, stale, not JSON): their first bytes are kept this many days; a client
+# address with more than WEBHOOK_REJECTIONS_PER_IP of them in WEBHOOK_REJECTION_WINDOW_SECONDS gets 429 for a while.
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
+WEBHOOK_REJECTIONS_PER_IP = env.int("WEBHOOK_REJECTIONS_PER_IP", default=30)
+WEBHOOK_REJECTION_WINDOW_SECONDS = env.int("WEBHOOK_REJECTION_WINDOW_SECONDS", default=600)
 GHL_CONFLICT_STRATEGY = env.str("GHL_CONFLICT_STRATEGY", default="newest_wins")
 
 # The county the data-quality checks expect points in: min_lon,min_lat,max_lon,max_lat.
@@ -398,13 +429,20 @@ if LOG_FORMAT not in ("json", "text"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"run_context": {"()": "dealfinder.logging.RunContextFilter"}},
+    "filters": {
+        "run_context": {"()": "dealfinder.logging.RunContextFilter"},
+        "redact_secrets": {"()": "dealfinder.logging.RedactSecretsFilter"},
+    },
     "formatters": {
         "text": {"()": "dealfinder.logging.TextFormatter"},
         "json": {"()": "dealfinder.logging.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["run_context"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["run_context", "redact_secrets"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},

@@ -2,11 +2,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import get_user_model
+from django.db.models import JSONField
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from dealfinder.admin_utils import ReadOnlyAdmin, admin_link
+from dealfinder.json_limits import JSON_FORMFIELD_OVERRIDES
 
 from .models import Activity, Alert, Lead, LeadScoreHistory, MapGridCell, MapGridState, MapPoint, ScoringProfile
 from .services import (
@@ -219,6 +221,7 @@ class LeadScoreHistoryAdmin(ReadOnlyAdmin):
 
 @admin.register(ScoringProfile)
 class ScoringProfileAdmin(admin.ModelAdmin):
+    formfield_overrides = {JSONField: JSON_FORMFIELD_OVERRIDES}
     list_display = ("name", "is_active", *PROFILE_COLUMNS)
     list_filter = ("is_active",)
     search_fields = ("name",)

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from dealfinder.logging import redact_secrets
 from leads.models import Alert, Lead
 from leads.selectors import lead_ids_new_tier_a
 from properties.models import QualityReport
@@ -43,6 +44,21 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, httpx.TransportError)
 
 
+def slack_escape(text: str) -> str:
+    """Text for Slack's mrkdwn: &, < and > escaped as Slack asks, so data (an address, a reason, an error) can
+    neither make links or mentions (<!channel>, <https://evil|click>) nor break the message's own links."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _describe_failure(exc: BaseException) -> str:
+    """Why a send failed, without the webhook URL (it is the credential; httpx puts it in its messages)."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        response = exc.response
+        text = f"{type(exc).__name__}: Slack answered {response.status_code} {response.reason_phrase}"
+        return redact_secrets(f"{text}: {response.text[:200]}" if response.text else text)
+    return redact_secrets(f"{type(exc).__name__}: {exc}")
+
+
 def _post_slack(payload: dict) -> None:
     """POST to the incoming webhook; 429, 5xx and network errors are retried with short waits."""
     wait = float(getattr(settings, "ALERT_RETRY_WAIT_SECONDS", 1.0))
@@ -62,12 +78,13 @@ def _send(channel: str, *, subject: str, text: str, blocks: list[dict]) -> str:
     """Send on one channel; returns "" on success or the error text (logged, never raised)."""
     try:
         if channel == Alert.Channel.SLACK:
-            _post_slack({"text": f"{subject}\n{text}", "blocks": blocks})
+            _post_slack({"text": slack_escape(f"{subject}\n{text}"), "blocks": blocks})
         else:
             send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, list(settings.ALERT_EMAIL_TO))
     except Exception as exc:  # a failed alert must not break the pipeline
-        logger.warning("%s alert failed: %s", channel, exc)
-        return f"{type(exc).__name__}: {exc}"[:2000]
+        error = _describe_failure(exc)[:2000]
+        logger.warning("%s alert failed: %s", channel, error)
+        return error
     return ""
 
 
@@ -105,13 +122,13 @@ def _tier_a_message(leads: list[Lead]) -> tuple[str, str, list[dict]]:
             f"{_lead_address(lead)} - score {lead.total}\n  " + "\n  ".join(reasons) + f"\n  {_admin_url(lead)}"
         )
     for lead in leads[:SLACK_MAX_LEADS]:
-        bullets = "".join(f"\n• {r}" for r in _top_reasons(lead))
+        bullets = "".join(f"\n• {slack_escape(r)}" for r in _top_reasons(lead))
         blocks.append(
             {
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": f"*<{_admin_url(lead)}|{_lead_address(lead)}>* score {lead.total}{bullets}",
+                    "text": f"*<{_admin_url(lead)}|{slack_escape(_lead_address(lead))}>* score {lead.total}{bullets}",
                 },
             }
         )
@@ -197,7 +214,10 @@ def alerts_send_quality_errors(*, report: QualityReport) -> AlertSummary:
     link = settings.SITE_URL.rstrip("/") + reverse("admin:properties_qualityreport_change", args=[report.pk])
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": subject}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "".join(f"• {line}\n" for line in text.splitlines())}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": "".join(f"• {slack_escape(line)}\n" for line in text.splitlines())},
+        },
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|Open the report>"}]},
     ]
     for channel in _channels():
@@ -230,7 +250,7 @@ def alerts_send_text(*, subject: str, body: str) -> AlertSummary:
     summary = AlertSummary()
     blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": subject[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": body[:3000]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(body)[:3000]}},
     ]
     for channel in _channels():
         error = _send(channel, subject=subject, text=body, blocks=blocks)

@@ -1,6 +1,5 @@
 """The broker map: the page, its viewport GeoJSON, and the draw-to-select export and assign actions."""
 
-import csv
 import json
 
 from django import forms
@@ -14,6 +13,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+
+from dealfinder.csv_safe import csv_response
+from dealfinder.geo_validators import check_lon_lat
 
 from .filtersets import LeadFilterSet
 from .grid import cell_range, grid_cells, grid_level, map_grid_is_fresh
@@ -64,7 +66,11 @@ class ShapeField(forms.CharField):
             shape = GEOSGeometry(value, srid=4326)
         except (GEOSException, ValueError, TypeError) as exc:
             raise forms.ValidationError("shape must be a GeoJSON or WKT polygon") from exc
-        if not isinstance(shape, Polygon | MultiPolygon) or not shape.valid or shape.num_coords > MAX_SHAPE_VERTICES:
+        too_big = isinstance(shape, Polygon | MultiPolygon) and shape.num_coords > MAX_SHAPE_VERTICES
+        if too_big or not isinstance(shape, Polygon | MultiPolygon):
+            raise forms.ValidationError(f"shape must be a valid polygon of at most {MAX_SHAPE_VERTICES} vertices")
+        check_lon_lat(shape, what="the shape")  # before GEOS looks at it further: 1e308 aborts its WKT writer
+        if not shape.valid:
             raise forms.ValidationError(f"shape must be a valid polygon of at most {MAX_SHAPE_VERTICES} vertices")
         shape.srid = 4326
         return shape
@@ -232,22 +238,11 @@ def lead_map_export(request):
     return lead_export_response(leads=leads)
 
 
-class _Echo:
-    """A file-like whose write() hands the line back, so csv.writer can feed a streaming response."""
-
-    def write(self, value):
-        return value
-
-
 def lead_export_response(*, leads) -> StreamingHttpResponse:
-    """The leads CSV (lead_export_rows: one column list for the map and the admin), streamed in chunks."""
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in lead_export_rows(leads=leads)), content_type="text/csv"
-    )
+    """The leads CSV (lead_export_rows: one column list for the map and the admin), streamed through the one
+    formula-safe writer (dealfinder.csv_safe)."""
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="leads-{stamp}.csv"'
-    return response
+    return csv_response(lead_export_rows(leads=leads), filename=f"leads-{stamp}.csv", streaming=True)
 
 
 @login_required

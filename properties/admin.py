@@ -2,13 +2,16 @@ import functools
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import JSONField
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 
 from dealfinder.admin_utils import ReadOnlyAdmin, admin_link, json_display
-from dealfinder.queue import QueueUnavailable, queue_errors
+from dealfinder.json_limits import JSON_FORMFIELD_OVERRIDES
+from dealfinder.queue import QueueUnavailable
 
+from .api.services import datasource_ingest_start
 from .health_display import render_health
 from .ingest.mapping import TARGETS, FieldMapping, MappingError, load_preset, preset_names
 from .models import (
@@ -29,7 +32,6 @@ from .models import (
 from .onboarding.admin_view import add_from_url_view
 from .rekey import parcel_format_change_error
 from .selectors import datasource_health, mapping_vs_recorded_schema
-from .tasks import datasource_ingest_task
 
 RAW = json_display("raw")
 
@@ -247,6 +249,7 @@ class DataSourceForm(forms.ModelForm):
 @admin.register(DataSource)
 class DataSourceAdmin(admin.ModelAdmin):
     form = DataSourceForm
+    formfield_overrides = {JSONField: JSON_FORMFIELD_OVERRIDES}
     list_display = ("name", "slug", "kind", "dataset", "county", "parcel_format", "enabled", "updated_at")
     list_filter = ("enabled", "kind", "dataset", "parcel_format")
     list_editable = ("enabled",)
@@ -296,10 +299,9 @@ class DataSourceAdmin(admin.ModelAdmin):
         queued = 0
         disabled = sorted(queryset.filter(enabled=False).values_list("slug", flat=True))
         try:
-            with queue_errors():
-                for pk in queryset.filter(enabled=True).values_list("pk", flat=True):
-                    datasource_ingest_task.delay(pk)
-                    queued += 1
+            for source in queryset.filter(enabled=True):
+                datasource_ingest_start(source=source)
+                queued += 1
         except QueueUnavailable as exc:
             self.message_user(request, f"{queued} sources queued, then {exc}", messages.ERROR)
             return

@@ -140,6 +140,9 @@ class IngestionRun(models.Model):
     mapping_fingerprint = models.CharField(max_length=32, blank=True, editable=False)
     started_at = models.DateTimeField(default=timezone.now, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life of the process running it (empty while queued)"
+    )
 
     class Meta:
         ordering = ["-started_at"]

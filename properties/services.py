@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import datetime
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
+from dealfinder.heartbeat import describe_stale, heartbeat, stale_before
 from dealfinder.locks import advisory_lock
 from dealfinder.logging import log_context
 from properties.dedupe import DedupeSummary, property_dedupe
@@ -20,6 +22,8 @@ from properties.ingest.mapping import FieldMapping, MappingError
 from properties.ingest.urls import canonical_url, guess_kind
 from properties.models import DataSource, IngestionRun, ParcelFormat
 from properties.rekey import ParcelFormatChange, parcel_format_change_error
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[int], None] | None
 
@@ -53,7 +57,7 @@ DEFAULT_SOURCES = (
 )
 
 
-INCREMENTAL_MARGIN = dt.timedelta(minutes=15)  # rows changed while the last run read, or under clock skew
+INCREMENTAL_MARGIN = datetime.timedelta(minutes=15)  # rows changed while the last run read, or under clock skew
 
 
 def make_reader(source: DataSource) -> Reader:
@@ -83,7 +87,7 @@ def make_reader(source: DataSource) -> Reader:
     return FileReader(source.url, page_size=source.page_size or 1000)
 
 
-def incremental_since(source: DataSource) -> dt.datetime | None:
+def incremental_since(source: DataSource) -> datetime.datetime | None:
     """Where an incremental pull starts: the start of the last successful run read through the same mapping
     (less a margin); None (read everything) when there is none or the mapping has changed since."""
     mapping = FieldMapping.from_config(source.dataset, source.field_mapping)
@@ -98,14 +102,22 @@ def incremental_since(source: DataSource) -> dt.datetime | None:
     return last["started_at"] - INCREMENTAL_MARGIN
 
 
-def _failed_run(source: DataSource, message: str) -> IngestionRun:
+def _failed_run(source: DataSource, message: str, run: IngestionRun | None = None) -> IngestionRun:
+    """A failed run with the reason: the queued `run` when there is one, else a new row."""
+    now = timezone.now()
+    if run is not None:
+        IngestionRun.objects.filter(pk=run.pk, status=IngestionRun.Status.RUNNING).update(
+            status=IngestionRun.Status.FAILED, message=message, finished_at=now
+        )
+        run.refresh_from_db()
+        return run
     return IngestionRun.objects.create(
         source=source,
         source_label=source.name[:200],
         dataset=source.dataset,
         status=IngestionRun.Status.FAILED,
         message=message,
-        finished_at=timezone.now(),
+        finished_at=now,
     )
 
 
@@ -113,9 +125,9 @@ class SourceDisabled(Exception):
     """A disabled source is never resolved or fetched."""
 
 
-def _ingest(source: DataSource, *, progress: Progress = None) -> IngestionRun:
+def _ingest(source: DataSource, *, progress: Progress = None, run: IngestionRun | None = None) -> IngestionRun:
     with log_context(datasource=source.slug):
-        return _ingest_logged(source, progress=progress)
+        return _ingest_logged(source, progress=progress, run=run)
 
 
 def datasource_check_enabled(source: DataSource) -> None:
@@ -125,40 +137,101 @@ def datasource_check_enabled(source: DataSource) -> None:
 
 
 INTERRUPTED = "interrupted: the database connection was lost or the worker stopped before the run ended"
+NEVER_STARTED = "no worker took this run within an hour of queuing it (is a Celery worker running?); marked failed"
+QUEUED_TIMEOUT = datetime.timedelta(hours=1)
 
 
-def _close_interrupted_runs(source: DataSource) -> None:
-    """With this source's lock held (PostgreSQL), a run still 'running' belongs to a session that died:
-    a lost connection or a killed worker. Elsewhere there is no lock to prove it, so runs are left as they are."""
+def _close_interrupted_runs(source: DataSource, *, keep: IngestionRun | None) -> None:
+    """With this source's lock held (PostgreSQL), a started run still 'running' belongs to a session that died:
+    a lost connection or a killed worker. Elsewhere the heartbeat tells (ingestion_runs_fail_stale)."""
     if connection.vendor != "postgresql":
         return
-    IngestionRun.objects.filter(source=source, status=IngestionRun.Status.RUNNING).update(
-        status=IngestionRun.Status.FAILED, message=INTERRUPTED, finished_at=timezone.now()
+    IngestionRun.objects.filter(source=source, status=IngestionRun.Status.RUNNING, heartbeat_at__isnull=False).exclude(
+        pk=keep.pk if keep else None
+    ).update(status=IngestionRun.Status.FAILED, message=INTERRUPTED, finished_at=timezone.now())
+
+
+def ingestion_runs_fail_stale(*, now: datetime.datetime | None = None, source: DataSource | None = None) -> int:
+    """Fail the running runs (of `source`, or all) whose process stopped beating RUN_STALE_AFTER_SECONDS ago, or
+    that no worker took within QUEUED_TIMEOUT of being queued; each with why. How many were failed."""
+    now = now or timezone.now()
+    running = IngestionRun.objects.filter(status=IngestionRun.Status.RUNNING)
+    if source is not None:
+        running = running.filter(source=source)
+    failed = 0
+    for run in running.filter(heartbeat_at__lt=stale_before(now)).only("pk", "heartbeat_at"):
+        reason = describe_stale(run.heartbeat_at)
+        logger.error("Failing ingestion run #%s: %s", run.pk, reason)
+        failed += running.filter(pk=run.pk).update(status=IngestionRun.Status.FAILED, message=reason, finished_at=now)
+    failed += running.filter(heartbeat_at__isnull=True, started_at__lt=now - QUEUED_TIMEOUT).update(
+        status=IngestionRun.Status.FAILED, message=NEVER_STARTED, finished_at=now
     )
+    return failed
 
 
-def _ingest_logged(source: DataSource, *, progress: Progress = None) -> IngestionRun:
+def _claim(source: DataSource, run: IngestionRun | None) -> IngestionRun:
+    """Start the run (the queued one, or a new one) unless another run of the source is alive: the guard on
+    databases without advisory locks (SQLite serializes this transaction: it begins IMMEDIATE)."""
+    with transaction.atomic():
+        now = timezone.now()
+        ingestion_runs_fail_stale(now=now, source=source)
+        alive = (
+            IngestionRun.objects.filter(source=source, status=IngestionRun.Status.RUNNING, heartbeat_at__isnull=False)
+            .exclude(pk=run.pk if run else None)
+            .first()
+        )
+        if alive is not None:
+            return _failed_run(source, f"another ingest of this source is still running (run #{alive.pk})", run)
+        if run is None:
+            return IngestionRun.objects.create(
+                source=source, source_label=source.name[:200], dataset=source.dataset, heartbeat_at=now
+            )
+        IngestionRun.objects.filter(pk=run.pk, status=IngestionRun.Status.RUNNING).update(heartbeat_at=now)
+        run.refresh_from_db()
+        return run
+
+
+def _ingest_logged(source: DataSource, *, progress: Progress = None, run: IngestionRun | None = None) -> IngestionRun:
+    if run is not None and run.status != IngestionRun.Status.RUNNING:
+        logger.warning("Ingestion run #%s is %s already: not ingesting (%s)", run.pk, run.status, run.message)
+        return run
     try:
         mapping = FieldMapping.from_config(source.dataset, source.field_mapping)
     except MappingError as exc:
-        return _failed_run(source, f"bad field mapping: {exc}")
+        return _failed_run(source, f"bad field mapping: {exc}", run)
     with advisory_lock(f"datasource-ingest-{source.pk}") as acquired:
         if not acquired:
-            return _failed_run(source, "another ingest of this source is still running")
-        _close_interrupted_runs(source)
+            return _failed_run(source, "another ingest of this source is still running", run)
+        _close_interrupted_runs(source, keep=run)
+        run = _claim(source, run)
+        if run.status != IngestionRun.Status.RUNNING:
+            return run
         try:
             reader = make_reader(source)
         except SourceError as exc:
-            return _failed_run(source, f"SourceError: {exc}")
-        return ingest_source(source=source, reader=reader, mapping=mapping, progress=progress)
+            return _failed_run(source, f"SourceError: {exc}", run)
+        with heartbeat(IngestionRun.objects.filter(pk=run.pk, status=IngestionRun.Status.RUNNING)):
+            return ingest_source(source=source, reader=reader, mapping=mapping, progress=progress, run=run)
 
 
-def datasource_ingest(*, source_id: int, progress: Progress = None) -> IngestionRun:
-    """Ingest one configured, enabled source (SourceDisabled otherwise: nothing is resolved or fetched);
-    a bad field mapping gives a failed run without fetching anything."""
+def datasource_ingest(*, source_id: int, run_id: int | None = None, progress: Progress = None) -> IngestionRun:
+    """Ingest one configured, enabled source into the queued run `run_id` (or a new run). SourceDisabled for a
+    disabled source: nothing is resolved or fetched (a queued run is failed with the reason). A bad field mapping
+    gives a failed run without fetching anything. An unexpected error fails the run with it, then propagates."""
     source = DataSource.objects.get(pk=source_id)
-    datasource_check_enabled(source)
-    return _ingest(source, progress=progress)
+    run = IngestionRun.objects.get(pk=run_id) if run_id is not None else None
+    try:
+        datasource_check_enabled(source)
+        return _ingest(source, progress=progress, run=run)
+    except Exception as exc:
+        if run is not None:
+            _failed_run(source, f"{type(exc).__name__}: {exc}"[:2000], run)
+        raise
+
+
+def datasource_ingest_queued(*, source: DataSource) -> IngestionRun:
+    """A run row for an ingest about to be queued: running, without a heartbeat until a worker takes it."""
+    return IngestionRun.objects.create(source=source, source_label=source.name[:200], dataset=source.dataset)
 
 
 def datasource_ingest_all(*, progress: Progress = None) -> list[IngestionRun]:

@@ -6,12 +6,13 @@ from . import services
 
 
 @shared_task
-def datasource_ingest_task(source_id: int) -> dict:
-    """Ingest one DataSource; returns the run's id and counts (no run when the source was disabled meanwhile)."""
+def datasource_ingest_task(source_id: int, run_id: int | None = None) -> dict:
+    """Ingest one DataSource (into the queued run `run_id`, when given); returns the run's id and counts (no run
+    when the source was disabled meanwhile)."""
     try:
-        return _run_summary(services.datasource_ingest(source_id=source_id))
+        return _run_summary(services.datasource_ingest(source_id=source_id, run_id=run_id))
     except services.SourceDisabled as exc:
-        return {"run_id": None, "status": "skipped", "message": str(exc)}
+        return {"run_id": run_id, "status": "skipped", "message": str(exc)}
 
 
 @shared_task

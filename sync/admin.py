@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from dealfinder.admin_utils import ReadOnlyAdmin, json_display
 from leads.admin import LeadAdmin
 
-from .models import ExternalLink, SyncConflict, SyncLog, WebhookEvent
+from .models import ExternalLink, PushClaim, SyncConflict, SyncLog, WebhookEvent
 from .services import NOT_CONFIGURED, ghl_configured, ghl_push_leads, sync_conflicts_resolve
 
 
@@ -64,12 +64,28 @@ class SyncConflictAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
-    list_display = ("received_at", "event_type", "webhook_id", "signature_scheme", "signature_valid", "status")
+    list_display = (
+        "received_at",
+        "event_type",
+        "webhook_id",
+        "signature_scheme",
+        "signature_valid",
+        "status",
+        "client_ip",
+    )
     list_filter = ("event_type", "status", "signature_valid")
-    search_fields = ("webhook_id", "event_type")
+    search_fields = ("webhook_id", "event_type", "client_ip")
     date_hierarchy = "received_at"
     exclude = ("payload",)
     readonly_fields = (json_display("payload"),)
+
+
+@admin.register(PushClaim)
+class PushClaimAdmin(ReadOnlyAdmin):
+    """Leads a push run is sending to GoHighLevel right now (a claim older than 30 minutes is a killed run's)."""
+
+    list_display = ("lead", "owner", "claimed_at")
+    list_select_related = ("lead__property",)
 
 
 @admin.action(description="Push to GoHighLevel now", permissions=["change"])

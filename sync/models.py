@@ -105,7 +105,11 @@ class WebhookEvent(models.Model):
 
     webhook_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     event_type = models.CharField(max_length=64, blank=True, db_index=True)
-    payload = models.JSONField(default=dict, blank=True)
+    payload = models.JSONField(default=dict, blank=True, help_text="The event, for signed events that were stored")
+    body_excerpt = models.TextField(
+        blank=True, help_text="The first bytes of a rejected body (its payload is not kept); pruned after a while"
+    )
+    client_ip = models.CharField(max_length=64, blank=True, help_text="Who delivered it")
     signature_scheme = models.CharField(max_length=16, blank=True, help_text="ed25519, rsa or none")
     signature_valid = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED, db_index=True)
@@ -118,3 +122,16 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.event_type or 'webhook'} {self.webhook_id or ''}".strip()
+
+
+class PushClaim(models.Model):
+    """A lead being pushed to GoHighLevel: the row is the lock (one per lead), taken by one push run for a batch and
+    removed when the batch is done, so two workers never create two contacts for one lead. A claim older than
+    PUSH_CLAIM_TIMEOUT belongs to a run that was killed and is taken over."""
+
+    lead = models.OneToOneField("leads.Lead", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    owner = models.CharField(max_length=32, help_text="The push run holding it")
+    claimed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return f"lead {self.lead_id} claimed by {self.owner}"

@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -25,9 +26,11 @@ from leads.models import Activity, Lead
 from leads.services import lead_change_status
 from sync.conflicts import merge_fields
 from sync.ghl import Contact, GHLAuthError, GHLClient, GHLError
-from sync.models import ExternalLink, SyncConflict, SyncLog
+from sync.models import ExternalLink, PushClaim, SyncConflict, SyncLog
 
 NOT_CONFIGURED = "GoHighLevel not configured (set GHL_API_TOKEN and GHL_LOCATION_ID)"
+# A push claim older than this belongs to a killed run (the push task's time limit is 30 minutes).
+PUSH_CLAIM_TIMEOUT = datetime.timedelta(minutes=30)
 LEAD_TAG = "dealfinder"
 MAX_ERRORS = 100
 BATCH_SIZE = 500
@@ -285,7 +288,6 @@ def ghl_push_leads(
     pusher = _Pusher(run, client, progress or (lambda done: None))
     try:
         _push_leads(pusher, leads)
-        _push_match_actions(pusher, leads)
     except GHLAuthError as exc:
         return run.finish(aborted=exc)
     except Exception as exc:
@@ -306,51 +308,85 @@ def _links_for(objects: list, kinds: Iterable[str]) -> dict[tuple[int, str], Ext
     return {(link.object_id, link.kind): link for link in links}
 
 
+def push_claims_take(*, lead_ids: list[int], owner: str) -> set[int]:
+    """Claim the leads for `owner` (one INSERT; stale claims are taken over); the ids it now holds."""
+    now = timezone.now()
+    PushClaim.objects.filter(lead_id__in=lead_ids, claimed_at__lt=now - PUSH_CLAIM_TIMEOUT).delete()
+    PushClaim.objects.bulk_create(
+        [PushClaim(lead_id=pk, owner=owner, claimed_at=now) for pk in lead_ids], ignore_conflicts=True
+    )
+    return set(PushClaim.objects.filter(lead_id__in=lead_ids, owner=owner).values_list("lead_id", flat=True))
+
+
+def push_claims_release(*, lead_ids: Iterable[int], owner: str) -> None:
+    PushClaim.objects.filter(lead_id__in=list(lead_ids), owner=owner).delete()
+
+
 def _push_leads(pusher: _Pusher, leads) -> None:
+    """Batch by batch: claim the leads (those another run is pushing are skipped), read their links after the
+    claim, push them and their matches' actions, release the claims."""
     run = pusher.run
     with_opportunity = bool(settings.GHL_PIPELINE_ID and settings.GHL_PIPELINE_STAGE_ID)
     if not with_opportunity:
         run.notes.append("no opportunities (GHL_PIPELINE_ID / GHL_PIPELINE_STAGE_ID not set)")
-    kinds = (ExternalLink.Kind.CONTACT, ExternalLink.Kind.OPPORTUNITY)
+    owner, busy = uuid.uuid4().hex, 0
     last_pk = 0
     while batch := list(leads.filter(pk__gt=last_pk)[:BATCH_SIZE]):
         last_pk = batch[-1].pk
-        links = _links_for(batch, kinds)
-        held = set(
-            SyncConflict.objects.filter(
-                link__in=[link for link in links.values() if link.kind == ExternalLink.Kind.OPPORTUNITY],
-                status=SyncConflict.Status.OPEN,
-            ).values_list("link_id", flat=True)
+        claimed = push_claims_take(lead_ids=[lead.pk for lead in batch], owner=owner)
+        try:
+            busy += len(batch) - len(claimed)
+            run.processed += len(batch) - len(claimed)
+            run.skipped += len(batch) - len(claimed)
+            _push_lead_batch(pusher, [lead for lead in batch if lead.pk in claimed], with_opportunity)
+            _push_match_actions(pusher, sorted(claimed))
+        finally:
+            push_claims_release(lead_ids=claimed, owner=owner)
+    if busy:
+        run.notes.append(f"{busy} leads skipped: another push run was pushing them")
+
+
+def _push_lead_batch(pusher: _Pusher, batch: list[Lead], with_opportunity: bool) -> None:
+    run = pusher.run
+    kinds = (ExternalLink.Kind.CONTACT, ExternalLink.Kind.OPPORTUNITY)
+    if not batch:
+        return
+    links = _links_for(batch, kinds)
+    held = set(
+        SyncConflict.objects.filter(
+            link__in=[link for link in links.values() if link.kind == ExternalLink.Kind.OPPORTUNITY],
+            status=SyncConflict.Status.OPEN,
+        ).values_list("link_id", flat=True)
+    )
+    for lead in batch:
+        run.processed += 1
+        pusher.progress(1)
+        contact_link = links.get((lead.pk, ExternalLink.Kind.CONTACT))
+        opportunity_link = links.get((lead.pk, ExternalLink.Kind.OPPORTUNITY))
+        contact = lead_contact_payload(lead)
+        opportunity = lead_opportunity_payload(lead)
+        push_contact = contact_link is None or contact_link.last_hash != payload_hash(contact)
+        push_opportunity = (
+            with_opportunity
+            and (opportunity_link is None or opportunity_link.last_hash != payload_hash(opportunity))
+            and (opportunity_link is None or opportunity_link.pk not in held)
         )
-        for lead in batch:
-            run.processed += 1
-            pusher.progress(1)
-            contact_link = links.get((lead.pk, ExternalLink.Kind.CONTACT))
-            opportunity_link = links.get((lead.pk, ExternalLink.Kind.OPPORTUNITY))
-            contact = lead_contact_payload(lead)
-            opportunity = lead_opportunity_payload(lead)
-            push_contact = contact_link is None or contact_link.last_hash != payload_hash(contact)
-            push_opportunity = (
-                with_opportunity
-                and (opportunity_link is None or opportunity_link.last_hash != payload_hash(opportunity))
-                and (opportunity_link is None or opportunity_link.pk not in held)
-            )
-            if not (push_contact or push_opportunity):
-                run.skipped += 1
-                continue
-            try:
-                contact_id = pusher.push_contact(lead, contact, contact_link) if push_contact else contact_link.ghl_id
-                if push_opportunity:
-                    pusher.push_opportunity(lead, opportunity, contact_id, opportunity_link)
-            except GHLAuthError:
-                raise
-            except GHLError as exc:
-                run.fail(exc, lead=lead.pk)
-                continue
-            run.succeeded += 1
-            pusher.activities.append(
-                Activity(lead=lead, kind=Activity.Kind.SYNC, body=f"Pushed to GoHighLevel (contact {contact_id})")
-            )
+        if not (push_contact or push_opportunity):
+            run.skipped += 1
+            continue
+        try:
+            contact_id = pusher.push_contact(lead, contact, contact_link) if push_contact else contact_link.ghl_id
+            if push_opportunity:
+                pusher.push_opportunity(lead, opportunity, contact_id, opportunity_link)
+        except GHLAuthError:
+            raise
+        except GHLError as exc:
+            run.fail(exc, lead=lead.pk)
+            continue
+        run.succeeded += 1
+        pusher.activities.append(
+            Activity(lead=lead, kind=Activity.Kind.SYNC, body=f"Pushed to GoHighLevel (contact {contact_id})")
+        )
 
 
 def _match_message(match: PropertyMatch) -> str:
@@ -359,15 +395,17 @@ def _match_message(match: PropertyMatch) -> str:
     return f"New deal: {prop.address_normalized or prop.parcel_id}{mao}. Reply YES if interested."
 
 
-def _push_match_actions(pusher: _Pusher, leads) -> None:
-    """Workflow, SMS (opt-in and not DND only) and task for each match, each stamped once done."""
+def _push_match_actions(pusher: _Pusher, lead_ids: list[int]) -> None:
+    """Workflow, SMS (opt-in and not DND only) and task for each match of these leads, each stamped once done."""
+    if not lead_ids:
+        return
     run = pusher.run
     workflow_id = settings.GHL_WORKFLOW_ID
     pending = Q(task_created_at__isnull=True) | Q(sms_sent_at__isnull=True, buyer__sms_opt_in=True, buyer__dnd=False)
     if workflow_id:
         pending |= Q(workflow_triggered_at__isnull=True)
     matches = (
-        PropertyMatch.objects.filter(pending, property__lead__in=leads, buyer__is_active=True)
+        PropertyMatch.objects.filter(pending, property__lead__id__in=lead_ids, buyer__is_active=True)
         .exclude(buyer__ghl_contact_id__isnull=True)
         .exclude(buyer__ghl_contact_id="")
         .select_related("buyer", "property__lead")

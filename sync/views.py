@@ -2,6 +2,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from dealfinder.security import client_ip
 from sync.webhooks import MAX_BODY_BYTES, ghl_webhook_receive
 
 
@@ -25,5 +26,6 @@ def ghl_webhook(request):
         body=body,
         ghl_signature=request.headers.get("x-ghl-signature", ""),
         wh_signature=request.headers.get("x-wh-signature", ""),
+        client_ip=client_ip(request),
     )
-    return JsonResponse(outcome.data, status=outcome.http_status)
+    return JsonResponse(outcome.data, status=outcome.http_status, headers=outcome.headers)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
-import json
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -15,10 +15,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from buyers.models import Buyer
+from dealfinder import json_limits
 from dealfinder.logging import logged_run
 from leads.models import Activity, Lead
 from sync.conflicts import merge_fields
@@ -33,6 +35,8 @@ from sync.services import (
     opportunity_status,
     sync_conflicts_record,
 )
+
+logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_AGE = datetime.timedelta(minutes=5)
@@ -88,10 +92,43 @@ def verify_signature(body: bytes, *, ghl_signature: str, wh_signature: str, ed25
 class WebhookOutcome:
     http_status: int
     data: dict
+    headers: dict = field(default_factory=dict)
 
 
-def ghl_webhook_receive(*, body: bytes, ghl_signature: str = "", wh_signature: str = "") -> WebhookOutcome:
-    """Verify, de-duplicate, store and apply one delivery."""
+BODY_EXCERPT_BYTES = 4096  # what is kept of a rejected body
+APPLY_FAILED = "could not be applied; it is applied again when GoHighLevel redelivers it"
+
+
+def _rejections_key(client_ip: str) -> str:
+    return f"ghl-webhook-rejected:{client_ip}"
+
+
+def _throttled(client_ip: str) -> bool:
+    return (cache.get(_rejections_key(client_ip)) or 0) >= settings.WEBHOOK_REJECTIONS_PER_IP
+
+
+def _count_rejection(client_ip: str) -> None:
+    key, window = _rejections_key(client_ip), settings.WEBHOOK_REJECTION_WINDOW_SECONDS
+    if not cache.add(key, 1, timeout=window):
+        try:
+            cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=window)
+
+
+def ghl_webhook_receive(
+    *, body: bytes, ghl_signature: str = "", wh_signature: str = "", client_ip: str = ""
+) -> WebhookOutcome:
+    """Verify, de-duplicate, store and apply one delivery.
+
+    Rejected deliveries (bad or missing signature, not JSON, stale, no webhookId) are kept as a truncated body and
+    counted per client address: past WEBHOOK_REJECTIONS_PER_IP in the window, the address gets 429 before any work.
+    A signed event for another location than GHL_LOCATION_ID is stored as ignored. An event that fails to apply
+    answers 500, so GoHighLevel delivers it again, and that redelivery is applied again (not a duplicate).
+    """
+    if _throttled(client_ip):
+        window = settings.WEBHOOK_REJECTION_WINDOW_SECONDS
+        return WebhookOutcome(429, {"error": "too many rejected deliveries"}, {"Retry-After": str(window)})
     if len(body) > MAX_BODY_BYTES:
         return WebhookOutcome(413, {"error": "payload too large"})
     scheme = verify_signature(
@@ -99,29 +136,28 @@ def ghl_webhook_receive(*, body: bytes, ghl_signature: str = "", wh_signature: s
         ghl_signature=ghl_signature,
         wh_signature=wh_signature,
         ed25519_key=settings.GHL_WEBHOOK_PUBLIC_KEY,
-        rsa_key=getattr(settings, "GHL_WEBHOOK_RSA_PUBLIC_KEY", GHL_LEGACY_RSA_PUBLIC_KEY),
+        rsa_key=settings.GHL_WEBHOOK_RSA_PUBLIC_KEY or GHL_LEGACY_RSA_PUBLIC_KEY,
     )
+    if not scheme:
+        return _reject(body, client_ip, 401, "invalid or missing signature", scheme="none")
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+        payload = json_limits.loads(body)
+    except ValueError:  # UnicodeDecodeError and JSONTooDeep are ValueErrors
         payload = None
     if not isinstance(payload, dict):
-        payload = None
-    event_type = str((payload or {}).get("type", ""))[:64]
-    if not scheme:
-        _reject(payload, event_type, "invalid or missing signature", scheme="none")
-        return WebhookOutcome(401, {"error": "invalid signature"})
-    if payload is None:
-        _reject(None, "", "body is not a JSON object", scheme=scheme)
-        return WebhookOutcome(400, {"error": "body is not a JSON object"})
-    sent_at = parse_datetime(payload.get("timestamp"))
-    if sent_at is None or abs(timezone.now() - sent_at) > MAX_AGE:
-        _reject(payload, event_type, "stale or missing timestamp", scheme=scheme)
-        return WebhookOutcome(400, {"error": "stale or missing timestamp"})
+        return _reject(body, client_ip, 400, "body is not a JSON object", scheme=scheme)
+    event_type = str(payload.get("type", ""))[:64]
     webhook_id = str(payload.get("webhookId") or "")[:100] or None
     if webhook_id is None:
-        _reject(payload, event_type, "missing webhookId", scheme=scheme)
-        return WebhookOutcome(400, {"error": "missing webhookId"})
+        return _reject(body, client_ip, 400, "missing webhookId", scheme=scheme, event_type=event_type)
+    known = WebhookEvent.objects.filter(webhook_id=webhook_id).first()
+    if known is not None:  # before the timestamp check: a redelivery carries the first delivery's timestamp
+        return _redelivered(known)
+    sent_at = parse_datetime(payload.get("timestamp"))
+    if sent_at is None or abs(timezone.now() - sent_at) > MAX_AGE:
+        return _reject(body, client_ip, 400, "stale or missing timestamp", scheme=scheme, event_type=event_type)
+    location = str(payload.get("locationId") or "")
+    foreign = location != settings.GHL_LOCATION_ID or not location
     try:
         with transaction.atomic():
             event = WebhookEvent.objects.create(
@@ -130,23 +166,66 @@ def ghl_webhook_receive(*, body: bytes, ghl_signature: str = "", wh_signature: s
                 payload=payload,
                 signature_scheme=scheme,
                 signature_valid=True,
+                client_ip=client_ip[:64],
+                **(_foreign(location) if foreign else {}),
             )
-    except IntegrityError:
-        return WebhookOutcome(200, {"duplicate": True, "webhookId": webhook_id})
+    except IntegrityError:  # delivered twice at once: the other delivery stored it
+        return _redelivered(WebhookEvent.objects.get(webhook_id=webhook_id))
+    if not foreign:
+        webhook_event_apply(event=event)
+    return _answer(event, duplicate=False)
+
+
+def _foreign(location: str) -> dict:
+    why = f"for location {location!r}, not GHL_LOCATION_ID" if location else "no locationId"
+    if not settings.GHL_LOCATION_ID:
+        why = "GHL_LOCATION_ID is not set: events are not applied"
+    return {"status": WebhookEvent.Status.IGNORED, "error": why, "processed_at": timezone.now()}
+
+
+def _answer(event: WebhookEvent, *, duplicate: bool) -> WebhookOutcome:
+    data = {"duplicate": duplicate, "webhookId": event.webhook_id, "status": event.status}
+    if event.status == WebhookEvent.Status.FAILED:
+        return WebhookOutcome(500, {**data, "error": APPLY_FAILED})
+    return WebhookOutcome(200, data)
+
+
+def _redelivered(event: WebhookEvent) -> WebhookOutcome:
+    """A webhookId seen before: a duplicate, unless its event failed to apply: then it is applied again (by one
+    delivery at a time: the first to move it out of "failed")."""
+    retry = WebhookEvent.objects.filter(pk=event.pk, status=WebhookEvent.Status.FAILED).update(
+        status=WebhookEvent.Status.RECEIVED
+    )
+    if not retry:
+        return WebhookOutcome(200, {"duplicate": True, "webhookId": event.webhook_id})
+    event.refresh_from_db()
     webhook_event_apply(event=event)
-    return WebhookOutcome(200, {"duplicate": False, "webhookId": webhook_id, "status": event.status})
+    return _answer(event, duplicate=False)
 
 
-def _reject(payload, event_type: str, reason: str, *, scheme: str) -> None:
+def _reject(
+    body: bytes, client_ip: str, http_status: int, reason: str, *, scheme: str, event_type: str = ""
+) -> WebhookOutcome:
+    """Keep the first BODY_EXCERPT_BYTES of a rejected delivery (never its parsed payload), count it against the
+    client address, and prune rejections older than WEBHOOK_RETENTION_DAYS."""
+    _count_rejection(client_ip)
+    now = timezone.now()
+    WebhookEvent.objects.filter(
+        status=WebhookEvent.Status.REJECTED,
+        received_at__lt=now - datetime.timedelta(days=settings.WEBHOOK_RETENTION_DAYS),
+    ).delete()
     WebhookEvent.objects.create(
         webhook_id=None,
         event_type=event_type,
-        payload=payload if payload is not None else {},
+        body_excerpt=body[:BODY_EXCERPT_BYTES].decode("utf-8", errors="replace"),
         signature_scheme=scheme,
         signature_valid=scheme != "none",
         status=WebhookEvent.Status.REJECTED,
         error=reason,
+        client_ip=client_ip[:64],
+        received_at=now,
     )
+    return WebhookOutcome(http_status, {"error": "invalid signature" if scheme == "none" else reason})
 
 
 @logged_run("sync_run_id", sync_type="webhook")
@@ -158,7 +237,8 @@ def webhook_event_apply(*, event: WebhookEvent) -> None:
     try:
         with transaction.atomic():
             note = handler(event.payload) if handler else f"{event.event_type or 'untyped'} events are not used"
-    except Exception as exc:  # any failure is recorded on the event and in the log
+    except Exception as exc:  # any failure is recorded on the event and in the log, and answered with a 500
+        logger.exception("GoHighLevel webhook %s (%s) failed to apply", event.webhook_id, event.event_type)
         event.status, event.error = WebhookEvent.Status.FAILED, f"{type(exc).__name__}: {exc}"
         run.fail(event.error, webhook=event.webhook_id)
     else:

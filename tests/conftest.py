@@ -41,3 +41,15 @@ def _eager_celery():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def superuser_api(db):
+    """An API client logged in as a superuser (for what is not about roles)."""
+    from rest_framework.test import APIClient
+
+    from tests.leads.factories import UserFactory
+
+    client = APIClient()
+    client.force_authenticate(UserFactory(is_staff=True, is_superuser=True))
+    return client

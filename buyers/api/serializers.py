@@ -3,8 +3,7 @@ from decimal import Decimal
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from rest_framework import serializers
 
-from buyers.models import STRATEGIES, ZIP, Buyer, PropertyMatch
-from properties.filtersets import lon_lat_box_ok
+from buyers.models import STRATEGIES, ZIP, Buyer, PropertyMatch, validate_center, validate_radius_miles
 from properties.models import PropertyType
 
 
@@ -25,7 +24,12 @@ class BuyerSerializer(serializers.ModelSerializer):
     )
     strategies = serializers.ListField(child=serializers.ChoiceField(STRATEGIES), required=False)
     radius_miles = serializers.DecimalField(
-        max_digits=6, decimal_places=2, min_value=Decimal("0.01"), allow_null=True, required=False
+        max_digits=6,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        allow_null=True,
+        required=False,
+        validators=[validate_radius_miles],
     )
 
     class Meta:
@@ -64,28 +68,24 @@ class BuyerSerializer(serializers.ModelSerializer):
         read_only_fields = ("ghl_contact_id", "created_at", "updated_at")
 
     def validate_target_area(self, value):
+        """The model's validate_target_area (vertices, WGS 84, validity, span) ran on the field already."""
         if value is None:
             return None
         if isinstance(value, Polygon):
             value = MultiPolygon(value, srid=value.srid)
         if not isinstance(value, MultiPolygon):
             raise serializers.ValidationError("Must be a Polygon or MultiPolygon.")
-        return self._wgs84(value)
+        value.srid = 4326
+        return value
 
     def validate_center(self, value):
-        if value is not None and not isinstance(value, Point):
+        if value is None:
+            return None
+        if not isinstance(value, Point):
             raise serializers.ValidationError("Must be a Point.")
-        return self._wgs84(value) if value is not None else None
-
-    def _wgs84(self, geometry):
-        if geometry.srid not in (None, 4326) or geometry.empty or not lon_lat_box_ok(*geometry.extent):
-            raise serializers.ValidationError("Coordinates must be WGS84 longitude/latitude.")
-        if geometry.hasz:
-            raise serializers.ValidationError("Coordinates must be 2D: longitude, latitude.")
-        if not geometry.valid:
-            raise serializers.ValidationError(f"Invalid geometry: {geometry.valid_reason}.")
-        geometry.srid = 4326
-        return geometry
+        validate_center(value)
+        value.srid = 4326
+        return value
 
     def validate(self, attrs):
         _ordered(attrs, "min_price", "max_price", self.instance)

@@ -253,6 +253,7 @@ class IngestionRunSerializer(serializers.ModelSerializer):
             "message",
             "started_at",
             "finished_at",
+            "heartbeat_at",
             "duration_seconds",
         )
 
@@ -261,7 +262,7 @@ class IngestionRunSerializer(serializers.ModelSerializer):
 
 
 class IngestStartSerializer(serializers.Serializer):
-    run = IngestionRunSerializer(allow_null=True, read_only=True)
+    run = IngestionRunSerializer(read_only=True)
     task_id = serializers.CharField(allow_null=True, read_only=True)
 
 

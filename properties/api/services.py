@@ -1,28 +1,39 @@
-"""The ingest command behind POST /api/v1/data-sources/{id}/ingest/."""
+"""Queueing an ingest: POST /api/v1/data-sources/{id}/ingest/ and the admin's "Ingest now"."""
 
 from dataclasses import dataclass
 
-from celery.result import EagerResult
-
-from dealfinder.queue import queue_errors
+from dealfinder.celery import app as celery_app
+from dealfinder.queue import QueueUnavailable, queue_errors
 from properties.models import DataSource, IngestionRun
-from properties.services import datasource_check_enabled
+from properties.services import datasource_check_enabled, datasource_ingest_queued
 from properties.tasks import datasource_ingest_task
 
 
 @dataclass
 class IngestStart:
-    run: IngestionRun | None
+    run: IngestionRun
     task_id: str | None
 
 
 def datasource_ingest_start(*, source: DataSource) -> IngestStart:
-    """Queue the source's ingestion task. Without a broker Celery runs it now, so the finished run is
-    known; with a worker only the task id is (the run appears under /api/v1/ingestion-runs/?source=).
-    SourceDisabled (nothing queued) for a disabled source; QueueUnavailable when the broker cannot be reached."""
+    """Record the run (running, no heartbeat yet) and queue the source's ingestion task for it.
+
+    With a worker the run is the queued one (poll /api/v1/ingestion-runs/{id}/) and `task_id` is the task's.
+    Without a broker (Celery eager) the task runs now, never raising: what went wrong is on the run, so the
+    caller always gets the run, finished. QueueUnavailable, with nothing recorded, when the broker cannot be
+    reached; SourceDisabled, with nothing recorded, for a disabled source. The request handler never waits on a
+    task result (which Celery refuses inside a task anyway).
+    """
     datasource_check_enabled(source)
-    with queue_errors():
-        result = datasource_ingest_task.delay(source.pk)
-    if isinstance(result, EagerResult):
-        return IngestStart(run=IngestionRun.objects.get(pk=result.get()["run_id"]), task_id=None)
-    return IngestStart(run=None, task_id=result.id)
+    run = datasource_ingest_queued(source=source)
+    if celery_app.conf.task_always_eager:
+        datasource_ingest_task.apply((source.pk, run.pk), throw=False)
+        run.refresh_from_db()
+        return IngestStart(run=run, task_id=None)
+    try:
+        with queue_errors():
+            result = datasource_ingest_task.delay(source.pk, run.pk)
+    except QueueUnavailable:
+        run.delete()  # nothing was queued: nothing to show
+        raise
+    return IngestStart(run=run, task_id=result.id)

@@ -96,9 +96,9 @@ class DataSourceViewSet(viewsets.ModelViewSet):
         request=None,
         responses={202: IngestStartSerializer, 409: None, 503: None},
         summary="Start ingesting this source",
-        description="With a Celery worker the task is queued (`task_id`; poll /api/v1/ingestion-runs/?source=<id>); "
-        "without a broker the run happens now and `run` is the finished IngestionRun. "
-        "409 when the source is disabled, 503 when the task queue cannot be reached (nothing is queued then).",
+        description="`run` is the IngestionRun: with a Celery worker it is queued (status `running`, `task_id` set; "
+        "poll /api/v1/ingestion-runs/{run.id}/), without a broker it has already run and is finished. "
+        "409 when the source is disabled, 503 when the task queue cannot be reached (nothing was queued or recorded).",
     )
     @action(detail=True, methods=["post"], throttle_classes=[UserRateThrottle, CommandRateThrottle])
     def ingest(self, request, pk=None):

@@ -596,17 +596,21 @@ def ingest_source(
     mapping: FieldMapping | None = None,
     batch_size: int = 1000,
     progress: Callable[[int], None] | None = None,
+    run: m.IngestionRun | None = None,
 ) -> m.IngestionRun:
-    """Read every page, upsert in batches (one transaction each) and return the finished run.
+    """Read every page, upsert in batches (one transaction each) and return the finished run (`run`, started by
+    the caller, or a new one).
 
     A bad row or failed page is recorded and skipped; an exception ends the run as failed with earlier batches
     kept and the current batch rolled back. The mapping defaults to the source's field_mapping.
     """
     mapping = mapping or FieldMapping.from_config(source.dataset, source.field_mapping)
     fingerprint = mapping_fingerprint(source, mapping)
-    run = m.IngestionRun.objects.create(
-        source=source, source_label=source.name[:200], dataset=source.dataset, mapping_fingerprint=fingerprint
-    )
+    if run is None:
+        run = m.IngestionRun.objects.create(
+            source=source, source_label=source.name[:200], dataset=source.dataset, heartbeat_at=timezone.now()
+        )
+    run.mapping_fingerprint = fingerprint
     tally = _Tally(FieldStats(mapping.targets))
     with log_context(ingestion_run_id=run.pk):
         try:
@@ -618,7 +622,7 @@ def ingest_source(
                     run.processed += len(page.failed_ids)
                     run.failed += len(page.failed_ids)
                     _add_error(run, {"page": page.number, "reason": page.error, "records": page.failed_ids[:50]})
-                    run.save()
+                    _save(run)
                     continue
                 for start in range(0, len(page.records), batch_size):
                     batch = page.records[start : start + batch_size]
@@ -626,7 +630,7 @@ def ingest_source(
                     if progress:
                         progress(len(batch))
                 if not page.records:
-                    run.save()
+                    _save(run)
         except Exception as exc:
             logger.exception("ingest of %s failed", source)
             _reconnect_if_lost()
@@ -645,7 +649,7 @@ def ingest_source(
         run.stored = run.inserted + run.updated + run.unchanged
         run.field_stats = _with_earlier_examples(run, tally.stats.as_json())
         run.finished_at = timezone.now()
-        run.save()
+        _save(run)
     return run
 
 
@@ -710,6 +714,13 @@ def _record_schema(run: m.IngestionRun, reader, mapping: FieldMapping, *, config
     missing = [pair for pair in missing_attributes(mapping.specs, schema) if pair in checked or pair[1] in gone]
     if missing:
         raise SourceError(missing_message(missing, schema))
+
+
+def _save(run: m.IngestionRun) -> None:
+    """Save the run's counts; saving is a sign of life too (so the heartbeat thread's stamp is not overwritten
+    with an older one)."""
+    run.heartbeat_at = timezone.now()
+    run.save()
 
 
 def _reconnect_if_lost() -> None:
@@ -798,7 +809,7 @@ def _ingest_batch(
             _add_error(run, error)
         for warning in warnings:
             _add_warning(run, warning)
-        run.save()
+        _save(run)
 
 
 def _count_fields(

@@ -1,9 +1,9 @@
 """A dry run of a mapping over sample records: per target field the values it would store, its fill rate and every
 problem, and per record whether it would load, before anything is saved.
 
-It calls the ingest path's own code (FieldMapping.apply, points.batch_points, then loader.prepare), so whatever that code reads or
-refuses, the dry run shows; each target is also applied on its own, so one bad value shows against its field.
-No database.
+It calls the ingest path's own code (FieldMapping.apply, points.batch_points, then loader.prepare), so whatever
+that code reads or refuses, the dry run shows; each target is also applied on its own, so one bad value shows
+against its field. No database.
 """
 
 from __future__ import annotations

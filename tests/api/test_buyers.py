@@ -62,7 +62,7 @@ def test_update_and_delete(dispo):
         ({"center": {"type": "Polygon", "coordinates": SQUARE}}, {"center": ["Must be a Point."]}),
         (
             {"center": {"type": "Point", "coordinates": [-81.35, 28.55, 12.0]}},
-            {"center": ["Coordinates must be 2D: longitude, latitude."]},
+            {"center": ["The centre must be 2D: longitude, latitude."]},
         ),
         (
             {"target_area": {"type": "Point", "coordinates": [0, 0]}},

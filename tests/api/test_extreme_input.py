@@ -69,13 +69,12 @@ def test_huge_coordinates_never_reach_geos(admin):
         }
         assert admin.get(url, {"near": "1e308,0"}).json() == {"near": ["near must be lon,lat"]}
     huge = {"type": "Polygon", "coordinates": [[[0, 0], [1e308, 0], [1e308, 1e308], [0, 0]]]}
+    wgs84 = "must be in WGS 84 longitude/latitude (longitude -180..180, latitude -90..90, e.g. -81.38, 28.54)."
     assert admin.post("/api/v1/buyers/", {"target_area": huge}, format="json").json() == {
-        "target_area": ["Coordinates must be WGS84 longitude/latitude."]
+        "target_area": [f"The target area {wgs84}"]
     }
     point = {"type": "Point", "coordinates": [1e308, 1e308]}
-    assert admin.post("/api/v1/buyers/", {"center": point}, format="json").json() == {
-        "center": ["Coordinates must be WGS84 longitude/latitude."]
-    }
+    assert admin.post("/api/v1/buyers/", {"center": point}, format="json").json() == {"center": [f"The centre {wgs84}"]}
     empty = {"type": "MultiPolygon", "coordinates": []}
     assert admin.post("/api/v1/buyers/", {"target_area": empty}, format="json").status_code == 400
 
@@ -84,4 +83,4 @@ def test_invalid_target_area_is_refused(admin):
     bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
     response = admin.post("/api/v1/buyers/", {"target_area": bowtie}, format="json")
     assert response.status_code == 400
-    assert response.json()["target_area"][0].startswith("Invalid geometry: Self-intersection")
+    assert response.json()["target_area"][0].startswith("The target area is not a valid polygon: Self-intersection")

@@ -246,7 +246,7 @@ def test_logged_run_gives_each_call_its_own_id():
 
 
 def test_the_console_handler_adds_the_context_and_uses_the_configured_format():
-    assert settings.LOGGING["handlers"]["console"]["filters"] == ["run_context"]
+    assert settings.LOGGING["handlers"]["console"]["filters"] == ["run_context", "redact_secrets"]
     assert settings.LOGGING["handlers"]["console"]["formatter"] == settings.LOG_FORMAT == "text"
 
 

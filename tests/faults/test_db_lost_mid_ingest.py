@@ -11,6 +11,7 @@ import contextlib
 import psycopg
 import pytest
 from django.db import InterfaceError, OperationalError, connection
+from django.utils import timezone
 
 from properties.models import IngestionRun, Property, PropertySource, TaxSale
 from properties.services import INTERRUPTED, datasource_ingest
@@ -102,7 +103,9 @@ def test_the_next_run_closes_a_run_its_worker_left_running(httpserver):
     """A worker killed mid-run leaves its run 'running'; the next run, holding the source's lock, closes it."""
     layer = FakeArcGISLayer(httpserver, point_features(FEATURES), max_record_count=PAGE)
     source = source_for(layer)
-    IngestionRun.objects.create(source=source, source_label=source.name, dataset=source.dataset)
+    IngestionRun.objects.create(
+        source=source, source_label=source.name, dataset=source.dataset, heartbeat_at=timezone.now()
+    )
 
     datasource_ingest(source_id=source.pk)
 

@@ -99,10 +99,7 @@ def test_failed_slack_is_recorded_and_retried_next_run(respx_mock, channels, hot
 
     assert route.call_count == 3  # first try + 2 retries
     assert (summary.sent, summary.failed) == ({"email": 1}, {"slack": 1})
-    error = (
-        "HTTPStatusError: Server error '500 Internal Server Error' for url "
-        f"'{WEBHOOK}'\nFor more information check: https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/500"
-    )
+    error = "HTTPStatusError: Slack answered 500 Internal Server Error: internal_error"  # never the URL
     assert summary.errors == [f"slack: {error}"]
     assert alerts() == [
         (hot.pk, "email", "new_tier_a", TODAY, "sent", ""),
@@ -199,3 +196,66 @@ def test_a_long_list_is_summarised_in_slack_and_complete_in_email(respx_mock, ch
     assert mail.outbox[0].subject == "DealFinder: 22 new Tier A leads"
     assert mail.outbox[0].body.count("score 80") == 22
     assert Alert.objects.filter(status="sent", entered_on=TODAY).count() == 44
+
+
+@pytest.fixture
+def console():
+    """What the configured log handler (settings.LOGGING "console") writes, with its filters and formatter."""
+    import io
+    import logging
+
+    handler = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
+
+
+def test_the_webhook_url_never_reaches_the_logs_or_the_alert_rows(respx_mock, channels, hot, console, settings):
+    """The incoming-webhook URL is the credential: httpx logs request URLs at INFO, and its errors carry them."""
+    secret = "T0000/B0000/XXXXXXXX"
+    route = respx_mock.post(WEBHOOK).mock(side_effect=[SLACK_DOWN, SLACK_DOWN, httpx.Response(404, text="no_service")])
+    failed = alerts_send_new_tier_a(today=TODAY)
+    route.side_effect = [SLACK_OK]
+    leads_score_all(today=days(1))
+    sent = alerts_send_new_tier_a(today=days(1))
+
+    assert (failed.failed, sent.sent) == ({"slack": 1}, {"slack": 1})
+    logged = console.getvalue()
+    assert secret not in logged
+    assert 'HTTP Request: POST https://hooks.slack.test/*** "HTTP/1.1 200 OK"' in logged
+    assert "slack alert failed: HTTPStatusError: Slack answered 404 Not Found: no_service" in logged
+    assert not [error for error in Alert.objects.values_list("error", flat=True) if secret in error]
+    assert failed.errors == ["slack: HTTPStatusError: Slack answered 404 Not Found: no_service"]
+
+
+def test_a_network_error_naming_the_url_is_redacted(respx_mock, channels, hot, console, settings):
+    settings.ALERT_EMAIL_TO = []
+    respx_mock.post(WEBHOOK).mock(side_effect=httpx.ConnectError(f"cannot reach {WEBHOOK}"))
+    summary = alerts_send_new_tier_a(today=TODAY)
+    assert summary.errors == ["slack: ConnectError: cannot reach https://hooks.slack.test/***"]
+    assert "XXXXXXXX" not in console.getvalue()
+
+
+def test_data_sent_to_slack_is_escaped(respx_mock, channels, db):
+    """An address or error is data: it must not mention @channel, add links or break the lead's link."""
+    route = respx_mock.post(WEBHOOK).mock(return_value=SLACK_OK)
+    lead = LeadFactory(
+        tier="A",
+        total=90,
+        reasons=["Owner <!channel> & co (+16)"],
+        property__address_normalized="1 MAIN ST> <https://evil.example|CLICK>",
+    )
+
+    alerts_send_new_tier_a(lead_ids=[lead.pk], today=TODAY)
+    alerts_send_text(subject="run failed", body="score failed: <!here> a > b & c")
+
+    lead_block = json.loads(route.calls[0].request.content)["blocks"][1]["text"]["text"]
+    assert lead_block == (
+        f"*<https://dealfinder.example.test/admin/leads/lead/{lead.pk}/change/|"
+        "1 MAIN ST&gt; &lt;https://evil.example|CLICK&gt;>* score 90\n• Owner &lt;!channel&gt; &amp; co (+16)"
+    )
+    text = json.loads(route.calls[1].request.content)
+    assert text["blocks"][1]["text"]["text"] == "score failed: &lt;!here&gt; a &gt; b &amp; c"
+    assert text["text"] == "run failed\nscore failed: &lt;!here&gt; a &gt; b &amp; c"
+    assert mail.outbox[-1].body == "score failed: <!here> a > b & c"  # email is plain text: left as it is

@@ -80,7 +80,7 @@ def test_quality_alert_failure_is_recorded_and_the_run_completes(scored, setting
     assert (alert.quality_report_id, alert.status, alert.error[:40]) == (
         report.pk,
         "failed",
-        "HTTPStatusError: Server error '503 Servi",
+        "HTTPStatusError: Slack answered 503 Serv",
     )
 
 

@@ -170,19 +170,24 @@ def test_push_and_quality_jobs_wait_for_the_nightly_run_but_never_block_it(launc
     assert pipeline.pipeline_run_start(job="nightly", trigger="beat").status == "running"
 
 
-def test_stale_running_run_is_failed_and_no_longer_blocks(launch):
-    long_ago = timezone.now() - pipeline.STALE_AFTER - datetime.timedelta(minutes=1)
+def test_stale_running_run_is_failed_and_no_longer_blocks(launch, settings):
+    long_ago = timezone.now() - datetime.timedelta(seconds=settings.RUN_STALE_AFTER_SECONDS + 60)
     stale = PipelineRunFactory(job="quality", status="running", started_at=long_ago, finished_at=None)
     PipelineStep.objects.create(run=stale, name="quality", order=1, status="running", started_at=long_ago)
+    alive = PipelineRunFactory(job="ghl_pull", status="running", finished_at=None, heartbeat_at=timezone.now())
 
     run = launch("quality")
 
     stale.refresh_from_db()
     assert run.status == "success"
-    assert (stale.status, stale.error) == ("failed", "no sign of life for 1:00:00 (worker lost or killed)")
-    assert list(stale.steps.values_list("status", "error")) == [
-        ("failed", "no sign of life for 1:00:00 (worker lost or killed)")
-    ]
+    why = (
+        f"no heartbeat since {timezone.localtime(long_ago):%Y-%m-%d %H:%M:%S %Z} (more than 180 s): "
+        "the process running it was killed or lost; marked failed"
+    )
+    assert (stale.status, stale.error) == ("failed", why)
+    assert list(stale.steps.values_list("status", "error")) == [("failed", why)]
+    alive.refresh_from_db()
+    assert alive.status == "running"
 
 
 def test_unknown_job_is_refused():

@@ -198,10 +198,13 @@ def test_no_overlapping_runs_of_one_source():
         slug="generic", kind="file", url=GENERIC, field_mapping={"preset": "generic_csv"}, enabled=True
     )
     other = connections.create_connection("default")
+    key = advisory_lock_key(f"datasource-ingest-{source.pk}")
     try:
         with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [advisory_lock_key(f"datasource-ingest-{source.pk}")])
+            cursor.execute("SELECT pg_advisory_lock(%s)", [key])
         run = datasource_ingest(source_id=source.pk)
+        with other.cursor() as cursor:  # released now: a closed session's locks go when its backend has exited
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
     finally:
         other.close()
     assert (run.status, run.message, run.processed) == ("failed", "another ingest of this source is still running", 0)

@@ -65,7 +65,13 @@ from tests.properties.factories import (
     TaxSaleFactory,
     ValuationFactory,
 )
-from tests.sync.factories import ExternalLinkFactory, SyncConflictFactory, SyncLogFactory, WebhookEventFactory
+from tests.sync.factories import (
+    ExternalLinkFactory,
+    PushClaimFactory,
+    SyncConflictFactory,
+    SyncLogFactory,
+    WebhookEventFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -122,6 +128,7 @@ ADMIN_MODELS: dict[str, tuple[str, str, str]] = {
     "sync.externallink": ("", "", "vd"),
     "sync.syncconflict": ("", "", "vcd"),
     "sync.webhookevent": ("", "", "vd"),
+    "sync.pushclaim": ("", "", "vd"),
     "dealfinder.pipelinerun": ("", "", "vd"),
     "django_celery_beat.periodictask": ("", "", "vacd"),
     "django_celery_beat.crontabschedule": ("", "", "vacd"),
@@ -306,6 +313,7 @@ def world(db):
         link := ExternalLinkFactory(local=lead),
         SyncConflictFactory(link=link),
         WebhookEventFactory(),
+        PushClaimFactory(lead=lead),
         PipelineRunFactory(),
         interval := IntervalSchedule.objects.create(every=1, period="days"),
         PeriodicTask.objects.create(name="matrix", task="dealfinder.tasks.nightly", interval=interval),

@@ -1,5 +1,7 @@
 import pytest
 import respx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from tenacity import wait_none
 
 from sync.ghl import GHLClient
@@ -36,3 +38,34 @@ def sleeps():
 def ghl(fake_ghl, sleeps):
     """A client that never really sleeps (retries and throttling are recorded in `sleeps`)."""
     return GHLClient(BASE_URL, "pit-test-token", LOCATION_ID, timeout=5, retry_wait=wait_none(), sleep=sleeps.append)
+
+
+# --- webhook signing keys (test key pairs) ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ed_key():
+    return ed25519.Ed25519PrivateKey.generate()
+
+
+@pytest.fixture(scope="module")
+def rsa_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _pem(private_key) -> str:
+    return (
+        private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+@pytest.fixture
+def webhook_keys(settings, ed_key, rsa_key):
+    settings.GHL_WEBHOOK_PUBLIC_KEY = _pem(ed_key)
+    settings.GHL_WEBHOOK_RSA_PUBLIC_KEY = _pem(rsa_key)
+    settings.GHL_CONFLICT_STRATEGY = "newest_wins"
+    settings.GHL_BUYER_TAG = "cash-buyer"
+    settings.GHL_LOCATION_ID = LOCATION_ID
+    return settings

@@ -50,3 +50,11 @@ class WebhookEventFactory(DjangoModelFactory):
     signature_scheme = "ed25519"
     signature_valid = True
     status = models.WebhookEvent.Status.PROCESSED
+
+
+class PushClaimFactory(DjangoModelFactory):
+    class Meta:
+        model = models.PushClaim
+
+    lead = factory.SubFactory(LeadFactory)
+    owner = factory.Sequence(lambda n: f"{n:032x}")

@@ -120,6 +120,7 @@ class FakeGHL:
         self.calls: list[tuple[str, str, dict | None]] = []
         self.violations: list[str] = []
         self.fail_next: list[httpx.Response] = []  # answered first, in order
+        self.on_request = None  # called with each request before it is answered (e.g. to hold it)
         self._ids = itertools.count(1)
         router.route(host="ghl.test").mock(side_effect=self.handle)
 
@@ -130,6 +131,8 @@ class FakeGHL:
         return [f"{m} {p}" for m, p, _ in self.calls if method in (None, m)]
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        if self.on_request is not None:
+            self.on_request(request)
         body = json.loads(request.content) if request.content else None
         self.calls.append((request.method, request.url.path, body))
         self.violations += [f"{request.method} {request.url.path}: {v}" for v in contract_violations(request)]

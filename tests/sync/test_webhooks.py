@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
@@ -17,42 +17,20 @@ from sync.webhooks import MAX_BODY_BYTES
 from tests.buyers.factories import BuyerFactory
 from tests.leads.factories import LeadFactory
 from tests.sync.factories import ExternalLinkFactory
+from tests.sync.fake_ghl import LOCATION_ID
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_keys")]
 
-SAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "gohighlevel" / "webhooks"
+ROOT_DIR = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT_DIR / "tests" / "fixtures" / "gohighlevel" / "webhooks"
 URL = "/sync/ghl/webhook/"
 
 
-@pytest.fixture(scope="module")
-def ed_key():
-    return ed25519.Ed25519PrivateKey.generate()
-
-
-@pytest.fixture(scope="module")
-def rsa_key():
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def _pem(private_key) -> str:
-    return (
-        private_key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-
-
-@pytest.fixture(autouse=True)
-def webhook_keys(settings, ed_key, rsa_key):
-    settings.GHL_WEBHOOK_PUBLIC_KEY = _pem(ed_key)
-    settings.GHL_WEBHOOK_RSA_PUBLIC_KEY = _pem(rsa_key)
-    settings.GHL_CONFLICT_STRATEGY = "newest_wins"
-    settings.GHL_BUYER_TAG = "cash-buyer"
-
-
 def sample(name: str, **changes) -> dict:
+    """A recorded event, sent now, for this location (the recorded InboundMessage comes from another one)."""
     payload = json.loads((SAMPLES / f"{name}.json").read_text())
     payload["timestamp"] = timezone.now().isoformat().replace("+00:00", "Z")
+    payload["locationId"] = LOCATION_ID
     return {**payload, **changes}
 
 

@@ -21,3 +21,11 @@ class Command(BaseCommand):
 
             summary = matches_refresh_all(buyer_ids=buyer_ids, progress=progress)
         self.stdout.write(f"Matched: {summary}")
+        if summary.without_location:
+            names = ", ".join(summary.without_location_names[:20])
+            more = f" and {summary.without_location - 20} more" if summary.without_location > 20 else ""
+            buyers = "buyer has" if summary.without_location == 1 else "buyers have"
+            self.stdout.write(
+                f"{summary.without_location} active {buyers} no target area, zips or centre + radius and matches"
+                f" nothing: {names}{more}"
+            )
