@@ -68,7 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "leaflet",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "rest_framework_gis",
     "django_filters",
     "drf_spectacular",
@@ -288,7 +288,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "dealfinder.api_tokens.TokenAuthentication",
+        "dealfinder.api_tokens.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -302,9 +303,16 @@ REST_FRAMEWORK = {
         "commands": env.str("API_THROTTLE_COMMANDS", default="30/minute"),
     },
 }
+# API tokens (django-rest-knox): only a SHA-512 digest is stored; the token is shown once, when issued
+# (`manage.py create_api_token`). No expiry unless one is given; the prefix lets secret scanners spot a leak.
+KNOX_TOKEN_MODEL = "dealfinder.ApiToken"  # noqa: S105 (a model name, not a secret)
+REST_KNOX = {"TOKEN_TTL": None, "TOKEN_PREFIX": "dfapi_", "AUTO_REFRESH": False}
 SPECTACULAR_SETTINGS = {
     "TITLE": "DealFinder API",
-    "DESCRIPTION": "Leads, properties, cash buyers and matches for real-estate wholesalers.",
+    "DESCRIPTION": "Leads, properties, cash buyers and matches for real-estate wholesalers. Authenticate with "
+    "`Authorization: Token <token>` (or `Bearer <token>`); an administrator issues tokens with "
+    "`python manage.py create_api_token USERNAME [--expires DAYS]`. Fields marked 'Left out unless the caller "
+    "may view it' appear only for roles with that permission.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI and Redoc served from our static files (drf-spectacular-sidecar), not a CDN.
