@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django_celery_beat.models import PeriodicTask
 
-from dealfinder.admin_utils import ReadOnlyAdmin, pretty_json
+from dealfinder import admin_accounts  # noqa: F401  (users, groups, API tokens, login lockouts)
+from dealfinder.admin_utils import ReadOnlyAdmin, pretty_json, register_with_action_permissions
 from dealfinder.models import PipelineRun, PipelineStep
 
 
@@ -47,3 +49,9 @@ class PipelineRunAdmin(ReadOnlyAdmin):
     @admin.display(description="steps")
     def step_statuses(self, obj):
         return ", ".join(f"{step.name}: {step.status}" for step in obj.steps.all()) or "-"
+
+
+# django-celery-beat's schedule actions change the tasks they are run on.
+register_with_action_permissions(
+    PeriodicTask, enable_tasks=["change"], disable_tasks=["change"], toggle_tasks=["change"], run_tasks=["change"]
+)

@@ -164,7 +164,7 @@ class LeadAdmin(admin.ModelAdmin):
         matches, more = lead_top_matches(lead=obj, limit=TOP_MATCHES)
         return render_to_string("admin/leads/lead/top_matches.html", {"matches": matches, "more": more})
 
-    @admin.action(description="Export selected to CSV")
+    @admin.action(description="Export selected to CSV", permissions=["view"])
     def export_csv(self, request, queryset):
         """The map's CSV (same columns, same writer), streamed: fine for a whole filtered changelist."""
         return lead_export_response(leads=queryset)

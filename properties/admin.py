@@ -116,11 +116,11 @@ class PropertyAdmin(LeafletGeoAdmin):
         lead = getattr(obj, "lead", None)
         return admin_link(lead, f"{lead.tier} {lead.total}") if lead else "-"
 
-    @admin.action(description="Soft-delete (mark inactive)")
+    @admin.action(description="Soft-delete (mark inactive)", permissions=["change"])
     def deactivate(self, request, queryset):
         self.message_user(request, f"{queryset.update(is_active=False)} properties marked inactive.")
 
-    @admin.action(description="Reactivate")
+    @admin.action(description="Reactivate", permissions=["change"])
     def reactivate(self, request, queryset):
         self.message_user(request, f"{queryset.update(is_active=True)} properties reactivated.")
 
@@ -242,7 +242,7 @@ class DataSourceAdmin(admin.ModelAdmin):
             targets,
         )
 
-    @admin.action(description="Ingest now (queued)")
+    @admin.action(description="Ingest now (queued)", permissions=["change"])
     def ingest_now(self, request, queryset):
         queued = 0
         try:
