@@ -59,6 +59,12 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "auth.group": ("view",),
     },
 }
+# Permissions beyond view/add/change/delete, as "app_label.codename".
+ROLE_EXTRA_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    ACQUISITIONS: ("properties.view_owner_mailing",),
+    DISPOSITIONS: (),
+    ADMIN: ("properties.view_owner_mailing",),
+}
 
 
 def role_permissions(role: str):
@@ -69,7 +75,9 @@ def role_permissions(role: str):
         ct = perm.content_type
         action = perm.codename.split("_", 1)[0]
         actions = rules.get(f"{ct.app_label}.{ct.model}", rules.get(ct.app_label, ()))
-        if action in actions and perm.codename == f"{action}_{ct.model}":
+        if (action in actions and perm.codename == f"{action}_{ct.model}") or (
+            f"{ct.app_label}.{perm.codename}" in ROLE_EXTRA_PERMISSIONS[role]
+        ):
             granted.append(perm)
     return granted
 

@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 
-from dealfinder.admin_utils import ReadOnlyAdmin, admin_link, json_display
+from dealfinder.admin_utils import ReadOnlyAdmin, admin_link, fieldsets_without, json_display
 from dealfinder.queue import QueueUnavailable, queue_errors
 
 from .ingest.mapping import TARGETS, FieldMapping, MappingError, load_preset, preset_names
@@ -110,6 +110,13 @@ class PropertyAdmin(LeafletGeoAdmin):
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
     actions = ("deactivate", "reactivate")
+
+    def get_fieldsets(self, request, obj=None):
+        """Owners' mailing addresses only for roles that reach owners (`properties.view_owner_mailing`)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.has_perm("properties.view_owner_mailing"):
+            return fieldsets
+        return fieldsets_without(fieldsets, ("owner_mailing_address",))
 
     @admin.display(description="lead")
     def lead_link(self, obj):

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from dealfinder.geojson import PointGeometryField
+from dealfinder.permissions import PermittedFieldsMixin
 from leads.models import Lead
 from leads.services import lead_assign, lead_change_status
 from properties.models import Property
@@ -51,8 +52,13 @@ class DealSerializer(serializers.Serializer):
     mao = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
 
 
-class LeadSerializer(serializers.ModelSerializer):
+VIEW_PROPERTY = "properties.view_property"
+
+
+class LeadSerializer(PermittedFieldsMixin, serializers.ModelSerializer):
     """A lead: its property, score breakdown with reasons, deal numbers and workflow fields."""
+
+    field_permissions = {"property": VIEW_PROPERTY}
 
     property = LeadPropertySerializer(read_only=True)
     assigned_to_username = serializers.CharField(source="assigned_to.username", read_only=True, allow_null=True)
@@ -106,8 +112,10 @@ class LeadUpdateSerializer(serializers.ModelSerializer):
         return lead
 
 
-class LeadFeatureSerializer(GeoFeatureModelSerializer):
+class LeadFeatureSerializer(PermittedFieldsMixin, GeoFeatureModelSerializer):
     """A lead as a GeoJSON Feature at its property's point ([lon, lat])."""
+
+    field_permissions = dict.fromkeys(("parcel_id", "address", "property_type"), VIEW_PROPERTY)
 
     location = PointGeometryField(source="property.location", read_only=True)
     parcel_id = serializers.CharField(source="property.parcel_id", read_only=True)
