@@ -5,7 +5,6 @@ import json
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
 from django.forms.utils import flatatt
@@ -15,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from .assignees import ASSIGNEE_REFUSED, lead_assignees
 from .filtersets import LeadFilterSet
 from .grid import cell_range, grid_cells, grid_level, map_grid_is_fresh
 from .models import Lead
@@ -75,7 +75,7 @@ class SelectionForm(forms.Form):
 
 
 class AssignForm(SelectionForm):
-    assignee = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True))
+    assignee = forms.ModelChoiceField(queryset=lead_assignees(), error_messages={"invalid_choice": ASSIGNEE_REFUSED})
 
 
 class ViewportForm(forms.Form):

@@ -1,6 +1,5 @@
 from types import SimpleNamespace
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from drf_spectacular.contrib.rest_framework_gis import GeoFeatureModelSerializerExtension
 from rest_framework import serializers
@@ -8,6 +7,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from dealfinder.geojson import PointGeometryField
 from dealfinder.permissions import PermittedFieldsMixin
+from leads.assignees import ASSIGNEE_REFUSED, lead_assignees
 from leads.models import Lead
 from leads.services import lead_assign, lead_change_status
 from properties.models import Property
@@ -91,7 +91,11 @@ class LeadUpdateSerializer(serializers.ModelSerializer):
     """What an integrator may change; status and assignee changes are recorded as Activity."""
 
     assigned_to = serializers.PrimaryKeyRelatedField(
-        queryset=get_user_model().objects.filter(is_active=True), allow_null=True, required=False
+        queryset=lead_assignees(),
+        allow_null=True,
+        required=False,
+        error_messages={"does_not_exist": ASSIGNEE_REFUSED},
+        help_text="An active staff user in a broker role; null unassigns.",
     )
 
     class Meta:
