@@ -45,15 +45,16 @@ class PermittedFieldsMixin:
     """For serializers that nest another model's data: `field_permissions = {"field": "app_label.codename"}`.
 
     A field whose permission the request's user lacks is left out of the answer, as admin leaves out the inline
-    or field. Without a request (schema generation) every field stays; the schema marks these optional
-    (`schema_optional_permitted_fields`).
+    or field. While drf-spectacular builds the schema (or without a request) every field stays; the schema
+    marks these optional (`schema_optional_permitted_fields`).
     """
 
     field_permissions: dict[str, str] = {}
 
     def get_fields(self):
         fields = super().get_fields()
-        user = getattr(self.context.get("request"), "user", None)
+        schema = getattr(self.context.get("view"), "swagger_fake_view", False)
+        user = None if schema else getattr(self.context.get("request"), "user", None)
         for name, perm in self.field_permissions.items():
             if name not in fields:
                 continue

@@ -156,3 +156,16 @@ def test_the_dashboard_lists_auctions_only_to_roles_that_may_view_foreclosures(d
     response = client.get("/")
     assert response.status_code == 200
     assert "upcoming" not in response.context
+
+
+def test_the_schema_is_the_same_for_every_role_and_marks_these_fields_optional(dispo, acq):
+    schemas = [c.get("/api/schema/", HTTP_ACCEPT="application/json").json() for c in (dispo, acq)]
+    assert schemas[0] == schemas[1]
+    components = schemas[0]["components"]["schemas"]
+    prop = components["Property"]
+    assert {*RECORDS, "owner_mailing_address"} <= set(prop["properties"])
+    assert {*RECORDS, "owner_mailing_address"} & set(prop["required"]) == set()
+    assert prop["properties"]["foreclosures"]["description"] == (
+        "Left out unless the caller may view it (properties.view_foreclosure)."
+    )
+    assert "property" not in components["Lead"]["required"]
