@@ -211,6 +211,8 @@ AXES_CLIENT_IP_CALLABLE = "dealfinder.security.client_ip"  # honours TRUSTED_PRO
 AXES_USERNAME_CALLABLE = "dealfinder.login_lockout.login_username"  # "Broker " counts as "broker"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False  # no start-up banner; lockouts are still logged
+# Masked in the attempt's stored form data and in logs (passwords always are).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 

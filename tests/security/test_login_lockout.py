@@ -103,6 +103,7 @@ def test_an_administrator_lifts_a_lockout_by_deleting_the_attempt(client, staff)
         attempt(client, "broker", "wrong")
     (row,) = AccessAttempt.objects.all()
     assert (row.username, row.ip_address, row.failures_since_start) == ("broker", "203.0.113.7", 5)
+    assert "wrong" not in row.post_data  # the passwords tried are never stored
     row.delete()
     assert attempt(client, "broker", PASSWORD).status_code == 302
 
