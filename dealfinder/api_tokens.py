@@ -9,6 +9,7 @@ import datetime
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox import auth
+from rest_framework import exceptions
 
 from dealfinder.models import ApiToken
 
@@ -33,6 +34,10 @@ class TokenAuthentication(auth.TokenAuthentication):
     """knox's hashed tokens as `Authorization: Token <t>`; expired tokens are refused (and deleted)."""
 
     def authenticate_credentials(self, token):
+        try:
+            token.decode("utf-8")
+        except UnicodeDecodeError:  # knox would answer 500
+            raise exceptions.AuthenticationFailed("Invalid token.") from None
         user, api_token = super().authenticate_credentials(token)
         api_token_touch(token=api_token)
         return user, api_token

@@ -93,6 +93,14 @@ def test_use_is_recorded_at_most_once_a_minute(user_in):
     assert ApiToken.objects.get(pk=row.pk).last_used_at > first
 
 
+@pytest.mark.parametrize(
+    "header", ["Token \u00e9\u00ff", "Bearer \u00e9", f"Token {'a' * 5000}", "Token two words", "Bearer", "Token"]
+)
+def test_malformed_tokens_are_401_never_500(db, header):
+    response = api(header).get("/api/v1/leads/")
+    assert response.status_code == 401
+
+
 def test_a_deactivated_users_token_is_refused(user_in):
     user = user_in(ACQUISITIONS)
     _, token = api_token_create(user=user)
