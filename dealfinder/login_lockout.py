@@ -13,13 +13,15 @@ from axes.signals import user_locked_out
 from django.conf import settings
 from django.db.models import Sum
 
+USERNAME_MAX = AccessAttempt._meta.get_field("username").max_length
+
 
 def login_username(request, credentials: dict | None = None) -> str | None:
-    """The username an attempt counts against: trimmed and lower-cased, so "Broker " and "BROKER" are "broker"
-    (AXES_USERNAME_CALLABLE)."""
+    """The username an attempt counts against: trimmed and lower-cased, so "Broker " and "BROKER" are "broker",
+    and cut to what an attempt row holds (AXES_USERNAME_CALLABLE)."""
     source = credentials if credentials else getattr(request, "data", request.POST)
     username = source.get(settings.AXES_USERNAME_FORM_FIELD)
-    return username.strip().lower() if isinstance(username, str) else None
+    return username.strip().lower()[:USERNAME_MAX] if isinstance(username, str) else None
 
 
 class LoginLockoutHandler(AxesDatabaseHandler):

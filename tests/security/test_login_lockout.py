@@ -145,3 +145,15 @@ def test_a_broken_forwarded_header_still_counts_failures(client, staff, settings
     for _ in range(5):
         attempt(client, "broker", "wrong", ip="10.0.0.2", HTTP_X_FORWARDED_FOR="not-an-address")
     assert locked(attempt(client, "broker", PASSWORD, ip="10.0.0.2", HTTP_X_FORWARDED_FOR="not-an-address"))
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("x" * 300, "wrong"), ("a\x00b", "wrong"), ("broker", "p\x00w"), ("é" * 150, "x" * 10_000), ("", "")],
+)
+def test_hostile_login_forms_get_an_answer_never_a_500(client, staff, username, password):
+    """A username longer than an attempt row holds is counted cut to its length (a 500 before this was caught)."""
+    for _ in range(5):
+        response = attempt(client, username, password, HTTP_USER_AGENT="u" * 2000)
+        assert response.status_code in (200, 429)
+    assert all(len(a.username or "") <= 255 for a in AccessAttempt.objects.all())
