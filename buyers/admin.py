@@ -311,12 +311,12 @@ class PropertyMatchAdmin(admin.ModelAdmin):
     def reasons_list(self, obj):
         return _reasons(obj)
 
-    @admin.action(description="Mark contacted")
+    @admin.action(description="Mark contacted", permissions=["change"])
     def mark_contacted(self, request, queryset):
         count = matches_mark_contacted(match_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"Marked {count} match(es) contacted.")
 
-    @admin.action(description="Export blast list as CSV")
+    @admin.action(description="Export blast list as CSV", permissions=["view"])
     def export_blast_list(self, request, queryset):
         rows = match_blast_rows(match_ids=queryset.values_list("pk", flat=True))
         return csv_response([BLAST_HEADER, *rows], filename="blast-list.csv")

@@ -3,8 +3,11 @@ from django.contrib import admin
 from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
 from django_celery_beat.models import PeriodicTask
 
-from dealfinder import json_limits
-from dealfinder.admin_utils import ReadOnlyAdmin, pretty_json
+from dealfinder import (
+    admin_accounts,  # noqa: F401  (users, groups, API tokens, login lockouts)
+    json_limits,
+)
+from dealfinder.admin_utils import ReadOnlyAdmin, pretty_json, register_with_action_permissions
 from dealfinder.models import PipelineRun, PipelineStep
 
 
@@ -72,3 +75,9 @@ admin.site.unregister(PeriodicTask)
 @admin.register(PeriodicTask)
 class LimitedPeriodicTaskAdmin(PeriodicTaskAdmin):
     form = LimitedPeriodicTaskForm
+
+
+# django-celery-beat's schedule actions change the tasks they are run on.
+register_with_action_permissions(
+    PeriodicTask, enable_tasks=["change"], disable_tasks=["change"], toggle_tasks=["change"], run_tasks=["change"]
+)

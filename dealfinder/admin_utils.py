@@ -34,6 +34,11 @@ def admin_link(obj, label=None) -> str:
     return format_html('<a href="{}">{}</a>', url, label if label is not None else obj)
 
 
+def fieldsets_without(fieldsets, hidden: tuple[str, ...]) -> list:
+    """`fieldsets` with the `hidden` fields left out (for fields a user's permissions do not cover)."""
+    return [(name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]}) for name, opts in fieldsets]
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """For records written only by the system (runs, logs, history)."""
 
@@ -42,3 +47,25 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def with_action_permissions(admin_class: type[admin.ModelAdmin], **permissions: list[str]) -> type:
+    """A subclass of a third-party ModelAdmin whose named actions declare `permissions=` (its own do not), so
+    Django offers and runs each only for users holding them: with_action_permissions(X, run_tasks=["change"])."""
+    attrs = {}
+    for name, perms in permissions.items():
+        func = getattr(admin_class, name)
+
+        def wrapper(modeladmin, request, queryset, _func=func):
+            return _func(modeladmin, request, queryset)
+
+        wrapper.__name__ = name
+        attrs[name] = admin.action(permissions=perms, description=func.short_description)(wrapper)
+    return type(admin_class.__name__, (admin_class,), attrs)
+
+
+def register_with_action_permissions(model, **permissions: list[str]) -> None:
+    """Re-register `model` with its registered admin made to declare its actions' permissions."""
+    current = type(admin.site.get_model_admin(model))
+    admin.site.unregister(model)
+    admin.site.register(model, with_action_permissions(current, **permissions))

@@ -4,6 +4,7 @@ import datetime
 
 from django.db import models
 from django.utils import timezone
+from knox.models import AbstractAuthToken
 
 
 class TimeStampedModel(models.Model):
@@ -97,3 +98,18 @@ class PipelineStep(models.Model):
     @property
     def duration(self) -> datetime.timedelta | None:
         return self.finished_at - self.started_at if self.started_at and self.finished_at else None
+
+
+class ApiToken(AbstractAuthToken):
+    """A REST API token (django-rest-knox's model): the token itself is never stored, only its SHA-512 `digest`
+    and its first characters (`token_key`, to find the row). Shown once, when issued (`create_api_token`)."""
+
+    description = models.CharField(max_length=200, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API token"
+        ordering = ("-created",)
+
+    def __str__(self) -> str:
+        return f"{self.token_key[:10]}… ({self.user})"

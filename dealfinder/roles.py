@@ -7,6 +7,7 @@ permissions its group holds. `python manage.py setup_roles` creates or refreshes
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 
 ACQUISITIONS = "Acquisitions"
 DISPOSITIONS = "Dispositions"
@@ -49,10 +50,20 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "sync": ALL_ACTIONS,
         "dealfinder": ALL_ACTIONS,
         "django_celery_beat": ALL_ACTIONS,
-        "authtoken": ALL_ACTIONS,
+        # API tokens are issued by `create_api_token`; admin lists and revokes them, never shows one.
+        "dealfinder.apitoken": ("view", "delete"),
+        # Login lockouts (django-axes): see them, and lift one by deleting its access attempt.
+        "axes": ("view", "delete"),
+        # Users within the three roles (see users_manageable_by); groups are the roles themselves.
         "auth.user": ("view", "add", "change"),
         "auth.group": ("view",),
     },
+}
+# Permissions beyond view/add/change/delete, as "app_label.codename".
+ROLE_EXTRA_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    ACQUISITIONS: ("properties.view_owner_mailing",),
+    DISPOSITIONS: (),
+    ADMIN: ("properties.view_owner_mailing",),
 }
 
 
@@ -64,9 +75,37 @@ def role_permissions(role: str):
         ct = perm.content_type
         action = perm.codename.split("_", 1)[0]
         actions = rules.get(f"{ct.app_label}.{ct.model}", rules.get(ct.app_label, ()))
-        if action in actions and perm.codename == f"{action}_{ct.model}":
+        if (action in actions and perm.codename == f"{action}_{ct.model}") or (
+            f"{ct.app_label}.{perm.codename}" in ROLE_EXTRA_PERMISSIONS[role]
+        ):
             granted.append(perm)
     return granted
+
+
+def role_groups_assignable_by(user) -> QuerySet:
+    """The groups `user` may give users in admin: for a superuser any group; for anyone else the role groups
+    whose every permission `user` holds itself (so no one hands out more than they have)."""
+    if user.is_superuser:
+        return Group.objects.all()
+    held = user.get_all_permissions()
+    roles = Group.objects.filter(name__in=ROLES).prefetch_related("permissions__content_type")
+    names = [g.name for g in roles if {f"{p.content_type.app_label}.{p.codename}" for p in g.permissions.all()} <= held]
+    return Group.objects.filter(name__in=names)
+
+
+def users_manageable_by(user, users: QuerySet) -> QuerySet:
+    """The `users` a non-superuser may see and edit in admin: no superuser, nobody with permissions of their
+    own, nobody in a group `user` may not assign. A superuser manages everyone."""
+    if user.is_superuser:
+        return users
+    memberships = users.model.groups.through.objects.filter(user_id=OuterRef("pk"))
+    direct = users.model.user_permissions.through.objects.filter(user_id=OuterRef("pk"))
+    assignable = role_groups_assignable_by(user).values("pk")
+    return (
+        users.filter(is_superuser=False)
+        .exclude(Exists(direct))
+        .exclude(Exists(memberships.exclude(group_id__in=assignable)))
+    )
 
 
 @transaction.atomic

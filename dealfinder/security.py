@@ -1,9 +1,9 @@
-"""Project-wide security helpers: the CSP middleware, admin login throttling and the outbound URL guard."""
+"""Project-wide security helpers: the CSP middleware, the fail-open cache, the client address and the outbound
+URL guard."""
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import ipaddress
 import logging
 import socket
@@ -12,8 +12,6 @@ from urllib.parse import urlsplit
 from csp.middleware import CSPMiddleware as BaseCSPMiddleware
 from csp.middleware import PolicyParts
 from django.conf import settings
-from django.contrib.admin.forms import AdminAuthenticationForm
-from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ValidationError
 
@@ -59,8 +57,9 @@ def _fail_open(default):
 class FailOpenRedisCache(RedisCache):
     """Django's Redis cache, but a Redis outage reads as "nothing cached" instead of failing the request.
 
-    The cache holds only login-failure counters and API throttle histories: while Redis is down the web
-    app keeps serving and those limits are not enforced (a warning is logged for each skipped operation).
+    The cache holds only the API throttle histories (login failures are in the database): while Redis is down
+    the web app keeps serving and the API rate limits are not enforced (a warning is logged for each skipped
+    operation).
     """
 
     get = _fail_open(lambda key, default=None, **kw: default)(RedisCache.get)
@@ -76,91 +75,24 @@ class FailOpenRedisCache(RedisCache):
     clear = _fail_open(None)(RedisCache.clear)
 
 
-# --- Admin login throttling ------------------------------------------------------------------
-
-THROTTLED_MESSAGE = "Too many failed login attempts. Try again in %(minutes)d minutes."
+# --- The client address (login lockouts) ------------------------------------------------------
 
 
-def client_ip(request) -> str:
-    """The caller's address: REMOTE_ADDR, or the entry TRUSTED_PROXY_COUNT hops back in X-Forwarded-For."""
+def client_ip(request) -> str | None:
+    """The caller's address: REMOTE_ADDR, or the entry TRUSTED_PROXY_COUNT hops back in X-Forwarded-For.
+
+    django-axes counts failed logins per this address (AXES_CLIENT_IP_CALLABLE). Anything that is not an IP
+    address falls back to the socket's address; None when there is none.
+    """
     hops = settings.TRUSTED_PROXY_COUNT
     forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
-    if hops and len(forwarded) >= hops:
-        return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
-def _keys(ip: str, username: str) -> tuple[str, str]:
-    user = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
-    return f"login-fail:ip:{ip}", f"login-fail:user:{ip}:{user}"
-
-
-def login_throttled(*, ip: str, username: str) -> bool:
-    ip_key, user_key = _keys(ip, username)
-    counts = cache.get_many([ip_key, user_key])
-    return (
-        counts.get(ip_key, 0) >= settings.LOGIN_FAILURES_PER_IP
-        or counts.get(user_key, 0) >= settings.LOGIN_FAILURES_PER_USER
-    )
-
-
-def login_failure_record(*, ip: str, username: str) -> None:
-    """Count one failure for the IP and for (IP, username); the window starts at the first failure."""
-    for key in _keys(ip, username):
-        if not cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-
-
-def login_success_record(*, ip: str, username: str) -> None:
-    cache.delete(_keys(ip, username)[1])
-
-
-class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
-    """The admin login form, refusing (without checking the password) once too many attempts failed."""
-
-    error_messages = {
-        **AdminAuthenticationForm.error_messages,
-        "throttled": THROTTLED_MESSAGE,
-    }
-
-    def clean(self):
-        ip = client_ip(self.request) if self.request is not None else "unknown"
-        username = self.cleaned_data.get("username") or ""
-        if login_throttled(ip=ip, username=username):
-            raise ValidationError(
-                self.error_messages["throttled"],
-                code="throttled",
-                params={"minutes": max(1, settings.LOGIN_FAILURE_WINDOW_SECONDS // 60)},
-            )
+    remote = request.META.get("REMOTE_ADDR", "")
+    for candidate in (forwarded[-hops] if hops and len(forwarded) >= hops else remote, remote):
         try:
-            cleaned = super().clean()
-        except ValidationError as exc:
-            if getattr(exc, "code", None) == "invalid_login":
-                login_failure_record(ip=ip, username=username)
-            raise
-        login_success_record(ip=ip, username=username)
-        return cleaned
-
-    @property
-    def throttled(self) -> bool:
-        return any(e.code == "throttled" for e in self.errors.as_data().get("__all__", []))
-
-
-def throttled_login_view(login_view):
-    """Wraps AdminSite.login: a throttled attempt answers 429 (the form shows why)."""
-
-    @functools.wraps(login_view)
-    def view(request, *args, **kwargs):
-        response = login_view(request, *args, **kwargs)
-        form = (getattr(response, "context_data", None) or {}).get("form")
-        if request.method == "POST" and isinstance(form, ThrottledAdminAuthenticationForm) and form.throttled:
-            response.status_code = 429
-        return response
-
-    return view
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return None
 
 
 # --- Outbound URL guard (SSRF) ---------------------------------------------------------------

@@ -4,6 +4,7 @@ Everything a deployment changes comes from environment variables (or an optional
 `.env` file next to manage.py). See README.md, "Configuration", for the list.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -22,6 +23,10 @@ if (BASE_DIR / ".env").is_file():
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 PRODUCTION = DJANGO_ENV == "production"
 DEBUG = env.bool("DEBUG", default=False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured(
+        "DEBUG must be off when DJANGO_ENV=production: its error pages show settings and code to anyone."
+    )
 
 
 def _require(name: str) -> str:
@@ -63,7 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "leaflet",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "rest_framework_gis",
     "django_filters",
     "drf_spectacular",
@@ -71,6 +76,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "import_export",
     "csp",
+    "axes",
     "dealfinder",
     "properties",
     "leads",
@@ -88,7 +94,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: answers a locked-out login attempt with its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+# django-axes first: it refuses a locked-out login before the password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 
 ROOT_URLCONF = "dealfinder.urls"
 WSGI_APPLICATION = "dealfinder.wsgi.application"
@@ -189,17 +199,31 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
 
-# Failed admin logins: at most LOGIN_FAILURES_PER_USER per (client IP, username) and
-# LOGIN_FAILURES_PER_IP per client IP within LOGIN_FAILURE_WINDOW_SECONDS; then the login
-# answers 429 without checking the password until the window ends. A success clears the pair.
+# Failed logins (django-axes, recorded in the database so every web process shares them): after
+# LOGIN_FAILURES_PER_USER failures of one (client address, username), or LOGIN_FAILURES_PER_IP of one address
+# whatever the usernames, the login answers 429 without checking the password until
+# LOGIN_FAILURE_WINDOW_SECONDS have passed since the last failure. A success clears the pair.
 LOGIN_FAILURES_PER_USER = env.int("LOGIN_FAILURES_PER_USER", default=5)
 LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=20)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+AXES_HANDLER = "dealfinder.login_lockout.LoginLockoutHandler"  # axes' database handler plus the per-address limit
+AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_USER
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_COOLOFF_TIME = datetime.timedelta(seconds=LOGIN_FAILURE_WINDOW_SECONDS)
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends on time, however often it is retried
+AXES_CLIENT_IP_CALLABLE = "dealfinder.security.client_ip"  # honours TRUSTED_PROXY_COUNT
+AXES_USERNAME_CALLABLE = "dealfinder.login_lockout.login_username"  # "Broker " counts as "broker"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False  # no start-up banner; lockouts are still logged
+# Masked in the attempt's stored form data and in logs (passwords always are).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "csrfmiddlewaretoken"]
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: use REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
-# Cache (login throttling, DRF throttles): Redis in production (CACHE_URL, else the broker's Redis
-# server, next database number), per-process memory in development and tests unless CACHE_URL is given.
+# Cache (the API throttles): Redis in production (CACHE_URL, else the broker's Redis server, next database
+# number), and production refuses to start without it; per-process memory in development and tests unless
+# CACHE_URL is given.
 
 
 def _next_redis_db(url: str) -> str:
@@ -228,6 +252,12 @@ elif _cache_url:
     CACHES = {"default": env.cache_url_config(_cache_url)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dealfinder"}}
+if PRODUCTION and not _cache_url.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured(
+        "DJANGO_ENV=production needs a shared Redis cache for the API throttles (per-process memory would give "
+        "each web process its own counts): set CACHE_URL=redis://host:6379/1, or CELERY_BROKER_URL to a Redis "
+        "server (the cache then uses its next database)."
+    )
 
 # Ingestion input limits (see README "Security"). Private, loopback and link-local source
 # addresses are refused in production (SSRF) unless INGEST_ALLOW_PRIVATE_URLS=true.
@@ -278,7 +308,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "dealfinder.api_tokens.TokenAuthentication",
+        "dealfinder.api_tokens.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -298,9 +329,16 @@ REST_FRAMEWORK = {
         "commands": env.str("API_THROTTLE_COMMANDS", default="30/minute"),
     },
 }
+# API tokens (django-rest-knox): only a SHA-512 digest is stored; the token is shown once, when issued
+# (`manage.py create_api_token`). No expiry unless one is given; the prefix lets secret scanners spot a leak.
+KNOX_TOKEN_MODEL = "dealfinder.ApiToken"  # noqa: S105 (a model name, not a secret)
+REST_KNOX = {"TOKEN_TTL": None, "TOKEN_PREFIX": "dfapi_", "AUTO_REFRESH": False}
 SPECTACULAR_SETTINGS = {
     "TITLE": "DealFinder API",
-    "DESCRIPTION": "Leads, properties, cash buyers and matches for real-estate wholesalers.",
+    "DESCRIPTION": "Leads, properties, cash buyers and matches for real-estate wholesalers. Authenticate with "
+    "`Authorization: Token <token>` (or `Bearer <token>`); an administrator issues tokens with "
+    "`python manage.py create_api_token USERNAME [--expires DAYS]`. Fields marked 'Left out unless the caller "
+    "may view it' appear only for roles with that permission.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI and Redoc served from our static files (drf-spectacular-sidecar), not a CDN.
@@ -308,6 +346,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "dealfinder.permissions.schema_optional_permitted_fields",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "LeadStatusEnum": "leads.models.Lead.Status",
         "ListingStatusEnum": "properties.models.Listing.Status",

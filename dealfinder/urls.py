@@ -5,14 +5,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from dealfinder import views
 from dealfinder.api_router import router
-from dealfinder.security import ThrottledAdminAuthenticationForm, throttled_login_view
 
 admin.site.site_header = "DealFinder"
 admin.site.site_title = "DealFinder"
 admin.site.index_title = "Leads, properties, buyers and sync"
-# Failed logins are throttled per (client IP, username) and per IP (dealfinder.security).
-admin.site.login_form = ThrottledAdminAuthenticationForm
-admin.site.login = throttled_login_view(admin.site.login)
+# Failed logins lock out per (client address, username) and per address: django-axes (dealfinder.login_lockout).
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),

@@ -28,11 +28,11 @@ TREND_DAYS = 30
 UPCOMING_DAYS = 14
 LIST_SIZE = 10
 TIER_COLORS = {"A": "#d7301f", "B": "#f28e2b", "C": "#e6c229", "D": "#9a9a9a"}
-# Each section shows only to users who may view the model it reads.
+# Each section shows only to users who may view the models it reads.
 SECTION_PERMISSIONS = {
     "leads": "leads.view_lead",
     "history": "leads.view_leadscorehistory",
-    "upcoming": "properties.view_taxsale",
+    "upcoming": ("properties.view_taxsale", "properties.view_foreclosure"),
     "matches": "buyers.view_propertymatch",
     "ingestion": "properties.view_ingestionrun",
     "quality": "properties.view_qualityreport",
@@ -191,7 +191,10 @@ def _sync(since: datetime.datetime) -> dict:
 @require_GET
 def dashboard(request):
     """Today's best leads, what is coming up, and whether the nightly pipeline is healthy."""
-    show = {name: request.user.has_perm(perm) for name, perm in SECTION_PERMISSIONS.items()}
+    show = {
+        name: request.user.has_perms(perms if isinstance(perms, tuple) else [perms])
+        for name, perms in SECTION_PERMISSIONS.items()
+    }
     if not any(show.values()):
         raise PermissionDenied("No DealFinder role")
     today = timezone.localdate()

@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 from dealfinder.admin_utils import ReadOnlyAdmin, admin_link
 from dealfinder.json_limits import JSON_FORMFIELD_OVERRIDES
 
+from .assignees import ASSIGNEE_REFUSED, lead_assignees
 from .models import Activity, Alert, Lead, LeadScoreHistory, MapGridCell, MapGridState, MapPoint, ScoringProfile
 from .services import (
     PROFILE_COLUMNS,
@@ -28,12 +29,14 @@ class LeadActionForm(ActionForm):
     """Extra inputs next to the changelist's action menu, used by the bulk actions."""
 
     status = forms.ChoiceField(choices=[("", "status…"), *Lead.Status.choices], required=False)
-    assignee = forms.ModelChoiceField(
-        queryset=get_user_model().objects.filter(is_active=True, is_staff=True).order_by("username"),
-        required=False,
-        empty_label="assignee…",
-    )
+    # Any user id parses here; the assign action refuses non-assignees with the reason (a choice error on this
+    # form would only read "No action selected"). The menu offers assignees only.
+    assignee = forms.ModelChoiceField(queryset=get_user_model().objects.all(), required=False)
     note = forms.CharField(required=False, widget=forms.TextInput(attrs={"placeholder": "note"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "assignee…"), *((u.pk, str(u)) for u in lead_assignees())]
 
 
 class MAOFilter(admin.SimpleListFilter):
@@ -86,10 +89,18 @@ class LeadAdmin(admin.ModelAdmin):
         "mao",
         "scored_at",
     )
-    list_filter = ("tier", "status", "stack_count", MAOFilter, "assigned_to", "property__property_type")
+    # Users who hold leads (a departed colleague's leads stay findable), not every account.
+    list_filter = (
+        "tier",
+        "status",
+        "stack_count",
+        MAOFilter,
+        ("assigned_to", admin.RelatedOnlyFieldListFilter),
+        "property__property_type",
+    )
     search_fields = ("=property__parcel_id", "property__address_normalized", "property__owner_name", "property__zip")
     list_select_related = ("property", "assigned_to")
-    autocomplete_fields = ("property", "assigned_to")
+    autocomplete_fields = ("property",)
     ordering = ("-total", "id")
     show_full_result_count = False
     date_hierarchy = "created_at"
@@ -121,6 +132,12 @@ class LeadAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ("leaflet/leaflet.css", "leads/admin.css")}
         js = ("leaflet/leaflet.js", "leads/minimap.js")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assigned_to":
+            kwargs["queryset"] = lead_assignees()
+            kwargs["error_messages"] = {"invalid_choice": ASSIGNEE_REFUSED}
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="buyers")
     def buyers_link(self, obj):
@@ -166,7 +183,7 @@ class LeadAdmin(admin.ModelAdmin):
         matches, more = lead_top_matches(lead=obj, limit=TOP_MATCHES)
         return render_to_string("admin/leads/lead/top_matches.html", {"matches": matches, "more": more})
 
-    @admin.action(description="Export selected to CSV")
+    @admin.action(description="Export selected to CSV", permissions=["view"])
     def export_csv(self, request, queryset):
         """The map's CSV (same columns, same writer), streamed: fine for a whole filtered changelist."""
         return lead_export_response(leads=queryset)
@@ -189,7 +206,11 @@ class LeadAdmin(admin.ModelAdmin):
             self.message_user(request, "Choose an assignee next to the action menu.", messages.ERROR)
             return
         user = form.cleaned_data["assignee"]
-        changed = lead_bulk_assign(leads=queryset, user=user, actor=request.user, note=form.cleaned_data["note"])
+        try:
+            changed = lead_bulk_assign(leads=queryset, user=user, actor=request.user, note=form.cleaned_data["note"])
+        except ValueError as exc:  # not an assignee (leads.assignees)
+            self.message_user(request, str(exc), messages.ERROR)
+            return
         self.message_user(request, f"Assigned {changed} leads to {user.get_username()}.")
 
     @admin.action(description="Rescore selected leads", permissions=["change"])

@@ -1,7 +1,6 @@
 """The one FilterSet for leads: the API, the map and the dashboard all filter through it."""
 
 import django_filters as filters
-from django.contrib.auth import get_user_model
 from django.db.models import Exists, F, OuterRef, Q
 
 from properties.filtersets import BBoxFilter, IdFilter, NearFilter, SinceFilter, property_search, radius_miles_filter
@@ -17,6 +16,7 @@ from properties.models import (
     TaxSale,
 )
 
+from .assignees import lead_assignees
 from .models import TIER_CHOICES, Lead
 
 DISTRESS_CHOICES = [
@@ -61,7 +61,7 @@ class LeadFilterSet(filters.FilterSet):
     max_mao = filters.NumberFilter(field_name="mao", lookup_expr="lte")
     min_price = filters.NumberFilter(method="filter_price", label="Active list price at least")
     max_price = filters.NumberFilter(method="filter_price", label="Active list price at most")
-    assigned_to = filters.ModelChoiceFilter(queryset=get_user_model().objects.all())
+    assigned_to = filters.ModelChoiceFilter(queryset=lead_assignees(), label="Assigned to (active staff in a role)")
     unassigned = filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull")
     has_matches = filters.BooleanFilter(method="filter_has_matches")
     source = IdFilter(method="filter_source", label="Listed by data source (id)")

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from buyers import selectors as buyer_selectors
 from dealfinder.models import TIERS
+from leads.assignees import lead_assignee_check
 from leads.deals import DealParams, deal_numbers
 from leads.grid import map_grid_update
 from leads.models import Activity, Lead, LeadScoreHistory, ScoringProfile
@@ -385,7 +386,11 @@ def lead_bulk_change_status(*, leads: QuerySet, status: str, actor, note: str = 
 
 
 def lead_bulk_assign(*, leads: QuerySet, user, actor, note: str = "") -> int:
-    """Assign every lead in `leads` to `user` (None unassigns); returns how many changed."""
+    """Assign every lead in `leads` to `user` (None unassigns); returns how many changed.
+
+    ValueError when `user` is not an assignee (leads.assignees); forms and serializers check it first.
+    """
+    lead_assignee_check(user)
     return _record_changes(
         leads=leads,
         field_name="assigned_to",

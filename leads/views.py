@@ -4,7 +4,6 @@ import json
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
 from django.forms.utils import flatatt
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from dealfinder.csv_safe import csv_response
 from dealfinder.geo_validators import check_lon_lat
 
+from .assignees import ASSIGNEE_REFUSED, lead_assignees
 from .filtersets import LeadFilterSet
 from .grid import cell_range, grid_cells, grid_level, map_grid_is_fresh
 from .models import Lead
@@ -81,7 +81,7 @@ class SelectionForm(forms.Form):
 
 
 class AssignForm(SelectionForm):
-    assignee = forms.ModelChoiceField(queryset=get_user_model().objects.filter(is_active=True))
+    assignee = forms.ModelChoiceField(queryset=lead_assignees(), error_messages={"invalid_choice": ASSIGNEE_REFUSED})
 
 
 class ViewportForm(forms.Form):

@@ -7,7 +7,7 @@ from django.urls import path
 from django.utils.html import format_html, format_html_join
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 
-from dealfinder.admin_utils import ReadOnlyAdmin, admin_link, json_display
+from dealfinder.admin_utils import ReadOnlyAdmin, admin_link, fieldsets_without, json_display
 from dealfinder.json_limits import JSON_FORMFIELD_OVERRIDES
 from dealfinder.queue import QueueUnavailable
 
@@ -127,16 +127,23 @@ class PropertyAdmin(LeafletGeoAdmin):
     )
     actions = ("deactivate", "reactivate")
 
+    def get_fieldsets(self, request, obj=None):
+        """Owners' mailing addresses only for roles that reach owners (`properties.view_owner_mailing`)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.has_perm("properties.view_owner_mailing"):
+            return fieldsets
+        return fieldsets_without(fieldsets, ("owner_mailing_address",))
+
     @admin.display(description="lead")
     def lead_link(self, obj):
         lead = getattr(obj, "lead", None)
         return admin_link(lead, f"{lead.tier} {lead.total}") if lead else "-"
 
-    @admin.action(description="Soft-delete (mark inactive)")
+    @admin.action(description="Soft-delete (mark inactive)", permissions=["change"])
     def deactivate(self, request, queryset):
         self.message_user(request, f"{queryset.update(is_active=False)} properties marked inactive.")
 
-    @admin.action(description="Reactivate")
+    @admin.action(description="Reactivate", permissions=["change"])
     def reactivate(self, request, queryset):
         self.message_user(request, f"{queryset.update(is_active=True)} properties reactivated.")
 
@@ -294,7 +301,7 @@ class DataSourceAdmin(admin.ModelAdmin):
             targets,
         )
 
-    @admin.action(description="Ingest now (queued)")
+    @admin.action(description="Ingest now (queued)", permissions=["change"])
     def ingest_now(self, request, queryset):
         queued = 0
         disabled = sorted(queryset.filter(enabled=False).values_list("slug", flat=True))

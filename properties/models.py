@@ -199,6 +199,8 @@ class Property(TimeStampedModel):
     class Meta:
         verbose_name_plural = "properties"
         ordering = ["parcel_id"]
+        # Owners' mailing addresses are for reaching owners (Acquisitions), not for every role that sees parcels.
+        permissions = [("view_owner_mailing", "Can view owners' mailing addresses")]
         indexes = [
             models.Index(fields=["address_normalized", "zip"], name="property_address_zip_idx"),
             models.Index(fields=["is_active", "property_type"], name="property_active_type_idx"),

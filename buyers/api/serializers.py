@@ -4,6 +4,7 @@ from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from rest_framework import serializers
 
 from buyers.models import STRATEGIES, ZIP, Buyer, PropertyMatch, validate_center, validate_radius_miles
+from dealfinder.permissions import PermittedFieldsMixin
 from properties.models import PropertyType
 
 
@@ -93,7 +94,13 @@ class BuyerSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class PropertyMatchSerializer(serializers.ModelSerializer):
+class PropertyMatchSerializer(PermittedFieldsMixin, serializers.ModelSerializer):
+    field_permissions = {
+        "parcel_id": "properties.view_property",
+        "address": "properties.view_property",
+        "buyer_name": "buyers.view_buyer",
+    }
+
     parcel_id = serializers.CharField(source="property.parcel_id", read_only=True)
     address = serializers.CharField(source="property.address", read_only=True)
     buyer_name = serializers.CharField(source="buyer.__str__", read_only=True)

@@ -1,12 +1,13 @@
 from types import SimpleNamespace
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from drf_spectacular.contrib.rest_framework_gis import GeoFeatureModelSerializerExtension
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from dealfinder.geojson import PointGeometryField
+from dealfinder.permissions import PermittedFieldsMixin
+from leads.assignees import ASSIGNEE_REFUSED, lead_assignees
 from leads.models import Lead
 from leads.services import lead_assign, lead_change_status
 from properties.models import Property
@@ -51,8 +52,13 @@ class DealSerializer(serializers.Serializer):
     mao = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
 
 
-class LeadSerializer(serializers.ModelSerializer):
+VIEW_PROPERTY = "properties.view_property"
+
+
+class LeadSerializer(PermittedFieldsMixin, serializers.ModelSerializer):
     """A lead: its property, score breakdown with reasons, deal numbers and workflow fields."""
+
+    field_permissions = {"property": VIEW_PROPERTY}
 
     property = LeadPropertySerializer(read_only=True)
     assigned_to_username = serializers.CharField(source="assigned_to.username", read_only=True, allow_null=True)
@@ -85,7 +91,11 @@ class LeadUpdateSerializer(serializers.ModelSerializer):
     """What an integrator may change; status and assignee changes are recorded as Activity."""
 
     assigned_to = serializers.PrimaryKeyRelatedField(
-        queryset=get_user_model().objects.filter(is_active=True), allow_null=True, required=False
+        queryset=lead_assignees(),
+        allow_null=True,
+        required=False,
+        error_messages={"does_not_exist": ASSIGNEE_REFUSED},
+        help_text="An active staff user in a broker role; null unassigns.",
     )
 
     class Meta:
@@ -106,8 +116,10 @@ class LeadUpdateSerializer(serializers.ModelSerializer):
         return lead
 
 
-class LeadFeatureSerializer(GeoFeatureModelSerializer):
+class LeadFeatureSerializer(PermittedFieldsMixin, GeoFeatureModelSerializer):
     """A lead as a GeoJSON Feature at its property's point ([lon, lat])."""
+
+    field_permissions = dict.fromkeys(("parcel_id", "address", "property_type"), VIEW_PROPERTY)
 
     location = PointGeometryField(source="property.location", read_only=True)
     parcel_id = serializers.CharField(source="property.parcel_id", read_only=True)

@@ -42,7 +42,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
         update = LeadUpdateSerializer(lead, data=request.data, partial=True, context=self.get_serializer_context())
         update.is_valid(raise_exception=True)
         update.save()
-        return Response(LeadSerializer(self.get_object()).data)
+        return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(
         summary="Leads as a GeoJSON FeatureCollection (same filters and cursor)",
@@ -58,4 +58,4 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
     def rescore(self, request, pk=None):
         lead = self.get_object()
         leads_score_all(parcel_id=lead.property.parcel_id)
-        return Response(LeadSerializer(self.get_object()).data)
+        return Response(self.get_serializer(self.get_object()).data)

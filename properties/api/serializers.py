@@ -1,6 +1,7 @@
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from dealfinder.permissions import PermittedFieldsMixin
 from dealfinder.security import UnsafeURLError, url_check_public
 from properties.ingest.mapping import FieldMapping, MappingError
 from properties.models import (
@@ -47,6 +48,16 @@ PROPERTY_FIELDS = (
     "created_at",
     "updated_at",
 )
+OWNER_MAILING = {"owner_mailing_address": "properties.view_owner_mailing"}
+# Each kind of record nested in a property, with the permission admin's inline for it needs.
+RECORD_PERMISSIONS = {
+    "tax_sales": "properties.view_taxsale",
+    "foreclosures": "properties.view_foreclosure",
+    "valuations": "properties.view_valuation",
+    "tax_delinquencies": "properties.view_taxdelinquency",
+    "code_violations": "properties.view_codeviolation",
+    "listings": "properties.view_listing",
+}
 
 
 class TaxSaleSerializer(serializers.ModelSerializer):
@@ -124,8 +135,10 @@ class ListingSerializer(serializers.ModelSerializer):
         fields = (*RECORD_FIELDS, "list_price", "status", "days_on_market", "listed_at", "url", "price_changes")
 
 
-class PropertySerializer(serializers.ModelSerializer):
-    """A parcel with everything ingested about it."""
+class PropertySerializer(PermittedFieldsMixin, serializers.ModelSerializer):
+    """A parcel with everything ingested about it that the caller's role may view."""
+
+    field_permissions = {**RECORD_PERMISSIONS, **OWNER_MAILING}
 
     address = serializers.CharField(read_only=True)
     tax_sales = TaxSaleSerializer(many=True, read_only=True)
@@ -148,8 +161,10 @@ class PropertySerializer(serializers.ModelSerializer):
         )
 
 
-class PropertyFeatureSerializer(GeoFeatureModelSerializer):
+class PropertyFeatureSerializer(PermittedFieldsMixin, GeoFeatureModelSerializer):
     """A parcel as a GeoJSON Feature (Point [lon, lat]); related records are left to the detail endpoint."""
+
+    field_permissions = OWNER_MAILING
 
     address = serializers.CharField(read_only=True)
 

@@ -15,6 +15,7 @@ from properties.selectors import datasource_health
 from properties.services import SourceDisabled
 
 from .serializers import (
+    RECORD_PERMISSIONS,
     DataSourceSerializer,
     IngestionRunSerializer,
     IngestStartSerializer,
@@ -42,19 +43,28 @@ PROPERTY_ORDERINGS = {"parcel_id": ("parcel_id",), "-updated_at": ("-updated_at"
 class PropertyViewSet(viewsets.ReadOnlyModelViewSet):
     """Parcels with their tax sales, foreclosures, valuations, code violations and listings."""
 
-    queryset = Property.objects.prefetch_related(
-        "tax_sales",
-        "foreclosures",
-        "valuations",
-        "tax_delinquencies",
-        "code_violations",
-        Prefetch("listings", queryset=Listing.objects.prefetch_related("price_changes")),
-    )
+    queryset = Property.objects.all()
     serializer_class = PropertySerializer
     permission_classes = [RoleModelPermissions]
     filterset_class = PropertyFilterSet
     pagination_class = StableCursorPagination
     cursor_orderings = PROPERTY_ORDERINGS
+    record_prefetches = {
+        "listings": Prefetch("listings", queryset=Listing.objects.prefetch_related("price_changes")),
+    }
+
+    def get_queryset(self):
+        """Only the records the caller may view are read (the serializer leaves the others out)."""
+        if self.action == "geojson":
+            return Property.objects.all()
+        user = self.request.user
+        return Property.objects.prefetch_related(
+            *(
+                self.record_prefetches.get(name, name)
+                for name, perm in RECORD_PERMISSIONS.items()
+                if user.has_perm(perm)
+            )
+        )
 
     @extend_schema(
         summary="Properties as a GeoJSON FeatureCollection (same filters and cursor)",
@@ -65,7 +75,6 @@ class PropertyViewSet(viewsets.ReadOnlyModelViewSet):
         detail=False,
         serializer_class=PropertyFeatureSerializer,
         pagination_class=GeoJsonCursorPagination,
-        queryset=Property.objects.all(),
     )
     def geojson(self, request):
         return self.list(request)

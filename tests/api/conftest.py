@@ -1,9 +1,9 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from dealfinder.api_tokens import api_token_create
 from dealfinder.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
 from tests.leads.factories import UserFactory
 
@@ -40,8 +40,8 @@ def client_as(user_in):
     def make(role: str | None) -> APIClient:
         client = APIClient()
         if role is not None:
-            token, _ = Token.objects.get_or_create(user=user_in(role))
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            _, token = api_token_create(user=user_in(role))
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return client
 
     return make

@@ -9,7 +9,7 @@ from leads.models import Activity, Lead
 from sync.models import SyncLog
 from sync.services import NOT_CONFIGURED
 from tests.api.helpers import walk
-from tests.leads.factories import LeadFactory, UserFactory
+from tests.leads.factories import BrokerFactory, LeadFactory, UserFactory
 from tests.properties.factories import PropertyFactory, TaxSaleFactory
 from tests.sync.fake_ghl import BASE_URL, LOCATION_ID, FakeGHL
 
@@ -118,7 +118,7 @@ def test_geojson_shape(acq, pair):
 
 def test_patch_status_and_assignee_record_activity(acq, pair):
     a, _ = pair
-    agent = UserFactory(username="closer")
+    agent = BrokerFactory(username="closer")
     response = acq.patch(
         f"/api/v1/leads/{a.pk}/",
         {"status": "contacted", "assigned_to": agent.pk, "notes": "Owner picked up", "tier": "D"},

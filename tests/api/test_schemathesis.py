@@ -7,10 +7,10 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
+from dealfinder.api_tokens import api_token_create
 from dealfinder.roles import ADMIN
 from dealfinder.wsgi import application
 from tests.buyers.factories import PropertyMatchFactory
@@ -48,8 +48,8 @@ def admin_headers(user_in, settings):
         TaxSaleFactory(property=match.property)
         IngestionRunFactory(source=DataSourceFactory(field_mapping={"no_such_field": "X"}))
         SyncLogFactory()
-    token = Token.objects.create(user=user_in(ADMIN))
-    return {"Authorization": f"Token {token.key}"}
+    _, token = api_token_create(user=user_in(ADMIN))
+    return {"Authorization": f"Token {token}"}
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value)

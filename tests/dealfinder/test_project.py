@@ -21,6 +21,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "x7#m2!q9-not-a-real-key-but-long-and-random-enough-for-the-check-0123456789",
     "ALLOWED_HOSTS": "dealfinder.example.com",
     "DATABASE_URL": "postgis://dealfinder:secret@db.example.com:5432/dealfinder",
+    "CACHE_URL": "redis://redis.example.com:6379/1",
 }
 
 
@@ -57,6 +58,33 @@ def test_production_refuses_to_start_without_its_secrets(missing):
     )
 
 
+def test_production_refuses_to_start_with_debug_on():
+    result = _manage("check", env={**PRODUCTION_ENV, "DEBUG": "true"})
+    assert result.returncode == 1
+    assert (
+        "django.core.exceptions.ImproperlyConfigured: DEBUG must be off when DJANGO_ENV=production: its error pages "
+        "show settings and code to anyone."
+    ) in result.stderr
+
+
+@pytest.mark.parametrize(
+    "cache",
+    [
+        {},  # neither CACHE_URL nor a Redis broker: it used to fall back to per-process memory
+        {"CELERY_BROKER_URL": "amqp://rabbit:5672//"},  # a broker, but not Redis
+        {"CACHE_URL": "locmemcache://"},
+        {"CACHE_URL": "dbcache://cache_table"},
+    ],
+)
+def test_production_refuses_to_start_without_a_shared_redis_cache(cache):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "CACHE_URL"} | cache
+    result = _manage("check", env=env)
+    assert result.returncode == 1
+    assert "ImproperlyConfigured: DJANGO_ENV=production needs a shared Redis cache for the API throttles" in (
+        result.stderr
+    )
+
+
 def test_production_settings_are_hardened():
     code = (
         "from django.conf import settings as s; import json; print(json.dumps({k: getattr(s, k) for k in ["
@@ -65,7 +93,8 @@ def test_production_settings_are_hardened():
         " | {'validators': len(s.AUTH_PASSWORD_VALIDATORS), 'cache': s.CACHES['default']['BACKEND'],"
         " 'cache_at': s.CACHES['default']['LOCATION']}))"
     )
-    result = _manage("shell", "-c", code, env={**PRODUCTION_ENV, "CELERY_BROKER_URL": "redis://redis:6379/0"})
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "CACHE_URL"} | {"CELERY_BROKER_URL": "redis://redis:6379/0"}
+    result = _manage("shell", "-c", code, env=env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
         "DEBUG": False,

@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from tests.leads.factories import UserFactory
+from tests.leads.factories import BrokerFactory
 from tests.properties import factories as pf
 
 TODAY = datetime.date(2026, 3, 2)
@@ -18,7 +18,7 @@ def at(n: int) -> datetime.datetime:
 
 @pytest.fixture
 def broker(db):
-    return UserFactory(username="alice")
+    return BrokerFactory(username="alice")
 
 
 def hot_property(**kwargs):

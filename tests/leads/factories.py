@@ -3,10 +3,12 @@ import uuid
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.gis.geos import Point
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
+from dealfinder.roles import ACQUISITIONS, roles_setup
 from leads import models
 from tests.properties.factories import PropertyFactory
 
@@ -19,6 +21,25 @@ class UserFactory(DjangoModelFactory):
     username = factory.Sequence(lambda n: f"broker{n}")
     email = factory.LazyAttribute(lambda o: f"{o.username}@example.test")
     password = factory.django.Password("correct horse battery staple")
+
+
+class BrokerFactory(UserFactory):
+    """An active staff user in a role (Acquisitions unless `role=` says otherwise): someone leads can be
+    assigned to. Creates the role groups when they do not exist yet."""
+
+    class Meta:
+        skip_postgeneration_save = True  # the role is a group membership: nothing on the row to save again
+
+    is_staff = True
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        if not create:
+            return
+        name = extracted or ACQUISITIONS
+        if not Group.objects.filter(name=name).exists():
+            roles_setup()
+        self.groups.add(Group.objects.get(name=name))
 
 
 class LeadFactory(DjangoModelFactory):

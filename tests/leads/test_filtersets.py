@@ -6,7 +6,7 @@ from django.contrib.gis.geos import Point
 from leads.filtersets import LeadFilterSet
 from leads.models import Lead
 from tests.buyers.factories import PropertyMatchFactory
-from tests.leads.factories import LeadFactory, UserFactory
+from tests.leads.factories import BrokerFactory, LeadFactory
 from tests.properties.factories import (
     CodeViolationFactory,
     ListingFactory,
@@ -69,7 +69,7 @@ def test_money_filters(county):
 def test_bbox_assignee_matches_source_and_search(county):
     a, d = county
     assert ids({"in_bbox": "-81.40,28.50,-81.30,28.60"}) == {a.pk}
-    user = UserFactory()
+    user = BrokerFactory()
     Lead.objects.filter(pk=d.pk).update(assigned_to=user)
     assert ids({"assigned_to": user.pk}) == {d.pk}
     assert ids({"unassigned": "true"}) == {a.pk}

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from dealfinder.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
 from leads.grid import cell_size, grid_level
 from leads.models import Activity, Lead
-from tests.leads.factories import LeadFactory, UserFactory
+from tests.leads.factories import BrokerFactory, LeadFactory, UserFactory
 from tests.properties.factories import PropertyFactory
 
 pytestmark = pytest.mark.django_db
@@ -211,7 +211,7 @@ def test_export_rejects_a_bad_shape(acquisitions, client):
 
 def test_assign_a_drawn_selection_records_one_activity_per_lead(acquisitions, client, county):
     west, _ = county
-    closer = UserFactory(username="closer")
+    closer = BrokerFactory(username="closer")
     square = Polygon.from_bbox((WEST[0] - 0.01, WEST[1] - 0.01, WEST[0] + 0.01, WEST[1] + 0.01)).geojson
     response = client.post("/map/assign/", {"shape": square, "assignee": closer.pk, "min_score": 50})
     assert response.json() == {"assigned": 2, "assignee": "closer"}

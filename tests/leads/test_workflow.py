@@ -9,7 +9,7 @@ from leads.services import (
     lead_change_status,
     scoringprofile_activate,
 )
-from tests.leads.factories import LeadFactory, ScoringProfileFactory, UserFactory
+from tests.leads.factories import BrokerFactory, LeadFactory, ScoringProfileFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_unknown_status_is_refused(broker):
 
 
 def test_assignment_records_previous_and_new_assignee(broker):
-    bob = UserFactory(username="bob")
+    bob = BrokerFactory(username="bob")
     lead = LeadFactory()
     lead_assign(lead=lead, user=broker, actor=broker)
     lead_assign(lead=lead, user=bob, actor=broker, note="Bob knows the area")
@@ -96,7 +96,7 @@ def changelist_post(client, action, leads, **extra):
 
 
 def test_admin_bulk_status_and_assign_actions(admin_client):
-    closer = UserFactory(username="closer", is_staff=True)
+    closer = BrokerFactory(username="closer")
     leads = LeadFactory.create_batch(2)
     untouched = LeadFactory()
 

@@ -5,9 +5,9 @@ import json
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from dealfinder.api_tokens import api_token_create
 from dealfinder.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
 from properties import models as m
 from properties.selectors import datasource_health
@@ -183,8 +183,8 @@ def test_the_health_selector_computes_rates_per_run(source_with_runs):
 
 def test_the_health_endpoint(source_with_runs, staff_in):
     api = APIClient()
-    token, _ = Token.objects.get_or_create(user=staff_in(ADMIN))
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = api_token_create(user=staff_in(ADMIN))
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
 
     body = api.get(f"/api/v1/data-sources/{source_with_runs.pk}/health/").json()
 
@@ -203,8 +203,8 @@ def test_the_health_endpoint(source_with_runs, staff_in):
 def test_the_health_endpoint_follows_the_roles(source_with_runs, staff_in, role, status):
     api = APIClient()
     if role:
-        token, _ = Token.objects.get_or_create(user=staff_in(role))
-        api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _, token = api_token_create(user=staff_in(role))
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api.get(f"/api/v1/data-sources/{source_with_runs.pk}/health/").status_code == status
 
 

@@ -1,13 +1,15 @@
-"""The production cache (Redis) fails open: an outage must not take logins or the API down."""
+"""The production cache (Redis, the API throttles) fails open: an outage must not take logins or the API down."""
 
 import uuid
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth.models import Group
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
-from dealfinder.security import _keys
+from dealfinder.roles import ACQUISITIONS, roles_setup
+from tests.leads.factories import LeadFactory, UserFactory
 
 PASSWORD = "correct horse battery staple"
 
@@ -62,14 +64,18 @@ def test_logins_and_the_api_work_while_redis_is_down(redis_down, client, django_
 
 @pytest.mark.django_db
 @pytest.mark.skipif(not django_settings.CELERY_BROKER_URL, reason="needs the Redis from `make services`")
-def test_login_throttling_works_on_the_real_redis(settings, client, django_user_model):
-    redis_cache(settings, django_settings.CELERY_BROKER_URL)
-    settings.LOGIN_FAILURES_PER_USER = 2
-    django_user_model.objects.create_user("broker", password=PASSWORD, is_staff=True)
-    for _ in range(2):
-        assert client.post("/admin/login/", {"username": "broker", "password": "wrong"}).status_code == 200
-    assert client.post("/admin/login/", {"username": "broker", "password": PASSWORD}).status_code == 429
-    caches["default"].delete_many(_keys("127.0.0.1", "broker"))  # never clear(): that is FLUSHDB on a shared server
+def test_api_throttles_count_in_the_real_redis(settings):
+    """Two clients of one user (as two web processes would be) share one count: the 31st command is 429."""
+    redis_cache(settings, django_settings.CELERY_BROKER_URL)  # a fresh key prefix: never clear() a shared server
+    roles_setup()
+    user = UserFactory()
+    user.groups.add(Group.objects.get(name=ACQUISITIONS))
+    url = f"/api/v1/leads/{LeadFactory().pk}/rescore/"
+    first, second = APIClient(), APIClient()
+    for api in (first, second):
+        api.force_authenticate(user)
+    statuses = [(first if n % 2 else second).post(url).status_code for n in range(31)]
+    assert statuses == [200] * 30 + [429]
 
 
 def test_production_puts_the_cache_next_to_the_broker_not_in_its_database():

@@ -1,6 +1,6 @@
 """`python manage.py demo`: a working DealFinder on whatever DATABASE_URL names.
 
-Migrates, creates the roles and a demo superuser, runs the bundled sample county
+Migrates, creates the roles and a demo superuser (in the Admin role), runs the bundled sample county
 through the real pipeline (ingest -> score -> buyers -> match), collects static files
 and serves the site. Running it again on the same database duplicates nothing.
 """
@@ -10,10 +10,11 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from dealfinder.roles import roles_setup
+from dealfinder.roles import ADMIN, roles_setup
 from properties.models import IngestionRun
 
 
@@ -54,6 +55,7 @@ class Command(BaseCommand):
         user.is_staff = user.is_superuser = user.is_active = True
         user.set_password(password)
         user.save()
+        user.groups.add(Group.objects.get(name=ADMIN))  # a broker role: leads can be assigned to the demo user
         return username, password
 
     def load_sample(self):
