@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from . import vocabulary as v
+
+_DIGIT = re.compile(r"\d")
 
 _DESIGNATOR_FORMS = frozenset(v.DESIGNATORS.values()) | frozenset(v.END_DESIGNATORS.values()) | {"&"}
 
 
 def is_organization(words: list[str]) -> bool:
     """Organization words (HOLDINGS, PROPERTIES, CHURCH after the first word, ...) or digits in a name."""
-    return any(
-        (w in v.ORGANIZATION_WORDS and (i or w not in v.SURNAME_ORGANIZATION_WORDS)) or not w.isalpha()
-        for i, w in enumerate(words)
-        if w not in ("&", ",")
-    )
+    if _DIGIT.search(" ".join(w for w in words if w not in v.SUFFIXES)):  # "123 MAIN LLC", not "SMITH JOHN 3RD"
+        return True
+    return any(w in v.ORGANIZATION_WORDS and (i or w not in v.SURNAME_ORGANIZATION_WORDS) for i, w in enumerate(words))
 
 
 def has_designator(words: list[str]) -> bool:
@@ -24,7 +26,7 @@ def has_designator(words: list[str]) -> bool:
 def entity_text(words: list[str]) -> tuple[str, str]:
     """(canonical name, the same without its trailing designators):
     "THE ACME HOLDINGS, LIMITED LIABILITY COMPANY" -> ("ACME HOLDINGS LLC", "ACME HOLDINGS")."""
-    out = ["&" if w == "AND" else w for w in words if w != ","]
+    out = ["&" if w == "AND" else "REAL ESTATE" if w == "REALESTATE" else w for w in words if w != ","]
     for i in range(1, len(out)):
         out[i] = "TRUSTEE" if out[i] in v.TRUSTEE_WORDS else v.DESIGNATORS.get(out[i], out[i])
     if len(out) > 1 and out[-1] in v.END_DESIGNATORS:

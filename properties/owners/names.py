@@ -24,7 +24,7 @@ from functools import lru_cache
 
 from . import vocabulary as v
 from .entities import entity_display, entity_text, has_designator, is_organization
-from .people import ORDERS, PersonName, parse_people, people_keys
+from .people import ORDERS, PersonName, parse_people, people_canonical, people_keys, trim_joiners
 from .trusts import read_trust
 
 
@@ -71,10 +71,10 @@ class OwnerName:
 _APOSTROPHES = str.maketrans("", "", "'`\u2018\u2019")
 _DOTTED = re.compile(r"\b(?:[A-Z]\.){2,}")
 _OTHER = re.compile(r"[^A-Z0-9&,/\- ]+")
-_SLASH = re.compile(r"\s*/+\s*")
+_SLASH = re.compile(r"\s*(?:/\s*)+")
 _COMMAS = re.compile(r"\s*(?:,\s*)+")
 _AMPS = re.compile(r"\s*(?:&\s*)+")
-_LOOSE_HYPHENS = re.compile(r"\s+-+|-+\s+|-{2,}|(?<=[&,/])-+|-+(?=[&,/])")
+_LOOSE_HYPHENS = re.compile(r"-{2,}|(?<![A-Z0-9])-|-(?![A-Z0-9])")  # a hyphen stays only inside a word
 _SPACES = re.compile(r" {2,}")
 _DATE = re.compile(r"\d+[/-]\d+(?:[/-]\d+)?")
 _NORMAL = re.compile(r"[A-Z0-9]+(?:[-/][A-Z0-9]+)*(?:(?: |, | & )[A-Z0-9]+(?:[-/][A-Z0-9]+)*)*")  # already normal
@@ -93,8 +93,8 @@ def normalize_owner_text(raw) -> str:
     text = text.translate(_APOSTROPHES)
     if "." in text:
         text = _DOTTED.sub(_join_dotted, text).replace(".", " ")
-    text = _OTHER.sub(" ", text.replace("%", " C/O "))
-    text = _LOOSE_HYPHENS.sub(" ", _SLASH.sub("/", text))
+    text = _OTHER.sub(" ", text.replace("%", " C/O ").replace(";", " & "))
+    text = _SLASH.sub("/", _LOOSE_HYPHENS.sub(" ", text))
     text = _AMPS.sub(" & ", _COMMAS.sub(", ", text))
     text = _SPACES.sub(" ", text).strip(" ,&/-")
     return text
@@ -147,11 +147,16 @@ def _parse(raw: str, order: str) -> OwnerName:
             others = others or word in v.OTHERS_MARKERS
         else:
             kept.append(word)
-    words = _trim(kept)
+    words = trim_joiners(kept)
     base = {"raw": raw, "normalized": normalized, "care_of": care_of, "notes": tuple(dict.fromkeys(notes)),
             "has_others": others}  # fmt: skip
     text = " ".join(words)
-    if not words or text in v.UNKNOWN_TEXTS or text.startswith(v.UNKNOWN_PREFIXES) or not _has_letters(text):
+    if (
+        not words
+        or {text, normalized} & v.UNKNOWN_TEXTS
+        or text.startswith(v.UNKNOWN_PREFIXES)
+        or not _has_letters(text)
+    ):
         return OwnerName(kind=OwnerKind.UNKNOWN, **base)
     wordset = set(words)
     designated = has_designator(words)
@@ -170,7 +175,7 @@ def _parse(raw: str, order: str) -> OwnerName:
         if not people:
             return OwnerName(kind=OwnerKind.UNKNOWN, **base)
         keys = tuple(f"estate:{k}" for k in people_keys(people))
-        canonical = "EST OF " + " & ".join(p.canonical for p in people)
+        canonical = people_canonical(people) + " EST"
         display = "Estate of " + " & ".join(p.display for p in people)
         is_trust = bool(wordset & (v.TRUSTEE_WORDS | v.TRUST_WORDS))
         return OwnerName(kind=OwnerKind.ESTATE, people=people, is_estate=True, is_trust=is_trust, key=keys[0],
@@ -188,16 +193,8 @@ def _parse(raw: str, order: str) -> OwnerName:
     keys = tuple(f"person:{k}" for k in people_keys(people))
     kind = OwnerKind.JOINT if len(people) > 1 or others else OwnerKind.INDIVIDUAL
     return OwnerName(kind=kind, people=people, key=keys[0], looser_keys=keys[1:],
-                     canonical=" & ".join(p.canonical for p in people),
+                     canonical=people_canonical(people),
                      display=" & ".join(p.display for p in people), **base)  # fmt: skip
-
-
-def _trim(words: list[str]) -> list[str]:
-    while words and words[0] in ("&", ",", "AND"):
-        words = words[1:]
-    while words and words[-1] in ("&", ",", "AND"):
-        words = words[:-1]
-    return words
 
 
 def _has_letters(text: str) -> bool:
@@ -219,6 +216,7 @@ def _entity(kind: OwnerKind, words: list[str], base: dict, **flags) -> OwnerName
 def _read_estate(words: list[str]) -> tuple[list[str], str] | None:
     """(the decedents' words, a personal representative named before "PR OF") when the name marks an estate
     ("EST OF SMITH JOHN", "SMITH JOHN A DECD", "DOE JANE PR OF THE ESTATE OF JOHN SMITH"), else None."""
+    words = [w for w in words if w not in v.TITLES]  # "SMITH JOHN PR DR": PR still ends the name
     representative = ""
     marked = False
     if "PR" in words[1:-1] and words[words.index("PR") + 1] == "OF":
@@ -229,7 +227,8 @@ def _read_estate(words: list[str]) -> tuple[list[str], str] | None:
     skip_of = False
     for i, word in enumerate(words):
         at_end = i == len(words) - 1 or words[i + 1] in ("&", ",")
-        if word in v.ESTATE_WORDS or (word in v.ESTATE_END_WORDS and at_end and i):
+        after_name = i and words[i - 1] not in v.ESTATE_WORDS and words[i - 1] != "OF"
+        if word in v.ESTATE_WORDS or (word in v.ESTATE_END_WORDS and at_end and after_name):
             marked = skip_of = True
             if out and out[-1] == "THE":
                 out.pop()
@@ -240,4 +239,4 @@ def _read_estate(words: list[str]) -> tuple[list[str], str] | None:
         skip_of = False
         if word not in v.TRUSTEE_WORDS and word not in v.TRUST_WORDS:
             out.append(word)
-    return (_trim(out), representative) if marked else None
+    return (trim_joiners(out), representative) if marked else None

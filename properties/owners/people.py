@@ -45,7 +45,7 @@ class PersonName:
     def canonical(self) -> str:
         """Assessor form with a comma, which reads back to the same key: "SMITH, JOHN A JR"."""
         rest = " ".join(p for p in (self.first, self.middle, self.suffix) if p)
-        return f"{self.last}, {rest}" if rest else self.last
+        return f"{self.last}, {rest}" if rest else f"{self.last},"  # "SMITH," : a surname alone
 
     @property
     def display(self) -> str:
@@ -57,6 +57,11 @@ class PersonName:
 
 def _person_key(last: str, first: str, middle: str, suffix: str) -> str:
     return f"{last.replace(' ', '').replace('-', '')}|{first.replace('-', '')}|{middle}|{suffix}"
+
+
+def people_canonical(people: tuple[PersonName, ...]) -> str:
+    """ "SMITH, JOHN A & SMITH, MARY B"; a final surname-alone comma is left out."""
+    return " & ".join(p.canonical for p in people).rstrip(",")
 
 
 def people_keys(people: tuple[PersonName, ...]) -> tuple[str, ...]:
@@ -73,7 +78,7 @@ def people_keys(people: tuple[PersonName, ...]) -> tuple[str, ...]:
 def parse_people(tokens: list[str], *, order: str = "auto", mixed_case: bool = False) -> tuple[PersonName, ...]:
     """The people in an owner name's words ("&" and "AND" separate owners; "," ends a surname)."""
     parts = [_prepare(part) for part in _split(tokens)]
-    parts = [p for p in parts if p[0]]
+    parts = [p for p in parts if p[0] and (len(parts) == 1 or not set(p[0]) <= SUFFIXES.keys())]  # "SMITH J & JR"
     if not parts:
         return ()
     first_words, _, first_comma = parts[0]
@@ -81,15 +86,16 @@ def parse_people(tokens: list[str], *, order: str = "auto", mixed_case: bool = F
         last_first = order == "last_first"
     elif first_comma is not None:
         last_first = True
-    elif len(first_words) == 1 and len(parts) > 1 and len(parts[-1][0]) > 1:
-        last_first = _last_first(parts[-1][0], mixed_case)  # "JOHN & MARY SMITH": the surname comes at the end
+    elif len(parts) > 1 and len(parts[-1][0]) > 1 and _is_given_only(first_words, False):
+        last_first = _last_first(parts[-1][0], mixed_case)  # "JOHN A & MARY B SMITH": the surname comes at the end
     else:
         last_first = _last_first(first_words, mixed_case)
     people: list[PersonName | None] = []
-    for words, suffix, comma in parts:
+    for i, (words, suffix, comma) in enumerate(parts):
+        head = i == 0 if last_first else i == len(parts) - 1  # the part that carries the shared surname
         if comma is not None:
             people.append(_read_last_first(words, suffix, comma))
-        elif len(parts) > 1 and _is_given_only(words, last_first):
+        elif not head and _is_given_only(words, last_first):
             people.append(None)  # "SMITH JOHN A & MARY B", "JOHN & MARY SMITH": a neighbour's surname, below
         else:
             people.append(_read_last_first(words, suffix) if last_first else _read_first_last(words, suffix))
@@ -107,6 +113,16 @@ def parse_people(tokens: list[str], *, order: str = "auto", mixed_case: bool = F
     return tuple(result)
 
 
+def trim_joiners(words: list[str]) -> list[str]:
+    """Without leading or trailing "&", "AND" and "," (left over when markers were taken out)."""
+    start, end = 0, len(words)
+    while start < end and words[start] in ("&", ",", "AND"):
+        start += 1
+    while end > start and words[end - 1] in ("&", ",", "AND"):
+        end -= 1
+    return words[start:end]
+
+
 def _split(tokens: list[str]) -> list[list[str]]:
     parts: list[list[str]] = [[]]
     for token in tokens:
@@ -119,21 +135,24 @@ def _split(tokens: list[str]) -> list[list[str]]:
 
 def _prepare(words: list[str]) -> tuple[list[str], str, int | None]:
     """(words without titles, suffix and commas; suffix; surname length when a comma ended the surname)."""
-    words = [w for w in words if w not in TITLES]
     suffix = ""
-    for i in range(len(words) - 1, 0, -1):
-        if words[i] in SUFFIXES:
-            suffix = suffix or SUFFIXES[words[i]]
-            del words[i]
+    kept: list[str] = []
+    for word in words:
+        if word in TITLES:
+            continue
+        if kept and word in SUFFIXES:  # never the first word: "JR" alone is a name
+            suffix = SUFFIXES[word]
+            if kept[-1] == ",":  # "SMITH, JOHN A, JR": the comma goes with the suffix
+                kept.pop()
+        else:
+            kept.append(word)
+    words = kept
     comma = None
     if "," in words:
         at = words.index(",")
         words = [w for w in words if w != ","]
-        if 0 < at < len(words):
+        if 0 < at <= len(words):  # "SMITH, JOHN A"; "SMITH," is a surname alone
             comma = at
-    if words and words[0] in SUFFIXES and len(words) > 1:  # "JR SMITH JOHN" never; "JR" left alone is a name
-        suffix = suffix or SUFFIXES[words[0]]
-        words = words[1:]
     return words, suffix, comma
 
 

@@ -127,6 +127,9 @@ def resolve_owners(
         cluster.records.append(record)
         cluster.names.append(name)
     ordered = [clusters[k] for k in sorted(clusters)]
+    for c in ordered:  # records in id order: the result must not depend on the input order
+        pairs = sorted(zip(c.records, c.names, strict=True), key=lambda pair: pair[0].record_id)
+        c.records, c.names = [r for r, _ in pairs], [n for _, n in pairs]
     links, ambiguous = _absorptions(ordered)
     name_keys = {r.record_id: c.name_key for c in ordered for r in c.records}
     plan, outcomes = plan_groups([[r.record_id for r in c.records] for c in ordered], links, name_keys, corrections)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from . import vocabulary as v
 from .entities import entity_display, entity_text, has_designator, is_organization
-from .people import PersonName, parse_people, people_keys
+from .people import PersonName, parse_people, people_canonical, people_keys, trim_joiners
 
 _DATE = re.compile(r"\d+[/-]\d+(?:[/-]\d+)?")
 _LEADING = frozenset({"OF", "FOR", "UNDER", "THE"})
@@ -42,18 +42,19 @@ def read_trust(words: list[str], *, order: str, mixed_case: bool) -> TrustReadin
         cut = before[-1] if before else -1
         trustee_words = [w for w, r in zip(words[: max(cut, 0)], roles, strict=False) if not r]
         segment = words[cut + 1 : at]
-        while segment and segment[0] in _LEADING | {","}:
+        while segment and segment[0] in _LEADING | {",", "&"}:
             segment = segment[1:]
         after_roles = roles[at + 1 :]
         after = [w for w, r in zip(words[at + 1 :], after_roles, strict=True) if not r]
         if "trustee" in after_roles:  # "SMITH FAMILY TRUST SMITH JOHN TR"
             trustee_words, after = trustee_words + after, []
     types: list[str] = []
-    while segment and segment[-1] == ",":
-        segment = segment[:-1]
+    segment = trim_joiners(segment)
     while segment and segment[-1] in v.TRUST_TYPES:
         types.insert(0, segment.pop())
     types = list(dict.fromkeys(t for t in (v.TRUST_TYPES[w] for w in types) if t))
+    segment, after = trim_joiners(segment), trim_joiners(after)
+    trustee_words = trim_joiners(trustee_words)
     trustees = parse_people(trustee_words, order=order, mixed_case=mixed_case) if trustee_words else ()
     name_key, name_text, name_display = _name(segment, order, mixed_case)
     named = bool(segment or types or after or not trustees)
@@ -67,8 +68,8 @@ def read_trust(words: list[str], *, order: str, mixed_case: bool) -> TrustReadin
     keys = list(dict.fromkeys(keys))
     label = " ".join(p for p in (name_display, *(t.title() for t in types), "Trust", tail) if p)
     if trustees:
-        role = " TRS" if len(trustees) > 1 else " TR"
-        canonical = " & ".join(p.canonical for p in trustees) + role + (f" OF {name}" if named else "")
+        role = " TRUSTEES" if len(trustees) > 1 else " TRUSTEE"  # not "TR": "LIV TR" would read as a trust
+        canonical = people_canonical(trustees) + role + (f" OF {name}" if named else "")
         people = " & ".join(p.display for p in trustees)
         display = f"{label} ({people}, trustee)" if named else f"{people}, Trustee"
     else:
@@ -101,7 +102,7 @@ def _name(words: list[str], order: str, mixed_case: bool) -> tuple[str, str, str
     if not is_organization(words) and not has_designator(words):
         people = parse_people(words, order=order, mixed_case=mixed_case)
         if people:
-            return (people_keys(people)[0], " & ".join(p.canonical for p in people),
+            return (people_keys(people)[0], people_canonical(people),
                     " & ".join(p.display for p in people))  # fmt: skip
     text = entity_text(words)[0]
     return text, text, entity_display(text)
