@@ -129,7 +129,7 @@ def parse_owner_name(raw, *, name_order: str = "auto") -> OwnerName:
     return _parse("" if raw is None else str(raw), name_order)
 
 
-@lru_cache(maxsize=1 << 17)
+@lru_cache(maxsize=1 << 16)
 def _parse(raw: str, order: str) -> OwnerName:
     normalized = normalize_owner_text(raw)
     words = tokens_of(normalized)

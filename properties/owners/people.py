@@ -35,11 +35,13 @@ class PersonName:
     def middle_variants(self) -> tuple[str, ...]:
         """The keys this name also answers to when its middle name is cut to initials or left out, most specific
         first; the last one is the key without a middle name."""
-        if not self.middle:
-            return (self.key,)
-        initials = " ".join(w[0] for w in self.middle.split())
-        variants = dict.fromkeys((self.middle, initials, initials[:1], ""))
-        return tuple(_person_key(self.last, self.first, m, self.suffix) for m in variants)
+        head = f"{self.last.replace(' ', '').replace('-', '')}|{self.first.replace('-', '')}|"
+        tail = f"|{self.suffix}"
+        middle = self.middle
+        if len(middle) <= 1:  # the common cases, without building the general list
+            return (head + middle + tail, head + tail) if middle else (head + tail,)
+        initials = " ".join(w[0] for w in middle.split())
+        return tuple(head + m + tail for m in dict.fromkeys((middle, initials, initials[:1], "")))
 
     @property
     def canonical(self) -> str:
@@ -60,7 +62,7 @@ def _person_key(last: str, first: str, middle: str, suffix: str) -> str:
 
 
 def people_canonical(people: tuple[PersonName, ...]) -> str:
-    """ "SMITH, JOHN A & SMITH, MARY B"; a final surname-alone comma is left out."""
+    """People in canonical form, "SMITH, JOHN A & SMITH, MARY B"; a final surname-alone comma is left out."""
     return " & ".join(p.canonical for p in people).rstrip(",")
 
 

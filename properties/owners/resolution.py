@@ -134,9 +134,10 @@ def resolve_owners(
     name_keys = {r.record_id: c.name_key for c in ordered for r in c.records}
     plan, outcomes = plan_groups([[r.record_id for r in c.records] for c in ordered], links, name_keys, corrections)
     cluster_of = {r.record_id: i for i, c in enumerate(ordered) for r in c.records}
+    link_of = {k.source: k for k in links}  # a cluster joins at most one other
     others_by_name = Counter(c.name_key for c in ordered)
     owners = [
-        _owner(group, ordered, cluster_of, links, ambiguous, others_by_name, plan.notes.get(group[0], []))
+        _owner(group, ordered, cluster_of, link_of, ambiguous, others_by_name, plan.notes.get(group[0], []))
         for group in plan.groups
     ]
     owners = _unique_keys(owners)
@@ -174,13 +175,13 @@ def _absorptions(ordered: list[_Cluster]) -> tuple[list[Link], dict[int, list[in
     return links, ambiguous
 
 
-def _owner(group, ordered, cluster_of, links, ambiguous, others_by_name, notes) -> ResolvedOwner:
+def _owner(group, ordered, cluster_of, link_of, ambiguous, others_by_name, notes) -> ResolvedOwner:
     ids = set(group)
     members = sorted({cluster_of[r] for r in group})
     parts = {i: [(r, n) for r, n in zip(ordered[i].records, ordered[i].names, strict=True) if r.record_id in ids]
              for i in members}  # fmt: skip
-    targets = {k.source: k.target for k in links}
-    complete = [i for i in members if targets.get(i) not in parts] or members
+    joined = [i for i in members if i in link_of and link_of[i].target in parts]
+    complete = [i for i in members if i not in joined] or members
     head = min(complete, key=lambda i: (-len(parts[i]), ordered[i].name_key))
     cluster = ordered[head]
     counts = Counter(n.normalized for _, n in parts[head])
@@ -205,7 +206,7 @@ def _owner(group, ordered, cluster_of, links, ambiguous, others_by_name, notes) 
             verb = "stays" if elsewhere == 1 else "stay"
             lines.append(f"{elsewhere} other owner{'s' * (elsewhere != 1)} with this name elsewhere (another mailing "
                          f"address or none) {verb} separate; a broker can merge them.")  # fmt: skip
-    lines += [k.reason + "." for k in links if k.source in parts and targets.get(k.source) in parts]
+    lines += [link_of[i].reason + "." for i in joined]
     return ResolvedOwner(
         key=f"{cluster.name_key}@{cluster.address_key}",
         name=name,
