@@ -41,7 +41,7 @@ class RecordRef:
 
 
 @dataclass(frozen=True, slots=True)
-class Merge:
+class _Pair:
     seq: int
     a: RecordRef
     b: RecordRef
@@ -49,11 +49,13 @@ class Merge:
 
 
 @dataclass(frozen=True, slots=True)
-class Split:
-    seq: int
-    a: RecordRef
-    b: RecordRef
-    note: str = ""
+class Merge(_Pair):
+    """The owners of records a and b are one owner."""
+
+
+@dataclass(frozen=True, slots=True)
+class Split(_Pair):
+    """Records a and b belong to different owners."""
 
 
 @dataclass(frozen=True, slots=True)

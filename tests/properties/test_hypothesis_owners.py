@@ -13,6 +13,7 @@ Examples are derandomized and bounded so CI is repeatable and fast.
 """
 
 import string
+from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -188,7 +189,7 @@ def test_corrections_give_the_same_result_whatever_the_order_of_records_and_corr
         st.builds(Assign, st.just(0), ref, st.one_of(st.none(), ref)),
     )
     drawn = data.draw(st.lists(correction, max_size=6))
-    corrections = [type(c)(i, *(getattr(c, f) for f in c.__slots__[1:])) for i, c in enumerate(drawn, start=1)]
+    corrections = [replace(c, seq=i) for i, c in enumerate(drawn, start=1)]
     result = resolve_owners(records, corrections=corrections)
     shuffled = resolve_owners(data.draw(st.permutations(records)), corrections=data.draw(st.permutations(corrections)))
     assert shuffled == result
