@@ -463,8 +463,11 @@ def comps_and_arv(
         comps.append(Comp(sale, distance, per_sqft, time_factor, size_factor, adjusted, why))
     notes = []
     if chosen > 0:
-        notes.append(f"Fewer than {params.min_comps} comps within {params.tiers[0][0]:g} mi and "
-                     f"{params.tiers[0][1]} months: widened to {radius:g} mi and {months} months")  # fmt: skip
+        first_radius, first_months = params.tiers[0]
+        notes.append(
+            f"Fewer than {params.min_comps} comps within {first_radius:g} mi and {first_months} months: "
+            f"widened to {radius:g} mi and {months} months"
+        )
     if trend.is_flat:
         notes.append("Too few county sales for a trend: prices are not adjusted for time")
     if not subject.living_sqft:
