@@ -96,6 +96,13 @@ class DiscoveryParams:
     resale_months: int = 12
     flipper_share: Decimal = Decimal("0.5")
 
+    def __post_init__(self):
+        months = (self.lookback_months, self.within_months, self.resale_months)
+        if min(months) < 1 or self.min_purchases < 1:
+            raise ValueError("lookback_months, within_months, resale_months and min_purchases must be at least 1")
+        if not 0 < self.zip_coverage <= 1 or not 0 < self.flipper_share <= 1:
+            raise ValueError("zip_coverage and flipper_share must be shares in (0, 1], e.g. 0.70")
+
 
 def _dollars(value: Decimal | None) -> int | None:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP)) if value is not None else None

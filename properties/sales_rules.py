@@ -47,7 +47,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from .deed_types import DISTRESSED_KINDS, DeedKind, deed_kind
-from .party_names import PartyKind, party_key, party_kind, split_parties, surnames
+from .party_names import NAME_ORDERS, PartyKind, party_key, party_kind, split_parties, surnames
 
 RULES_VERSION = 1
 
@@ -103,6 +103,15 @@ class SaleRulesParams:
     nominal_share_of_assessed: Decimal = Decimal("0.05")
     name_order: str = "last_first"  # party_names.NAME_ORDERS
     vocabulary: Mapping[str, str] = field(default_factory=dict)  # the source's own deed codes -> DeedKind values
+
+    def __post_init__(self):
+        if self.name_order not in NAME_ORDERS:
+            raise ValueError(f"name_order must be one of {', '.join(NAME_ORDERS)}, not {self.name_order!r}")
+        unknown = sorted(str(v) for v in self.vocabulary.values() if v not in set(DeedKind))
+        if unknown:
+            raise ValueError(f"vocabulary kinds must be deed kinds ({', '.join(DeedKind)}), not {', '.join(unknown)}")
+        if self.nominal_price_floor < 0 or not 0 <= self.nominal_share_of_assessed < 1:
+            raise ValueError("need nominal_price_floor >= 0 and 0 <= nominal_share_of_assessed < 1")
 
     @classmethod
     def from_mapping(cls, values: Mapping) -> SaleRulesParams:

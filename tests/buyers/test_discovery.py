@@ -1,9 +1,12 @@
 """Cash-buyer discovery, each rule alone (buyers.discovery; pure: no database)."""
 
 import datetime
+import random
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from buyers.discovery import DiscoveryParams, Transfer, covering_zips, discover_buyers
 from properties.party_names import PartyKind
@@ -192,3 +195,46 @@ def test_the_json_shape_is_the_promised_one():
     explained = buyer.as_json(explain=True)
     assert (explained["key"], explained["kind"], explained["cash"]) == ("ACME HOMES LLC", "company", True)
     assert explained["reasons"] == list(buyer.reasons)
+
+
+def test_bad_parameters_are_refused_with_a_clear_message():
+    with pytest.raises(ValueError, match="zip_coverage and flipper_share must be shares"):
+        DiscoveryParams(zip_coverage=Decimal("70"))
+    with pytest.raises(ValueError, match="must be at least 1"):
+        DiscoveryParams(within_months=0)
+
+
+@settings(max_examples=100, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["ACME HOMES LLC", "Acme Homes, L.L.C.", "JONES PAUL", "LEE KIM", "US BANK NA"]),
+            st.integers(-10, 900),
+            st.sampled_from(["32805", "32806", "32807", ""]),
+            st.one_of(st.none(), st.integers(0, 500_000).map(Decimal)),
+            st.one_of(st.none(), st.just(Decimal("90000"))),
+            st.integers(1, 3),
+        ),
+        max_size=25,
+    ),
+    seed=st.integers(0, 10**6),
+)
+def test_discovery_is_order_independent_and_its_box_covers_its_evidence(rows, seed):
+    transfers = [
+        bought(name, days, zip=zip_code, price=price, mortgage_amount=loan, parcel_count=parcels)
+        for name, days, zip_code, price, loan, parcels in rows
+    ]
+    shuffled = list(transfers)
+    random.Random(seed).shuffle(shuffled)
+    found = discover_buyers(transfers, as_of=AS_OF)
+    assert [b.as_json(explain=True) for b in found] == [
+        b.as_json(explain=True) for b in discover_buyers(shuffled, as_of=AS_OF)
+    ]
+    for buyer in found:
+        assert buyer.kind is not PartyKind.LENDER
+        evidence = [e.transfer for e in buyer.purchases]
+        assert all(t.cash is not False for t in evidence)
+        singles = [t.price for t in evidence if t.parcel_count == 1 and t.price]
+        assert all(buyer.min_price <= p <= buyer.max_price for p in singles)
+        with_zip = [t.zip for t in evidence if t.zip]
+        assert sum(1 for z in with_zip if z in buyer.zips) >= Decimal("0.70") * len(with_zip)

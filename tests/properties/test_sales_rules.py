@@ -1,8 +1,11 @@
 """Arms-length rules, each alone (properties.sales_rules; pure: no database)."""
 
+import json
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from properties.deed_types import DeedKind
 from properties.sales_rules import Flag, SaleFacts, SaleRulesParams, assess_sale
@@ -192,3 +195,36 @@ def test_every_applicable_flag_is_listed_in_rule_order():
         Flag.RELATED_PARTIES,
         Flag.MULTI_PARCEL,
     ]
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"name_order": "last"}, "name_order must be one of last_first, first_last, either, not 'last'"),
+        ({"vocabulary": {"03": "quit"}}, "vocabulary kinds must be deed kinds"),
+        ({"nominal_share_of_assessed": Decimal("1.5")}, "0 <= nominal_share_of_assessed < 1"),
+    ],
+)
+def test_bad_parameters_are_refused_with_a_clear_message(values, message):
+    with pytest.raises(ValueError, match=message):
+        SaleRulesParams(**values)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(
+    price=st.one_of(st.none(), st.decimals(min_value=-10, max_value=10**7, allow_nan=False, places=2)),
+    deed_type=st.one_of(st.none(), st.text(max_size=40), st.sampled_from(["QCD", "WD", "SHERIFF'S DEED", "RPTT"])),
+    grantors=st.one_of(st.text(max_size=60), st.lists(st.text(max_size=30), max_size=3)),
+    grantees=st.one_of(st.text(max_size=60), st.lists(st.text(max_size=30), max_size=3)),
+    parcel_count=st.integers(0, 5),
+)
+def test_any_recorded_text_gets_an_assessment_never_a_crash(price, deed_type, grantors, grantees, parcel_count):
+    facts = SaleFacts(price, deed_type, grantors, grantees, parcel_count=parcel_count)
+    result = assess_sale(facts)
+    assert isinstance(result.deed_kind, DeedKind)
+    assert len(result.reasons) == len(result.flags) and all(result.reasons)
+    assert json.loads(json.dumps(result.as_json()))["flags"] == [
+        {"code": f.code.value, "reason": f.reason} for f in result.flags
+    ]
+    if result.is_purchase:
+        assert price is None or price >= Decimal("1000")
