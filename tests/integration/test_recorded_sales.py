@@ -150,13 +150,7 @@ def test_a_leads_arv_equals_the_brokers_hand_computation_from_the_arms_length_co
     sales = [
         CompSale(
             sale_id=r["document_id"] + "/" + r["parcel_id"],
-            sale_date=r["sale_date"],
-            price=r["price"],
-            property_type=r["property_type"],
-            living_sqft=r["living_sqft"],
-            beds=r["beds"],
-            lat=r["lat"],
-            lon=r["lon"],
+            **{k: r[k] for k in ("sale_date", "price", "property_type", "living_sqft", "beds", "lat", "lon")},
             parcel_id=r["parcel_id"],
             is_arms_length=a.is_arms_length,
             is_distressed=a.is_distressed,

@@ -71,34 +71,11 @@ def generated_county(seed: int, *, subjects: int, sales: int):
 
 
 def pure_results(subject_rows, sale_rows, params):
-    sales = [
-        CompSale(
-            sale_id=r["id"],
-            sale_date=r["sale_date"],
-            price=r["price"],
-            property_type=r["property_type"],
-            living_sqft=r["living_sqft"],
-            beds=r["beds"],
-            lat=r["lat"],
-            lon=r["lon"],
-            parcel_id=r["parcel_id"],
-            is_arms_length=r["is_arms_length"],
-            is_distressed=r["is_distressed"],
-        )
-        for r in sale_rows
-    ]
+    sales = [CompSale(sale_id=r["id"], **{k: v for k, v in r.items() if k != "id"}) for r in sale_rows]
     trend = county_trend(sales, as_of=AS_OF, params=params)
     out = {}
     for r in subject_rows:
-        subject = Subject(
-            as_of=AS_OF,
-            property_type=r["property_type"],
-            lat=r["lat"],
-            lon=r["lon"],
-            living_sqft=r["living_sqft"],
-            beds=r["beds"],
-            parcel_id=r["parcel_id"],
-        )
+        subject = Subject(as_of=AS_OF, **{k: v for k, v in r.items() if k != "id"})
         result = comps_and_arv(subject, sales, trend=trend, params=params)
         out[r["id"]] = (
             result.arv,
