@@ -47,11 +47,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from leads.comps import months_before
+from leads.comps import UNKNOWN_TYPES, months_before
 from properties.party_names import PartyKind, party_key, party_kind
 
 NOT_BUYERS = (PartyKind.LENDER, PartyKind.GOVERNMENT)
-UNKNOWN_TYPES = ("", "other")
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,6 @@ from functools import cached_property
 
 from dealfinder.geo import haversine_miles
 
-CONFIDENCE_LEVELS = ("none", "low", "medium", "high")
 UNKNOWN_TYPES = ("", "other")
 
 
@@ -295,7 +294,7 @@ class Comp:
             "address": s.address,
             "distance_miles": round(self.distance_miles, 2),
             "sale_date": s.sale_date.isoformat(),
-            "price": int(dollars(float(s.price))),
+            "price": int(s.price.quantize(Decimal(1), rounding=ROUND_HALF_UP)),
             "living_sqft": s.living_sqft,
             "beds": s.beds,
             "price_per_sqft": round(self.price_per_sqft, 2) if self.price_per_sqft is not None else None,
