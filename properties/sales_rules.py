@@ -27,15 +27,15 @@ arms-length sales that are not distressed (a sheriff's sale price is not a retai
 purchase; a gift, a correction or a self-transfer is not).
 
 The related-party surname test reads names with `party_names.surnames` in `name_order` (recorders' indexes:
-"LAST FIRST"); it compares individuals and family trusts only, never companies, and it will flag two strangers
-who share a common surname: a kept comp is worth more than a lost one only when the comp is real, and the
-owner-key test (issue 20) is the precise one wherever owner keys exist.
+"LAST FIRST"); it compares individuals and family trusts only, never companies. It also flags two strangers
+who share a common surname: one comp lost costs less than a family sale kept as a comp, and the owner-key test
+(issue 20) is the precise one wherever owner keys exist.
 
 How to integrate: the `sales` dataset's loader builds `SaleFacts` per row (parcel_count = the document's
 parcels, counted set-based by `COUNT(*) OVER (PARTITION BY document_id)`; assessed_value from the parcel's
 latest Valuation), stores `assessment.as_json()` in the Sale's flags JSON plus `is_arms_length`,
 `is_distressed`, `is_purchase` and `deed_kind` columns (indexed for comps), and re-assesses when the rules or
-parameters change (a rules version in the row's content hash). Parameters belong on the scoring profile or the
+parameters change (`RULES_VERSION` in the row's content hash). Parameters belong on the scoring profile or the
 data source (`SaleRulesParams.from_mapping`).
 """
 
