@@ -1,0 +1,243 @@
+"""Every subject's comps and ARV in one set-based pass on PostgreSQL + PostGIS: leads/comps.py's rules in SQL.
+
+The same rules, in the same order, with the same arithmetic (doubles, PostgreSQL's percentile_cont, the
+haversine of dealfinder.geo, whole dollars half up from 15 significant digits), so that for every subject
+`comps_arv_all` gives what `comps.comps_and_arv` gives with the same sales and `comps.county_trend` over them
+(tests/leads/test_comps_sql.py holds them equal on generated counties). The steps are the module docstring's
+"Set-based" list in leads/comps.py.
+
+Inputs are two SELECTs (our own SQL, with their parameters), read once into temporary tables:
+- subjects: `id` (bigint), `lon`, `lat` (float8, WGS84), `property_type` (text), `living_sqft`, `beds` (int),
+  `parcel_id` (text);
+- sales: `id` (bigint), `parcel_id`, `lon`, `lat`, `sale_date` (date), `price` (numeric), `living_sqft`, `beds`,
+  `property_type`, `is_arms_length`, `is_distressed` (bool): the county's recorded sales (all of them: the
+  market sales among them make the trend).
+The sales are found by one GiST index over a plain 2D point per sale: (longitude + 360 x its type's rank,
+latitude), so that each property type has its own band of the index and a subject's search box (its point
++- 1.01 mile, widened in longitude for the latitude) reads only sales of its type near it; the rules then
+decide, the haversine last. (A 2D index: a 4D one over area and date too read more pages, not fewer.)
+The result is the temporary table RESULT_TABLE (dropped at commit: run inside a transaction), one row per
+subject: `subject_id`, `arv`, `low`, `high` (numeric, whole dollars; NULL without comps), `confidence`,
+`comps` (count), `tier` (index into params.tiers; NULL without comps), `dispersion`, `sale_ids` (ranked).
+
+How to integrate: in the nightly chain, inside `transaction.atomic()`: `comps_arv_all(cursor=...,
+subjects_sql="SELECT l.id, ST_X(p.location), ... FROM leads_lead l JOIN properties_property p ...",
+sales_sql="SELECT s.id, ... FROM properties_sale s JOIN properties_property p ...", as_of=today)`, then one
+`UPDATE leads_lead l SET arv = r.arv, ... FROM comps_arv r WHERE r.subject_id = l.id AND (l.arv, ...) IS
+DISTINCT FROM (r.arv, ...)` and a bulk insert of the kept comps if they are stored.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from dealfinder.geo import EARTH_RADIUS_MILES, haversine_miles_sql
+
+from .comps import UNKNOWN_TYPES, CompParams, month_number, months_before
+
+RESULT_TABLE = "comps_arv"
+_TABLES = ("comps_subject", "comps_sale", "comps_type", "comps_trend", "comps_pair", "comps_kept", RESULT_TABLE)
+_MONTH = "(EXTRACT(YEAR FROM {0}) * 12 + EXTRACT(MONTH FROM {0}) - 1)::int"
+
+
+@dataclass(frozen=True)
+class ArvRow:
+    subject_id: int
+    arv: Decimal | None
+    low: Decimal | None
+    high: Decimal | None
+    confidence: str
+    comps: int
+    tier: int | None
+    dispersion: float | None
+    sale_ids: tuple[int, ...]
+
+
+def _statements(
+    *, subjects_sql: str, subjects_params: Sequence, sales_sql: str, sales_params: Sequence, as_of, params
+) -> list[tuple[str, list]]:
+    last = month_number(as_of)
+    first = last - params.widest[1]
+    reach = first - params.trend_max_half_window
+    reach_start = datetime.date(reach // 12, reach % 12 + 1, 1)
+    cuts = [months_before(as_of, months) for _, months in params.tiers]
+    top = len(params.tiers) - 1
+    tier_case = " ".join(f"WHEN d.miles <= %s AND c.sale_date >= %s THEN {i}" for i in range(top))
+    tier_params = [v for (radius, _), cut in zip(params.tiers[:-1], cuts[:-1], strict=True) for v in (radius, cut)]
+    chosen_case = " ".join(
+        f"WHEN COUNT(*) FILTER (WHERE tier <= {i}) OVER (PARTITION BY subject_id) >= %s THEN {i}" for i in range(top)
+    )
+    haversine = haversine_miles_sql("s.lon", "s.lat", "c.lon", "c.lat")
+    low, high = params.band
+    (high_n, high_spread), (medium_n, medium_spread) = params.high_confidence, params.medium_confidence
+    return [
+        *((f"DROP TABLE IF EXISTS {table}", []) for table in _TABLES),
+        (
+            f"""CREATE TEMPORARY TABLE comps_subject ON COMMIT DROP AS
+            SELECT s.id::bigint AS id, s.lon::float8 AS lon, s.lat::float8 AS lat, s.property_type::text
+                AS property_type, s.living_sqft::int AS living_sqft, s.beds::int AS beds, s.parcel_id::text
+                AS parcel_id
+            FROM ({subjects_sql}) s""",  # noqa: S608 (the caller's own SQL)
+            list(subjects_params),
+        ),
+        (
+            f"""CREATE TEMPORARY TABLE comps_sale ON COMMIT DROP AS
+            SELECT s.id::bigint AS id, s.parcel_id::text AS parcel_id, s.lon::float8 AS lon, s.lat::float8 AS lat,
+                s.sale_date, s.price::float8 AS price, s.living_sqft::int AS living_sqft, s.beds::int AS beds,
+                s.property_type::text AS property_type, {_MONTH.format("s.sale_date")} AS month,
+                NULL::geometry AS key
+            FROM ({sales_sql}) s
+            WHERE s.is_arms_length AND (%s OR NOT s.is_distressed) AND s.price > 0
+                AND s.sale_date <= %s AND s.sale_date >= %s""",  # noqa: S608 (the caller's own SQL)
+            [*sales_params, params.include_distressed, as_of, reach_start],
+        ),
+        (
+            """CREATE TEMPORARY TABLE comps_type ON COMMIT DROP AS
+            SELECT property_type, 360 * row_number() OVER (ORDER BY property_type) AS band
+            FROM (SELECT property_type FROM comps_sale UNION SELECT property_type FROM comps_subject) t
+            WHERE property_type IS NOT NULL""",
+            [],
+        ),
+        (
+            """UPDATE comps_sale c SET key = ST_MakePoint(c.lon + t.band, c.lat)
+            FROM comps_type t WHERE t.property_type = c.property_type""",
+            [],
+        ),
+        ("CREATE INDEX ON comps_sale USING gist (key)", []),
+        ("ANALYZE comps_sale", []),
+        ("ANALYZE comps_subject", []),
+        (
+            """CREATE TEMPORARY TABLE comps_trend ON COMMIT DROP AS
+            WITH windows AS (
+                SELECT m.month, h.half, COUNT(*) AS n,
+                    percentile_cont(0.5) WITHIN GROUP (ORDER BY s.price / s.living_sqft) AS value
+                FROM generate_series(%s, %s) AS m(month)
+                CROSS JOIN generate_series(%s, %s) AS h(half)
+                JOIN comps_sale s ON s.living_sqft > 0 AND s.month BETWEEN m.month - h.half AND m.month + h.half
+                GROUP BY m.month, h.half
+            ), own AS MATERIALIZED (
+                SELECT DISTINCT ON (month) month, value FROM windows WHERE n >= %s ORDER BY month, half
+            )
+            SELECT m.month, nearest.value
+            FROM generate_series(%s, %s) AS m(month)
+            LEFT JOIN LATERAL (
+                SELECT o.value FROM own o ORDER BY ABS(o.month - m.month), o.month LIMIT 1
+            ) nearest ON TRUE""",
+            [first, last, params.trend_half_window, params.trend_max_half_window, params.trend_min_sales, first, last],
+        ),
+        (
+            f"""CREATE TEMPORARY TABLE comps_pair ON COMMIT DROP AS
+            SELECT s.id AS subject_id, c.id AS sale_id, c.sale_date, c.month, c.price, d.miles,
+                CASE {tier_case} ELSE {top} END AS tier,
+                CASE WHEN s.living_sqft > 0 AND c.living_sqft > 0
+                    THEN 1 + %s::float8 * (s.living_sqft::float8 / c.living_sqft - 1) ELSE 1.0::float8 END
+                    AS size_factor
+            FROM comps_subject s
+            JOIN comps_type t ON t.property_type = s.property_type
+            CROSS JOIN LATERAL (SELECT DEGREES(%s / {EARTH_RADIUS_MILES}) * 1.01 AS lat) dlat
+            CROSS JOIN LATERAL (SELECT dlat.lat / GREATEST(COS(RADIANS(ABS(s.lat) + dlat.lat)), 0.01) AS lon) dlon
+            JOIN comps_sale c ON c.key && ST_MakeEnvelope(s.lon + t.band - dlon.lon, s.lat - dlat.lat,
+                    s.lon + t.band + dlon.lon, s.lat + dlat.lat)
+                AND c.property_type = s.property_type
+                AND c.sale_date >= %s
+                AND NOT (COALESCE(s.parcel_id, '') <> '' AND c.parcel_id = s.parcel_id)
+                AND (COALESCE(s.living_sqft, 0) = 0 OR c.living_sqft
+                    BETWEEN s.living_sqft * (1 - %s::float8) AND s.living_sqft * (1 + %s::float8))
+                AND (s.beds IS NULL OR c.beds IS NULL OR ABS(c.beds - s.beds) <= %s)
+            CROSS JOIN LATERAL (SELECT {haversine} AS miles) d
+            WHERE s.property_type <> ALL(%s) AND d.miles <= %s""",  # noqa: S608 (numbers and our own SQL)
+            [
+                *tier_params,
+                params.size_adjustment_rate,
+                params.widest[0],
+                # The index's box (a little wider than the rules: the conditions decide): type band, distance,
+                # living area (a comp without one is -1: in reach only of a subject without one), sale date.
+                cuts[-1],
+                params.size_tolerance,
+                params.size_tolerance,
+                params.beds_tolerance,
+                list(UNKNOWN_TYPES),
+                params.widest[0],
+            ],
+        ),
+        (
+            f"""CREATE TEMPORARY TABLE comps_kept ON COMMIT DROP AS
+            WITH counted AS (
+                SELECT p.*, CASE {chosen_case} ELSE {top} END AS chosen FROM comps_pair p
+            ), ranked AS (
+                SELECT c.*, row_number() OVER (PARTITION BY subject_id ORDER BY miles, sale_date DESC, sale_id)
+                    AS rank
+                FROM counted c WHERE tier <= chosen
+            )
+            SELECT r.subject_id, r.sale_id, r.rank, r.chosen,
+                r.price * COALESCE(now.value / sold.value, 1.0::float8) * r.size_factor AS adjusted
+            FROM ranked r
+            LEFT JOIN comps_trend sold ON sold.month = r.month
+            CROSS JOIN (SELECT value FROM comps_trend WHERE month = %s) now
+            WHERE r.rank <= %s""",  # noqa: S608 (numbers and our own SQL)
+            [*([params.min_comps] * top), last, params.max_comps],
+        ),
+        (
+            f"""CREATE TEMPORARY TABLE {RESULT_TABLE} ON COMMIT DROP AS
+            WITH stats AS (
+                SELECT subject_id, COUNT(*) AS n, MAX(chosen) AS tier,
+                    percentile_cont(ARRAY[%s, 0.5, %s]::float8[]) WITHIN GROUP (ORDER BY adjusted) AS q,
+                    array_agg(sale_id ORDER BY rank) AS sale_ids
+                FROM comps_kept GROUP BY subject_id
+            ), spread AS (
+                SELECT k.subject_id, AVG(ABS(k.adjusted - s.q[2]) ORDER BY k.adjusted, k.sale_id) / s.q[2]
+                    AS dispersion
+                FROM comps_kept k JOIN stats s USING (subject_id) GROUP BY k.subject_id, s.q[2]
+            )
+            SELECT subj.id AS subject_id, ROUND(st.q[2]::numeric) AS arv, ROUND(st.q[1]::numeric) AS low,
+                ROUND(st.q[3]::numeric) AS high,
+                CASE WHEN st.n IS NULL THEN 'none'
+                    WHEN COALESCE(subj.living_sqft, 0) = 0 THEN 'low'
+                    WHEN st.n >= %s AND sp.dispersion <= %s THEN 'high'
+                    WHEN st.n >= %s AND sp.dispersion <= %s THEN 'medium'
+                    ELSE 'low' END AS confidence,
+                COALESCE(st.n, 0) AS comps, st.tier, sp.dispersion, COALESCE(st.sale_ids, '{{}}') AS sale_ids
+            FROM comps_subject subj
+            LEFT JOIN stats st ON st.subject_id = subj.id
+            LEFT JOIN spread sp ON sp.subject_id = subj.id""",  # noqa: S608 (our own SQL)
+            [low, high, high_n, high_spread, medium_n, medium_spread],
+        ),
+    ]
+
+
+def comps_arv_all(
+    *,
+    cursor,
+    subjects_sql: str,
+    sales_sql: str,
+    as_of: datetime.date,
+    params: CompParams | None = None,
+    subjects_params: Sequence = (),
+    sales_params: Sequence = (),
+) -> int:
+    """Build RESULT_TABLE for every subject (PostgreSQL + PostGIS, inside a transaction); return its row count."""
+    statements = _statements(
+        subjects_sql=subjects_sql,
+        subjects_params=subjects_params,
+        sales_sql=sales_sql,
+        sales_params=sales_params,
+        as_of=as_of,
+        params=params or CompParams(),
+    )
+    for sql, values in statements:
+        cursor.execute(sql, values)
+    cursor.execute(f"SELECT COUNT(*) FROM {RESULT_TABLE}")  # noqa: S608 (a constant)
+    return cursor.fetchone()[0]
+
+
+def arv_rows(*, cursor) -> Iterator[ArvRow]:
+    """RESULT_TABLE's rows, by subject id."""
+    cursor.execute(
+        f"SELECT subject_id, arv, low, high, confidence, comps, tier, dispersion, sale_ids FROM {RESULT_TABLE}"  # noqa: S608 (a constant)
+        " ORDER BY subject_id"
+    )
+    for subject_id, arv, low, high, confidence, comps, tier, dispersion, sale_ids in cursor.fetchall():
+        yield ArvRow(subject_id, arv, low, high, confidence, comps, tier, dispersion, tuple(sale_ids))
