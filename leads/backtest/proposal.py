@@ -12,7 +12,9 @@ few leads to fit keep the active profile's weight.
 Tier thresholds. The proposed weights change the scale of the scores, so the thresholds are chosen again so
 that the same population gets about the same tier shares as under the active profile: tier A's threshold is
 the score at which the share of leads at or above it is closest to the active share of tier A (ties go to
-the higher threshold), then B's for the share of A + B, then C's for A + B + C, always A > B > C >= 1. The
+the higher threshold), then B's for the share of A + B, then C's for A + B + C, always A > B > C >= 1, and A
+at most 3 above the best score seen (a tier the population cannot fill stays open to a lead that scores
+higher than any seen, rather than being put out of reach at 99 or 100). The
 population is the scored leads' current facts when the caller passes them; otherwise the outcomes' snapshots,
 their active tiers as recorded and their proposed scores summed from their signals (each window signal at its
 best window's points, components capped).
@@ -137,7 +139,8 @@ def tier_thresholds(pairs: Iterable[tuple[str, int]]) -> tuple[tuple[int, int, i
         return min(range(highest, lowest - 1, -1), key=lambda t: abs(at_least[t] / n - share))
 
     cumulative = [sum(active[t] for t in TIERS[: i + 1]) / n for i in range(3)]
-    a = closest(cumulative[0], 3, 100)
+    best = max(t for t in range(101) if at_score[t])
+    a = closest(cumulative[0], 3, min(best + 3, 100))
     b = closest(cumulative[1], 2, a - 1)
     c = closest(cumulative[2], 1, b - 1)
     at_or_above = (at_least[a], at_least[b], at_least[c], n)

@@ -71,7 +71,13 @@ def backtest_run(
     model = proposal = None
     if shortfall is None:
         thin = signal_shortfalls(counts)
-        model = model_fit(items, [name for name in counts if name not in thin], random_state=random_state)
+
+        def points_for(coefficients: dict[str, float]):
+            weights = weights_from_coefficients(coefficients, active)
+            return lambda o: indicator_total(o.signals, weights, active)
+
+        fitted = [name for name in counts if name not in thin]
+        model = model_fit(items, fitted, random_state=random_state, points_for=points_for)
         weights = weights_from_coefficients(model.coefficients, active)
         if population is None:
             pairs = ((o.tier, indicator_total(o.signals, weights, active)) for o in items)
@@ -144,6 +150,7 @@ def backtest_json(result: BacktestResult, *, comparison: TierComparison | None =
         "proposed_auc": _num(result.proposed_auc),
         "active_weights": result.active_weights,
         "proposed_weights": proposed_weights,
+        "proposed_points_auc": _num(model.proposed_points_auc) if model else None,
         "won": result.converted,
         "without_snapshot": result.without_snapshot,
         "by_decile": [

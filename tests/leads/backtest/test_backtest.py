@@ -18,6 +18,7 @@ from leads.backtest import (
     signals_awarded,
     tiers_compare,
 )
+from leads.backtest.fit import auc, classifier, indicators
 from leads.scoring import PropertySignals, ScoringParams, score
 from tests.leads.backtest.synthetic import OUTCOME_DAY, SNAPSHOT_DAY, dataset
 
@@ -43,6 +44,8 @@ def test_a_planted_signal_stands_out_and_the_proposal_ranks_better(planted):
     assert result.proposal.weights[STRONG] > result.active_weights[STRONG] == 6
     assert result.proposal.weights[STRONG] == max(result.proposal.weights[s] for s in result.model.signals)
     assert result.model.proposed_auc > result.active_auc + 0.1
+    assert result.model.proposed_points_auc > result.active_auc + 0.1  # the profile's rounded points too
+    assert result.model.proposed_brier < result.model.active_brier  # and better calibrated
     assert result.proposed_auc == result.model.proposed_auc
     # every other signal is noise: its interval covers 1 or sits close to it
     assert all(lift.ci_low < 1.1 for name, lift in lifts.items() if name != STRONG and lift.lift is not None)
@@ -72,6 +75,16 @@ def test_the_comparison_is_what_rescoring_under_the_proposal_gives(planted):
     assert sum(comparison.proposed_tiers.values()) == sum(comparison.active_tiers.values()) == 600
 
 
+def test_the_out_of_fold_auc_is_cross_val_predicts(planted):
+    from sklearn.model_selection import cross_val_predict
+
+    observations, _, result = planted
+    model, folds = classifier(random_state=0)
+    x, y = indicators(observations.items, result.model.signals)
+    probabilities = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
+    assert result.model.proposed_auc == auc(y.tolist(), probabilities.tolist())
+
+
 def test_the_same_outcomes_give_the_same_result(planted):
     observations, facts, result = planted
     again = backtest_run(observations=observations, active=P, population=facts)
@@ -99,6 +112,7 @@ def test_the_json_has_the_promised_shape(planted):
     assert set(doc["proposed_weights"]) == set(doc["active_weights"])
     assert doc["proposed_weights"][STRONG] > doc["active_weights"][STRONG]
     assert doc["proposed_auc"] > doc["active_auc"]
+    assert doc["proposed_points_auc"] > doc["active_auc"]
     assert doc["proposal"]["status"] == "fitted"
     assert doc["proposal"]["columns"] == result.proposal.columns
     assert doc["tier_changes"]["changed"] == comparison.changed

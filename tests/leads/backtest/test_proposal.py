@@ -90,9 +90,15 @@ def test_tier_thresholds_keep_the_active_shares():
 
 def test_tier_thresholds_stay_ordered_on_a_lumpy_population():
     pairs = [("A", 0)] * 5 + [("D", 0)] * 95  # every proposed score the same
+    assert tier_thresholds(pairs) == ((3, 2, 1), {"A": (0.05, 0.0), "B": (0, 0.0), "C": (0, 0.0), "D": (0.95, 1.0)})
+
+
+def test_a_tier_the_population_cannot_fill_stays_within_reach():
+    # proposed scores 0, 10 or 20; the active profile put 2% in A and 8% in B: no threshold gives A 2%
+    pairs = [("A", 20)] * 2 + [("B", 20)] * 8 + [("C", 20)] * 20 + [("D", 10)] * 30 + [("D", 0)] * 40
     (a, b, c), shares = tier_thresholds(pairs)
-    assert a > b > c >= 1
-    assert shares["D"] == (0.95, 1.0)
+    assert (a, b, c) == (23, 22, 20)  # A and B empty but reachable above the best score seen (20)
+    assert shares == {"A": (0.02, 0.0), "B": (0.08, 0.0), "C": (0.2, 0.3), "D": (0.7, 0.7)}
     assert tier_thresholds([]) == ((75, 60, 40), {})
 
 
