@@ -51,7 +51,7 @@ from typing import Any
 
 import httpx
 
-from sync.outbound import OutboundError, call_with_retries, retry_after_seconds
+from sync.outbound import OutboundClient, OutboundError, retry_after_seconds
 
 DEFAULT_BASE_URL = "https://api.lob.com/v1"
 MAX_ATTEMPTS = 5
@@ -302,8 +302,10 @@ def parse_datetime(value: Any) -> datetime.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
 
 
-class LobClient:
+class LobClient(OutboundClient):
     """One Lob account. `sleep` and `clock` (epoch seconds) are injectable so tests never wait."""
+
+    error = LobError
 
     def __init__(
         self,
@@ -319,13 +321,9 @@ class LobClient:
     ):
         if not api_key:
             raise LobInputError("LOB_API_KEY is not set (use a test_ key to try campaigns without mailing)")
+        super().__init__(timeout=timeout, http=http, attempts=attempts, first_wait=first_wait, sleep=sleep)
         self._base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self._auth = httpx.BasicAuth(api_key, "")
-        self._http = http or httpx.Client()
-        self._timeout = timeout
-        self._attempts = attempts
-        self._first_wait = first_wait
-        self._sleep = sleep
         self._clock = clock
         self._resume_at = 0.0
         self.test_mode = api_key.startswith("test_")
@@ -348,35 +346,15 @@ class LobClient:
         wait = self._resume_at - self._clock()
         if wait > 0:
             self._sleep(wait)
-        try:
-            response = self._http.request(
-                method,
-                self._base_url + path,
-                json=json,
-                headers={"Accept": "application/json", **(headers or {})},
-                auth=self._auth,
-                timeout=self._timeout,
-            )
-        except httpx.TransportError as exc:
-            raise LobError(0, f"{type(exc).__name__}: {exc}") from exc
+        headers = {"Accept": "application/json", **(headers or {})}
+        response = self._exchange(method, self._base_url + path, json=json, headers=headers, auth=self._auth)
         until_reset = self._pace(response)
         if response.status_code >= 400:
             raise _error_from(response, until_reset)
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise LobError(response.status_code, "the answer is not JSON") from exc
-        if not isinstance(data, dict):
-            raise LobError(response.status_code, "the answer is not a JSON object")
-        return data
+        return self._json_object(response)
 
     def _request(self, method: str, path: str, *, json: dict | None = None, headers: dict | None = None) -> dict:
-        return call_with_retries(
-            lambda: self._send(method, path, json=json, headers=headers),
-            attempts=self._attempts,
-            first_wait=self._first_wait,
-            sleep=self._sleep,
-        )
+        return self._with_retries(lambda: self._send(method, path, json=json, headers=headers))
 
     # --- verification ------------------------------------------------------------------
     def verify_us_address(

@@ -1,9 +1,9 @@
-"""The retry policy the outreach clients share (Lob, skip-trace providers).
+"""What the outreach clients share (Lob, skip-trace providers): the retry policy and the JSON exchange.
 
 Network errors, HTTP 5xx and 429 are retried with exponential backoff; when the answer says how long to wait
 (`Retry-After` in seconds or as an HTTP date, or a rate-limit reset the client read), the wait is at least that,
-capped at MAX_WAIT_SECONDS. Every other answer is final. The clients give every request a timeout and take `sleep`
-so tests never wait.
+capped at MAX_WAIT_SECONDS. Every other answer is final. Every request has the client's timeout, and `sleep` is
+injectable so tests never wait.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import datetime
 import email.utils
 import time
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 T = TypeVar("T")
@@ -75,3 +76,43 @@ def call_with_retries(call: Callable[[], T], *, attempts: int, first_wait: float
         reraise=True,
     )
     return retrying(call)
+
+
+class OutboundClient:
+    """Base of a JSON-over-HTTPS client: `error` is the client's OutboundError subclass, raised for every failure."""
+
+    error: type[OutboundError] = OutboundError
+
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        http: httpx.Client | None,
+        attempts: int,
+        first_wait: float,
+        sleep: Callable[[float], None],
+    ):
+        self._http = http or httpx.Client()
+        self._timeout = timeout
+        self._attempts = attempts
+        self._first_wait = first_wait
+        self._sleep = sleep
+
+    def _with_retries(self, call: Callable[[], T]) -> T:
+        return call_with_retries(call, attempts=self._attempts, first_wait=self._first_wait, sleep=self._sleep)
+
+    def _exchange(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request with the timeout; a network failure becomes `error(0, ...)`."""
+        try:
+            return self._http.request(method, url, timeout=self._timeout, **kwargs)
+        except httpx.TransportError as exc:
+            raise self.error(0, f"{type(exc).__name__}: {exc}") from exc
+
+    def _json_object(self, response: httpx.Response) -> dict:
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise self.error(response.status_code, "the answer is not JSON") from exc
+        if not isinstance(data, dict):
+            raise self.error(response.status_code, "the answer is not a JSON object")
+        return data

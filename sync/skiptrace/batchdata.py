@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from sync.outbound import OutboundError, call_with_retries, retry_after_seconds
+from sync.outbound import OutboundClient, OutboundError, retry_after_seconds
 from sync.skiptrace.base import (
     Email,
     Person,
@@ -64,9 +64,10 @@ class BatchDataError(OutboundError):
     service = "BatchData"
 
 
-class BatchDataProvider:
+class BatchDataProvider(OutboundClient):
     name = "batchdata"
     batch_size = 100
+    error = BatchDataError
 
     def __init__(
         self,
@@ -82,14 +83,10 @@ class BatchDataProvider:
     ):
         if not api_token:
             raise SkipTraceError("BATCHDATA_API_TOKEN is not set")
+        super().__init__(timeout=timeout, http=http, attempts=attempts, first_wait=first_wait, sleep=sleep)
         self.cost_per_hit = Decimal(cost_per_hit)
         self._url = (base_url or DEFAULT_BASE_URL).rstrip("/") + PATH
-        self._token = api_token
-        self._http = http or httpx.Client()
-        self._timeout = timeout
-        self._attempts = attempts
-        self._first_wait = first_wait
-        self._sleep = sleep
+        self._headers = {"Authorization": f"Bearer {api_token}", "Accept": "application/json"}
 
     def trace(self, requests: Sequence[TraceRequest]) -> list[TraceResult]:
         if not requests:
@@ -101,28 +98,16 @@ class BatchDataProvider:
             raise ValueError("each request in a call needs its own key")
         body = {"requests": [_request_body(r) for r in requests]}
         try:
-            data = call_with_retries(
-                lambda: self._send(body), attempts=self._attempts, first_wait=self._first_wait, sleep=self._sleep
-            )
+            data = self._with_retries(lambda: self._send(body))
         except BatchDataError as exc:
             raise SkipTraceError(str(exc)) from exc
         return _results(data, requests)
 
     def _send(self, body: dict) -> dict:
-        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
-        try:
-            response = self._http.post(self._url, json=body, headers=headers, timeout=self._timeout)
-        except httpx.TransportError as exc:
-            raise BatchDataError(0, f"{type(exc).__name__}: {exc}") from exc
+        response = self._exchange("POST", self._url, json=body, headers=self._headers)
         if response.status_code >= 400:
             raise _error_from(response)
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise BatchDataError(response.status_code, "the answer is not JSON") from exc
-        if not isinstance(data, dict):
-            raise BatchDataError(response.status_code, "the answer is not a JSON object")
-        return data
+        return self._json_object(response)
 
 
 def _request_body(request: TraceRequest) -> dict[str, Any]:

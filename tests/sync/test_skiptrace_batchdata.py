@@ -8,7 +8,6 @@ import respx
 from sync.skiptrace.base import (
     CallCost,
     Email,
-    Phone,
     PhoneType,
     SkipTraceError,
     SkipTraceProvider,
@@ -25,11 +24,6 @@ URL = f"{BASE}/api/v3/property/skip-trace"
 SUNNYBROOK = TraceRequest(
     "owner-17", TraceAddress("4807 Sunnybrook Dr", "Orlando", "FL", "32808"), owner_first="John", owner_last="Smith"
 )
-
-
-@pytest.fixture
-def sleeps():
-    return []
 
 
 @pytest.fixture
@@ -59,38 +53,11 @@ def test_a_hit_returns_the_persons_with_typed_phones_and_flags(provider):
     john, mary = result.persons
     assert (john.full_name, john.first_name, john.last_name) == ("John A Smith", "John", "Smith")
     assert (john.is_owner, john.deceased, john.litigator) == (True, False, False)
-    assert john.phones == (
-        Phone(
-            "4075550142",
-            PhoneType.MOBILE,
-            dnc=False,
-            tcpa=False,
-            reachable=True,
-            rank=1,
-            score=95,
-            carrier="T-Mobile USA",
-        ),
-        Phone(
-            "4075550187",
-            PhoneType.LANDLINE,
-            dnc=True,
-            tcpa=False,
-            reachable=True,
-            rank=2,
-            score=80,
-            carrier="AT&T Florida",
-        ),
-        Phone(
-            "3215550111",
-            PhoneType.VOIP,
-            dnc=False,
-            tcpa=True,
-            reachable=False,
-            rank=3,
-            score=41,
-            carrier="Bandwidth.com",
-        ),
-    )
+    assert [(p.number, p.type, p.dnc, p.tcpa, p.reachable, p.rank, p.score, p.carrier) for p in john.phones] == [
+        ("4075550142", PhoneType.MOBILE, False, False, True, 1, 95, "T-Mobile USA"),
+        ("4075550187", PhoneType.LANDLINE, True, False, True, 2, 80, "AT&T Florida"),
+        ("3215550111", PhoneType.VOIP, False, True, False, 3, 41, "Bandwidth.com"),
+    ]
     assert john.emails == (
         Email("jsmith.orlando@example.com", rank=1, tested=True),
         Email("JOHN.A.SMITH@example.net", rank=2, tested=False),
