@@ -14,9 +14,9 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.tmp_storages import CacheStorage
 from leaflet.admin import LeafletGeoAdmin
 
-from dealfinder.admin_utils import admin_link
-from dealfinder.csv_safe import csv_response
-from dealfinder.json_limits import JSON_FORMFIELD_OVERRIDES
+from dealfinder.common.admin import admin_link
+from dealfinder.common.csv_safe import csv_response
+from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
 from leads.views import minimap_attrs
 
 from .models import Buyer, MatchingProfile, PropertyMatch

@@ -8,8 +8,8 @@ from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 
-from dealfinder.geo_validators import check_area, check_lon_lat
-from dealfinder.models import TimeStampedModel, score_range_check
+from dealfinder.common.geo_validators import check_area, check_lon_lat
+from dealfinder.common.models import TimeStampedModel, score_range_check
 from properties.models import Property, PropertyType
 
 STRATEGIES = ("flip", "rental", "brrrr")
@@ -108,7 +108,7 @@ class Buyer(TimeStampedModel):
 
     def clean(self):
         """The list fields hold short strings from their vocabularies (the API checks the same)."""
-        from dealfinder.security import validate_string_list  # imports admin forms: not at model load
+        from dealfinder.common.validators import validate_string_list  # imports admin forms: not at model load
 
         super().clean()
         errors = {}

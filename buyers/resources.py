@@ -5,7 +5,7 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
 from import_export import resources, widgets
 from import_export.formats import base_formats
 
-from dealfinder.csv_safe import safe_row
+from dealfinder.common.csv_safe import safe_row
 
 from .models import Buyer
 

@@ -3,7 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from buyers.api.views import BuyerViewSet, PropertyMatchViewSet
-from leads.api.views import LeadViewSet
+from dealfinder.ops.api import LeadViewSet
 from properties.api.views import DataSourceViewSet, IngestionRunViewSet, PropertyViewSet
 from sync.api.views import LeadPushViewSet, SyncLogViewSet
 

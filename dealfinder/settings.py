@@ -77,7 +77,7 @@ INSTALLED_APPS = [
     "import_export",
     "csp",
     "axes",
-    "dealfinder",
+    "dealfinder.ops",
     "properties",
     "leads",
     "buyers",
@@ -86,7 +86,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "dealfinder.security.CSPMiddleware",
+    "dealfinder.common.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -206,14 +206,16 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10000
 LOGIN_FAILURES_PER_USER = env.int("LOGIN_FAILURES_PER_USER", default=5)
 LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=20)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
-AXES_HANDLER = "dealfinder.login_lockout.LoginLockoutHandler"  # axes' database handler plus the per-address limit
+AXES_HANDLER = (
+    "dealfinder.common.login_lockout.LoginLockoutHandler"  # axes' database handler plus the per-address limit
+)
 AXES_FAILURE_LIMIT = LOGIN_FAILURES_PER_USER
 AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
 AXES_COOLOFF_TIME = datetime.timedelta(seconds=LOGIN_FAILURE_WINDOW_SECONDS)
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a lockout ends on time, however often it is retried
-AXES_CLIENT_IP_CALLABLE = "dealfinder.security.client_ip"  # honours TRUSTED_PROXY_COUNT
-AXES_USERNAME_CALLABLE = "dealfinder.login_lockout.login_username"  # "Broker " counts as "broker"
+AXES_CLIENT_IP_CALLABLE = "dealfinder.common.client_ip.client_ip"  # honours TRUSTED_PROXY_COUNT
+AXES_USERNAME_CALLABLE = "dealfinder.common.login_lockout.login_username"  # "Broker " counts as "broker"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False  # no start-up banner; lockouts are still logged
 # Masked in the attempt's stored form data and in logs (passwords always are).
@@ -242,7 +244,7 @@ if _cache_url.startswith(("redis://", "rediss://")):
     CACHES = {
         "default": {
             # A Redis outage must not take the web app down with it: the cache fails open.
-            "BACKEND": "dealfinder.security.FailOpenRedisCache",
+            "BACKEND": "dealfinder.common.cache.FailOpenRedisCache",
             "LOCATION": _cache_url,
             "KEY_PREFIX": "dealfinder",
             "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
@@ -308,15 +310,15 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # --- REST API -----------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "dealfinder.api_tokens.TokenAuthentication",
-        "dealfinder.api_tokens.BearerTokenAuthentication",
+        "dealfinder.ops.api_tokens.TokenAuthentication",
+        "dealfinder.ops.api_tokens.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # JSON bodies nested deeper than JSON_MAX_DEPTH get 400 (dealfinder/json_limits.py), not a RecursionError 500.
     "DEFAULT_PARSER_CLASSES": [
-        "dealfinder.json_limits.LimitedJSONParser",
+        "dealfinder.common.json_limits.LimitedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -348,7 +350,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "dealfinder.permissions.schema_optional_permitted_fields",
+        "dealfinder.common.permissions.schema_optional_permitted_fields",
     ],
     "ENUM_NAME_OVERRIDES": {
         "LeadStatusEnum": "leads.models.Lead.Status",
@@ -382,7 +384,7 @@ LEAFLET_CONFIG = {
     ],
 }
 
-# --- Content-Security-Policy (django-csp 4; dealfinder.security.CSPMiddleware) -------------
+# --- Content-Security-Policy (django-csp 4; dealfinder.common.csp.CSPMiddleware) -------------
 # No inline script or style anywhere: data goes to static JS through json_script / data-*;
 # third-party inline scripts (django-leaflet's map loader) carry the per-request nonce.
 # Map tiles come from the tile server's origin (LEAFLET_CONFIG TILES).
@@ -472,12 +474,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "run_context": {"()": "dealfinder.logging.RunContextFilter"},
-        "redact_secrets": {"()": "dealfinder.logging.RedactSecretsFilter"},
+        "run_context": {"()": "dealfinder.common.logging.RunContextFilter"},
+        "redact_secrets": {"()": "dealfinder.common.logging.RedactSecretsFilter"},
     },
     "formatters": {
-        "text": {"()": "dealfinder.logging.TextFormatter"},
-        "json": {"()": "dealfinder.logging.JsonFormatter"},
+        "text": {"()": "dealfinder.common.logging.TextFormatter"},
+        "json": {"()": "dealfinder.common.logging.JsonFormatter"},
     },
     "handlers": {
         "console": {

@@ -3,8 +3,8 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from dealfinder import views
 from dealfinder.api_router import router
+from dealfinder.ops import views
 
 admin.site.site_header = "DealFinder"
 admin.site.site_title = "DealFinder"

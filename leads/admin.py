@@ -7,8 +7,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from dealfinder.admin_utils import ReadOnlyAdmin, admin_link
-from dealfinder.json_limits import JSON_FORMFIELD_OVERRIDES
+from dealfinder.common.admin import ReadOnlyAdmin, admin_link
+from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
 
 from .assignees import ASSIGNEE_REFUSED, lead_assignees
 from .models import Activity, Alert, Lead, LeadScoreHistory, MapGridCell, MapGridState, MapPoint, ScoringProfile
@@ -16,7 +16,6 @@ from .services import (
     PROFILE_COLUMNS,
     lead_bulk_assign,
     lead_bulk_change_status,
-    leads_score_all,
     scoringprofile_activate,
 )
 from .ui_selectors import SPARKLINE_SNAPSHOTS, lead_score_history, lead_top_matches, sparkline_layout
@@ -127,7 +126,8 @@ class LeadAdmin(admin.ModelAdmin):
     )
     inlines = (ActivityInline,)
     action_form = LeadActionForm
-    actions = ("change_status", "assign", "rescore", "export_csv")
+    # "rescore" is inserted after "assign" by dealfinder.ops.admin (it scores with the buyers' demand).
+    actions = ("change_status", "assign", "export_csv")
 
     class Media:
         css = {"all": ("leaflet/leaflet.css", "leads/admin.css")}
@@ -212,11 +212,6 @@ class LeadAdmin(admin.ModelAdmin):
             self.message_user(request, str(exc), messages.ERROR)
             return
         self.message_user(request, f"Assigned {changed} leads to {user.get_username()}.")
-
-    @admin.action(description="Rescore selected leads", permissions=["change"])
-    def rescore(self, request, queryset):
-        summary = leads_score_all(property_ids=queryset.values("property_id"))
-        self.message_user(request, f"Rescored {summary.scored} leads: {summary.changed} changed.")
 
     @admin.display(description="parcel", ordering="property__parcel_id")
     def property_link(self, obj):

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from dealfinder.logging import redact_secrets
+from dealfinder.common.logging import redact_secrets
 from leads.models import Alert, Lead
 from leads.selectors import lead_ids_new_tier_a
 from properties.models import QualityReport

@@ -89,7 +89,7 @@ from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
-from dealfinder.geo import haversine_miles
+from dealfinder.common.geo import haversine_miles
 
 UNKNOWN_TYPES = ("", "other")
 

@@ -34,7 +34,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from dealfinder.geo import EARTH_RADIUS_MILES, haversine_miles_sql
+from dealfinder.common.geo import EARTH_RADIUS_MILES, haversine_miles_sql
 
 from .comps import UNKNOWN_TYPES, CompParams, month_number, months_before
 

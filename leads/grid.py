@@ -34,7 +34,7 @@ from django.db.models import FloatField, Func, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Floor
 from django.utils import timezone
 
-from dealfinder.models import TIERS
+from leads.choices import TIERS
 
 from .models import Lead, MapGridCell, MapGridState, MapPoint
 

@@ -10,7 +10,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from dealfinder.models import TIERS, TimeStampedModel, score_range_check, tier_check
+from dealfinder.common.models import TimeStampedModel, score_range_check
+from leads.choices import TIERS, LeadStatus, tier_check
 from leads.deals import DealParams
 from leads.scoring import ScoringParams, parameter_errors
 from properties.models import Property, QualityReport
@@ -20,14 +21,7 @@ SCORE_FIELDS = ("distress", "value", "location_score", "urgency", "total")
 
 
 class Lead(TimeStampedModel):
-    class Status(models.TextChoices):
-        NEW = "new", "New"
-        CONTACTED = "contacted", "Contacted"
-        FOLLOW_UP = "follow_up", "Follow-up"
-        NEGOTIATING = "negotiating", "Negotiating"
-        UNDER_CONTRACT = "under_contract", "Under contract"
-        CLOSED_WON = "closed_won", "Closed (won)"
-        DEAD = "dead", "Dead"
+    Status = LeadStatus
 
     property = models.OneToOneField(Property, on_delete=models.CASCADE, related_name="lead")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW, db_index=True)

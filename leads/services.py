@@ -5,22 +5,19 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import Case, OuterRef, QuerySet, Subquery, TextField, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from buyers import selectors as buyer_selectors
-from dealfinder.models import TIERS
+from dealfinder.common.bulk import bulk_upsert, copy_to_stage
 from leads.assignees import lead_assignee_check
+from leads.choices import TIERS
 from leads.deals import DealParams, deal_numbers
 from leads.grid import map_grid_update
 from leads.models import Activity, Lead, LeadScoreHistory, ScoringProfile
 from leads.scoring import ScoringParams, score
 from leads.selectors import PropertyFacts, property_facts_chunks
-from properties.ingest.loader import bulk_upsert, copy_to_stage
-from sync.models import ExternalLink
 
 WRITE_BATCH = 1000
 STAGE_TABLE = "leads_score_stage"  # PostgreSQL: a temporary table per connection
@@ -244,14 +241,17 @@ def _score_chunk(
     summary.history_written += _snapshot_history(property_ids=snapshot, today=today, now=now)
 
 
-def leads_fold_merged() -> int:
+FoldHandler = Callable[[dict[int, int]], None]
+
+
+def leads_fold_merged(*, on_fold: FoldHandler | None = None) -> int:
     """Leads of properties that dedupe merged into a survivor follow it, so no duplicate stays on the map,
     in the lists or in matching. The survivor keeps its own lead if it has one, else the oldest merged lead
     moves onto it; the other merged leads hand their activities (the broker's notes, calls, status changes) to
-    the kept lead and are deleted with their score history. A folded lead's GoHighLevel contact and opportunity
-    links pass to the kept lead where it has none of that kind (the next push brings them up to date); the others
-    are dropped, and their records stay in GoHighLevel for the broker to merge there. Returns how many leads
-    moved or were folded."""
+    the kept lead and are deleted with their score history. `on_fold({folded lead id: kept lead id})` runs in the
+    same transaction just before the folded leads are deleted: the layer above hands over what it keeps about
+    them (sync: their GoHighLevel links, sync.links.external_links_hand_over). Returns how many leads moved or
+    were folded."""
     merged = list(
         Lead.objects.filter(property__is_active=False, property__merged_into__isnull=False)
         .order_by("id")
@@ -275,27 +275,10 @@ def leads_fold_merged() -> int:
         if folds:
             new_lead = Case(*(When(lead_id=lead_id, then=Value(into)) for lead_id, into in folds.items()))
             Activity.objects.filter(lead_id__in=folds).update(lead_id=new_lead)
-            _hand_over_links(folds)
+            if on_fold is not None:
+                on_fold(folds)
             Lead.objects.filter(pk__in=folds).delete()
     return len(moves) + len(folds)
-
-
-def _hand_over_links(folds: dict[int, int]) -> None:
-    """Folded lead id -> kept lead id: each kept lead takes the first folded lead's link of a kind it lacks."""
-    links = ExternalLink.objects.filter(
-        content_type=ContentType.objects.get_for_model(Lead), object_id__in=[*folds, *folds.values()]
-    )
-    taken = set(links.filter(object_id__in=folds.values()).values_list("object_id", "kind"))
-    handed = {}
-    for link_id, lead_id, kind in (
-        links.filter(object_id__in=folds).order_by("object_id").values_list("id", "object_id", "kind")
-    ):
-        if (folds[lead_id], kind) not in taken:
-            taken.add((folds[lead_id], kind))
-            handed[link_id] = folds[lead_id]
-    if handed:
-        links.filter(pk__in=handed).update(object_id=Case(*(When(pk=pk, then=Value(to)) for pk, to in handed.items())))
-    links.filter(object_id__in=folds).delete()
 
 
 def leads_score_all(
@@ -304,14 +287,16 @@ def leads_score_all(
     property_ids: Iterable[int] | QuerySet | None = None,
     today: datetime.date | None = None,
     buyer_demand_by_zip: Mapping[str, int] | None = None,
+    on_fold: FoldHandler | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ScoreSummary:
     """Score every active property (or one parcel / some properties) and snapshot today's history.
 
     A constant number of queries per chunk of properties; leads whose numbers did not change are
-    not written. `buyer_demand_by_zip` (zip -> active buyers wanting it; by default from the buyers' target
-    zips) feeds the location score.
-    A full run first folds the leads of merged properties into their survivors (leads_fold_merged).
+    not written. `buyer_demand_by_zip` (zip -> active buyers wanting it; none when not given) feeds the location
+    score: buyers own it, so the caller above passes it (dealfinder.ops.scoring.leads_score does, everywhere a
+    score is computed).
+    A full run first folds the leads of merged properties into their survivors (leads_fold_merged, `on_fold`).
     A partial rescore updates the map index for its leads; after a full one, leads.grid.map_grid_refresh
     rebuilds it (the pipeline's "map" step, the score command).
     """
@@ -319,16 +304,14 @@ def leads_score_all(
     params, deal_params = scoring_params_for(profile=scoringprofile_get_active())
     summary = ScoreSummary()
     if parcel_id is None and property_ids is None:
-        summary.merged = leads_fold_merged()
+        summary.merged = leads_fold_merged(on_fold=on_fold)
     now = timezone.now()
     chunks = property_facts_chunks(
         today=today,
         params=params,
         parcel_id=parcel_id,
         property_ids=property_ids,
-        buyer_demand_by_zip=buyer_demand_by_zip
-        if buyer_demand_by_zip is not None
-        else buyer_selectors.buyer_demand_by_zip(),
+        buyer_demand_by_zip=buyer_demand_by_zip,
     )
     for facts in chunks:
         with transaction.atomic():

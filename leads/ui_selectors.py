@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
 
-from dealfinder.models import TIERS
+from leads.choices import TIERS
 
 from .grid import CellRange, PointX, PointY, cell_expressions, grid_points
 from .models import Lead, LeadScoreHistory

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from dealfinder.csv_safe import csv_response
-from dealfinder.geo_validators import check_lon_lat
+from dealfinder.common.csv_safe import csv_response
+from dealfinder.common.geo_validators import check_lon_lat
 
 from .assignees import ASSIGNEE_REFUSED, lead_assignees
 from .filtersets import LeadFilterSet

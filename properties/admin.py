@@ -7,9 +7,9 @@ from django.urls import path
 from django.utils.html import format_html, format_html_join
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 
-from dealfinder.admin_utils import ReadOnlyAdmin, admin_link, fieldsets_without, json_display
-from dealfinder.json_limits import JSON_FORMFIELD_OVERRIDES
-from dealfinder.queue import QueueUnavailable
+from dealfinder.common.admin import ReadOnlyAdmin, admin_link, fieldsets_without, json_display
+from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
+from dealfinder.common.queue import QueueUnavailable
 
 from .api.services import datasource_ingest_start
 from .health_display import render_health

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.utils import timezone
 
-from dealfinder.models import TimeStampedModel
+from dealfinder.common.models import TimeStampedModel
 
 
 class PropertyType(models.TextChoices):
@@ -87,7 +87,7 @@ class DataSource(TimeStampedModel):
 
     def clean(self):
         """http(s) URLs only, and in production no host resolving to a private address (SSRF)."""
-        from dealfinder.security import validate_source_url  # imports admin forms: not at model load
+        from dealfinder.common.validators import validate_source_url  # imports admin forms: not at model load
 
         super().clean()
         if self.url:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from dealfinder.heartbeat import describe_stale, heartbeat, stale_before
-from dealfinder.locks import advisory_lock
-from dealfinder.logging import log_context
+from dealfinder.common.heartbeat import describe_stale, heartbeat, stale_before
+from dealfinder.common.locks import advisory_lock
+from dealfinder.common.logging import log_context
 from properties.dedupe import DedupeSummary, property_dedupe
 from properties.geocode import GeocodeSummary, property_geocode_missing
 from properties.ingest.base import Reader, SourceError

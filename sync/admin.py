@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from dealfinder.admin_utils import ReadOnlyAdmin, json_display
+from dealfinder.common.admin import ReadOnlyAdmin, json_display
 from leads.admin import LeadAdmin
 
 from .models import ExternalLink, PushClaim, SyncConflict, SyncLog, WebhookEvent

@@ -20,8 +20,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from buyers.models import Buyer, PropertyMatch
-from dealfinder.logging import logged_run
-from dealfinder.models import TIERS
+from dealfinder.common.logging import logged_run
+from leads.choices import TIERS
 from leads.models import Activity, Lead
 from leads.services import lead_change_status
 from sync.conflicts import merge_fields

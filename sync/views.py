@@ -2,7 +2,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from dealfinder.security import client_ip
+from dealfinder.common.client_ip import client_ip
 from sync.webhooks import MAX_BODY_BYTES, ghl_webhook_receive
 
 

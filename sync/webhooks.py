@@ -20,8 +20,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from buyers.models import Buyer
-from dealfinder import json_limits
-from dealfinder.logging import logged_run
+from dealfinder.common import json_limits
+from dealfinder.common.logging import logged_run
 from leads.models import Activity, Lead
 from sync.conflicts import merge_fields
 from sync.ghl import Contact, parse_datetime

@@ -4,7 +4,7 @@ from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from rest_framework import serializers
 
 from buyers.models import STRATEGIES, ZIP, Buyer, PropertyMatch, validate_center, validate_radius_miles
-from dealfinder.permissions import PermittedFieldsMixin
+from dealfinder.common.permissions import PermittedFieldsMixin
 from properties.models import PropertyType
 
 

@@ -3,8 +3,8 @@ from rest_framework import mixins, viewsets
 
 from buyers.filtersets import BuyerFilterSet, PropertyMatchFilterSet
 from buyers.models import Buyer, PropertyMatch
-from dealfinder.pagination import StableCursorPagination
-from dealfinder.permissions import RoleModelPermissions
+from dealfinder.common.pagination import StableCursorPagination
+from dealfinder.common.permissions import RoleModelPermissions
 
 from .serializers import BuyerSerializer, PropertyMatchSerializer
 

@@ -3,12 +3,12 @@ from django.contrib import admin
 from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
 from django_celery_beat.models import PeriodicTask
 
-from dealfinder import (
-    admin_accounts,  # noqa: F401  (users, groups, API tokens, login lockouts)
-    json_limits,
-)
-from dealfinder.admin_utils import ReadOnlyAdmin, pretty_json, register_with_action_permissions
-from dealfinder.models import PipelineRun, PipelineStep
+from dealfinder.common import json_limits
+from dealfinder.common.admin import ReadOnlyAdmin, pretty_json, register_with_action_permissions
+from dealfinder.ops import admin_accounts  # noqa: F401  (users, groups, API tokens, login lockouts)
+from dealfinder.ops.models import PipelineRun, PipelineStep
+from dealfinder.ops.scoring import leads_score
+from leads.admin import LeadAdmin
 
 
 def _seconds(duration) -> str:
@@ -81,3 +81,14 @@ class LimitedPeriodicTaskAdmin(PeriodicTaskAdmin):
 register_with_action_permissions(
     PeriodicTask, enable_tasks=["change"], disable_tasks=["change"], toggle_tasks=["change"], run_tasks=["change"]
 )
+
+
+@admin.action(description="Rescore selected leads", permissions=["change"])
+def rescore(modeladmin, request, queryset):
+    """Added to the lead admin from here: a rescore needs the buyers' demand, which leads may not import."""
+    summary = leads_score(property_ids=queryset.values("property_id"))
+    modeladmin.message_user(request, f"Rescored {summary.scored} leads: {summary.changed} changed.")
+
+
+_at = LeadAdmin.actions.index("assign") + 1
+LeadAdmin.actions = (*LeadAdmin.actions[:_at], rescore, *LeadAdmin.actions[_at:])

@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 
-from dealfinder.admin_utils import fieldsets_without, register_with_action_permissions
-from dealfinder.models import ApiToken
-from dealfinder.roles import role_groups_assignable_by, users_manageable_by
+from dealfinder.common.admin import fieldsets_without, register_with_action_permissions
+from dealfinder.ops.models import ApiToken
+from dealfinder.ops.roles import role_groups_assignable_by, users_manageable_by
 
 SUPERUSER_ONLY_FIELDS = ("is_superuser", "user_permissions")
 

@@ -11,7 +11,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from knox import auth
 from rest_framework import exceptions
 
-from dealfinder.models import ApiToken
+from dealfinder.ops.models import ApiToken
 
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 

@@ -2,5 +2,8 @@ from django.apps import AppConfig
 
 
 class DealFinderConfig(AppConfig):
-    name = "dealfinder"
+    """The roof. Its label stays "dealfinder" (tables, permissions, migrations and content types keep theirs)."""
+
+    name = "dealfinder.ops"
+    label = "dealfinder"
     verbose_name = "DealFinder"

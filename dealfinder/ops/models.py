@@ -1,4 +1,4 @@
-"""Small shared model pieces used by every app."""
+"""The roof's own records (app label "dealfinder"): pipeline runs and their steps, API tokens."""
 
 import datetime
 
@@ -6,31 +6,7 @@ from django.db import models
 from django.utils import timezone
 from knox.models import AbstractAuthToken
 
-
-class TimeStampedModel(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
-
-    class Meta:
-        abstract = True
-
-
-def score_range_check(field: str, *, low: int = 0, high: int = 100) -> models.CheckConstraint:
-    """A database CHECK keeping a score column within [low, high]."""
-    return models.CheckConstraint(
-        condition=models.Q(**{f"{field}__gte": low, f"{field}__lte": high}),
-        name=f"%(app_label)s_%(class)s_{field}_range",
-    )
-
-
-TIERS = ("A", "B", "C", "D")
-
-
-def tier_check(field: str = "tier") -> models.CheckConstraint:
-    return models.CheckConstraint(
-        condition=models.Q(**{f"{field}__in": TIERS}),
-        name=f"%(app_label)s_%(class)s_{field}_valid",
-    )
+from dealfinder.common.models import TimeStampedModel
 
 
 class PipelineRun(TimeStampedModel):

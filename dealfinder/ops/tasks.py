@@ -1,18 +1,38 @@
-"""Thin Celery tasks for the pipeline steps and the scheduled jobs; the logic is in dealfinder.pipeline.
+"""The pipeline's canvas: its Celery tasks (thin: each calls pipeline.steps or pipeline.runs), the chain a run is
+made of, and how a run is launched (queued after commit, or inline without a broker).
 
-Step tasks are idempotent (a finished step is not run again), so late acks (celery.py) are safe;
-they retry only transient errors.
+Task names are fixed (`name=`): saved beat schedules (django-celery-beat) and queued messages refer to them.
+Step tasks are idempotent (a finished step is not run again), so late acks (celery.py) are safe; they retry only
+transient errors.
 """
 
 import functools
 
-from celery import chord, group, shared_task
+from celery import chain, chord, group, shared_task
+from django.db import transaction
+from django.utils import timezone
 
-from dealfinder import pipeline
+from dealfinder.common.queue import QueueUnavailable, queue_errors
+from dealfinder.ops.models import PipelineRun, PipelineStep
+from dealfinder.ops.pipeline.runs import (
+    JOBS,
+    Status,
+    StepStatus,
+    pipeline_notify_failure,
+    pipeline_run_finish,
+    pipeline_run_start,
+)
+from dealfinder.ops.pipeline.steps import (
+    TransientError,
+    pipeline_ingest_finish,
+    pipeline_ingest_source,
+    pipeline_ingest_stages,
+    pipeline_step_run,
+)
 
 RETRY_TRANSIENT = {
     "bind": True,
-    "autoretry_for": (pipeline.TransientError,),
+    "autoretry_for": (TransientError,),
     "retry_backoff": True,
     "retry_backoff_max": 600,
     "max_retries": 3,
@@ -26,7 +46,7 @@ def _retrying(task, call):
     while True:
         try:
             return call(can_retry=retries < task.max_retries)
-        except pipeline.TransientError:
+        except TransientError:
             if not task.request.is_eager:
                 raise
             retries += 1
@@ -35,18 +55,18 @@ def _retrying(task, call):
 @shared_task(name="dealfinder.pipeline_run")
 def pipeline_run(job: str = "nightly", trigger: str = "beat") -> int:
     """Start a run of `job` (what beat schedules); the PipelineRun id (a skipped run when one is in progress)."""
-    return pipeline.pipeline_launch(job=job, trigger=trigger).pk
+    return pipeline_launch(job=job, trigger=trigger).pk
 
 
 @shared_task(name="dealfinder.pipeline_step", **RETRY_TRANSIENT)
 def pipeline_step(self, run_id: int, name: str) -> None:
-    _retrying(self, functools.partial(pipeline.pipeline_step_run, run_id=run_id, name=name))
+    _retrying(self, functools.partial(pipeline_step_run, run_id=run_id, name=name))
 
 
 @shared_task(name="dealfinder.pipeline_ingest", **RETRY_TRANSIENT)
 def pipeline_ingest(self, run_id: int):
     """Begin the ingest step and replace itself by its stages."""
-    stages = pipeline.pipeline_ingest_stages(run_id=run_id)
+    stages = pipeline_ingest_stages(run_id=run_id)
     if stages is None:
         return None
     return self.replace(pipeline_ingest_stage.si([], run_id, stages, []))
@@ -57,16 +77,62 @@ def pipeline_ingest_stage(self, results: list[dict], run_id: int, stages: list[l
     """Ingest the next stage's sources in parallel (a chord back to this task), or record the step."""
     done = done + results
     if not stages:
-        return pipeline.pipeline_ingest_finish(run_id=run_id, results=done)
-    header = group(pipeline_ingest_source.si(run_id, source_id) for source_id in stages[0])
+        return pipeline_ingest_finish(run_id=run_id, results=done)
+    header = group(pipeline_ingest_source_task.si(run_id, source_id) for source_id in stages[0])
     return self.replace(chord(header, pipeline_ingest_stage.s(run_id, stages[1:], done)))
 
 
 @shared_task(name="dealfinder.pipeline_ingest_source", ignore_result=False, **RETRY_TRANSIENT)  # a chord header
-def pipeline_ingest_source(self, run_id: int, source_id: int) -> dict:
-    return _retrying(self, functools.partial(pipeline.pipeline_ingest_source, run_id=run_id, source_id=source_id))
+def pipeline_ingest_source_task(self, run_id: int, source_id: int) -> dict:
+    return _retrying(self, functools.partial(pipeline_ingest_source, run_id=run_id, source_id=source_id))
 
 
 @shared_task(name="dealfinder.pipeline_finish")
 def pipeline_finish(run_id: int) -> None:
-    pipeline.pipeline_run_finish(run_id=run_id)
+    pipeline_run_finish(run_id=run_id)
+
+
+# --- The canvas ---------------------------------------------------------------------------------
+
+
+def pipeline_canvas(*, run: PipelineRun) -> chain:
+    """The run's steps as one Celery chain, ending with the task that marks the run successful."""
+    steps = [
+        pipeline_ingest.si(run.pk) if name == "ingest" else pipeline_step.si(run.pk, name) for name in JOBS[run.job]
+    ]
+    return chain(*steps, pipeline_finish.si(run.pk))
+
+
+def pipeline_launch(*, job: str = "nightly", trigger: str = PipelineRun.Trigger.MANUAL) -> PipelineRun:
+    """Start a run of `job` and queue its chain once committed (runs inline when Celery is eager).
+
+    Returns the run: status running (queued), skipped when another run of the job is in progress, or failed
+    when the broker cannot be reached (once committed: at once outside a transaction).
+    With eager Celery the chain has already finished when this returns; re-read the row.
+    """
+    run = pipeline_run_start(job=job, trigger=trigger)
+    if run.status == Status.RUNNING:
+        transaction.on_commit(functools.partial(_run_send, run))
+    return run
+
+
+def _run_send(run: PipelineRun) -> None:
+    """Queue the run's chain; an unreachable broker fails the run (updated in place) and alerts."""
+    try:
+        with queue_errors():
+            pipeline_canvas(run=run).apply_async()
+    except QueueUnavailable as exc:
+        now = timezone.now()
+        run.status, run.error, run.finished_at = Status.FAILED, str(exc), now
+        run.save(update_fields=["status", "error", "finished_at"])
+        PipelineStep.objects.filter(run=run).update(status=StepStatus.SKIPPED, error="skipped: never queued")
+        pipeline_notify_failure(run=run)
+
+
+def pipeline_run_inline(*, job: str = "nightly", trigger: str = PipelineRun.Trigger.MANUAL) -> PipelineRun:
+    """Run a job in this process, step after step, without a broker; the finished (or skipped) run."""
+    run = pipeline_run_start(job=job, trigger=trigger)
+    if run.status == Status.RUNNING:
+        pipeline_canvas(run=run).apply()
+        run.refresh_from_db()
+    return run

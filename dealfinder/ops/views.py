@@ -15,7 +15,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from buyers.models import PropertyMatch
-from dealfinder.models import TIERS, PipelineRun
+from dealfinder.ops.models import PipelineRun
+from leads.choices import TIERS
 from leads.models import Lead
 from leads.ui_selectors import lead_hot_deals, lead_new_tier_a, lead_summary, lead_tier_trend
 from properties.models import DataSource, Foreclosure, IngestionRun, QualityReport, TaxSale

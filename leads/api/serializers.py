@@ -5,8 +5,8 @@ from drf_spectacular.contrib.rest_framework_gis import GeoFeatureModelSerializer
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from dealfinder.geojson import PointGeometryField
-from dealfinder.permissions import PermittedFieldsMixin
+from dealfinder.common.geojson import PointGeometryField
+from dealfinder.common.permissions import PermittedFieldsMixin
 from leads.assignees import ASSIGNEE_REFUSED, lead_assignees
 from leads.models import Lead
 from leads.services import lead_assign, lead_change_status

@@ -2,13 +2,11 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 
-from dealfinder.pagination import GeoJsonCursorPagination, StableCursorPagination, ordering_parameter
-from dealfinder.permissions import CommandRateThrottle, RoleModelPermissions
+from dealfinder.common.pagination import GeoJsonCursorPagination, StableCursorPagination, ordering_parameter
+from dealfinder.common.permissions import RoleModelPermissions
 from leads.filtersets import LeadFilterSet
 from leads.models import Lead
-from leads.services import leads_score_all
 
 from .serializers import LeadFeatureSerializer, LeadSerializer, LeadUpdateSerializer
 
@@ -34,7 +32,6 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
     pagination_class = StableCursorPagination
     cursor_orderings = LEAD_ORDERINGS
     http_method_names = ["get", "post", "patch", "head", "options"]
-    action_permissions = {"rescore": ["leads.change_lead"]}
 
     @extend_schema(request=LeadUpdateSerializer, responses=LeadSerializer)
     def partial_update(self, request, *args, **kwargs):
@@ -52,10 +49,3 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
     @action(detail=False, serializer_class=LeadFeatureSerializer, pagination_class=GeoJsonCursorPagination)
     def geojson(self, request):
         return self.list(request)
-
-    @extend_schema(request=None, responses=LeadSerializer, summary="Re-score this lead's parcel now")
-    @action(detail=True, methods=["post"], throttle_classes=[UserRateThrottle, CommandRateThrottle])
-    def rescore(self, request, pk=None):
-        lead = self.get_object()
-        leads_score_all(parcel_id=lead.property.parcel_id)
-        return Response(self.get_serializer(self.get_object()).data)

@@ -1,8 +1,8 @@
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from dealfinder.permissions import PermittedFieldsMixin
-from dealfinder.security import UnsafeURLError, url_check_public
+from dealfinder.common.outbound import UnsafeURLError, url_check_public
+from dealfinder.common.permissions import PermittedFieldsMixin
 from properties.ingest.mapping import FieldMapping, MappingError
 from properties.models import (
     CodeViolation,

@@ -2,8 +2,7 @@
 
 from dataclasses import dataclass
 
-from dealfinder.celery import app as celery_app
-from dealfinder.queue import QueueUnavailable, queue_errors
+from dealfinder.common.queue import QueueUnavailable, queue_errors
 from properties.models import DataSource, IngestionRun
 from properties.services import datasource_check_enabled, datasource_ingest_queued
 from properties.tasks import datasource_ingest_task
@@ -26,7 +25,7 @@ def datasource_ingest_start(*, source: DataSource) -> IngestStart:
     """
     datasource_check_enabled(source)
     run = datasource_ingest_queued(source=source)
-    if celery_app.conf.task_always_eager:
+    if datasource_ingest_task.app.conf.task_always_eager:
         datasource_ingest_task.apply((source.pk, run.pk), throw=False)
         run.refresh_from_db()
         return IngestStart(run=run, task_id=None)

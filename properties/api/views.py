@@ -6,9 +6,9 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
-from dealfinder.pagination import GeoJsonCursorPagination, StableCursorPagination, ordering_parameter
-from dealfinder.permissions import CommandRateThrottle, ManagerModelPermissions, RoleModelPermissions
-from dealfinder.queue import QueueUnavailable
+from dealfinder.common.pagination import GeoJsonCursorPagination, StableCursorPagination, ordering_parameter
+from dealfinder.common.permissions import CommandRateThrottle, ManagerModelPermissions, RoleModelPermissions
+from dealfinder.common.queue import QueueUnavailable
 from properties.filtersets import DataSourceFilterSet, IngestionRunFilterSet, PropertyFilterSet
 from properties.models import DataSource, IngestionRun, Listing, Property
 from properties.selectors import datasource_health

@@ -21,8 +21,8 @@ import httpx
 from django.conf import settings
 from django.contrib.gis.geos import Point
 
-from dealfinder.security import UnsafeURLError
-from dealfinder.source_location import LocationError, SourceLocation, location_parse
+from dealfinder.common.outbound import UnsafeURLError
+from dealfinder.common.source_location import LocationError, SourceLocation, location_parse
 
 from .arcgis import ArcGISError, coord_transform, esri_point, geojson_xy, wgs84_xys
 from .base import Page, RawRecord, SourceError

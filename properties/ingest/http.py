@@ -16,7 +16,7 @@ import httpx
 from django.conf import settings
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from dealfinder.security import UnsafeURLError, url_check_public
+from dealfinder.common.outbound import UnsafeURLError, url_check_public
 from properties.ingest.base import Page, RawRecord
 
 USER_AGENT = "DealFinder/1.0"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-from dealfinder.source_location import location_parse
+from dealfinder.common.source_location import location_parse
 
 ARCGIS, SOCRATA, CKAN, FILE = "arcgis", "socrata", "ckan", "file"
 

@@ -1,7 +1,7 @@
 """A dry run of a mapping over sample records: per target field the values it would store, its fill rate and every
 problem, and per record whether it would load, before anything is saved.
 
-It calls the ingest path's own code (FieldMapping.apply, points.batch_points, then loader.prepare), so whatever
+It calls the ingest path's own code (FieldMapping.apply, points.batch_points, then prepare.prepare), so whatever
 that code reads or refuses, the dry run shows; each target is also applied on its own, so one bad value shows
 against its field. No database.
 """
@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from properties.ingest.base import RawRecord
-from properties.ingest.loader import prepare
 from properties.ingest.mapping import KEY_TARGET, FieldMapping, MappingError, RowError, load_preset
 from properties.ingest.points import batch_points
+from properties.ingest.prepare import prepare
 
 from .propose import Problem
 

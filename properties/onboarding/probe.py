@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from dealfinder.source_location import LocationError, location_parse
+from dealfinder.common.source_location import LocationError, location_parse
 from properties.ingest.arcgis import (
     ArcGISClient,
     ArcGISError,

@@ -4,8 +4,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 
-from dealfinder.pagination import StableCursorPagination
-from dealfinder.permissions import CommandRateThrottle, RoleModelPermissions
+from dealfinder.common.pagination import StableCursorPagination
+from dealfinder.common.permissions import CommandRateThrottle, RoleModelPermissions
 from leads.models import Lead
 from sync.filtersets import SyncLogFilterSet
 from sync.models import SyncLog

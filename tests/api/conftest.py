@@ -3,8 +3,8 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from dealfinder.api_tokens import api_token_create
-from dealfinder.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
+from dealfinder.ops.api_tokens import api_token_create
+from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
 from tests.leads.factories import UserFactory
 
 ROLES = (ACQUISITIONS, DISPOSITIONS, ADMIN)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dealfinder.roles import ADMIN
+from dealfinder.ops.roles import ADMIN
 from tests.buyers.factories import PropertyMatchFactory
 from tests.leads.factories import LeadFactory
 

@@ -16,7 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from dealfinder.roles import ACQUISITIONS, DISPOSITIONS
+from dealfinder.ops.roles import ACQUISITIONS, DISPOSITIONS
 from tests.buyers.factories import PropertyMatchFactory
 from tests.leads.factories import LeadFactory, UserFactory
 from tests.properties.factories import (

@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from dealfinder.roles import ACQUISITIONS, ADMIN, DISPOSITIONS
+from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS
 from tests.buyers.factories import PropertyMatchFactory
 from tests.leads.factories import LeadFactory, UserFactory
 from tests.properties.factories import DataSourceFactory, IngestionRunFactory

@@ -2,7 +2,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from dealfinder.roles import ADMIN
+from dealfinder.ops.roles import ADMIN
 from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
 from tests.leads.factories import LeadFactory, UserFactory
 from tests.properties.factories import (

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from dealfinder.api_tokens import api_token_create
-from dealfinder.roles import ADMIN
+from dealfinder.ops.api_tokens import api_token_create
+from dealfinder.ops.roles import ADMIN
 from dealfinder.wsgi import application
 from tests.buyers.factories import PropertyMatchFactory
 from tests.leads.factories import LeadFactory

@@ -14,9 +14,9 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from dealfinder.api_tokens import api_token_create
-from dealfinder.models import ApiToken
-from dealfinder.roles import ACQUISITIONS, ADMIN
+from dealfinder.ops.api_tokens import api_token_create
+from dealfinder.ops.models import ApiToken
+from dealfinder.ops.roles import ACQUISITIONS, ADMIN
 from tests.leads.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -170,7 +170,7 @@ def test_legacy_plain_text_tokens_keep_working_hashed_for_90_days_then_the_table
             "INSERT INTO django_migrations (app, name, applied) VALUES ('authtoken', '0001_initial', %s)",
             ["2025-01-01 00:00:00"],
         )
-    migration = importlib.import_module("dealfinder.migrations.0002_api_tokens")
+    migration = importlib.import_module("dealfinder.ops.migrations.0002_api_tokens")
     migration.hash_legacy_tokens(apps, SimpleNamespace(connection=connection))
 
     assert "authtoken_token" not in connection.introspection.table_names()

@@ -1,7 +1,7 @@
 from django.contrib.gis.geos import Point, Polygon
 from rest_framework_gis.fields import GeometryField
 
-from dealfinder.geojson import PointGeometryField
+from dealfinder.common.geojson import PointGeometryField
 
 
 def test_points_are_written_as_the_parent_writes_them():

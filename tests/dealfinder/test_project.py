@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from dealfinder.logging import JsonFormatter, RunContextFilter, TextFormatter, log_context, logged_run
+from dealfinder.common.logging import JsonFormatter, RunContextFilter, TextFormatter, log_context, logged_run
 from tests.pipeline.factories import PipelineRunFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,7 +107,7 @@ def test_production_settings_are_hardened():
         "INGEST_ALLOW_PRIVATE_URLS": False,
         "LOG_FORMAT": "json",
         "validators": 4,
-        "cache": "dealfinder.security.FailOpenRedisCache",
+        "cache": "dealfinder.common.cache.FailOpenRedisCache",
         "cache_at": "redis://redis:6379/1",
     }
 
@@ -316,15 +316,16 @@ def test_an_ingest_logs_with_its_source(settings):
 
 @pytest.mark.django_db
 def test_a_pipeline_step_logs_with_its_run_and_step(monkeypatch):
-    from dealfinder import pipeline
+    from dealfinder.ops.pipeline import runs, steps
+    from tests.pipeline import fake_services
 
-    monkeypatch.setitem(pipeline.STEP_SERVICES, "enrich", "tests.pipeline.fake_services.boom")
-    run = pipeline.pipeline_run_start(job="nightly", trigger="manual")
+    monkeypatch.setitem(steps.STEP_SERVICES, "enrich", fake_services.boom)
+    run = runs.pipeline_run_start(job="nightly", trigger="manual")
     handler = _Collect()
     logger = logging.getLogger("dealfinder.pipeline")
     logger.addHandler(handler)
     try:
-        pipeline.pipeline_step_run(run_id=run.pk, name="enrich", can_retry=False)
+        steps.pipeline_step_run(run_id=run.pk, name="enrich", can_retry=False)
     finally:
         logger.removeHandler(handler)
     failed = [r for r in handler.records if r.getMessage() == f"Pipeline run #{run.pk}: enrich failed"]

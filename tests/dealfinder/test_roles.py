@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
-from dealfinder.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
+from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
 from tests.leads.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

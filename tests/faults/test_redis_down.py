@@ -13,9 +13,9 @@ from django.core.cache import cache
 from django.test import Client
 
 from dealfinder.celery import app as celery_app
-from dealfinder.pipeline import pipeline_launch
-from dealfinder.queue import QUEUE_UNREACHABLE
-from dealfinder.roles import ADMIN, roles_setup
+from dealfinder.common.queue import QUEUE_UNREACHABLE
+from dealfinder.ops.roles import ADMIN, roles_setup
+from dealfinder.ops.tasks import pipeline_launch
 from properties.models import IngestionRun
 from tests.leads.factories import LeadFactory, UserFactory
 from tests.properties.factories import DataSourceFactory

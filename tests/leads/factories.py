@@ -8,7 +8,7 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from dealfinder.roles import ACQUISITIONS, roles_setup
+from dealfinder.ops.roles import ACQUISITIONS, roles_setup
 from leads import models
 from tests.properties.factories import PropertyFactory
 

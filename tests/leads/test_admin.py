@@ -11,7 +11,7 @@ from django.contrib.gis.geos import Point
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from dealfinder.roles import DISPOSITIONS, roles_setup
+from dealfinder.ops.roles import DISPOSITIONS, roles_setup
 from leads.ui_selectors import (
     EXPORT_COLUMNS,
     ScorePoint,

@@ -10,7 +10,7 @@ from django.contrib.gis.geos import Point, Polygon
 from django.test import Client
 from rest_framework.test import APIClient
 
-from dealfinder.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
+from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
 from leads.models import Activity, Lead
 from tests.leads.factories import LeadFactory, UserFactory
 from tests.properties.factories import PropertyFactory

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dealfinder.geo import haversine_miles
+from dealfinder.common.geo import haversine_miles
 from leads.comps import (
     CompParams,
     CompSale,

@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
-from dealfinder.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
+from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
 from leads.grid import cell_size, grid_level
 from leads.models import Activity, Lead
 from tests.leads.factories import BrokerFactory, LeadFactory, UserFactory

@@ -6,8 +6,9 @@ from types import SimpleNamespace
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from dealfinder import pipeline
 from dealfinder.celery import app as celery_app
+from dealfinder.ops.pipeline import steps
+from dealfinder.ops.tasks import pipeline_launch
 from tests.buyers.factories import BuyerFactory
 from tests.fakes.arcgis import FakeArcGISLayer
 from tests.leads.factories import LeadFactory
@@ -42,7 +43,7 @@ def step_service(monkeypatch):
     fake_services.calls.clear()
 
     def point(step: str, fake: str) -> None:
-        monkeypatch.setitem(pipeline.STEP_SERVICES, step, f"tests.pipeline.fake_services.{fake}")
+        monkeypatch.setitem(steps.STEP_SERVICES, step, getattr(fake_services, fake))
 
     return point
 
@@ -53,7 +54,7 @@ def launch(django_capture_on_commit_callbacks):
 
     def run(job: str = "nightly", trigger: str = "manual"):
         with django_capture_on_commit_callbacks(execute=True):
-            started = pipeline.pipeline_launch(job=job, trigger=trigger)
+            started = pipeline_launch(job=job, trigger=trigger)
         started.refresh_from_db()
         return started
 

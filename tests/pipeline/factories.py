@@ -2,7 +2,7 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from dealfinder import models
+from dealfinder.ops import models
 
 
 class PipelineRunFactory(DjangoModelFactory):

@@ -1,4 +1,4 @@
-"""Stand-in services the tests point a step registry entry at (monkeypatch.setitem on STEP_SERVICES)."""
+"""Stand-in services the tests point a step at (monkeypatch.setitem on dealfinder.ops.pipeline.steps.STEP_SERVICES)."""
 
 import httpx
 

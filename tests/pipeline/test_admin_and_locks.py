@@ -7,9 +7,9 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from dealfinder.locks import advisory_lock, advisory_lock_key
-from dealfinder.models import PipelineRun
-from dealfinder.pipeline import JOBS, pipeline_run_start
+from dealfinder.common.locks import advisory_lock, advisory_lock_key
+from dealfinder.ops.models import PipelineRun
+from dealfinder.ops.pipeline.runs import JOBS, pipeline_run_start
 from tests.pipeline.factories import PipelineRunFactory, PipelineStepFactory
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from dealfinder.models import PipelineRun
+from dealfinder.ops.models import PipelineRun
 from tests.pipeline.factories import PipelineRunFactory
 
 pytestmark = pytest.mark.django_db

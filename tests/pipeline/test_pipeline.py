@@ -8,8 +8,8 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from dealfinder import pipeline
-from dealfinder.models import PipelineRun, PipelineStep
+from dealfinder.ops.models import PipelineRun, PipelineStep
+from dealfinder.ops.pipeline import runs, steps
 from leads.services import ScoreSummary
 from properties.ingest.base import SourceError
 from sync.ghl import GHLError
@@ -115,19 +115,6 @@ def test_transient_errors_give_up_after_three_retries(county, launch, step_servi
     assert run.error == "match failed: ConnectError: connection refused"
 
 
-def test_missing_service_fails_its_step_clearly(county, launch, monkeypatch):
-    monkeypatch.setitem(pipeline.STEP_SERVICES, "alerts", "leads.alerts.no_such_service")
-
-    run = launch()
-
-    alerts = run.steps.get(name="alerts")
-    assert alerts.status == "failed"
-    assert alerts.error == (
-        "service not available: leads.alerts.no_such_service (module 'leads.alerts' has no attribute 'no_such_service')"
-    )
-    assert statuses(run)[-1] == ("quality", "skipped")
-
-
 def test_a_service_result_with_status_failed_fails_its_step(launch, step_service):
     step_service("ghl_push", "failed_push")
 
@@ -167,7 +154,7 @@ def test_push_and_quality_jobs_wait_for_the_nightly_run_but_never_block_it(launc
     nightly.status = "success"
     nightly.save()
     PipelineRunFactory(job="ghl_push", status="running", finished_at=None)
-    assert pipeline.pipeline_run_start(job="nightly", trigger="beat").status == "running"
+    assert runs.pipeline_run_start(job="nightly", trigger="beat").status == "running"
 
 
 def test_stale_running_run_is_failed_and_no_longer_blocks(launch, settings):
@@ -192,7 +179,7 @@ def test_stale_running_run_is_failed_and_no_longer_blocks(launch, settings):
 
 def test_unknown_job_is_refused():
     with pytest.raises(ValueError, match="unknown job 'weekly'; known: nightly, ghl_push, ghl_pull, quality"):
-        pipeline.pipeline_run_start(job="weekly", trigger="manual")
+        runs.pipeline_run_start(job="weekly", trigger="manual")
 
 
 @pytest.mark.parametrize(
@@ -212,7 +199,7 @@ def test_unknown_job_is_refused():
     ids=repr,
 )
 def test_is_transient(exc, transient):
-    assert pipeline.is_transient(exc) is transient
+    assert steps.is_transient(exc) is transient
 
 
 def test_is_transient_follows_wrapped_causes():
@@ -222,13 +209,13 @@ def test_is_transient_follows_wrapped_causes():
         except httpx.ConnectError as exc:
             raise SourceError("layer unreachable") from exc
     except SourceError as wrapped:
-        assert pipeline.is_transient(wrapped) is True
-    assert pipeline.is_transient(SourceError("layer has no objectIdField")) is False
+        assert steps.is_transient(wrapped) is True
+    assert steps.is_transient(SourceError("layer has no objectIdField")) is False
 
 
 def test_summarize():
     summary = ScoreSummary(scored=3, created=1, changed=1, unchanged=1, history_written=3, new_tier_a=[7, 9])
-    assert pipeline.summarize(summary) == {
+    assert steps.summarize(summary) == {
         "scored": 3,
         "created": 1,
         "changed": 1,
@@ -239,7 +226,7 @@ def test_summarize():
         "merged": 0,
     }
     log = SyncLogFactory(sync_type="buyer_pull", status="partial", processed=5, succeeded=4, failed=1, skipped=0)
-    counts = pipeline.summarize(log)
+    counts = steps.summarize(log)
     assert {k: counts[k] for k in ("synclog_id", "sync_type", "status", "processed", "succeeded", "failed")} == {
         "synclog_id": log.pk,
         "sync_type": "buyer_pull",
@@ -249,8 +236,8 @@ def test_summarize():
         "failed": 1,
     }
     assert "message" not in counts
-    assert pipeline.summarize(None) == {}
-    assert pipeline.summarize(42) == {"count": 42}
+    assert steps.summarize(None) == {}
+    assert steps.summarize(42) == {"count": 42}
 
 
 def test_a_mapped_attribute_that_disappears_fails_its_source_and_is_alerted(county, launch, settings, mailoutbox):

@@ -5,9 +5,9 @@ import time
 import pytest
 from django.core.management import CommandError, call_command
 
-from dealfinder.models import PipelineRun
-from dealfinder.pipeline import pipeline_launch, pipeline_run_wait
-from dealfinder.tasks import pipeline_run
+from dealfinder.ops.models import PipelineRun
+from dealfinder.ops.pipeline.runs import pipeline_run_wait
+from dealfinder.ops.tasks import pipeline_launch, pipeline_run
 
 # A real worker thread and the test share one database. On SpatiaLite that is an in-memory
 # shared-cache SQLite, whose table locks fail at once instead of waiting ("database table is

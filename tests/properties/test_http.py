@@ -5,7 +5,7 @@ import httpx
 import pytest
 import respx
 
-from dealfinder.security import UnsafeURLError
+from dealfinder.common.outbound import UnsafeURLError
 from properties.ingest.http import USER_AGENT, describe_error, http_client, send
 
 

@@ -8,7 +8,7 @@ from django.db import connections
 from django.test import TestCase
 from django.urls import reverse
 
-from dealfinder.locks import advisory_lock_key
+from dealfinder.common.locks import advisory_lock_key
 from properties import models as m
 from properties.services import datasource_ingest
 from tests.fakes.arcgis import FakeArcGISLayer

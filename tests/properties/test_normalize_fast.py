@@ -106,7 +106,7 @@ def test_fast_path_equals_scourgify_on_the_sample_data_and_answers_most_of_it():
 
 
 def test_fast_path_equals_scourgify_on_benchmark_county_addresses():
-    from dealfinder.benchmark.county import AWAY, STREETS, SUFFIXES
+    from dealfinder.ops.benchmark.county import AWAY, STREETS, SUFFIXES
 
     rng = random.Random(7)
     for _ in range(400):

@@ -7,8 +7,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from dealfinder.api_tokens import api_token_create
-from dealfinder.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
+from dealfinder.ops.api_tokens import api_token_create
+from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
 from properties import models as m
 from properties.selectors import datasource_health
 from tests.fakes.arcgis import FakeArcGISLayer, load_arcgis_fixture

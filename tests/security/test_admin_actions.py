@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.test import Client, RequestFactory
 
-from dealfinder.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
+from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
 from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
 from tests.leads.factories import LeadFactory, UserFactory
 from tests.properties.factories import DataSourceFactory, IngestionRunFactory, PropertyFactory

@@ -39,8 +39,8 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
-from dealfinder.api_tokens import api_token_create
-from dealfinder.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
+from dealfinder.ops.api_tokens import api_token_create
+from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
 from tests.buyers.factories import BuyerFactory, MatchingProfileFactory, PropertyMatchFactory
 from tests.leads.factories import (
     ActivityFactory,
@@ -322,7 +322,7 @@ def world(db):
         PushClaimFactory(lead=lead),
         PipelineRunFactory(),
         interval := IntervalSchedule.objects.create(every=1, period="days"),
-        PeriodicTask.objects.create(name="matrix", task="dealfinder.tasks.nightly", interval=interval),
+        PeriodicTask.objects.create(name="matrix", task="dealfinder.ops.tasks.nightly", interval=interval),
         CrontabSchedule.objects.create(minute="0", hour="2"),
         SolarSchedule.objects.create(event="sunrise", latitude=28.5, longitude=-81.4),
         ClockedSchedule.objects.create(clocked_time="2026-03-08T02:30:00Z"),

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
-from dealfinder.roles import ACQUISITIONS, roles_setup
+from dealfinder.ops.roles import ACQUISITIONS, roles_setup
 from tests.leads.factories import LeadFactory, UserFactory
 
 PASSWORD = "correct horse battery staple"
@@ -17,7 +17,7 @@ PASSWORD = "correct horse battery staple"
 def redis_cache(settings, url: str) -> None:
     settings.CACHES = {
         "default": {
-            "BACKEND": "dealfinder.security.FailOpenRedisCache",
+            "BACKEND": "dealfinder.common.cache.FailOpenRedisCache",
             "LOCATION": url,
             "KEY_PREFIX": f"test-{uuid.uuid4().hex}",  # parallel runs share the server
             "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},

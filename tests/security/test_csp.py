@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.contrib.auth.models import Group
 
-from dealfinder.roles import ACQUISITIONS, roles_setup
+from dealfinder.ops.roles import ACQUISITIONS, roles_setup
 from tests.leads.factories import LeadFactory, UserFactory
 from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS
 

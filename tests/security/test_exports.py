@@ -13,7 +13,7 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from buyers.models import Buyer
-from dealfinder.csv_safe import safe_cell
+from dealfinder.common.csv_safe import safe_cell
 from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
 from tests.leads.factories import LeadFactory, UserFactory
 from tests.properties.factories import PropertyFactory

@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from buyers.models import Buyer
-from dealfinder.security import validate_string_list
+from dealfinder.common.validators import validate_string_list
 from leads.models import ScoringProfile
 
 

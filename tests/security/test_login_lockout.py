@@ -8,7 +8,7 @@ from axes.models import AccessAttempt
 from django.test import Client
 from django.utils import timezone
 
-from dealfinder.security import client_ip
+from dealfinder.common.client_ip import client_ip
 
 PASSWORD = "correct horse battery staple"
 LOGIN = "/admin/login/"

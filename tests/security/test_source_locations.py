@@ -12,7 +12,7 @@ from django.test import TestCase
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from dealfinder.source_location import LocationError, location_parse
+from dealfinder.common.source_location import LocationError, location_parse
 from properties.ingest.base import SourceError
 from properties.ingest.files import FileReader
 from properties.ingest.urls import guess_kind
@@ -188,7 +188,7 @@ def test_the_admin_action_queues_only_enabled_sources(disabled_source, httpserve
 
 
 def test_a_source_disabled_after_the_pipeline_listed_it_is_skipped_not_fetched(disabled_source, httpserver):
-    from dealfinder.pipeline import pipeline_ingest_source
+    from dealfinder.ops.pipeline.steps import pipeline_ingest_source
 
     result = pipeline_ingest_source(run_id=0, source_id=disabled_source.pk, can_retry=False)
     assert result == {"source_id": disabled_source.pk, "counts": {"status": "skipped"}, "error": None}

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from rest_framework.test import APIClient
 
-from dealfinder.security import UnsafeURLError, url_check_public
+from dealfinder.common.outbound import UnsafeURLError, url_check_public
 from properties.models import DataSource
 from tests.properties.factories import DataSourceFactory
 

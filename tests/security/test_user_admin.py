@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
-from dealfinder.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
+from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
 from tests.leads.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

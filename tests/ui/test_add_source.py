@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from dealfinder.roles import ADMIN, roles_setup
+from dealfinder.ops.roles import ADMIN, roles_setup
 from properties.models import DataSource
 from tests.fakes.arcgis import FakeArcGISLayer
 from tests.leads.factories import UserFactory

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.contrib.gis.geos import Point
 
-from dealfinder.roles import ACQUISITIONS, DISPOSITIONS, roles_setup
+from dealfinder.ops.roles import ACQUISITIONS, DISPOSITIONS, roles_setup
 from tests.buyers.factories import BuyerFactory, PropertyMatchFactory, square
 from tests.leads.factories import ActivityFactory, LeadFactory, LeadScoreHistoryFactory, UserFactory
 from tests.properties.factories import PropertyFactory

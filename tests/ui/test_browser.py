@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
-from dealfinder.roles import ACQUISITIONS, roles_setup
+from dealfinder.ops.roles import ACQUISITIONS, roles_setup
 from leads.models import Activity
 from tests.leads.factories import LeadFactory, UserFactory
 

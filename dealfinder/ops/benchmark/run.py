@@ -399,14 +399,15 @@ class Benchmark:
 
     # --- score ----------------------------------------------------------------------------
     def _score(self) -> None:
+        from dealfinder.ops.scoring import leads_score
         from leads.grid import map_grid_refresh
         from leads.models import Lead
-        from leads.services import leads_score_all, scoringprofile_get_active
+        from leads.services import scoringprofile_get_active
 
         total = Lead.objects.count() or None
         for name in ("score", "rescore_unchanged"):
             with self.step(name) as step, self.bar(total or self.parcels, name, " leads") as bar:
-                summary = leads_score_all(progress=bar.update)
+                summary = leads_score(progress=bar.update)
                 step.info = {"scored": summary.scored, "created": summary.created, "changed": summary.changed,
                              "history_written": summary.history_written, "tiers": summary.tiers}  # fmt: skip
         self.analyze()
@@ -414,7 +415,7 @@ class Benchmark:
         profile.assignment_fee += 1000  # every lead with a positive MAO changes: the rescore rewrites them all
         profile.save()
         with self.step("rescore") as step, self.bar(self.parcels, "rescore", " leads") as bar:
-            summary = leads_score_all(progress=bar.update)
+            summary = leads_score(progress=bar.update)
             step.info = {"scored": summary.scored, "changed": summary.changed,
                          "history_written": summary.history_written}  # fmt: skip
         with self.step("update_baseline") as step, connection.cursor() as cursor:
@@ -452,7 +453,7 @@ class Benchmark:
     # --- pipeline -------------------------------------------------------------------------
     def _pipeline(self) -> None:
         from dealfinder.celery import app as celery_app
-        from dealfinder.pipeline import pipeline_run_inline
+        from dealfinder.ops.tasks import pipeline_run_inline
 
         eager = celery_app.conf.task_always_eager
         celery_app.conf.task_always_eager = True
@@ -474,7 +475,7 @@ class Benchmark:
     @staticmethod
     def _pipeline_info() -> dict:
         """The latest nightly run's status and its steps' durations (also of a run that was stopped)."""
-        from dealfinder.models import PipelineRun
+        from dealfinder.ops.models import PipelineRun
 
         run = PipelineRun.objects.filter(job="nightly").order_by("-pk").first()
         if run is None:

@@ -1,54 +1,28 @@
-"""The nightly pipeline and the other scheduled jobs: the step registry, run bookkeeping and the Celery canvas.
+"""Pipeline bookkeeping: which jobs exist and their steps, admitting a run (never two of a job at once), marking
+steps and runs as they go, sweeping runs whose worker died, and the failure alert.
 
-Each step calls one service, resolved by dotted path from STEP_SERVICES when the step runs, so a
-missing service fails its step ("service not available: ...") instead of breaking imports. A run is a
-PipelineRun row with one PipelineStep per step; a failing step fails the run, its later steps are
-marked skipped, and an alert is sent.
+A run is a PipelineRun row with one PipelineStep per step; a failing step fails the run, its later steps are
+marked skipped, and an alert is sent. The steps' services are called by steps.py; the Celery canvas that
+chains them is dealfinder/ops/tasks.py; the beat schedules are schedules.py.
 """
 
-import dataclasses
 import datetime
-import functools
-import importlib
-import json
 import logging
 import time
-from collections.abc import Callable
 
-import httpx
-from celery import chain
-from django.conf import settings
-from django.db import OperationalError, models, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from dealfinder.heartbeat import describe_stale, heartbeat, stale_before
-from dealfinder.locks import advisory_lock
-from dealfinder.logging import log_context
-from dealfinder.models import PipelineRun, PipelineStep
-from dealfinder.queue import QueueUnavailable, queue_errors
-from properties.ingest.schema import drift_summary
-from properties.models import DataSource
-from properties.services import SourceDisabled, ingestion_runs_fail_stale
+from dealfinder.common.heartbeat import describe_stale, stale_before
+from dealfinder.common.locks import advisory_lock
+from dealfinder.common.logging import log_context
+from dealfinder.ops.models import PipelineRun, PipelineStep
+from leads.alerts import alerts_send_text
+from properties.services import ingestion_runs_fail_stale
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("dealfinder.pipeline")  # the name operators filter on, whichever module logs
 
-# Step name -> the service it calls (keyword arguments all defaulted). "ingest" is called once per enabled
-# DataSource, in parallel, as datasource_ingest(source_id=...).
-STEP_SERVICES: dict[str, str] = {
-    "ingest": "properties.services.datasource_ingest",
-    "enrich": "properties.services.properties_enrich",
-    "score": "leads.services.leads_score_all",
-    "map": "leads.grid.map_grid_refresh",
-    "match": "buyers.services.matches_refresh_all",
-    "ghl_push": "sync.services.ghl_push_leads",
-    "ghl_pull": "sync.services.ghl_pull_buyers",
-    "alerts": "leads.alerts.alerts_send_new_tier_a",
-    "quality": "leads.quality.quality_check_run",
-}
-# Called as notify(subject=..., body=...) when a run fails; logged as an error when not available.
-NOTIFY_SERVICE = "leads.alerts.alerts_send_text"
-
-# Job name -> its steps, in order. Each job never overlaps itself.
+# Job name -> its steps, in order (steps.STEP_SERVICES says what each calls). Each job never overlaps itself.
 JOBS: dict[str, tuple[str, ...]] = {
     "nightly": ("ingest", "enrich", "score", "map", "match", "ghl_push", "alerts", "quality"),
     "ghl_push": ("ghl_push",),
@@ -62,85 +36,6 @@ BLOCKED_BY: dict[str, tuple[str, ...]] = {"ghl_push": ("nightly",), "quality": (
 
 Status = PipelineRun.Status
 StepStatus = PipelineStep.Status
-
-
-class ServiceUnavailable(Exception):
-    """A step's service cannot be imported."""
-
-
-class TransientError(Exception):
-    """A step failed for a reason worth retrying (network, HTTP 5xx/429, database lock); the task retries it."""
-
-
-def resolve_service(path: str) -> Callable:
-    module_name, _, attribute = path.rpartition(".")
-    try:
-        return getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise ServiceUnavailable(f"service not available: {path} ({exc})") from exc
-
-
-def is_transient(exc: BaseException | None) -> bool:
-    """Network errors, HTTP 5xx/429 and database lock/connection errors, also when wrapped (raise ... from)."""
-    while exc is not None:
-        if isinstance(exc, httpx.TransportError | OperationalError):
-            return True
-        if isinstance(exc, httpx.HTTPStatusError):
-            return exc.response.status_code == 429 or exc.response.status_code >= 500
-        if getattr(exc, "retryable", False) is True:
-            return True
-        status = getattr(exc, "status_code", None)
-        if isinstance(status, int) and (status == 429 or status >= 500):
-            return True
-        exc = exc.__cause__
-    return False
-
-
-def describe(exc: BaseException) -> str:
-    return str(exc) if isinstance(exc, ServiceUnavailable) else f"{type(exc).__name__}: {exc}"
-
-
-def _plain(value):
-    """JSON-friendly counts: numbers, strings and flags stay; lists become their length."""
-    if isinstance(value, list | tuple | set):
-        return len(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, bool | int | float) or value is None:
-        return value
-    return str(value)  # also turns TextChoices members into their plain value
-
-
-def summarize(result) -> dict:
-    """A service's summary (dataclass, model instance such as IngestionRun/SyncLog, dict or count) as counts."""
-    if result is None:
-        return {}
-    if dataclasses.is_dataclass(result) and not isinstance(result, type):
-        return _plain(dataclasses.asdict(result))
-    if isinstance(result, models.Model):
-        counts = {f"{result._meta.model_name}_id": result.pk}
-        for field in result._meta.concrete_fields:
-            value = getattr(result, field.attname)
-            if field.primary_key or field.is_relation:
-                continue
-            if isinstance(value, bool | int | float | list) or (field.choices and value):
-                counts[field.attname] = _plain(value)
-        return counts
-    if isinstance(result, dict):
-        return _plain(result)
-    if isinstance(result, int | float):
-        return {"count": result}
-    return {"result": str(result)}
-
-
-def result_failure(result) -> str | None:
-    """Why a service that returned normally still failed (a run/log with status "failed"), else None."""
-    if getattr(result, "status", None) == "failed":
-        return getattr(result, "message", "") or f"{type(result).__name__} finished with status failed"
-    return None
-
-
-# --- Runs -----------------------------------------------------------------------------------------
 
 
 def _run_skip(*, job: str, trigger: str, reason: str) -> PipelineRun:
@@ -202,52 +97,6 @@ def pipeline_run_start(*, job: str, trigger: str) -> PipelineRun:
     return run
 
 
-def pipeline_canvas(*, run: PipelineRun) -> chain:
-    """The run's steps as one Celery chain, ending with the task that marks the run successful."""
-    from dealfinder import tasks  # the tasks call this module's services
-
-    steps = [
-        tasks.pipeline_ingest.si(run.pk) if name == "ingest" else tasks.pipeline_step.si(run.pk, name)
-        for name in JOBS[run.job]
-    ]
-    return chain(*steps, tasks.pipeline_finish.si(run.pk))
-
-
-def pipeline_launch(*, job: str = "nightly", trigger: str = PipelineRun.Trigger.MANUAL) -> PipelineRun:
-    """Start a run of `job` and queue its chain once committed (runs inline when Celery is eager).
-
-    Returns the run: status running (queued), skipped when another run of the job is in progress, or failed
-    when the broker cannot be reached (once committed: at once outside a transaction).
-    With eager Celery the chain has already finished when this returns; re-read the row.
-    """
-    run = pipeline_run_start(job=job, trigger=trigger)
-    if run.status == Status.RUNNING:
-        transaction.on_commit(functools.partial(_run_send, run))
-    return run
-
-
-def _run_send(run: PipelineRun) -> None:
-    """Queue the run's chain; an unreachable broker fails the run (updated in place) and alerts."""
-    try:
-        with queue_errors():
-            pipeline_canvas(run=run).apply_async()
-    except QueueUnavailable as exc:
-        now = timezone.now()
-        run.status, run.error, run.finished_at = Status.FAILED, str(exc), now
-        run.save(update_fields=["status", "error", "finished_at"])
-        PipelineStep.objects.filter(run=run).update(status=StepStatus.SKIPPED, error="skipped: never queued")
-        pipeline_notify_failure(run=run)
-
-
-def pipeline_run_inline(*, job: str = "nightly", trigger: str = PipelineRun.Trigger.MANUAL) -> PipelineRun:
-    """Run a job in this process, step after step, without a broker; the finished (or skipped) run."""
-    run = pipeline_run_start(job=job, trigger=trigger)
-    if run.status == Status.RUNNING:
-        pipeline_canvas(run=run).apply()
-        run.refresh_from_db()
-    return run
-
-
 def pipeline_run_finish(*, run_id: int) -> None:
     """Mark the run successful, unless a step already failed it."""
     with log_context(pipeline_run_id=run_id):
@@ -260,15 +109,12 @@ def pipeline_run_finish(*, run_id: int) -> None:
 
 
 def _heartbeat(run_id: int) -> None:
-    _running(run_id).update(heartbeat_at=timezone.now())
+    pipeline_run_running(run_id).update(heartbeat_at=timezone.now())
 
 
-def _running(run_id: int):
+def pipeline_run_running(run_id: int):
     """The run while it is running: what its heartbeat stamps (never a run already finished or swept)."""
     return PipelineRun.objects.filter(pk=run_id, status=Status.RUNNING)
-
-
-# --- Steps ----------------------------------------------------------------------------------------
 
 
 def pipeline_step_begin(*, run_id: int, name: str) -> PipelineStep | None:
@@ -314,121 +160,14 @@ def pipeline_step_fail(*, step: PipelineStep, error: str, counts: dict | None = 
 
 
 def pipeline_notify_failure(*, run: PipelineRun) -> None:
-    """Send the failure through leads.alerts when it offers a text alert; always log it as an error."""
+    """Send the failure through leads.alerts (Slack and email, where configured); always log it as an error."""
     subject = f"DealFinder: {run.job} run #{run.pk} failed"
     body = f"{run.error}\n\nStarted {run.started_at:%Y-%m-%d %H:%M %Z} ({run.get_trigger_display()})."
     logger.error("%s: %s", subject, run.error)
     try:
-        notify = resolve_service(NOTIFY_SERVICE)
-    except ServiceUnavailable as exc:
-        logger.error("No failure alert sent: %s", exc)
-        return
-    try:
-        notify(subject=subject, body=body)
+        alerts_send_text(subject=subject, body=body)
     except Exception:
         logger.exception("Sending the failure alert for %s run #%s failed", run.job, run.pk)
-
-
-def _traceback_worth(exc: Exception) -> Exception | None:
-    return None if isinstance(exc, ServiceUnavailable) else exc
-
-
-def _call_recorded(*, step: PipelineStep, call: Callable, can_retry: bool) -> None:
-    try:
-        result = call()
-    except Exception as exc:
-        if can_retry and is_transient(exc):
-            logger.warning("Pipeline run #%s: %s will be retried: %s", step.run_id, step.name, describe(exc))
-            raise TransientError(describe(exc)) from exc
-        logger.error("Pipeline run #%s: %s failed", step.run_id, step.name, exc_info=_traceback_worth(exc))
-        pipeline_step_fail(step=step, error=describe(exc))
-        return
-    failure = result_failure(result)
-    if failure:
-        pipeline_step_fail(step=step, error=failure, counts=summarize(result))
-    else:
-        pipeline_step_succeed(step=step, counts=summarize(result))
-
-
-def pipeline_step_run(*, run_id: int, name: str, can_retry: bool) -> None:
-    """Run one step's service and record the outcome; raises TransientError when the task should retry."""
-    with log_context(pipeline_run_id=run_id, pipeline_step=name):
-        step = pipeline_step_begin(run_id=run_id, name=name)
-        if step is None:
-            return
-        with heartbeat(_running(run_id)):
-            _call_recorded(step=step, call=lambda: resolve_service(STEP_SERVICES[name])(), can_retry=can_retry)
-
-
-def pipeline_ingest_stages(*, run_id: int) -> list[list[int]] | None:
-    """Begin the ingest step; the enabled sources in stages run one after the other, each in parallel:
-    parcels first, so the other datasets find their parcels (None when the run is over)."""
-    if pipeline_step_begin(run_id=run_id, name="ingest") is None:
-        return None
-    sources = DataSource.objects.filter(enabled=True).order_by("pk")
-    parcels = list(sources.filter(dataset=DataSource.Dataset.PARCELS).values_list("pk", flat=True))
-    others = list(sources.exclude(dataset=DataSource.Dataset.PARCELS).values_list("pk", flat=True))
-    return [stage for stage in (parcels, others) if stage]
-
-
-def pipeline_ingest_source(*, run_id: int, source_id: int, can_retry: bool) -> dict:
-    """Ingest one source; its counts, or the error that failed it. Raises TransientError to retry."""
-    with log_context(pipeline_run_id=run_id, pipeline_step="ingest"), heartbeat(_running(run_id)):
-        try:
-            result = resolve_service(STEP_SERVICES["ingest"])(source_id=source_id)
-        except SourceDisabled as exc:  # disabled after the run listed it: skipped, never fetched
-            logger.info("Pipeline run #%s: %s", run_id, exc)
-            return {"source_id": source_id, "counts": {"status": "skipped"}, "error": None}
-        except Exception as exc:
-            if can_retry and is_transient(exc):
-                logger.warning("Pipeline run #%s: source %s will be retried: %s", run_id, source_id, describe(exc))
-                raise TransientError(describe(exc)) from exc
-            logger.error("Pipeline run #%s: source %s failed", run_id, source_id, exc_info=_traceback_worth(exc))
-            return {"source_id": source_id, "counts": {}, "error": describe(exc)}
-        pipeline_notify_drift(run=result)
-        return {"source_id": source_id, "counts": summarize(result), "error": result_failure(result)}
-
-
-def pipeline_notify_drift(*, run) -> None:
-    """Alert when an ingest run found that attributes its mapping reads have disappeared from the source
-    (properties records the drift on the run; sending it is this layer's job)."""
-    drift = getattr(run, "schema_drift", None) or {}
-    if not drift.get("missing_mapped"):
-        return
-    label = getattr(run, "source_label", "") or f"source {getattr(run, 'source_id', '?')}"
-    subject = f"DealFinder: {label} no longer has mapped attributes"
-    body = (
-        f"The source's schema changed since its previous run: {', '.join(drift['missing_mapped'])} "
-        f"disappeared (the mapping reads them).\n\nAll changes: {drift_summary(drift)}.\n"
-        f"Run #{run.pk}: {run.status}. Fix the field mapping in admin, Data sources."
-    )
-    logger.error("%s: %s", subject, drift_summary(drift))
-    try:
-        resolve_service(NOTIFY_SERVICE)(subject=subject, body=body)
-    except ServiceUnavailable as exc:
-        logger.error("No drift alert sent: %s", exc)
-    except Exception:
-        logger.exception("Sending the drift alert for ingestion run #%s failed", run.pk)
-
-
-def pipeline_ingest_finish(*, run_id: int, results: list[dict]) -> None:
-    """Record the ingest step from its sources' results: failed when any source failed."""
-    step = PipelineStep.objects.get(run_id=run_id, name="ingest")
-    slugs = dict(DataSource.objects.filter(pk__in=[r["source_id"] for r in results]).values_list("pk", "slug"))
-    counts: dict = {"sources": len(results), "failed_sources": sum(1 for r in results if r["error"])}
-    for result in results:
-        for key, value in result["counts"].items():
-            if not key.endswith("_id") and isinstance(value, int) and not isinstance(value, bool):
-                counts[key] = counts.get(key, 0) + value
-    counts["by_source"] = {
-        slugs.get(r["source_id"], str(r["source_id"])): "failed" if r["error"] else r["counts"].get("status", "success")
-        for r in results
-    }
-    errors = [f"{slugs.get(r['source_id'], r['source_id'])}: {r['error']}" for r in results if r["error"]]
-    if errors:
-        pipeline_step_fail(step=step, error="; ".join(errors), counts=counts)
-    else:
-        pipeline_step_succeed(step=step, counts=counts)
 
 
 def pipeline_run_wait(*, run_id: int, timeout: float, poll: float = 1.0) -> PipelineRun:
@@ -439,41 +178,3 @@ def pipeline_run_wait(*, run_id: int, timeout: float, poll: float = 1.0) -> Pipe
         time.sleep(poll)
         run.refresh_from_db()
     return run
-
-
-# --- Schedules ------------------------------------------------------------------------------------
-
-# (periodic task name, job, crontab minute, crontab hour), in settings.TIME_ZONE.
-SCHEDULES: tuple[tuple[str, str, str, str], ...] = (
-    ("DealFinder: nightly pipeline", "nightly", "0", "2"),
-    ("DealFinder: GoHighLevel buyer pull", "ghl_pull", "0", "*"),
-    ("DealFinder: GoHighLevel lead push", "ghl_push", "*/15", "*"),
-    ("DealFinder: data-quality check", "quality", "0", "6"),
-)
-
-
-def periodic_tasks_setup() -> tuple[int, int]:
-    """Create the beat schedules (django-celery-beat) that are missing; (created, kept).
-
-    Idempotent: an existing schedule keeps its admin-edited time and on/off switch; only its task and
-    arguments are brought up to date. Nothing is ever deleted.
-    """
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
-
-    created = 0
-    for name, job, minute, hour in SCHEDULES:
-        cron_fields = {"minute": minute, "hour": hour, "day_of_week": "*", "day_of_month": "*", "month_of_year": "*"}
-        crontab = CrontabSchedule.objects.filter(**cron_fields, timezone=settings.TIME_ZONE).first()
-        if crontab is None:
-            crontab = CrontabSchedule.objects.create(**cron_fields, timezone=settings.TIME_ZONE)
-        _, was_created = PeriodicTask.objects.update_or_create(
-            name=name,
-            defaults={
-                "task": "dealfinder.pipeline_run",
-                "kwargs": json.dumps({"job": job, "trigger": PipelineRun.Trigger.BEAT}),
-                "description": f"Runs the {job} job ({', '.join(JOBS[job])}); never overlaps itself.",
-            },
-            create_defaults={"crontab": crontab, "enabled": True},
-        )
-        created += was_created
-    return created, len(SCHEDULES) - created

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from dealfinder.source_location import LocationError
+from dealfinder.common.source_location import LocationError
 from properties import services
 from properties.ingest.mapping import MappingError
 from properties.ingest.schema import drift_summary

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 
-from dealfinder.models import TIERS
 from leads.backtest.signals import (
     COMPANIONS,
     SIGNAL_LABELS,
@@ -18,6 +17,7 @@ from leads.backtest.signals import (
 from leads.backtest.signals import (
     TIERS as BACKTEST_TIERS,
 )
+from leads.choices import TIERS
 from leads.scoring import PropertySignals, ScoringParams, score
 
 P = ScoringParams()

@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from dealfinder.roles import ADMIN, roles_setup
+from dealfinder.ops.roles import ADMIN, roles_setup
 from properties.models import IngestionRun
 
 
@@ -67,7 +67,7 @@ class Command(BaseCommand):
 
     def sample_steps(self):
         from buyers.services import buyers_create_samples, matches_refresh_all
-        from leads.services import leads_score_all
+        from dealfinder.ops.scoring import leads_score
         from properties.sample import sample_county_ingest
         from properties.services import datasources_create_defaults, properties_enrich
 
@@ -75,7 +75,7 @@ class Command(BaseCommand):
             ("Default Orange County FL sources (disabled)", lambda: len(datasources_create_defaults())),
             ("Sample county ingested", sample_county_ingest),
             ("Enriched", properties_enrich),
-            ("Scored", leads_score_all),
+            ("Scored", leads_score),
             ("Sample buyers", buyers_create_samples),
             ("Matched", matches_refresh_all),
         ]

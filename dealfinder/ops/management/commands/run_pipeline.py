@@ -3,8 +3,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from dealfinder.celery import app as celery_app
-from dealfinder.models import PipelineRun
-from dealfinder.pipeline import JOBS, pipeline_launch, pipeline_run_inline, pipeline_run_wait
+from dealfinder.ops.models import PipelineRun
+from dealfinder.ops.pipeline.runs import JOBS, pipeline_run_wait
+from dealfinder.ops.tasks import pipeline_launch, pipeline_run_inline
 
 EXIT_FAILED = 1
 EXIT_SKIPPED = 2

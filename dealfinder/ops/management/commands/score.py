@@ -3,8 +3,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from dealfinder.ops.scoring import leads_score
 from leads.grid import map_grid_refresh
-from leads.services import leads_score_all
 from properties.models import Property
 
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             if not properties.exists():
                 raise CommandError(f"No active property with parcel id {parcel!r}")
         with tqdm(total=properties.count(), unit="lead", file=sys.stderr, disable=None) as bar:
-            summary = leads_score_all(parcel_id=parcel, progress=bar.update)
+            summary = leads_score(parcel_id=parcel, progress=bar.update)
         self.stdout.write(str(summary))
         if not parcel:
             grid = map_grid_refresh()

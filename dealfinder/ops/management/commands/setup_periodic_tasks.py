@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from dealfinder.pipeline import periodic_tasks_setup
+from dealfinder.ops.pipeline.schedules import periodic_tasks_setup
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from dealfinder.roles import roles_setup
+from dealfinder.ops.roles import roles_setup
 
 
 class Command(BaseCommand):

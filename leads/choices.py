@@ -1,0 +1,23 @@
+"""The leads' vocabulary, shared by every app above: score tiers and the broker workflow's statuses."""
+
+from django.db import models
+
+TIERS = ("A", "B", "C", "D")
+
+
+def tier_check(field: str = "tier") -> models.CheckConstraint:
+    """A database CHECK keeping a tier column within TIERS."""
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{field}__in": TIERS}),
+        name=f"%(app_label)s_%(class)s_{field}_valid",
+    )
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    FOLLOW_UP = "follow_up", "Follow-up"
+    NEGOTIATING = "negotiating", "Negotiating"
+    UNDER_CONTRACT = "under_contract", "Under contract"
+    CLOSED_WON = "closed_won", "Closed (won)"
+    DEAD = "dead", "Dead"
