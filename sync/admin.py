@@ -4,7 +4,9 @@ from dealfinder.common.admin import ReadOnlyAdmin, json_display
 from leads.admin import LeadAdmin
 
 from .models import ExternalLink, PushClaim, SyncConflict, SyncLog, WebhookEvent
-from .services import NOT_CONFIGURED, ghl_configured, ghl_push_leads, sync_conflicts_resolve
+from .push import ghl_push_leads
+from .resolve import sync_conflicts_resolve
+from .runs import NOT_CONFIGURED, ghl_configured
 
 
 @admin.register(SyncLog)

@@ -26,15 +26,10 @@ from leads.models import Activity, Lead
 from sync.conflicts import merge_fields
 from sync.ghl import Contact, parse_datetime
 from sync.models import ExternalLink, SyncLog, WebhookEvent
-from sync.services import (
-    SyncRun,
-    buyers_upsert_from_contacts,
-    conflict_strategy,
-    lead_set_status_from_ghl,
-    lead_status_from_opportunity,
-    opportunity_status,
-    sync_conflicts_record,
-)
+from sync.payloads import lead_status_from_opportunity, opportunity_status
+from sync.pull import buyers_upsert_from_contacts
+from sync.resolve import lead_set_status_from_ghl, sync_conflicts_record
+from sync.runs import SyncRun, conflict_strategy
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from django.contrib.gis.gdal import GDALException, SpatialReference
 from django.db import models as dj
 from django.utils import timezone
 
+from dealfinder.common.numbers import parse_decimal, parse_int
 from properties import models as m
 from properties.landuse import land_use_reader, vocabulary_errors
 from properties.normalize import split_state_zip, usps_state
@@ -540,30 +541,11 @@ def _transform(name: str, value):
         if op in ("trim", "upper", "lower", "title"):
             text = str(value).strip()
             return text if op == "trim" else getattr(text, op)()
-        return {"number": _decimal, "int": _int, "bool": _bool, "date": _date}[op](value)
+        return {"number": parse_decimal, "int": parse_int, "bool": _bool, "date": _date}[op](value)
     except (ValueError, TypeError, ArithmeticError) as exc:
         if op == "date" and arg:
             raise ValueError(f"{_short(value)} is not a date in the format {arg}") from None
         raise ValueError(f"transform {name}: {_describe(exc, value)}") from None
-
-
-def _decimal(value) -> Decimal:
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    try:
-        number = Decimal(str(value).strip().replace(",", "").replace("$", ""))
-    except InvalidOperation:
-        raise ValueError("is not a number") from None
-    if not number.is_finite():
-        raise ValueError("is not a finite number")
-    return number
-
-
-def _int(value) -> int:
-    number = _decimal(value)
-    if number != number.to_integral_value():
-        raise ValueError("is not a whole number")
-    return int(number)
 
 
 def _bool(value) -> bool:
@@ -644,7 +626,7 @@ def _coercer(field: dj.Field, spec: FieldSpec, *, ranged: bool = True) -> Callab
     if kind == "FloatField":
 
         def float_(value) -> float:
-            number = value if type(value) is float else float(_decimal(value))
+            number = value if type(value) is float else float(parse_decimal(value))
             if number != number or number in (float("inf"), float("-inf")):
                 raise ValueError("is not a finite number")
             if low is not None and not low <= number <= high:
@@ -660,7 +642,7 @@ def _coercer(field: dj.Field, spec: FieldSpec, *, ranged: bool = True) -> Callab
         )
 
         def decimal(value) -> Decimal:
-            number = _decimal(value)
+            number = parse_decimal(value)
             if number.adjusted() >= limit:
                 raise ValueError("is too large")
             if number < 0 and not signed:
@@ -674,7 +656,7 @@ def _coercer(field: dj.Field, spec: FieldSpec, *, ranged: bool = True) -> Callab
         plausible = f"is out of range ({low} to {high})" if ranged else "is out of range"
 
     def integer(value) -> int:
-        number = value if type(value) is int else _int(value)
+        number = value if type(value) is int else parse_int(value)
         if ranged and not low <= number <= high:
             raise ValueError(plausible)
         return number

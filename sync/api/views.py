@@ -9,7 +9,8 @@ from dealfinder.common.permissions import CommandRateThrottle, RoleModelPermissi
 from leads.models import Lead
 from sync.filtersets import SyncLogFilterSet
 from sync.models import SyncLog
-from sync.services import NOT_CONFIGURED, ghl_configured, ghl_push_leads
+from sync.push import ghl_push_leads
+from sync.runs import NOT_CONFIGURED, ghl_configured
 
 from .serializers import SyncLogSerializer
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from leads.models import Activity, Lead
 from sync.models import SyncLog
-from sync.services import NOT_CONFIGURED
+from sync.runs import NOT_CONFIGURED
 from tests.api.helpers import walk
 from tests.leads.factories import BrokerFactory, LeadFactory, UserFactory
 from tests.properties.factories import PropertyFactory, TaxSaleFactory

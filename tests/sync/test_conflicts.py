@@ -6,7 +6,7 @@ from buyers.models import Buyer
 from leads.models import Lead
 from sync.conflicts import merge_fields
 from sync.models import ExternalLink, SyncConflict
-from sync.services import ghl_push_leads
+from sync.push import ghl_push_leads
 from tests.buyers.factories import BuyerFactory
 from tests.leads.factories import LeadFactory, UserFactory
 from tests.sync.factories import ExternalLinkFactory, SyncConflictFactory

@@ -17,7 +17,8 @@ from django.conf import settings as django_settings
 from buyers.models import PropertyMatch
 from leads.models import Lead
 from sync.ghl import GHLClient
-from sync.services import ghl_pull_buyers, ghl_push_leads
+from sync.pull import ghl_pull_buyers
+from sync.push import ghl_push_leads
 from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
 from tests.leads.factories import LeadFactory
 from tests.sync.fake_ghl import FIXTURES, LOCATION_ID, SPEC_FOR_PREFIX

@@ -4,7 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from buyers.models import PropertyMatch
 from leads.models import Activity, Lead
 from sync.models import ExternalLink, SyncLog
-from sync.services import ghl_push_leads
+from sync.push import ghl_push_leads
 from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
 from tests.leads.factories import LeadFactory
 from tests.sync.fake_ghl import FIELD_ID

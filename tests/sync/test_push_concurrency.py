@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 
 from sync.models import ExternalLink, PushClaim, SyncLog
-from sync.services import ghl_push_leads
+from sync.push import ghl_push_leads
 from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
 from tests.leads.factories import LeadFactory
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from buyers.models import Buyer
 from leads.models import Activity, Lead
 from sync.models import ExternalLink, SyncConflict, SyncLog, WebhookEvent
-from sync.services import lead_opportunity_payload, payload_hash
+from sync.payloads import lead_opportunity_payload, payload_hash
 from sync.webhooks import MAX_BODY_BYTES
 from tests.buyers.factories import BuyerFactory
 from tests.leads.factories import LeadFactory

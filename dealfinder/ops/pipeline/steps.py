@@ -30,7 +30,8 @@ from leads.quality import quality_check_run
 from properties.ingest.schema import drift_summary
 from properties.models import DataSource
 from properties.services import SourceDisabled, datasource_ingest, properties_enrich
-from sync.services import ghl_pull_buyers, ghl_push_leads
+from sync.pull import ghl_pull_buyers
+from sync.push import ghl_push_leads
 
 logger = logging.getLogger("dealfinder.pipeline")
 

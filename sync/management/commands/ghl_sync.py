@@ -4,7 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from sync.models import SyncLog
-from sync.services import ghl_pull_buyers, ghl_push_leads
+from sync.pull import ghl_pull_buyers
+from sync.push import ghl_push_leads
 
 
 class Command(BaseCommand):

@@ -1,0 +1,264 @@
+"""Push leads and their matches' buyer actions to GoHighLevel: an outbox keyed by payload hashes, claimed per
+batch so concurrent runs never push the same lead twice."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from buyers.models import PropertyMatch
+from dealfinder.common.logging import logged_run
+from leads.choices import TIERS
+from leads.models import Activity, Lead
+from sync.ghl import GHLAuthError, GHLClient, GHLError
+from sync.links import external_link_save, external_links_for
+from sync.models import ExternalLink, PushClaim, SyncConflict, SyncLog
+from sync.payloads import lead_contact_payload, lead_opportunity_payload, match_message, payload_hash
+from sync.runs import NOT_CONFIGURED, SyncRun, ghl_client, ghl_configured
+
+# A push claim older than this belongs to a killed run (the push task's time limit is 30 minutes).
+PUSH_CLAIM_TIMEOUT = datetime.timedelta(minutes=30)
+BATCH_SIZE = 500
+
+
+def _tiers_from(min_tier: str) -> list[str]:
+    return list(TIERS[: TIERS.index(min_tier) + 1])
+
+
+class _Pusher:
+    """One push run: a lazily created client and the location's custom field ids."""
+
+    def __init__(self, run: SyncRun, client: GHLClient | None, progress: Callable[[int], None]):
+        self.run = run
+        self.progress = progress
+        self._client = client
+        self._field_ids: dict[str, str] | None = None
+        self.activities: list[Activity] = []
+
+    @property
+    def client(self) -> GHLClient:
+        if self._client is None:
+            self._client = ghl_client()
+        return self._client
+
+    def field_ids(self) -> dict[str, str]:
+        if self._field_ids is None:
+            self._field_ids = {f.key: f.id for f in self.client.custom_fields(model="contact")}
+        return self._field_ids
+
+    def push_contact(self, lead: Lead, payload: dict, link: ExternalLink | None) -> str:
+        ids = self.field_ids()
+        body = {
+            **payload["body"],
+            "customFields": [
+                {"id": ids[key], "key": key, "field_value": value}
+                for key, value in payload["custom"].items()
+                if key in ids and value != ""
+            ],
+        }
+        if link is None:
+            contact_id = self.client.contact_upsert(body).contact.id
+        else:
+            contact_id = self.client.contact_update(link.ghl_id, body).id
+        self.client.contact_add_tags(contact_id, payload["tags"])
+        # Only tags DealFinder put there (the previous push's snapshot) are taken off: the old tier's.
+        stale = sorted(set(link.remote_snapshot.get("tags", [])) - set(payload["tags"])) if link else []
+        if stale:
+            self.client.contact_remove_tags(contact_id, stale)
+        external_link_save(
+            obj=lead,
+            kind=ExternalLink.Kind.CONTACT,
+            ghl_id=contact_id,
+            last_hash=payload_hash(payload),
+            snapshot={"name": body["name"], "tags": payload["tags"]},
+        )
+        return contact_id
+
+    def push_opportunity(self, lead: Lead, payload: dict, contact_id: str, link: ExternalLink | None) -> None:
+        if link is None:
+            opportunity = self.client.opportunity_create(
+                {
+                    **payload,
+                    "pipelineId": settings.GHL_PIPELINE_ID,
+                    "pipelineStageId": settings.GHL_PIPELINE_STAGE_ID,
+                    "contactId": contact_id,
+                }
+            )
+        else:
+            opportunity = self.client.opportunity_update(
+                link.ghl_id, {**payload, "pipelineId": settings.GHL_PIPELINE_ID}
+            )
+        external_link_save(
+            obj=lead,
+            kind=ExternalLink.Kind.OPPORTUNITY,
+            ghl_id=opportunity.id,
+            last_hash=payload_hash(payload),
+            snapshot={**(link.remote_snapshot if link else {}), "status": payload["status"]},
+            remote_updated_at=opportunity.updated_at,
+        )
+
+
+@logged_run("sync_run_id", sync_type="lead_push")
+def ghl_push_leads(
+    *,
+    lead_ids: Iterable[int] | None = None,
+    min_tier: str | None = None,
+    client: GHLClient | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SyncLog:
+    """Push new or changed leads at or above `min_tier` (default GHL_PUSH_MIN_TIER, "B"), then buyer actions.
+
+    A lead whose payload hash equals the one last pushed costs no request and counts as skipped.
+    Counts cover leads and matches; `progress` is called with 1 for each. Without GHL_API_TOKEN /
+    GHL_LOCATION_ID nothing is sent: a success log saying "GoHighLevel not configured", candidates skipped.
+    """
+    run = SyncRun(SyncLog.SyncType.LEAD_PUSH)
+    min_tier = min_tier or getattr(settings, "GHL_PUSH_MIN_TIER", "B")
+    leads = Lead.objects.filter(tier__in=_tiers_from(min_tier)).select_related("property").order_by("pk")
+    if lead_ids is not None:
+        leads = leads.filter(pk__in=list(lead_ids))
+    if client is None and not ghl_configured():
+        run.skipped = leads.count()
+        run.notes.append(NOT_CONFIGURED)
+        return run.finish()
+    pusher = _Pusher(run, client, progress or (lambda done: None))
+    try:
+        _push_leads(pusher, leads)
+    except GHLAuthError as exc:
+        return run.finish(aborted=exc)
+    except Exception as exc:
+        run.finish(aborted=exc)  # the run is in the log even when something unexpected stops it
+        raise
+    finally:
+        Activity.objects.bulk_create(pusher.activities, batch_size=BATCH_SIZE)
+    return run.finish()
+
+
+def push_claims_take(*, lead_ids: list[int], owner: str) -> set[int]:
+    """Claim the leads for `owner` (one INSERT; stale claims are taken over); the ids it now holds."""
+    now = timezone.now()
+    PushClaim.objects.filter(lead_id__in=lead_ids, claimed_at__lt=now - PUSH_CLAIM_TIMEOUT).delete()
+    PushClaim.objects.bulk_create(
+        [PushClaim(lead_id=pk, owner=owner, claimed_at=now) for pk in lead_ids], ignore_conflicts=True
+    )
+    return set(PushClaim.objects.filter(lead_id__in=lead_ids, owner=owner).values_list("lead_id", flat=True))
+
+
+def push_claims_release(*, lead_ids: Iterable[int], owner: str) -> None:
+    PushClaim.objects.filter(lead_id__in=list(lead_ids), owner=owner).delete()
+
+
+def _push_leads(pusher: _Pusher, leads) -> None:
+    """Batch by batch: claim the leads (those another run is pushing are skipped), read their links after the
+    claim, push them and their matches' actions, release the claims."""
+    run = pusher.run
+    with_opportunity = bool(settings.GHL_PIPELINE_ID and settings.GHL_PIPELINE_STAGE_ID)
+    if not with_opportunity:
+        run.notes.append("no opportunities (GHL_PIPELINE_ID / GHL_PIPELINE_STAGE_ID not set)")
+    owner, busy = uuid.uuid4().hex, 0
+    last_pk = 0
+    while batch := list(leads.filter(pk__gt=last_pk)[:BATCH_SIZE]):
+        last_pk = batch[-1].pk
+        claimed = push_claims_take(lead_ids=[lead.pk for lead in batch], owner=owner)
+        try:
+            busy += len(batch) - len(claimed)
+            run.processed += len(batch) - len(claimed)
+            run.skipped += len(batch) - len(claimed)
+            _push_lead_batch(pusher, [lead for lead in batch if lead.pk in claimed], with_opportunity)
+            _push_match_actions(pusher, sorted(claimed))
+        finally:
+            push_claims_release(lead_ids=claimed, owner=owner)
+    if busy:
+        run.notes.append(f"{busy} leads skipped: another push run was pushing them")
+
+
+def _push_lead_batch(pusher: _Pusher, batch: list[Lead], with_opportunity: bool) -> None:
+    run = pusher.run
+    kinds = (ExternalLink.Kind.CONTACT, ExternalLink.Kind.OPPORTUNITY)
+    if not batch:
+        return
+    links = external_links_for(batch, kinds)
+    held = set(
+        SyncConflict.objects.filter(
+            link__in=[link for link in links.values() if link.kind == ExternalLink.Kind.OPPORTUNITY],
+            status=SyncConflict.Status.OPEN,
+        ).values_list("link_id", flat=True)
+    )
+    for lead in batch:
+        run.processed += 1
+        pusher.progress(1)
+        contact_link = links.get((lead.pk, ExternalLink.Kind.CONTACT))
+        opportunity_link = links.get((lead.pk, ExternalLink.Kind.OPPORTUNITY))
+        contact = lead_contact_payload(lead)
+        opportunity = lead_opportunity_payload(lead)
+        push_contact = contact_link is None or contact_link.last_hash != payload_hash(contact)
+        push_opportunity = (
+            with_opportunity
+            and (opportunity_link is None or opportunity_link.last_hash != payload_hash(opportunity))
+            and (opportunity_link is None or opportunity_link.pk not in held)
+        )
+        if not (push_contact or push_opportunity):
+            run.skipped += 1
+            continue
+        try:
+            contact_id = pusher.push_contact(lead, contact, contact_link) if push_contact else contact_link.ghl_id
+            if push_opportunity:
+                pusher.push_opportunity(lead, opportunity, contact_id, opportunity_link)
+        except GHLAuthError:
+            raise
+        except GHLError as exc:
+            run.fail(exc, lead=lead.pk)
+            continue
+        run.succeeded += 1
+        pusher.activities.append(
+            Activity(lead=lead, kind=Activity.Kind.SYNC, body=f"Pushed to GoHighLevel (contact {contact_id})")
+        )
+
+
+def _push_match_actions(pusher: _Pusher, lead_ids: list[int]) -> None:
+    """Workflow, SMS (opt-in and not DND only) and task for each match of these leads, each stamped once done."""
+    if not lead_ids:
+        return
+    run = pusher.run
+    workflow_id = settings.GHL_WORKFLOW_ID
+    pending = Q(task_created_at__isnull=True) | Q(sms_sent_at__isnull=True, buyer__sms_opt_in=True, buyer__dnd=False)
+    if workflow_id:
+        pending |= Q(workflow_triggered_at__isnull=True)
+    matches = (
+        PropertyMatch.objects.filter(pending, property__lead__id__in=lead_ids, buyer__is_active=True)
+        .exclude(buyer__ghl_contact_id__isnull=True)
+        .exclude(buyer__ghl_contact_id="")
+        .select_related("buyer", "property__lead")
+        .order_by("pk")
+    )
+    for match in matches.iterator(chunk_size=BATCH_SIZE):
+        run.processed += 1
+        pusher.progress(1)
+        contact_id = match.buyer.ghl_contact_id
+        stamp = PropertyMatch.objects.filter(pk=match.pk)
+        try:
+            if workflow_id and match.workflow_triggered_at is None:
+                pusher.client.contact_add_to_workflow(contact_id, workflow_id)
+                stamp.update(workflow_triggered_at=timezone.now())
+            if match.sms_sent_at is None and match.buyer.sms_opt_in and not match.buyer.dnd:
+                pusher.client.sms_send(contact_id, match_message(match))
+                stamp.update(sms_sent_at=timezone.now())
+            if match.task_created_at is None:
+                pusher.client.task_create(
+                    contact_id,
+                    title=f"Send deal to {match.buyer}: {match.property.address_normalized}",
+                    body=match_message(match) + f" Match score {match.score}.",
+                    due=timezone.now() + datetime.timedelta(days=1),
+                )
+                stamp.update(task_created_at=timezone.now())
+        except GHLAuthError:
+            raise
+        except GHLError as exc:
+            run.fail(exc, match=match.pk)
+            continue
+        run.succeeded += 1

@@ -1,0 +1,78 @@
+"""A GoHighLevel sync run: configuration, the client, and the run's tally that ends as one SyncLog row."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import timezone
+
+from dealfinder.common.logging import current_log_context
+from sync.ghl import GHLClient
+from sync.models import SyncLog
+
+NOT_CONFIGURED = "GoHighLevel not configured (set GHL_API_TOKEN and GHL_LOCATION_ID)"
+MAX_ERRORS = 100
+
+
+def ghl_configured() -> bool:
+    return bool(settings.GHL_API_TOKEN and settings.GHL_LOCATION_ID)
+
+
+def ghl_client() -> GHLClient:
+    return GHLClient(
+        settings.GHL_API_BASE_URL,
+        settings.GHL_API_TOKEN,
+        settings.GHL_LOCATION_ID,
+        timeout=settings.HTTP_TIMEOUT_SECONDS,
+    )
+
+
+def conflict_strategy() -> str:
+    return settings.GHL_CONFLICT_STRATEGY
+
+
+@dataclass
+class SyncRun:
+    sync_type: str
+    processed: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    started_at: datetime.datetime = field(default_factory=timezone.now)
+    # The id its log lines carry (log_context, set by @logged_run on the service); stored on the SyncLog.
+    run_id: str = field(default_factory=lambda: str(current_log_context().get("sync_run_id") or ""))
+
+    def fail(self, error: Exception | str, **ids) -> None:
+        self.failed += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append({**ids, "error": str(error)})
+
+    def finish(self, *, aborted: Exception | None = None) -> SyncLog:
+        if aborted is not None:
+            self.errors.append({"error": str(aborted)})
+            status = SyncLog.Status.FAILED
+        elif self.failed and self.succeeded:
+            status = SyncLog.Status.PARTIAL
+        elif self.failed:
+            status = SyncLog.Status.FAILED
+        else:
+            status = SyncLog.Status.SUCCESS
+        return SyncLog.objects.create(
+            sync_type=self.sync_type,
+            status=status,
+            processed=self.processed,
+            succeeded=self.succeeded,
+            failed=self.failed,
+            skipped=self.skipped,
+            errors=self.errors,
+            message="; ".join(self.notes + ([str(aborted)] if aborted else [])),
+            started_at=self.started_at,
+            finished_at=timezone.now(),
+            duration_seconds=round(time.monotonic() - self.started, 3),
+        )
