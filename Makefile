@@ -14,7 +14,7 @@ help:
 	@echo "make setup          system packages, .venv/ (an interpreter that can load SpatiaLite), Python packages"
 	@echo "make services       start (or reuse) PostgreSQL+PostGIS and Redis; eval \"\$$(make -s services)\""
 	@echo "make services-stop  stop them"
-	@echo "make lint           ruff check + ruff format --check + Django checks"
+	@echo "make lint           ruff check + ruff format --check + import contracts (lint-imports) + Django checks"
 	@echo "make bench          benchmark on PostGIS: 100,000 parcels / 2,000 buyers -> var/benchmark-<N>.json (ARGS=\"--parcels 1000000\")"
 	@echo "make audit          pip-audit of the locked requirements (needs PyPI's JSON API) + bandit -ll"
 
@@ -47,6 +47,8 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(PY) scripts/import_cycles.py
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) manage.py makemigrations --check --dry-run
 

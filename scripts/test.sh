@@ -6,9 +6,11 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 : "${DATABASE_URL:?run through 'make test' (it starts PostGIS and Redis)}"
 
-echo "== lint and Django checks"
+echo "== lint, import contracts and Django checks"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports --no-cache
+$PY scripts/import_cycles.py
 $PY manage.py check --fail-level WARNING
 $PY manage.py makemigrations --check --dry-run
 
