@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, Q
 from django.utils import timezone
 
-from dealfinder.common.models import TimeStampedModel
+from dealfinder.common.models import RunRecord, TimeStampedModel
 
 
 class PropertyType(models.TextChoices):
@@ -97,7 +97,12 @@ class DataSource(TimeStampedModel):
                 raise ValidationError({"url": exc.messages}) from None
 
 
-class IngestionRun(models.Model):
+class IngestionRun(RunRecord):
+    COUNT_FIELDS = (
+        "processed", "inserted", "updated", "unchanged", "failed", "stored", "unplaced", "duplicates", "pages",
+        "pages_failed",
+    )  # fmt: skip
+
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
         SUCCESS = "success", "Success"
@@ -120,7 +125,6 @@ class IngestionRun(models.Model):
     )
     pages = models.PositiveIntegerField(default=0)
     pages_failed = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True, help_text="First errors: record id and reason")
     warnings = models.JSONField(
         default=list, blank=True, help_text="First warnings (repeated keys, colliding parcel ids): record id and reason"
     )
@@ -129,7 +133,6 @@ class IngestionRun(models.Model):
         blank=True,
         help_text='Per target field: {"filled", "blank", "sentinel", "bad", "examples"} over the records read',
     )
-    message = models.TextField(blank=True, help_text="Why the run failed, when it did")
     schema = models.JSONField(default=dict, blank=True, help_text="The source's attributes and types at this run")
     schema_drift = models.JSONField(
         default=dict, blank=True, help_text="Attributes added, removed or retyped since the previous run"
@@ -138,8 +141,6 @@ class IngestionRun(models.Model):
         null=True, blank=True, help_text="Only records changed after this time were asked for (empty: everything)"
     )
     mapping_fingerprint = models.CharField(max_length=32, blank=True, editable=False)
-    started_at = models.DateTimeField(default=timezone.now, db_index=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(
         null=True, blank=True, help_text="Last sign of life of the process running it (empty while queued)"
     )
@@ -151,10 +152,6 @@ class IngestionRun(models.Model):
 
     def __str__(self):
         return f"{self.source_label or self.source} @ {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
-
-    @property
-    def duration(self):
-        return (self.finished_at - self.started_at) if self.finished_at else None
 
 
 class Property(TimeStampedModel):

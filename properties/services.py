@@ -106,19 +106,12 @@ def _failed_run(source: DataSource, message: str, run: IngestionRun | None = Non
     """A failed run with the reason: the queued `run` when there is one, else a new row."""
     now = timezone.now()
     if run is not None:
-        IngestionRun.objects.filter(pk=run.pk, status=IngestionRun.Status.RUNNING).update(
-            status=IngestionRun.Status.FAILED, message=message, finished_at=now
-        )
+        IngestionRun.objects.filter(pk=run.pk).finish_running(IngestionRun.Status.FAILED, message=message, now=now)
         run.refresh_from_db()
         return run
-    return IngestionRun.objects.create(
-        source=source,
-        source_label=source.name[:200],
-        dataset=source.dataset,
-        status=IngestionRun.Status.FAILED,
-        message=message,
-        finished_at=now,
-    )
+    run = IngestionRun(source=source, source_label=source.name[:200], dataset=source.dataset)
+    run.finish(IngestionRun.Status.FAILED, message=message, now=now)
+    return run
 
 
 class SourceDisabled(Exception):
@@ -148,7 +141,7 @@ def _close_interrupted_runs(source: DataSource, *, keep: IngestionRun | None) ->
         return
     IngestionRun.objects.filter(source=source, status=IngestionRun.Status.RUNNING, heartbeat_at__isnull=False).exclude(
         pk=keep.pk if keep else None
-    ).update(status=IngestionRun.Status.FAILED, message=INTERRUPTED, finished_at=timezone.now())
+    ).finish_running(IngestionRun.Status.FAILED, message=INTERRUPTED)
 
 
 def ingestion_runs_fail_stale(*, now: datetime.datetime | None = None, source: DataSource | None = None) -> int:
@@ -162,9 +155,9 @@ def ingestion_runs_fail_stale(*, now: datetime.datetime | None = None, source: D
     for run in running.filter(heartbeat_at__lt=stale_before(now)).only("pk", "heartbeat_at"):
         reason = describe_stale(run.heartbeat_at)
         logger.error("Failing ingestion run #%s: %s", run.pk, reason)
-        failed += running.filter(pk=run.pk).update(status=IngestionRun.Status.FAILED, message=reason, finished_at=now)
-    failed += running.filter(heartbeat_at__isnull=True, started_at__lt=now - QUEUED_TIMEOUT).update(
-        status=IngestionRun.Status.FAILED, message=NEVER_STARTED, finished_at=now
+        failed += running.filter(pk=run.pk).finish_running(IngestionRun.Status.FAILED, message=reason, now=now)
+    failed += running.filter(heartbeat_at__isnull=True, started_at__lt=now - QUEUED_TIMEOUT).finish_running(
+        IngestionRun.Status.FAILED, message=NEVER_STARTED, now=now
     )
     return failed
 

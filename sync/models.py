@@ -6,8 +6,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+from dealfinder.common.models import RunRecord
 
-class SyncLog(models.Model):
+
+class SyncLog(RunRecord):
+    COUNT_FIELDS = ("processed", "succeeded", "failed", "skipped")
+
     class SyncType(models.TextChoices):
         LEAD_PUSH = "lead_push", "Lead push"
         BUYER_PULL = "buyer_pull", "Buyer pull"
@@ -25,11 +29,10 @@ class SyncLog(models.Model):
     succeeded = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
-    message = models.TextField(blank=True)
-    started_at = models.DateTimeField(default=timezone.now, db_index=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)
+    sync_run_id = models.CharField(
+        max_length=32, blank=True, db_index=True, help_text="The id this run's log lines carry (sync_run_id)"
+    )
 
     class Meta:
         ordering = ["-started_at"]

@@ -63,16 +63,16 @@ class SyncRun:
             status = SyncLog.Status.FAILED
         else:
             status = SyncLog.Status.SUCCESS
-        return SyncLog.objects.create(
+        log = SyncLog(
             sync_type=self.sync_type,
-            status=status,
+            sync_run_id=self.run_id,
             processed=self.processed,
             succeeded=self.succeeded,
             failed=self.failed,
             skipped=self.skipped,
             errors=self.errors,
-            message="; ".join(self.notes + ([str(aborted)] if aborted else [])),
             started_at=self.started_at,
-            finished_at=timezone.now(),
             duration_seconds=round(time.monotonic() - self.started, 3),
         )
+        log.finish(status, message="; ".join(self.notes + ([str(aborted)] if aborted else [])))
+        return log

@@ -36,11 +36,11 @@ class PipelineStepInline(admin.TabularInline):
 
 @admin.register(PipelineRun)
 class PipelineRunAdmin(ReadOnlyAdmin):
-    list_display = ("id", "job", "status", "trigger", "started_at", "run_duration", "step_statuses", "error")
+    list_display = ("id", "job", "status", "trigger", "started_at", "run_duration", "step_statuses", "message")
     list_filter = ("job", "status", "trigger")
     date_hierarchy = "started_at"
-    search_fields = ("error",)
-    fields = ("job", "status", "trigger", "started_at", "finished_at", "heartbeat_at", "run_duration", "error")
+    search_fields = ("message",)
+    fields = ("job", "status", "trigger", "started_at", "finished_at", "heartbeat_at", "run_duration", "message")
     readonly_fields = fields
     inlines = [PipelineStepInline]
 

@@ -6,10 +6,10 @@ from django.db import models
 from django.utils import timezone
 from knox.models import AbstractAuthToken
 
-from dealfinder.common.models import TimeStampedModel
+from dealfinder.common.models import RunRecord, TimeStampedModel
 
 
-class PipelineRun(TimeStampedModel):
+class PipelineRun(TimeStampedModel, RunRecord):
     """One run of a scheduled job (the nightly pipeline, a GoHighLevel push, ...) and how it ended."""
 
     class Status(models.TextChoices):
@@ -26,10 +26,7 @@ class PipelineRun(TimeStampedModel):
     job = models.CharField(max_length=32, db_index=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
-    started_at = models.DateTimeField(default=timezone.now, db_index=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(default=timezone.now, help_text="Last sign of life; stale runs are failed")
-    error = models.TextField(blank=True, help_text="Why the run failed or was skipped")
 
     class Meta:
         ordering = ["-started_at"]
@@ -38,10 +35,6 @@ class PipelineRun(TimeStampedModel):
 
     def __str__(self):
         return f"{self.job} #{self.pk} @ {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
-
-    @property
-    def duration(self) -> datetime.timedelta | None:
-        return self.finished_at - self.started_at if self.finished_at else None
 
 
 class PipelineStep(models.Model):

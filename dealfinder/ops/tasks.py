@@ -10,7 +10,6 @@ import functools
 
 from celery import chain, chord, group, shared_task
 from django.db import transaction
-from django.utils import timezone
 
 from dealfinder.common.queue import QueueUnavailable, queue_errors
 from dealfinder.ops.models import PipelineRun, PipelineStep
@@ -122,9 +121,7 @@ def _run_send(run: PipelineRun) -> None:
         with queue_errors():
             pipeline_canvas(run=run).apply_async()
     except QueueUnavailable as exc:
-        now = timezone.now()
-        run.status, run.error, run.finished_at = Status.FAILED, str(exc), now
-        run.save(update_fields=["status", "error", "finished_at"])
+        run.finish(Status.FAILED, message=str(exc))
         PipelineStep.objects.filter(run=run).update(status=StepStatus.SKIPPED, error="skipped: never queued")
         pipeline_notify_failure(run=run)
 

@@ -299,22 +299,22 @@ def ingest_source(
         except Exception as exc:
             logger.exception("ingest of %s failed", source)
             _reconnect_if_lost()
-            run.status, run.message = m.IngestionRun.Status.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+            status, message = m.IngestionRun.Status.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
         else:
             landed = run.inserted + run.updated + run.unchanged
             if run.failed or run.pages_failed:
-                run.status = m.IngestionRun.Status.PARTIAL if landed else m.IngestionRun.Status.FAILED
-                run.message = "" if landed else _nothing_loaded(run)
+                status = m.IngestionRun.Status.PARTIAL if landed else m.IngestionRun.Status.FAILED
+                message = "" if landed else _nothing_loaded(run)
             else:
-                run.status = m.IngestionRun.Status.SUCCESS
+                status, message = m.IngestionRun.Status.SUCCESS, None
         finally:
             if hasattr(reader, "close"):
                 reader.close()
         run.incremental_since = getattr(reader, "since", None)
         run.stored = run.inserted + run.updated + run.unchanged
         run.field_stats = _with_earlier_examples(run, tally.stats.as_json())
-        run.finished_at = timezone.now()
-        _save(run)
+        run.heartbeat_at = timezone.now()  # saving is a sign of life too (see _save)
+        run.finish(status, message=message)
     return run
 
 

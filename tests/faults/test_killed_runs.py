@@ -112,7 +112,7 @@ def test_a_killed_pipeline_run_stops_blocking_within_the_stale_time(layer, outsi
         slug="hanging", url=layer.url, field_mapping={"parcel_id": "PARCEL"}, page_size=PAGE, enabled=True
     )
     env = manage_env(outside_db.share(), **BEATS)
-    pipeline_runs = "SELECT id, status, error FROM dealfinder_pipelinerun ORDER BY id"
+    pipeline_runs = "SELECT id, status, message FROM dealfinder_pipelinerun ORDER BY id"
 
     killed = manage("run_pipeline", env=env)
     kill_mid_run(killed, layer, outside_db, "dealfinder_pipelinerun")

@@ -114,5 +114,5 @@ def test_a_pipeline_run_that_cannot_be_queued_fails_with_the_reason(redis_down, 
 
     run.refresh_from_db()
     assert run.status == "failed"
-    assert run.error.startswith(f"{QUEUE_UNREACHABLE} (Error 111 connecting to 127.0.0.1:")
+    assert run.message.startswith(f"{QUEUE_UNREACHABLE} (Error 111 connecting to 127.0.0.1:")
     assert list(run.steps.values_list("name", "status", "error")) == [("quality", "skipped", "skipped: never queued")]

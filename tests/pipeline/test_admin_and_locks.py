@@ -22,7 +22,7 @@ def changelist_queries(client) -> int:
 
 @pytest.mark.django_db
 def test_pipelinerun_admin_shows_steps_without_a_query_per_row(admin_client):
-    run = PipelineRunFactory(status="failed", error="score failed: ValueError: boom")
+    run = PipelineRunFactory(status="failed", message="score failed: ValueError: boom")
     PipelineStepFactory(run=run, name="ingest", order=1, counts={"processed": 12})
     PipelineStepFactory(run=run, name="score", order=2, status="failed", error="ValueError: boom", counts={})
     few = changelist_queries(admin_client)
@@ -56,7 +56,7 @@ def test_trigger_is_skipped_while_another_session_holds_the_job_lock():
 
         run = pipeline_run_start(job="nightly", trigger="beat")
 
-        assert (run.status, run.error) == ("skipped", "another trigger of this job holds its lock")
+        assert (run.status, run.message) == ("skipped", "another trigger of this job holds its lock")
         assert pipeline_run_start(job="quality", trigger="beat").status == "running"
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [key])

@@ -29,7 +29,7 @@ def statuses(run: PipelineRun) -> list[tuple[str, str]]:
 def test_nightly_runs_every_step_in_order_and_a_rerun_converges(county, launch):
     run = launch()
 
-    assert (run.job, run.trigger, run.status, run.error) == ("nightly", "manual", "success", "")
+    assert (run.job, run.trigger, run.status, run.message) == ("nightly", "manual", "success", "")
     assert statuses(run) == [(name, "success") for name in NIGHTLY]
     assert list(run.steps.values_list("order", "attempts")) == [(n, 1) for n in range(1, 9)]
     ingest = run.steps.get(name="ingest").counts
@@ -61,7 +61,7 @@ def test_failing_step_skips_its_dependents_records_why_and_alerts(county, launch
     with caplog.at_level(logging.ERROR, logger="dealfinder.pipeline"):
         run = launch()
 
-    assert (run.status, run.error) == ("failed", "enrich failed: ValueError: boom")
+    assert (run.status, run.message) == ("failed", "enrich failed: ValueError: boom")
     assert list(run.steps.values_list("name", "status", "error", "attempts")) == [
         ("ingest", "success", "", 1),
         ("enrich", "failed", "ValueError: boom", 1),  # not a transient error: no retry
@@ -112,7 +112,7 @@ def test_transient_errors_give_up_after_three_retries(county, launch, step_servi
 
     match = run.steps.get(name="match")
     assert (match.status, match.attempts, match.error) == ("failed", 4, "ConnectError: connection refused")
-    assert run.error == "match failed: ConnectError: connection refused"
+    assert run.message == "match failed: ConnectError: connection refused"
 
 
 def test_a_service_result_with_status_failed_fails_its_step(launch, step_service):
@@ -132,7 +132,7 @@ def test_second_trigger_while_a_run_is_in_progress_is_skipped_and_logged(launch,
     with caplog.at_level(logging.WARNING, logger="dealfinder.pipeline"):
         skipped = launch("nightly", "beat")
 
-    assert (skipped.status, skipped.trigger, skipped.error) == (
+    assert (skipped.status, skipped.trigger, skipped.message) == (
         "skipped",
         "beat",
         f"nightly run #{running.pk} is still running",
@@ -146,7 +146,7 @@ def test_second_trigger_while_a_run_is_in_progress_is_skipped_and_logged(launch,
 def test_push_and_quality_jobs_wait_for_the_nightly_run_but_never_block_it(launch):
     nightly = PipelineRunFactory(job="nightly", status="running", finished_at=None)
 
-    assert [(r.status, r.error) for r in (launch("ghl_push"), launch("quality"))] == [
+    assert [(r.status, r.message) for r in (launch("ghl_push"), launch("quality"))] == [
         ("skipped", f"nightly run #{nightly.pk} is still running"),
         ("skipped", f"nightly run #{nightly.pk} is still running"),
     ]
@@ -171,7 +171,7 @@ def test_stale_running_run_is_failed_and_no_longer_blocks(launch, settings):
         f"no heartbeat since {timezone.localtime(long_ago):%Y-%m-%d %H:%M:%S %Z} (more than 180 s): "
         "the process running it was killed or lost; marked failed"
     )
-    assert (stale.status, stale.error) == ("failed", why)
+    assert (stale.status, stale.message) == ("failed", why)
     assert list(stale.steps.values_list("status", "error")) == [("failed", why)]
     alive.refresh_from_db()
     assert alive.status == "running"

@@ -27,7 +27,7 @@ def finished(run_id: int) -> PipelineRun:
 def test_nightly_chain_runs_end_to_end_through_the_worker(county, worker):
     run = finished(pipeline_launch(job="nightly", trigger="manual").pk)
 
-    assert (run.status, run.error) == ("success", "")
+    assert (run.status, run.message) == ("success", "")
     assert list(run.steps.values_list("name", "status")) == [(name, "success") for name in NIGHTLY]
     ingest = run.steps.get(name="ingest")
     assert ingest.counts["by_source"] == {"orange-tax-sales": "success"}
@@ -41,7 +41,7 @@ def test_failing_step_through_the_worker_skips_dependents(county, worker, step_s
 
     run = finished(pipeline_launch(job="nightly", trigger="manual").pk)
 
-    assert (run.status, run.error) == ("failed", "score failed: ValueError: boom")
+    assert (run.status, run.message) == ("failed", "score failed: ValueError: boom")
     assert list(run.steps.values_list("name", "status", "error")) == [
         ("ingest", "success", ""),
         ("enrich", "success", ""),
@@ -66,7 +66,7 @@ def test_two_triggers_at_once_give_one_run(county, worker):
     runs = [finished(run_id) for run_id in ids]
 
     assert [(r.status, r.trigger) for r in runs] == [("success", "beat"), ("skipped", "beat")]
-    assert runs[1].error == f"nightly run #{ids[0]} is still running"
+    assert runs[1].message == f"nightly run #{ids[0]} is still running"
     assert runs[1].steps.count() == 0
 
 

@@ -236,3 +236,18 @@ def test_a_failed_action_is_retried_alone(fake_ghl, ghl):
     ghl_push_leads(client=ghl)
     assert fake_ghl.paths() == ["POST /conversations/messages", "POST /contacts/buyerA/tasks"]
     assert PropertyMatch.objects.filter(pk=match.pk, sms_sent_at__isnull=False, task_created_at__isnull=False).exists()
+
+
+def test_the_sync_log_stores_the_run_id_its_log_lines_carry(fake_ghl, ghl, caplog):
+    from dealfinder.common.logging import RunContextFilter
+
+    LeadFactory(tier="A")
+    caplog.handler.addFilter(RunContextFilter())
+    with caplog.at_level("INFO"):
+        log = ghl_push_leads(client=ghl)
+    second = ghl_push_leads(client=ghl)
+
+    carried = {getattr(r, "sync_run_id", None) for r in caplog.records} - {None}
+    assert carried == {log.sync_run_id}
+    assert len(log.sync_run_id) == 12
+    assert second.sync_run_id not in ("", log.sync_run_id)

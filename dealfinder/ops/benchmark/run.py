@@ -483,7 +483,7 @@ class Benchmark:
         now = timezone.now()
         return {
             "status": run.status,
-            "error": run.error,
+            "error": run.message,
             "steps": {
                 s.name: {
                     "status": s.status,

@@ -41,9 +41,9 @@ StepStatus = PipelineStep.Status
 def _run_skip(*, job: str, trigger: str, reason: str) -> PipelineRun:
     logger.warning("Skipped %s (%s trigger): %s", job, trigger, reason)
     now = timezone.now()
-    return PipelineRun.objects.create(
-        job=job, trigger=trigger, status=Status.SKIPPED, started_at=now, finished_at=now, heartbeat_at=now, error=reason
-    )
+    run = PipelineRun(job=job, trigger=trigger, started_at=now, heartbeat_at=now)
+    run.finish(Status.SKIPPED, message=reason, now=now)
+    return run
 
 
 def pipeline_runs_fail_stale(*, now: datetime.datetime | None = None) -> list[int]:
@@ -60,9 +60,7 @@ def pipeline_runs_fail_stale(*, now: datetime.datetime | None = None) -> list[in
         PipelineStep.objects.filter(run=run, status=StepStatus.PENDING).update(
             status=StepStatus.SKIPPED, error="skipped: the run went stale"
         )
-        PipelineRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(
-            status=Status.FAILED, error=reason, finished_at=now
-        )
+        PipelineRun.objects.filter(pk=run.pk).finish_running(Status.FAILED, message=reason, now=now)
     return [run.pk for run in stale]
 
 
@@ -101,9 +99,7 @@ def pipeline_run_finish(*, run_id: int) -> None:
     """Mark the run successful, unless a step already failed it."""
     with log_context(pipeline_run_id=run_id):
         now = timezone.now()
-        updated = PipelineRun.objects.filter(pk=run_id, status=Status.RUNNING).update(
-            status=Status.SUCCESS, finished_at=now, heartbeat_at=now
-        )
+        updated = PipelineRun.objects.filter(pk=run_id).finish_running(Status.SUCCESS, now=now, heartbeat_at=now)
         if updated:
             logger.info("Pipeline run #%s succeeded", run_id)
 
@@ -153,8 +149,8 @@ def pipeline_step_fail(*, step: PipelineStep, error: str, counts: dict | None = 
         PipelineStep.objects.filter(run_id=step.run_id, order__gt=step.order, status=StepStatus.PENDING).update(
             status=StepStatus.SKIPPED, error=f"skipped: {step.name} failed"
         )
-        PipelineRun.objects.filter(pk=step.run_id).update(
-            status=Status.FAILED, error=f"{step.name} failed: {error}", finished_at=now, heartbeat_at=now
+        PipelineRun.objects.filter(pk=step.run_id).finish_running(
+            Status.FAILED, message=f"{step.name} failed: {error}", now=now, heartbeat_at=now
         )
     pipeline_notify_failure(run=PipelineRun.objects.get(pk=step.run_id))
 
@@ -162,8 +158,8 @@ def pipeline_step_fail(*, step: PipelineStep, error: str, counts: dict | None = 
 def pipeline_notify_failure(*, run: PipelineRun) -> None:
     """Send the failure through leads.alerts (Slack and email, where configured); always log it as an error."""
     subject = f"DealFinder: {run.job} run #{run.pk} failed"
-    body = f"{run.error}\n\nStarted {run.started_at:%Y-%m-%d %H:%M %Z} ({run.get_trigger_display()})."
-    logger.error("%s: %s", subject, run.error)
+    body = f"{run.message}\n\nStarted {run.started_at:%Y-%m-%d %H:%M %Z} ({run.get_trigger_display()})."
+    logger.error("%s: %s", subject, run.message)
     try:
         alerts_send_text(subject=subject, body=body)
     except Exception:

@@ -46,9 +46,9 @@ class Command(BaseCommand):
             run = pipeline_run_inline(job=job, trigger=PipelineRun.Trigger.MANUAL)
             self._report(run)
         if run.status == PipelineRun.Status.FAILED:
-            raise CommandError(f"{run.job} run #{run.pk} failed: {run.error}", returncode=EXIT_FAILED)
+            raise CommandError(f"{run.job} run #{run.pk} failed: {run.message}", returncode=EXIT_FAILED)
         if run.status == PipelineRun.Status.SKIPPED:
-            raise CommandError(f"{run.job} run #{run.pk} skipped: {run.error}", returncode=EXIT_SKIPPED)
+            raise CommandError(f"{run.job} run #{run.pk} skipped: {run.message}", returncode=EXIT_SKIPPED)
         if wait and run.status == PipelineRun.Status.RUNNING:
             raise CommandError(f"{run.job} run #{run.pk} still running after {timeout:.0f}s", returncode=EXIT_FAILED)
 
@@ -58,4 +58,5 @@ class Command(BaseCommand):
             line = f"{step.order}. {step.name:<9} {step.status:<8} {duration:>8}  {format_counts(step.counts)}"
             self.stdout.write(line + (f"  error: {step.error}" if step.error else ""))
         duration = f" in {run.duration.total_seconds():.1f}s" if run.duration else ""
-        self.stdout.write(f"{run.job} run #{run.pk}: {run.status}{duration}" + (f": {run.error}" if run.error else ""))
+        message = f": {run.message}" if run.message else ""
+        self.stdout.write(f"{run.job} run #{run.pk}: {run.status}{duration}{message}")
