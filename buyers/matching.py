@@ -46,6 +46,27 @@ class MatchCandidate:
     distance_miles: float | None = None
     lead_score: int = 0  # the lead's own 0-100 score: breaks ties between equal matches
 
+    @classmethod
+    def from_row(cls, row, *, center: tuple[float, float] | None) -> "MatchCandidate":
+        """A candidate from a row of selectors.CANDIDATE_FIELDS values (id, zip, type, beds, baths, year built,
+        MAO, list price, ARV, in area, lon, lat, lead score), with its distance to the buyer's `center` (lon, lat)."""
+        pid, zip_, ptype, beds, baths, year, mao, list_price, arv, in_area, lon, lat, lead_score = row
+        distance = haversine_miles(center[0], center[1], lon, lat) if center and lon is not None else None
+        return cls(
+            property_id=pid,
+            zip=zip_,
+            property_type=ptype,
+            beds=beds,
+            baths=baths,
+            year_built=year,
+            mao=mao,
+            list_price=list_price,
+            arv=arv,
+            in_area=bool(in_area),
+            distance_miles=distance,
+            lead_score=lead_score,
+        )
+
     @property
     def price_basis(self) -> tuple[str, Decimal] | None:
         """(label, value) of the price a buyer would pay: MAO, else list price, else ARV."""

@@ -10,15 +10,10 @@ from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .matching import MatchCandidate, MatchWeights, best_matches, haversine_miles, score_match
+from .matching import MatchCandidate, MatchWeights, best_matches, score_match
+from .matching_sql import ranked_candidate_statements
 from .models import Buyer, PropertyMatch
-from .selectors import (
-    buyer_buy_box,
-    buyer_has_location,
-    buyer_match_candidates,
-    matching_weights,
-    ranked_candidate_statements,
-)
+from .selectors import buyer_buy_box, buyer_has_location, buyer_match_candidates, matching_weights
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +82,7 @@ def _score_sql_rows(cursor, *, buyers: dict, weights: MatchWeights, buyer_ids, p
         rows.execute(sql, params)
         while chunk := rows.fetchmany(FETCH_SIZE):
             for row in chunk:
-                buyer_id, count, pid, zip_, ptype, beds, baths, year, mao, price, arv, in_area, lon, lat, lead = row[
-                    :15
-                ]
+                buyer_id, count = row[:2]
                 fingerprint, unchanged = row[15:]
                 if buyer_id != last:
                     last, candidates, done = buyer_id, candidates + count, done + 1
@@ -97,23 +90,9 @@ def _score_sql_rows(cursor, *, buyers: dict, weights: MatchWeights, buyer_ids, p
                     if progress:
                         progress(done, len(buyers))
                 if unchanged:  # same inputs, rules and weights as the stored match: kept as it is
-                    batch.append((buyer_id, pid, None, None, fingerprint))
+                    batch.append((buyer_id, row[2], None, None, fingerprint))
                     continue
-                distance = haversine_miles(*box.center, lon, lat) if box.center and lon is not None else None
-                candidate = MatchCandidate(
-                    property_id=pid,
-                    zip=zip_,
-                    property_type=ptype,
-                    beds=beds,
-                    baths=baths,
-                    year_built=year,
-                    mao=mao,
-                    list_price=price,
-                    arv=arv,
-                    in_area=in_area,
-                    distance_miles=distance,
-                    lead_score=lead,
-                )
+                candidate = MatchCandidate.from_row(row[2:15], center=box.center)
                 result = score_match(candidate, box, weights)
                 if result.keep:
                     batch.append(_staged(buyer_id, candidate, result, fingerprint))
