@@ -26,21 +26,17 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from django.contrib.gis.gdal import GDALException, SpatialReference
-from django.db import models as dj
-from django.utils import timezone
 
-from dealfinder.common.numbers import parse_decimal, parse_int
-from properties import models as m
-from properties.landuse import land_use_reader, vocabulary_errors
-from properties.normalize import split_state_zip, usps_state
+from properties.landuse import vocabulary_errors
 
 from .base import RawRecord
+from .coerce import coercer, describe_error, short_value, transform
+from .targets import KEY_TARGET, TARGETS
 
 ROW_ERROR = "__row_error__"  # a reader marks a record it could only half read (e.g. a CSV row's column count)
 PRESETS_DIR = Path(__file__).resolve().parent / "mappings"
@@ -61,84 +57,6 @@ class RowError(ValueError):
         self.field, self.mapped = field, mapped
 
 
-def _f(model, name):
-    return model._meta.get_field(name)
-
-
-_COMMON = {
-    "parcel_id": dj.CharField(max_length=64),
-    "external_id": dj.CharField(max_length=128),
-    "county": _f(m.Property, "county"),
-    "street": dj.CharField(max_length=200),
-    "unit": _f(m.Property, "unit"),
-    "city": _f(m.Property, "city"),
-    "state": dj.CharField(max_length=30),
-    "zip": _f(m.Property, "zip"),
-    "latitude": dj.FloatField(),
-    "longitude": dj.FloatField(),
-    "x": dj.FloatField(),
-    "y": dj.FloatField(),
-    "owner_name": _f(m.Property, "owner_name"),
-    "owner_mailing_address": _f(m.Property, "owner_mailing_address"),
-    "mailing_street": dj.CharField(max_length=200),
-    "mailing_city": dj.CharField(max_length=100),
-    "mailing_state": dj.CharField(max_length=30),
-    "mailing_zip": dj.CharField(max_length=10),
-    "property_type": dj.CharField(max_length=100),
-    **{n: _f(m.Property, n) for n in ("beds", "baths", "living_sqft", "lot_sqft", "year_built", "is_vacant")},
-}
-_VALUATION = (
-    "tax_year",
-    "market_value",
-    "assessed_value",
-    "taxable_value",
-    "annual_taxes",
-    "last_sale_price",
-    "last_sale_date",
-    "tax_delinquent",
-    "delinquent_amount",
-)
-_CHILD_TARGETS = {
-    "parcels": {n: _f(m.Valuation, n) for n in _VALUATION},
-    "valuations": {n: _f(m.Valuation, n) for n in _VALUATION},
-    "tax_sales": {
-        n: _f(m.TaxSale, n) for n in ("tda_number", "sale_date", "deed_status", "opening_bid", "source_updated_at")
-    },
-    "foreclosures": {
-        n: _f(m.Foreclosure, n)
-        for n in (
-            "case_number",
-            "borrower",
-            "lender",
-            "status",
-            "default_amount",
-            "opening_bid",
-            "filing_date",
-            "auction_date",
-        )
-    },
-    "code_violations": {
-        n: _f(m.CodeViolation, n) for n in ("case_number", "violation_type", "status", "opened_at", "closed_at")
-    },
-    "tax_delinquencies": {
-        "tax_year": _f(m.TaxDelinquency, "tax_year"),
-        "delinquent_amount": _f(m.TaxDelinquency, "amount_owed"),
-        "tax_delinquent": _f(m.Valuation, "tax_delinquent"),
-        **{n: _f(m.TaxDelinquency, n) for n in ("status", "delinquent_since", "resolved_at")},
-    },
-    "listings": {
-        **{n: _f(m.Listing, n) for n in ("list_price", "days_on_market", "listed_at", "url")},
-        "status": dj.CharField(max_length=100),
-        "previous_price": _f(m.PriceChange, "old_price"),
-        "price_change": _f(m.PriceChange, "old_price"),
-        "price_changed_at": _f(m.PriceChange, "changed_at"),
-    },
-}
-TARGETS: dict[str, dict[str, dj.Field]] = {ds: {**_COMMON, **child} for ds, child in _CHILD_TARGETS.items()}
-KEY_TARGET = {"tax_sales": "tda_number", "foreclosures": "case_number", "code_violations": "case_number"}
-SIGNED = {"price_change"}
-# Target ranges beyond the field's type; a value outside is bad (dropped, counted).
-RANGES = {"latitude": (-90, 90), "longitude": (-180, 180), "year_built": (1700, 2100), "tax_year": (1800, 2200)}
 # Values that mean "unknown" for a target unless its spec says otherwise ("null": [...]): no sale recorded, no
 # year or area on record. A sale price of 0 would otherwise make 100% equity.
 DEFAULT_NULLS = {"last_sale_price": (0,), "year_built": (0,), "living_sqft": (0,), "lot_sqft": (0,)}
@@ -147,8 +65,6 @@ NULL_WORDS = frozenset({"NULL", "NULL--", "<NULL>", "(NULL)", "N/A", "#N/A", "NA
 TRANSFORMS = {"trim", "upper", "lower", "title", "number", "int", "bool", "date", "rebase"}
 _SPEC_KEYS = {"source", "concat", "sep", "transform", "split", "part", "value", "default", "null", "vocabulary"}
 _STATE_ZIP = re.compile(r"^([A-Za-z]{2})[\s,]*(\d{5}(?:-?\d{4})?)?$")
-_TRUE = {"Y", "YES", "TRUE", "T", "1"}
-_FALSE = {"N", "NO", "FALSE", "F", "0", ""}
 WGS84 = 4326
 
 
@@ -254,7 +170,7 @@ class FieldMapping:
             if value.__class__ is str and len(value) <= longest_null and value.strip().upper() in raw_nulls:
                 row[target] = None
                 flags.append(SENTINEL)
-                problems = _add(problems, target, f"{label}: {_short(value)} read as unknown")
+                problems = _add(problems, target, f"{label}: {short_value(value)} read as unknown")
                 continue
             try:
                 coerced = coerce(value)
@@ -262,15 +178,15 @@ class FieldMapping:
                 row[target] = None
                 if nulls and _loose(loose, value) in nulls:  # e.g. year built 0, out of the year range
                     flags.append(SENTINEL)
-                    problems = _add(problems, target, f"{label}: {_short(value)} read as unknown")
+                    problems = _add(problems, target, f"{label}: {short_value(value)} read as unknown")
                 else:
                     flags.append(BAD)
-                    problems = _add(problems, target, f"{label}: {_describe(exc, value)}")
+                    problems = _add(problems, target, f"{label}: {describe_error(exc, value)}")
                 continue
             if nulls and coerced in nulls:
                 row[target] = None
                 flags.append(SENTINEL)
-                problems = _add(problems, target, f"{label}: {_short(value)} read as unknown")
+                problems = _add(problems, target, f"{label}: {short_value(value)} read as unknown")
                 continue
             row[target] = coerced
             flags.append(FILLED)
@@ -305,7 +221,7 @@ class FieldMapping:
         compiled = []
         for spec in self.specs:
             field = fields[spec.target]
-            coerce, loose = _coercer(field, spec), _coercer(field, spec, ranged=False)
+            coerce, loose = coercer(field, spec), coercer(field, spec, ranged=False)
             configured = DEFAULT_NULLS.get(spec.target, ()) if spec.nulls is None else spec.nulls
             raw_nulls = NULL_WORDS | {str(n).strip().upper() for n in configured}
             nulls = frozenset(n for n in (_loose(loose, value) for value in configured) if n is not None)
@@ -327,19 +243,6 @@ def _add(problems: list | None, target: str, text: str) -> list:
         problems = []
     problems.append((target, text))
     return problems
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _describe(exc: Exception, value) -> str:
-    """A coercion failure in the user's words: "'N/A x' is not a number", never decimal.ConversionSyntax."""
-    message = str(exc) if isinstance(exc, ValueError) and not isinstance(exc, ArithmeticError) else ""
-    if not message or message.startswith(("[<class", "could not convert", "invalid literal")):
-        message = "is not a number"
-    return f"{_short(value)} {message}"
 
 
 def _parse_epsg(value) -> int | None:
@@ -502,7 +405,7 @@ def _extract(spec: FieldSpec, attributes: dict):
     for t in spec.transforms:
         if _blank(value):
             break
-        value = _transform(t, value)
+        value = transform(t, value)
     return spec.default if _blank(value) else value
 
 
@@ -524,203 +427,7 @@ def _split(value: str, how: str, part):
     if how == "state_zip":
         match = _STATE_ZIP.match(value)
         if not match:
-            raise ValueError(f"{_short(value)} is not a state and zip (e.g. FL 32801)")
+            raise ValueError(f"{short_value(value)} is not a state and zip (e.g. FL 32801)")
         return match.group(1).upper() if part == "state" else match.group(2)
     pieces = value.split(how)
     return pieces[part].strip() if -len(pieces) <= part < len(pieces) else None
-
-
-def _transform(name: str, value):
-    op, _, arg = name.partition(":")
-    try:
-        if op == "date" and arg:
-            return dt.datetime.strptime(str(value).strip(), arg).date()
-        if op == "rebase":  # sample data: dates written relative to an anchor day move so the anchor is today
-            shift = timezone.localdate() - dt.date.fromisoformat(arg)
-            return (_date(value) if isinstance(value, str) and len(value.strip()) == 10 else _datetime(value)) + shift
-        if op in ("trim", "upper", "lower", "title"):
-            text = str(value).strip()
-            return text if op == "trim" else getattr(text, op)()
-        return {"number": parse_decimal, "int": parse_int, "bool": _bool, "date": _date}[op](value)
-    except (ValueError, TypeError, ArithmeticError) as exc:
-        if op == "date" and arg:
-            raise ValueError(f"{_short(value)} is not a date in the format {arg}") from None
-        raise ValueError(f"transform {name}: {_describe(exc, value)}") from None
-
-
-def _bool(value) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float | Decimal):
-        return bool(value)
-    text = str(value).strip().upper()
-    if text in _TRUE | _FALSE:
-        return text in _TRUE
-    raise ValueError("is not yes/no")
-
-
-def _epoch_ms(value) -> dt.datetime:
-    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(milliseconds=float(value))
-
-
-def _datetime(value) -> dt.datetime:
-    try:
-        return _read_datetime(value)
-    except (ValueError, TypeError, OverflowError, ArithmeticError):
-        raise ValueError("is not a date (e.g. 2024-03-01, 03/01/2024 or epoch milliseconds)") from None
-
-
-def _read_datetime(value) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        result = value
-    elif isinstance(value, dt.date):
-        result = dt.datetime.combine(value, dt.time())
-    elif isinstance(value, int | float | Decimal) or (isinstance(value, str) and value.strip().isdigit()):
-        text = str(value).strip()
-        if len(text) == 8 and isinstance(value, str):
-            result = dt.datetime.strptime(text, "%Y%m%d")
-        else:
-            return _epoch_ms(value)
-    else:
-        text = str(value).strip().replace("Z", "+00:00")
-        try:
-            result = dt.datetime.fromisoformat(text)
-        except ValueError:
-            result = dt.datetime.strptime(text.split(" ")[0], "%m/%d/%Y")
-    return result if timezone.is_aware(result) else timezone.make_aware(result, dt.UTC)
-
-
-def _date(value) -> dt.date:
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value
-    return _datetime(value).date()  # in the value's own offset; epoch ms are UTC
-
-
-def _text_coercer(max_length: int | None) -> Callable[[Any], str]:
-    def text(value) -> str:
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        text = " ".join(str(value).split())  # whitespace runs collapsed, ends trimmed
-        return text[:max_length] if max_length else text
-
-    return text
-
-
-def _coercer(field: dj.Field, spec: FieldSpec, *, ranged: bool = True) -> Callable[[Any], Any]:
-    """The coercion of a non-blank value to a target field's type; it raises ValueError (the reason in the user's
-    words, after the value), TypeError or ArithmeticError for a value that is not one. `ranged=False` leaves out
-    the target's plausible range (RANGES), to read null values such as a year 0."""
-    target, kind = spec.target, field.get_internal_type()
-    special = _SPECIAL.get(target)
-    if special:
-        return special(field, spec)
-    if kind in ("CharField", "TextField", "URLField", "SlugField"):
-        return _text_coercer(field.max_length)
-    if kind == "BooleanField":
-        return _bool
-    if kind == "DateField":
-        return _date
-    if kind == "DateTimeField":
-        return _datetime
-    low, high = RANGES.get(target, (None, None)) if ranged else (None, None)
-    if kind == "FloatField":
-
-        def float_(value) -> float:
-            number = value if type(value) is float else float(parse_decimal(value))
-            if number != number or number in (float("inf"), float("-inf")):
-                raise ValueError("is not a finite number")
-            if low is not None and not low <= number <= high:
-                raise ValueError(f"is not a {target} ({low} to {high})")
-            return number
-
-        return float_
-    if kind == "DecimalField":
-        quantum, limit, signed = (
-            Decimal(1).scaleb(-field.decimal_places),
-            field.max_digits - field.decimal_places,
-            target in SIGNED,
-        )
-
-        def decimal(value) -> Decimal:
-            number = parse_decimal(value)
-            if number.adjusted() >= limit:
-                raise ValueError("is too large")
-            if number < 0 and not signed:
-                raise ValueError("is negative")
-            return number.quantize(quantum)
-
-        return decimal
-    plausible = f"is not a plausible {target.replace('_', ' ')} ({low} to {high})"
-    if low is None:
-        low, high = (0, 32767) if "Small" in kind else (0, 2147483647)
-        plausible = f"is out of range ({low} to {high})" if ranged else "is out of range"
-
-    def integer(value) -> int:
-        number = value if type(value) is int else parse_int(value)
-        if ranged and not low <= number <= high:
-            raise ValueError(plausible)
-        return number
-
-    return integer
-
-
-def _state_coercer(field, spec) -> Callable[[Any], str]:
-    """A USPS state code from a code or a name ("Missouri" -> MO), or "MI 49327" from a state and zip in one
-    column (the address parser splits it); a value that is no US state is bad, never truncated."""
-
-    def state(value) -> str:
-        text = " ".join(str(value).split())
-        code = usps_state(text)
-        if code:
-            return code
-        pair = split_state_zip(text)
-        if pair and usps_state(pair[0]):
-            return f"{pair[0]} {pair[1]}"
-        raise ValueError("is not a US state")
-
-    return state
-
-
-def _zip_coercer(field, spec) -> Callable[[Any], str]:
-    text = _text_coercer(field.max_length)
-
-    def zip_(value) -> str:
-        if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 100000:
-            return f"{value:05d}"  # a zip stored as a number lost its leading zero
-        result = text(value)
-        digits = sum(c.isdigit() for c in result)
-        if digits not in (4, 5, 8, 9) or not result.replace("-", "").replace(" ", "").isdigit():
-            raise ValueError("is not a zip code")
-        return result
-
-    return zip_
-
-
-def _property_type_coercer(field, spec) -> Callable[[Any], str]:
-    """A property type through the source's land-use vocabulary; a value it does not explain is bad (stored as
-    unknown), with what to do about it."""
-    vocabulary = dict(spec.vocabulary) if isinstance(spec.vocabulary, tuple) else spec.vocabulary
-    read = land_use_reader(vocabulary)
-    name = vocabulary if isinstance(vocabulary, str) else "mapping's table" if vocabulary else None
-    text = _text_coercer(100)
-
-    def property_type(value) -> str:
-        found = read(text(value))
-        if found:
-            return found
-        if not any(c.isdigit() for c in str(value)):
-            raise ValueError("names no property type DealFinder knows")
-        if name and name != "words":
-            raise ValueError(f"is not in the {name} land-use vocabulary")
-        raise ValueError('is a land-use code: name the source\'s vocabulary ("fl_dor", "cook_il" or a table)')
-
-    return property_type
-
-
-_SPECIAL = {
-    "state": _state_coercer,
-    "mailing_state": _state_coercer,
-    "zip": _zip_coercer,
-    "mailing_zip": _zip_coercer,
-    "property_type": _property_type_coercer,
-}
