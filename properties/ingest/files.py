@@ -24,8 +24,8 @@ from django.contrib.gis.geos import Point
 from dealfinder.common.outbound import UnsafeURLError
 from dealfinder.common.source_location import LocationError, SourceLocation, location_parse
 
-from .arcgis import ArcGISError, coord_transform, esri_point, geojson_xy, wgs84_xys
 from .base import Page, RawRecord, SourceError
+from .esri_geometry import ArcGISError, coord_transform, esri_point, geojson_xy, wgs84_xys
 from .http import http_client
 from .mapping import ROW_ERROR
 from .schema import SourceField, SourceSchema

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .arcgis import ArcGISError, coord_transform, wgs84_xys
 from .base import RawRecord
+from .esri_geometry import ArcGISError, coord_transform, wgs84_xys
 from .mapping import BAD, BLANK, FILLED, FieldMapping
 
 XY = tuple[float, float]

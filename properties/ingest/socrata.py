@@ -21,8 +21,8 @@ import httpx
 from django.conf import settings
 from django.contrib.gis.geos import Point
 
-from properties.ingest.arcgis import geojson_point
 from properties.ingest.base import Page, RawRecord, SourceError
+from properties.ingest.esri_geometry import geojson_point
 from properties.ingest.http import PAGE_ERRORS, RETRY_WAIT, ClientHolder, describe_error, offset_pages, send
 from properties.ingest.schema import SourceField, SourceSchema
 from properties.ingest.urls import socrata_metadata_url, socrata_resource_url

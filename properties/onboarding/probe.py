@@ -14,15 +14,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from dealfinder.common.source_location import LocationError, location_parse
-from properties.ingest.arcgis import (
-    ArcGISClient,
-    ArcGISError,
-    esri_xy,
-    page_spatial_reference,
-    spatial_reference_label,
-)
+from properties.ingest.arcgis import ArcGISClient
 from properties.ingest.base import RawRecord, SourceError
 from properties.ingest.ckan import CKANReader
+from properties.ingest.esri_geometry import ArcGISError, esri_xy, page_spatial_reference, spatial_reference_label
 from properties.ingest.files import FileReader, dialect_label
 from properties.ingest.http import PAGE_ERRORS, describe_error
 from properties.ingest.mapping import FieldMapping, MappingError

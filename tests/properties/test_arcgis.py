@@ -6,8 +6,9 @@ import pytest
 from django.contrib.gis.gdal import CoordTransform, SpatialReference
 from django.contrib.gis.geos import GEOSGeometry, Point
 
-from properties.ingest.arcgis import ArcGISClient, ArcGISReader, coord_transform, esri_date, esri_point
+from properties.ingest.arcgis import ArcGISClient, ArcGISReader, esri_date
 from properties.ingest.base import SourceError
+from properties.ingest.esri_geometry import coord_transform, esri_point
 from properties.ingest.http import RETRY_ATTEMPTS, USER_AGENT
 from tests.fakes.arcgis import FakeArcGISLayer, load_arcgis_fixture, point_features
 
