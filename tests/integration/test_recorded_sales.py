@@ -22,7 +22,8 @@ from decimal import Decimal
 
 from buyers.discovery import Transfer, discover_buyers
 from buyers.matching import BuyBox, MatchCandidate, MatchWeights, score_match
-from leads.comps import CompParams, CompSale, Subject, comps_and_arv, county_trend
+from leads.comps import CompParams, CompSale, Subject, comps_and_arv
+from leads.comps_trend import county_trend
 from leads.deals import DealParams, deal_numbers
 from properties.sales_rules import SaleFacts, assess_sale
 

@@ -13,13 +13,12 @@ from leads.comps import (
     CompParams,
     CompSale,
     Subject,
-    Trend,
     comps_and_arv,
-    county_trend,
     month_number,
     months_before,
     percentile,
 )
+from leads.comps_trend import Trend, county_trend
 
 AS_OF = datetime.date(2026, 3, 2)
 P = CompParams()

@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
-from leads.comps import CompParams, CompSale, Subject, comps_and_arv, county_trend
+from leads.comps import CompParams, CompSale, Subject, comps_and_arv
 from leads.comps_sql import arv_rows, comps_arv_all
+from leads.comps_trend import county_trend
 
 pytestmark = [pytest.mark.postgis, pytest.mark.django_db]
 
