@@ -34,7 +34,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from sync.lob import MailPiece, TrackingEvent, parse_datetime
+from sync.lob_records import MailPiece, TrackingEvent, parse_datetime
 
 SIGNATURE_HEADER = "Lob-Signature"
 TIMESTAMP_HEADER = "Lob-Signature-Timestamp"

@@ -6,7 +6,8 @@ import httpx
 import pytest
 import respx
 
-from sync.lob import Address, LobAuthError, LobClient, LobError, LobInputError, recipient_name
+from sync.lob import LobClient
+from sync.lob_records import Address, LobAuthError, LobError, LobInputError, recipient_name
 from tests.sync.recorded import lob
 
 BASE = "https://lob.test/v1"

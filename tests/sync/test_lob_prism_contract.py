@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from sync.drip import idempotency_key
-from sync.lob import Address, LobClient, LobError, recipient_name
+from sync.lob import LobClient
+from sync.lob_records import Address, LobError, recipient_name
 from sync.mail_pieces import MergeValues, PieceKind, offer_range, render_piece
 from tests.sync.prism import PRISM, SKIP_REASON, PrismTransport, prism_mock
 from tests.sync.recorded import LOB
