@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from dealfinder.ops.benchmark.county import County
-from dealfinder.ops.benchmark.run import TARGETS
+from dealfinder.ops.benchmark.report import TARGETS
 from dealfinder.ops.benchmark.scratch import BenchmarkRefused, scratch_database
 from tests.buyers.factories import BuyerFactory
 from tests.properties.factories import PropertyFactory

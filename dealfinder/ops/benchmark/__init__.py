@@ -8,5 +8,7 @@
 - scratch.py: the scratch database the benchmark runs in (created, migrated and dropped), or the guard that
   refuses a database holding real data;
 - run.py: the measured steps and figures (ingest vs COPY, re-ingest, rescore vs UPDATE, match, pipeline,
-  map, API, memory), printed as a table and written as JSON.
+  map, API, memory);
+- probes.py: peak memory per step and the machine's description;
+- report.py: the figures against their targets, the JSON result and the printed table.
 """

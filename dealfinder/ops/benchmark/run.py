@@ -13,20 +13,14 @@ where the kernel allows, else ru_maxrss); PostgreSQL's backends are other proces
 from __future__ import annotations
 
 import io
-import os
-import platform
-import resource
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 from django.test import Client
@@ -35,111 +29,14 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from .county import MAPPINGS, County, buyers, viewports
+from .probes import machine_info, peak_rss_mb, reset_peak_rss
+from .report import pipeline_info, result
 from .scratch import BENCHMARK_TAG, SOURCE_PREFIX
 from .server import ArcGISCountyServer
 
-# figure -> (target, "min" when the value must be at least the target, "max" when at most)
-TARGETS: dict[str, tuple[float, str]] = {
-    "ingest_vs_copy": (0.25, "min"),
-    "reingest_speedup": (3, "min"),
-    "rescore_vs_update": (3, "max"),
-    "match_seconds": (60, "max"),
-    "pipeline_seconds": (300, "max"),
-    "map_p95_ms": (200, "max"),
-    "map_max_kb": (500, "max"),
-    "api_p95_ms": (100, "max"),
-    "api_queries": (None, "constant"),
-    "peak_rss_mb": (2048, "max"),
-}
-UNITS = {"ingest_vs_copy": "x", "reingest_speedup": "x", "rescore_vs_update": "x", "match_seconds": "s",
-         "pipeline_seconds": "s", "map_p95_ms": "ms", "map_max_kb": "KB", "api_p95_ms": "ms", "api_queries": "",
-         "peak_rss_mb": "MB"}  # fmt: skip
 PARCEL_TABLES = ("properties_property", "properties_valuation", "properties_propertysource")
 
 
-# --- memory and machine -------------------------------------------------------------------------
-def _status_kb(key: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(f"{key}:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def reset_peak_rss() -> bool:
-    """Reset VmHWM to the current RSS (Linux >= 4.0); False when not possible."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
-
-
-def peak_rss_mb() -> float:
-    kb = _status_kb("VmHWM")
-    if kb is None:
-        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(kb / 1024, 1)
-
-
-def _meminfo_mb() -> int | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return int(line.split()[1]) // 1024
-    except OSError:
-        return None
-    return None
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
-def _git(*args: str) -> str:
-    try:
-        command = ["git", *args]
-        out = subprocess.run(command, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=10, check=True)  # noqa: S603
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return out.stdout.strip()
-
-
-def machine_info() -> dict[str, Any]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version()")
-        pg = cursor.fetchone()[0]
-        cursor.execute("SELECT postgis_lib_version()")
-        postgis = cursor.fetchone()[0]
-        cursor.execute("SHOW shared_buffers")
-        shared_buffers = cursor.fetchone()[0]
-    import django
-
-    return {
-        "cores": os.cpu_count(),
-        "cpu": _cpu_model(),
-        "ram_mb": _meminfo_mb(),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "postgresql": pg,
-        "postgis": postgis,
-        "shared_buffers": shared_buffers,
-        "git_commit": _git("rev-parse", "HEAD"),
-        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
-        "load_average_start": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
-# --- steps --------------------------------------------------------------------------------------
 @dataclass
 class Step:
     name: str
@@ -257,37 +154,8 @@ class Benchmark:
         return self.result(complete=True)
 
     def result(self, *, complete: bool) -> dict[str, Any]:
-        """Everything measured so far: figures, targets, counts, steps, machine (load average now)."""
-        if self.steps:
-            self.figures["peak_rss_mb"] = max(s.peak_rss_mb for s in self.steps)
-        machine = {**self.machine, "load_average_end": [round(x, 2) for x in os.getloadavg()], "uptime": _uptime()}
-        return {
-            "complete": complete,
-            "date": timezone.now().isoformat(timespec="seconds"),
-            "parameters": {
-                "parcels": self.parcels,
-                "buyers": self.buyers,
-                "database": connection.settings_dict["NAME"],
-            },
-            "figures": self.figures,
-            **self.figures,
-            "targets": {k: {"target": t, "kind": kind} for k, (t, kind) in TARGETS.items()},
-            "met": {k: met(k, self.figures.get(k), self.figures) for k in TARGETS},
-            "counts": self.counts,
-            "steps": {s.name: s.as_dict() for s in self.steps},
-            "arcgis_server": self.server_info,
-            "machine": machine,
-            "notes": [
-                "peak_rss_mb is the benchmark's Python process (ingest, scoring, matching, the ArcGIS server "
-                "thread and the Django test client); PostgreSQL's memory is in its own processes.",
-                "ingest_vs_copy compares the parcels layer's end-to-end ingest (HTTP fetch, map, normalize, "
-                "upsert) with COPY of the rows that ingest wrote (property, valuation, provenance) into empty "
-                "copies of those tables with the same indexes.",
-                "rescore_vs_update: a rescore after a scoring-profile change that rewrites every lead, against "
-                "one bare UPDATE of the same lead rows.",
-                "Planner statistics (ANALYZE) are refreshed between steps, untimed, as autovacuum would.",
-            ],
-        }
+        """Everything measured so far (report.result)."""
+        return result(self, complete=complete)
 
     # --- data -----------------------------------------------------------------------------
     def _create_buyers(self) -> None:
@@ -463,38 +331,14 @@ class Benchmark:
                     pipeline_run_inline(job="nightly", trigger="manual")
                 finally:
                     try:
-                        step.info = self._pipeline_info()
+                        step.info = pipeline_info()
                     except Exception:  # the connection died with the interrupted step: read on a new one
                         connection.close()
-                        step.info = self._pipeline_info()
+                        step.info = pipeline_info()
         finally:
             celery_app.conf.task_always_eager = eager
         self.figures["pipeline_seconds"] = self.seconds("pipeline")
         self.counts["pipeline_status"] = step.info["status"]
-
-    @staticmethod
-    def _pipeline_info() -> dict:
-        """The latest nightly run's status and its steps' durations (also of a run that was stopped)."""
-        from dealfinder.ops.models import PipelineRun
-
-        run = PipelineRun.objects.filter(job="nightly").order_by("-pk").first()
-        if run is None:
-            return {"status": None}
-        now = timezone.now()
-        return {
-            "status": run.status,
-            "error": run.message,
-            "steps": {
-                s.name: {
-                    "status": s.status,
-                    "seconds": round(((s.finished_at or now) - s.started_at).total_seconds(), 2)
-                    if s.started_at
-                    else None,
-                    "counts": s.counts,
-                }
-                for s in run.steps.order_by("order")
-            },
-        }
 
     # --- map and API ----------------------------------------------------------------------
     def _client(self) -> Client:
@@ -586,34 +430,3 @@ class Benchmark:
                 "matches": PropertyMatch.objects.count(),
             }
         )
-
-
-def _uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()  # noqa: S607
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
-def met(name: str, value, figures: dict) -> bool | None:
-    target, kind = TARGETS[name]
-    if value is None:
-        return None
-    if kind == "constant":
-        return bool(figures.get("api_queries_constant"))
-    return value >= target if kind == "min" else value <= target
-
-
-def table(result: dict) -> str:
-    """The figures as a fixed-width table: figure, value, target, met."""
-    rows = [("figure", "value", "target", "met?")]
-    for name, (target, kind) in TARGETS.items():
-        value = result["figures"].get(name)
-        shown = "-" if value is None else f"{value:g} {UNITS[name]}".strip()
-        goal = "constant" if kind == "constant" else f"{'>=' if kind == 'min' else '<='} {target:g} {UNITS[name]}"
-        ok = result["met"][name]
-        rows.append((name, shown, goal.strip(), "-" if ok is None else "yes" if ok else "NO"))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)

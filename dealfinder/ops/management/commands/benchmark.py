@@ -12,7 +12,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dealfinder.ops.benchmark.run import Benchmark, table
+from dealfinder.ops.benchmark.report import table
+from dealfinder.ops.benchmark.run import Benchmark
 from dealfinder.ops.benchmark.scratch import BenchmarkRefused, refuse_real_data, require_postgis, scratch_database
 
 

@@ -1,0 +1,108 @@
+"""The benchmark's figures against their targets, and the table `manage.py benchmark` prints."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from .probes import uptime
+
+# figure -> (target, "min" when the value must be at least the target, "max" when at most)
+TARGETS: dict[str, tuple[float, str]] = {
+    "ingest_vs_copy": (0.25, "min"),
+    "reingest_speedup": (3, "min"),
+    "rescore_vs_update": (3, "max"),
+    "match_seconds": (60, "max"),
+    "pipeline_seconds": (300, "max"),
+    "map_p95_ms": (200, "max"),
+    "map_max_kb": (500, "max"),
+    "api_p95_ms": (100, "max"),
+    "api_queries": (None, "constant"),
+    "peak_rss_mb": (2048, "max"),
+}
+UNITS = {"ingest_vs_copy": "x", "reingest_speedup": "x", "rescore_vs_update": "x", "match_seconds": "s",
+         "pipeline_seconds": "s", "map_p95_ms": "ms", "map_max_kb": "KB", "api_p95_ms": "ms", "api_queries": "",
+         "peak_rss_mb": "MB"}  # fmt: skip
+
+
+def met(name: str, value, figures: dict) -> bool | None:
+    target, kind = TARGETS[name]
+    if value is None:
+        return None
+    if kind == "constant":
+        return bool(figures.get("api_queries_constant"))
+    return value >= target if kind == "min" else value <= target
+
+
+def table(result: dict) -> str:
+    """The figures as a fixed-width table: figure, value, target, met."""
+    rows = [("figure", "value", "target", "met?")]
+    for name, (target, kind) in TARGETS.items():
+        value = result["figures"].get(name)
+        shown = "-" if value is None else f"{value:g} {UNITS[name]}".strip()
+        goal = "constant" if kind == "constant" else f"{'>=' if kind == 'min' else '<='} {target:g} {UNITS[name]}"
+        ok = result["met"][name]
+        rows.append((name, shown, goal.strip(), "-" if ok is None else "yes" if ok else "NO"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def result(bench, *, complete: bool) -> dict[str, Any]:
+    """Everything measured so far: figures, targets, counts, steps, machine (load average now)."""
+    if bench.steps:
+        bench.figures["peak_rss_mb"] = max(s.peak_rss_mb for s in bench.steps)
+    machine = {**bench.machine, "load_average_end": [round(x, 2) for x in os.getloadavg()], "uptime": uptime()}
+    return {
+        "complete": complete,
+        "date": timezone.now().isoformat(timespec="seconds"),
+        "parameters": {
+            "parcels": bench.parcels,
+            "buyers": bench.buyers,
+            "database": connection.settings_dict["NAME"],
+        },
+        "figures": bench.figures,
+        **bench.figures,
+        "targets": {k: {"target": t, "kind": kind} for k, (t, kind) in TARGETS.items()},
+        "met": {k: met(k, bench.figures.get(k), bench.figures) for k in TARGETS},
+        "counts": bench.counts,
+        "steps": {s.name: s.as_dict() for s in bench.steps},
+        "arcgis_server": bench.server_info,
+        "machine": machine,
+        "notes": [
+            "peak_rss_mb is the benchmark's Python process (ingest, scoring, matching, the ArcGIS server "
+            "thread and the Django test client); PostgreSQL's memory is in its own processes.",
+            "ingest_vs_copy compares the parcels layer's end-to-end ingest (HTTP fetch, map, normalize, "
+            "upsert) with COPY of the rows that ingest wrote (property, valuation, provenance) into empty "
+            "copies of those tables with the same indexes.",
+            "rescore_vs_update: a rescore after a scoring-profile change that rewrites every lead, against "
+            "one bare UPDATE of the same lead rows.",
+            "Planner statistics (ANALYZE) are refreshed between steps, untimed, as autovacuum would.",
+        ],
+    }
+
+
+def pipeline_info() -> dict:
+    """The latest nightly run's status and its steps' durations (also of a run that was stopped)."""
+    from dealfinder.ops.models import PipelineRun
+
+    run = PipelineRun.objects.filter(job="nightly").order_by("-pk").first()
+    if run is None:
+        return {"status": None}
+    now = timezone.now()
+    return {
+        "status": run.status,
+        "error": run.message,
+        "steps": {
+            s.name: {
+                "status": s.status,
+                "seconds": round(((s.finished_at or now) - s.started_at).total_seconds(), 2) if s.started_at else None,
+                "counts": s.counts,
+            }
+            for s in run.steps.order_by("order")
+        },
+    }
