@@ -48,7 +48,7 @@ def superuser_api(db):
     """An API client logged in as a superuser (for what is not about roles)."""
     from rest_framework.test import APIClient
 
-    from tests.leads.factories import UserFactory
+    from tests.factories import UserFactory
 
     client = APIClient()
     client.force_authenticate(UserFactory(is_staff=True, is_superuser=True))

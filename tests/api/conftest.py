@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from dealfinder.ops.api_tokens import api_token_create
 from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
-from tests.leads.factories import UserFactory
+from tests.factories import UserFactory
 
 ROLES = (ACQUISITIONS, DISPOSITIONS, ADMIN)
 

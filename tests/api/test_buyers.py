@@ -5,8 +5,7 @@ from django.utils import timezone
 
 from buyers.models import Buyer, PropertyMatch
 from tests.api.helpers import walk
-from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
-from tests.leads.factories import LeadFactory
+from tests.factories import BuyerFactory, LeadFactory, PropertyMatchFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,7 @@
 import pytest
 
 from dealfinder.ops.roles import ADMIN
-from tests.buyers.factories import PropertyMatchFactory
-from tests.leads.factories import LeadFactory
+from tests.factories import LeadFactory, PropertyMatchFactory
 
 pytestmark = pytest.mark.django_db
 

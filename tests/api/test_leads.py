@@ -9,8 +9,7 @@ from leads.models import Activity, Lead
 from sync.models import SyncLog
 from sync.runs import NOT_CONFIGURED
 from tests.api.helpers import walk
-from tests.leads.factories import BrokerFactory, LeadFactory, UserFactory
-from tests.properties.factories import PropertyFactory, TaxSaleFactory
+from tests.factories import BrokerFactory, LeadFactory, PropertyFactory, TaxSaleFactory, UserFactory
 from tests.sync.fake_ghl import BASE_URL, LOCATION_ID, FakeGHL
 
 pytestmark = pytest.mark.django_db

@@ -17,14 +17,15 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from dealfinder.ops.roles import ACQUISITIONS, DISPOSITIONS
-from tests.buyers.factories import PropertyMatchFactory
-from tests.leads.factories import LeadFactory, UserFactory
-from tests.properties.factories import (
+from tests.factories import (
     CodeViolationFactory,
     ForeclosureFactory,
+    LeadFactory,
     ListingFactory,
     PropertyFactory,
+    PropertyMatchFactory,
     TaxSaleFactory,
+    UserFactory,
     ValuationFactory,
 )
 

@@ -6,8 +6,13 @@ from django.utils import timezone
 from properties.models import DataSource, IngestionRun, Property
 from sync.models import SyncLog
 from tests.api.helpers import walk
-from tests.properties.factories import DataSourceFactory, IngestionRunFactory, PropertySourceFactory, TaxSaleFactory
-from tests.sync.factories import SyncLogFactory
+from tests.factories import (
+    DataSourceFactory,
+    IngestionRunFactory,
+    PropertySourceFactory,
+    SyncLogFactory,
+    TaxSaleFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -2,10 +2,14 @@ import pytest
 from rest_framework.test import APIClient
 
 from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS
-from tests.buyers.factories import PropertyMatchFactory
-from tests.leads.factories import LeadFactory, UserFactory
-from tests.properties.factories import DataSourceFactory, IngestionRunFactory
-from tests.sync.factories import SyncLogFactory
+from tests.factories import (
+    DataSourceFactory,
+    IngestionRunFactory,
+    LeadFactory,
+    PropertyMatchFactory,
+    SyncLogFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from properties.models import Property
 from tests.api.helpers import walk
-from tests.properties.factories import (
+from tests.factories import (
     CodeViolationFactory,
     ForeclosureFactory,
     ListingFactory,

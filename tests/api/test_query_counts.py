@@ -3,19 +3,21 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dealfinder.ops.roles import ADMIN
-from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
-from tests.leads.factories import LeadFactory, UserFactory
-from tests.properties.factories import (
+from tests.factories import (
+    BuyerFactory,
     CodeViolationFactory,
     DataSourceFactory,
     ForeclosureFactory,
     IngestionRunFactory,
+    LeadFactory,
     PriceChangeFactory,
     PropertyFactory,
+    PropertyMatchFactory,
+    SyncLogFactory,
     TaxSaleFactory,
+    UserFactory,
     ValuationFactory,
 )
-from tests.sync.factories import SyncLogFactory
 
 pytestmark = pytest.mark.django_db
 

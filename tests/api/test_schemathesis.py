@@ -13,10 +13,14 @@ from schemathesis.checks import not_a_server_error
 from dealfinder.ops.api_tokens import api_token_create
 from dealfinder.ops.roles import ADMIN
 from dealfinder.wsgi import application
-from tests.buyers.factories import PropertyMatchFactory
-from tests.leads.factories import LeadFactory
-from tests.properties.factories import DataSourceFactory, IngestionRunFactory, TaxSaleFactory
-from tests.sync.factories import SyncLogFactory
+from tests.factories import (
+    DataSourceFactory,
+    IngestionRunFactory,
+    LeadFactory,
+    PropertyMatchFactory,
+    SyncLogFactory,
+    TaxSaleFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

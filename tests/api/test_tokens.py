@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from dealfinder.ops.api_tokens import api_token_create
 from dealfinder.ops.models import ApiToken
 from dealfinder.ops.roles import ACQUISITIONS, ADMIN
-from tests.leads.factories import UserFactory
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.gis.geos import Point
 
-from tests.buyers.factories import lead_at
-from tests.properties.factories import ORLANDO, ListingFactory, PropertyFactory
+from tests.factories import ORLANDO, ListingFactory, PropertyFactory
+from tests.scenes import lead_at
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from tablib import Dataset
 
 from buyers.models import Buyer, PropertyMatch
 from buyers.resources import BuyerResource
-from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
-from tests.leads.factories import LeadFactory, UserFactory
+from tests.factories import BuyerFactory, LeadFactory, PropertyMatchFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

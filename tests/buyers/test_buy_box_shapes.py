@@ -12,8 +12,8 @@ from django.core.management import call_command
 
 from buyers.models import PropertyMatch
 from buyers.services import matches_refresh_all
-from tests.buyers.factories import BuyerFactory, area_buyer
-from tests.properties.factories import ORLANDO
+from tests.factories import ORLANDO, BuyerFactory
+from tests.scenes import area_buyer
 
 pytestmark = pytest.mark.django_db
 

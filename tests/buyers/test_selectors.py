@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from buyers.matching import EARTH_RADIUS_MILES, BuyBox, MatchCandidate, MatchWeights, score_match
 from buyers.matching_sql import CANDIDATE_ROW_FIELDS, match_score_sql, ranked_candidate_statements
 from buyers.selectors import buyer_candidates, buyer_match_candidates
-from tests.buyers.factories import BuyerFactory, area_buyer, lead_at, radius_buyer, square, zip_buyer
-from tests.properties.factories import ORLANDO
+from tests.factories import ORLANDO, BuyerFactory, square
+from tests.scenes import area_buyer, lead_at, radius_buyer, zip_buyer
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from django.test.utils import CaptureQueriesContext
 
 from buyers.models import Buyer, PropertyMatch
 from buyers.services import MatchSummary, buyers_create_samples, matches_refresh_all
-from tests.buyers.factories import MatchingProfileFactory, area_buyer, radius_buyer, square, zip_buyer
-from tests.properties.factories import ORLANDO
+from tests.factories import ORLANDO, MatchingProfileFactory, square
+from tests.scenes import area_buyer, radius_buyer, zip_buyer
 
 pytestmark = pytest.mark.django_db
 

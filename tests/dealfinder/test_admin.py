@@ -6,10 +6,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.buyers import factories as buyer_factories
-from tests.leads import factories as lead_factories
-from tests.properties import factories as property_factories
-from tests.sync import factories as sync_factories
+from tests import factories as buyer_factories
+from tests import factories as lead_factories
+from tests import factories as property_factories
+from tests import factories as sync_factories
 
 pytestmark = pytest.mark.django_db
 

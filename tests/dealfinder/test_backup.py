@@ -13,9 +13,7 @@ from psycopg import sql
 from buyers.models import Buyer, PropertyMatch
 from leads.models import Lead
 from properties.models import Property, TaxSale
-from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
-from tests.leads.factories import LeadFactory
-from tests.properties.factories import PropertyFactory, TaxSaleFactory
+from tests.factories import BuyerFactory, LeadFactory, PropertyFactory, PropertyMatchFactory, TaxSaleFactory
 
 pytestmark = [pytest.mark.postgis, pytest.mark.django_db(transaction=True)]
 

@@ -10,8 +10,7 @@ from django.core.management.base import CommandError
 from dealfinder.ops.benchmark.county import County
 from dealfinder.ops.benchmark.report import TARGETS
 from dealfinder.ops.benchmark.scratch import BenchmarkRefused, scratch_database
-from tests.buyers.factories import BuyerFactory
-from tests.properties.factories import PropertyFactory
+from tests.factories import BuyerFactory, PropertyFactory
 
 PARCELS, BUYERS = 10_000, 20
 

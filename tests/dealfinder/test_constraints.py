@@ -6,9 +6,16 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from leads.models import Lead, LeadScoreHistory, ScoringProfile
-from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
-from tests.leads.factories import LeadFactory, LeadScoreHistoryFactory, ScoringProfileFactory
-from tests.properties.factories import CodeViolationFactory, DataSourceFactory, PropertyFactory
+from tests.factories import (
+    BuyerFactory,
+    CodeViolationFactory,
+    DataSourceFactory,
+    LeadFactory,
+    LeadScoreHistoryFactory,
+    PropertyFactory,
+    PropertyMatchFactory,
+    ScoringProfileFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

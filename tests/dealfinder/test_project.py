@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from dealfinder.common.logging import JsonFormatter, RunContextFilter, TextFormatter, log_context, logged_run
-from tests.pipeline.factories import PipelineRunFactory
+from tests.factories import PipelineRunFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
@@ -292,7 +292,7 @@ class _Collect(logging.Handler):
 @pytest.mark.django_db
 def test_an_ingest_logs_with_its_source(settings):
     from properties.services import datasource_ingest
-    from tests.properties.factories import DataSourceFactory
+    from tests.factories import DataSourceFactory
 
     settings.INGEST_UPLOAD_MAX_ROWS = 0
     source = DataSourceFactory(

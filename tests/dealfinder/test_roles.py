@@ -3,20 +3,18 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
-from tests.leads.factories import UserFactory
+from tests.factories import BrokerFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def user_in(role):
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-
 def test_roles_grant_what_each_team_needs():
     roles_setup()
-    acquisitions, dispositions, admin = user_in(ACQUISITIONS), user_in(DISPOSITIONS), user_in(ADMIN)
+    acquisitions, dispositions, admin = (
+        BrokerFactory(role=ACQUISITIONS),
+        BrokerFactory(role=DISPOSITIONS),
+        BrokerFactory(role=ADMIN),
+    )
     assert acquisitions.has_perms(["leads.change_lead", "properties.change_property", "leads.add_activity"])
     assert not acquisitions.has_perm("buyers.view_buyer")
     assert not acquisitions.has_perm("properties.change_datasource")

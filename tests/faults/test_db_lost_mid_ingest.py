@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from properties.models import IngestionRun, Property, PropertySource, TaxSale
 from properties.services import INTERRUPTED, datasource_ingest
+from tests.factories import DataSourceFactory
 from tests.fakes.arcgis import FakeArcGISLayer, point_features
-from tests.properties.factories import DataSourceFactory
 
 pytestmark = [pytest.mark.postgis, pytest.mark.django_db(transaction=True)]
 

@@ -21,9 +21,8 @@ from django_celery_beat.models import PeriodicTask
 
 from leads.models import LeadScoreHistory
 from leads.services import leads_score_all
+from tests.factories import PropertyFactory, ScoringProfileFactory
 from tests.leads.conftest import hot_property
-from tests.leads.factories import ScoringProfileFactory
-from tests.properties.factories import PropertyFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from leads.models import Activity, Lead
 from sync.ghl import BREAK_AFTER_FAILURES, MAX_ATTEMPTS, GHLClient
 from sync.models import ExternalLink, SyncLog
 from sync.push import ghl_push_leads
-from tests.leads.factories import LeadFactory
+from tests.factories import LeadFactory
 from tests.sync.conftest import ghl_settings  # noqa: F401  (GoHighLevel settings pointing at the fake)
 from tests.sync.fake_ghl import BASE_URL, LOCATION_ID, FakeGHL
 

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
+from tests.factories import DataSourceFactory
 from tests.fakes.arcgis import FakeArcGISLayer, point_features
 from tests.faults.conftest import manage, manage_env
-from tests.properties.factories import DataSourceFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,8 +17,7 @@ from dealfinder.common.queue import QUEUE_UNREACHABLE
 from dealfinder.ops.roles import ADMIN, roles_setup
 from dealfinder.ops.tasks import pipeline_launch
 from properties.models import IngestionRun
-from tests.leads.factories import LeadFactory, UserFactory
-from tests.properties.factories import DataSourceFactory
+from tests.factories import DataSourceFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,8 @@ import sys
 import pytest
 from django.conf import settings
 
-from tests.buyers.factories import BuyerFactory
+from tests.factories import BuyerFactory, UserFactory
 from tests.faults.conftest import ROOT, manage_env
-from tests.leads.factories import UserFactory
 
 pytestmark = [
     pytest.mark.skipif(settings.IS_POSTGIS, reason="SQLite's locking (PostgreSQL locks rows)"),

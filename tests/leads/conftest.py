@@ -2,8 +2,8 @@ import datetime
 
 import pytest
 
-from tests.leads.factories import BrokerFactory
-from tests.properties import factories as pf
+from tests import factories as pf
+from tests.factories import BrokerFactory
 
 TODAY = datetime.date(2026, 3, 2)
 

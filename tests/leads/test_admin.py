@@ -19,17 +19,18 @@ from leads.ui_selectors import (
     lead_top_matches,
     sparkline_layout,
 )
-from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
-from tests.leads.factories import (
+from tests.factories import (
     ActivityFactory,
+    BuyerFactory,
     LeadFactory,
     LeadScoreHistoryFactory,
     MapGridCellFactory,
     MapGridStateFactory,
     MapPointFactory,
+    PropertyFactory,
+    PropertyMatchFactory,
     UserFactory,
 )
-from tests.properties.factories import PropertyFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from django.core import mail
 from leads.alerts import alerts_send_new_tier_a, alerts_send_text
 from leads.models import Alert, Lead
 from leads.services import leads_score_all
+from tests import factories as pf
+from tests.factories import LeadFactory
 from tests.leads.conftest import TODAY, days, hot_property
-from tests.leads.factories import LeadFactory
-from tests.properties import factories as pf
 
 pytestmark = pytest.mark.django_db
 

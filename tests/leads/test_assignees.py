@@ -12,8 +12,7 @@ from rest_framework.test import APIClient
 
 from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
 from leads.models import Activity, Lead
-from tests.leads.factories import LeadFactory, UserFactory
-from tests.properties.factories import PropertyFactory
+from tests.factories import LeadFactory, PropertyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,13 +5,14 @@ from django.contrib.gis.geos import Point
 
 from leads.filtersets import LeadFilterSet
 from leads.models import Lead
-from tests.buyers.factories import PropertyMatchFactory
-from tests.leads.factories import BrokerFactory, LeadFactory
-from tests.properties.factories import (
+from tests.factories import (
+    BrokerFactory,
     CodeViolationFactory,
+    LeadFactory,
     ListingFactory,
     PriceChangeFactory,
     PropertyFactory,
+    PropertyMatchFactory,
     PropertySourceFactory,
     TaxSaleFactory,
 )

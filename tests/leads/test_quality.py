@@ -9,8 +9,8 @@ from django.db.models import F
 from leads.models import Alert, Lead
 from leads.quality import quality_check_run
 from leads.services import leads_score_all
+from tests import factories as pf
 from tests.leads.conftest import TODAY
-from tests.properties import factories as pf
 
 pytestmark = pytest.mark.django_db
 

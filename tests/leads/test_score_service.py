@@ -10,10 +10,9 @@ from leads.models import Lead, LeadScoreHistory, ScoringProfile
 from leads.services import leads_score_all, scoringprofile_get_active
 from properties.models import Property
 from sync.models import ExternalLink
+from tests import factories as pf
+from tests.factories import ActivityFactory, ExternalLinkFactory, LeadFactory, ScoringProfileFactory
 from tests.leads.conftest import TODAY, at, days, hot_property
-from tests.leads.factories import ActivityFactory, LeadFactory, ScoringProfileFactory
-from tests.properties import factories as pf
-from tests.sync.factories import ExternalLinkFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -294,7 +293,7 @@ def test_leads_of_merged_properties_follow_their_survivor():
 
 
 def test_buyers_target_zips_feed_the_location_score(profile):
-    from tests.buyers.factories import BuyerFactory
+    from tests.factories import BuyerFactory
 
     prop = pf.PropertyFactory(parcel_id="WANTED", zip="32805")
     BuyerFactory.create_batch(3, target_zips=["32805", "32808"])

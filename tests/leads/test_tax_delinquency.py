@@ -11,9 +11,8 @@ from leads.services import leads_score_all
 from properties import models as m
 from properties.ingest.base import Page, RawRecord
 from properties.ingest.loader import ingest_source
+from tests.factories import DataSourceFactory, ScoringProfileFactory
 from tests.leads.conftest import TODAY
-from tests.leads.factories import ScoringProfileFactory
-from tests.properties.factories import DataSourceFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,6 @@ import json
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.contrib.gis.geos import Point, Polygon
 from django.db import connection
 from django.db.models import Sum
@@ -13,8 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
 from leads.grid import cell_size, grid_level
 from leads.models import Activity, Lead
-from tests.leads.factories import BrokerFactory, LeadFactory, UserFactory
-from tests.properties.factories import PropertyFactory
+from tests.factories import BrokerFactory, LeadFactory, PropertyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +25,6 @@ def lead_at(lon, lat, **kwargs):
     return LeadFactory(property=PropertyFactory(location=Point(lon, lat, srid=4326)), **kwargs)
 
 
-def user_in(role, **kwargs):
-    user = UserFactory(is_staff=True, **kwargs)
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-
 @pytest.fixture
 def roles():
     roles_setup()
@@ -40,7 +32,7 @@ def roles():
 
 @pytest.fixture
 def acquisitions(roles, client):
-    user = user_in(ACQUISITIONS)
+    user = BrokerFactory(role=ACQUISITIONS)
     client.force_login(user)
     return user
 
@@ -152,7 +144,7 @@ def test_map_endpoint_query_count_is_constant(acquisitions, client, zoom, n):
     [(ACQUISITIONS, 200, 200), (DISPOSITIONS, 200, 403), (ADMIN, 200, 200), (None, 403, 403)],
 )
 def test_permission_matrix(roles, client, role, map_status, assign_status):
-    user = user_in(role) if role else UserFactory(is_staff=True)
+    user = BrokerFactory(role=role) if role else UserFactory(is_staff=True)
     client.force_login(user)
     page = client.get("/map/")
     assert page.status_code == map_status
@@ -231,7 +223,7 @@ def test_assign_needs_csrf(roles):
     from django.test import Client
 
     csrf_client = Client(enforce_csrf_checks=True)
-    csrf_client.force_login(user_in(ACQUISITIONS))
+    csrf_client.force_login(BrokerFactory(role=ACQUISITIONS))
     shape = json.dumps({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]})
     assert csrf_client.post("/map/assign/", {"shape": shape, "assignee": 1}).status_code == 403
     assert csrf_client.post("/map/export.csv", {"shape": shape}).status_code == 403

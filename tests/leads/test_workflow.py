@@ -9,7 +9,7 @@ from leads.services import (
     lead_change_status,
     scoringprofile_activate,
 )
-from tests.leads.factories import BrokerFactory, LeadFactory, ScoringProfileFactory
+from tests.factories import BrokerFactory, LeadFactory, ScoringProfileFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -9,11 +9,9 @@ from celery.contrib.testing.worker import start_worker
 from dealfinder.celery import app as celery_app
 from dealfinder.ops.pipeline import steps
 from dealfinder.ops.tasks import pipeline_launch
-from tests.buyers.factories import BuyerFactory
+from tests.factories import BuyerFactory, DataSourceFactory, LeadFactory, PropertyFactory
 from tests.fakes.arcgis import FakeArcGISLayer
-from tests.leads.factories import LeadFactory
 from tests.pipeline import fake_services
-from tests.properties.factories import DataSourceFactory, PropertyFactory
 
 # Each test session has its own queue, so parallel runs on the same Redis never take each other's tasks.
 TEST_QUEUE = f"dealfinder-tests-{uuid.uuid4().hex[:12]}"

@@ -10,7 +10,7 @@ from django.urls import reverse
 from dealfinder.common.locks import advisory_lock, advisory_lock_key
 from dealfinder.ops.models import PipelineRun
 from dealfinder.ops.pipeline.runs import JOBS, pipeline_run_start
-from tests.pipeline.factories import PipelineRunFactory, PipelineStepFactory
+from tests.factories import PipelineRunFactory, PipelineStepFactory
 
 
 def changelist_queries(client) -> int:

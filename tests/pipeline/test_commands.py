@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from dealfinder.ops.models import PipelineRun
-from tests.pipeline.factories import PipelineRunFactory
+from tests.factories import PipelineRunFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ import pytest
 from celery import _state as celery_state
 
 from properties.models import IngestionRun, Property
-from tests.leads.factories import UserFactory
-from tests.properties.factories import DataSourceFactory
+from tests.factories import DataSourceFactory, UserFactory
 
 PARCELS = "PARCEL,SITUS_CITY\n29-22-28-8850-02-050,ORLANDO\n29-22-28-8850-02-060,ORLANDO\n"
 

@@ -14,8 +14,7 @@ from leads.services import ScoreSummary
 from properties.ingest.base import SourceError
 from sync.ghl import GHLError
 from sync.models import SyncLog
-from tests.pipeline.factories import PipelineRunFactory
-from tests.sync.factories import SyncLogFactory
+from tests.factories import PipelineRunFactory, SyncLogFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.properties.factories import IngestionRunFactory
+from tests.factories import IngestionRunFactory
 
 pytestmark = pytest.mark.django_db
 

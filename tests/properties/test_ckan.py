@@ -7,8 +7,8 @@ from properties.ingest.base import SourceError
 from properties.ingest.ckan import CKANReader
 from properties.ingest.urls import ckan_search_url, guess_kind
 from properties.services import datasource_ingest, ingest_adhoc
+from tests.factories import DataSourceFactory
 from tests.fakes.ckan import FakeCKANResource, load_ckan_fixture
-from tests.properties.factories import DataSourceFactory
 
 ANSWER = load_ckan_fixture("wprdc-property-assessments")
 RESOURCE = "65855e14-549e-4992-b5be-d629afc676fa"

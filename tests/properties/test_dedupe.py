@@ -4,7 +4,7 @@ from properties import models as m
 from properties.dedupe import DedupeSummary, property_dedupe
 from properties.ingest.base import Page, RawRecord
 from properties.ingest.loader import ingest_source
-from tests.properties.factories import (
+from tests.factories import (
     CodeViolationFactory,
     DataSourceFactory,
     PropertyFactory,

@@ -14,7 +14,7 @@ import pytest
 
 from properties import models as m
 from properties.services import datasource_ingest
-from tests.properties.factories import DataSourceFactory
+from tests.factories import DataSourceFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from properties import models as m
 from properties.ingest.base import SourceError
 from properties.ingest.files import FileReader
 from properties.services import datasource_ingest
-from tests.properties.factories import DataSourceFactory
+from tests.factories import DataSourceFactory
 
 FILES = Path(__file__).resolve().parent.parent / "fixtures" / "files"
 

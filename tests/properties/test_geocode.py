@@ -11,8 +11,8 @@ from properties.geocode import (
     property_geocode_missing,
 )
 from properties.models import GeocodeCache, Property
+from tests.factories import PropertyFactory
 from tests.fakes.census import ANSWERS, FakeCensusGeocoder
-from tests.properties.factories import PropertyFactory
 
 CHURCH = ("1012 W CHURCH ST", "ORLANDO", "FL", "32805")
 BLOSSOM = ("4455 S ORANGE BLOSSOM TRL", "ORLANDO", "FL", "32839")

@@ -11,8 +11,8 @@ from django.urls import reverse
 from dealfinder.common.locks import advisory_lock_key
 from properties import models as m
 from properties.services import datasource_ingest
+from tests.factories import DataSourceFactory
 from tests.fakes.arcgis import FakeArcGISLayer
-from tests.properties.factories import DataSourceFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from properties.ingest.base import RawRecord
 from properties.ingest.mapping import FieldMapping
 from properties.ingest.points import batch_points, implausible
 from properties.services import datasource_ingest
+from tests.factories import DataSourceFactory
 from tests.fakes.arcgis import FakeArcGISLayer, load_arcgis_fixture
-from tests.properties.factories import DataSourceFactory
 
 KENT = {
     "parcel_id": "PNUM",

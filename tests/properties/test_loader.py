@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from properties import models as m
 from properties.ingest.base import Page, RawRecord, SourceError
 from properties.ingest.loader import ingest_source
-from tests.properties.factories import DataSourceFactory, PropertyFactory
+from tests.factories import DataSourceFactory, PropertyFactory
 
 pytestmark = pytest.mark.django_db
 

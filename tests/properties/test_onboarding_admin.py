@@ -11,9 +11,8 @@ from dealfinder.ops.api_tokens import api_token_create
 from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
 from properties import models as m
 from properties.selectors import datasource_health
+from tests.factories import DataSourceFactory, IngestionRunFactory, UserFactory
 from tests.fakes.arcgis import FakeArcGISLayer, load_arcgis_fixture
-from tests.leads.factories import UserFactory
-from tests.properties.factories import DataSourceFactory, IngestionRunFactory
 
 pytestmark = pytest.mark.django_db
 ADD_URL = "/admin/properties/datasource/add-from-url/"

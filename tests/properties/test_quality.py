@@ -5,7 +5,7 @@ from django.contrib.gis.geos import Point
 
 from properties.models import QualityReport
 from properties.quality import quality_report_create
-from tests.properties import factories as pf
+from tests import factories as pf
 
 pytestmark = pytest.mark.django_db
 

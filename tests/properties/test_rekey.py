@@ -9,8 +9,7 @@ from properties.admin import DataSourceForm
 from properties.ingest.base import Page, RawRecord
 from properties.ingest.loader import ingest_source
 from properties.rekey import parcel_rekey_apply, parcel_rekey_plan
-from tests.leads.factories import LeadFactory
-from tests.properties.factories import DataSourceFactory, PropertyFactory
+from tests.factories import DataSourceFactory, LeadFactory, PropertyFactory
 
 pytestmark = pytest.mark.django_db
 

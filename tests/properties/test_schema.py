@@ -10,8 +10,8 @@ from properties import models as m
 from properties.ingest.mapping import FieldMapping
 from properties.ingest.schema import SourceField, SourceSchema, missing_attributes, schema_drift
 from properties.services import datasource_ingest, ingest_adhoc
+from tests.factories import DataSourceFactory
 from tests.fakes.arcgis import FakeArcGISLayer, point_features
-from tests.properties.factories import DataSourceFactory
 
 FILES = Path(__file__).resolve().parent.parent / "fixtures" / "files"
 

@@ -11,8 +11,8 @@ from properties import models as m
 from properties.ingest.socrata import SocrataReader
 from properties.ingest.urls import guess_kind, socrata_resource_url
 from properties.services import datasource_ingest
+from tests.factories import DataSourceFactory
 from tests.fakes.socrata import load_socrata_fixture
-from tests.properties.factories import DataSourceFactory
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "socrata"
 ROWS = load_socrata_fixture("x8yt-3q2b")

@@ -6,9 +6,15 @@ from django.contrib.auth.models import Group
 from django.test import Client, RequestFactory
 
 from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
-from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
-from tests.leads.factories import LeadFactory, UserFactory
-from tests.properties.factories import DataSourceFactory, IngestionRunFactory, PropertyFactory
+from tests.factories import (
+    BuyerFactory,
+    DataSourceFactory,
+    IngestionRunFactory,
+    LeadFactory,
+    PropertyFactory,
+    PropertyMatchFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -41,36 +41,34 @@ from django_celery_beat.models import (
 
 from dealfinder.ops.api_tokens import api_token_create
 from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
-from tests.buyers.factories import BuyerFactory, MatchingProfileFactory, PropertyMatchFactory
-from tests.leads.factories import (
+from tests.factories import (
     ActivityFactory,
     AlertFactory,
-    LeadFactory,
-    LeadScoreHistoryFactory,
-    ScoringProfileFactory,
-    UserFactory,
-)
-from tests.pipeline.factories import PipelineRunFactory
-from tests.properties.factories import (
+    BuyerFactory,
     CodeViolationFactory,
     DataSourceFactory,
+    ExternalLinkFactory,
     ForeclosureFactory,
     GeocodeCacheFactory,
     IngestionRunFactory,
+    LeadFactory,
+    LeadScoreHistoryFactory,
     ListingFactory,
+    MatchingProfileFactory,
+    PipelineRunFactory,
     PriceChangeFactory,
     PropertyFactory,
+    PropertyMatchFactory,
     PropertySourceFactory,
-    QualityReportFactory,
-    TaxDelinquencyFactory,
-    TaxSaleFactory,
-    ValuationFactory,
-)
-from tests.sync.factories import (
-    ExternalLinkFactory,
     PushClaimFactory,
+    QualityReportFactory,
+    ScoringProfileFactory,
     SyncConflictFactory,
     SyncLogFactory,
+    TaxDelinquencyFactory,
+    TaxSaleFactory,
+    UserFactory,
+    ValuationFactory,
     WebhookEventFactory,
 )
 

@@ -9,7 +9,7 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from dealfinder.ops.roles import ACQUISITIONS, roles_setup
-from tests.leads.factories import LeadFactory, UserFactory
+from tests.factories import LeadFactory, UserFactory
 
 PASSWORD = "correct horse battery staple"
 

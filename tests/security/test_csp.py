@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from dealfinder.ops.roles import ACQUISITIONS, roles_setup
-from tests.leads.factories import LeadFactory, UserFactory
+from tests.factories import LeadFactory, UserFactory
 from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS
 
 PASSWORD = "correct horse battery staple"

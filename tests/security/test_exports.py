@@ -14,9 +14,7 @@ from django.contrib.gis.geos import Point
 
 from buyers.models import Buyer
 from dealfinder.common.csv_safe import safe_cell
-from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
-from tests.leads.factories import LeadFactory, UserFactory
-from tests.properties.factories import PropertyFactory
+from tests.factories import BuyerFactory, LeadFactory, PropertyFactory, PropertyMatchFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -21,8 +21,7 @@ from buyers.resources import BuyerResource
 from leads.models import ScoringProfile
 from properties.models import DataSource
 from sync.models import WebhookEvent
-from tests.buyers.factories import BuyerFactory
-from tests.leads.factories import UserFactory
+from tests.factories import BuyerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

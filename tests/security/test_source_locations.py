@@ -18,7 +18,7 @@ from properties.ingest.files import FileReader
 from properties.ingest.urls import guess_kind
 from properties.models import DataSource, IngestionRun
 from properties.services import SourceDisabled, datasource_ingest
-from tests.properties.factories import DataSourceFactory
+from tests.factories import DataSourceFactory
 
 FILES = Path(__file__).resolve().parent.parent / "fixtures" / "files"
 

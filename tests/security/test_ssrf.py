@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from dealfinder.common.outbound import UnsafeURLError, url_check_public
 from properties.models import DataSource
-from tests.properties.factories import DataSourceFactory
+from tests.factories import DataSourceFactory
 
 PUBLIC = "93.184.216.34"  # an IP literal: resolving it needs no DNS
 

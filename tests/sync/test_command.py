@@ -3,7 +3,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from sync.models import SyncLog
-from tests.leads.factories import LeadFactory
+from tests.factories import LeadFactory
 from tests.sync.fake_ghl import contact_json
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,7 @@ from leads.models import Lead
 from sync.conflicts import merge_fields
 from sync.models import ExternalLink, SyncConflict
 from sync.push import ghl_push_leads
-from tests.buyers.factories import BuyerFactory
-from tests.leads.factories import LeadFactory, UserFactory
-from tests.sync.factories import ExternalLinkFactory, SyncConflictFactory
+from tests.factories import BuyerFactory, ExternalLinkFactory, LeadFactory, SyncConflictFactory, UserFactory
 
 OLD = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 NEW = datetime.datetime(2026, 2, 1, tzinfo=datetime.UTC)

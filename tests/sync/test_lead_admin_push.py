@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from sync.models import ExternalLink, SyncLog
-from tests.leads.factories import LeadFactory
+from tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
 

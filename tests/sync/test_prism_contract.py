@@ -19,8 +19,7 @@ from leads.models import Lead
 from sync.ghl import GHLClient
 from sync.pull import ghl_pull_buyers
 from sync.push import ghl_push_leads
-from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
-from tests.leads.factories import LeadFactory
+from tests.factories import BuyerFactory, LeadFactory, PropertyMatchFactory
 from tests.sync.fake_ghl import FIXTURES, LOCATION_ID, SPEC_FOR_PREFIX
 
 PRISM = Path(django_settings.BASE_DIR) / "node_modules" / ".bin" / "prism"

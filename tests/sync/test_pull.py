@@ -5,7 +5,7 @@ import pytest
 from buyers.models import Buyer
 from sync.models import ExternalLink, SyncConflict
 from sync.pull import ghl_pull_buyers
-from tests.buyers.factories import BuyerFactory
+from tests.factories import BuyerFactory
 from tests.sync.fake_ghl import FIELD_ID, contact_json
 
 pytestmark = pytest.mark.django_db

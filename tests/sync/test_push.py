@@ -5,8 +5,7 @@ from buyers.models import PropertyMatch
 from leads.models import Activity, Lead
 from sync.models import ExternalLink, SyncLog
 from sync.push import ghl_push_leads
-from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
-from tests.leads.factories import LeadFactory
+from tests.factories import BuyerFactory, LeadFactory, PropertyMatchFactory
 from tests.sync.fake_ghl import FIELD_ID
 
 pytestmark = pytest.mark.django_db

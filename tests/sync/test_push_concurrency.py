@@ -13,8 +13,7 @@ from django.db import connection
 
 from sync.models import ExternalLink, PushClaim, SyncLog
 from sync.push import ghl_push_leads
-from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
-from tests.leads.factories import LeadFactory
+from tests.factories import BuyerFactory, LeadFactory, PropertyMatchFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

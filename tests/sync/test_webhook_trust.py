@@ -20,8 +20,7 @@ from django.utils import timezone
 from buyers.models import Buyer
 from leads.models import Lead
 from sync.models import ExternalLink, SyncLog, WebhookEvent
-from tests.leads.factories import LeadFactory
-from tests.sync.factories import ExternalLinkFactory
+from tests.factories import ExternalLinkFactory, LeadFactory
 from tests.sync.test_webhooks import ROOT_DIR, URL, deliver, sample
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_keys")]

@@ -14,9 +14,7 @@ from leads.models import Activity, Lead
 from sync.models import ExternalLink, SyncConflict, SyncLog, WebhookEvent
 from sync.payloads import lead_opportunity_payload, payload_hash
 from sync.webhooks import MAX_BODY_BYTES
-from tests.buyers.factories import BuyerFactory
-from tests.leads.factories import LeadFactory
-from tests.sync.factories import ExternalLinkFactory
+from tests.factories import BuyerFactory, ExternalLinkFactory, LeadFactory
 from tests.sync.fake_ghl import LOCATION_ID
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_keys")]

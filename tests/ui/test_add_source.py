@@ -5,8 +5,8 @@ from django.contrib.auth.models import Group
 
 from dealfinder.ops.roles import ADMIN, roles_setup
 from properties.models import DataSource
+from tests.factories import UserFactory
 from tests.fakes.arcgis import FakeArcGISLayer
-from tests.leads.factories import UserFactory
 from tests.ui.test_admin_pages import csp_violations, watch_console
 from tests.ui.test_browser import log_in
 

@@ -3,25 +3,23 @@
 import datetime
 
 import pytest
-from django.contrib.auth.models import Group
 from django.contrib.gis.geos import Point
 
-from dealfinder.ops.roles import ACQUISITIONS, DISPOSITIONS, roles_setup
-from tests.buyers.factories import BuyerFactory, PropertyMatchFactory, square
-from tests.leads.factories import ActivityFactory, LeadFactory, LeadScoreHistoryFactory, UserFactory
-from tests.properties.factories import PropertyFactory
+from dealfinder.ops.roles import ACQUISITIONS, DISPOSITIONS
+from tests.factories import (
+    ORLANDO,
+    ActivityFactory,
+    BrokerFactory,
+    BuyerFactory,
+    LeadFactory,
+    LeadScoreHistoryFactory,
+    PropertyFactory,
+    PropertyMatchFactory,
+    square,
+)
 from tests.ui.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-ORLANDO = (-81.3789, 28.5384)
-
-
-def user_in(role: str):
-    roles_setup()
-    user = UserFactory(username="broker", is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 def watch_console(page) -> list[str]:
@@ -36,7 +34,7 @@ def csp_violations(messages: list[str]) -> list[str]:
 
 
 def test_lead_page_draws_the_sparkline_and_the_small_map(page, live_server):
-    user_in(ACQUISITIONS)
+    BrokerFactory(username="broker", role=ACQUISITIONS)
     lead = LeadFactory(property=PropertyFactory(location=Point(*ORLANDO, srid=4326)), tier="A", total=82)
     start = datetime.date(2026, 1, 1)
     for n in range(30):
@@ -66,7 +64,7 @@ def test_lead_page_draws_the_sparkline_and_the_small_map(page, live_server):
 
 
 def test_buyer_page_draws_the_buy_box(page, live_server):
-    user_in(DISPOSITIONS)
+    BrokerFactory(username="broker", role=DISPOSITIONS)
     buyer = BuyerFactory(target_area=square(center=ORLANDO, half=0.05), center=Point(*ORLANDO, srid=4326))
     console = watch_console(page)
 

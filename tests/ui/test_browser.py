@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from dealfinder.ops.roles import ACQUISITIONS, roles_setup
 from leads.models import Activity
-from tests.leads.factories import LeadFactory, UserFactory
+from tests.factories import LeadFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -2,7 +2,6 @@ import datetime
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -10,32 +9,30 @@ from django.utils import timezone
 from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
 from properties.models import IngestionRun
 from sync.models import SyncLog
-from tests.buyers.factories import PropertyMatchFactory
-from tests.leads.factories import LeadFactory, LeadScoreHistoryFactory, UserFactory
-from tests.properties.factories import (
+from tests.factories import (
+    BrokerFactory,
     DataSourceFactory,
+    ExternalLinkFactory,
     ForeclosureFactory,
     IngestionRunFactory,
+    LeadFactory,
+    LeadScoreHistoryFactory,
+    PropertyMatchFactory,
     QualityReportFactory,
+    SyncLogFactory,
     TaxSaleFactory,
+    UserFactory,
 )
-from tests.sync.factories import ExternalLinkFactory, SyncLogFactory
 
 pytestmark = pytest.mark.django_db
 
 SECTIONS = ("tiers", "hot-deals", "new-tier-a", "trend", "upcoming", "matches", "ingestion", "quality", "sync")
 
 
-def user_in(role):
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-
 @pytest.fixture
 def admin_client(client):
     roles_setup()
-    client.force_login(user_in(ADMIN))
+    client.force_login(BrokerFactory(role=ADMIN))
     return client
 
 
@@ -71,7 +68,7 @@ def test_anonymous_lands_on_login_then_on_the_dashboard(client):
     response = client.get("/")
     assert (response.status_code, response.url) == (302, "/admin/login/?next=/")
     assert client.get(response.url).status_code == 200
-    user = user_in(ACQUISITIONS)
+    user = BrokerFactory(role=ACQUISITIONS)
     response = client.post(
         "/admin/login/?next=/", {"username": user.username, "password": "correct horse battery staple", "next": "/"}
     )
@@ -94,7 +91,7 @@ def test_a_user_without_a_role_is_refused(client):
 )
 def test_sections_follow_the_role(client, role, sections):
     roles_setup()
-    client.force_login(user_in(role))
+    client.force_login(BrokerFactory(role=role))
     html = client.get("/").content.decode()
     assert section_ids(html) == sections
     assert 'href="/map/"' in html
