@@ -40,7 +40,7 @@ from django_celery_beat.models import (
 )
 
 from dealfinder.ops.api_tokens import api_token_create
-from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
+from dealfinder.ops.roles import ADMIN, roles_setup
 from tests.factories import (
     ActivityFactory,
     AlertFactory,
@@ -71,93 +71,29 @@ from tests.factories import (
     ValuationFactory,
     WebhookEventFactory,
 )
-
-pytestmark = pytest.mark.django_db
-
-ANON = "anonymous"
-ROLES = (ANON, ACQUISITIONS, DISPOSITIONS, ADMIN)
-LOGIN, INDEX, UNAUTH, DENIED, OK, READ, DONE, GONE, PUBLIC, NOPE = (
-    "LOGIN",
-    "INDEX",
-    "UNAUTH",
-    "DENIED",
-    "OK",
-    "READ",
-    "DONE",
-    "GONE",
-    "PUBLIC",
-    "NOPE",
+from tests.security.authz_table import (
+    ADMIN_EXTRA,
+    ADMIN_MODELS,
+    ADMIN_PAGES,
+    ADMIN_SITE,
+    ANON,
+    APPS_BY_ROLE,
+    DENIED,
+    DONE,
+    GONE,
+    INDEX,
+    KNOWN_HOLES,
+    LOGIN,
+    NOPE,
+    OK,
+    PUBLIC,
+    READ,
+    ROLES,
+    SITE,
+    UNAUTH,
 )
 
-
-def by_role(anon, acq, dispo, adm):
-    return dict(zip(ROLES, (anon, acq, dispo, adm), strict=True))
-
-
-# --- Admin: per registered model, the admin actions each role has (v view, a add, c change, d delete) ----------
-# Read-only admins (runs, logs, history) never allow add or change, whatever the role's permissions say.
-ADMIN_MODELS: dict[str, tuple[str, str, str]] = {
-    #                                   Acquisitions  Dispositions  Admin
-    "properties.property": ("vacd", "v", "vacd"),
-    "properties.taxsale": ("vacd", "", "vacd"),
-    "properties.foreclosure": ("vacd", "", "vacd"),
-    "properties.valuation": ("vacd", "", "vacd"),
-    "properties.taxdelinquency": ("vacd", "", "vacd"),
-    "properties.codeviolation": ("vacd", "", "vacd"),
-    "properties.listing": ("vacd", "", "vacd"),
-    "properties.pricechange": ("vacd", "", "vacd"),
-    "properties.datasource": ("v", "", "vacd"),
-    "properties.ingestionrun": ("v", "", "vd"),
-    "properties.propertysource": ("v", "", "vd"),
-    "properties.geocodecache": ("v", "", "vd"),
-    "properties.qualityreport": ("v", "", "vd"),
-    "leads.lead": ("vacd", "v", "vacd"),
-    "leads.leadscorehistory": ("v", "", "vd"),
-    "leads.scoringprofile": ("v", "", "vacd"),
-    "leads.activity": ("vacd", "", "vacd"),
-    "leads.alert": ("v", "", "vd"),
-    # Map caches (read-only admins); like the records above, only Admin may delete them.
-    "leads.mapgridstate": ("v", "", "vd"),
-    "leads.mappoint": ("v", "", "vd"),
-    "leads.mapgridcell": ("v", "", "vd"),
-    "buyers.buyer": ("", "vacd", "vacd"),
-    "buyers.propertymatch": ("", "vacd", "vacd"),
-    "buyers.matchingprofile": ("", "vacd", "vacd"),
-    "sync.synclog": ("", "", "vd"),
-    "sync.externallink": ("", "", "vd"),
-    "sync.syncconflict": ("", "", "vcd"),
-    "sync.webhookevent": ("", "", "vd"),
-    "sync.pushclaim": ("", "", "vd"),
-    "dealfinder.pipelinerun": ("", "", "vd"),
-    "django_celery_beat.periodictask": ("", "", "vacd"),
-    "django_celery_beat.crontabschedule": ("", "", "vacd"),
-    "django_celery_beat.intervalschedule": ("", "", "vacd"),
-    "django_celery_beat.solarschedule": ("", "", "vacd"),
-    "django_celery_beat.clockedschedule": ("", "", "vacd"),
-    # Tokens are issued by create_api_token; admin lists and revokes (deletes) them, never adds or edits one.
-    "dealfinder.apitoken": ("", "", "vd"),
-    # Login lockouts (django-axes), written by the login; Admin reads them and lifts one by deleting it.
-    "axes.accessattempt": ("", "", "vd"),
-    "axes.accesslog": ("", "", "vd"),
-    "axes.accessfailurelog": ("", "", "vd"),
-    "auth.user": ("", "", "vac"),
-    "auth.group": ("", "", "v"),
-}
-# Extra admin pages a ModelAdmin adds (django-import-export), by URL name suffix -> action letter needed.
-ADMIN_EXTRA = {
-    "buyers.buyer": {"import": "a", "process_import": "a", "export": "v"},
-    "properties.datasource": {"add_from_url": "a"},
-    "auth.user": {"password_change": "c"},
-}
-APPS_BY_ROLE = {
-    ACQUISITIONS: {"properties", "leads"},
-    DISPOSITIONS: {"properties", "leads", "buyers"},
-    ADMIN: {"properties", "leads", "buyers", "sync", "dealfinder", "django_celery_beat", "axes", "auth"},
-}
-STAFF_ONLY = by_role(LOGIN, OK, OK, OK)
-# Cells where the project is known to differ from the table, with the fix. The test xfails while only these
-# differ; delete an entry once its fix lands.
-KNOWN_HOLES: set[tuple[str, str]] = set()  # (url, role); e.g. ("/admin/buyers/buyer/export/", ACQUISITIONS)
+pytestmark = pytest.mark.django_db
 
 
 def verdict(differences: list[tuple], role: str) -> None:
@@ -166,69 +102,6 @@ def verdict(differences: list[tuple], role: str) -> None:
     assert not unknown, "\n".join(map(str, unknown))
     if differences:
         pytest.xfail(f"known holes (see KNOWN_HOLES): {differences}")
-
-
-# --- Everything else, by URL name: {method: outcomes by role}. Detail routes get a real object's pk. ---------
-SITE: dict[str, dict[str, dict[str, str]]] = {
-    "dashboard": {"GET": by_role(LOGIN, OK, OK, OK)},
-    "leads:map": {"GET": by_role(LOGIN, OK, OK, OK)},
-    "leads:map-geojson": {"GET": by_role(LOGIN, DONE, DONE, DONE)},
-    "leads:map-export": {"POST": by_role(LOGIN, DONE, DONE, DONE), "GET": by_role(LOGIN, NOPE, NOPE, NOPE)},
-    "leads:map-assign": {"POST": by_role(LOGIN, DONE, DENIED, DONE), "GET": by_role(LOGIN, NOPE, DENIED, NOPE)},
-    "healthz": {"GET": by_role(PUBLIC, PUBLIC, PUBLIC, PUBLIC)},
-    "api-schema": {"GET": by_role(UNAUTH, OK, OK, OK)},
-    "api-docs": {"GET": by_role(LOGIN, OK, OK, OK)},
-    "api-redoc": {"GET": by_role(LOGIN, OK, OK, OK)},
-    # Signed deliveries only: an unsigned POST is refused for everyone, logged in or not.
-    "sync:ghl-webhook": {"POST": by_role(UNAUTH, UNAUTH, UNAUTH, UNAUTH), "GET": by_role(NOPE, NOPE, NOPE, NOPE)},
-    "api-root": {"GET": by_role(UNAUTH, OK, OK, OK)},
-    "lead-list": {"GET": by_role(UNAUTH, OK, OK, OK), "POST": by_role(UNAUTH, NOPE, DENIED, NOPE)},
-    "lead-geojson": {"GET": by_role(UNAUTH, OK, OK, OK)},
-    "lead-detail": {
-        "GET": by_role(UNAUTH, OK, OK, OK),
-        "PATCH": by_role(UNAUTH, DONE, DENIED, DONE),
-        "DELETE": by_role(UNAUTH, NOPE, DENIED, NOPE),
-    },
-    "lead-rescore": {"POST": by_role(UNAUTH, DONE, DENIED, DONE)},
-    "lead-push-push": {"POST": by_role(UNAUTH, DONE, DENIED, DONE)},
-    "property-list": {"GET": by_role(UNAUTH, OK, OK, OK), "POST": by_role(UNAUTH, NOPE, DENIED, NOPE)},
-    "property-geojson": {"GET": by_role(UNAUTH, OK, OK, OK)},
-    "property-detail": {"GET": by_role(UNAUTH, OK, OK, OK), "PATCH": by_role(UNAUTH, NOPE, DENIED, NOPE)},
-    "buyer-list": {"GET": by_role(UNAUTH, DENIED, OK, OK), "POST": by_role(UNAUTH, DENIED, DONE, DONE)},
-    "buyer-detail": {
-        "GET": by_role(UNAUTH, DENIED, OK, OK),
-        "PATCH": by_role(UNAUTH, DENIED, DONE, DONE),
-        "DELETE": by_role(UNAUTH, DENIED, GONE, GONE),
-    },
-    "match-list": {"GET": by_role(UNAUTH, DENIED, OK, OK), "POST": by_role(UNAUTH, DENIED, NOPE, NOPE)},
-    "match-detail": {"GET": by_role(UNAUTH, DENIED, OK, OK), "PATCH": by_role(UNAUTH, DENIED, DONE, DONE)},
-    "datasource-list": {"GET": by_role(UNAUTH, DENIED, DENIED, OK), "POST": by_role(UNAUTH, DENIED, DENIED, DONE)},
-    "datasource-detail": {
-        "GET": by_role(UNAUTH, DENIED, DENIED, OK),
-        "PATCH": by_role(UNAUTH, DENIED, DENIED, DONE),
-        "DELETE": by_role(UNAUTH, DENIED, DENIED, GONE),
-    },
-    "datasource-ingest": {"POST": by_role(UNAUTH, DENIED, DENIED, GONE)},
-    "datasource-health": {"GET": by_role(UNAUTH, OK, DENIED, OK)},
-    "ingestionrun-list": {"GET": by_role(UNAUTH, OK, DENIED, OK)},
-    "ingestionrun-detail": {"GET": by_role(UNAUTH, OK, DENIED, OK), "DELETE": by_role(UNAUTH, DENIED, DENIED, NOPE)},
-    "synclog-list": {"GET": by_role(UNAUTH, DENIED, DENIED, OK)},
-    "synclog-detail": {"GET": by_role(UNAUTH, DENIED, DENIED, OK)},
-}
-# Admin URLs that are not per model.
-ADMIN_SITE = {
-    "admin:index": {"GET": STAFF_ONLY},
-    "admin:login": {"GET": by_role(PUBLIC, INDEX, INDEX, INDEX)},  # logged in: sent on to the index
-    "admin:logout": {"GET": by_role(INDEX, NOPE, NOPE, NOPE)},  # POST only; nobody to log out: the index
-    "admin:password_change": {"GET": STAFF_ONLY},
-    "admin:password_change_done": {"GET": STAFF_ONLY},
-    "admin:autocomplete": {"GET": by_role(LOGIN, DENIED, DENIED, DENIED)},  # without a field to complete
-    "admin:jsi18n": {"GET": STAFF_ONLY},
-    "admin:view_on_site": {"GET": by_role(LOGIN, GONE, GONE, GONE)},  # models have no get_absolute_url
-    "admin:app_list": {},  # per app label, from APPS_BY_ROLE
-    "admin:<catch-all>": {"GET": by_role(LOGIN, GONE, GONE, GONE)},
-}
-ADMIN_PAGES = ("changelist", "add", "history", "delete", "change", "<bare change>")
 
 
 # --- Walking the resolver ----------------------------------------------------------------------------------------
