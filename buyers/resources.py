@@ -11,7 +11,7 @@ from .models import Buyer
 
 
 def _safe_dataset(dataset: tablib.Dataset) -> tablib.Dataset:
-    """The export with every cell through dealfinder.csv_safe (the library's own ESCAPE_FORMULAE setting only
+    """The export with every cell through dealfinder.common.csv_safe (the library's own ESCAPE_FORMULAE setting only
     strips a leading "=": it neither keeps the text nor covers +, -, @, tab and CR)."""
     return tablib.Dataset(*(safe_row(row) for row in dataset), headers=dataset.headers, title=dataset.title)
 

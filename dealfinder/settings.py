@@ -316,7 +316,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    # JSON bodies nested deeper than JSON_MAX_DEPTH get 400 (dealfinder/json_limits.py), not a RecursionError 500.
+    # JSON nested deeper than JSON_MAX_DEPTH gets 400 (dealfinder/common/json_limits.py), not a RecursionError 500.
     "DEFAULT_PARSER_CLASSES": [
         "dealfinder.common.json_limits.LimitedJSONParser",
         "rest_framework.parsers.FormParser",
@@ -466,7 +466,7 @@ COUNTY_EXTENT = tuple(env.list("COUNTY_EXTENT", cast=float, default=[-81.66, 28.
 
 # Logs: LOG_FORMAT=json (the production default) writes one JSON object per line; every record
 # carries the ids of the run it belongs to (pipeline_run_id, ingestion_run_id, sync_run_id, ...)
-# set by dealfinder.logging.log_context in the run services.
+# set by dealfinder.common.logging.log_context in the run services.
 LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
 if LOG_FORMAT not in ("json", "text"):
     raise ImproperlyConfigured("LOG_FORMAT must be json or text.")

@@ -9,7 +9,7 @@ from dealfinder.ops import views
 admin.site.site_header = "DealFinder"
 admin.site.site_title = "DealFinder"
 admin.site.index_title = "Leads, properties, buyers and sync"
-# Failed logins lock out per (client address, username) and per address: django-axes (dealfinder.login_lockout).
+# Failed logins lock out per (client address, username) and per address: django-axes (dealfinder.common.login_lockout).
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),

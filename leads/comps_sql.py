@@ -1,7 +1,7 @@
 """Every subject's comps and ARV in one set-based pass on PostgreSQL + PostGIS: leads/comps.py's rules in SQL.
 
 The same rules, in the same order, with the same arithmetic (doubles, PostgreSQL's percentile_cont, the
-haversine of dealfinder.geo, whole dollars half up from 15 significant digits), so that for every subject
+haversine of dealfinder.common.geo, whole dollars half up from 15 significant digits), so that for every subject
 `comps_arv_all` gives what `comps.comps_and_arv` gives with the same sales and `comps.county_trend` over them
 (tests/leads/test_comps_sql.py holds them equal on generated counties). The steps are the module docstring's
 "Set-based" list in leads/comps.py.

@@ -240,7 +240,7 @@ def lead_map_export(request):
 
 def lead_export_response(*, leads) -> StreamingHttpResponse:
     """The leads CSV (lead_export_rows: one column list for the map and the admin), streamed through the one
-    formula-safe writer (dealfinder.csv_safe)."""
+    formula-safe writer (dealfinder.common.csv_safe)."""
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return csv_response(lead_export_rows(leads=leads), filename=f"leads-{stamp}.csv", streaming=True)
 

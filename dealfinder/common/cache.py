@@ -5,7 +5,7 @@ import logging
 
 from django.core.cache.backends.redis import RedisCache
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("dealfinder.security")  # the name operators filter on
 
 
 def _fail_open(default):

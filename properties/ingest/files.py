@@ -2,8 +2,8 @@
 or GeoJSON: points, lines and polygons become a point on the surface, properties the attributes). ArcGIS Hub downloads
 (`.../datasets/<id>_0.csv`, `.../downloads/data?format=geojson`) are files like any other.
 
-Whether the location is a URL or a local path is decided by `dealfinder.source_location` (one parser for the whole
-product). Messages name a file by its name only, never by the server's directories.
+Whether the location is a URL or a local path is decided by `dealfinder.common.source_location` (one parser for
+the whole product). Messages name a file by its name only, never by the server's directories.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Retries (tenacity, exponential backoff, honouring `Retry-After`) cover network errors, HTTP 5xx
 and 429 only; any other 4xx is final. Every request carries a timeout (settings.HTTP_TIMEOUT_SECONDS).
-Every request, redirects included, first passes the SSRF guard (dealfinder.security.url_check_public):
+Every request, redirects included, first passes the SSRF guard (dealfinder.common.outbound.url_check_public):
 http(s) only and, unless settings.INGEST_ALLOW_PRIVATE_URLS, a host resolving to public addresses only.
 """
 

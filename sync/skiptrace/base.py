@@ -24,7 +24,8 @@ How to integrate
   chunk with its message; the run goes on with the next. Traced phones and emails go to GoHighLevel with the
   contact, DNC/TCPA flags as contact DND, and every call or text passes the compliance gate (issue 23).
 - Entry points: an admin action on owners/leads with its own permission (it spends money) and a management
-  command; not the nightly chain, unless an operator adds a "skip_trace" step to dealfinder.pipeline on purpose.
+  command; not the nightly chain, unless an operator adds a "skip_trace" step to the pipeline
+  (dealfinder/ops/pipeline/steps.py) on purpose.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`python manage.py benchmark [--parcels N] [--buyers M] [--json FILE]`: DealFinder's figures at county scale.
 
 Runs in its own scratch database `<database>_benchmark` (created, migrated, dropped) unless `--in-place`;
-see dealfinder/benchmark/ for what is measured and against which baseline.
+see dealfinder/ops/benchmark/ for what is measured and against which baseline.
 """
 
 import json
