@@ -1,6 +1,6 @@
 """The Celery application. Without CELERY_BROKER_URL tasks run eagerly (see settings).
 
-Every task is idempotent (DESIGN.md), so messages are acknowledged late: a task lost with its
+Every task is idempotent (a re-run converges), so messages are acknowledged late: a task lost with its
 worker runs again. The broker's visibility timeout exceeds the hard time limit so that a long task
 is not handed to a second worker while the first still runs it.
 """

@@ -59,7 +59,7 @@ class ScoreSummary:
 
 
 def scoringprofile_get_active() -> ScoringProfile:
-    """The active profile; a "Default" one with DESIGN.md defaults is created if none is active."""
+    """The active profile; a "Default" one with the model's defaults is created if none is active."""
     profile = ScoringProfile.objects.filter(is_active=True).first()
     if profile is None:
         profile, _ = ScoringProfile.objects.update_or_create(name="Default", defaults={"is_active": True})

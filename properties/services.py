@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[int], None] | None
 
-# Disabled Orange County FL sources a broker can enable in admin (see DESIGN.md "Outside systems").
+# Disabled Orange County FL sources a broker can enable in admin (README: "Add a county in minutes").
 DEFAULT_SOURCES = (
     {
         "slug": "orange-fl-tax-deed-sales",

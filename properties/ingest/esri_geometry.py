@@ -79,13 +79,8 @@ def page_spatial_reference(data: dict, layer_reference: dict | None, xys: list[X
     return None if looks_like_degrees(xys) else layer_reference
 
 
-def representative_point(geometry: GEOSGeometry) -> Point | None:
-    """A point for any geometry: itself for a point, else a point on its surface (lines, multipoints too)."""
-    xy = _representative_xy(geometry)
-    return Point(*xy, srid=geometry.srid) if xy else None
-
-
 def _representative_xy(geometry: GEOSGeometry) -> XY | None:
+    """A point for any geometry: itself for a point, else a point on its surface (lines, multipoints too)."""
     if geometry.empty:
         return None
     if geometry.geom_type != "Point":

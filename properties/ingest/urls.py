@@ -68,11 +68,6 @@ def arcgis_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
-def arcgis_is_service_root(url: str) -> bool:
-    match = _ARCGIS.match(urlsplit(url).path)
-    return bool(match) and match.group("layer") is None
-
-
 def socrata_dataset_id(url: str) -> str | None:
     path = urlsplit(url).path
     for pattern in _SOCRATA:
