@@ -23,7 +23,7 @@ class SyncLogAdmin(ReadOnlyAdmin):
     )
     list_filter = ("sync_type", "status")
     date_hierarchy = "started_at"
-    search_fields = ("message",)
+    search_fields = ("message", "=sync_run_id")
     exclude = ("errors",)
     readonly_fields = (json_display("errors"),)
 

@@ -9,6 +9,7 @@ class SyncLogSerializer(serializers.ModelSerializer):
         fields = (
             "id",
             "sync_type",
+            "sync_run_id",
             "status",
             "processed",
             "succeeded",
