@@ -16,6 +16,15 @@ zones they use. `locate()` answers every zone the contact may be in, and says ho
 
 A caller applies a quiet-hours window in every zone returned, which is the strictest interpretation; `exact` is
 False and `notes` say so whenever more than one zone remains or the zone was guessed from less than a ZIP.
+
+How to integrate
+----------------
+The compliance gate's callers build the contact's `Location` from what the owner or buyer record holds (mailing
+state and ZIP, the phone, GoHighLevel's `timezone`) and pass it to `sync.compliance.decide`; a property's own
+zones (for "has the auction passed") come from `locate(state=..., zip_code=...)` on the parcel's address. The
+table loads once per process (about 60 KB). Rebuild it with scripts/build_us_time_zones.py when ZIPs or zone
+lines change; nothing here needs settings or the database. (It knows nothing of GoHighLevel: after issue 17 it
+belongs on the floor, beside the other shared helpers.)
 """
 
 from __future__ import annotations
