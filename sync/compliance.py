@@ -332,36 +332,37 @@ FEDERAL = HoursRule("federal (TCPA)", every_day(hours(8, 21)), source="47 CFR 64
 # from compliance vendors' state tables (ClickPoint "State Calling Hours", reviewed July 2025; Drop Cowboy "State
 # Calling Restrictions Guide", November 2025) and should be confirmed by counsel: a broker can replace the table
 # (COMPLIANCE_STATE_RULES). Pennsylvania's Saturday/Sunday/holiday rules are not modelled (sources disagree).
+VENDOR_TABLES = "per ClickPoint / Drop Cowboy state tables"
 STATE_RULES: dict[str, HoursRule] = {
     "AL": HoursRule(
         "Alabama",
         weekdays(hours(8, 20), saturday=hours(8, 20), sunday=None),
         no_holidays=True,
-        source="per ClickPoint / Drop Cowboy state tables (Ala. Code 8-19C)",
+        source=VENDOR_TABLES,
     ),
     "CT": HoursRule("Connecticut", every_day(hours(9, 20)), source="Conn. Gen. Stat. 42-288a (Public Act 23-98)"),
     "FL": HoursRule("Florida", every_day(hours(8, 20)), source="Fla. Stat. 501.616(6)(a), as amended by 2021 SB 1120"),
-    "KY": HoursRule("Kentucky", every_day(hours(10, 21)), source="per ClickPoint / Drop Cowboy state tables"),
+    "KY": HoursRule("Kentucky", every_day(hours(10, 21)), source=VENDOR_TABLES),
     "LA": HoursRule(
         "Louisiana",
         weekdays(hours(8, 20), saturday=hours(8, 20), sunday=None),
         no_holidays=True,
-        source="per ClickPoint / Drop Cowboy state tables (Louisiana PSC DNC rules)",
+        source=VENDOR_TABLES + " (Louisiana PSC do-not-call rules)",
     ),
-    "MA": HoursRule("Massachusetts", every_day(hours(8, 20)), source="per ClickPoint / Drop Cowboy state tables"),
+    "MA": HoursRule("Massachusetts", every_day(hours(8, 20)), source=VENDOR_TABLES),
     "MD": HoursRule(
         "Maryland", every_day(hours(8, 20)), source="Md. Code, Com. Law 14-45 (Stop the Spam Calls Act of 2023)"
     ),
-    "MI": HoursRule("Michigan", every_day(hours(9, 21)), source="per ClickPoint / Drop Cowboy state tables"),
-    "MN": HoursRule("Minnesota", every_day(hours(9, 21)), source="per ClickPoint / Drop Cowboy state tables"),
+    "MI": HoursRule("Michigan", every_day(hours(9, 21)), source=VENDOR_TABLES),
+    "MN": HoursRule("Minnesota", every_day(hours(9, 21)), source=VENDOR_TABLES),
     "MS": HoursRule(
         "Mississippi",
         weekdays(hours(8, 20), saturday=hours(8, 20), sunday=None),
         standard_time=True,
         source="Miss. Code 77-3-723 ('8:00 a.m. and 8:00 p.m. Central Standard Time', no Sundays)",
     ),
-    "NM": HoursRule("New Mexico", every_day(hours(9, 21)), source="per ClickPoint / Drop Cowboy state tables"),
-    "NV": HoursRule("Nevada", every_day(hours(9, 20)), source="per ClickPoint / Drop Cowboy state tables"),
+    "NM": HoursRule("New Mexico", every_day(hours(9, 21)), source=VENDOR_TABLES),
+    "NV": HoursRule("Nevada", every_day(hours(9, 20)), source=VENDOR_TABLES),
     "OK": HoursRule(
         "Oklahoma", every_day(hours(8, 20)), source="Okla. Stat. tit. 15, 775C.4 (Telephone Solicitation Act 2022)"
     ),
@@ -380,7 +381,7 @@ STATE_RULES: dict[str, HoursRule] = {
         "Utah",
         weekdays(hours(8, 21), saturday=hours(8, 21), sunday=None),
         no_holidays=True,
-        source="per ClickPoint / Drop Cowboy state tables",
+        source=VENDOR_TABLES,
     ),
     "WA": HoursRule("Washington", every_day(hours(8, 20)), source="RCW 80.36.390"),
 }

@@ -18,23 +18,9 @@ from sync.pacing import (
     RateLimitHeaders,
     RedisStore,
 )
+from tests.sync.fake_ghl_state import ManualClock
 
 T0 = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC
-
-
-class Clock:
-    """A clock that only moves when told to or when something sleeps on it."""
-
-    def __init__(self, now: float = T0):
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def limits(remaining: int, *, daily: int | None = None, interval_ms: int = 10_000, maximum: int = 100) -> dict:
@@ -50,7 +36,7 @@ def limits(remaining: int, *, daily: int | None = None, interval_ms: int = 10_00
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return ManualClock(T0)
 
 
 def make_pacer(clock, store=None, **options) -> GHLPacer:
