@@ -36,7 +36,8 @@ How to integrate (into `manage.py benchmark`, after the issue 17 restructure)
   from them), matches, buyers and ingestion runs (the changelists' search terms come from them; a kind without
   data still loads, without search terms), and the role groups (created if missing). The broker accounts
   (`load-broker-NNN`, Admin role) are deleted at the end.
-- Progress: `progress(event)` gets {"phase", "requests", "errors", "rps", "web_worker_peak_mb"} every 5 s from
+- Progress: `progress(event)` gets {"phase", "requests", "errors", "rps", "web_worker_peak_mb",
+  "generator_rss_mb"} every 5 s from
   the load process (a reader thread): update a tqdm bar or print it.
 """
 

@@ -40,11 +40,11 @@ def worker_pids(master: int) -> list[int]:
     return sorted(pids)
 
 
-def rss_kb(pid: int) -> int | None:
-    """VmRSS of a process in kB; None when it is gone."""
+def rss_kb(pid: int, key: str = "VmRSS") -> int | None:
+    """VmRSS (or VmHWM, its peak) of a process in kB; None when it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{key}:"):
                 return int(line.split()[1])
     except OSError:
         return None

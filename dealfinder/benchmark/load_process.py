@@ -12,6 +12,11 @@ broker's API token. Requests go to the loopback gunicorn as a TLS-terminating pr
 which are `Secure`, are sent back on that hop like a browser sends them over HTTPS. Nothing in the server's
 settings is relaxed.
 
+gunicorn's sync workers (the Dockerfile's) answer every request with `Connection: close`, so each request opens
+a new loopback connection, as it would from the proxy; the client keeps the connection whenever a server allows.
+The API throttle (API_THROTTLE_USER, 600 a minute per user) holds for the simulated brokers too: a 429 counts
+as an error (outcome "429"), which one client with no think time on a tiny county can come near.
+
 A process of its own so the generator's CPU is measured apart (getrusage) and never competes for a GIL
 with the work running during the load (the nightly pipeline in the benchmark's process).
 """
@@ -19,6 +24,7 @@ with the work running during the load (the nightly pipeline in the benchmark's p
 from __future__ import annotations
 
 import json
+import os
 import re
 import resource
 import sys
@@ -26,13 +32,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from http.cookiejar import CookieJar, DefaultCookiePolicy
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from dealfinder.benchmark.load_memory import MemorySampler
+from dealfinder.benchmark.load_memory import MemorySampler, rss_kb
 from dealfinder.benchmark.load_mix import ADMIN_CHANGELISTS, Mix, MixSpec, Request, admin_filter_links, sweep_requests
 from dealfinder.benchmark.load_stats import Histogram, KindStats, outcome_of
 
@@ -222,48 +227,38 @@ def run(plan: dict[str, Any], commands, out: Output) -> None:
     if sampler:
         sampler.start()
     go, stop = threading.Event(), threading.Event()
+    logins, clock = Histogram(), {}
     try:
         with ThreadPoolExecutor(len(brokers), thread_name_prefix="broker") as pool:
-            logins = Histogram()
-            for ms in pool.map(lambda b: b.login(), brokers):
-                logins.add(ms)
-            discovered = discover_admin_filters(brokers[0], spec)
-            seed = int(plan.get("seed", 26))
-            for broker in brokers:
-                broker.mix = Mix(spec, seed=seed * 1000 + broker.index, offset=broker.index * 7)
-            if plan.get("sweep"):
-                recorder.switch(SWEEP)
-                todo = sweep_requests(spec)
-                list(pool.map(lambda b: [b.send(SWEEP, r) for r in todo[b.index :: len(brokers)]], brokers))
+            try:  # inside the pool's block: leaving it waits for the brokers, which must have been told to stop
+                for ms in pool.map(lambda b: b.login(), brokers):
+                    logins.add(ms)
+                discovered = discover_admin_filters(brokers[0], spec)
+                seed = int(plan.get("seed", 26)) * 1000
+                for broker in brokers:
+                    broker.mix = Mix(spec, seed=seed + broker.index, offset=broker.index * 7)
+                if plan.get("sweep"):
+                    recorder.switch(SWEEP)
+                    todo = sweep_requests(spec)
+                    list(pool.map(lambda b: [b.send(SWEEP, r) for r in todo[b.index :: len(brokers)]], brokers))
+                    recorder.switch(None)
+                out.emit("ready", logins=logins.summary(), discovered=discovered, sweep=plan.get("sweep", False))
+                threads = [pool.submit(b.run, go, stop) for b in brokers]
+                _obey(commands, recorder, go, clock, start=lambda: _start_progress(recorder, sampler, out, stop, plan))
+                stop.set()
+                for thread in threads:
+                    thread.result()
                 recorder.switch(None)
-            out.emit("ready", logins=logins.summary(), discovered=discovered, sweep=plan.get("sweep", False))
-            threads = [pool.submit(b.run, go, stop) for b in brokers]
-            cpu_began = wall_began = None
-            ticker = threading.Thread(target=_progress, args=(recorder, sampler, out, stop, plan), daemon=True)
-            for line in commands:
-                command, _, argument = line.strip().partition(" ")
-                if command == "phase" and argument:
-                    recorder.switch(argument)
-                    if not go.is_set():
-                        cpu_began, wall_began = _cpu_seconds(), time.monotonic()
-                        go.set()
-                        ticker.start()
-                elif command == "stop":
-                    break
-            stop.set()
-            go.set()
-            for thread in threads:
-                thread.result()
-            recorder.switch(None)
+            finally:
+                stop.set()
+                go.set()
     finally:
-        stop.set()
-        go.set()
         if sampler:
             sampler.stop()
         for broker in brokers:
             broker.client.close()
-    measured = (time.monotonic() - wall_began) if wall_began else 0.0
-    cpu = (_cpu_seconds() - cpu_began) if cpu_began is not None else 0.0
+    measured = time.monotonic() - clock["wall"] if clock else 0.0
+    cpu = _cpu_seconds() - clock["cpu"] if clock else 0.0
     out.emit(
         "result",
         clients=len(brokers),
@@ -276,18 +271,31 @@ def run(plan: dict[str, Any], commands, out: Output) -> None:
             "cpu_seconds": round(cpu, 2),
             "wall_seconds": round(measured, 2),
             "cpu_share_of_one_core": round(cpu / measured, 3) if measured else None,
-            "peak_rss_mb": _peak_rss_mb(),
+            "peak_rss_mb": _rss_mb("VmHWM"),
         },
     )
 
 
-def _peak_rss_mb() -> float | None:
-    """This process's VmHWM. (Not ru_maxrss: on Linux it survives exec, so it would report the parent's size
-    at the fork that started this process.)"""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return None
+def _obey(commands, recorder: Recorder, go: threading.Event, clock: dict, start) -> None:
+    """`phase NAME` switches the phase (the first one lets the brokers go and starts the clocks); `stop` or the
+    end of input returns."""
+    for line in commands:
+        command, _, argument = line.strip().partition(" ")
+        if command == "stop":
+            return
+        if command == "phase" and argument:
+            recorder.switch(argument)
+            if not go.is_set():
+                clock.update(cpu=_cpu_seconds(), wall=time.monotonic())
+                go.set()
+                start()
+
+
+def _rss_mb(key: str) -> float | None:
+    """This process's VmRSS or VmHWM (its peak). Not ru_maxrss: on Linux it survives exec, so it would report
+    the parent's size at the fork that started this process."""
+    kb = rss_kb(os.getpid(), key)
+    return None if kb is None else round(kb / 1024, 1)
 
 
 def _cpu_seconds() -> float:
@@ -295,9 +303,13 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _progress(recorder: Recorder, sampler: MemorySampler | None, out: Output, stop: threading.Event, plan) -> None:
-    every = float(plan.get("progress_seconds", 5))
-    last_requests, last_time = 0, time.monotonic()
+def _start_progress(recorder: Recorder, sampler: MemorySampler | None, out: Output, stop: threading.Event, plan):
+    args = (recorder, sampler, out, stop, float(plan.get("progress_seconds", 5)))
+    threading.Thread(target=_progress, args=args, name="progress", daemon=True).start()
+
+
+def _progress(recorder: Recorder, sampler: MemorySampler | None, out: Output, stop: threading.Event, every) -> None:
+    last_requests, last_time = recorder.requests, time.monotonic()  # the sweep's requests are not this phase's
     while not stop.wait(every):
         now = time.monotonic()
         with recorder.lock:
@@ -310,6 +322,7 @@ def _progress(recorder: Recorder, sampler: MemorySampler | None, out: Output, st
             errors=errors,
             rps=round((requests - last_requests) / (now - last_time), 1),
             web_worker_peak_mb=memory.get("worker_peak_mb"),
+            generator_rss_mb=_rss_mb("VmRSS"),
         )
         last_requests, last_time = requests, now
 
