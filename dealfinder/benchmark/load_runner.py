@@ -137,9 +137,11 @@ class LoadProcess:
     `stop()` (an exception, Ctrl-C) ends it. Progress events go to `progress` from a reader thread as they
     arrive. The child's stderr goes to a temporary file, quoted in errors."""
 
-    def __init__(self, plan: LoadPlan, *, progress: Callable[[dict], None] | None = None):
+    def __init__(
+        self, plan: LoadPlan, *, progress: Callable[[dict], None] | None = None, ready_timeout: float = READY_TIMEOUT
+    ):
         plan.mix.check()
-        self.plan, self.progress = plan, progress
+        self.plan, self.progress, self.ready_timeout = plan, progress, ready_timeout
         self.events: queue.Queue[dict] = queue.Queue()
         self.process: subprocess.Popen | None = None
         self.ready: dict[str, Any] = {}
@@ -156,8 +158,12 @@ class LoadProcess:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         threading.Thread(target=self._read, name="load-events", daemon=True).start()
-        self._send(json.dumps(self.plan.to_json()))
-        self.ready = self._wait("ready", timeout=READY_TIMEOUT)
+        try:
+            self._send(json.dumps(self.plan.to_json()))
+            self.ready = self._wait("ready", timeout=self.ready_timeout)
+        except BaseException:  # __exit__ does not run when __enter__ fails: end the child here
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
