@@ -37,9 +37,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from dealfinder.benchmark.load_memory import MemorySampler, rss_kb
-from dealfinder.benchmark.load_mix import ADMIN_CHANGELISTS, Mix, MixSpec, Request, admin_filter_links, sweep_requests
-from dealfinder.benchmark.load_stats import Histogram, KindStats, outcome_of
+from .load_memory import MemorySampler, rss_kb
+from .load_mix import ADMIN_CHANGELISTS, Mix, MixSpec, Request, admin_filter_links, sweep_requests
+from .load_stats import Histogram, KindStats, outcome_of
 
 LOGIN_PATH = "/admin/login/"
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')

@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ from .load_stats import KindStats, merged
 
 IDLE, DURING = "idle", "during_pipeline"
 READY_TIMEOUT = 900.0  # logins, filter discovery and the sweep (every variant once) at a 1M county
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Where `python -m` finds this project's packages (wherever this module moves inside them).
+PROJECT_ROOT = Path(import_module(__name__.partition(".")[0]).__file__).resolve().parent.parent
 
 
 class LoadError(Exception):
