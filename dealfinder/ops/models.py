@@ -82,3 +82,13 @@ class ApiToken(AbstractAuthToken):
 
     def __str__(self) -> str:
         return f"{self.token_key[:10]}… ({self.user})"
+
+
+# The reporting views' read-only models live with their SQL (dealfinder/ops/reports).
+from dealfinder.ops.reports.models import (  # noqa: E402, F401
+    ActiveBuyer,
+    HotDeal,
+    RecentMatch,
+    SyncStatistic,
+    UnsyncedProperty,
+)
