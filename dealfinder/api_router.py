@@ -18,3 +18,9 @@ router.register("matches", PropertyMatchViewSet, basename="match")
 router.register("data-sources", DataSourceViewSet, basename="datasource")
 router.register("ingestion-runs", IngestionRunViewSet, basename="ingestionrun")
 router.register("sync-logs", SyncLogViewSet, basename="synclog")
+
+# The reporting views: GET /api/v1/reports/<name>/ (dealfinder/ops/reports).
+from dealfinder.ops.reports.api import REPORT_VIEWSETS  # noqa: E402
+
+for _name, _viewset in REPORT_VIEWSETS.items():
+    router.register(f"reports/{_name}", _viewset, basename=f"report-{_name}")

@@ -21,3 +21,7 @@ class LeadStatus(models.TextChoices):
     UNDER_CONTRACT = "under_contract", "Under contract"
     CLOSED_WON = "closed_won", "Closed (won)"
     DEAD = "dead", "Dead"
+
+
+# A lead in these has ended: no longer a deal to work (the dashboard's hot deals, vw_hot_deals).
+CLOSED_STATUSES = (LeadStatus.CLOSED_WON.value, LeadStatus.DEAD.value)

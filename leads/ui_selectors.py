@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
 
-from leads.choices import TIERS
+from leads.choices import CLOSED_STATUSES, TIERS
 
 from .grid import CellRange, PointX, PointY, cell_expressions, grid_points
 from .models import Lead, LeadScoreHistory
@@ -163,6 +163,7 @@ def lead_summary(*, hot_score: int) -> dict[str, int]:
 def lead_hot_deals(*, hot_score: int, limit: int = 10) -> list[Lead]:
     return list(
         Lead.objects.filter(total__gte=hot_score)
+        .exclude(status__in=CLOSED_STATUSES)
         .select_related("property", "assigned_to")
         .order_by(F("total").desc(), "id")[:limit]
     )

@@ -92,3 +92,4 @@ def rescore(modeladmin, request, queryset):
 
 _at = LeadAdmin.actions.index("assign") + 1
 LeadAdmin.actions = (*LeadAdmin.actions[:_at], rescore, *LeadAdmin.actions[_at:])
+from dealfinder.ops.reports import admin as reports_admin  # noqa: E402, F401  (the reporting views, read-only)

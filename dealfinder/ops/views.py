@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import Count, Max, Q
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,15 +16,16 @@ from django.views.decorators.http import require_GET
 
 from buyers.models import PropertyMatch
 from dealfinder.ops.models import PipelineRun
+from dealfinder.ops.reports import sql as report_sql
+from dealfinder.ops.reports.selectors import report_unsynced_leads
 from leads.choices import TIERS
-from leads.models import Lead
 from leads.ui_selectors import lead_hot_deals, lead_new_tier_a, lead_summary, lead_tier_trend
 from properties.models import DataSource, Foreclosure, IngestionRun, QualityReport, TaxSale
-from sync.models import ExternalLink, SyncLog
+from sync.models import SyncLog
 
 logger = logging.getLogger(__name__)
 
-HOT_SCORE = 90
+HOT_SCORE = report_sql.HOT_SCORE  # as vw_hot_deals
 TREND_DAYS = 30
 UPCOMING_DAYS = 14
 LIST_SIZE = 10
@@ -171,12 +172,6 @@ def _ingestion(since: datetime.datetime) -> dict:
 
 def _sync(since: datetime.datetime) -> dict:
     latest_ids = SyncLog.objects.order_by().values("sync_type").annotate(last=Max("id")).values("last")
-    linked = ExternalLink.objects.filter(
-        content_type__app_label="leads",
-        content_type__model="lead",
-        object_id=OuterRef("pk"),
-        kind=ExternalLink.Kind.CONTACT,
-    )
     return {
         "latest": list(SyncLog.objects.filter(id__in=latest_ids).order_by("sync_type")),
         "failures": list(
@@ -184,7 +179,8 @@ def _sync(since: datetime.datetime) -> dict:
                 :LIST_SIZE
             ]
         ),
-        "unsynced": Lead.objects.filter(tier__in=["A", "B"]).exclude(Exists(linked)).count(),
+        # As vw_unsynced_properties: never pushed, or changed since the last push.
+        "unsynced": report_unsynced_leads().count(),
     }
 
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from django.db import connection as default_connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from leads.choices import CLOSED_STATUSES
+
 HOT_SCORE = 90
 RECENT_MATCH_DAYS = 7
-CLOSED_STATUSES = ("closed_won", "dead")
 UNSYNCED_TIERS = ("A", "B")
 
 
@@ -40,18 +41,17 @@ def _quoted(values) -> str:
 
 
 def _joined_list(vendor: str, column: str, separator: str) -> str:
-    """A JSON list column as one text ('' for an empty list or a value that is not a list), in list order."""
+    """A JSON list column as one text ('' for an empty list or a value that is not a list), in list order.
+    (Column names and separators are code constants.)"""
     if vendor == "postgresql":
-        return (
-            f"CASE WHEN jsonb_typeof({column}) = 'array' THEN COALESCE((SELECT string_agg(e.value, '{separator}' "
-            f"ORDER BY e.ord) FROM jsonb_array_elements_text({column}) WITH ORDINALITY AS e(value, ord)), '') "
-            "ELSE '' END"
-        )
-    return (
-        f"CASE WHEN json_type({column}) = 'array' THEN COALESCE((SELECT "
-        f"group_concat(e.value, '{separator}') FROM (SELECT value FROM json_each({column}) ORDER BY key) AS e), '') "
-        "ELSE '' END"
-    )
+        typeof = "jsonb_typeof"
+        agg, rows = f"string_agg(e.value, '{separator}' ORDER BY e.ord)", "jsonb_array_elements_text"
+        source = f"{rows}({column}) WITH ORDINALITY AS e(value, ord)"
+    else:
+        typeof = "json_type"
+        agg = f"group_concat(e.value, '{separator}')"
+        source = f"(SELECT value FROM json_each({column}) ORDER BY key) e"  # noqa: S608
+    return f"CASE WHEN {typeof}({column}) = 'array' THEN COALESCE((SELECT {agg} FROM {source}), '') ELSE '' END"  # noqa: S608
 
 
 def _days_ago(vendor: str, days: int) -> str:
@@ -122,7 +122,8 @@ def report_views(vendor: str) -> tuple[View, ...]:
             ("last_synced_at", "el.last_synced_at"),
             (
                 "reason",
-                "CASE WHEN el.id IS NULL OR el.last_synced_at IS NULL THEN 'never_synced' ELSE 'changed_since_sync' END",
+                "CASE WHEN el.id IS NULL OR el.last_synced_at IS NULL THEN 'never_synced' "
+                "ELSE 'changed_since_sync' END",
             ),
         ),
         "FROM leads_lead l JOIN properties_property p ON p.id = l.property_id\n"
