@@ -118,3 +118,42 @@ def roles_setup() -> dict[str, int]:
         group.permissions.set(perms)
         result[role] = len(perms)
     return result
+
+
+# --- The database role for BI tools (PostgreSQL) ---------------------------------------------------------------
+REPORT_ROLE_ENV_VAR = "REPORT_DB_PASSWORD"
+
+
+def report_role_setup(*, name: str, password: str, connection=None) -> list[str]:
+    """Create or update a PostgreSQL LOGIN role that may SELECT the reporting views and nothing else (the views
+    read the tables with their owner's rights; the role gets no right on any table). Read-only and with a statement
+    timeout, so a dashboard left open cannot hold locks or run for ever. Returns the views granted."""
+    from django.db import connection as default_connection
+    from psycopg import sql
+
+    from dealfinder.ops.reports.sql import VIEW_NAMES
+
+    connection = connection or default_connection
+    if connection.vendor != "postgresql":
+        raise ValueError("Database roles exist on PostgreSQL only; on SQLite give the analyst a copy of the file.")
+    if not password:
+        raise ValueError(f"Give the role's password in the environment ({REPORT_ROLE_ENV_VAR}).")
+    role = sql.Identifier(name)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [name])
+        verb = "ALTER" if cursor.fetchone() else "CREATE"
+        statements = [
+            sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT PASSWORD {}").format(
+                role, sql.Literal(password)
+            ),
+            sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(role),
+            sql.SQL("ALTER ROLE {} SET statement_timeout = '60s'").format(role),
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+                sql.Identifier(connection.settings_dict["NAME"]), role
+            ),
+            sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(role),
+            sql.SQL("GRANT SELECT ON {} TO {}").format(sql.SQL(", ").join(map(sql.Identifier, VIEW_NAMES)), role),
+        ]
+        for statement in statements:
+            cursor.execute(statement.as_string(cursor.connection))
+    return list(VIEW_NAMES)
