@@ -5,6 +5,7 @@ Everything a deployment changes comes from environment variables (or an optional
 """
 
 import datetime
+import sys
 from pathlib import Path
 
 import environ
@@ -141,6 +142,17 @@ if IS_POSTGIS:
     # PostgreSQL's JIT spends seconds compiling the per-buyer match and map-cell queries and
     # saves far less; measured on 100k-1M leads. Off for every connection of this app.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # A psycopg connection pool per process (README, "Connection pool"): off unless DATABASE_POOL_MAX is set, and
+    # kept off in Celery workers (each prefork child would hold its own idle pool; tasks are few and long).
+    DATABASE_POOL_MAX = env.int("DATABASE_POOL_MAX", default=0)
+    if DATABASE_POOL_MAX > 0 and Path(sys.argv[0]).name != "celery":
+        if DATABASES["default"]["CONN_MAX_AGE"]:
+            raise ImproperlyConfigured("Set CONN_MAX_AGE=0 with DATABASE_POOL_MAX: the pool keeps the connections.")
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN", default=min(2, DATABASE_POOL_MAX)),
+            "max_size": DATABASE_POOL_MAX,
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        }
 else:
     # SQLite under concurrent admin use: WAL (readers and the one writer do not block each other), a busy timeout
     # (a writer waits for the other instead of failing), and transactions that take the write lock when they begin:
