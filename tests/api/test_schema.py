@@ -25,6 +25,10 @@ PATHS = {
     "/api/v1/ingestion-runs/{id}/",
     "/api/v1/sync-logs/",
     "/api/v1/sync-logs/{id}/",
+    *(
+        f"/api/v1/reports/{name}/"
+        for name in ("hot_deals", "unsynced_properties", "active_buyers", "recent_matches", "sync_statistics")
+    ),
 }
 
 

@@ -173,3 +173,19 @@ def test_api_pages_and_filters_by_date(superuser_api):
     hot = superuser_api.get("/api/v1/reports/hot_deals/", {"since": (NOW + datetime.timedelta(days=1)).isoformat()})
     assert hot.json()["count"] == 0
     assert superuser_api.get("/api/v1/reports/sync_statistics/", {"since": "yesterday"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_lead_api_gives_each_lead_its_match_count_and_filters_by_it_and_by_score(superuser_api):
+    matched, unmatched = LeadFactory(total=95), LeadFactory(total=40)
+    PropertyMatchFactory.create_batch(2, property=matched.property)
+    PropertyMatchFactory()  # another property's match
+    rows = superuser_api.get("/api/v1/leads/").json()["results"]
+    assert {r["id"]: r["match_count"] for r in rows} == {matched.pk: 2, unmatched.pk: 0}
+    assert [r["id"] for r in superuser_api.get("/api/v1/leads/", {"min_matches": 1}).json()["results"]] == [matched.pk]
+    assert [r["id"] for r in superuser_api.get("/api/v1/leads/", {"max_matches": 0}).json()["results"]] == [
+        unmatched.pk
+    ]
+    in_range = superuser_api.get("/api/v1/leads/", {"min_score": 30, "max_score": 50}).json()["results"]
+    assert [r["id"] for r in in_range] == [unmatched.pk]
+    assert superuser_api.get(f"/api/v1/leads/{matched.pk}/").json()["match_count"] == 2
