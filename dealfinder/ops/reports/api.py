@@ -6,6 +6,8 @@ from django.db import models
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.permissions import BasePermission
 
+from properties.filtersets import SinceFilter
+
 from .models import REPORTS, ReportModel
 
 
@@ -22,7 +24,7 @@ def _filterset(model: type[ReportModel]) -> type[filters.FilterSet]:
         kind = (
             filters.DateFilter
             if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField)
-            else filters.IsoDateTimeFilter
+            else SinceFilter
         )
         attrs["since"] = kind(field_name=model.date_field, lookup_expr="gte", label=f"{model.date_field} on or after")
         attrs["until"] = kind(field_name=model.date_field, lookup_expr="lt", label=f"{model.date_field} before")
