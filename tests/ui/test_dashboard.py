@@ -59,7 +59,7 @@ def populate(n_leads: int):
     QualityReportFactory()
     SyncLogFactory()
     SyncLogFactory(sync_type=SyncLog.SyncType.BUYER_PULL, status=SyncLog.Status.FAILED, message="401")
-    ExternalLinkFactory(local=leads[0])
+    ExternalLinkFactory(local=leads[0], last_synced_at=timezone.now() + datetime.timedelta(minutes=1))  # pushed
     return leads
 
 
@@ -124,7 +124,7 @@ def test_dashboard_content(admin_client):
     assert [run.message for run in ctx["ingestion"]["failures"]] == ["HTTP 500"]
     assert [log.sync_type for log in ctx["sync"]["latest"]] == ["buyer_pull", "lead_push"]
     assert [log.message for log in ctx["sync"]["failures"]] == ["401"]
-    # Tier A/B leads: 3 A + 2 B, one of them linked to a GoHighLevel contact.
+    # Tier A/B leads: 3 A + 2 B, one of them pushed to a GoHighLevel contact after its last change.
     assert ctx["sync"]["unsynced"] == 4
     assert len(ctx["matches"]) == 1
     assert ctx["quality"].warnings == 1
