@@ -17,6 +17,7 @@ from dealfinder.common.logging import logged_run
 from sync.conflicts import merge_fields
 from sync.ghl import Contact, GHLClient, GHLError
 from sync.models import ExternalLink, SyncLog
+from sync.pacing import PacingStop
 from sync.payloads import buyer_apply, buyer_fields_from_contact, buyer_local_fields
 from sync.resolve import sync_conflicts_record
 from sync.runs import NOT_CONFIGURED, SyncRun, conflict_strategy, ghl_client, ghl_configured
@@ -158,7 +159,7 @@ def ghl_pull_buyers(*, client: GHLClient | None = None) -> SyncLog:
             result = buyers_upsert_from_contacts(contacts=batch, field_keys=field_keys)
             for name in ("created", "updated", "unchanged", "conflicts"):
                 setattr(total, name, getattr(total, name) + getattr(result, name))
-    except GHLError as exc:
+    except (GHLError, PacingStop) as exc:
         aborted = exc
     except Exception as exc:
         run.finish(aborted=exc)

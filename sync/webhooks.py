@@ -277,7 +277,7 @@ def _on_contact(payload: dict) -> str | None:
     return "; ".join(notes) or None
 
 
-def _on_opportunity_status(payload: dict) -> str | None:
+def opportunity_status_apply(payload: dict) -> str | None:
     lead, link = _linked_lead(kind=ExternalLink.Kind.OPPORTUNITY, ghl_id=payload.get("id", ""))
     remote_status = payload.get("status") or ""
     if lead is None or not remote_status:
@@ -344,7 +344,7 @@ def _on_inbound_message(payload: dict) -> str | None:
 HANDLERS = {
     "ContactTagUpdate": _on_contact,
     "ContactUpdate": _on_contact,
-    "OpportunityStatusUpdate": _on_opportunity_status,
+    "OpportunityStatusUpdate": opportunity_status_apply,
     "OpportunityStageUpdate": _on_opportunity_stage,
     "TaskComplete": _on_task_complete,
     "InboundMessage": _on_inbound_message,
