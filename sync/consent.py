@@ -32,10 +32,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from buyers.models import Buyer
 from leads.models import Activity, Lead
 from sync import compliance
 from sync.compliance import Action, Channel, ConsentEvent, Decision, PropertyFacts, Source
-from sync.models import Consent, DoNotContact
+from sync.models import Consent, DoNotContact, ExternalLink
 from sync.time_zones import locate
 
 # A local written opt-in (a buyer's sms_opt_in) dates from "long ago": any refusal recorded since beats it.
@@ -123,6 +124,46 @@ def consent_events_record(*, contact, events: Iterable[ConsentEvent], evidence: 
         update_fields=["status", "source", "detail", "permanent", "at", "evidence", "updated_at"],
     )
     return len(changed)
+
+
+def consent_contact_for(*, ghl_id: str):
+    """The local record a GoHighLevel contact's consent belongs to: its buyer, else the record its link points
+    to (a lead's owner contact); None when DealFinder does not know it."""
+    buyer = Buyer.objects.filter(ghl_contact_id=ghl_id).only("pk").first()
+    if buyer is not None:
+        return buyer
+    link = ExternalLink.objects.filter(kind=ExternalLink.Kind.CONTACT, ghl_id=ghl_id).select_related("content_type")
+    link = link.first()
+    return link.content_type.model_class()(pk=link.object_id) if link is not None else None
+
+
+def consent_record_from_ghl(*, contact: dict, seen_at: datetime.datetime) -> int:
+    """GoHighLevel's DND flags of one contact object (pull, reconcile, ContactDndUpdate webhooks) as consent."""
+    events = compliance.events_from_ghl(contact, seen_at=seen_at)
+    record = consent_contact_for(ghl_id=contact.get("id", "")) if events else None
+    if record is None:
+        return 0
+    evidence = {
+        "ghl_contact_id": contact.get("id"),
+        "dnd": contact.get("dnd"),
+        "dndSettings": contact.get("dndSettings"),
+    }
+    return consent_events_record(contact=record, events=events, evidence=evidence)
+
+
+def consent_record_reply(
+    *, ghl_contact_id: str, text: str, channel: Channel, at: datetime.datetime, message_id: str = ""
+):
+    """An inbound reply (STOP, START, "wrong number"...) as consent; the meaning (needs_review: a broker should
+    read a long message mentioning an opt-out word), or None when DealFinder does not know the contact."""
+    meaning = compliance.reply_events(text, channel=channel, at=at)
+    record = consent_contact_for(ghl_id=ghl_contact_id)
+    if record is None:
+        return None
+    consent_events_record(
+        contact=record, events=meaning.events, evidence={"message_id": message_id, "text": text[:200]}
+    )
+    return meaning
 
 
 def consents_for(*, recipient: Recipient, now: datetime.datetime) -> dict[Channel, compliance.Consent]:

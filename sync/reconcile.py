@@ -29,8 +29,7 @@ from django.utils import timezone
 from buyers.models import Buyer
 from dealfinder.common.logging import logged_run
 from leads.models import Activity, Lead
-from sync import compliance
-from sync.consent import consent_events_record
+from sync.consent import consent_record_from_ghl
 from sync.ghl import Contact, GHLClient, GHLError, parse_datetime
 from sync.models import ExternalLink, SyncLog
 from sync.pacing import PacingStop
@@ -113,26 +112,8 @@ def reconcile_contacts(*, contacts: list[Contact], field_keys: dict[str, str], t
         tally["applied"] += 1
     ExternalLink.objects.bulk_update(changed, ["remote_snapshot", "remote_updated_at"])
     Activity.objects.bulk_create(activities)
-    # DND flags -> consent records of the contact's local record (a lead's owner, a buyer).
-    buyer_pk = dict(
-        Buyer.objects.filter(ghl_contact_id__in=[c.id for c in contacts]).values_list("ghl_contact_id", "pk")
-    )
-    for contact in contacts:
-        events = compliance.events_from_ghl(contact.raw, seen_at=contact.date_updated or timezone.now())
-        if not events:
-            continue
-        link = links.get(contact.id)
-        if contact.id in buyer_pk:
-            record = Buyer(pk=buyer_pk[contact.id])
-        elif link is not None and link.content_type_id == lead_type:
-            record = Lead(pk=link.object_id)
-        else:
-            continue
-        consent_events_record(
-            contact=record,
-            events=events,
-            evidence={"ghl_contact_id": contact.id, "dndSettings": contact.raw.get("dndSettings")},
-        )
+    for contact in contacts:  # DND flags -> consent records of the contact's local record (a lead's owner, a buyer)
+        consent_record_from_ghl(contact=contact.raw, seen_at=contact.date_updated or timezone.now())
 
 
 def reconcile_opportunities(*, client: GHLClient, tally: Counter) -> None:

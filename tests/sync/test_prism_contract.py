@@ -4,13 +4,12 @@ Prism validates every request (headers, query, body) against the spec it serves;
 (4xx with `sl-violations`) fails the test. One Prism per spec file, started once per session.
 """
 
+import datetime
 import json
 import socket
 import subprocess
 import time
 from pathlib import Path
-
-import datetime
 
 import httpx
 import pytest
@@ -21,8 +20,8 @@ from django.contrib.contenttypes.models import ContentType
 from buyers.models import PropertyMatch
 from leads.models import Lead
 from sync.ghl import GHLClient
-from sync.pull import ghl_pull_buyers
 from sync.models import ExternalLink, SyncLog
+from sync.pull import ghl_pull_buyers
 from sync.push import ghl_push_leads
 from sync.reconcile import ghl_reconcile
 from tests.factories import BuyerFactory, LeadFactory, PropertyMatchFactory
