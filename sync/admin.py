@@ -1,9 +1,11 @@
 from django.contrib import admin, messages
 
+from buyers.admin import PropertyMatchAdmin
 from dealfinder.common.admin import ReadOnlyAdmin, json_display
+from dealfinder.common.csv_safe import csv_response
 from leads.admin import LeadAdmin
 
-from .consent import phone_digits
+from .consent import DIALER_HEADER, matches_dialer_rows, phone_digits
 from .models import Consent, DoNotContact, ExternalLink, PushClaim, SyncConflict, SyncLog, WebhookEvent
 from .push import ghl_push_leads
 from .resolve import sync_conflicts_resolve
@@ -166,3 +168,18 @@ def push_to_gohighlevel(modeladmin, request, queryset):
 
 
 LeadAdmin.actions = (*LeadAdmin.actions, push_to_gohighlevel)
+
+
+@admin.action(description="Export call list for a dialer (compliance-checked)", permissions=["view"])
+def export_dialer_list(modeladmin, request, queryset):
+    """Added to the match admin from here (buyers never imports sync): only buyers the compliance gate allows, with
+    the calling window of their time zones."""
+    rows, refused = matches_dialer_rows(match_ids=queryset.values_list("pk", flat=True))
+    if refused:
+        modeladmin.message_user(
+            request, f"{refused} buyer(s) left out by the compliance gate (see the leads' timelines).", messages.INFO
+        )
+    return csv_response([DIALER_HEADER, *rows], filename="dialer-list.csv")
+
+
+PropertyMatchAdmin.actions = (*PropertyMatchAdmin.actions, export_dialer_list)

@@ -32,7 +32,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from buyers.models import Buyer
+from buyers.models import Buyer, PropertyMatch
 from leads.models import Activity, Lead
 from sync import compliance
 from sync.compliance import Action, Channel, ConsentEvent, Decision, PropertyFacts, Source
@@ -256,3 +256,39 @@ def outbound_sent(*, lead: Lead, decision: Decision, what: str, kind: str = Acti
     return Activity.objects.create(
         lead=lead, kind=kind, to_value="sent"[:200], body=f"{what} (consent: {relied_on_text(decision)})"
     )
+
+
+DIALER_HEADER = ["buyer", "phone", "property_address", "score", "calling_window", "time_zones", "consent"]
+
+
+def matches_dialer_rows(*, match_ids, now: datetime.datetime | None = None) -> tuple[list[list], int]:
+    """A call list for a dialer from matches: only buyers the gate allows (Action.DIALER_EXPORT: no revoked call
+    consent, not on the do-not-contact list, a known time zone, a live lead), each with the calling window that
+    applies where they are; the refusals are on the leads' timelines. (rows, refused count)."""
+    now = now or timezone.now()
+    rows, refused = [], 0
+    matches = (
+        PropertyMatch.objects.filter(pk__in=list(match_ids))
+        .select_related("buyer", "property__lead")
+        .order_by("property__address_normalized", "-score", "buyer_id")
+    )
+    for match in matches:
+        lead = getattr(match.property, "lead", None)
+        decision = outbound_check(
+            recipient=recipient_for_buyer(match.buyer), action=Action.DIALER_EXPORT, lead=lead, now=now
+        )
+        if not decision.allowed:
+            refused += 1
+            continue
+        rows.append(
+            [
+                str(match.buyer),
+                match.buyer.phone,
+                match.property.address_normalized or match.property.address,
+                match.score,
+                decision.window,
+                " ".join(decision.zones),
+                relied_on_text(decision),
+            ]
+        )
+    return rows, refused

@@ -7,9 +7,15 @@ import pytest
 
 from leads.models import Activity, Lead
 from sync.compliance import Action, Channel, ConsentEvent, Reason, Source
-from sync.consent import consent_events_record, outbound_check, recipient_for_buyer
+from sync.consent import (
+    DIALER_HEADER,
+    consent_events_record,
+    matches_dialer_rows,
+    outbound_check,
+    recipient_for_buyer,
+)
 from sync.models import Consent, DoNotContact
-from tests.factories import BuyerFactory, ForeclosureFactory, LeadFactory
+from tests.factories import BuyerFactory, ForeclosureFactory, LeadFactory, PropertyMatchFactory
 
 pytestmark = pytest.mark.django_db
 NOON = datetime.datetime(2026, 3, 4, 17, 0, tzinfo=datetime.UTC)  # Wednesday 12:00 in Orlando
@@ -70,3 +76,34 @@ def test_consent_events_merge_into_one_record_per_channel_and_repeat_without_cha
     decision = outbound_check(recipient=recipient_for_buyer(buyer), action=Action.EMAIL_BLAST, now=NOON)
     assert (decision.allowed, decision.reason) == (False, Reason.OPTED_OUT)
     assert not Activity.objects.exists()  # no lead: the caller keeps the decision
+
+
+def test_the_dialer_list_keeps_only_buyers_the_gate_allows_with_their_calling_window(admin_client):
+    lead = LeadFactory()
+    allowed = PropertyMatchFactory(property=lead.property, buyer=BuyerFactory(phone="+14075550101"), score=90)
+    listed = PropertyMatchFactory(property=lead.property, buyer=BuyerFactory(phone="+14075550102"), score=80)
+    nowhere = PropertyMatchFactory(property=lead.property, buyer=BuyerFactory(phone=""), score=70)
+    DoNotContact.objects.create(phone_digits="4075550102")
+
+    rows, refused = matches_dialer_rows(match_ids=[allowed.pk, listed.pk, nowhere.pk], now=NOON)
+
+    assert refused == 2
+    assert [row[:2] + row[4:6] for row in rows] == [
+        [
+            str(allowed.buyer),
+            "+14075550101",
+            "federal (TCPA) 08:00-21:00 (47 CFR 64.1200(c)(1)); "
+            "Florida 08:00-20:00 (Fla. Stat. 501.616(6)(a), as amended by 2021 SB 1120)",
+            "America/New_York",
+        ]
+    ]
+    assert sorted(lead.activities.values_list("to_value", flat=True)) == [
+        "refused: do_not_contact",
+        "refused: no_time_zone",
+    ]
+    response = admin_client.post(
+        "/admin/buyers/propertymatch/",
+        {"action": "export_dialer_list", "_selected_action": [allowed.pk, listed.pk]},
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    assert response.content.decode().splitlines()[0] == ",".join(DIALER_HEADER)
