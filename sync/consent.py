@@ -82,14 +82,14 @@ def _stored_events(contact) -> list[ConsentEvent]:
     return [
         ConsentEvent(
             Channel(row.channel),
-            row.status == Consent.Status.GRANTED,
+            row.status == compliance.Status.GRANTED,
             row.at or LONG_AGO,
             Source(row.source or Source.LOCAL),
             row.detail,
             permanent=row.permanent,
         )
         for row in Consent.objects.filter(content_type_id=content_type, object_id=object_id).exclude(
-            status=Consent.Status.UNKNOWN
+            status=compliance.Status.UNKNOWN
         )
     ]
 

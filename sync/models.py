@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from dealfinder.common.models import RunRecord
+from sync import compliance
 
 
 class SyncLog(RunRecord):
@@ -162,23 +163,11 @@ class Consent(models.Model):
     GoHighLevel's DND flags, replies (STOP/START), local opt-ins/outs and the do-not-contact list
     (sync.compliance.merge_consents). Written by sync.consent, read by the compliance gate before every message."""
 
-    class Channel(models.TextChoices):
-        SMS = "sms", "SMS"
-        CALL = "call", "Call"
-        EMAIL = "email", "Email"
-        MAIL = "mail", "Mail"
-        WORKFLOW = "workflow", "GoHighLevel workflow"
-
-    class Status(models.TextChoices):
-        GRANTED = "granted", "Granted"
-        REVOKED = "revoked", "Revoked"
-        UNKNOWN = "unknown", "Unknown"
-
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.PositiveBigIntegerField()
     contact = GenericForeignKey("content_type", "object_id")
-    channel = models.CharField(max_length=16, choices=Channel.choices)
-    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
+    channel = models.CharField(max_length=16, choices=[(c.value, c.value) for c in compliance.Channel])
+    status = models.CharField(max_length=16, choices=[(s.value, s.value) for s in compliance.Status], db_index=True)
     source = models.CharField(max_length=32, blank=True, help_text="ghl_dnd, reply, local, do_not_contact, ...")
     detail = models.CharField(max_length=300, blank=True)
     permanent = models.BooleanField(default=False, help_text="A refusal nothing later lifts")
