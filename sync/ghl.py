@@ -329,8 +329,9 @@ class GHLClient:
             search_after=raw[-1].get("searchAfter") if raw else None,
         )
 
-    def contact_ids_present(self, contact_ids: list[str]) -> set[str]:
-        """Which of these contacts (at most 100) still exist: one search on their ids (deleted ones leave search)."""
+    def contact_ids_present(self, contact_ids: list[str]) -> set[str] | None:
+        """Which of these contacts (at most 100) still exist: one search on their ids (deleted ones leave search).
+        None when the answer holds contacts not asked for: the id filter was not applied, so nothing can be told."""
         body = {
             "locationId": self.location_id,
             "pageLimit": max(1, len(contact_ids)),
@@ -338,7 +339,8 @@ class GHLClient:
             "filters": [{"field": "id", "operator": "eq", "value": list(contact_ids)}],
         }
         data = self._request("POST", "/contacts/search", json=body)
-        return {c["id"] for c in data.get("contacts") or [] if isinstance(c, dict) and c.get("id")}
+        found = {c["id"] for c in data.get("contacts") or [] if isinstance(c, dict) and c.get("id")}
+        return found if found <= set(contact_ids) else None
 
     def contact_add_tags(self, contact_id: str, tags: list[str]) -> list[str]:
         return self._request("POST", f"/contacts/{contact_id}/tags", json={"tags": tags}).get("tags") or []
@@ -378,11 +380,9 @@ class GHLClient:
         return Opportunity.from_api(data.get("opportunity") or {"id": opportunity_id})
 
     def opportunity_search(
-        self, *, pipeline_id: str = "", contact_id: str = "", page: int = 1, limit: int = 100, status: str = ""
+        self, *, pipeline_id: str = "", contact_id: str = "", page: int = 1, limit: int = 100
     ) -> OpportunityPage:
         params: dict[str, Any] = {"location_id": self.location_id, "page": page, "limit": limit}
-        if status:
-            params["status"] = status
         if pipeline_id:
             params["pipeline_id"] = pipeline_id
         if contact_id:

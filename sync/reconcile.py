@@ -161,14 +161,19 @@ def reconcile_opportunities(*, client: GHLClient, tally: Counter) -> None:
     _mark_deleted(list(gone), what="opportunity", tally=tally)
 
 
-def reconcile_deleted_contacts(*, client: GHLClient, tally: Counter) -> None:
-    """Linked contacts that no longer exist in GoHighLevel, marked (one search per EXISTENCE_CHUNK ids)."""
+def reconcile_deleted_contacts(*, client: GHLClient, tally: Counter) -> bool:
+    """Linked contacts that no longer exist in GoHighLevel, marked (one search per EXISTENCE_CHUNK ids). False when
+    GoHighLevel did not apply the id filter: then nothing is marked (a contact is never taken for deleted on a
+    guess)."""
     links = ExternalLink.objects.filter(kind=ExternalLink.Kind.CONTACT, remote_deleted_at__isnull=True).order_by("pk")
     last = 0
     while chunk := list(links.filter(pk__gt=last)[:EXISTENCE_CHUNK]):
         last = chunk[-1].pk
         present = client.contact_ids_present([link.ghl_id for link in chunk])
+        if present is None:
+            return False
         _mark_deleted([link for link in chunk if link.ghl_id not in present], what="contact", tally=tally)
+    return True
 
 
 def _mark_deleted(links: list[ExternalLink], *, what: str, tally: Counter) -> None:
@@ -223,7 +228,8 @@ def ghl_reconcile(*, client: GHLClient | None = None) -> SyncLog:
             reconcile_opportunities(client=client, tally=tally)
         else:
             run.notes.append("opportunities not reconciled (GHL_PIPELINE_ID not set)")
-        reconcile_deleted_contacts(client=client, tally=tally)
+        if not reconcile_deleted_contacts(client=client, tally=tally):
+            run.notes.append("deleted contacts not checked: GoHighLevel did not filter the search by id")
     except (GHLError, PacingStop) as exc:
         aborted = exc
     except Exception as exc:

@@ -76,8 +76,7 @@ class SyncRun:
     def finish(self, *, aborted: Exception | None = None, **fields) -> SyncLog:
         """The SyncLog row. A PacingStop (daily budget below GHL_DAILY_RESERVE, a too long wait) is a clean stop:
         status "partial" with its message, and the next run resumes. `fields` are further SyncLog columns."""
-        paced = isinstance(aborted, PacingStop)
-        if paced:
+        if isinstance(aborted, PacingStop):
             status = SyncLog.Status.PARTIAL
         elif aborted is not None:
             self.errors.append({"error": str(aborted)})

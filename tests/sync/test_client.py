@@ -200,3 +200,13 @@ def test_contact_search_follows_search_after_cursors():
         (None, [1700000000001, "c1"]),
         (None, [1700000000003, "c3"]),
     ]
+
+
+@respx.mock
+def test_an_id_search_answered_with_other_contacts_tells_nothing_about_deletions():
+    answer = {"contacts": [{"id": "a"}, {"id": "someone-else"}], "total": 2}
+    respx.post(f"{BASE_URL}/contacts/search").mock(return_value=httpx.Response(200, json=answer))
+    client = GHLClient(BASE_URL, "tok", LOCATION_ID, timeout=5, sleep=lambda s: None)
+    assert client.contact_ids_present(["a", "b"]) is None  # the filter was ignored: "b" is not known to be deleted
+    respx.post(f"{BASE_URL}/contacts/search").mock(return_value=httpx.Response(200, json={"contacts": [{"id": "a"}]}))
+    assert client.contact_ids_present(["a", "b"]) == {"a"}
