@@ -460,6 +460,22 @@ WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
 WEBHOOK_REJECTIONS_PER_IP = env.int("WEBHOOK_REJECTIONS_PER_IP", default=30)
 WEBHOOK_REJECTION_WINDOW_SECONDS = env.int("WEBHOOK_REJECTION_WINDOW_SECONDS", default=600)
 GHL_CONFLICT_STRATEGY = env.str("GHL_CONFLICT_STRATEGY", default="newest_wins")
+# GoHighLevel pacing (sync.pacing): requests kept back from the 200,000 a day for webhooks' follow-ups and brokers'
+# own use; requests left unused in each 10 s interval; the longest wait before a run stops (partial) and resumes
+# next run. The pacing state is shared in Redis (the cache's server) by every process of the location.
+GHL_DAILY_RESERVE = env.int("GHL_DAILY_RESERVE", default=10_000)
+GHL_PACING_HEADROOM = env.int("GHL_PACING_HEADROOM", default=2)
+GHL_PACING_MAX_WAIT = env.float("GHL_PACING_MAX_WAIT", default=120.0)
+GHL_PACING_REDIS_URL = env.str(
+    "GHL_PACING_REDIS_URL", default=_cache_url if _cache_url.startswith(("redis://", "rediss://")) else ""
+)
+# Read-back after a push: the share of pushed contacts read back and compared field by field (0..1; 1 = all).
+GHL_READBACK_SAMPLE = env.float("GHL_READBACK_SAMPLE", default=0.05)
+# Reconcile: how far before the last reconcile's high-water mark the next one reads again (clock skew, late writes).
+GHL_RECONCILE_OVERLAP_SECONDS = env.int("GHL_RECONCILE_OVERLAP_SECONDS", default=300)
+# The compliance gate (sync.compliance): SMS only to contacts who opted in; the channels a workflow enrolment uses.
+COMPLIANCE_SMS_REQUIRES_OPT_IN = env.bool("COMPLIANCE_SMS_REQUIRES_OPT_IN", default=True)
+GHL_WORKFLOW_CHANNELS = env.list("GHL_WORKFLOW_CHANNELS", default=["sms", "email"])
 
 # The county the data-quality checks expect points in: min_lon,min_lat,max_lon,max_lat.
 COUNTY_EXTENT = tuple(env.list("COUNTY_EXTENT", cast=float, default=[-81.66, 28.34, -80.86, 28.79]))

@@ -15,8 +15,10 @@ from django.utils import timezone
 from buyers.models import Buyer
 from dealfinder.common.logging import logged_run
 from sync.conflicts import merge_fields
+from sync.consent import consent_record_from_ghl
 from sync.ghl import Contact, GHLClient, GHLError
 from sync.models import ExternalLink, SyncLog
+from sync.pacing import PacingStop
 from sync.payloads import buyer_apply, buyer_fields_from_contact, buyer_local_fields
 from sync.resolve import sync_conflicts_record
 from sync.runs import NOT_CONFIGURED, SyncRun, conflict_strategy, ghl_client, ghl_configured
@@ -156,9 +158,11 @@ def ghl_pull_buyers(*, client: GHLClient | None = None) -> SyncLog:
             batch = list({c.id: c for c in page if c.id not in seen}.values())
             seen.update(c.id for c in batch)
             result = buyers_upsert_from_contacts(contacts=batch, field_keys=field_keys)
+            for contact in batch:  # GoHighLevel's DND flags -> the buyers' consent records
+                consent_record_from_ghl(contact=contact.raw, seen_at=contact.date_updated or timezone.now())
             for name in ("created", "updated", "unchanged", "conflicts"):
                 setattr(total, name, getattr(total, name) + getattr(result, name))
-    except GHLError as exc:
+    except (GHLError, PacingStop) as exc:
         aborted = exc
     except Exception as exc:
         run.finish(aborted=exc)

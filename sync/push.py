@@ -15,10 +15,14 @@ from buyers.models import PropertyMatch
 from dealfinder.common.logging import logged_run
 from leads.choices import TIERS
 from leads.models import Activity, Lead
+from sync.compliance import Action
+from sync.consent import outbound_check, outbound_sent, recipient_for_buyer
 from sync.ghl import GHLAuthError, GHLClient, GHLError
 from sync.links import external_link_save, external_links_for
 from sync.models import ExternalLink, PushClaim, SyncConflict, SyncLog
+from sync.pacing import PacingStop
 from sync.payloads import lead_contact_payload, lead_opportunity_payload, match_message, payload_hash
+from sync.readback import contact_readback
 from sync.runs import NOT_CONFIGURED, SyncRun, ghl_client, ghl_configured
 
 # A push claim older than this belongs to a killed run (the push task's time limit is 30 minutes).
@@ -77,6 +81,7 @@ class _Pusher:
             last_hash=payload_hash(payload),
             snapshot={"name": body["name"], "tags": payload["tags"]},
         )
+        contact_readback(client=self.client, obj=lead, ghl_id=contact_id, sent={**body, "tags": payload["tags"]})
         return contact_id
 
     def push_opportunity(self, lead: Lead, payload: dict, contact_id: str, link: ExternalLink | None) -> None:
@@ -129,7 +134,7 @@ def ghl_push_leads(
     pusher = _Pusher(run, client, progress or (lambda done: None))
     try:
         _push_leads(pusher, leads)
-    except GHLAuthError as exc:
+    except (GHLAuthError, PacingStop) as exc:  # a PacingStop ends the run "partial"; the next run resumes
         return run.finish(aborted=exc)
     except Exception as exc:
         run.finish(aborted=exc)  # the run is in the log even when something unexpected stops it
@@ -241,13 +246,26 @@ def _push_match_actions(pusher: _Pusher, lead_ids: list[int]) -> None:
         pusher.progress(1)
         contact_id = match.buyer.ghl_contact_id
         stamp = PropertyMatch.objects.filter(pk=match.pk)
+        lead, recipient = match.property.lead, recipient_for_buyer(match.buyer)
         try:
-            if workflow_id and match.workflow_triggered_at is None:
+            # The compliance gate before each message: a refusal lands on the lead's timeline, the match waits.
+            if (
+                workflow_id
+                and match.workflow_triggered_at is None
+                and (decision := outbound_check(recipient=recipient, action=Action.WORKFLOW, lead=lead)).allowed
+            ):
                 pusher.client.contact_add_to_workflow(contact_id, workflow_id)
                 stamp.update(workflow_triggered_at=timezone.now())
-            if match.sms_sent_at is None and match.buyer.sms_opt_in and not match.buyer.dnd:
+                outbound_sent(lead=lead, decision=decision, what=f"Workflow enrolment of buyer {match.buyer}")
+            if (
+                match.sms_sent_at is None
+                and match.buyer.sms_opt_in
+                and not match.buyer.dnd
+                and (decision := outbound_check(recipient=recipient, action=Action.SMS, lead=lead)).allowed
+            ):
                 pusher.client.sms_send(contact_id, match_message(match))
                 stamp.update(sms_sent_at=timezone.now())
+                outbound_sent(lead=lead, decision=decision, what=f"SMS to buyer {match.buyer}")
             if match.task_created_at is None:
                 pusher.client.task_create(
                     contact_id,

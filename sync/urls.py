@@ -6,4 +6,5 @@ app_name = "sync"
 
 urlpatterns = [
     path("ghl/webhook/", views.ghl_webhook, name="ghl-webhook"),
+    path("health/", views.health, name="health"),
 ]

@@ -1,9 +1,21 @@
+from django.contrib.auth.decorators import login_required, permission_required
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from dealfinder.common.client_ip import client_ip
+from sync.health import sync_health
+from sync.runs import ghl_pacer
 from sync.webhooks import MAX_BODY_BYTES, ghl_webhook_receive
+
+
+@login_required
+@permission_required("sync.view_synclog", raise_exception=True)
+@require_GET
+def health(request):
+    """Last push, pull, reconcile and webhook, drift, today's API budget, failures and refusals by reason."""
+    return render(request, "sync/health.html", sync_health(pacer=ghl_pacer()))
 
 
 @csrf_exempt
