@@ -441,6 +441,26 @@ class PushClaimFactory(DjangoModelFactory):
     owner = factory.Sequence(lambda n: f"{n:032x}")
 
 
+class ConsentFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.Consent
+        exclude = ("subject",)
+
+    subject = factory.SubFactory(LeadFactory)
+    content_type = factory.LazyAttribute(lambda o: ContentType.objects.get_for_model(o.subject))
+    object_id = factory.LazyAttribute(lambda o: o.subject.pk)
+    channel = "sms"
+    status = "granted"
+    source = "local"
+
+
+class DoNotContactFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.DoNotContact
+
+    phone_digits = factory.Sequence(lambda n: f"407555{n:04d}")
+
+
 # --- pipeline
 
 
