@@ -106,3 +106,4 @@ def push_to_gohighlevel(modeladmin, request, queryset):
 
 
 LeadAdmin.actions = (*LeadAdmin.actions, push_to_gohighlevel)
+from sync import mail_admin  # noqa: E402, F401  (direct-mail admin)

@@ -138,3 +138,6 @@ class PushClaim(models.Model):
 
     def __str__(self):
         return f"lead {self.lead_id} claimed by {self.owner}"
+
+
+from sync.mail_models import MailCampaign, MailOptOut, MailPiece, MailVerification  # noqa: E402, F401

@@ -6,4 +6,5 @@ app_name = "sync"
 
 urlpatterns = [
     path("ghl/webhook/", views.ghl_webhook, name="ghl-webhook"),
+    path("lob/webhook/", views.lob_webhook, name="lob-webhook"),
 ]
