@@ -82,7 +82,8 @@ def mail_campaign_create(*, name: str, tiers: Iterable[str], kind: str = "postca
 
 def may_contact(*, lead_ids: Iterable[int]) -> dict[int, tuple[bool, bool]]:
     """(opted out of mail, do not contact) per lead that has a flag; the seam issue 23's consent gate replaces."""
-    return {row.lead_id: (not row.do_not_contact, row.do_not_contact) for row in MailOptOut.objects.filter(lead_id__in=list(lead_ids))}
+    rows = MailOptOut.objects.filter(lead_id__in=list(lead_ids))
+    return {row.lead_id: (not row.do_not_contact, row.do_not_contact) for row in rows}
 
 
 def mailing_address(text: str) -> dict[str, str] | None:
@@ -90,7 +91,8 @@ def mailing_address(text: str) -> dict[str, str] | None:
     match = _MAILING.match(" ".join((text or "").split()))
     if not match:
         return None
-    return {"line1": match["line1"].strip(), "city": match["city"].strip(), "state": match["state"].upper(), "zip_code": match["zip"]}
+    line1, city = match["line1"].strip(), match["city"].strip()
+    return {"line1": line1, "city": city, "state": match["state"].upper(), "zip_code": match["zip"]}
 
 
 def address_key(text: str) -> str:
