@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from dealfinder.common.admin import ReadOnlyAdmin, json_display
 from leads.admin import LeadAdmin
 
+from . import mail_admin, skiptrace_admin  # noqa: F401  (registers direct mail and skip tracing)
 from .models import ExternalLink, PushClaim, SyncConflict, SyncLog, WebhookEvent
 from .push import ghl_push_leads
 from .resolve import sync_conflicts_resolve
@@ -106,4 +107,3 @@ def push_to_gohighlevel(modeladmin, request, queryset):
 
 
 LeadAdmin.actions = (*LeadAdmin.actions, push_to_gohighlevel)
-from sync import mail_admin  # noqa: E402, F401  (direct-mail admin)

@@ -141,3 +141,9 @@ class PushClaim(models.Model):
 
 
 from sync.mail_models import MailCampaign, MailOptOut, MailPiece, MailVerification  # noqa: E402, F401
+from sync.skiptrace_models import (  # noqa: E402, F401
+    LeadContactPoint,
+    LeadSkipTrace,
+    PermissibleUseAcknowledgement,
+    SkipTraceCall,
+)
