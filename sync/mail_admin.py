@@ -50,7 +50,7 @@ class MailPieceAdmin(admin.ModelAdmin):
     list_filter = ("status", "campaign")
     search_fields = ("lob_id", "idempotency_key")
     raw_id_fields = ("lead",)
-    list_select_related = ("campaign",)
+    list_select_related = ("campaign", "lead__property")
 
     def has_add_permission(self, request):
         return False
@@ -75,5 +75,6 @@ class MailVerificationAdmin(admin.ModelAdmin):
 @admin.register(MailOptOut)
 class MailOptOutAdmin(admin.ModelAdmin):
     list_display = ("lead", "do_not_contact", "reason", "created_at")
+    list_select_related = ("lead__property",)
     list_filter = ("do_not_contact",)
     raw_id_fields = ("lead",)

@@ -2,12 +2,13 @@
 
 from django.contrib import admin
 
-from sync.skiptrace_models import LeadContactPoint, PermissibleUseAcknowledgement, SkipTraceCall
+from sync.skiptrace_models import LeadContactPoint, LeadSkipTrace, PermissibleUseAcknowledgement, SkipTraceCall
 
 
 @admin.register(PermissibleUseAcknowledgement)
 class PermissibleUseAcknowledgementAdmin(admin.ModelAdmin):
     list_display = ("user", "purpose", "acknowledged_at")
+    list_select_related = ("user",)
     fields = ("purpose",)
 
     def save_model(self, request, obj, form, change):
@@ -32,6 +33,21 @@ class SkipTraceCallAdmin(admin.ModelAdmin):
 @admin.register(LeadContactPoint)
 class LeadContactPointAdmin(admin.ModelAdmin):
     list_display = ("lead", "kind", "value", "phone_type", "dnc", "tcpa", "source")
+    list_select_related = ("lead__property",)
     list_filter = ("kind", "source", "dnc", "tcpa")
     raw_id_fields = ("lead",)
     search_fields = ("value",)
+
+
+@admin.register(LeadSkipTrace)
+class LeadSkipTraceAdmin(admin.ModelAdmin):
+    list_display = ("lead", "status", "traced_at", "call")
+    list_select_related = ("lead__property", "call")
+    list_filter = ("status",)
+    raw_id_fields = ("lead", "call")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
