@@ -232,3 +232,24 @@ def test_lob_webhook_refuses_bad_signatures_and_fails_closed(client, settings, l
     settings.LOB_WEBHOOK_SECRET = ""
     assert _signed(client, body).status_code == 503
     assert WebhookEvent.objects.count() == 0
+
+
+@respx.mock
+def test_the_nightly_step_mails_the_due_touches_of_active_campaigns_only(campaign):
+    from sync.mail import mail_campaigns_send_due
+
+    LeadFactory(tier="A")
+    mail_campaign_create(name="Paused", tiers=["A"])
+    MailCampaign.objects.filter(slug="paused").update(active=False)
+    respx.post(f"{BASE}/us_verifications").respond(200, json=lob("us_verification_deliverable.json"))
+    respx.post(f"{BASE}/postcards").respond(200, json=lob("postcard.json"))
+    assert mail_campaigns_send_due() == {"sent": 1, "failed": 0}
+    assert list(MailPiece.objects.values_list("campaign__slug", flat=True)) == [campaign.slug]
+    assert mail_campaigns_send_due() == {"sent": 0, "failed": 0}
+
+
+def test_the_nightly_step_needs_no_lob_key_without_campaigns(settings):
+    from sync.mail import mail_campaigns_send_due
+
+    settings.LOB_API_KEY = ""
+    assert mail_campaigns_send_due() == {"sent": 0, "failed": 0}
