@@ -5,12 +5,25 @@ from django.db.models import Count, Q, Sum
 
 from sync.mail_models import MailCampaign, MailOptOut, MailPiece, MailVerification
 
+_CONTRACT = ["under_contract", "closed_won"]
 _SENT = ~Q(pieces__status__in=[MailPiece.Status.SENDING, MailPiece.Status.FAILED, MailPiece.Status.CANCELLED])
 
 
 @admin.register(MailCampaign)
 class MailCampaignAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "piece_kind", "touch_days", "active", "sent", "delivered", "returned", "cost")
+    list_display = (
+        "name",
+        "slug",
+        "piece_kind",
+        "touch_days",
+        "active",
+        "sent",
+        "delivered",
+        "returned",
+        "cost",
+        "contacted",
+        "contracts",
+    )
     list_filter = ("active", "piece_kind")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -24,6 +37,8 @@ class MailCampaignAdmin(admin.ModelAdmin):
                 n_delivered=Count("pieces", filter=Q(pieces__status=MailPiece.Status.DELIVERED)),
                 n_returned=Count("pieces", filter=Q(pieces__status=MailPiece.Status.RETURNED)),
                 total_cost=Sum("pieces__cost", filter=_SENT),
+                n_contacted=Count("pieces__lead", filter=_SENT & ~Q(pieces__lead__status="new"), distinct=True),
+                n_contracts=Count("pieces__lead", filter=_SENT & Q(pieces__lead__status__in=_CONTRACT), distinct=True),
             )
         )
 
@@ -42,6 +57,14 @@ class MailCampaignAdmin(admin.ModelAdmin):
     @admin.display(ordering="total_cost")
     def cost(self, obj):
         return obj.total_cost
+
+    @admin.display(description="leads now past new", ordering="n_contacted")
+    def contacted(self, obj):
+        return obj.n_contacted
+
+    @admin.display(description="under contract or closed", ordering="n_contracts")
+    def contracts(self, obj):
+        return obj.n_contracts
 
 
 @admin.register(MailPiece)

@@ -253,3 +253,21 @@ def test_the_nightly_step_needs_no_lob_key_without_campaigns(settings):
 
     settings.LOB_API_KEY = ""
     assert mail_campaigns_send_due() == {"sent": 0, "failed": 0}
+
+
+def test_campaign_admin_counts_pieces_returns_cost_and_outcomes(admin_client, lob_settings):
+    from decimal import Decimal
+
+    from tests.factories import MailCampaignFactory, MailPieceFactory
+
+    campaign = MailCampaignFactory()
+    MailPieceFactory(campaign=campaign, status="delivered", cost=Decimal("0.63"))
+    MailPieceFactory(campaign=campaign, status="returned", cost=Decimal("0.63"))
+    MailPieceFactory(campaign=campaign, status="sent", cost=Decimal("0.63"), lead=LeadFactory(status="under_contract"))
+    MailPieceFactory(campaign=campaign, status="failed", cost=None, lead=LeadFactory(status="contacted"))
+    from sync.mail_admin import MailCampaignAdmin
+
+    row = MailCampaignAdmin(MailCampaign, None).get_queryset(None).get()
+    assert (row.n_sent, row.n_delivered, row.n_returned, row.total_cost) == (3, 1, 1, Decimal("1.89"))
+    assert (row.n_contacted, row.n_contracts) == (1, 1)
+    assert admin_client.get(reverse("admin:sync_mailcampaign_changelist")).status_code == 200
