@@ -34,7 +34,7 @@ def lob_webhook_receive(*, body: bytes, signature: str, timestamp: str, client_i
     except LobEventError as exc:
         return Outcome(400, {"error": str(exc)})
     try:
-        with transaction.atomic():
+        with transaction.atomic():  # an event that fails to apply is not stored, so Lob's redelivery applies it
             row = WebhookEvent.objects.create(
                 webhook_id=f"lob:{event.id}",
                 event_type=f"lob.{event.type}"[:64],
@@ -43,10 +43,10 @@ def lob_webhook_receive(*, body: bytes, signature: str, timestamp: str, client_i
                 signature_scheme="hmac",
                 signature_valid=True,
             )
+            applied = lob_event_apply(event=event)
+            row.status = WebhookEvent.Status.PROCESSED if applied else WebhookEvent.Status.IGNORED
+            row.processed_at = timezone.now()
+            row.save(update_fields=["status", "processed_at"])
     except IntegrityError:
         return Outcome(200, {"status": "duplicate"})
-    applied = lob_event_apply(event=event)
-    row.status = WebhookEvent.Status.PROCESSED if applied else WebhookEvent.Status.IGNORED
-    row.processed_at = timezone.now()
-    row.save(update_fields=["status", "processed_at"])
     return Outcome(200, {"status": row.status})
