@@ -454,6 +454,19 @@ GHL_WORKFLOW_ID = env.str("GHL_WORKFLOW_ID", default="")
 GHL_WEBHOOK_PUBLIC_KEY = env.str("GHL_WEBHOOK_PUBLIC_KEY", default="")
 # The legacy x-wh-signature (RSA-SHA256) key; empty: the one GoHighLevel publishes (sync.webhooks).
 GHL_WEBHOOK_RSA_PUBLIC_KEY = env.str("GHL_WEBHOOK_RSA_PUBLIC_KEY", default="")
+
+# Direct mail through Lob (issue 25): a test_ key prints and mails nothing. Unit costs are your plan's prices.
+LOB_API_KEY = env.str("LOB_API_KEY", default="")
+LOB_API_BASE_URL = env.str("LOB_API_BASE_URL", default="https://api.lob.com/v1")
+LOB_WEBHOOK_SECRET = env.str("LOB_WEBHOOK_SECRET", default="")
+MAIL_UNIT_COSTS = env.str("MAIL_UNIT_COSTS", default="")
+MAIL_VERIFICATION_DAYS = env.int("MAIL_VERIFICATION_DAYS", default=90)
+# Skip tracing (issue 25): BatchData's property skip trace; a trace of an owner stands SKIPTRACE_WINDOW_DAYS.
+SKIPTRACE_PROVIDER = env.str("SKIPTRACE_PROVIDER", default="batchdata")
+BATCHDATA_API_TOKEN = env.str("BATCHDATA_API_TOKEN", default="")
+BATCHDATA_API_BASE_URL = env.str("BATCHDATA_API_BASE_URL", default="https://api.batchdata.com")
+SKIPTRACE_COST_PER_HIT = env.str("SKIPTRACE_COST_PER_HIT", default="")
+SKIPTRACE_WINDOW_DAYS = env.int("SKIPTRACE_WINDOW_DAYS", default=90)
 # Rejected webhook deliveries (bad signature, stale, not JSON): their first bytes are kept this many days; a client
 # address with more than WEBHOOK_REJECTIONS_PER_IP of them in WEBHOOK_REJECTION_WINDOW_SECONDS gets 429 for a while.
 WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)

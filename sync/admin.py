@@ -5,6 +5,7 @@ from dealfinder.common.admin import ReadOnlyAdmin, json_display
 from dealfinder.common.csv_safe import csv_response
 from leads.admin import LeadAdmin
 
+from . import mail_admin, skiptrace_admin  # noqa: F401  (registers direct mail and skip tracing)
 from .consent import DIALER_HEADER, matches_dialer_rows, phone_digits
 from .models import Consent, DoNotContact, ExternalLink, PushClaim, SyncConflict, SyncLog, WebhookEvent
 from .push import ghl_push_leads

@@ -202,3 +202,12 @@ class DoNotContact(models.Model):
 
     def __str__(self):
         return self.email or self.phone_digits
+
+
+from sync.mail_models import MailCampaign, MailOptOut, MailPiece, MailVerification  # noqa: E402, F401
+from sync.skiptrace_models import (  # noqa: E402, F401
+    LeadContactPoint,
+    LeadSkipTrace,
+    PermissibleUseAcknowledgement,
+    SkipTraceCall,
+)

@@ -461,6 +461,81 @@ class DoNotContactFactory(DjangoModelFactory):
     phone_digits = factory.Sequence(lambda n: f"407555{n:04d}")
 
 
+# --- direct mail and skip tracing (issue 25)
+
+
+class MailCampaignFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.MailCampaign
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    slug = factory.Sequence(lambda n: f"campaign-{n}")
+    audience = factory.LazyFunction(lambda: {"tier": ["A", "B"], "status": ["new"]})
+    front_html = "<html><body><h1>We buy {{ property_address }}</h1></body></html>"
+    back_html = "<html><body><p>Dear {{ owner_name }}, call us.</p></body></html>"
+
+
+class MailPieceFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.MailPiece
+
+    campaign = factory.SubFactory(MailCampaignFactory)
+    lead = factory.SubFactory(LeadFactory)
+    touch = 1
+    idempotency_key = factory.Sequence(lambda n: f"dealfinder-mail-test-{n}-1")
+    status = sm.MailPiece.Status.SENT
+    lob_id = factory.Sequence(lambda n: f"psc_{n:020x}")
+
+
+class MailVerificationFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.MailVerification
+
+    address_key = factory.Sequence(lambda n: f"{100 + n} MAIN ST, ORLANDO, FL 32801")
+    deliverability = "deliverable"
+    mailable = True
+
+
+class MailOptOutFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.MailOptOut
+
+    lead = factory.SubFactory(LeadFactory)
+
+
+class PermissibleUseAcknowledgementFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.PermissibleUseAcknowledgement
+
+    user = factory.SubFactory(UserFactory)
+
+
+class SkipTraceCallFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.SkipTraceCall
+
+    provider = "batchdata"
+    requests = 1
+
+
+class LeadSkipTraceFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.LeadSkipTrace
+
+    lead = factory.SubFactory(LeadFactory)
+    call = factory.SubFactory(SkipTraceCallFactory)
+    status = "hit"
+
+
+class LeadContactPointFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.LeadContactPoint
+
+    lead = factory.SubFactory(LeadFactory)
+    kind = "phone"
+    value = factory.Sequence(lambda n: f"40755501{n % 100:02d}")
+
+
 # --- pipeline
 
 

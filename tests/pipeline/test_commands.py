@@ -42,7 +42,7 @@ def test_run_pipeline_exits_1_when_the_run_fails(county, step_service, capsys):
     assert out[0].endswith("error: orange-tax-sales: ValueError: boom")
     assert [line.split()[1:3] for line in out[1:9]] == [
         [name, "skipped"]
-        for name in ("enrich", "score", "map", "match", "ghl_reconcile", "ghl_push", "alerts", "quality")
+        for name in ("enrich", "score", "map", "match", "ghl_reconcile", "ghl_push", "mail", "alerts", "quality")
     ]
 
 

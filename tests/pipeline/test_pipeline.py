@@ -18,7 +18,7 @@ from tests.factories import PipelineRunFactory, SyncLogFactory
 
 pytestmark = pytest.mark.django_db
 
-NIGHTLY = ["ingest", "enrich", "score", "map", "match", "ghl_reconcile", "ghl_push", "alerts", "quality"]
+NIGHTLY = ["ingest", "enrich", "score", "map", "match", "ghl_reconcile", "ghl_push", "mail", "alerts", "quality"]
 
 
 def statuses(run: PipelineRun) -> list[tuple[str, str]]:
@@ -69,6 +69,7 @@ def test_failing_step_skips_its_dependents_records_why_and_alerts(county, launch
         ("match", "skipped", "skipped: enrich failed", 0),
         ("ghl_reconcile", "skipped", "skipped: enrich failed", 0),
         ("ghl_push", "skipped", "skipped: enrich failed", 0),
+        ("mail", "skipped", "skipped: enrich failed", 0),
         ("alerts", "skipped", "skipped: enrich failed", 0),
         ("quality", "skipped", "skipped: enrich failed", 0),
     ]
@@ -179,7 +180,7 @@ def test_stale_running_run_is_failed_and_no_longer_blocks(launch, settings):
 
 def test_unknown_job_is_refused():
     with pytest.raises(
-        ValueError, match="unknown job 'weekly'; known: nightly, ghl_push, ghl_pull, ghl_reconcile, quality"
+        ValueError, match="unknown job 'weekly'; known: nightly, ghl_push, mail, ghl_pull, ghl_reconcile, quality"
     ):
         runs.pipeline_run_start(job="weekly", trigger="manual")
 

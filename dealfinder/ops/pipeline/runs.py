@@ -24,8 +24,9 @@ logger = logging.getLogger("dealfinder.pipeline")  # the name operators filter o
 
 # Job name -> its steps, in order (steps.STEP_SERVICES says what each calls). Each job never overlaps itself.
 JOBS: dict[str, tuple[str, ...]] = {
-    "nightly": ("ingest", "enrich", "score", "map", "match", "ghl_reconcile", "ghl_push", "alerts", "quality"),
+    "nightly": ("ingest", "enrich", "score", "map", "match", "ghl_reconcile", "ghl_push", "mail", "alerts", "quality"),
     "ghl_push": ("ghl_push",),
+    "mail": ("mail",),
     "ghl_pull": ("ghl_pull",),
     "ghl_reconcile": ("ghl_reconcile",),
     "quality": ("quality",),
