@@ -6,6 +6,7 @@ from django.contrib.gis.geos import MultiPoint, Point
 from django.db.models import JSONField
 from django.urls import path
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 from leaflet.forms.widgets import LeafletWidget
 
@@ -510,7 +511,7 @@ class OwnerAdmin(admin.ModelAdmin):
         ]
         if not rows:
             return "-"
-        head = format_html(
+        head = mark_safe(
             "<tr><th>parcel</th><th>address</th><th>tax sales</th><th>open delinquencies</th>"
             "<th>foreclosures</th><th>open violations</th></tr>"
         )
