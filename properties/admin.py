@@ -6,7 +6,6 @@ from django.contrib.gis.geos import MultiPoint, Point
 from django.db.models import JSONField
 from django.urls import path
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 from leaflet.forms.widgets import LeafletWidget
 
@@ -511,10 +510,8 @@ class OwnerAdmin(admin.ModelAdmin):
         ]
         if not rows:
             return "-"
-        head = mark_safe(
-            "<tr><th>parcel</th><th>address</th><th>tax sales</th><th>open delinquencies</th>"
-            "<th>foreclosures</th><th>open violations</th></tr>"
-        )
+        columns = ("parcel", "address", "tax sales", "open delinquencies", "foreclosures", "open violations")
+        head = format_html("<tr>{}</tr>", format_html_join("", "<th>{}</th>", ((c,) for c in columns)))
         body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
         return format_html("<table>{}{}</table>", head, body)
 
