@@ -153,3 +153,15 @@ def test_a_re_keyed_owner_keeps_its_row():
     owner = m.Owner.objects.get()
     assert (owner.pk, owner.property_count) == (row.pk, 2)
     assert owner.key != row.key
+
+
+def test_the_command_resolves_and_says_what_it_did():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    PropertyFactory(owner_name="SMITH JOHN A", owner_mailing_address="PO BOX 1, TAMPA, FL 33601")
+    PropertyFactory(owner_name="John A. Smith", owner_mailing_address="PO BOX 1, TAMPA, FL 33601")
+    out = StringIO()
+    call_command("resolve_owners", stdout=out)
+    assert out.getvalue() == "1 owners (1 written, 0 re-keyed), 2 parcels re-assigned, 0 without a known owner\n"
