@@ -107,3 +107,9 @@ def external_links_hand_over(folds: dict[int, int]) -> None:
     if handed:
         links.filter(pk__in=handed).update(object_id=Case(*(When(pk=pk, then=Value(to)) for pk, to in handed.items())))
     links.filter(object_id__in=folds).delete()
+
+
+def owner_contact_ids() -> dict[str, int]:
+    """{GoHighLevel contact id: owner id} of every owner's contact (shared ones included)."""
+    links = ExternalLink.objects.filter(content_type=ContentType.objects.get_for_model(Owner), kind__in=CONTACT_KINDS)
+    return dict(links.order_by("-kind").values_list("ghl_id", "object_id"))

@@ -172,3 +172,34 @@ def test_unexpected_answers_fail_their_item_and_the_run_goes_on(scripted_ghl, gh
     again = ghl_push_leads(client=ghl)  # the failed ones go again and land
 
     assert (again.status, again.succeeded, again.failed) == ("success", 2, 0)
+
+
+def test_buyers_pulled_from_ghl_who_own_parcels_are_linked_to_their_owner(fake_ghl, ghl, ghl_settings):
+    from buyers.models import Buyer
+    from sync.pull import ghl_pull_buyers
+
+    _lead("SMITH JOHN A")
+    _lead("ACME HOLDINGS LLC", "1 CORPORATE BLVD, WILMINGTON, DE 19801")
+    _lead("SMITH JOHN A", "9 OAK AVE, ATLANTA, GA 30301")  # a namesake elsewhere
+    owners_resolve()
+    ghl_push_leads(client=ghl)
+    john = Owner.objects.get(display_name="John A Smith", mailing_street="PO BOX 500")
+    john_contact = _link(john, "contact").ghl_id
+    fake_ghl.contacts[john_contact]["tags"].append("cash-buyer")  # the owner's contact is tagged a buyer there
+    for n, (first, last, company) in enumerate(
+        [("Ann", "Lee", "Acme Holdings, L.L.C."), ("John", "Smith", ""), ("Bo", "Ng", "Other Co LLC")]
+    ):
+        cid = f"buyer{n}"
+        fake_ghl.contacts[cid] = {"id": cid, "firstName": first, "lastName": last, "companyName": company,
+                                  "tags": ["cash-buyer"], "customFields": []}  # fmt: skip
+
+    log = ghl_pull_buyers(client=ghl)
+
+    owners = dict(Buyer.objects.values_list("ghl_contact_id", "owner__display_name"))
+    assert owners == {
+        john_contact: "John A Smith",  # the same contact
+        "buyer0": "Acme Holdings LLC",  # the one company of that name
+        "buyer1": None,  # a person's name alone links nothing
+        "buyer2": None,
+    }
+    assert "2 buyers linked to the owner of their own parcels" in log.message
