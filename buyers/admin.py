@@ -183,6 +183,7 @@ class BuyerAdmin(ImportExportModelAdmin, LeafletGeoAdmin):
     )
     list_filter = ("is_active", "source", "cash_buyer", "proof_of_funds", "sms_opt_in")
     search_fields = ("first_name", "last_name", "company", "email", "phone", "ghl_contact_id")
+    autocomplete_fields = ("owner",)
     readonly_fields = ("buy_box_map", "all_matches", "created_at", "updated_at")
     fieldsets = (
         (
@@ -195,6 +196,7 @@ class BuyerAdmin(ImportExportModelAdmin, LeafletGeoAdmin):
                     ("sms_opt_in", "dnd"),
                     "tags",
                     ("is_active", "source", "ghl_contact_id"),
+                    "owner",
                 )
             },
         ),

@@ -6,7 +6,7 @@ import datetime
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -21,6 +21,7 @@ from properties.ingest.loader import ingest_source, mapping_fingerprint
 from properties.ingest.mapping import FieldMapping, MappingError
 from properties.ingest.urls import canonical_url, guess_kind
 from properties.models import DataSource, IngestionRun, ParcelFormat
+from properties.owner_services import OwnersSummary, owners_resolve
 from properties.rekey import ParcelFormatChange, parcel_format_change_error
 
 logger = logging.getLogger(__name__)
@@ -284,11 +285,13 @@ def datasources_create_defaults() -> list[DataSource]:
 class EnrichSummary:
     geocode: GeocodeSummary
     dedupe: DedupeSummary
+    owners: OwnersSummary = field(default_factory=OwnersSummary)
 
     def __str__(self) -> str:
-        return f"geocode: {self.geocode}; dedupe: {self.dedupe}"
+        return f"geocode: {self.geocode}; dedupe: {self.dedupe}; owners: {self.owners}"
 
 
 def properties_enrich() -> EnrichSummary:
-    """Geocode properties without a point (when the geocoder is enabled), then merge duplicates."""
-    return EnrichSummary(geocode=property_geocode_missing(), dedupe=property_dedupe())
+    """Geocode properties without a point (when the geocoder is enabled), merge duplicates, then resolve owners."""
+    geocode, dedupe = property_geocode_missing(), property_dedupe()
+    return EnrichSummary(geocode=geocode, dedupe=dedupe, owners=owners_resolve())

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from dealfinder.common.models import RunRecord
@@ -53,11 +54,16 @@ class SyncLog(RunRecord):
 
 
 class ExternalLink(models.Model):
-    """A local object <-> its GoHighLevel id, with the hash of what was last pushed."""
+    """A local object <-> its GoHighLevel id, with the hash of what was last pushed.
+
+    A contact belongs to one owner (or, before owners, one lead). When GoHighLevel answers an upsert with a contact
+    already linked to another object (its own duplicate rules merged them), the second object gets a
+    `shared_contact` link to it: recorded for a broker's review, used for its opportunities, never pushed over."""
 
     class Kind(models.TextChoices):
         CONTACT = "contact", "Contact"
         OPPORTUNITY = "opportunity", "Opportunity"
+        SHARED_CONTACT = "shared_contact", "Contact shared with another owner (review)"
 
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.PositiveBigIntegerField()
@@ -82,7 +88,9 @@ class ExternalLink(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["content_type", "object_id", "kind"], name="externallink_one_per_object"),
-            models.UniqueConstraint(fields=["kind", "ghl_id"], name="externallink_unique_remote"),
+            models.UniqueConstraint(
+                fields=["kind", "ghl_id"], condition=~Q(kind="shared_contact"), name="externallink_unique_remote"
+            ),
         ]
 
     def __str__(self):

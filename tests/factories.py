@@ -85,6 +85,32 @@ class PropertyFactory(DjangoModelFactory):
     year_built = 1985
 
 
+class OwnerFactory(DjangoModelFactory):
+    """An owner row as `owners_resolve` writes it (tests that need resolution itself call `owners_resolve`)."""
+
+    class Meta:
+        model = pm.Owner
+        skip_postgeneration_save = True
+
+    key = factory.Sequence(lambda n: f"person:OWNER|N{n}||@PO BOX {n}|32801")
+    digest = factory.Sequence(lambda n: f"{n:032x}")
+    kind = "individual"
+    display_name = factory.Sequence(lambda n: f"Owner N{n}")
+    people = factory.Sequence(lambda n: [{"last": "OWNER", "first": f"N{n}", "middle": "", "suffix": ""}])
+    mailing_street = factory.Sequence(lambda n: f"PO BOX {n}")
+    mailing_city = "ORLANDO"
+    mailing_state = "FL"
+    mailing_zip = "32801"
+
+    @factory.post_generation
+    def properties(self, create, extracted, **kwargs):
+        """`OwnerFactory(properties=[...])`: those parcels are its own, and it counts them."""
+        if create and extracted:
+            pm.Property.objects.filter(pk__in=[p.pk for p in extracted]).update(owner=self)
+            self.property_count = len(extracted)
+            self.save(update_fields=["property_count"])
+
+
 class PropertySourceFactory(DjangoModelFactory):
     class Meta:
         model = pm.PropertySource

@@ -47,6 +47,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     DISPOSITIONS: {
         "buyers": ALL_ACTIONS,
         "properties.property": ("view",),
+        "properties.owner": ("view",),
         "leads.lead": ("view",),
     },
     ADMIN: {
