@@ -429,6 +429,8 @@ API_DOCS_CSP_UPDATE = {
 # --- Outside systems (each off until configured) ---------------------------------------
 HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=30.0)
 SOCRATA_APP_TOKEN = env.str("SOCRATA_APP_TOKEN", default="")
+# Incremental sources (ArcGIS editor tracking, Socrata incremental_field) are read in full this often, to see deletions.
+INGEST_FULL_READ_DAYS = env.int("INGEST_FULL_READ_DAYS", default=7)
 GEOCODER_ENABLED = env.bool("GEOCODER_ENABLED", default=False)
 GEOCODER_URL = env.str(
     "GEOCODER_URL",

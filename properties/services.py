@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -67,7 +68,8 @@ def make_reader(source: DataSource) -> Reader:
     if source.kind == DataSource.Kind.ARCGIS:
         from properties.ingest.arcgis import ArcGISClient, ArcGISReader
 
-        return ArcGISReader(ArcGISClient(source.url, where=where or "1=1", page_size=source.page_size))
+        client = ArcGISClient(source.url, where=where or "1=1", page_size=source.page_size)
+        return ArcGISReader(client, since=incremental_since(source))
     if source.kind == DataSource.Kind.SOCRATA:
         from properties.ingest.socrata import SocrataReader
 
@@ -88,17 +90,21 @@ def make_reader(source: DataSource) -> Reader:
     return FileReader(source.url, page_size=source.page_size or 1000)
 
 
-def incremental_since(source: DataSource) -> datetime.datetime | None:
+def incremental_since(source: DataSource, *, now: datetime.datetime | None = None) -> datetime.datetime | None:
     """Where an incremental pull starts: the start of the last successful run read through the same mapping
-    (less a margin); None (read everything) when there is none or the mapping has changed since."""
+    (less a margin); None (read everything) when there is none, the mapping has changed since, or no successful
+    full read started within INGEST_FULL_READ_DAYS (a changes-only query never reports deleted records), and for a
+    source not saved yet (a probe)."""
+    if source.pk is None:
+        return None
     mapping = FieldMapping.from_config(source.dataset, source.field_mapping)
-    last = (
-        IngestionRun.objects.filter(source=source, status=IngestionRun.Status.SUCCESS)
-        .order_by("-started_at")
-        .values("started_at", "mapping_fingerprint")
-        .first()
-    )
-    if last is None or last["mapping_fingerprint"] != mapping_fingerprint(source, mapping):
+    fingerprint = mapping_fingerprint(source, mapping)
+    succeeded = IngestionRun.objects.filter(source=source, status=IngestionRun.Status.SUCCESS).order_by("-started_at")
+    last = succeeded.values("started_at", "mapping_fingerprint").first()
+    if last is None or last["mapping_fingerprint"] != fingerprint:
+        return None
+    full_after = (now or timezone.now()) - datetime.timedelta(days=settings.INGEST_FULL_READ_DAYS)
+    if not succeeded.filter(incremental_since__isnull=True, started_at__gte=full_after).exists():
         return None
     return last["started_at"] - INCREMENTAL_MARGIN
 
