@@ -50,6 +50,7 @@ def test_failing_step_through_the_worker_skips_dependents(county, worker, step_s
         ("match", "skipped", "skipped: score failed"),
         ("ghl_reconcile", "skipped", "skipped: score failed"),
         ("ghl_push", "skipped", "skipped: score failed"),
+        ("mail", "skipped", "skipped: score failed"),
         ("alerts", "skipped", "skipped: score failed"),
         ("quality", "skipped", "skipped: score failed"),
     ]
