@@ -8,9 +8,11 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from dealfinder.common.admin import ReadOnlyAdmin, admin_link
+from dealfinder.common.admin_counts import BoundedCountPaginator
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
 
 from .assignees import ASSIGNEE_REFUSED, lead_assignees
+from .filtersets import DISTRESS_CHOICES
 from .models import Activity, Alert, Lead, LeadScoreHistory, MapGridCell, MapGridState, MapPoint, ScoringProfile
 from .services import (
     PROFILE_COLUMNS,
@@ -74,6 +76,20 @@ class ActivityInline(admin.TabularInline):
         return super().get_queryset(request).select_related("actor")  # the read-only actor column, no N+1
 
 
+class StackCountFilter(admin.SimpleListFilter):
+    """Stacked distress signals, fixed choices: the default filter lists the distinct values (a full scan)."""
+
+    title = "stack count"
+    parameter_name = "stack_count"
+
+    def lookups(self, request, model_admin):
+        return [(str(n), str(n)) for n in range(len(DISTRESS_CHOICES) + 1)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(stack_count=int(value)) if value in dict(self.lookup_choices) else queryset
+
+
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
     list_display = (
@@ -92,8 +108,9 @@ class LeadAdmin(admin.ModelAdmin):
     list_filter = (
         "tier",
         "status",
-        "stack_count",
+        StackCountFilter,
         MAOFilter,
+        ("created_at", admin.DateFieldListFilter),
         ("assigned_to", admin.RelatedOnlyFieldListFilter),
         "property__property_type",
     )
@@ -102,7 +119,7 @@ class LeadAdmin(admin.ModelAdmin):
     autocomplete_fields = ("property",)
     ordering = ("-total", "id")
     show_full_result_count = False
-    date_hierarchy = "created_at"
+    paginator = BoundedCountPaginator
     exclude = ("reasons",)
     readonly_fields = (
         "distress",

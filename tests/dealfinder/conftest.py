@@ -4,16 +4,19 @@ import pytest
 
 from leads.models import Lead
 from properties.models import IngestionRun, PropertyType
-from tests.buyers.factories import BuyerFactory, PropertyMatchFactory
-from tests.leads.factories import BrokerFactory, LeadFactory, LeadScoreHistoryFactory
-from tests.properties.factories import (
+from tests.factories import (
+    BrokerFactory,
+    BuyerFactory,
     CodeViolationFactory,
     DataSourceFactory,
     ForeclosureFactory,
     IngestionRunFactory,
+    LeadFactory,
+    LeadScoreHistoryFactory,
     ListingFactory,
     PriceChangeFactory,
     PropertyFactory,
+    PropertyMatchFactory,
     TaxDelinquencyFactory,
     TaxSaleFactory,
 )
