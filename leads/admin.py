@@ -13,7 +13,17 @@ from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
 
 from .assignees import ASSIGNEE_REFUSED, lead_assignees
 from .filtersets import DISTRESS_CHOICES
-from .models import Activity, Alert, Lead, LeadScoreHistory, MapGridCell, MapGridState, MapPoint, ScoringProfile
+from .models import (
+    Activity,
+    Alert,
+    Lead,
+    LeadScoreHistory,
+    LeadTierDay,
+    MapGridCell,
+    MapGridState,
+    MapPoint,
+    ScoringProfile,
+)
 from .services import (
     PROFILE_COLUMNS,
     lead_bulk_assign,
@@ -279,6 +289,15 @@ class ActivityAdmin(admin.ModelAdmin):
     autocomplete_fields = ("lead", "actor")
     search_fields = ("=lead__property__parcel_id", "body")
     date_hierarchy = "created_at"
+
+
+@admin.register(LeadTierDay)
+class LeadTierDayAdmin(ReadOnlyAdmin):
+    """The dashboard's per-day tier counts, kept by scoring (read-only)."""
+
+    list_display = ("snapshot_date", "tier", "leads")
+    list_filter = ("tier",)
+    date_hierarchy = "snapshot_date"
 
 
 @admin.register(Alert)
