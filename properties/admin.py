@@ -10,6 +10,7 @@ from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 from leaflet.forms.widgets import LeafletWidget
 
 from dealfinder.common.admin import ReadOnlyAdmin, admin_link, fieldsets_without, json_display
+from dealfinder.common.admin_counts import BoundedCountPaginator
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
 from dealfinder.common.queue import QueueUnavailable
 
@@ -108,6 +109,7 @@ class PropertyAdmin(LeafletGeoAdmin):
     list_filter = ("is_active", "property_type", "is_absentee", "is_vacant", "county", "state")
     search_fields = ("=parcel_id", "parcel_id_raw", "address_normalized", "owner_name", "zip")
     list_select_related = ("lead",)
+    paginator = BoundedCountPaginator
     date_hierarchy = "created_at"
     show_full_result_count = False
     readonly_fields = ("created_at", "updated_at", "geocoded_at", "owner")
@@ -345,6 +347,8 @@ class IngestionRunAdmin(ReadOnlyAdmin):
     list_filter = ("status", "dataset", "source")
     list_select_related = ("source",)
     search_fields = ("source_label", "message")
+    paginator = BoundedCountPaginator
+    show_full_result_count = False
     date_hierarchy = "started_at"
     exclude = ("errors", "warnings", "field_stats")
     readonly_fields = ("field_table", json_display("errors"), json_display("warnings"))

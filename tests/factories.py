@@ -304,6 +304,15 @@ class LeadScoreHistoryFactory(DjangoModelFactory):
     tier = factory.LazyAttribute(lambda o: o.lead.tier)
 
 
+class LeadTierDayFactory(DjangoModelFactory):
+    class Meta:
+        model = lm.LeadTierDay
+
+    snapshot_date = factory.Sequence(lambda n: datetime.date(2026, 1, 1) + datetime.timedelta(days=n))
+    tier = "A"
+    leads = 3
+
+
 class ScoringProfileFactory(DjangoModelFactory):
     class Meta:
         model = lm.ScoringProfile

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from .load_report import LOAD_TARGETS, LOAD_UNITS
 from .probes import uptime
 
 # figure -> (target, "min" when the value must be at least the target, "max" when at most)
@@ -24,10 +25,11 @@ TARGETS: dict[str, tuple[float, str]] = {
     "api_queries": (None, "constant"),
     "peak_rss_mb": (1024, "max"),
     "fanout_speedup": (1.5, "min"),
+    **LOAD_TARGETS,
 }
 UNITS = {"ingest_vs_copy": "x", "reingest_speedup": "x", "rescore_vs_update": "x", "match_seconds": "s",
          "pipeline_seconds": "s", "map_p95_ms": "ms", "map_filter_p95_ms": "ms", "map_max_kb": "KB",
-         "api_p95_ms": "ms", "api_queries": "", "peak_rss_mb": "MB", "fanout_speedup": "x"}  # fmt: skip
+         "api_p95_ms": "ms", "api_queries": "", "peak_rss_mb": "MB", "fanout_speedup": "x", **LOAD_UNITS}  # fmt: skip
 
 
 def met(name: str, value, figures: dict) -> bool | None:
@@ -74,6 +76,7 @@ def result(bench, *, complete: bool) -> dict[str, Any]:
         "counts": bench.counts,
         "steps": {s.name: s.as_dict() for s in bench.steps},
         "arcgis_server": bench.server_info,
+        "load": bench.load_detail,
         "machine": machine,
         "notes": [
             "peak_rss_mb is the benchmark's Python process (ingest, scoring, matching, the ArcGIS server "

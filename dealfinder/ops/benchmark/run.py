@@ -29,6 +29,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from .county import MAPPINGS, County, buyers, viewports
+from .load_step import load_step
 from .probes import machine_info, peak_rss_mb, reset_peak_rss
 from .report import pipeline_info, result
 from .scratch import BENCHMARK_TAG, SOURCE_PREFIX
@@ -64,6 +65,10 @@ class Benchmark:
     map_requests: int = 30  # per zoom kind (county, city)
     api_requests: int = 30
     checkpoint: Callable[[dict], None] | None = None  # called with the partial result after each step
+    load_clients: int = 0  # brokers of the load test (load_step); 0 skips it
+    load_seconds: float = 20.0
+    load_workers: int = 3
+    load_detail: dict[str, Any] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
@@ -151,6 +156,8 @@ class Benchmark:
             self._save()
             county.day, county.edited_at = 2, timezone.now()  # the next night: a few parcels and listings changed
             self._pipeline()
+            if self.load_clients:
+                load_step(self, county)
             self.server_info = {"requests": server.requests, "busy_seconds": round(server.busy_seconds, 2)}
         self._final_counts()
         return self.result(complete=True)
