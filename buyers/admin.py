@@ -15,6 +15,7 @@ from import_export.tmp_storages import CacheStorage
 from leaflet.admin import LeafletGeoAdmin
 
 from dealfinder.common.admin import admin_link
+from dealfinder.common.admin_counts import BoundedCountPaginator
 from dealfinder.common.csv_safe import csv_response
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
 from leads.views import minimap_attrs
@@ -183,6 +184,9 @@ class BuyerAdmin(ImportExportModelAdmin, LeafletGeoAdmin):
     )
     list_filter = ("is_active", "source", "cash_buyer", "proof_of_funds", "sms_opt_in")
     search_fields = ("first_name", "last_name", "company", "email", "phone", "ghl_contact_id")
+    autocomplete_fields = ("owner",)
+    paginator = BoundedCountPaginator
+    show_full_result_count = False
     readonly_fields = ("buy_box_map", "all_matches", "created_at", "updated_at")
     fieldsets = (
         (
@@ -195,6 +199,7 @@ class BuyerAdmin(ImportExportModelAdmin, LeafletGeoAdmin):
                     ("sms_opt_in", "dnd"),
                     "tags",
                     ("is_active", "source", "ghl_contact_id"),
+                    "owner",
                 )
             },
         ),
@@ -279,6 +284,7 @@ class PropertyMatchAdmin(admin.ModelAdmin):
     exclude = ("reasons",)
     ordering = ("-score", "id")
     show_full_result_count = False
+    paginator = BoundedCountPaginator
     actions = ("mark_contacted", "export_blast_list")
 
     @admin.display(description="property", ordering="property__address_normalized")

@@ -62,6 +62,14 @@ class Buyer(TimeStampedModel):
     is_active = models.BooleanField(default=True, db_index=True)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.MANUAL, db_index=True)
     ghl_contact_id = models.CharField("GoHighLevel contact id", max_length=64, null=True, blank=True, unique=True)
+    owner = models.ForeignKey(
+        "properties.Owner",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="buyers",
+        help_text="The owner record of this buyer's own parcels (their portfolio), when linked",
+    )
 
     # Buy box
     min_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)

@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from buyers.api.views import BuyerViewSet, PropertyMatchViewSet
 from dealfinder.ops.api import LeadViewSet
+from leads.api.owners import OwnerViewSet
 from properties.api.views import DataSourceViewSet, IngestionRunViewSet, PropertyViewSet
 from sync.api.views import LeadPushViewSet, SyncLogViewSet
 
@@ -13,6 +14,7 @@ router.include_format_suffixes = False
 router.register("leads", LeadPushViewSet, basename="lead-push")
 router.register("leads", LeadViewSet, basename="lead")
 router.register("properties", PropertyViewSet, basename="property")
+router.register("owners", OwnerViewSet, basename="owner")
 router.register("buyers", BuyerViewSet, basename="buyer")
 router.register("matches", PropertyMatchViewSet, basename="match")
 router.register("data-sources", DataSourceViewSet, basename="datasource")

@@ -441,6 +441,8 @@ API_DOCS_CSP_UPDATE = {
 # --- Outside systems (each off until configured) ---------------------------------------
 HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=30.0)
 SOCRATA_APP_TOKEN = env.str("SOCRATA_APP_TOKEN", default="")
+# Incremental sources (ArcGIS editor tracking, Socrata incremental_field) are read in full this often, to see deletions.
+INGEST_FULL_READ_DAYS = env.int("INGEST_FULL_READ_DAYS", default=7)
 GEOCODER_ENABLED = env.bool("GEOCODER_ENABLED", default=False)
 GEOCODER_URL = env.str(
     "GEOCODER_URL",
@@ -466,12 +468,41 @@ GHL_WORKFLOW_ID = env.str("GHL_WORKFLOW_ID", default="")
 GHL_WEBHOOK_PUBLIC_KEY = env.str("GHL_WEBHOOK_PUBLIC_KEY", default="")
 # The legacy x-wh-signature (RSA-SHA256) key; empty: the one GoHighLevel publishes (sync.webhooks).
 GHL_WEBHOOK_RSA_PUBLIC_KEY = env.str("GHL_WEBHOOK_RSA_PUBLIC_KEY", default="")
+
+# Direct mail through Lob (issue 25): a test_ key prints and mails nothing. Unit costs are your plan's prices.
+LOB_API_KEY = env.str("LOB_API_KEY", default="")
+LOB_API_BASE_URL = env.str("LOB_API_BASE_URL", default="https://api.lob.com/v1")
+LOB_WEBHOOK_SECRET = env.str("LOB_WEBHOOK_SECRET", default="")
+MAIL_UNIT_COSTS = env.str("MAIL_UNIT_COSTS", default="")
+MAIL_VERIFICATION_DAYS = env.int("MAIL_VERIFICATION_DAYS", default=90)
+# Skip tracing (issue 25): BatchData's property skip trace; a trace of an owner stands SKIPTRACE_WINDOW_DAYS.
+SKIPTRACE_PROVIDER = env.str("SKIPTRACE_PROVIDER", default="batchdata")
+BATCHDATA_API_TOKEN = env.str("BATCHDATA_API_TOKEN", default="")
+BATCHDATA_API_BASE_URL = env.str("BATCHDATA_API_BASE_URL", default="https://api.batchdata.com")
+SKIPTRACE_COST_PER_HIT = env.str("SKIPTRACE_COST_PER_HIT", default="")
+SKIPTRACE_WINDOW_DAYS = env.int("SKIPTRACE_WINDOW_DAYS", default=90)
 # Rejected webhook deliveries (bad signature, stale, not JSON): their first bytes are kept this many days; a client
 # address with more than WEBHOOK_REJECTIONS_PER_IP of them in WEBHOOK_REJECTION_WINDOW_SECONDS gets 429 for a while.
 WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
 WEBHOOK_REJECTIONS_PER_IP = env.int("WEBHOOK_REJECTIONS_PER_IP", default=30)
 WEBHOOK_REJECTION_WINDOW_SECONDS = env.int("WEBHOOK_REJECTION_WINDOW_SECONDS", default=600)
 GHL_CONFLICT_STRATEGY = env.str("GHL_CONFLICT_STRATEGY", default="newest_wins")
+# GoHighLevel pacing (sync.pacing): requests kept back from the 200,000 a day for webhooks' follow-ups and brokers'
+# own use; requests left unused in each 10 s interval; the longest wait before a run stops (partial) and resumes
+# next run. The pacing state is shared in Redis (the cache's server) by every process of the location.
+GHL_DAILY_RESERVE = env.int("GHL_DAILY_RESERVE", default=10_000)
+GHL_PACING_HEADROOM = env.int("GHL_PACING_HEADROOM", default=2)
+GHL_PACING_MAX_WAIT = env.float("GHL_PACING_MAX_WAIT", default=120.0)
+GHL_PACING_REDIS_URL = env.str(
+    "GHL_PACING_REDIS_URL", default=_cache_url if _cache_url.startswith(("redis://", "rediss://")) else ""
+)
+# Read-back after a push: the share of pushed contacts read back and compared field by field (0..1; 1 = all).
+GHL_READBACK_SAMPLE = env.float("GHL_READBACK_SAMPLE", default=0.05)
+# Reconcile: how far before the last reconcile's high-water mark the next one reads again (clock skew, late writes).
+GHL_RECONCILE_OVERLAP_SECONDS = env.int("GHL_RECONCILE_OVERLAP_SECONDS", default=300)
+# The compliance gate (sync.compliance): SMS only to contacts who opted in; the channels a workflow enrolment uses.
+COMPLIANCE_SMS_REQUIRES_OPT_IN = env.bool("COMPLIANCE_SMS_REQUIRES_OPT_IN", default=True)
+GHL_WORKFLOW_CHANNELS = env.list("GHL_WORKFLOW_CHANNELS", default=["sms", "email"])
 
 # The county the data-quality checks expect points in: min_lon,min_lat,max_lon,max_lat.
 COUNTY_EXTENT = tuple(env.list("COUNTY_EXTENT", cast=float, default=[-81.66, 28.34, -80.86, 28.79]))

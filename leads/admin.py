@@ -8,10 +8,22 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from dealfinder.common.admin import ReadOnlyAdmin, admin_link
+from dealfinder.common.admin_counts import BoundedCountPaginator
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
 
 from .assignees import ASSIGNEE_REFUSED, lead_assignees
-from .models import Activity, Alert, Lead, LeadScoreHistory, MapGridCell, MapGridState, MapPoint, ScoringProfile
+from .filtersets import DISTRESS_CHOICES
+from .models import (
+    Activity,
+    Alert,
+    Lead,
+    LeadScoreHistory,
+    LeadTierDay,
+    MapGridCell,
+    MapGridState,
+    MapPoint,
+    ScoringProfile,
+)
 from .services import (
     PROFILE_COLUMNS,
     lead_bulk_assign,
@@ -74,6 +86,20 @@ class ActivityInline(admin.TabularInline):
         return super().get_queryset(request).select_related("actor")  # the read-only actor column, no N+1
 
 
+class StackCountFilter(admin.SimpleListFilter):
+    """Stacked distress signals, fixed choices: the default filter lists the distinct values (a full scan)."""
+
+    title = "stack count"
+    parameter_name = "stack_count"
+
+    def lookups(self, request, model_admin):
+        return [(str(n), str(n)) for n in range(len(DISTRESS_CHOICES) + 1)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(stack_count=int(value)) if value in dict(self.lookup_choices) else queryset
+
+
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
     list_display = (
@@ -92,8 +118,9 @@ class LeadAdmin(admin.ModelAdmin):
     list_filter = (
         "tier",
         "status",
-        "stack_count",
+        StackCountFilter,
         MAOFilter,
+        ("created_at", admin.DateFieldListFilter),
         ("assigned_to", admin.RelatedOnlyFieldListFilter),
         "property__property_type",
     )
@@ -102,7 +129,7 @@ class LeadAdmin(admin.ModelAdmin):
     autocomplete_fields = ("property",)
     ordering = ("-total", "id")
     show_full_result_count = False
-    date_hierarchy = "created_at"
+    paginator = BoundedCountPaginator
     exclude = ("reasons",)
     readonly_fields = (
         "distress",
@@ -262,6 +289,15 @@ class ActivityAdmin(admin.ModelAdmin):
     autocomplete_fields = ("lead", "actor")
     search_fields = ("=lead__property__parcel_id", "body")
     date_hierarchy = "created_at"
+
+
+@admin.register(LeadTierDay)
+class LeadTierDayAdmin(ReadOnlyAdmin):
+    """The dashboard's per-day tier counts, kept by scoring (read-only)."""
+
+    list_display = ("snapshot_date", "tier", "leads")
+    list_filter = ("tier",)
+    date_hierarchy = "snapshot_date"
 
 
 @admin.register(Alert)

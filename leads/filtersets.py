@@ -66,6 +66,10 @@ class LeadFilterSet(filters.FilterSet):
     has_matches = filters.BooleanFilter(method="filter_has_matches")
     source = IdFilter(method="filter_source", label="Listed by data source (id)")
     zip = filters.CharFilter(field_name="property__zip")
+    owner = filters.NumberFilter(field_name="property__owner", label="Owner id (its parcels' leads)", min_value=1)
+    min_owner_properties = filters.NumberFilter(
+        field_name="property__owner__property_count", lookup_expr="gte", label="Owner holds at least N parcels"
+    )
     property_type = filters.MultipleChoiceFilter(field_name="property__property_type", choices=PropertyType.choices)
     in_bbox = BBoxFilter(field_name="property__location", label="min_lon,min_lat,max_lon,max_lat")
     near = NearFilter(field_name="property__location", label="lon,lat (with radius_miles)")

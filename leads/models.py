@@ -96,6 +96,25 @@ class LeadScoreHistory(models.Model):
         return f"{self.lead_id} {self.snapshot_date}: {self.tier} {self.total}"
 
 
+class LeadTierDay(models.Model):
+    """How many leads each tier held in one day's score history: the dashboard's tier trend without a scan of
+    the history (a row per lead per day). Kept by the writes that change the history (leads.tier_days)."""
+
+    snapshot_date = models.DateField()
+    tier = models.CharField(max_length=1, choices=TIER_CHOICES)
+    leads = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["snapshot_date", "tier"]
+        constraints = [
+            models.UniqueConstraint(fields=["snapshot_date", "tier"], name="leadtierday_unique"),
+            tier_check(),
+        ]
+
+    def __str__(self):
+        return f"{self.snapshot_date} {self.tier}: {self.leads}"
+
+
 class ScoringProfile(TimeStampedModel):
     """Weights, tier thresholds and rule parameters; exactly one is active."""
 

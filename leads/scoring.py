@@ -29,6 +29,8 @@ class PropertySignals:
     tax_delinquency_ended: str = ""  # why a delinquency on record no longer counts ("paid", "no longer listed ...")
     is_absentee: bool = False
     is_vacant: bool = False
+    owner_parcels: int = 0  # parcels its owner holds (this one included), when the owner is resolved
+    owner_distressed_parcels: int = 0  # of those, parcels with distress records (this one included)
     price_reductions: int = 0
     latest_reduction_days_ago: int | None = None
     equity_percent: Decimal | None = None
@@ -58,6 +60,9 @@ class ScoringParams:
     tax_delinquent_points: int = 8
     absentee_points: int = 6
     vacant_points: int = 8
+    # portfolio: an owner holding several distressed parcels (a tired landlord) is one call worth making
+    portfolio_points: int = 6
+    portfolio_min_distressed: int = 2
     price_reduction_points: int = 6
     # value: equity thresholds (percent, points), highest first
     equity_points: Windows = ((50, 15), (30, 10), (15, 5))
@@ -189,6 +194,11 @@ def _distress(s: PropertySignals, p: ScoringParams) -> tuple[_Component, int]:
     if s.is_vacant:
         stack += 1
         c.add(p.vacant_points, "Vacant")
+    if p.portfolio_points and s.owner_distressed_parcels >= max(p.portfolio_min_distressed, 1):
+        c.add(
+            p.portfolio_points,
+            f"Owner holds {s.owner_distressed_parcels} distressed parcels of {s.owner_parcels} (tired landlord)",
+        )
     if s.price_reductions > 0:
         stack += 1
         plural = "s" if s.price_reductions != 1 else ""

@@ -37,7 +37,10 @@ class PropertyFacts:
     year_built: int | None
 
 
-PROPERTY_COLUMNS = ("id", "zip", "is_absentee", "is_vacant", "living_sqft", "year_built")
+PROPERTY_COLUMNS = (
+    "id", "zip", "is_absentee", "is_vacant", "living_sqft", "year_built", "owner__property_count",
+    "owner__distressed_count",
+)  # fmt: skip
 
 
 def _first_per_property(rows: Iterable[tuple]) -> dict[int, tuple]:
@@ -117,7 +120,7 @@ def _chunk_facts(
     facts = []
     none = (None, None)
     no_delinquency = Delinquency()
-    for pid, zip_code, is_absentee, is_vacant, living_sqft, year_built in rows:
+    for pid, zip_code, is_absentee, is_vacant, living_sqft, year_built, owner_parcels, owner_distressed in rows:
         market_value, equity_percent = valuations.get(pid, none)
         delinquency = delinquencies.get(pid, no_delinquency)
         listing = listings.get(pid)
@@ -149,6 +152,8 @@ def _chunk_facts(
             tax_delinquency_ended=delinquency.ended,
             is_absentee=is_absentee,
             is_vacant=is_vacant,
+            owner_parcels=owner_parcels or 0,
+            owner_distressed_parcels=owner_distressed or 0,
             price_reductions=price_reductions,
             latest_reduction_days_ago=reduction_days_ago,
             equity_percent=equity_percent,

@@ -18,6 +18,7 @@ from leads.grid import map_grid_update
 from leads.models import Activity, Lead, LeadScoreHistory, ScoringProfile
 from leads.scoring import ScoringParams, score
 from leads.selectors import PropertyFacts, property_facts_chunks
+from leads.tier_days import lead_tier_days_refresh
 
 WRITE_BATCH = 1000
 STAGE_TABLE = "leads_score_stage"  # PostgreSQL: a temporary table per connection
@@ -277,7 +278,9 @@ def leads_fold_merged(*, on_fold: FoldHandler | None = None) -> int:
             Activity.objects.filter(lead_id__in=folds).update(lead_id=new_lead)
             if on_fold is not None:
                 on_fold(folds)
+            days = set(LeadScoreHistory.objects.filter(lead_id__in=folds).values_list("snapshot_date", flat=True))
             Lead.objects.filter(pk__in=folds).delete()
+            lead_tier_days_refresh(dates=days)
     return len(moves) + len(folds)
 
 
@@ -319,6 +322,7 @@ def leads_score_all(
         if progress is not None:
             progress(len(facts))
     summary.unchanged = summary.scored - summary.created - summary.changed
+    lead_tier_days_refresh(dates=[today])
     if parcel_id is not None or property_ids is not None:  # a partial rescore moves its own map points
         scored = Lead.objects.filter(property__parcel_id=parcel_id) if parcel_id else Lead.objects.all()
         if property_ids is not None:

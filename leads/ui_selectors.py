@@ -10,7 +10,7 @@ from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
 from leads.choices import CLOSED_STATUSES, TIERS
 
 from .grid import CellRange, PointX, PointY, cell_expressions, grid_points
-from .models import Lead, LeadScoreHistory
+from .models import Lead, LeadScoreHistory, LeadTierDay
 
 # Points from this zoom on, grid cells below. A point feature is ~0.3 KB; 500 keep a city view near 150 KB
 # and its request near 100 ms with a million leads (measured: see leads/grid.py).
@@ -137,17 +137,13 @@ def lead_new_tier_a(*, on: datetime.date, limit: int = 20) -> list[LeadScoreHist
 
 
 def lead_tier_trend(*, since: datetime.date) -> dict[datetime.date, dict[str, int]]:
-    """Leads per tier per snapshot date since `since` (one aggregate query)."""
+    """Leads per tier per snapshot date since `since`, oldest first: one query on the per-day counts that
+    scoring keeps (leads.tier_days), never a scan of the score history."""
     trend: dict[datetime.date, dict[str, int]] = {}
-    rows = (
-        LeadScoreHistory.objects.filter(snapshot_date__gte=since)
-        .order_by()
-        .values("snapshot_date", "tier")
-        .annotate(n=Count("id"))
-    )
-    for row in rows:
-        trend.setdefault(row["snapshot_date"], dict.fromkeys(TIERS, 0))[row["tier"]] = row["n"]
-    return dict(sorted(trend.items()))
+    rows = LeadTierDay.objects.filter(snapshot_date__gte=since).values_list("snapshot_date", "tier", "leads")
+    for day, tier, n in rows.order_by("snapshot_date", "tier"):
+        trend.setdefault(day, dict.fromkeys(TIERS, 0))[tier] = n
+    return trend
 
 
 def lead_summary(*, hot_score: int) -> dict[str, int]:

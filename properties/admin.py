@@ -2,12 +2,15 @@ import functools
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.gis.geos import MultiPoint, Point
 from django.db.models import JSONField
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
+from leaflet.forms.widgets import LeafletWidget
 
 from dealfinder.common.admin import ReadOnlyAdmin, admin_link, fieldsets_without, json_display
+from dealfinder.common.admin_counts import BoundedCountPaginator
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
 from dealfinder.common.queue import QueueUnavailable
 
@@ -21,6 +24,8 @@ from .models import (
     GeocodeCache,
     IngestionRun,
     Listing,
+    Owner,
+    OwnerCorrection,
     PriceChange,
     Property,
     PropertySource,
@@ -30,6 +35,8 @@ from .models import (
     Valuation,
 )
 from .onboarding.admin_view import add_from_url_view
+from .owner_selectors import owner_portfolio
+from .owner_services import owner_correction_add, owner_correction_check
 from .rekey import parcel_format_change_error
 from .selectors import datasource_health, mapping_vs_recorded_schema
 
@@ -102,9 +109,10 @@ class PropertyAdmin(LeafletGeoAdmin):
     list_filter = ("is_active", "property_type", "is_absentee", "is_vacant", "county", "state")
     search_fields = ("=parcel_id", "parcel_id_raw", "address_normalized", "owner_name", "zip")
     list_select_related = ("lead",)
+    paginator = BoundedCountPaginator
     date_hierarchy = "created_at"
     show_full_result_count = False
-    readonly_fields = ("created_at", "updated_at", "geocoded_at")
+    readonly_fields = ("created_at", "updated_at", "geocoded_at", "owner")
     inlines = (
         PropertySourceInline,
         TaxSaleInline,
@@ -118,7 +126,7 @@ class PropertyAdmin(LeafletGeoAdmin):
         (None, {"fields": ("parcel_id", "parcel_id_raw", "county", "is_active")}),
         ("Address", {"fields": ("address_raw", "street", "unit", "city", "state", "zip", "address_normalized")}),
         ("Location", {"fields": ("location", "geocoded_at")}),
-        ("Owner", {"fields": ("owner_name", "owner_mailing_address", "is_absentee", "is_vacant")}),
+        ("Owner", {"fields": ("owner_name", "owner_mailing_address", "owner", "is_absentee", "is_vacant")}),
         (
             "Building",
             {"fields": ("property_type", "beds", "baths", "living_sqft", "lot_sqft", "year_built")},
@@ -339,6 +347,8 @@ class IngestionRunAdmin(ReadOnlyAdmin):
     list_filter = ("status", "dataset", "source")
     list_select_related = ("source",)
     search_fields = ("source_label", "message")
+    paginator = BoundedCountPaginator
+    show_full_result_count = False
     date_hierarchy = "started_at"
     exclude = ("errors", "warnings", "field_stats")
     readonly_fields = ("field_table", json_display("errors"), json_display("warnings"))
@@ -386,3 +396,197 @@ class QualityReportAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     exclude = ("counts", "findings")
     readonly_fields = (json_display("findings"), json_display("counts"))
+
+
+class OwnerAdminForm(forms.ModelForm):
+    """The owner page's form: read-only fields plus the portfolio on a small map (not editable)."""
+
+    portfolio_map = forms.CharField(
+        required=False,
+        label="portfolio map",
+        widget=LeafletWidget(attrs={"modifiable": False, "geom_type": "MULTIPOINT", "map_height": "280px"}),
+    )
+
+    class Meta:
+        model = Owner
+        fields = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        points = [Point(lon, lat, srid=4326) for lon, lat, _ in owner_portfolio(owner=self.instance).points]
+        self.initial["portfolio_map"] = MultiPoint(*points, srid=4326).geojson if points else ""
+
+
+class OwnerPropertyInline(admin.TabularInline):
+    model = Property
+    fk_name = "owner"
+    extra = 0
+    fields = ("parcel_id", "address_normalized", "owner_name", "property_type", "is_absentee", "lead_tier")
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+    verbose_name_plural = "parcels"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(is_active=True).select_related("lead")
+
+    @admin.display(description="lead")
+    def lead_tier(self, obj):
+        lead = getattr(obj, "lead", None)
+        return admin_link(lead, f"{lead.tier} {lead.total}") if lead else "-"
+
+
+@admin.register(Owner)
+class OwnerAdmin(admin.ModelAdmin):
+    """Owners are resolved by ingest; brokers correct the grouping (merge, split) here, and the correction is kept
+    through every re-ingest (see Owner corrections)."""
+
+    form = OwnerAdminForm
+    list_display = (
+        "display_name",
+        "kind",
+        "property_count",
+        "distressed_count",
+        "mailing_state",
+        "is_corporate",
+        "is_out_of_state",
+        "is_estate",
+    )
+    list_filter = ("kind", "is_corporate", "is_out_of_state", "is_estate", "is_trust", "is_bank", "is_government")
+    search_fields = ("display_name", "canonical_name", "entity", "=properties__parcel_id", "mailing_zip")
+    show_full_result_count = False
+    ordering = ("-property_count", "display_name")
+    inlines = (OwnerPropertyInline,)
+    readonly_fields = (
+        "display_name", "kind", "canonical_name", "entity", "mailing_address", "property_count", "distressed_count",
+        "total_equity", "is_corporate", "is_trust", "is_estate", "is_government", "is_bank", "is_out_of_state",
+        "names_seen", "why_grouped", "distress_records", "created_at", "updated_at",
+    )  # fmt: skip
+    fieldsets = (
+        (None, {"fields": ("display_name", "kind", "canonical_name", "entity", "mailing_address")}),
+        ("Portfolio", {"fields": ("property_count", "distressed_count", "total_equity", "portfolio_map")}),
+        (
+            "Indicators",
+            {"fields": ("is_corporate", "is_trust", "is_estate", "is_government", "is_bank", "is_out_of_state")},
+        ),
+        ("Why these parcels are one owner", {"fields": ("names_seen", "why_grouped")}),
+        ("Distress records", {"fields": ("distress_records",)}),
+        ("Record", {"fields": ("created_at", "updated_at")}),
+    )
+    actions = ("merge_owners", "split_parcels_off")
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_fieldsets(self, request, obj=None):
+        if request.user.has_perm("properties.view_owner_mailing"):
+            return self.fieldsets
+        return fieldsets_without(self.fieldsets, ("mailing_address",))
+
+    @admin.display(description="total equity")
+    def total_equity(self, obj):
+        total = owner_portfolio(owner=obj).total_equity
+        return "unknown" if total is None else f"${total:,.0f}"
+
+    @admin.display(description="names seen")
+    def names_seen(self, obj):
+        return format_html_join(", ", "{}", ((n,) for n in obj.name_forms)) or "-"
+
+    @admin.display(description="why")
+    def why_grouped(self, obj):
+        return format_html_join("", "<p>{}</p>", ((line,) for line in obj.explanation)) or "-"
+
+    @admin.display(description="per parcel")
+    def distress_records(self, obj):
+        rows = [
+            (
+                p.parcel_id,
+                p.address_normalized or "-",
+                p.tax_sales_n,
+                p.delinquencies_n,
+                p.foreclosures_n,
+                p.violations_open_n,
+            )
+            for p in owner_portfolio(owner=obj).parcels
+        ]
+        if not rows:
+            return "-"
+        columns = ("parcel", "address", "tax sales", "open delinquencies", "foreclosures", "open violations")
+        head = format_html("<tr>{}</tr>", format_html_join("", "<th>{}</th>", ((c,) for c in columns)))
+        body = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
+        return format_html("<table>{}{}</table>", head, body)
+
+    @admin.action(description="Merge selected owners into one (kept through re-ingest)", permissions=["change"])
+    def merge_owners(self, request, queryset):
+        parcels = Property.objects.filter(owner__in=queryset, is_active=True).order_by("owner_id", "parcel_id")
+        firsts = list(dict(reversed(parcels.values_list("owner_id", "parcel_id"))).values())
+        if len(firsts) < 2:
+            self.message_user(request, "Select two or more owners with parcels to merge.", messages.WARNING)
+            return
+        for other in firsts[1:]:
+            owner_correction_add(kind="merge", record_id=firsts[0], other_record_id=other, user=request.user)
+        self.message_user(request, f"{len(firsts)} owners merged; the merge is kept through re-ingest.")
+
+    @admin.action(description="Split each selected owner into one owner per parcel", permissions=["change"])
+    def split_parcels_off(self, request, queryset):
+        parcels = list(
+            Property.objects.filter(owner__in=queryset, is_active=True).order_by("owner_id", "parcel_id")
+            .values_list("owner_id", "parcel_id")
+        )  # fmt: skip
+        seen, moved = set(), 0
+        for owner_id, parcel_id in parcels:
+            if owner_id in seen:
+                owner_correction_add(kind="assign", record_id=parcel_id, user=request.user)
+                moved += 1
+            seen.add(owner_id)
+        self.message_user(request, f"{moved} parcels split off into owners of their own; kept through re-ingest.")
+
+
+class OwnerCorrectionForm(forms.ModelForm):
+    class Meta:
+        model = OwnerCorrection
+        fields = ("kind", "record_id", "other_record_id", "note")
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            owner_correction_check(
+                kind=cleaned.get("kind", ""),
+                record_id=cleaned.get("record_id", ""),
+                other_record_id=cleaned.get("other_record_id", ""),
+            )
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return cleaned
+
+
+@admin.register(OwnerCorrection)
+class OwnerCorrectionAdmin(admin.ModelAdmin):
+    """Corrections to owner grouping, newest first; adding one re-resolves owners. Stale ones (a parcel's owner name
+    changed since) are no longer applied and are shown for review."""
+
+    list_display = ("pk", "kind", "record_id", "other_record_id", "status", "status_reason", "note", "created_by",
+                    "created_at")  # fmt: skip
+    list_filter = ("kind", "status")
+    search_fields = ("=record_id", "=other_record_id", "note")
+    form = OwnerCorrectionForm
+    fields = ("kind", "record_id", "other_record_id", "note", "status", "status_reason")
+
+    def get_readonly_fields(self, request, obj=None):
+        """A correction is never edited: add a newer one instead (the newest wins)."""
+        return self.fields if obj is not None else ("status", "status_reason")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        saved = owner_correction_add(
+            kind=obj.kind,
+            record_id=obj.record_id,
+            other_record_id=obj.other_record_id,
+            note=obj.note,
+            user=request.user,
+        )
+        obj.pk = saved.pk

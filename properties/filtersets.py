@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django_filters.fields import IsoDateTimeField
 
-from .models import DataSource, IngestionRun, Property, PropertySource, PropertyType
+from .models import DataSource, IngestionRun, Owner, Property, PropertySource, PropertyType
 
 EARTH_RADIUS_MILES = 3958.8
 DEFAULT_RADIUS_MILES = 1
@@ -180,3 +180,25 @@ class IngestionRunFilterSet(filters.FilterSet):
 
     def filter_updated_since(self, qs, name, value):
         return qs.filter(Q(started_at__gte=value) | Q(finished_at__gte=value))
+
+
+class OwnerFilterSet(filters.FilterSet):
+    """Owners by portfolio size, distress and indicators; `q` searches names and parcel ids."""
+
+    min_properties = filters.NumberFilter(field_name="property_count", lookup_expr="gte", min_value=0)
+    max_properties = filters.NumberFilter(field_name="property_count", lookup_expr="lte", min_value=0)
+    min_distressed = filters.NumberFilter(field_name="distressed_count", lookup_expr="gte", min_value=0)
+    max_distressed = filters.NumberFilter(field_name="distressed_count", lookup_expr="lte", min_value=0)
+    is_corporate = filters.BooleanFilter()
+    is_out_of_state = filters.BooleanFilter()
+    is_estate = filters.BooleanFilter()
+    kind = filters.ChoiceFilter(choices=Owner.Kind.choices)
+    q = filters.CharFilter(method="search", label="Name or parcel id")
+
+    class Meta:
+        model = Owner
+        fields = ()
+
+    def search(self, queryset, name, value):
+        parcels = Property.objects.filter(owner=OuterRef("pk"), parcel_id=value.upper().replace("-", ""))
+        return queryset.filter(Q(display_name__icontains=value) | Q(entity__icontains=value) | Exists(parcels))

@@ -1,5 +1,6 @@
 """The parcel master and everything ingested about each parcel."""
 
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
@@ -137,6 +138,87 @@ class IngestionRun(RunRecord):
         return f"{self.source_label or self.source} @ {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
 
 
+class Owner(TimeStampedModel):
+    """One person or company across its parcels: resolved from the parcels' owner names and mailing addresses by
+    `properties.owner_services.owners_resolve` (rules in `properties/owners/`). The unit GoHighLevel calls a contact."""
+
+    class Kind(models.TextChoices):
+        INDIVIDUAL = "individual", "Individual"
+        JOINT = "joint", "Joint owners"
+        COMPANY = "company", "Company"
+        TRUST = "trust", "Trust"
+        ESTATE = "estate", "Estate"
+        GOVERNMENT = "government", "Public body"
+
+    key = models.TextField(help_text="Name key @ mailing address key: the owner's identity while both hold")
+    digest = models.CharField(max_length=32, unique=True, editable=False, help_text="Hash of the key (upsert key)")
+    kind = models.CharField(max_length=16, choices=Kind.choices, db_index=True)
+    display_name = models.CharField(max_length=255)
+    canonical_name = models.CharField(max_length=255, blank=True)
+    people = models.JSONField(default=list, blank=True, help_text="The people named: last, first, middle, suffix")
+    entity = models.CharField(max_length=255, blank=True, help_text="Company, trust or public body name")
+    mailing_street = models.CharField(max_length=200, blank=True)
+    mailing_city = models.CharField(max_length=100, blank=True)
+    mailing_state = models.CharField(max_length=32, blank=True, db_index=True)
+    mailing_zip = models.CharField(max_length=10, blank=True)
+    is_corporate = models.BooleanField(default=False, db_index=True)
+    is_trust = models.BooleanField(default=False)
+    is_estate = models.BooleanField(default=False, db_index=True, help_text="An estate, heirs or a deceased owner")
+    is_government = models.BooleanField(default=False)
+    is_bank = models.BooleanField(default=False)
+    is_out_of_state = models.BooleanField(
+        default=False, db_index=True, help_text="Mailing state differs from the state of one or more of its parcels"
+    )
+    name_forms = models.JSONField(default=list, blank=True, help_text="Every spelling seen, as received")
+    explanation = models.JSONField(default=list, blank=True, help_text="Why these parcels are one owner")
+    property_count = models.PositiveIntegerField(default=0, db_index=True)
+    distressed_count = models.PositiveIntegerField(
+        default=0, db_index=True, help_text="Parcels with an active tax sale, a foreclosure or an open violation"
+    )
+
+    class Meta:
+        ordering = ["display_name", "pk"]
+        indexes = [models.Index(fields=["-property_count"], name="owner_property_count_idx")]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def mailing_address(self) -> str:
+        tail = " ".join(p for p in (self.mailing_state, self.mailing_zip) if p)
+        return ", ".join(p for p in (self.mailing_street, self.mailing_city, tail) if p)
+
+
+class OwnerCorrection(models.Model):
+    """A broker's correction to owner grouping (see `properties/owners/corrections.py`): never edited, newest wins,
+    applied on every resolution so it survives re-ingest; stale once a parcel's owner name really changes."""
+
+    class Kind(models.TextChoices):
+        MERGE = "merge", "Merge: one owner"
+        SPLIT = "split", "Split: different owners"
+        ASSIGN = "assign", "Move parcel to the other's owner (or to an owner of its own)"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    record_id = models.CharField(max_length=64, help_text="Parcel id")
+    name_key = models.CharField(max_length=255, editable=False, help_text="Its owner name's key when corrected")
+    other_record_id = models.CharField(max_length=64, blank=True, help_text="The other parcel id (blank: own owner)")
+    other_name_key = models.CharField(max_length=255, blank=True, editable=False)
+    note = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, blank=True, editable=False, help_text="applied, stale or conflict")
+    status_reason = models.CharField(max_length=255, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-pk"]
+
+    def __str__(self):
+        other = f" / {self.other_record_id}" if self.other_record_id else ""
+        return f"#{self.pk} {self.kind} {self.record_id}{other}"
+
+
 class Property(TimeStampedModel):
     """One row per parcel: the de-duplicated parcel master."""
 
@@ -154,6 +236,9 @@ class Property(TimeStampedModel):
     geocoded_at = models.DateTimeField(null=True, blank=True)
     owner_name = models.CharField(max_length=255, blank=True)
     owner_mailing_address = models.CharField(max_length=255, blank=True)
+    owner = models.ForeignKey(
+        Owner, on_delete=models.SET_NULL, null=True, blank=True, related_name="properties", help_text="Resolved owner"
+    )
     is_absentee = models.BooleanField(default=False, db_index=True, help_text="Mailing address differs from situs")
     is_vacant = models.BooleanField(default=False, db_index=True)
     property_type = models.CharField(

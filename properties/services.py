@@ -6,8 +6,9 @@ import datetime
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from properties.ingest.loader import ingest_source, mapping_fingerprint
 from properties.ingest.mapping import FieldMapping, MappingError
 from properties.ingest.urls import canonical_url, guess_kind
 from properties.models import DataSource, IngestionRun, ParcelFormat
+from properties.owner_services import OwnersSummary, owners_resolve
 from properties.rekey import ParcelFormatChange, parcel_format_change_error
 
 logger = logging.getLogger(__name__)
@@ -66,7 +68,8 @@ def make_reader(source: DataSource) -> Reader:
     if source.kind == DataSource.Kind.ARCGIS:
         from properties.ingest.arcgis import ArcGISClient, ArcGISReader
 
-        return ArcGISReader(ArcGISClient(source.url, where=where or "1=1", page_size=source.page_size))
+        client = ArcGISClient(source.url, where=where or "1=1", page_size=source.page_size)
+        return ArcGISReader(client, since=incremental_since(source))
     if source.kind == DataSource.Kind.SOCRATA:
         from properties.ingest.socrata import SocrataReader
 
@@ -87,17 +90,21 @@ def make_reader(source: DataSource) -> Reader:
     return FileReader(source.url, page_size=source.page_size or 1000)
 
 
-def incremental_since(source: DataSource) -> datetime.datetime | None:
+def incremental_since(source: DataSource, *, now: datetime.datetime | None = None) -> datetime.datetime | None:
     """Where an incremental pull starts: the start of the last successful run read through the same mapping
-    (less a margin); None (read everything) when there is none or the mapping has changed since."""
+    (less a margin); None (read everything) when there is none, the mapping has changed since, or no successful
+    full read started within INGEST_FULL_READ_DAYS (a changes-only query never reports deleted records), and for a
+    source not saved yet (a probe)."""
+    if source.pk is None:
+        return None
     mapping = FieldMapping.from_config(source.dataset, source.field_mapping)
-    last = (
-        IngestionRun.objects.filter(source=source, status=IngestionRun.Status.SUCCESS)
-        .order_by("-started_at")
-        .values("started_at", "mapping_fingerprint")
-        .first()
-    )
-    if last is None or last["mapping_fingerprint"] != mapping_fingerprint(source, mapping):
+    fingerprint = mapping_fingerprint(source, mapping)
+    succeeded = IngestionRun.objects.filter(source=source, status=IngestionRun.Status.SUCCESS).order_by("-started_at")
+    last = succeeded.values("started_at", "mapping_fingerprint").first()
+    if last is None or last["mapping_fingerprint"] != fingerprint:
+        return None
+    full_after = (now or timezone.now()) - datetime.timedelta(days=settings.INGEST_FULL_READ_DAYS)
+    if not succeeded.filter(incremental_since__isnull=True, started_at__gte=full_after).exists():
         return None
     return last["started_at"] - INCREMENTAL_MARGIN
 
@@ -284,11 +291,13 @@ def datasources_create_defaults() -> list[DataSource]:
 class EnrichSummary:
     geocode: GeocodeSummary
     dedupe: DedupeSummary
+    owners: OwnersSummary = field(default_factory=OwnersSummary)
 
     def __str__(self) -> str:
-        return f"geocode: {self.geocode}; dedupe: {self.dedupe}"
+        return f"geocode: {self.geocode}; dedupe: {self.dedupe}; owners: {self.owners}"
 
 
 def properties_enrich() -> EnrichSummary:
-    """Geocode properties without a point (when the geocoder is enabled), then merge duplicates."""
-    return EnrichSummary(geocode=property_geocode_missing(), dedupe=property_dedupe())
+    """Geocode properties without a point (when the geocoder is enabled), merge duplicates, then resolve owners."""
+    geocode, dedupe = property_geocode_missing(), property_dedupe()
+    return EnrichSummary(geocode=geocode, dedupe=dedupe, owners=owners_resolve())

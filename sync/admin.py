@@ -1,9 +1,13 @@
 from django.contrib import admin, messages
 
+from buyers.admin import PropertyMatchAdmin
 from dealfinder.common.admin import ReadOnlyAdmin, json_display
+from dealfinder.common.csv_safe import csv_response
 from leads.admin import LeadAdmin
 
-from .models import ExternalLink, PushClaim, SyncConflict, SyncLog, WebhookEvent
+from . import mail_admin, skiptrace_admin  # noqa: F401  (registers direct mail and skip tracing)
+from .consent import DIALER_HEADER, matches_dialer_rows, phone_digits
+from .models import Consent, DoNotContact, ExternalLink, PushClaim, SyncConflict, SyncLog, WebhookEvent
 from .push import ghl_push_leads
 from .resolve import sync_conflicts_resolve
 from .runs import NOT_CONFIGURED, ghl_configured
@@ -19,23 +23,55 @@ class SyncLogAdmin(ReadOnlyAdmin):
         "succeeded",
         "failed",
         "skipped",
+        "drift_found",
+        "drift_applied",
         "duration_seconds",
     )
     list_filter = ("sync_type", "status")
     date_hierarchy = "started_at"
     search_fields = ("message", "=sync_run_id")
-    exclude = ("errors",)
-    readonly_fields = (json_display("errors"),)
+    exclude = ("errors", "cursor")
+    readonly_fields = (json_display("errors"), json_display("cursor"))
+
+
+class DriftFilter(admin.SimpleListFilter):
+    title = "read-back drift"
+    parameter_name = "drift"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "GoHighLevel kept fields differently"), ("no", "No drift"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(drift={})
+        if self.value() == "no":
+            return queryset.filter(drift={})
+        return queryset
 
 
 @admin.register(ExternalLink)
 class ExternalLinkAdmin(ReadOnlyAdmin):
-    list_display = ("ghl_id", "kind", "content_type", "object_id", "last_synced_at")
-    list_filter = ("kind", "content_type")
+    list_display = (
+        "ghl_id",
+        "kind",
+        "content_type",
+        "object_id",
+        "last_synced_at",
+        "drift_fields",
+        "drift_checked_at",
+        "remote_deleted_at",
+    )
+    list_filter = ("kind", "content_type", DriftFilter, ("remote_deleted_at", admin.EmptyFieldListFilter))
     list_select_related = ("content_type",)
     search_fields = ("ghl_id", "=object_id")
-    exclude = ("remote_snapshot",)
-    readonly_fields = (json_display("remote_snapshot"),)
+    exclude = ("remote_snapshot", "drift")
+    readonly_fields = (json_display("remote_snapshot"), json_display("drift"))
+
+    @admin.display(description="Drift (what GoHighLevel kept differently)")
+    def drift_fields(self, obj):
+        return "; ".join(
+            f"{name}: sent {v.get('sent')!r}, GoHighLevel has {v.get('ghl')!r}" for name, v in obj.drift.items()
+        )
 
 
 @admin.register(SyncConflict)
@@ -82,6 +118,33 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     readonly_fields = (json_display("payload"),)
 
 
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    """What each contact allows per channel (merged from GoHighLevel DND, replies, opt-outs, the do-not-contact
+    list); the compliance gate reads these before every message."""
+
+    list_display = ("content_type", "object_id", "channel", "status", "source", "detail", "permanent", "at")
+    list_filter = ("channel", "status", "source", "permanent", "content_type")
+    list_select_related = ("content_type",)
+    search_fields = ("=object_id", "detail")
+    exclude = ("evidence",)
+    readonly_fields = (json_display("evidence"),)
+
+
+@admin.register(DoNotContact)
+class DoNotContactAdmin(admin.ModelAdmin):
+    list_display = ("phone_digits", "email", "reason", "added_by", "created_at")
+    search_fields = ("phone_digits", "email", "reason")
+    readonly_fields = ("added_by", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        obj.email = obj.email.strip().lower()
+        obj.phone_digits = phone_digits(obj.phone_digits)
+        if not change:
+            obj.added_by = request.user
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(PushClaim)
 class PushClaimAdmin(ReadOnlyAdmin):
     """Leads a push run is sending to GoHighLevel right now (a claim older than 30 minutes is a killed run's)."""
@@ -106,3 +169,18 @@ def push_to_gohighlevel(modeladmin, request, queryset):
 
 
 LeadAdmin.actions = (*LeadAdmin.actions, push_to_gohighlevel)
+
+
+@admin.action(description="Export call list for a dialer (compliance-checked)", permissions=["view"])
+def export_dialer_list(modeladmin, request, queryset):
+    """Added to the match admin from here (buyers never imports sync): only buyers the compliance gate allows, with
+    the calling window of their time zones."""
+    rows, refused = matches_dialer_rows(match_ids=queryset.values_list("pk", flat=True))
+    if refused:
+        modeladmin.message_user(
+            request, f"{refused} buyer(s) left out by the compliance gate (see the leads' timelines).", messages.INFO
+        )
+    return csv_response([DIALER_HEADER, *rows], filename="dialer-list.csv")
+
+
+PropertyMatchAdmin.actions = (*PropertyMatchAdmin.actions, export_dialer_list)

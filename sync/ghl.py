@@ -1,4 +1,5 @@
-"""GoHighLevel API v2 client: typed results, client-side throttling, retries on 429/5xx only.
+"""GoHighLevel API v2 client: typed results, paced by sync.pacing (rate-limit headers, Retry-After, the daily
+reserve), retries on 429/5xx only.
 
 Requests follow the official OpenAPI files (tests/fixtures/gohighlevel/apps/*.json), including
 their known defects: `POST /conversations/messages` requires `subType` (an object) and `status`.
@@ -15,9 +16,10 @@ from typing import Any
 import httpx
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from sync.pacing import GHLPacer, MemoryStore
+
 API_VERSION = "2021-07-28"
 CONVERSATIONS_API_VERSION = "2021-04-15"
-DEFAULT_WINDOW_SECONDS = 10.0
 MAX_ATTEMPTS = 5
 # After this many requests in a row failed with a retryable error (each after MAX_ATTEMPTS tries), the client
 # stops calling GoHighLevel: every further request fails at once with GHLUnavailable, so an outage during a
@@ -82,6 +84,7 @@ class Contact:
     dnd: bool = False
     custom_fields: dict[str, Any] = field(default_factory=dict)  # custom field id -> value
     date_updated: datetime.datetime | None = None
+    raw: dict = field(default_factory=dict, compare=False, repr=False)  # the object as GoHighLevel answered it
 
     @classmethod
     def from_api(cls, data: dict) -> Contact:
@@ -101,6 +104,7 @@ class Contact:
             dnd=bool(data.get("dnd")),
             custom_fields=custom,
             date_updated=parse_datetime(data.get("dateUpdated")),
+            raw=data,
         )
 
 
@@ -179,7 +183,8 @@ class SentMessage:
 
 
 class GHLClient:
-    """One location's GoHighLevel API. `clock`/`sleep` are injectable so tests never wait."""
+    """One location's GoHighLevel API. Every request, retries included, passes `pacer` (sync.pacing; by default one
+    that paces this client alone, with no daily reserve). `clock`/`sleep` are injectable so tests never wait."""
 
     def __init__(
         self,
@@ -190,8 +195,9 @@ class GHLClient:
         timeout: float,
         http: httpx.Client | None = None,
         retry_wait: Callable | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        pacer: GHLPacer | None = None,
     ):
         self.location_id = location_id
         self._http = http or httpx.Client()
@@ -199,26 +205,16 @@ class GHLClient:
         self._token = token
         self._timeout = timeout
         self._retry_wait = retry_wait or wait_exponential(multiplier=1, min=1, max=30)
-        self._clock = clock
         self._sleep = sleep
-        self._resume_at = 0.0
+        self.pacer = pacer or GHLPacer(
+            MemoryStore(), location_id=location_id, daily_reserve=0, clock=clock, sleep=sleep
+        )
         self._failures_in_a_row = 0
         self._last_failure: GHLError | None = None
 
     # --- transport -------------------------------------------------------------------
-    def _throttle(self, response: httpx.Response) -> None:
-        """Remember to pause when the burst window (100 requests / 10 s) is used up."""
-        remaining = response.headers.get("X-RateLimit-Remaining", "").strip()
-        if not remaining.isdigit() or int(remaining) > 0:
-            return
-        interval = float(response.headers.get("X-RateLimit-Interval-Milliseconds") or DEFAULT_WINDOW_SECONDS * 1000)
-        self._resume_at = self._clock() + interval / 1000
-
     def _send(self, method: str, path: str, *, json: dict | None, params: dict | None, version: str) -> dict:
-        wait = self._resume_at - self._clock()
-        if wait > 0:
-            self._sleep(wait)
-            self._resume_at = 0.0
+        self.pacer.before_request()  # may raise PacingStop (not a GHLError: never retried)
         headers = {
             "Authorization": f"Bearer {self._token}",
             "Version": version,
@@ -232,7 +228,7 @@ class GHLClient:
             )
         except httpx.TransportError as exc:
             raise GHLError(0, f"{type(exc).__name__}: {exc}") from exc
-        self._throttle(response)
+        self.pacer.after_response(response.status_code, response.headers)
         if response.status_code >= 400:
             raise _error_from(response)
         if not response.content:
@@ -307,6 +303,45 @@ class GHLClient:
                 return
             page, cursor = page + 1, result.search_after
 
+    def contact_get(self, contact_id: str) -> Contact:
+        data = self._request("GET", f"/contacts/{contact_id}")
+        return Contact.from_api(_object(data, "contact"))
+
+    def contact_search_changed(
+        self, *, since: datetime.datetime, page_limit: int = 100, search_after: list | None = None
+    ) -> ContactPage:
+        """Contacts updated at or after `since`, oldest change first, paged by the `searchAfter` cursor."""
+        body: dict[str, Any] = {
+            "locationId": self.location_id,
+            "pageLimit": page_limit,
+            "filters": [{"field": "dateUpdated", "operator": "range", "value": {"gte": _iso(since)}}],
+            "sort": [{"field": "dateUpdated", "direction": "asc"}],
+        }
+        if search_after is not None:
+            body["searchAfter"] = search_after
+        else:
+            body["page"] = 1
+        data = self._request("POST", "/contacts/search", json=body)
+        raw = [c for c in data.get("contacts") or [] if isinstance(c, dict) and c.get("id")]
+        return ContactPage(
+            contacts=[Contact.from_api(c) for c in raw],
+            total=data.get("total"),
+            search_after=raw[-1].get("searchAfter") if raw else None,
+        )
+
+    def contact_ids_present(self, contact_ids: list[str]) -> set[str] | None:
+        """Which of these contacts (at most 100) still exist: one search on their ids (deleted ones leave search).
+        None when the answer holds contacts not asked for: the id filter was not applied, so nothing can be told."""
+        body = {
+            "locationId": self.location_id,
+            "pageLimit": max(1, len(contact_ids)),
+            "page": 1,
+            "filters": [{"field": "id", "operator": "eq", "value": list(contact_ids)}],
+        }
+        data = self._request("POST", "/contacts/search", json=body)
+        found = {c["id"] for c in data.get("contacts") or [] if isinstance(c, dict) and c.get("id")}
+        return found if found <= set(contact_ids) else None
+
     def contact_add_tags(self, contact_id: str, tags: list[str]) -> list[str]:
         return self._request("POST", f"/contacts/{contact_id}/tags", json={"tags": tags}).get("tags") or []
 
@@ -376,6 +411,10 @@ class GHLClient:
             message_id=data.get("messageId", ""),
             status=data.get("status", ""),
         )
+
+
+def _iso(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _object(data: dict, key: str) -> dict:

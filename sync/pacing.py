@@ -21,29 +21,18 @@ stops cleanly and the next run, once GoHighLevel reports a fresh day, resumes wh
 `max_wait` raises `PacingWaitTooLong` rather than holding a worker for an hour. Nothing here reads settings:
 the caller passes the store, the reserve, and (in tests) the clock and the sleep.
 
-How to integrate
-----------------
+How it is wired
+---------------
 Settings (README, "GoHighLevel"): `GHL_DAILY_RESERVE` (default 10000: requests kept for webhooks' follow-ups and
-brokers' own GoHighLevel use), `GHL_PACING_HEADROOM` (default 2), `GHL_PACING_MAX_WAIT` (seconds, default 120).
-The store is a `redis.Redis` client on the cache's Redis server (`CACHE_URL`, or the broker's next database as in
-settings.py); without Redis, a `MemoryStore` paces one process only. Build the client once per run in
-`sync/services.py` (after issue 17: `sync/push.py`, `sync/pull.py`, the reconcile service), e.g.:
-
-    pacer = GHLPacer(
-        RedisStore(redis.Redis.from_url(cache_url)),
-        location_id=settings.GHL_LOCATION_ID,
-        daily_reserve=settings.GHL_DAILY_RESERVE,
-        headroom=settings.GHL_PACING_HEADROOM,
-        max_wait=settings.GHL_PACING_MAX_WAIT,
-    )
-    client = GHLClient(base_url, token, location_id, timeout=..., http=httpx.Client(event_hooks=pacer.event_hooks()))
-
-The hooks run around every request the client makes, retries included; `GHLClient._throttle` and its
-`_resume_at` then go (the pacer replaces them), and tenacity's own wait for a 429 can stay short (the pacer already
-holds the retry until Retry-After). `DailyBudgetExhausted` and `PacingWaitTooLong` are not `GHLError`s, so they
-pass through the client's retries: the run catches `PacingStop`, records its sync log with status
-"partial", the message, and where it stopped (the last pushed id / the reconcile cursor), and returns. The sync
-health page shows `pacer.budget()` (used today, remaining, the limit, when it was read).
+brokers' own GoHighLevel use), `GHL_PACING_HEADROOM` (default 2), `GHL_PACING_MAX_WAIT` (seconds, default 120),
+`GHL_PACING_REDIS_URL` (default: the cache's Redis, CACHE_URL). `sync.runs.ghl_pacer()` builds the location's pacer
+(a `RedisStore` when Redis is configured, else one `MemoryStore` per process) and `sync.runs.ghl_client()` hands it
+to `GHLClient(..., pacer=...)`, which calls `before_request()` / `after_response()` around every request it sends,
+retries included (a client built without one paces itself alone with a private MemoryStore and no reserve).
+`event_hooks()` does the same for a bare `httpx.Client`. `DailyBudgetExhausted` and `PacingWaitTooLong` are not
+`GHLError`s, so they pass through the client's retries: push, pull and reconcile catch `PacingStop` and record their
+sync log "partial" with the message (`SyncRun.finish`); the push resumes by its payload hashes, the reconcile from
+its cursor. The sync health page (/sync/health/) shows `pacer.budget()`.
 """
 
 from __future__ import annotations

@@ -22,6 +22,12 @@ LEAD_CUSTOM_FIELDS = {
     "mao": "contact.dealfinder_mao",
     "parcel": "contact.dealfinder_parcel",
 }
+# Owner contact custom fields: the owner's digest traces a contact GoHighLevel merged back to its owner(s).
+OWNER_CUSTOM_FIELDS = {
+    "owner": "contact.dealfinder_owner",
+    "parcels": "contact.dealfinder_parcels",
+    "tier": LEAD_CUSTOM_FIELDS["tier"],
+}
 # Buyer buy-box custom fields read on pull (where the location has them).
 BUYER_CUSTOM_FIELDS = {
     "min_price": "contact.buy_box_min_price",
@@ -65,6 +71,36 @@ def lead_contact_payload(lead) -> dict:
             LEAD_CUSTOM_FIELDS["parcel"]: prop.parcel_id,
         },
         "tags": [LEAD_TAG, f"tier-{lead.tier.lower()}"],
+    }
+
+
+def owner_contact_payload(owner, *, best_tier: str) -> dict:
+    """What DealFinder says about an owner's contact (one per owner, whatever number of its parcels are leads): the
+    person's first and last name or the company's name, the owner's mailing address, its best lead tier."""
+    people = owner.people or []
+    person = people[0] if people and owner.kind in ("individual", "joint", "estate") else None
+    body = {
+        "name": owner.display_name,
+        "address1": owner.mailing_street,
+        "city": owner.mailing_city,
+        "state": owner.mailing_state,
+        "postalCode": owner.mailing_zip,
+        "country": "US",
+        "source": "DealFinder",
+    }
+    if person:
+        body["firstName"] = " ".join(p for p in (person["first"], person["middle"]) if p).title()
+        body["lastName"] = " ".join(p for p in (person["last"], person["suffix"]) if p).title()
+    elif owner.entity:
+        body["companyName"] = owner.display_name
+    return {
+        "body": body,
+        "custom": {
+            OWNER_CUSTOM_FIELDS["owner"]: owner.digest,
+            OWNER_CUSTOM_FIELDS["parcels"]: str(owner.property_count),
+            OWNER_CUSTOM_FIELDS["tier"]: best_tier,
+        },
+        "tags": [LEAD_TAG, f"tier-{best_tier.lower()}"],
     }
 
 

@@ -13,10 +13,14 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from buyers.models import Buyer
+from buyers.owner_links import buyers_link_owners
 from dealfinder.common.logging import logged_run
 from sync.conflicts import merge_fields
+from sync.consent import consent_record_from_ghl
 from sync.ghl import Contact, GHLClient, GHLError
+from sync.links import CONTACT_KINDS, owner_contact_ids
 from sync.models import ExternalLink, SyncLog
+from sync.pacing import PacingStop
 from sync.payloads import buyer_apply, buyer_fields_from_contact, buyer_local_fields
 from sync.resolve import sync_conflicts_record
 from sync.runs import NOT_CONFIGURED, SyncRun, conflict_strategy, ghl_client, ghl_configured
@@ -72,7 +76,7 @@ def buyers_upsert_from_contacts(*, contacts: list[Contact], field_keys: dict[str
     links = {
         link.object_id: link
         for link in ExternalLink.objects.filter(
-            content_type=buyer_type, kind=ExternalLink.Kind.CONTACT, object_id__in=[b.pk for b in existing.values()]
+            content_type=buyer_type, kind__in=CONTACT_KINDS, object_id__in=[b.pk for b in existing.values()]
         )
     }
     new, changed, snapshots, conflicts = [], [], {}, {}
@@ -114,12 +118,13 @@ def buyers_upsert_from_contacts(*, contacts: list[Contact], field_keys: dict[str
     result.created = len(new)
     if snapshots:
         pks = dict(Buyer.objects.filter(ghl_contact_id__in=list(snapshots)).values_list("ghl_contact_id", "pk"))
+        shared = _contacts_held_elsewhere(list(snapshots), buyer_type)
         ExternalLink.objects.bulk_create(
             [
                 ExternalLink(
                     content_type=buyer_type,
                     object_id=pks[ghl_id],
-                    kind=ExternalLink.Kind.CONTACT,
+                    kind=ExternalLink.Kind.SHARED_CONTACT if ghl_id in shared else ExternalLink.Kind.CONTACT,
                     ghl_id=ghl_id,
                     remote_snapshot=snapshot,
                     remote_updated_at=updated_at,
@@ -134,13 +139,25 @@ def buyers_upsert_from_contacts(*, contacts: list[Contact], field_keys: dict[str
         )
     if conflicts:
         result.conflicts = sync_conflicts_record(
-            links=ExternalLink.objects.filter(kind=ExternalLink.Kind.CONTACT, ghl_id__in=list(conflicts)),
+            links=ExternalLink.objects.filter(
+                content_type=buyer_type, kind__in=CONTACT_KINDS, ghl_id__in=list(conflicts)
+            ),
             conflicts=conflicts,
         )
     return result
 
 
 @logged_run("sync_run_id", sync_type="buyer_pull")
+def _contacts_held_elsewhere(ghl_ids: list[str], buyer_type) -> set[str]:
+    """Contacts already linked to an owner or a lead (the buyer owns parcels too): the buyer's link to such a contact
+    is a shared_contact link, not a second contact link (which externallink_unique_remote refuses)."""
+    return set(
+        ExternalLink.objects.filter(kind=ExternalLink.Kind.CONTACT, ghl_id__in=ghl_ids)
+        .exclude(content_type=buyer_type)
+        .values_list("ghl_id", flat=True)
+    )
+
+
 def ghl_pull_buyers(*, client: GHLClient | None = None) -> SyncLog:
     """Every contact tagged GHL_BUYER_TAG (searched page by page) upserted as a Buyer on ghl_contact_id."""
     run = SyncRun(SyncLog.SyncType.BUYER_PULL)
@@ -156,13 +173,18 @@ def ghl_pull_buyers(*, client: GHLClient | None = None) -> SyncLog:
             batch = list({c.id: c for c in page if c.id not in seen}.values())
             seen.update(c.id for c in batch)
             result = buyers_upsert_from_contacts(contacts=batch, field_keys=field_keys)
+            for contact in batch:  # GoHighLevel's DND flags -> the buyers' consent records
+                consent_record_from_ghl(contact=contact.raw, seen_at=contact.date_updated or timezone.now())
             for name in ("created", "updated", "unchanged", "conflicts"):
                 setattr(total, name, getattr(total, name) + getattr(result, name))
-    except GHLError as exc:
+    except (GHLError, PacingStop) as exc:
         aborted = exc
     except Exception as exc:
         run.finish(aborted=exc)
         raise
+    linked = buyers_link_owners(owner_by_contact=owner_contact_ids())
+    if linked:
+        run.notes.append(f"{linked} buyers linked to the owner of their own parcels")
     run.processed = len(seen)
     run.succeeded = total.created + total.updated
     run.skipped = total.unchanged

@@ -4,26 +4,52 @@ batch so concurrent runs never push the same lead twice."""
 from __future__ import annotations
 
 import datetime
+import logging
 import uuid
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import DataError, IntegrityError
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from buyers.models import PropertyMatch
 from dealfinder.common.logging import logged_run
 from leads.choices import TIERS
 from leads.models import Activity, Lead
+from sync.compliance import Action
+from sync.consent import outbound_check, outbound_sent, recipient_for_buyer
 from sync.ghl import GHLAuthError, GHLClient, GHLError
-from sync.links import external_link_save, external_links_for
+from sync.links import (
+    CONTACT_KINDS,
+    contact_link_save,
+    external_link_save,
+    external_links_adopt_by_owners,
+    external_links_for,
+)
 from sync.models import ExternalLink, PushClaim, SyncConflict, SyncLog
-from sync.payloads import lead_contact_payload, lead_opportunity_payload, match_message, payload_hash
+from sync.pacing import PacingStop
+from sync.payloads import (
+    lead_contact_payload,
+    lead_opportunity_payload,
+    match_message,
+    owner_contact_payload,
+    payload_hash,
+)
+from sync.readback import contact_readback
 from sync.runs import NOT_CONFIGURED, SyncRun, ghl_client, ghl_configured
 
 # A push claim older than this belongs to a killed run (the push task's time limit is 30 minutes).
 PUSH_CLAIM_TIMEOUT = datetime.timedelta(minutes=30)
 BATCH_SIZE = 500
+# An answer GoHighLevel should not give (a shape the client cannot read, an id already linked to another record, an
+# id too long to store): the item fails with the reason, the run goes on.
+UNEXPECTED_ANSWER = (IntegrityError, DataError, KeyError, TypeError, ValueError, AttributeError)
+SHARED_NOTE = (
+    "owners got a contact GoHighLevel had already linked to another owner (its duplicate rules): recorded as "
+    "shared_contact links for review (External links)"
+)
+logger = logging.getLogger(__name__)
 
 
 def _tiers_from(min_tier: str) -> list[str]:
@@ -39,6 +65,7 @@ class _Pusher:
         self._client = client
         self._field_ids: dict[str, str] | None = None
         self.activities: list[Activity] = []
+        self.shared = 0  # contacts GoHighLevel answered that were already linked to another owner
 
     @property
     def client(self) -> GHLClient:
@@ -51,7 +78,12 @@ class _Pusher:
             self._field_ids = {f.key: f.id for f in self.client.custom_fields(model="contact")}
         return self._field_ids
 
-    def push_contact(self, lead: Lead, payload: dict, link: ExternalLink | None) -> str:
+    def push_contact(self, subject, payload: dict, link: ExternalLink | None) -> ExternalLink:
+        """Create or update the contact of `subject` (its owner, or the lead itself when the parcel has no owner);
+        the link is saved right after GoHighLevel answers, so a created contact is never created twice. A contact
+        shared with another owner is not pushed over (GoHighLevel merged them; a broker reviews it)."""
+        if link is not None and link.kind == ExternalLink.Kind.SHARED_CONTACT:
+            return link
         ids = self.field_ids()
         body = {
             **payload["body"],
@@ -61,25 +93,27 @@ class _Pusher:
                 if key in ids and value != ""
             ],
         }
+        snapshot = {"name": body["name"], "tags": payload["tags"]}
         if link is None:
             contact_id = self.client.contact_upsert(body).contact.id
+            link = contact_link_save(obj=subject, ghl_id=contact_id, last_hash="", snapshot={"name": body["name"]})
+            if link.kind == ExternalLink.Kind.SHARED_CONTACT:
+                self.shared += 1
+                return link
         else:
             contact_id = self.client.contact_update(link.ghl_id, body).id
         self.client.contact_add_tags(contact_id, payload["tags"])
         # Only tags DealFinder put there (the previous push's snapshot) are taken off: the old tier's.
-        stale = sorted(set(link.remote_snapshot.get("tags", [])) - set(payload["tags"])) if link else []
+        stale = sorted(set(link.remote_snapshot.get("tags", [])) - set(payload["tags"]))
         if stale:
             self.client.contact_remove_tags(contact_id, stale)
-        external_link_save(
-            obj=lead,
-            kind=ExternalLink.Kind.CONTACT,
-            ghl_id=contact_id,
-            last_hash=payload_hash(payload),
-            snapshot={"name": body["name"], "tags": payload["tags"]},
-        )
-        return contact_id
+        link = contact_link_save(obj=subject, ghl_id=contact_id, last_hash=payload_hash(payload), snapshot=snapshot)
+        contact_readback(client=self.client, obj=subject, ghl_id=contact_id, sent={**body, "tags": payload["tags"]})
+        return link
 
     def push_opportunity(self, lead: Lead, payload: dict, contact_id: str, link: ExternalLink | None) -> None:
+        """Create or update the lead's opportunity (one per lead, on its owner's contact). An opportunity id
+        GoHighLevel already gave another lead is an unexpected answer: IntegrityError, this lead fails."""
         if link is None:
             opportunity = self.client.opportunity_create(
                 {
@@ -119,7 +153,7 @@ def ghl_push_leads(
     """
     run = SyncRun(SyncLog.SyncType.LEAD_PUSH)
     min_tier = min_tier or getattr(settings, "GHL_PUSH_MIN_TIER", "B")
-    leads = Lead.objects.filter(tier__in=_tiers_from(min_tier)).select_related("property").order_by("pk")
+    leads = Lead.objects.filter(tier__in=_tiers_from(min_tier)).select_related("property__owner").order_by("pk")
     if lead_ids is not None:
         leads = leads.filter(pk__in=list(lead_ids))
     if client is None and not ghl_configured():
@@ -129,7 +163,7 @@ def ghl_push_leads(
     pusher = _Pusher(run, client, progress or (lambda done: None))
     try:
         _push_leads(pusher, leads)
-    except GHLAuthError as exc:
+    except (GHLAuthError, PacingStop) as exc:  # a PacingStop ends the run "partial"; the next run resumes
         return run.finish(aborted=exc)
     except Exception as exc:
         run.finish(aborted=exc)  # the run is in the log even when something unexpected stops it
@@ -175,28 +209,65 @@ def _push_leads(pusher: _Pusher, leads) -> None:
             push_claims_release(lead_ids=claimed, owner=owner)
     if busy:
         run.notes.append(f"{busy} leads skipped: another push run was pushing them")
+    if pusher.shared:
+        run.notes.append(f"{pusher.shared} {SHARED_NOTE}")
+
+
+def _owner_best_tiers(owner_ids: set[int]) -> dict[int, str]:
+    """Each owner's best lead tier (tiers sort A first), for its contact's tier tag."""
+    rows = (
+        Lead.objects.filter(property__owner_id__in=owner_ids)
+        .values("property__owner_id")
+        .annotate(best=Min("tier"))
+        .values_list("property__owner_id", "best")
+    )
+    return dict(rows)
+
+
+class _Contacts:
+    """The contacts of one batch of leads: the owner's for a parcel with an owner, else the lead's own. Links are
+    kept up to date as contacts are pushed, so an owner's second lead reuses the contact pushed for its first."""
+
+    def __init__(self, batch: list[Lead]):
+        external_links_adopt_by_owners(batch)
+        owners = {lead.property.owner_id: lead.property.owner for lead in batch if lead.property.owner_id}
+        self.best_tiers = _owner_best_tiers(set(owners))
+        self.links = {
+            ("lead", k[0]): link for k, link in external_links_for(batch, (ExternalLink.Kind.CONTACT,)).items()
+        }
+        for (owner_id, _), link in external_links_for(list(owners.values()), CONTACT_KINDS).items():
+            self.links[("owner", owner_id)] = link
+
+    def of(self, lead: Lead) -> tuple[object, tuple[str, int], dict]:
+        """(the object the contact stands for, its key here, the contact payload)."""
+        owner = lead.property.owner
+        if owner is None:
+            return lead, ("lead", lead.pk), lead_contact_payload(lead)
+        payload = owner_contact_payload(owner, best_tier=self.best_tiers.get(owner.pk, lead.tier))
+        return owner, ("owner", owner.pk), payload
 
 
 def _push_lead_batch(pusher: _Pusher, batch: list[Lead], with_opportunity: bool) -> None:
     run = pusher.run
-    kinds = (ExternalLink.Kind.CONTACT, ExternalLink.Kind.OPPORTUNITY)
     if not batch:
         return
-    links = external_links_for(batch, kinds)
+    contacts = _Contacts(batch)
+    links = external_links_for(batch, (ExternalLink.Kind.OPPORTUNITY,))
     held = set(
-        SyncConflict.objects.filter(
-            link__in=[link for link in links.values() if link.kind == ExternalLink.Kind.OPPORTUNITY],
-            status=SyncConflict.Status.OPEN,
-        ).values_list("link_id", flat=True)
+        SyncConflict.objects.filter(link__in=list(links.values()), status=SyncConflict.Status.OPEN).values_list(
+            "link_id", flat=True
+        )
     )
     for lead in batch:
         run.processed += 1
         pusher.progress(1)
-        contact_link = links.get((lead.pk, ExternalLink.Kind.CONTACT))
+        subject, key, contact = contacts.of(lead)
+        contact_link = contacts.links.get(key)
         opportunity_link = links.get((lead.pk, ExternalLink.Kind.OPPORTUNITY))
-        contact = lead_contact_payload(lead)
         opportunity = lead_opportunity_payload(lead)
-        push_contact = contact_link is None or contact_link.last_hash != payload_hash(contact)
+        push_contact = contact_link is None or (
+            contact_link.kind == ExternalLink.Kind.CONTACT and contact_link.last_hash != payload_hash(contact)
+        )
         push_opportunity = (
             with_opportunity
             and (opportunity_link is None or opportunity_link.last_hash != payload_hash(opportunity))
@@ -206,17 +277,22 @@ def _push_lead_batch(pusher: _Pusher, batch: list[Lead], with_opportunity: bool)
             run.skipped += 1
             continue
         try:
-            contact_id = pusher.push_contact(lead, contact, contact_link) if push_contact else contact_link.ghl_id
+            if push_contact:
+                contact_link = contacts.links[key] = pusher.push_contact(subject, contact, contact_link)
             if push_opportunity:
-                pusher.push_opportunity(lead, opportunity, contact_id, opportunity_link)
+                pusher.push_opportunity(lead, opportunity, contact_link.ghl_id, opportunity_link)
         except GHLAuthError:
             raise
         except GHLError as exc:
             run.fail(exc, lead=lead.pk)
             continue
+        except UNEXPECTED_ANSWER as exc:
+            logger.warning("lead %s: unexpected GoHighLevel answer", lead.pk, exc_info=exc)
+            run.fail(f"unexpected answer from GoHighLevel: {type(exc).__name__}: {exc}", lead=lead.pk)
+            continue
         run.succeeded += 1
         pusher.activities.append(
-            Activity(lead=lead, kind=Activity.Kind.SYNC, body=f"Pushed to GoHighLevel (contact {contact_id})")
+            Activity(lead=lead, kind=Activity.Kind.SYNC, body=f"Pushed to GoHighLevel (contact {contact_link.ghl_id})")
         )
 
 
@@ -241,13 +317,26 @@ def _push_match_actions(pusher: _Pusher, lead_ids: list[int]) -> None:
         pusher.progress(1)
         contact_id = match.buyer.ghl_contact_id
         stamp = PropertyMatch.objects.filter(pk=match.pk)
+        lead, recipient = match.property.lead, recipient_for_buyer(match.buyer)
         try:
-            if workflow_id and match.workflow_triggered_at is None:
+            # The compliance gate before each message: a refusal lands on the lead's timeline, the match waits.
+            if (
+                workflow_id
+                and match.workflow_triggered_at is None
+                and (decision := outbound_check(recipient=recipient, action=Action.WORKFLOW, lead=lead)).allowed
+            ):
                 pusher.client.contact_add_to_workflow(contact_id, workflow_id)
                 stamp.update(workflow_triggered_at=timezone.now())
-            if match.sms_sent_at is None and match.buyer.sms_opt_in and not match.buyer.dnd:
+                outbound_sent(lead=lead, decision=decision, what=f"Workflow enrolment of buyer {match.buyer}")
+            if (
+                match.sms_sent_at is None
+                and match.buyer.sms_opt_in
+                and not match.buyer.dnd
+                and (decision := outbound_check(recipient=recipient, action=Action.SMS, lead=lead)).allowed
+            ):
                 pusher.client.sms_send(contact_id, match_message(match))
                 stamp.update(sms_sent_at=timezone.now())
+                outbound_sent(lead=lead, decision=decision, what=f"SMS to buyer {match.buyer}")
             if match.task_created_at is None:
                 pusher.client.task_create(
                     contact_id,

@@ -6,12 +6,14 @@ import datetime
 import time
 from dataclasses import dataclass, field
 
+import redis
 from django.conf import settings
 from django.utils import timezone
 
 from dealfinder.common.logging import current_log_context
 from sync.ghl import GHLClient
 from sync.models import SyncLog
+from sync.pacing import GHLPacer, MemoryStore, PacingStop, RedisStore
 
 NOT_CONFIGURED = "GoHighLevel not configured (set GHL_API_TOKEN and GHL_LOCATION_ID)"
 MAX_ERRORS = 100
@@ -21,12 +23,30 @@ def ghl_configured() -> bool:
     return bool(settings.GHL_API_TOKEN and settings.GHL_LOCATION_ID)
 
 
+_memory_store = MemoryStore()  # without Redis: this process's pacing only
+
+
+def ghl_pacer() -> GHLPacer:
+    """The location's pacer: its state in Redis (GHL_PACING_REDIS_URL) so every process and token of the location
+    shares one budget; in this process's memory without it."""
+    url = settings.GHL_PACING_REDIS_URL
+    store = RedisStore(redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)) if url else _memory_store
+    return GHLPacer(
+        store,
+        location_id=settings.GHL_LOCATION_ID,
+        daily_reserve=settings.GHL_DAILY_RESERVE,
+        headroom=settings.GHL_PACING_HEADROOM,
+        max_wait=settings.GHL_PACING_MAX_WAIT,
+    )
+
+
 def ghl_client() -> GHLClient:
     return GHLClient(
         settings.GHL_API_BASE_URL,
         settings.GHL_API_TOKEN,
         settings.GHL_LOCATION_ID,
         timeout=settings.HTTP_TIMEOUT_SECONDS,
+        pacer=ghl_pacer(),
     )
 
 
@@ -53,8 +73,12 @@ class SyncRun:
         if len(self.errors) < MAX_ERRORS:
             self.errors.append({**ids, "error": str(error)})
 
-    def finish(self, *, aborted: Exception | None = None) -> SyncLog:
-        if aborted is not None:
+    def finish(self, *, aborted: Exception | None = None, **fields) -> SyncLog:
+        """The SyncLog row. A PacingStop (daily budget below GHL_DAILY_RESERVE, a too long wait) is a clean stop:
+        status "partial" with its message, and the next run resumes. `fields` are further SyncLog columns."""
+        if isinstance(aborted, PacingStop):
+            status = SyncLog.Status.PARTIAL
+        elif aborted is not None:
             self.errors.append({"error": str(aborted)})
             status = SyncLog.Status.FAILED
         elif self.failed and self.succeeded:
@@ -73,6 +97,7 @@ class SyncRun:
             errors=self.errors,
             started_at=self.started_at,
             duration_seconds=round(time.monotonic() - self.started, 3),
+            **fields,
         )
         log.finish(status, message="; ".join(self.notes + ([str(aborted)] if aborted else [])))
         return log

@@ -1,9 +1,23 @@
+from django.contrib.auth.decorators import login_required, permission_required
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from dealfinder.common.client_ip import client_ip
+from sync.health import sync_health
+from sync.lob_webhook_receive import lob_webhook_receive
+from sync.lob_webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from sync.runs import ghl_pacer
 from sync.webhooks import MAX_BODY_BYTES, ghl_webhook_receive
+
+
+@login_required
+@permission_required("sync.view_synclog", raise_exception=True)
+@require_GET
+def health(request):
+    """Last push, pull, reconcile and webhook, drift, today's API budget, failures and refusals by reason."""
+    return render(request, "sync/health.html", sync_health(pacer=ghl_pacer()))
 
 
 @csrf_exempt
@@ -29,3 +43,19 @@ def ghl_webhook(request):
         client_ip=client_ip(request),
     )
     return JsonResponse(outcome.data, status=outcome.http_status, headers=outcome.headers)
+
+
+@csrf_exempt
+@require_POST
+def lob_webhook(request):
+    """Lob tracking events: signed (HMAC), so no login and no CSRF token."""
+    body = request.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        return JsonResponse({"error": "payload too large"}, status=413)
+    outcome = lob_webhook_receive(
+        body=body,
+        signature=request.headers.get(SIGNATURE_HEADER, ""),
+        timestamp=request.headers.get(TIMESTAMP_HEADER, ""),
+        client_ip=client_ip(request),
+    )
+    return JsonResponse(outcome.data, status=outcome.http_status)

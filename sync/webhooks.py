@@ -23,7 +23,9 @@ from buyers.models import Buyer
 from dealfinder.common import json_limits
 from dealfinder.common.logging import logged_run
 from leads.models import Activity, Lead
+from sync.compliance import Channel
 from sync.conflicts import merge_fields
+from sync.consent import consent_record_from_ghl, consent_record_reply
 from sync.ghl import Contact, parse_datetime
 from sync.models import ExternalLink, SyncLog, WebhookEvent
 from sync.payloads import lead_status_from_opportunity, opportunity_status
@@ -261,6 +263,8 @@ def _on_contact(payload: dict) -> str | None:
     contact = Contact.from_api({**payload, "dateUpdated": payload.get("dateUpdated") or payload.get("timestamp")})
     is_buyer = Buyer.objects.filter(ghl_contact_id=contact.id).exists()
     notes = []
+    if consent_record_from_ghl(contact=payload, seen_at=contact.date_updated or timezone.now()):
+        notes.append("consent updated from DND")
     if is_buyer or settings.GHL_BUYER_TAG in contact.tags:
         result = buyers_upsert_from_contacts(contacts=[contact], field_keys={})
         notes.append(f"buyer: {result.created} created, {result.updated} updated, {result.conflicts} conflicts")
@@ -277,7 +281,7 @@ def _on_contact(payload: dict) -> str | None:
     return "; ".join(notes) or None
 
 
-def _on_opportunity_status(payload: dict) -> str | None:
+def opportunity_status_apply(payload: dict) -> str | None:
     lead, link = _linked_lead(kind=ExternalLink.Kind.OPPORTUNITY, ghl_id=payload.get("id", ""))
     remote_status = payload.get("status") or ""
     if lead is None or not remote_status:
@@ -329,11 +333,27 @@ def _on_task_complete(payload: dict) -> str | None:
 MESSAGE_KINDS = {"SMS": Activity.Kind.SMS, "Email": Activity.Kind.EMAIL, "CALL": Activity.Kind.CALL}
 
 
+REPLY_CHANNELS = {"SMS": Channel.SMS, "Email": Channel.EMAIL, "CALL": Channel.CALL}
+
+
 def _on_inbound_message(payload: dict) -> str | None:
+    message_type = payload.get("messageType", "")
+    meaning = None
+    if message_type in REPLY_CHANNELS and payload.get("body"):  # STOP, START, "wrong number": consent first
+        meaning = consent_record_reply(
+            ghl_contact_id=payload.get("contactId", ""),
+            text=payload["body"],
+            channel=REPLY_CHANNELS[message_type],
+            at=parse_datetime(payload.get("dateAdded") or payload.get("timestamp")) or timezone.now(),
+            message_id=payload.get("messageId", ""),
+        )
     lead, _ = _linked_lead(kind=ExternalLink.Kind.CONTACT, ghl_id=payload.get("contactId", ""))
     if lead is None:
-        return None
-    message_type = payload.get("messageType", "")
+        return "consent recorded from a reply" if meaning and meaning.events else None
+    if meaning is not None and meaning.needs_review:
+        Activity.objects.create(
+            lead=lead, kind=Activity.Kind.TASK, body="Read this reply: it may ask not to be contacted again"
+        )
     body = payload.get("body") or f"{message_type} ({payload.get('status', '')})"
     Activity.objects.create(
         lead=lead, kind=MESSAGE_KINDS.get(message_type, Activity.Kind.NOTE), body=f"Inbound {message_type}: {body}"
@@ -344,7 +364,8 @@ def _on_inbound_message(payload: dict) -> str | None:
 HANDLERS = {
     "ContactTagUpdate": _on_contact,
     "ContactUpdate": _on_contact,
-    "OpportunityStatusUpdate": _on_opportunity_status,
+    "ContactDndUpdate": _on_contact,
+    "OpportunityStatusUpdate": opportunity_status_apply,
     "OpportunityStageUpdate": _on_opportunity_stage,
     "TaskComplete": _on_task_complete,
     "InboundMessage": _on_inbound_message,

@@ -85,6 +85,32 @@ class PropertyFactory(DjangoModelFactory):
     year_built = 1985
 
 
+class OwnerFactory(DjangoModelFactory):
+    """An owner row as `owners_resolve` writes it (tests that need resolution itself call `owners_resolve`)."""
+
+    class Meta:
+        model = pm.Owner
+        skip_postgeneration_save = True
+
+    key = factory.Sequence(lambda n: f"person:OWNER|N{n}||@PO BOX {n}|32801")
+    digest = factory.Sequence(lambda n: f"{n:032x}")
+    kind = "individual"
+    display_name = factory.Sequence(lambda n: f"Owner N{n}")
+    people = factory.Sequence(lambda n: [{"last": "OWNER", "first": f"N{n}", "middle": "", "suffix": ""}])
+    mailing_street = factory.Sequence(lambda n: f"PO BOX {n}")
+    mailing_city = "ORLANDO"
+    mailing_state = "FL"
+    mailing_zip = "32801"
+
+    @factory.post_generation
+    def properties(self, create, extracted, **kwargs):
+        """`OwnerFactory(properties=[...])`: those parcels are its own, and it counts them."""
+        if create and extracted:
+            pm.Property.objects.filter(pk__in=[p.pk for p in extracted]).update(owner=self)
+            self.property_count = len(extracted)
+            self.save(update_fields=["property_count"])
+
+
 class PropertySourceFactory(DjangoModelFactory):
     class Meta:
         model = pm.PropertySource
@@ -278,6 +304,15 @@ class LeadScoreHistoryFactory(DjangoModelFactory):
     tier = factory.LazyAttribute(lambda o: o.lead.tier)
 
 
+class LeadTierDayFactory(DjangoModelFactory):
+    class Meta:
+        model = lm.LeadTierDay
+
+    snapshot_date = factory.Sequence(lambda n: datetime.date(2026, 1, 1) + datetime.timedelta(days=n))
+    tier = "A"
+    leads = 3
+
+
 class ScoringProfileFactory(DjangoModelFactory):
     class Meta:
         model = lm.ScoringProfile
@@ -439,6 +474,101 @@ class PushClaimFactory(DjangoModelFactory):
 
     lead = factory.SubFactory(LeadFactory)
     owner = factory.Sequence(lambda n: f"{n:032x}")
+
+
+class ConsentFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.Consent
+        exclude = ("subject",)
+
+    subject = factory.SubFactory(LeadFactory)
+    content_type = factory.LazyAttribute(lambda o: ContentType.objects.get_for_model(o.subject))
+    object_id = factory.LazyAttribute(lambda o: o.subject.pk)
+    channel = "sms"
+    status = "granted"
+    source = "local"
+
+
+class DoNotContactFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.DoNotContact
+
+    phone_digits = factory.Sequence(lambda n: f"407555{n:04d}")
+
+
+# --- direct mail and skip tracing (issue 25)
+
+
+class MailCampaignFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.MailCampaign
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    slug = factory.Sequence(lambda n: f"campaign-{n}")
+    audience = factory.LazyFunction(lambda: {"tier": ["A", "B"], "status": ["new"]})
+    front_html = "<html><body><h1>We buy {{ property_address }}</h1></body></html>"
+    back_html = "<html><body><p>Dear {{ owner_name }}, call us.</p></body></html>"
+
+
+class MailPieceFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.MailPiece
+
+    campaign = factory.SubFactory(MailCampaignFactory)
+    lead = factory.SubFactory(LeadFactory)
+    touch = 1
+    idempotency_key = factory.Sequence(lambda n: f"dealfinder-mail-test-{n}-1")
+    status = sm.MailPiece.Status.SENT
+    lob_id = factory.Sequence(lambda n: f"psc_{n:020x}")
+
+
+class MailVerificationFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.MailVerification
+
+    address_key = factory.Sequence(lambda n: f"{100 + n} MAIN ST, ORLANDO, FL 32801")
+    deliverability = "deliverable"
+    mailable = True
+
+
+class MailOptOutFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.MailOptOut
+
+    lead = factory.SubFactory(LeadFactory)
+
+
+class PermissibleUseAcknowledgementFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.PermissibleUseAcknowledgement
+
+    user = factory.SubFactory(UserFactory)
+
+
+class SkipTraceCallFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.SkipTraceCall
+
+    provider = "batchdata"
+    requests = 1
+
+
+class LeadSkipTraceFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.LeadSkipTrace
+
+    lead = factory.SubFactory(LeadFactory)
+    call = factory.SubFactory(SkipTraceCallFactory)
+    status = "hit"
+
+
+class LeadContactPointFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.LeadContactPoint
+
+    lead = factory.SubFactory(LeadFactory)
+    kind = "phone"
+    value = factory.Sequence(lambda n: f"40755501{n % 100:02d}")
 
 
 # --- pipeline

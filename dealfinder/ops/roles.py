@@ -22,6 +22,12 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "leads": ALL_ACTIONS,
         "properties.datasource": ("view",),
         "leads.scoringprofile": ("view",),
+        # Direct mail and skip tracing (issue 25): campaigns, opt-outs and owners' phones/emails are brokers' work.
+        **dict.fromkeys(("sync.mailcampaign", "sync.mailoptout", "sync.leadcontactpoint"), ("view", "add", "change")),
+        **dict.fromkeys(
+            ("sync.mailpiece", "sync.mailverification", "sync.skiptracecall", "sync.leadskiptrace"), ("view",)
+        ),
+        "sync.permissibleuseacknowledgement": ("view", "add"),
         # What the system records (runs, history, alerts, caches) is read-only to brokers: only Admin deletes.
         **dict.fromkeys(
             (
@@ -41,6 +47,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     DISPOSITIONS: {
         "buyers": ALL_ACTIONS,
         "properties.property": ("view",),
+        "properties.owner": ("view",),
         "leads.lead": ("view",),
     },
     ADMIN: {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 from django.contrib.gis.geos import Point
 
+from properties.ingest.arcgis_changes import changes_plan
 from properties.ingest.base import Page, RawRecord, SourceError
 from properties.ingest.esri_geometry import (
     WGS84,
@@ -31,6 +33,8 @@ from properties.ingest.esri_geometry import (
 from properties.ingest.http import PAGE_ERRORS, RETRY_WAIT, describe_error, http_client, offset_pages, send
 from properties.ingest.schema import SourceField, SourceSchema
 from properties.ingest.urls import arcgis_url
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_RECORD_COUNT = 1000  # ArcGIS Server's default when the layer does not say
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -49,6 +53,7 @@ class LayerMetadata:
     aliases: dict[str, str] = field(default_factory=dict)  # field name -> alias, where it differs
     edit_date_field: str | None = None  # editor tracking: the field holding each feature's last edit
     last_edit_date: dt.datetime | None = None  # editor tracking: the layer's last edit
+    time_reference: dict | None = None  # dateFieldsTimeReference: the time zone of its date fields (None: UTC)
     layers: tuple[dict, ...] | None = None  # a service root: its layers and tables ({id, name, type, geometry_type})
 
     @classmethod
@@ -71,6 +76,7 @@ class LayerMetadata:
             aliases={f["name"]: f["alias"] for f in data.get("fields") or [] if f.get("alias", f["name"]) != f["name"]},
             edit_date_field=(data.get("editFieldsInfo") or {}).get("editDateField") or None,
             last_edit_date=last_edit if isinstance(last_edit, dt.datetime) else None,
+            time_reference=data.get("dateFieldsTimeReference") or None,
             layers=tuple(_layer_entries(data)) if is_root else None,
         )
 
@@ -191,11 +197,13 @@ class ArcGISClient:
         ids = self.object_ids() or []
         return self.query_ids(ids[: min(size, self.chunk_size)]) if ids else {"features": []}
 
-    def object_ids(self) -> list[int] | None:
-        """Sorted object ids matching `where`, or None when the server cannot list them."""
+    def object_ids(self, *, strict: bool = False) -> list[int] | None:
+        """Sorted object ids matching `where`, or None when the server cannot list them (`strict`: its error)."""
         try:
             data = self._query(where=self.where, returnIdsOnly="true")
         except PAGE_ERRORS:
+            if strict:
+                raise
             return None
         if "objectIds" not in data:
             return None
@@ -250,10 +258,17 @@ class ArcGISClient:
 
 
 class ArcGISReader:
-    """Pages of an ArcGIS layer, streamed: by object-id chunks, else by result offset."""
+    """Pages of an ArcGIS layer, streamed: by object-id chunks, else by result offset.
 
-    def __init__(self, client: ArcGISClient):
+    With `since`, only features edited after it are asked for when the layer has editor tracking
+    (arcgis_changes); after iterating, `since` is what was asked for (None: the layer was read in full) and
+    `fallback` says why a wanted incremental read was a full one.
+    """
+
+    def __init__(self, client: ArcGISClient, *, since: dt.datetime | None = None):
         self.client = client
+        self.since = since
+        self.fallback = ""
 
     def schema(self) -> SourceSchema:
         return self.client.schema()
@@ -264,7 +279,9 @@ class ArcGISReader:
     def __iter__(self) -> Iterator[Page]:
         try:
             metadata = self.client.layer_metadata()
-            ids = self.client.object_ids()
+            ids = self._changed_ids(metadata) if self.since is not None else self.client.object_ids()
+            if ids == []:
+                return
             if self.client.object_id_field is None:
                 raise SourceError(f"ArcGIS layer {self.client.url} has no object id field")
             if ids is not None:
@@ -275,6 +292,30 @@ class ArcGISReader:
                 raise SourceError(f"ArcGIS layer {self.client.url} lists no object ids and does not support pagination")
         finally:
             self.client.close()
+
+    def _changed_ids(self, metadata: LayerMetadata) -> list[int] | None:
+        """The ids of the features edited since `since` ([] when the layer says nothing changed); the layer's
+        every id when it cannot be asked (no editor tracking, or the server refuses the query)."""
+        plan = changes_plan(
+            where=self.client.where,
+            since=self.since,
+            edit_date_field=metadata.edit_date_field if metadata.edit_date_field in metadata.fields else None,
+            last_edit_date=metadata.last_edit_date,
+            time_reference=metadata.time_reference,
+        )
+        self.since, self.fallback = plan.since, plan.reason
+        if plan.nothing:
+            return []
+        if plan.where is None:
+            return self.client.object_ids()
+        full_where, self.client.where = self.client.where, plan.where
+        try:
+            return self.client.object_ids(strict=True)
+        except PAGE_ERRORS as exc:
+            self.fallback = f"the server refused the query for edited features ({describe_error(exc)}); read in full"
+            logger.warning("ArcGIS %s: %s", self.client.url, self.fallback)
+            self.since, self.client.where = None, full_where
+            return self.client.object_ids()
 
     def _fetch_offset(self, offset: int) -> tuple[list[RawRecord], bool]:
         data = self.client.query_offset(offset, self.client.chunk_size)

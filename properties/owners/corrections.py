@@ -151,6 +151,10 @@ def plan_groups(
             seq = assigned[c.record.record_id]
             outcomes.append(CorrectionOutcome(c.seq, "conflict", f"newer correction #{seq} placed this record"))
             continue
+        elif isinstance(c, Merge) and (placed := [r.record_id for r in (c.a, c.b) if r.record_id in assigned]):
+            seq = assigned[placed[0]]  # an older merge must not drag a record a newer correction placed
+            outcomes.append(CorrectionOutcome(c.seq, "conflict", f"newer correction #{seq} placed record {placed[0]}"))
+            continue
         else:
             a, b = (c.a, c.b) if isinstance(c, Merge) else (c.record, c.owner_of)
             if isinstance(c, Assign):

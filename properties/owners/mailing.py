@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass
 
 _SPACES = re.compile(r"\s+")
+# "P.O. BOX", "P O BOX", "POST OFFICE BOX", "PO BX", "BOX" -> "PO BOX" (ingest keeps what USPS parsing left of it)
+_PO_BOX = re.compile(r"^(?:P\s*O\s*|POST\s+OFFICE\s+|POB\s+)?(?:BOX|BX)\s*#?\s*(?=\d)")
+_STREET_PUNCTUATION = re.compile(r"[.,]")
 _STATE_ZIP = re.compile(r"(?:([A-Z]{2}) )?(\d{5})(?:-?\d{4})?|([A-Z]{2})")
 
 
@@ -52,9 +55,16 @@ class MailingAddress:
         """Street line and zip (or city and state when there is no zip); "" when there is no street."""
         if not self.street:
             return ""
-        return f"{self.street}|{self.zip}" if self.zip else f"{self.street}|{self.city}|{self.state}"
+        street = _street_key(self.street)
+        return f"{street}|{self.zip}" if self.zip else f"{street}|{self.city}|{self.state}"
 
     @property
     def one_line(self) -> str:
         tail = " ".join(p for p in (self.state, self.zip) if p)
         return ", ".join(p for p in (self.street, self.city, tail) if p)
+
+
+def _street_key(street: str) -> str:
+    """The street line as keys compare it: periods and commas dropped, PO boxes in one form."""
+    text = _SPACES.sub(" ", _STREET_PUNCTUATION.sub(" ", street)).strip()
+    return _PO_BOX.sub("PO BOX ", text)

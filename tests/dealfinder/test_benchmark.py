@@ -22,7 +22,7 @@ def test_benchmark_small_county_in_place(tmp_path):
     call_command(
         "benchmark",
         "--parcels", str(PARCELS), "--buyers", str(BUYERS), "--in-place", "--json", str(out),
-        "--map-requests", "3", "--api-requests", "4", verbosity=0,
+        "--map-requests", "3", "--api-requests", "4", "--load-clients", "2", "--load-seconds", "2", verbosity=0,
     )  # fmt: skip
     result = json.loads(out.read_text())
     county = County(PARCELS)
@@ -50,10 +50,15 @@ def test_benchmark_small_county_in_place(tmp_path):
     assert result["steps"]["map_index"]["points"] == PARCELS and result["figures"]["map_index_seconds"] >= 0
     assert counts["pipeline_status"] == "success"
     assert set(result["steps"]["pipeline"]["steps"]) == {
-        "ingest", "enrich", "score", "map", "match", "ghl_push", "alerts", "quality"
+        "ingest", "enrich", "score", "map", "match", "ghl_reconcile", "ghl_push", "mail", "alerts", "quality"
     }  # fmt: skip
     assert result["steps"]["map"]["county"]["max_leads"] > 0 and result["steps"]["api"]["requests"] == 4
     assert result["machine"]["cores"] and result["machine"]["postgresql"].startswith("PostgreSQL")
+    # The load test (issue 26): its keys, nothing failed idle or while the next night's chain ran.
+    assert result["load_errors"] == 0 and result["load_during_pipeline_errors"] == 0
+    assert result["load_rps"] > 0 and result["dashboard_p95_ms"] > 0 and result["admin_p95_ms"] > 0
+    assert result["load_during_pipeline_p95_ms"] > 0 and result["load"]["during_pipeline"]["pipeline"]["error"] is None
+    assert (result["load"]["single"]["clients"], result["load"]["crowd"]["clients"]) == (1, 2)
 
 
 @pytest.mark.postgis

@@ -9,11 +9,11 @@ import time
 
 import pytest
 
-from dealfinder.api_tokens import api_token_create
+from dealfinder.ops.api_tokens import api_token_create
 from dealfinder.ops.benchmark import load_process
 from dealfinder.ops.benchmark.load_mix import MixSpec
-from dealfinder.roles import ADMIN
-from tests.leads.factories import BrokerFactory, LeadFactory
+from dealfinder.ops.roles import ADMIN
+from tests.factories import BrokerFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "correct horse battery staple"  # UserFactory's

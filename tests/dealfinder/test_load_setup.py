@@ -13,8 +13,8 @@ from dealfinder.ops.benchmark.load_setup import (
     load_mix_build,
     map_filter_variants,
 )
-from dealfinder.models import ApiToken
-from dealfinder.roles import ADMIN
+from dealfinder.ops.models import ApiToken
+from dealfinder.ops.roles import ADMIN
 from leads.filtersets import DISTRESS_CHOICES
 from leads.views import MAP_FILTERS
 

@@ -18,8 +18,10 @@ Every request is logged in `layer.requests` (method, kind, params, page number).
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "arcgis"
 WGS84 = {"wkid": 4326, "latestWkid": 4326}
 ERROR_BODY = {"error": {"code": 400, "message": "Unable to complete operation.", "details": []}}
 _layer_numbers = itertools.count()
+EDITED_SINCE = re.compile(r"(?:\(1=1\) AND )?(?P<field>\w+) > TIMESTAMP '(?P<stamp>[0-9-]{10} [0-9:]{8})'")
 
 
 def load_arcgis_fixture(name: str) -> dict:
@@ -67,8 +70,10 @@ class FakeArcGISLayer:
         name: str | None = None,
         answer_spatial_reference: dict | bool | None = True,
         metadata_extra: dict | None = None,
+        edited_since_ok: bool = True,
     ):
         self.features = sorted(features, key=lambda f: f["attributes"][object_id_field])
+        self.edited_since_ok = edited_since_ok  # False: refuses `<field> > TIMESTAMP '...'`, as older servers do
         self.oid = object_id_field
         self.fields = self._guess_fields(set(date_fields)) if fields is None else fields
         self.max_record_count = max_record_count
@@ -108,11 +113,25 @@ class FakeArcGISLayer:
             "spatial_reference": answer.get("spatialReference") or layer_reference,
             "answer_spatial_reference": answer.get("spatialReference") is not None or None,
             "metadata_extra": {
-                k: metadata[k] for k in ("name", "editFieldsInfo", "editingInfo", "description") if k in metadata
+                k: metadata[k]
+                for k in ("name", "editFieldsInfo", "editingInfo", "dateFieldsTimeReference", "description")
+                if k in metadata
             },
             "name": name,
         }
         return cls(httpserver, answer["features"], **{**defaults, **options})
+
+    def _matching(self, where: str | None) -> list[dict] | None:
+        """The features a `where` selects: every one, except for `[(1=1) AND ]<date field> > TIMESTAMP
+        'YYYY-MM-DD HH:MM:SS'` (editor tracking), which is evaluated; None when it is refused (an error answer)."""
+        match = EDITED_SINCE.fullmatch((where or "").strip())
+        if match is None:
+            return self.features
+        if not self.edited_since_ok:
+            return None
+        since = dt.datetime.strptime(match["stamp"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
+        since_ms = int(since.timestamp() * 1000)
+        return [f for f in self.features if (f["attributes"].get(match["field"]) or 0) > since_ms]
 
     # --- what the fake saw ---------------------------------------------------------------
     @property
@@ -162,21 +181,23 @@ class FakeArcGISLayer:
 
     def _query(self, request: Request) -> Response:
         params = dict(request.values)
+        features = self._matching(params.get("where")) if "objectIds" not in params else self.features
+        if features is None:
+            self._log(request, "ids" if params.get("returnIdsOnly") == "true" else "page")
+            return _json(ERROR_BODY)
         if params.get("returnIdsOnly") == "true":
             self._log(request, "ids")
             if not self.supports_ids:
                 return _json(ERROR_BODY)
-            return _json(
-                {"objectIdFieldName": self.oid, "objectIds": [f["attributes"][self.oid] for f in self.features]}
-            )
+            return _json({"objectIdFieldName": self.oid, "objectIds": [f["attributes"][self.oid] for f in features]})
         if params.get("returnCountOnly") == "true":
             self._log(request, "count")
-            return _json({"count": len(self.features)})
+            return _json({"count": len(features)})
 
         if "objectIds" in params:
             wanted = {int(i) for i in params["objectIds"].split(",")}
             key: tuple = ("ids", tuple(sorted(wanted)))
-            selected = [f for f in self.features if f["attributes"][self.oid] in wanted]
+            selected = [f for f in features if f["attributes"][self.oid] in wanted]
             exceeded = len(selected) > self.server_limit
             selected = selected[: self.server_limit]
         else:
@@ -186,8 +207,8 @@ class FakeArcGISLayer:
             offset = int(params.get("resultOffset", 0))
             count = min(int(params.get("resultRecordCount", self.server_limit)), self.server_limit)
             key = ("offset", offset)
-            selected = self.features[offset : offset + count]
-            exceeded = offset + count < len(self.features)
+            selected = features[offset : offset + count]
+            exceeded = offset + count < len(features)
 
         if key not in self._page_keys:
             self._page_keys.append(key)

@@ -93,3 +93,21 @@ def test_ordering_by_score(county):
     a, d = county
     fs = LeadFilterSet({"ordering": "-score"}, queryset=Lead.objects.all())
     assert list(fs.qs.values_list("pk", flat=True)) == [a.pk, d.pk]
+
+
+@pytest.mark.django_db
+def test_leads_by_owner_and_owner_portfolio_size():
+    from leads.filtersets import LeadFilterSet
+    from leads.models import Lead
+    from tests.factories import LeadFactory, OwnerFactory
+
+    mine = [LeadFactory(), LeadFactory()]
+    other = LeadFactory()
+    owner = OwnerFactory(properties=[lead.property for lead in mine])
+    OwnerFactory(properties=[other.property])
+
+    def pks(data):
+        return sorted(LeadFilterSet(data, queryset=Lead.objects.all()).qs.values_list("pk", flat=True))
+
+    assert pks({"owner": owner.pk}) == sorted(lead.pk for lead in mine)
+    assert pks({"min_owner_properties": 2}) == sorted(lead.pk for lead in mine)

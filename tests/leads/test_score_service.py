@@ -228,7 +228,8 @@ def test_query_count_does_not_grow_with_properties(profile):
     assert Lead.objects.count() == 50
     assert LeadScoreHistory.objects.count() == 50
     assert (small, small_rerun) == (large, large_rerun)
-    assert small_rerun < small <= 19  # with the merged-leads check, the buyer demand per zip, tax delinquencies
+    # with the merged-leads check, the buyer demand per zip, tax delinquencies, the day's tier counts (4)
+    assert small_rerun < small <= 23
 
 
 def test_default_profile_is_created_once(db):
@@ -304,3 +305,20 @@ def test_buyers_target_zips_feed_the_location_score(profile):
     lead = Lead.objects.get(property=prop)
     assert "3 cash buyers nearby (+5)" in lead.reasons
     assert lead.location_score == 15  # with the profile's target zip (+10)
+
+
+def test_a_tired_landlords_leads_carry_the_portfolio_reason(profile):
+    from properties.owner_services import owners_resolve
+
+    box = "PO BOX 500, TAMPA, FL 33601"
+    props = [pf.PropertyFactory(owner_name=n, owner_mailing_address=box) for n in ("SMITH JOHN A", "John A. Smith")]
+    for prop in props:
+        pf.CodeViolationFactory(property=prop, closed_at=None)
+    loner = pf.PropertyFactory(owner_name="DOE JANE", owner_mailing_address="9 OAK AVE, ATLANTA, GA 30301")
+    owners_resolve()
+
+    leads_score_all(today=TODAY)
+
+    for prop in props:
+        assert "Owner holds 2 distressed parcels of 2 (tired landlord) (+6)" in Lead.objects.get(property=prop).reasons
+    assert not any("Owner holds" in r for r in Lead.objects.get(property=loner).reasons)

@@ -225,3 +225,20 @@ def test_reasons_always_add_up_to_total():
     assert result.stack_count == 7
     points = [int(r.rsplit("(", 1)[1].strip(")+")) for r in result.reasons]
     assert sum(points) == 100
+
+
+def test_an_owner_holding_several_distressed_parcels_earns_the_portfolio_points():
+    result = score(PropertySignals(owner_parcels=5, owner_distressed_parcels=3), P)
+    assert result.reasons == ["Owner holds 3 distressed parcels of 5 (tired landlord) (+6)"]
+    assert (result.distress, result.stack_count) == (6, 0)  # the owner's, not another distress on this parcel
+
+
+@pytest.mark.parametrize("distressed", [0, 1])
+def test_one_distressed_parcel_is_no_portfolio(distressed):
+    assert score(PropertySignals(owner_parcels=4, owner_distressed_parcels=distressed), P).reasons == []
+
+
+def test_the_portfolio_weight_comes_from_the_profile():
+    params = ScoringParams.from_mapping({"portfolio_points": 10, "portfolio_min_distressed": 3})
+    assert score(PropertySignals(owner_parcels=3, owner_distressed_parcels=2), params).reasons == []
+    assert score(PropertySignals(owner_parcels=3, owner_distressed_parcels=3), params).distress == 10

@@ -138,3 +138,20 @@ def test_corrections_apply_by_sequence_not_by_list_order(order):
     result = resolve_owners(rows, corrections=[corrections[i] for i in order])
     assert groups(result) == [("P1", "P2", "P3")]  # #3 (newest) joins P1 to P3's owner; #2 joined P2 to it: #1 loses
     assert [o.status for o in result.corrections] == ["conflict", "applied", "applied"]
+
+
+def test_an_older_merge_does_not_pull_back_a_parcel_a_newer_correction_split_off():
+    """Regression: Merge(1, 3) then Assign(3, own owner) left 3 merged: the older merge re-joined it."""
+    from properties.owners import Assign, MailingAddress, Merge, OwnerRecord, RecordRef, resolve_owners
+
+    box, oak = MailingAddress("PO BOX 1", zip="33601"), MailingAddress("9 OAK AVE", zip="30301")
+    records = [OwnerRecord("1", "SMITH JOHN A", box), OwnerRecord("2", "SMITH JOHN A", box),
+               OwnerRecord("3", "SMITH JOHN A", oak)]  # fmt: skip
+    key = "person:SMITH|JOHN|A|"
+    merge = Merge(1, RecordRef("1", key), RecordRef("3", key))
+    split_off = Assign(2, RecordRef("3", key), None)
+
+    resolution = resolve_owners(records, corrections=[merge, split_off])
+
+    assert sorted(o.record_ids for o in resolution.owners) == [("1", "2"), ("3",)]
+    assert [(o.seq, o.status) for o in resolution.corrections] == [(1, "conflict"), (2, "applied")]

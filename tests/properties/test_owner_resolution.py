@@ -277,3 +277,19 @@ def test_continuity_after_a_merge_keeps_the_owner_with_most_parcels_and_leaves_t
         "person:SMITH|JOHN|A|@123 N MAIN ST|32801": "a",
         "person:JONES|MARY||@9 OAK AVE|33602": "c",
     }
+
+
+@pytest.mark.parametrize("street", ["P.O. BOX 500", "P O BOX 500", "POST OFFICE BOX 500", "PO BX 500", "PO BOX #500"])
+def test_po_box_spellings_left_by_ingest_are_one_mailing_address(street):
+    """Regression: ingest stores "P.O. BOX 500" as the source wrote it, so the key must read it as "PO BOX 500"."""
+    records = [
+        OwnerRecord("1", "SMITH JOHN A", MailingAddress("PO BOX 500", "TAMPA", "FL", "33601")),
+        OwnerRecord("2", "John A. Smith", MailingAddress(street, "TAMPA", "FL", "33601")),
+    ]
+    (owner,) = resolve_owners(records).owners
+    assert owner.record_ids == ("1", "2")
+
+
+def test_a_street_starting_with_box_is_not_a_po_box():
+    assert MailingAddress("BOXWOOD LN", zip="33601").key == "BOXWOOD LN|33601"
+    assert MailingAddress("12 BOX ELDER RD", zip="33601").key == "12 BOX ELDER RD|33601"

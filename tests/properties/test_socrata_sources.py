@@ -127,7 +127,10 @@ def incremental_source(dataset):
 
 
 @pytest.mark.django_db
-def test_the_first_run_reads_everything_then_only_rows_changed_since_the_last_success(dataset, incremental_source):
+def test_the_first_run_reads_everything_then_only_rows_changed_since_the_last_success(
+    dataset, incremental_source, settings
+):
+    settings.INGEST_FULL_READ_DAYS = 100_000  # the full read back-dated to 2024 still counts as recent
     first = datasource_ingest(source_id=incremental_source.pk)
     m.IngestionRun.objects.filter(pk=first.pk).update(started_at=dt.datetime(2024, 10, 14, 12, tzinfo=dt.UTC))
 

@@ -18,6 +18,7 @@ def ghl_settings(settings):
     settings.GHL_WORKFLOW_ID = "wf000000000000000001"
     settings.GHL_BUYER_TAG = "cash-buyer"
     settings.GHL_CONFLICT_STRATEGY = "newest_wins"
+    settings.GHL_READBACK_SAMPLE = 0  # the read-back tests (test_reconcile.py) read every contact back
     return settings
 
 

@@ -140,6 +140,7 @@ class FakeGHLState:
         self.violations: list[str] = []
         self.messages: list[dict] = []
         self.dropped: list[list[str]] = []
+        self.discarded_fields: set[str] = set()  # known fields this location keeps no value of (`drop_field`)
         self.interval_max = interval_max
         self.interval_seconds = interval_seconds
         self.daily_limit = daily_limit
@@ -222,6 +223,11 @@ class FakeGHLState:
 
     def delete_opportunity(self, opportunity_id: str) -> None:
         self.deleted_opportunities.add(opportunity_id)
+
+    def drop_field(self, name: str) -> None:
+        """From now on, writes of this contact field are answered 200 and not kept (as GoHighLevel does with a
+        phone that belongs to another contact, or a field its DTO does not know)."""
+        self.discarded_fields.add(name)
 
     def live_contacts(self) -> list[dict]:
         return [c for i, c in self.contacts.items() if i not in self.deleted_contacts]
@@ -380,10 +386,9 @@ class FakeGHLState:
         return (contact.get(field) or "").lower() == value
 
     def _apply(self, contact: dict, body: dict, known: frozenset[str]) -> None:
-        self.dropped.append(sorted(k for k in body if k not in known))
-        fields = {
-            k: v for k, v in body.items() if k in known and k not in ("locationId", "createNewIfDuplicateAllowed")
-        }
+        self.dropped.append(sorted(k for k in body if k not in known or k in self.discarded_fields))
+        skip = {"locationId", "createNewIfDuplicateAllowed", *self.discarded_fields}
+        fields = {k: v for k, v in body.items() if k in known and k not in skip}
         if "customFields" in fields:
             values = {f["id"]: f for f in contact.get("customFields", [])}
             for item in fields.pop("customFields") or []:

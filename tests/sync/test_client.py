@@ -126,12 +126,17 @@ def test_throttles_when_the_burst_window_is_used_up():
             httpx.Response(201, json={"tags": []}, headers={"X-RateLimit-Remaining": "98"}),
         ]
     )
-    client = GHLClient(BASE_URL, "tok", LOCATION_ID, timeout=5, clock=lambda: now[0], sleep=sleeps.append)
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    client = GHLClient(BASE_URL, "tok", LOCATION_ID, timeout=5, clock=lambda: now[0], sleep=sleep)
     client.contact_add_tags("ct1", [])
     now[0] += 4
-    client.contact_add_tags("ct1", [])
-    client.contact_add_tags("ct1", [])
-    assert sleeps == [6.0]
+    client.contact_add_tags("ct1", [])  # waits for the next interval (sync.pacing)...
+    client.contact_add_tags("ct1", [])  # ...whose budget (100, less 2 kept back) is spread over its 10 s
+    assert sleeps == [6.0, pytest.approx(10 / 98)]
 
 
 def test_contact_search_pages_with_the_tag_filter(fake_ghl, ghl):
@@ -195,3 +200,13 @@ def test_contact_search_follows_search_after_cursors():
         (None, [1700000000001, "c1"]),
         (None, [1700000000003, "c3"]),
     ]
+
+
+@respx.mock
+def test_an_id_search_answered_with_other_contacts_tells_nothing_about_deletions():
+    answer = {"contacts": [{"id": "a"}, {"id": "someone-else"}], "total": 2}
+    respx.post(f"{BASE_URL}/contacts/search").mock(return_value=httpx.Response(200, json=answer))
+    client = GHLClient(BASE_URL, "tok", LOCATION_ID, timeout=5, sleep=lambda s: None)
+    assert client.contact_ids_present(["a", "b"]) is None  # the filter was ignored: "b" is not known to be deleted
+    respx.post(f"{BASE_URL}/contacts/search").mock(return_value=httpx.Response(200, json={"contacts": [{"id": "a"}]}))
+    assert client.contact_ids_present(["a", "b"]) == {"a"}

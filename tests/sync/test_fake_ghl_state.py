@@ -378,15 +378,6 @@ def test_the_daily_budget_runs_out_until_midnight_utc(clock):
 # --- pacing against the fake (the "slows the client before any 429") ---------------------------------
 
 
-def test_two_unpaced_workers_meet_429s(clock):
-    with respx.mock(assert_all_called=False) as router:
-        fake = FakeGHLState(router, clock=clock, interval_max=10)
-        workers = [client_for(clock), client_for(clock)]
-        for n in range(30):
-            workers[n % 2].pipelines()
-    assert fake.rate_limited > 0  # each worker only sees its own answers; together they overrun
-
-
 def test_paced_workers_sharing_a_store_slow_down_and_never_meet_a_429(clock):
     store = MemoryStore()
     with respx.mock(assert_all_called=False) as router:
@@ -394,7 +385,7 @@ def test_paced_workers_sharing_a_store_slow_down_and_never_meet_a_429(clock):
         workers = []
         for _ in range(2):
             pacer = GHLPacer(store, location_id=LOCATION_ID, daily_reserve=0, clock=clock, sleep=clock.sleep)
-            workers.append(client_for(clock, http=httpx.Client(event_hooks=pacer.event_hooks())))
+            workers.append(client_for(clock, pacer=pacer))
         for n in range(30):
             workers[n % 2].pipelines()
     assert fake.rate_limited == 0
@@ -407,7 +398,7 @@ def test_a_paced_client_stops_at_the_daily_reserve_without_retrying(clock):
     with respx.mock(assert_all_called=False) as router:
         fake = FakeGHLState(router, clock=clock, daily_limit=1005)
         pacer = GHLPacer(MemoryStore(), location_id=LOCATION_ID, daily_reserve=1000, clock=clock, sleep=clock.sleep)
-        client = client_for(clock, http=httpx.Client(event_hooks=pacer.event_hooks()))
+        client = client_for(clock, pacer=pacer)
         done = 0
         with pytest.raises(DailyBudgetExhausted) as caught:
             while True:

@@ -4,6 +4,7 @@ Prism validates every request (headers, query, body) against the spec it serves;
 (4xx with `sl-violations`) fails the test. One Prism per spec file, started once per session.
 """
 
+import datetime
 import json
 import socket
 import subprocess
@@ -12,13 +13,17 @@ from pathlib import Path
 
 import httpx
 import pytest
+import time_machine
 from django.conf import settings as django_settings
+from django.contrib.contenttypes.models import ContentType
 
 from buyers.models import PropertyMatch
 from leads.models import Lead
 from sync.ghl import GHLClient
+from sync.models import ExternalLink, SyncLog
 from sync.pull import ghl_pull_buyers
 from sync.push import ghl_push_leads
+from sync.reconcile import ghl_reconcile
 from tests.factories import BuyerFactory, LeadFactory, PropertyMatchFactory
 from tests.sync.fake_ghl import FIXTURES, LOCATION_ID, SPEC_FOR_PREFIX
 
@@ -106,6 +111,7 @@ def prism(prism_ports, settings):
     settings.GHL_PIPELINE_ID = "VDm7RPYC2GLUvdpKmBfC"
     settings.GHL_PIPELINE_STAGE_ID = "7915dedc-8f18-44d5-8bc3-77c04e994a10"
     settings.GHL_WORKFLOW_ID = "wf000000000000000001"
+    settings.GHL_READBACK_SAMPLE = 1
     transport = PrismTransport(prism_ports)
     client = GHLClient(
         "http://prism.invalid", "pit-contract-test", LOCATION_ID, timeout=10, http=httpx.Client(transport=transport)
@@ -122,6 +128,7 @@ def test_prism_rejects_an_invalid_request(prism):
 
 
 @pytest.mark.django_db
+@time_machine.travel(datetime.datetime(2026, 3, 4, 15, 0, tzinfo=datetime.UTC), tick=False)  # within the buyer's hours
 def test_push_sends_only_requests_the_spec_accepts(prism):
     client, transport = prism
     lead = LeadFactory(tier="A", arv=250000, mao=135000)
@@ -134,6 +141,7 @@ def test_push_sends_only_requests_the_spec_accepts(prism):
     assert transport.rejected == []
     assert (first.status, first.succeeded, second.status, second.succeeded) == ("success", 2, "success", 1)
     assert sorted(set(transport.sent)) == [
+        "GET /contacts/seD4PfOuKoVMLkEZqohJ",
         "GET /locations/ve9EPM428h8vShlRW1KT/customFields",
         "POST /contacts/buyerA/tasks",
         "POST /contacts/buyerA/workflow/wf000000000000000001",
@@ -163,3 +171,26 @@ def test_pull_and_reads_send_only_requests_the_spec_accepts(prism):
         "GET /opportunities/pipelines",
         "GET /opportunities/search",
     ]
+
+
+@pytest.mark.django_db
+def test_reconcile_sends_only_requests_the_spec_accepts_and_records_its_log(prism):
+    client, transport = prism
+    lead = LeadFactory(tier="A")
+    for kind, ghl_id in ((ExternalLink.Kind.CONTACT, "seD4PfOuKoVMLkEZqohJ"), ("opportunity", "yWQobCRIhRguQtD2llvk")):
+        ExternalLink.objects.create(
+            content_type=ContentType.objects.get_for_model(lead), object_id=lead.pk, kind=kind, ghl_id=ghl_id
+        )
+
+    log = ghl_reconcile(client=client)
+
+    assert transport.rejected == []
+    assert transport.sent == [
+        "GET /locations/ve9EPM428h8vShlRW1KT/customFields",
+        "POST /contacts/search",  # changed since the last reconcile
+        "GET /opportunities/search",
+        "POST /contacts/search",  # do the linked contacts still exist
+    ]
+    assert (log.sync_type, log.status) == (SyncLog.SyncType.RECONCILE, "success")
+    assert SyncLog.objects.filter(sync_type="reconcile").get() == log
+    assert "contacts_until" in log.cursor

@@ -1,4 +1,7 @@
+import datetime
+
 import pytest
+import time_machine
 from django.contrib.contenttypes.models import ContentType
 
 from buyers.models import PropertyMatch
@@ -179,6 +182,7 @@ def test_401_aborts_the_run_as_failed(fake_ghl, ghl):
     assert len(fake_ghl.calls) == 1
 
 
+@time_machine.travel(datetime.datetime(2026, 3, 4, 15, 0, tzinfo=datetime.UTC), tick=False)  # Wed 10:00 in Orlando
 def test_match_actions_run_once_and_respect_opt_in_and_dnd(fake_ghl, ghl):
     lead = LeadFactory(tier="A")
     texted = PropertyMatchFactory(property=lead.property, buyer=BuyerFactory(ghl_contact_id="buyerA", sms_opt_in=True))
@@ -195,10 +199,8 @@ def test_match_actions_run_once_and_respect_opt_in_and_dnd(fake_ghl, ghl):
         "POST /contacts/buyerA/workflow/wf000000000000000001",
         "POST /conversations/messages",
         "POST /contacts/buyerA/tasks",
-        "POST /contacts/buyerB/workflow/wf000000000000000001",
-        "POST /contacts/buyerB/tasks",
-        "POST /contacts/buyerC/workflow/wf000000000000000001",
-        "POST /contacts/buyerC/tasks",
+        "POST /contacts/buyerB/tasks",  # the workflow texts (GHL_WORKFLOW_CHANNELS): B has no SMS opt-in
+        "POST /contacts/buyerC/tasks",  # C is DND
     ]
     sms = next(body for method, path, body in fake_ghl.calls if path == "/conversations/messages")
     assert (sms["type"], sms["contactId"], sms["status"], sms["subType"]) == ("SMS", "buyerA", "pending", {})
@@ -207,12 +209,22 @@ def test_match_actions_run_once_and_respect_opt_in_and_dnd(fake_ghl, ghl):
     assert texted.sms_sent_at and texted.workflow_triggered_at and texted.task_created_at
     for match in (no_opt_in, dnd):
         match.refresh_from_db()
-        assert match.sms_sent_at is None and match.task_created_at is not None
+        assert match.sms_sent_at is None and match.workflow_triggered_at is None and match.task_created_at is not None
+    refusals = sorted(lead.activities.filter(to_value__startswith="refused").values_list("to_value", "body"))
+    assert [to for to, _ in refusals] == ["refused: no_consent", "refused: opted_out"]
+    assert "GoHighLevel: do not disturb (all channels)" in refusals[1][1]
+    sent = sorted(lead.activities.filter(to_value="sent").values_list("body", flat=True))
+    granted = "sms granted (local: opted in on the DealFinder record)"
+    assert sent == [
+        f"SMS to buyer {texted.buyer} (consent: {granted})",
+        f"Workflow enrolment of buyer {texted.buyer} (consent: workflow unknown; {granted}; email unknown)",
+    ]
 
     fake_ghl.calls.clear()
     again = ghl_push_leads(client=ghl)
     assert fake_ghl.calls == []
-    assert (again.processed, again.skipped) == (1, 1)
+    assert (again.processed, again.skipped) == (3, 1)  # B's and C's workflows are asked again, refused again
+    assert lead.activities.filter(to_value__startswith="refused").count() == 2  # and not recorded twice
 
 
 def test_a_failed_action_is_retried_alone(fake_ghl, ghl):

@@ -20,7 +20,7 @@ from django.utils import timezone
 from buyers.models import Buyer
 from leads.models import Lead
 from sync.models import ExternalLink, SyncLog, WebhookEvent
-from tests.factories import ExternalLinkFactory, LeadFactory
+from tests.factories import BuyerFactory, ExternalLinkFactory, LeadFactory
 from tests.sync.test_webhooks import ROOT_DIR, URL, deliver, sample
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_keys")]
@@ -53,10 +53,21 @@ def test_an_event_without_a_location_or_with_no_location_configured_is_ignored(c
     assert not Buyer.objects.exists()
 
 
+def test_a_buyer_tag_on_a_contact_linked_to_a_lead_is_applied_with_a_shared_link(client, ed_key):
+    """Regression (issue 20): a buyer who also owns a parcel used to fail on externallink_unique_remote."""
+    ExternalLinkFactory(local=LeadFactory(), kind="contact", ghl_id=BUYER_CONTACT)
+    payload = sample("ContactTagUpdate", id=BUYER_CONTACT, tags=["cash-buyer"])
+
+    assert deliver(client, payload, key=ed_key).status_code == 200
+
+    buyer = Buyer.objects.get(ghl_contact_id=BUYER_CONTACT)
+    assert ExternalLink.objects.get(object_id=buyer.pk, kind="shared_contact").ghl_id == BUYER_CONTACT
+
+
 def test_an_event_that_fails_answers_500_and_its_redelivery_is_applied(client, ed_key):
-    # The contact is already linked to a lead: storing it as a buyer's contact too breaks a unique link.
-    lead = LeadFactory()
-    link = ExternalLinkFactory(local=lead, kind="contact", ghl_id=BUYER_CONTACT)
+    # The contact is already linked to another buyer: storing it as this buyer's contact too breaks a unique link.
+    # (A contact linked to an owner or a lead is not a failure: the buyer gets a shared_contact link, issue 20.)
+    link = ExternalLinkFactory(local=BuyerFactory(ghl_contact_id="other"), kind="contact", ghl_id=BUYER_CONTACT)
     payload = sample("ContactTagUpdate", id=BUYER_CONTACT, tags=["cash-buyer"])
 
     first = deliver(client, payload, key=ed_key)
@@ -70,18 +81,18 @@ def test_an_event_that_fails_answers_500_and_its_redelivery_is_applied(client, e
     }
     event = WebhookEvent.objects.get()
     assert (event.status, event.error.split(":")[0]) == ("failed", "IntegrityError")
-    assert not Buyer.objects.exists()  # nothing half-applied
+    assert not Buyer.objects.filter(ghl_contact_id=BUYER_CONTACT).exists()  # nothing half-applied
 
     link.delete()  # the cause is fixed; GoHighLevel redelivers the same signed body, minutes later
     WebhookEvent.objects.update(received_at=timezone.now() - datetime.timedelta(minutes=20))
     again = deliver(client, payload, key=ed_key)
 
     assert (again.status_code, again.json()["status"], again.json()["duplicate"]) == (200, "processed", False)
-    assert Buyer.objects.get().ghl_contact_id == BUYER_CONTACT
+    assert Buyer.objects.filter(ghl_contact_id=BUYER_CONTACT).count() == 1
     assert WebhookEvent.objects.get().status == "processed"
     third = deliver(client, payload, key=ed_key)
     assert (third.status_code, third.json()) == (200, {"duplicate": True, "webhookId": payload["webhookId"]})
-    assert Buyer.objects.count() == 1
+    assert Buyer.objects.count() == 2
     assert list(SyncLog.objects.order_by("pk").values_list("status", flat=True)) == ["failed", "success"]
 
 

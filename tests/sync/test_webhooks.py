@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from buyers.models import Buyer
 from leads.models import Activity, Lead
-from sync.models import ExternalLink, SyncConflict, SyncLog, WebhookEvent
+from sync.models import Consent, ExternalLink, SyncConflict, SyncLog, WebhookEvent
 from sync.payloads import lead_opportunity_payload, payload_hash
 from sync.webhooks import MAX_BODY_BYTES
 from tests.factories import BuyerFactory, ExternalLinkFactory, LeadFactory
@@ -258,3 +258,38 @@ def test_the_endpoint_needs_no_csrf_token_or_login(ed_key):
 
     response = deliver(Client(enforce_csrf_checks=True), sample("TaskComplete"), key=ed_key)
     assert response.status_code == 200
+
+
+def test_a_dnd_update_becomes_the_buyers_consent_record(client, ed_key):
+    buyer = BuyerFactory(ghl_contact_id="nmFmQEsNgz6AVpgLVUJ0", tags=["cash-buyer"])
+    deliver(client, sample("ContactDndUpdate"), key=ed_key)
+    records = {c.channel: (c.status, c.source, c.detail) for c in Consent.objects.filter(object_id=buyer.pk)}
+    assert records == {"sms": ("revoked", "ghl_dnd", "GoHighLevel DND (SMS) active: Opted out by the contact")}
+    assert WebhookEvent.objects.get().status == "processed"
+
+
+def test_a_stop_reply_revokes_texts_calls_and_workflows_and_start_restores_them(client, ed_key):
+    lead = LeadFactory()
+    _lead_link("contact", "cI08i1Bls3iTB9bKgFJh", lead=lead)
+    deliver(client, sample("InboundMessage", body="Stop", dateAdded="2026-02-01T10:00:00Z"), key=ed_key)
+    revoked = dict(Consent.objects.filter(object_id=lead.pk).values_list("channel", "status"))
+    assert revoked == {"sms": "revoked", "call": "revoked", "workflow": "revoked"}
+    deliver(
+        client,
+        sample("InboundMessage", webhookId="wh-start", body="START", dateAdded="2026-02-02T10:00:00Z"),
+        key=ed_key,
+    )
+    assert dict(Consent.objects.filter(object_id=lead.pk).values_list("channel", "status")) == {
+        "sms": "granted",
+        "call": "granted",
+        "workflow": "granted",
+    }
+
+
+def test_a_long_reply_mentioning_stop_asks_a_broker_to_read_it(client, ed_key):
+    lead = LeadFactory()
+    _lead_link("contact", "cI08i1Bls3iTB9bKgFJh", lead=lead)
+    body = "I cannot stop thinking about the price you offered, call me tomorrow"
+    deliver(client, sample("InboundMessage", body=body), key=ed_key)
+    assert not Consent.objects.exists()
+    assert lead.activities.filter(kind="task", body__startswith="Read this reply").count() == 1

@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
+from leads.tier_days import lead_tier_days_refresh
 from properties.models import IngestionRun
 from sync.models import SyncLog
 from tests.factories import (
@@ -103,6 +104,7 @@ def test_dashboard_content(admin_client):
     LeadScoreHistoryFactory(lead=old_a, snapshot_date=days(-1))
     LeadScoreHistoryFactory(lead=old_a, snapshot_date=days(0))
     TaxSaleFactory(sale_date=days(30))  # beyond 14 days
+    lead_tier_days_refresh(dates=[days(-1), days(0)])  # as scoring does after writing the history
     response = admin_client.get("/")
     assert response.status_code == 200
     ctx = response.context
@@ -152,3 +154,20 @@ def test_query_count_does_not_grow(admin_client):
     with CaptureQueriesContext(connection) as large:
         admin_client.get("/")
     assert len(small.captured_queries) == len(large.captured_queries)
+
+
+def test_dashboard_queries_do_not_grow_with_leads_or_history(admin_client):
+    """A fixed number of queries (issue 26), and the history is read through the per-day counts only."""
+    populate(8)
+    lead_tier_days_refresh(dates=[days(-1), days(0)])
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get("/")
+    populate(8)
+    for n in range(2, 30):
+        LeadScoreHistoryFactory(lead=LeadFactory(tier="B", total=65), snapshot_date=days(-n), tier="B")
+    lead_tier_days_refresh(dates=[days(-n) for n in range(-1, 30)])
+    with CaptureQueriesContext(connection) as many:
+        response = admin_client.get("/")
+    assert len(many.captured_queries) == len(few.captured_queries)
+    # one bar per non-empty (day, tier): the 28 older days inside the 30-day window, populate's yesterday and today
+    assert len(response.context["trend"]["bars"]) == 28 + 5

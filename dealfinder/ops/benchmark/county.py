@@ -13,6 +13,7 @@ their price again, which is what the nightly pipeline sees on an ordinary day.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import random
 from array import array
@@ -53,6 +54,11 @@ DISTRESSED_SHARE = 0.08
 CHANCES = {"tax_sales": (0.30, 0.004), "foreclosures": (0.25, 0.004), "code_violations": (0.45, 0.025),
            "listings": (0.12, 0.025)}  # fmt: skip
 
+# The distress layers carry editor tracking (EditDate, as hosted feature layers do); parcels and tax sales do not,
+# so the benchmark measures both kinds of re-ingest.
+EDIT_DATE_FIELD = "EditDate"
+TRACKED_LAYERS = frozenset({"foreclosures", "code_violations", "listings"})
+
 _USE_CODE_NAMES = [c for c, _ in USE_CODES]
 _USE_CODE_WEIGHTS = list(itertools.accumulate(w for _, w in USE_CODES))
 
@@ -83,9 +89,24 @@ class Layer:
     count: int
     feature: Callable[[int], dict]
     geometry_type: str | None = "esriGeometryPoint"
+    # Editor tracking (EDIT_DATE_FIELD): each feature's last edit, epoch ms; None: the layer has none.
+    edit_date: Callable[[int], int] | None = None
 
     def features(self, ids: list[int]) -> list[dict]:
-        return [self.feature(i) for i in ids if 1 <= i <= self.count]
+        rendered = [self.feature(i) for i in ids if 1 <= i <= self.count]
+        if self.edit_date is not None:
+            for f in rendered:
+                f["attributes"][EDIT_DATE_FIELD] = self.edit_date(f["attributes"]["OBJECTID"])
+        return rendered
+
+    def all_fields(self) -> list[tuple[str, str]]:
+        return [*self.fields, (EDIT_DATE_FIELD, "esriFieldTypeDate")] if self.edit_date else self.fields
+
+    def last_edit(self) -> int | None:
+        return max((self.edit_date(i) for i in range(1, self.count + 1)), default=None) if self.edit_date else None
+
+    def edited_after(self, since_ms: int) -> list[int]:
+        return [i for i in range(1, self.count + 1) if self.edit_date(i) > since_ms]
 
 
 @dataclass
@@ -94,6 +115,7 @@ class County:
     seed: int = 20260101
     today: dt.date = field(default_factory=dt.date.today)
     day: int = 1  # 2: the next night, with a few changes
+    edited_at: dt.datetime | None = None  # when the next night's changes were made (their EditDate)
     # which parcel each record of a distress layer belongs to (object id - 1 -> parcel object id)
     members: dict[str, array] = field(default_factory=dict)
 
@@ -127,8 +149,18 @@ class County:
 
     @property
     def layers(self) -> list[Layer]:
-        return [self.parcel_layer(), self.tax_sale_layer(), self.foreclosure_layer(), self.violation_layer(),
-                self.listing_layer()]  # fmt: skip
+        layers = [self.parcel_layer(), self.tax_sale_layer(), self.foreclosure_layer(), self.violation_layer(),
+                  self.listing_layer()]  # fmt: skip
+        for layer in layers:
+            if layer.dataset in TRACKED_LAYERS:
+                layer.edit_date = functools.partial(self._edit_date, layer.dataset)
+        return layers
+
+    def _edit_date(self, kind: str, n: int) -> int:
+        """A record's last edit: days before the first night, or when the next night's change was made."""
+        if kind == "listings" and self.edited_at is not None and self._change_today("listings", n, 0.10):
+            return int(self.edited_at.timestamp() * 1000)
+        return epoch_ms(self.today - dt.timedelta(days=1 + n % 60))
 
     @property
     def distress_records(self) -> int:

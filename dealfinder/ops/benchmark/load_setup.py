@@ -23,9 +23,9 @@ from django.contrib.gis.db.models import Extent
 from django.db import connection, transaction
 
 from buyers.models import Buyer, PropertyMatch
-from dealfinder.api_tokens import api_token_create
-from dealfinder.models import ApiToken
-from dealfinder.roles import ADMIN, roles_setup
+from dealfinder.ops.api_tokens import api_token_create
+from dealfinder.ops.models import ApiToken
+from dealfinder.ops.roles import ADMIN, roles_setup
 from leads.assignees import lead_assignees
 from leads.filtersets import DISTRESS_CHOICES
 from leads.models import Lead

@@ -29,6 +29,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from .county import MAPPINGS, County, buyers, viewports
+from .load_step import load_step
 from .probes import machine_info, peak_rss_mb, reset_peak_rss
 from .report import pipeline_info, result
 from .scratch import BENCHMARK_TAG, SOURCE_PREFIX
@@ -64,6 +65,10 @@ class Benchmark:
     map_requests: int = 30  # per zoom kind (county, city)
     api_requests: int = 30
     checkpoint: Callable[[dict], None] | None = None  # called with the partial result after each step
+    load_clients: int = 0  # brokers of the load test (load_step); 0 skips it
+    load_seconds: float = 20.0
+    load_workers: int = 3
+    load_detail: dict[str, Any] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
@@ -136,8 +141,8 @@ class Benchmark:
             self.figures["ingest_vs_copy"] = round(
                 first["records_per_second"] / self.counts["copy_records_per_second"], 3
             )
-            again = self._ingest_all("reingest", sources, county)
-            self.figures["reingest_speedup"] = round(first["seconds"] / again["seconds"], 2)
+            self._ingest_all("reingest", sources, county)
+            self._reingest_figures(county)
             self._score()
             self._save()
             self._match()
@@ -145,10 +150,14 @@ class Benchmark:
             self.analyze()
             self._map()
             self._save()
+            self._map_filters()
+            self._save()
             self._api()
             self._save()
-            county.day = 2  # the next night: a few parcels and listings changed
+            county.day, county.edited_at = 2, timezone.now()  # the next night: a few parcels and listings changed
             self._pipeline()
+            if self.load_clients:
+                load_step(self, county)
             self.server_info = {"requests": server.requests, "busy_seconds": round(server.busy_seconds, 2)}
         self._final_counts()
         return self.result(complete=True)
@@ -224,6 +233,21 @@ class Benchmark:
         self.counts[f"{name}_records_per_second"] = step.info["records_per_second"]
         return {"seconds": seconds, "records": records, "records_per_second": parcels["records_per_second"],
                 "parcels_seconds": parcels["seconds"]}  # fmt: skip
+
+    def _reingest_figures(self, county: County) -> None:
+        """Re-ingest against first ingest, apart for the layers without editor tracking (every record is read
+        again: reingest_speedup) and those with it (only what was edited since is asked for)."""
+        tracked = {layer.dataset for layer in county.layers if layer.edit_date is not None}
+        first, again = (self.steps_info(name)["sources"] for name in ("ingest", "reingest"))
+        for key, datasets in (("reingest_speedup", set(first) - tracked), ("reingest_tracked_speedup", tracked)):
+            before = sum(first[d]["seconds"] for d in datasets)
+            after = sum(again[d]["seconds"] for d in datasets)
+            self.figures[key] = round(before / after, 2) if after else None
+        self.figures["reingest_all_speedup"] = round(self.seconds("ingest") / self.seconds("reingest"), 2)
+        self.counts["reingest_tracked_layers"] = sorted(tracked)
+
+    def steps_info(self, name: str) -> dict:
+        return next(s.info for s in self.steps if s.name == name)
 
     def _copy_baseline(self, first: dict, parcels_source) -> None:
         """COPY the rows the parcels ingest wrote into fresh copies of their tables (same indexes)."""
@@ -378,6 +402,29 @@ class Benchmark:
         everything = samples["county"] + samples["city"]
         self.figures["map_p95_ms"] = round(p95([s[0] for s in everything]), 1)
         self.figures["map_max_kb"] = round(max(s[1] for s in everything) / 1024, 1)
+
+    def _map_filters(self) -> None:
+        """Every filter the map offers (load_setup.map_filter_variants), each over county and city viewports:
+        map_filter_p95_ms over all of them, and each filter's own p95."""
+        from .load_setup import map_filter_variants
+
+        client = self._client()
+        url = "/map/leads.geojson"
+        views = viewports("county", 3) + viewports("city", 3)
+        variants = map_filter_variants()
+        latencies: dict[str, list[float]] = {}
+        with self.step("map_filters") as step, self.bar(len(variants) * len(views), "map filters", " req") as bar:
+            for name, params in variants:
+                for bbox, zoom in views:
+                    query = [("in_bbox", ",".join(map(str, bbox))), ("zoom", str(zoom)), *params]
+                    began = time.perf_counter()
+                    response = client.get(url, query)
+                    latencies.setdefault(name, []).append((time.perf_counter() - began) * 1000)
+                    if response.status_code != 200:
+                        raise RuntimeError(f"map ({name}) answered {response.status_code}: {response.content[:200]!r}")
+                    bar.update()
+            step.info = {"p95_ms": {name: round(p95(values), 1) for name, values in latencies.items()}}
+        self.figures["map_filter_p95_ms"] = round(p95([v for values in latencies.values() for v in values]), 1)
 
     def _api(self) -> None:
         client = self._client()

@@ -14,17 +14,20 @@ work, which shares this process only because the benchmark runs everything on on
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from .county import County, Layer
+from .county import EDIT_DATE_FIELD, County, Layer
 
 MAX_RECORD_COUNT = 2000
 WGS84 = {"wkid": 4326, "latestWkid": 4326}
 PREFIX = "/arcgis/rest/services/"
+EDITED_SINCE = re.compile(rf"(?:\(1=1\) AND )?{EDIT_DATE_FIELD} > TIMESTAMP '(?P<stamp>[0-9-]{{10}} [0-9:]{{8}})'")
 
 
 class ArcGISCountyServer:
@@ -114,7 +117,7 @@ class ArcGISCountyServer:
         if rest != "query":
             return 200, {"error": {"code": 400, "message": "Invalid URL", "details": []}}
         if params.get("returnIdsOnly") == "true":
-            return 200, {"objectIdFieldName": "OBJECTID", "objectIds": list(range(1, layer.count + 1))}
+            return 200, {"objectIdFieldName": "OBJECTID", "objectIds": self._ids(layer, params.get("where"))}
         if params.get("returnCountOnly") == "true":
             return 200, {"count": layer.count}
         if params.get("objectIds"):
@@ -141,8 +144,29 @@ class ArcGISCountyServer:
             answer["exceededTransferLimit"] = True
         return 200, answer
 
+    @staticmethod
+    def _ids(layer: Layer, where: str | None) -> list[int]:
+        """Every object id, or with editor tracking those edited after `EditDate > TIMESTAMP '...'` (UTC)."""
+        match = EDITED_SINCE.fullmatch((where or "").strip()) if layer.edit_date else None
+        if match is None:
+            return list(range(1, layer.count + 1))
+        since = dt.datetime.strptime(match["stamp"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
+        return layer.edited_after(int(since.timestamp() * 1000))
+
+    @staticmethod
+    def _editor_tracking(layer: Layer) -> dict:
+        if layer.edit_date is None:
+            return {"editFieldsInfo": None}
+        return {
+            "editFieldsInfo": {"creationDateField": "", "creatorField": "", "editDateField": EDIT_DATE_FIELD,
+                               "editorField": ""},
+            "editingInfo": {"lastEditDate": layer.last_edit(), "dataLastEditDate": layer.last_edit()},
+            "dateFieldsTimeReference": {"timeZone": "UTC", "respectsDaylightSaving": False},
+        }  # fmt: skip
+
     def _metadata(self, layer: Layer) -> dict:
         return {
+            **self._editor_tracking(layer),
             "currentVersion": 11.1,
             "id": 0,
             "name": layer.name,
@@ -158,4 +182,4 @@ class ArcGISCountyServer:
 
 
 def _fields(layer: Layer) -> list[dict]:
-    return [{"name": name, "type": kind, "alias": name} for name, kind in layer.fields]
+    return [{"name": name, "type": kind, "alias": name} for name, kind in layer.all_fields()]

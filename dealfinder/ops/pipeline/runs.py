@@ -24,15 +24,21 @@ logger = logging.getLogger("dealfinder.pipeline")  # the name operators filter o
 
 # Job name -> its steps, in order (steps.STEP_SERVICES says what each calls). Each job never overlaps itself.
 JOBS: dict[str, tuple[str, ...]] = {
-    "nightly": ("ingest", "enrich", "score", "map", "match", "ghl_push", "alerts", "quality"),
+    "nightly": ("ingest", "enrich", "score", "map", "match", "ghl_reconcile", "ghl_push", "mail", "alerts", "quality"),
     "ghl_push": ("ghl_push",),
+    "mail": ("mail",),
     "ghl_pull": ("ghl_pull",),
+    "ghl_reconcile": ("ghl_reconcile",),
     "quality": ("quality",),
 }
 
 # Jobs that do not start while one of these runs: the nightly run pushes and checks quality itself.
 # (The nightly run is never held back by them: at worst its step waits in the queue behind theirs.)
-BLOCKED_BY: dict[str, tuple[str, ...]] = {"ghl_push": ("nightly",), "quality": ("nightly",)}
+BLOCKED_BY: dict[str, tuple[str, ...]] = {
+    "ghl_push": ("nightly",),
+    "ghl_reconcile": ("nightly",),
+    "quality": ("nightly",),
+}
 
 Status = PipelineRun.Status
 StepStatus = PipelineStep.Status

@@ -30,8 +30,10 @@ from leads.quality import quality_check_run
 from properties.ingest.schema import drift_summary
 from properties.models import DataSource
 from properties.services import SourceDisabled, datasource_ingest, properties_enrich
+from sync.mail import mail_campaigns_send_due
 from sync.pull import ghl_pull_buyers
 from sync.push import ghl_push_leads
+from sync.reconcile import ghl_reconcile
 
 logger = logging.getLogger("dealfinder.pipeline")
 
@@ -44,6 +46,8 @@ STEP_SERVICES: dict[str, Callable] = {
     "match": matches_refresh_all,
     "ghl_push": ghl_push_leads,
     "ghl_pull": ghl_pull_buyers,
+    "ghl_reconcile": ghl_reconcile,
+    "mail": mail_campaigns_send_due,
     "alerts": alerts_send_new_tier_a,
     "quality": quality_check_run,
 }

@@ -1,4 +1,5 @@
-"""`python manage.py benchmark [--parcels N] [--buyers M] [--json FILE]`: DealFinder's figures at county scale.
+"""`python manage.py benchmark [--parcels N] [--buyers M] [--json FILE] [--load-clients N --load-seconds S]`:
+DealFinder's figures at county scale, and brokers under load over HTTP (dealfinder/ops/benchmark/load_step.py).
 
 Runs in its own scratch database `<database>_benchmark` (created, migrated, dropped) unless `--in-place`;
 see dealfinder/ops/benchmark/ for what is measured and against which baseline.
@@ -39,10 +40,20 @@ class Command(BaseCommand):
         parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
         parser.add_argument("--map-requests", type=int, default=30, help="map requests per zoom kind (default 30)")
         parser.add_argument("--api-requests", type=int, default=30, help="lead list API requests (default 30)")
+        parser.add_argument(
+            "--load-clients", type=int, default=16, help="brokers of the load test over HTTP (default 16; 0 skips it)"
+        )
+        parser.add_argument(
+            "--load-seconds", type=float, default=20.0,
+            help="seconds of each load run (default 20; 1800 is the soak: watch web_rss_growth_mb)",
+        )  # fmt: skip
+        parser.add_argument("--load-workers", type=int, default=3, help="gunicorn workers serving it (default 3)")
 
     def handle(self, *args, **options):
         if options["parcels"] < 100 or options["buyers"] < 1:
             raise CommandError("--parcels must be at least 100 and --buyers at least 1")
+        if options["load_clients"] < 0 or options["load_seconds"] <= 0 or options["load_workers"] < 1:
+            raise CommandError("--load-clients must be >= 0, --load-seconds positive and --load-workers >= 1")
         path = Path(options["json_file"]) if options["json_file"] else None
         benchmark = Benchmark(
             parcels=options["parcels"],
@@ -51,6 +62,9 @@ class Command(BaseCommand):
             progress=options["verbosity"] > 0,
             map_requests=options["map_requests"],
             api_requests=options["api_requests"],
+            load_clients=options["load_clients"],
+            load_seconds=options["load_seconds"],
+            load_workers=options["load_workers"],
             checkpoint=(lambda partial: self._write(path, partial)) if path else None,
         )
         # A terminated run still drops its scratch database (SystemExit unwinds through the cleanup).

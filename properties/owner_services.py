@@ -1,0 +1,244 @@
+"""Owners stored: the pure resolution in `properties/owners/` run over the parcel master, its result upserted as
+Owner rows and set on each parcel, and a broker's corrections recorded so every later resolution keeps them.
+
+`owners_resolve()` runs in the nightly enrich step (after dedupe) and alone as `manage.py resolve_owners`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+
+from dealfinder.common.bulk import bulk_upsert
+from properties import models as m
+from properties.owners import (
+    Assign,
+    Correction,
+    MailingAddress,
+    Merge,
+    OwnerRecord,
+    RecordRef,
+    ResolvedOwner,
+    Split,
+    carry_over,
+    parse_owner_name,
+    resolve_owners,
+)
+
+BATCH_SIZE = 1000
+OWNER_FIELDS = [
+    "key", "kind", "display_name", "canonical_name", "people", "entity", "mailing_street", "mailing_city",
+    "mailing_state", "mailing_zip", "is_corporate", "is_trust", "is_estate", "is_government", "is_bank",
+    "is_out_of_state", "name_forms", "explanation", "updated_at",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OwnersSummary:
+    owners: int = 0  # owners holding at least one active parcel
+    written: int = 0  # owner rows inserted or changed
+    renamed: int = 0  # stored owners whose key changed (same row, same GoHighLevel contact)
+    parcels_changed: int = 0  # parcels whose owner changed
+    unresolved: int = 0  # parcels whose owner name is blank, unknown or withheld (no owner)
+    corrections_stale: int = 0
+    corrections_conflict: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.owners} owners ({self.written} written, {self.renamed} re-keyed), {self.parcels_changed} parcels "
+            f"re-assigned, {self.unresolved} without a known owner"
+        )
+
+
+def distressed_parcels() -> Q:
+    """Parcels with a tax sale, an open tax delinquency, a foreclosure or an open code violation."""
+    return Q(
+        Exists(m.TaxSale.objects.filter(property=OuterRef("pk")))
+        | Exists(m.TaxDelinquency.objects.filter(property=OuterRef("pk"), is_open=True))
+        | Exists(m.Foreclosure.objects.filter(property=OuterRef("pk")))
+        | Exists(m.CodeViolation.objects.filter(property=OuterRef("pk"), closed_at__isnull=True))
+    )
+
+
+def owner_corrections_load() -> list[Correction]:
+    """The stored corrections as the pure core's Merge / Split / Assign."""
+    out: list[Correction] = []
+    for c in m.OwnerCorrection.objects.order_by("pk"):
+        a = RecordRef(c.record_id, c.name_key)
+        b = RecordRef(c.other_record_id, c.other_name_key) if c.other_record_id else None
+        if c.kind == m.OwnerCorrection.Kind.ASSIGN:
+            out.append(Assign(c.pk, a, b, c.note))
+        elif b is not None:
+            out.append((Merge if c.kind == m.OwnerCorrection.Kind.MERGE else Split)(c.pk, a, b, c.note))
+    return out
+
+
+def owners_resolve(*, progress: Callable[[int], None] | None = None) -> OwnersSummary:
+    """Resolve the owners of every active parcel, keep stored owners whose key changed (rename, not replace), upsert
+    the changed ones, set `Property.owner` where it changed and recount. Idempotent: a second run writes nothing.
+
+    Owners left without parcels stay (property_count 0): their GoHighLevel contact may still be linked to them."""
+    rows = list(
+        m.Property.objects.filter(is_active=True)
+        .order_by()
+        .values_list("pk", "parcel_id", "owner_name", "owner_mailing_address", "state", "owner_id", "owner__key")
+    )
+    records = [OwnerRecord(r[1], r[2] or "", MailingAddress.from_line(r[3]), r[4] or "") for r in rows]
+    resolution = resolve_owners(records, corrections=owner_corrections_load())
+    previous = {r[1]: r[6] for r in rows if r[6]}
+    with transaction.atomic():
+        renamed = _rename(carry_over(previous, resolution.owners))
+        written, owner_pk = _upsert(resolution.owners)
+        target = {r[0]: owner_pk.get(resolution.owner_key_of(r[1]) or "") for r in rows}
+        changed = [m.Property(pk=pk, owner_id=owner) for pk, owner, r in _changes(rows, target)]
+        for start in range(0, len(changed), BATCH_SIZE):
+            m.Property.objects.bulk_update(changed[start : start + BATCH_SIZE], ["owner"])
+            if progress:
+                progress(len(changed[start : start + BATCH_SIZE]))
+        owners_recount()
+        _record_outcomes(resolution.corrections)
+    stale = sum(o.status == "stale" for o in resolution.corrections)
+    return OwnersSummary(
+        owners=len(resolution.owners),
+        written=written,
+        renamed=renamed,
+        parcels_changed=len(changed),
+        unresolved=len(resolution.unresolved),
+        corrections_stale=stale,
+        corrections_conflict=sum(o.status == "conflict" for o in resolution.corrections),
+    )
+
+
+def _changes(rows, target):
+    return [(r[0], target[r[0]], r) for r in rows if target[r[0]] != r[5]]
+
+
+def _digest(key: str) -> str:
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+def _rename(renames: dict[str, str]) -> int:
+    """Stored owners continued under a new key keep their row; a row already holding the new key (an owner left
+    without parcels earlier) is left as it is and the old row stays behind."""
+    taken = set(m.Owner.objects.filter(digest__in=[_digest(k) for k in renames]).values_list("digest", flat=True))
+    done = 0
+    for new, old in sorted(renames.items()):
+        if _digest(new) not in taken:
+            done += m.Owner.objects.filter(digest=_digest(old)).update(key=new, digest=_digest(new))
+    return done
+
+
+def _owner_row(owner: ResolvedOwner) -> m.Owner:
+    mailing = owner.mailing or MailingAddress("")
+    return m.Owner(
+        key=owner.key,
+        digest=owner.digest,
+        kind=owner.kind.value,
+        display_name=owner.display_name[:255],
+        canonical_name=owner.name.canonical[:255],
+        people=[{"last": p.last, "first": p.first, "middle": p.middle, "suffix": p.suffix} for p in owner.name.people],
+        entity=owner.name.entity[:255],
+        mailing_street=mailing.street[:200],
+        mailing_city=mailing.city[:100],
+        mailing_state=mailing.state[:32],
+        mailing_zip=mailing.zip,
+        is_corporate=owner.is_corporate,
+        is_trust=owner.is_trust,
+        is_estate=owner.is_estate,
+        is_government=owner.is_government,
+        is_bank=owner.is_bank,
+        is_out_of_state=owner.is_out_of_state,
+        name_forms=list(owner.name_forms),
+        explanation=list(owner.explanation),
+    )
+
+
+def _row_hash(row: m.Owner) -> str:
+    values = [getattr(row, f) for f in OWNER_FIELDS if f != "updated_at"]
+    return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _upsert(owners) -> tuple[int, dict[str, int]]:
+    """Upsert the owners whose stored row differs; {owner key: pk} for all of them."""
+    rows = [_owner_row(o) for o in owners]
+    stored = {}
+    digests = [r.digest for r in rows]
+    for start in range(0, len(digests), BATCH_SIZE):
+        for row in m.Owner.objects.filter(digest__in=digests[start : start + BATCH_SIZE]):
+            stored[row.digest] = (row.pk, _row_hash(row))
+    fresh = [r for r in rows if stored.get(r.digest, (None, None))[1] != _row_hash(r)]
+    for start in range(0, len(fresh), BATCH_SIZE):
+        bulk_upsert(m.Owner, fresh[start : start + BATCH_SIZE], unique_fields=["digest"], update_fields=OWNER_FIELDS)
+    pks = {digest: pk for digest, (pk, _) in stored.items()}
+    missing = [r.digest for r in fresh if r.digest not in pks]
+    for start in range(0, len(missing), BATCH_SIZE):
+        pks.update(m.Owner.objects.filter(digest__in=missing[start : start + BATCH_SIZE]).values_list("digest", "pk"))
+    return len(fresh), {r.key: pks[r.digest] for r in rows}
+
+
+def owners_recount() -> int:
+    """property_count and distressed_count of every owner from its active parcels: one UPDATE each, touching only
+    the owners whose count changed."""
+    changed = 0
+    for field, parcels in (("property_count", Q()), ("distressed_count", distressed_parcels())):
+        per_owner = (
+            m.Property.objects.filter(parcels, owner=OuterRef("pk"), is_active=True)
+            .order_by()
+            .values("owner")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        count = Coalesce(Subquery(per_owner), 0)
+        changed += m.Owner.objects.alias(n=count).exclude(**{field: F("n")}).update(**{field: count})
+    return changed
+
+
+def _record_outcomes(outcomes) -> None:
+    by_seq = {o.seq: o for o in outcomes}
+    stored = m.OwnerCorrection.objects.filter(pk__in=list(by_seq))
+    changed = [c for c in stored if (c.status, c.status_reason) != (by_seq[c.pk].status, by_seq[c.pk].reason[:255])]
+    for c in changed:
+        c.status, c.status_reason = by_seq[c.pk].status, by_seq[c.pk].reason[:255]
+    m.OwnerCorrection.objects.bulk_update(changed, ["status", "status_reason"], batch_size=BATCH_SIZE)
+
+
+def owner_correction_check(*, kind: str, record_id: str, other_record_id: str = "") -> dict[str, str]:
+    """{parcel id: owner name} of the parcels a correction names; ValueError saying what is wrong with it."""
+    if kind not in m.OwnerCorrection.Kind.values:
+        raise ValueError(f"Unknown correction {kind!r}: merge, split or assign.")
+    if kind != m.OwnerCorrection.Kind.ASSIGN and not other_record_id:
+        raise ValueError("A merge or a split names two parcels.")
+    if record_id == other_record_id:
+        raise ValueError("The two parcels are the same parcel.")
+    wanted = [p for p in (record_id, other_record_id) if p]
+    names = dict(m.Property.objects.filter(parcel_id__in=wanted).values_list("parcel_id", "owner_name"))
+    missing = [p for p in wanted if p not in names]
+    if missing:
+        raise ValueError(f"No parcel with id {', '.join(missing)}.")
+    return names
+
+
+def owner_correction_add(
+    *, kind: str, record_id: str, other_record_id: str = "", note: str = "", user=None
+) -> m.OwnerCorrection:
+    """Record a broker's merge / split / move between two parcels (by parcel id) and re-resolve owners so it shows
+    at once. The parcels' current owner names are kept with it: when one changes, the correction goes stale."""
+    names = owner_correction_check(kind=kind, record_id=record_id, other_record_id=other_record_id)
+    correction = m.OwnerCorrection.objects.create(
+        kind=kind,
+        record_id=record_id,
+        name_key=parse_owner_name(names[record_id]).key,
+        other_record_id=other_record_id,
+        other_name_key=parse_owner_name(names[other_record_id]).key if other_record_id else "",
+        note=note[:255],
+        created_by=user,
+    )
+    owners_resolve()
+    correction.refresh_from_db()
+    return correction

@@ -1,0 +1,80 @@
+"""Skip tracing bookkeeping: who acknowledged permissible use, each billable call, each lead's trace, its contacts."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class PermissibleUseAcknowledgement(models.Model):
+    """A user's statement that traced data is used for a permissible purpose (DPPA/GLBA); required before tracing."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(
+        max_length=200, default="Contacting property owners about buying their property (DPPA/GLBA permissible use)"
+    )
+    acknowledged_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.user} on {self.acknowledged_at:%Y-%m-%d}"
+
+
+class SkipTraceCall(models.Model):
+    """One billable API call to the provider (up to its batch size of properties)."""
+
+    provider = models.CharField(max_length=32)
+    requests = models.PositiveIntegerField(default=0)
+    hits = models.PositiveIntegerField(default=0)
+    no_hits = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    error = models.TextField(blank=True, help_text="Why the whole call failed (nothing billed)")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.provider} call {self.pk}: {self.hits}/{self.requests} hits"
+
+
+class LeadSkipTrace(models.Model):
+    """What one call answered for one lead's owner (until issue 20's Owner model holds it)."""
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="skip_traces")
+    call = models.ForeignKey(SkipTraceCall, on_delete=models.CASCADE, related_name="traces")
+    status = models.CharField(max_length=16)  # sync.skiptrace.base.TraceStatus
+    persons = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+    traced_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-traced_at"]
+        indexes = [models.Index(fields=["lead", "-traced_at"], name="skiptrace_lead_time_idx")]
+
+    def __str__(self):
+        return f"lead {self.lead_id}: {self.status}"
+
+
+class LeadContactPoint(models.Model):
+    """A phone or email for a lead's owner: entered by a broker, or added by a trace (which never overwrites)."""
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", "Phone"
+        EMAIL = "email", "Email"
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="contact_points")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    value = models.CharField(max_length=254, help_text="10 digits for a US phone; an email as given")
+    phone_type = models.CharField(max_length=16, blank=True)
+    dnc = models.BooleanField(null=True, help_text="On the Do Not Call registry (as the provider said)")
+    tcpa = models.BooleanField(null=True, help_text="Flagged for TCPA: never call or text without consent")
+    rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    source = models.CharField(max_length=32, default="broker", help_text="broker, or the skip-trace provider")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["lead", "kind", "value"], name="contactpoint_lead_value_uniq")]
+
+    def __str__(self):
+        return f"{self.kind} {self.value}"
