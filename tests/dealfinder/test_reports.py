@@ -22,6 +22,7 @@ from tests.factories import (
     BuyerFactory,
     ExternalLinkFactory,
     LeadFactory,
+    OwnerFactory,
     PropertyMatchFactory,
     SyncLogFactory,
 )
@@ -189,3 +190,23 @@ def test_lead_api_gives_each_lead_its_match_count_and_filters_by_it_and_by_score
     in_range = superuser_api.get("/api/v1/leads/", {"min_score": 30, "max_score": 50}).json()["results"]
     assert [r["id"] for r in in_range] == [unmatched.pk]
     assert superuser_api.get(f"/api/v1/leads/{matched.pk}/").json()["match_count"] == 2
+
+
+@pytest.mark.django_db
+def test_a_lead_whose_owner_holds_the_contact_is_synced_by_the_owners_push():
+    """One contact per owner: an owned parcel's lead counts as synced when its owner's contact was pushed after the
+    lead changed; its old per-lead contact (left behind by the move to owners) no longer decides."""
+    later = timezone.now() + datetime.timedelta(hours=1)
+    owner = OwnerFactory()
+    pushed, other = (LeadFactory(tier="A", property__owner=owner) for _ in range(2))
+    ExternalLinkFactory(local=owner, last_synced_at=later)
+    unpushed_owner = LeadFactory(tier="A", property__owner=OwnerFactory())
+    ExternalLinkFactory(local=unpushed_owner, last_synced_at=later)  # the lead's own, pre-owner contact
+    own_contact = LeadFactory(tier="B")
+    ExternalLinkFactory(local=own_contact, last_synced_at=later)
+
+    unsynced = {r["lead_id"]: r["reason"] for r in _rows("vw_unsynced_properties")}
+
+    assert unsynced == {unpushed_owner.pk: "never_synced"}
+    assert set(report_unsynced_leads().values_list("pk", flat=True)) == {unpushed_owner.pk}
+    assert {pushed.pk, other.pk, own_contact.pk}.isdisjoint(unsynced)

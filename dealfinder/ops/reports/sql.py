@@ -74,6 +74,9 @@ def _later(a: str, b: str) -> str:
 
 
 LEAD_CONTENT_TYPE = "(SELECT ct.id FROM django_content_type ct WHERE ct.app_label = 'leads' AND ct.model = 'lead')"
+OWNER_CONTENT_TYPE = (
+    "(SELECT ct.id FROM django_content_type ct WHERE ct.app_label = 'properties' AND ct.model = 'owner')"
+)
 ADDRESS_COLUMNS = (
     ("parcel_id", "p.parcel_id"),
     ("address", "p.address_normalized"),
@@ -127,8 +130,10 @@ def report_views(vendor: str) -> tuple[View, ...]:
             ),
         ),
         "FROM leads_lead l JOIN properties_property p ON p.id = l.property_id\n"
-        "LEFT JOIN sync_externallink el ON el.object_id = l.id AND el.kind = 'contact' "
-        f"AND el.content_type_id = {LEAD_CONTENT_TYPE}\n"
+        # The lead's GoHighLevel contact is its owner's when the parcel has an owner (one contact per owner).
+        "LEFT JOIN sync_externallink el ON el.kind = 'contact' AND (\n"
+        f"  (p.owner_id IS NULL AND el.content_type_id = {LEAD_CONTENT_TYPE} AND el.object_id = l.id)\n"
+        f"  OR (p.owner_id IS NOT NULL AND el.content_type_id = {OWNER_CONTENT_TYPE} AND el.object_id = p.owner_id))\n"
         f"WHERE l.tier IN ({_quoted(UNSYNCED_TIERS)}) "
         f"AND (el.id IS NULL OR el.last_synced_at IS NULL OR {changed_at} > el.last_synced_at)",
     )
