@@ -21,3 +21,8 @@ class LeadStatus(models.TextChoices):
     UNDER_CONTRACT = "under_contract", "Under contract"
     CLOSED_WON = "closed_won", "Closed (won)"
     DEAD = "dead", "Dead"
+
+
+# The statuses that end (or decide) a lead: reaching one records an Outcome of the same kind.
+OUTCOME_STATUSES = (LeadStatus.UNDER_CONTRACT, LeadStatus.CLOSED_WON, LeadStatus.DEAD)
+CONVERTED_STATUSES = (LeadStatus.UNDER_CONTRACT, LeadStatus.CLOSED_WON)

@@ -22,6 +22,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "leads": ALL_ACTIONS,
         "properties.datasource": ("view",),
         "leads.scoringprofile": ("view",),
+        # Brokers run backtests; only Admin (change on scoring profiles) activates a proposal.
+        "leads.backtestrun": ("view", "add"),
         # What the system records (runs, history, alerts, caches) is read-only to brokers: only Admin deletes.
         **dict.fromkeys(
             (
