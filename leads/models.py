@@ -152,7 +152,10 @@ class Outcome(models.Model):
     GoHighLevel opportunity won/lost); the fee and the reason are optional and can be filled in later. One row
     per lead, kind and day, so a replayed webhook or a repeated status change records nothing twice."""
 
-    Kind = models.TextChoices("Kind", [(s.value, s.label) for s in OUTCOME_STATUSES])
+    class Kind(models.TextChoices):  # the lead statuses that are outcomes (leads.choices.OUTCOME_STATUSES)
+        UNDER_CONTRACT = LeadStatus.UNDER_CONTRACT.value, LeadStatus.UNDER_CONTRACT.label
+        CLOSED_WON = LeadStatus.CLOSED_WON.value, LeadStatus.CLOSED_WON.label
+        DEAD = LeadStatus.DEAD.value, LeadStatus.DEAD.label
 
     class Reason(models.TextChoices):
         NO_ANSWER = "no_answer", "No answer"

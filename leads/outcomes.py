@@ -41,8 +41,8 @@ def outcome_record(
         raise ValueError("The contract date cannot be after the outcome.")
     details = {"contract_date": contract_date, "fee": fee, "reason": reason, "note": note}
     with transaction.atomic():
-        if lead.status != kind:  # records the bare outcome today, with the lead's timeline entry
-            lead_change_status(lead=lead, status=kind, actor=actor, note=note, source=source)
+        if lead.status != kind:  # records the bare outcome that day, with the lead's timeline entry
+            lead_change_status(lead=lead, status=kind, actor=actor, note=note, source=source, on=occurred_on)
         outcome, created = Outcome.objects.get_or_create(
             lead=lead,
             kind=kind,

@@ -420,8 +420,18 @@ def lead_bulk_assign(*, leads: QuerySet, user, actor, note: str = "") -> int:
     return len(changed)
 
 
-def lead_change_status(*, lead: Lead, status: str, actor, note: str = "", source: str = Outcome.Source.ADMIN) -> Lead:
-    lead_bulk_change_status(leads=Lead.objects.filter(pk=lead.pk), status=status, actor=actor, note=note, source=source)
+def lead_change_status(
+    *,
+    lead: Lead,
+    status: str,
+    actor,
+    note: str = "",
+    source: str = Outcome.Source.ADMIN,
+    on: datetime.date | None = None,
+) -> Lead:
+    lead_bulk_change_status(
+        leads=Lead.objects.filter(pk=lead.pk), status=status, actor=actor, note=note, source=source, on=on
+    )
     lead.status = status
     return lead
 

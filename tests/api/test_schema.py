@@ -25,6 +25,11 @@ PATHS = {
     "/api/v1/ingestion-runs/{id}/",
     "/api/v1/sync-logs/",
     "/api/v1/sync-logs/{id}/",
+    "/api/v1/outcomes/",
+    "/api/v1/outcomes/{id}/",
+    "/api/v1/backtests/",
+    "/api/v1/backtests/{id}/",
+    "/api/v1/backtests/latest/",
 }
 
 
