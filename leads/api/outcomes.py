@@ -41,7 +41,9 @@ class OutcomeSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"detail": str(exc)}) from None
 
 
-class OutcomeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class OutcomeViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Outcomes: a lead reaching under contract, closed (won) or dead records one by itself (admin, API status
     change, GoHighLevel); POST one to add the fee (won) or the reason (dead), which also moves the lead's status."""
 

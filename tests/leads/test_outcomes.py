@@ -83,7 +83,10 @@ def test_selectors_use_the_last_snapshot_strictly_before_the_deciding_outcome():
     # taken on the contract day and may already reflect it, so the day-10 one is used
     OutcomeFactory(lead=lead, kind="dead", occurred_on=DAY + datetime.timedelta(5))
     OutcomeFactory(
-        lead=lead, kind="closed_won", occurred_on=DAY + datetime.timedelta(25), contract_date=DAY + datetime.timedelta(20)
+        lead=lead,
+        kind="closed_won",
+        occurred_on=DAY + datetime.timedelta(25),
+        contract_date=DAY + datetime.timedelta(20),
     )
     OutcomeFactory(lead=dead_only, kind="dead", occurred_on=DAY + datetime.timedelta(3))
     OutcomeFactory(lead=no_snapshot, kind="dead", occurred_on=DAY)
@@ -110,7 +113,11 @@ def test_too_few_outcomes_say_how_many_more_are_needed():
     run = backtest_run_create()
     assert (run.outcomes, run.active_auc, run.proposed_auc) == (1, None, None)
     assert run.document["proposal"]["status"] == "insufficient"
-    assert run.document["proposal"]["needs"] == {"won": 29, "not_won": 30, "signals": run.document["proposal"]["needs"]["signals"]}
+    assert run.document["proposal"]["needs"] == {
+        "won": 29,
+        "not_won": 30,
+        "signals": run.document["proposal"]["needs"]["signals"],
+    }
     assert "29 more converted and 30 more not converted" in run.document["proposal"]["message"]
     assert not run.fitted
 
