@@ -141,3 +141,17 @@ def test_admin_records_an_outcome_and_shows_a_backtest(admin_client):
     assert page.status_code == 200
     assert b'id="bt-shortfall"' in page.content and b"Too few outcomes" in page.content
     assert b'id="chart-tier-rates"' in page.content
+
+
+def test_brokers_run_backtests_but_only_admin_activates(client):
+    from dealfinder.ops.roles import ACQUISITIONS
+    from tests.factories import BrokerFactory
+
+    broker = BrokerFactory(role=ACQUISITIONS)
+    assert broker.has_perms(["leads.add_outcome", "leads.change_outcome", "leads.view_backtestrun"])
+    assert broker.has_perm("leads.add_backtestrun") and not broker.has_perm("leads.change_scoringprofile")
+    client.force_login(broker)
+    run = BacktestRun.objects.create(document={"proposal": {"status": "fitted"}})
+    assert client.post(reverse("admin:leads_backtestrun_activate", args=[run.pk])).status_code == 403
+    assert client.get(reverse("admin:leads_backtestrun_run")).status_code == 405  # a run is a POST
+    assert BacktestRun.objects.get(pk=run.pk).activated_profile is None
