@@ -363,7 +363,7 @@ def outcomes_record_for_status(
 ) -> int:
     """One Outcome per lead that just reached `status` (under contract, closed won, dead; other statuses record
     nothing), dated `on` (today in the broker's time zone). A lead already holding that outcome that day keeps it
-    (a replayed change records nothing twice). Returns how many were recorded."""
+    (a replayed change records nothing twice). Returns how many leads it was given."""
     if status not in OUTCOME_STATUSES:
         return 0
     on = on or timezone.localdate()
