@@ -388,16 +388,11 @@ def lead_bulk_change_status(
     unless an import says when it happened)."""
     if status not in Lead.Status.values:
         raise ValueError(f"Unknown lead status {status!r}")
-    with transaction.atomic():
-        changed = _record_changes(
-            leads=leads,
-            field_name="status",
-            kind=Activity.Kind.STATUS_CHANGE,
-            new_value=status,
-            label=status,
-            actor=actor,
-            note=note,
-        )
+    change = {"leads": leads, "field_name": "status", "kind": Activity.Kind.STATUS_CHANGE, "new_value": status}
+    if status not in OUTCOME_STATUSES:
+        return len(_record_changes(**change, label=status, actor=actor, note=note))
+    with transaction.atomic():  # the status and its outcomes land together
+        changed = _record_changes(**change, label=status, actor=actor, note=note)
         outcomes_record_for_status(lead_ids=changed, status=status, source=source, actor=actor, note=note, on=on)
     return len(changed)
 
