@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from buyers.api.views import BuyerViewSet, PropertyMatchViewSet
 from dealfinder.ops.api import LeadViewSet
+from leads.api.outcomes import BacktestRunViewSet, OutcomeViewSet
 from leads.api.owners import OwnerViewSet
 from properties.api.views import DataSourceViewSet, IngestionRunViewSet, PropertyViewSet
 from sync.api.views import LeadPushViewSet, SyncLogViewSet
@@ -20,6 +21,8 @@ router.register("matches", PropertyMatchViewSet, basename="match")
 router.register("data-sources", DataSourceViewSet, basename="datasource")
 router.register("ingestion-runs", IngestionRunViewSet, basename="ingestionrun")
 router.register("sync-logs", SyncLogViewSet, basename="synclog")
+router.register("outcomes", OutcomeViewSet, basename="outcome")
+router.register("backtests", BacktestRunViewSet, basename="backtestrun")
 
 # The reporting views: GET /api/v1/reports/<name>/ (dealfinder/ops/reports).
 from dealfinder.ops.reports.api import REPORT_VIEWSETS  # noqa: E402

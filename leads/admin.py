@@ -2,28 +2,36 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import JSONField
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
 
 from dealfinder.common.admin import ReadOnlyAdmin, admin_link
 from dealfinder.common.admin_counts import BoundedCountPaginator
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
 
 from .assignees import ASSIGNEE_REFUSED, lead_assignees
+from .backtest_runs import BacktestError, backtest_proposal_activate, backtest_run_create
+from .backtest_views import backtest_report_context
 from .filtersets import DISTRESS_CHOICES
 from .models import (
     Activity,
     Alert,
+    BacktestRun,
     Lead,
     LeadScoreHistory,
     LeadTierDay,
     MapGridCell,
     MapGridState,
     MapPoint,
+    Outcome,
     ScoringProfile,
 )
+from .outcomes import outcome_record
 from .services import (
     PROFILE_COLUMNS,
     lead_bulk_assign,
@@ -331,3 +339,102 @@ class MapGridCellAdmin(ReadOnlyAdmin):
     list_filter = ("level", "tier")
     ordering = ("level", "cx", "cy", "tier")
     show_full_result_count = False
+
+
+# --- Outcomes and backtests ---------------------------------------------------------------------
+
+
+@admin.register(Outcome)
+class OutcomeAdmin(admin.ModelAdmin):
+    """Adding an outcome moves the lead to that status (leads.outcomes.outcome_record); a lead reaching under
+    contract, closed (won) or dead from anywhere records one by itself, whose fee or reason is filled in here."""
+
+    list_display = ("occurred_on", "lead", "kind", "fee", "reason", "source", "recorded_by")
+    list_filter = ("kind", "reason", "source")
+    list_select_related = ("lead__property", "recorded_by")
+    autocomplete_fields = ("lead",)
+    search_fields = ("=lead__property__parcel_id", "note")
+    date_hierarchy = "occurred_on"
+    fields = ("lead", "kind", "occurred_on", "contract_date", "fee", "reason", "note", "source", "recorded_by")
+    readonly_fields = ("source", "recorded_by")
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*self.readonly_fields, "lead", "kind") if obj is not None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        saved = outcome_record(
+            lead=data["lead"],
+            kind=data["kind"],
+            source=Outcome.Source.ADMIN,
+            occurred_on=data["occurred_on"],
+            contract_date=data.get("contract_date"),
+            fee=data.get("fee"),
+            reason=data.get("reason") or "",
+            note=data.get("note") or "",
+            actor=request.user,
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(BacktestRun)
+class BacktestRunAdmin(ReadOnlyAdmin):
+    """The backtest page: each run's rates, lifts, calibration, both AUCs and weight sets, the leads that would
+    change tier, and the "Activate proposal" button (only for users who may change scoring profiles)."""
+
+    list_display = ("created_at", "outcomes", "active_auc", "proposed_auc", "since", "profile", "activated_profile")
+    list_select_related = ("profile", "activated_profile")
+    fields = ("created_at", "created_by", "since", "profile", "outcomes", "seconds", "activated_profile")
+    readonly_fields = fields
+    change_list_template = "admin/leads/backtestrun/change_list.html"
+    change_form_template = "admin/leads/backtestrun/change_form.html"
+    # The roof replaces both with versions that hand in the buyers' demand and rescore after activating
+    # (dealfinder.ops.admin); these defaults score without demand and leave the rescore to the next run.
+    run_backtest = staticmethod(backtest_run_create)
+    activate_proposal = staticmethod(lambda *, run: (backtest_proposal_activate(run=run), "rescore to apply it"))
+
+    def get_urls(self):
+        return [
+            path("run/", self.admin_site.admin_view(require_POST(self.run_view)), name="leads_backtestrun_run"),
+            path(
+                "<int:pk>/activate/",
+                self.admin_site.admin_view(require_POST(self.activate_view)),
+                name="leads_backtestrun_activate",
+            ),
+            *super().get_urls(),
+        ]
+
+    def run_view(self, request):
+        if not request.user.has_perm("leads.add_backtestrun"):
+            raise PermissionDenied
+        run = self.run_backtest(actor=request.user)
+        self.message_user(request, f"Backtest run on {run.outcomes} outcomes in {run.seconds:.1f} s.")
+        return redirect("admin:leads_backtestrun_change", run.pk)
+
+    def activate_view(self, request, pk):
+        if not request.user.has_perm("leads.change_scoringprofile"):
+            raise PermissionDenied
+        run = get_object_or_404(BacktestRun.objects.select_related("profile", "activated_profile"), pk=pk)
+        try:
+            profile, after = self.activate_proposal(run=run)
+        except BacktestError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(request, f"{profile.name} is now the active scoring profile; {after}.")
+        return redirect("admin:leads_backtestrun_change", run.pk)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        run = self.get_object(request, object_id)
+        if run is not None:
+            extra_context = {
+                **(extra_context or {}),
+                **backtest_report_context(document=run.document),
+                "run": run,
+                "can_activate": run.fitted
+                and run.activated_profile_id is None
+                and request.user.has_perm("leads.change_scoringprofile"),
+                "activate_url": reverse("admin:leads_backtestrun_activate", args=[run.pk]),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)

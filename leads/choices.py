@@ -25,3 +25,6 @@ class LeadStatus(models.TextChoices):
 
 # A lead in these has ended: no longer a deal to work (the dashboard's hot deals, vw_hot_deals).
 CLOSED_STATUSES = (LeadStatus.CLOSED_WON.value, LeadStatus.DEAD.value)
+# The statuses that end (or decide) a lead: reaching one records an Outcome of the same kind.
+OUTCOME_STATUSES = (LeadStatus.UNDER_CONTRACT, LeadStatus.CLOSED_WON, LeadStatus.DEAD)
+CONVERTED_STATUSES = (LeadStatus.UNDER_CONTRACT, LeadStatus.CLOSED_WON)

@@ -11,13 +11,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from dealfinder.common.models import TimeStampedModel, score_range_check
-from leads.choices import TIERS, LeadStatus, tier_check
+from leads.choices import OUTCOME_STATUSES, TIERS, LeadStatus, tier_check
 from leads.deals import DealParams
 from leads.scoring import ScoringParams, parameter_errors
 from properties.models import Property, QualityReport
 
 TIER_CHOICES = [(t, f"Tier {t}") for t in TIERS]
 SCORE_FIELDS = ("distress", "value", "location_score", "urgency", "total")
+SIGNALS_HELP = "The signals the score awarded points for, as the scoring profile names them, space-separated"
 
 
 class Lead(TimeStampedModel):
@@ -39,6 +40,7 @@ class Lead(TimeStampedModel):
     tier = models.CharField(max_length=1, choices=TIER_CHOICES, default="D")
     reasons = models.JSONField(default=list, blank=True, help_text="One sentence per awarded point")
     stack_count = models.PositiveSmallIntegerField(default=0, help_text="Distinct distress signals")
+    signals = models.CharField(max_length=500, blank=True, default="", help_text=SIGNALS_HELP)
     scored_at = models.DateTimeField(null=True, blank=True)
 
     arv = models.DecimalField("ARV", max_digits=14, decimal_places=2, null=True, blank=True)
@@ -78,6 +80,8 @@ class LeadScoreHistory(models.Model):
     total = models.PositiveSmallIntegerField(default=0)
     tier = models.CharField(max_length=1, choices=TIER_CHOICES, default="D")
     stack_count = models.PositiveSmallIntegerField(default=0)
+    # What the backtest reads: the signals the lead had on that day (rebuilding them later would leak).
+    signals = models.CharField(max_length=500, blank=True, default="", help_text=SIGNALS_HELP)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -158,6 +162,105 @@ class ScoringProfile(TimeStampedModel):
         errors = parameter_errors(self.parameters, defaults=defaults)
         if errors:
             raise ValidationError({"parameters": [f"{key}: {why}" for key, why in errors.items()]})
+
+
+class Outcome(models.Model):
+    """How a lead ended (or reached a contract): the ground truth the backtest checks the score against.
+
+    Recorded whenever a lead's status becomes under contract, closed (won) or dead, from any door (admin, API,
+    GoHighLevel opportunity won/lost); the fee and the reason are optional and can be filled in later. One row
+    per lead, kind and day, so a replayed webhook or a repeated status change records nothing twice."""
+
+    class Kind(models.TextChoices):  # the lead statuses that are outcomes (leads.choices.OUTCOME_STATUSES)
+        UNDER_CONTRACT = LeadStatus.UNDER_CONTRACT.value, LeadStatus.UNDER_CONTRACT.label
+        CLOSED_WON = LeadStatus.CLOSED_WON.value, LeadStatus.CLOSED_WON.label
+        DEAD = LeadStatus.DEAD.value, LeadStatus.DEAD.label
+
+    class Reason(models.TextChoices):
+        NO_ANSWER = "no_answer", "No answer"
+        NOT_MOTIVATED = "not_motivated", "Not motivated"
+        PRICE = "price", "Price (could not agree)"
+        LISTED = "listed", "Listed with an agent"
+        SOLD_ELSEWHERE = "sold_elsewhere", "Sold elsewhere"
+        REDEEMED = "redeemed", "Redeemed / caught up"
+        BAD_DATA = "bad_data", "Bad data (wrong owner, no such property)"
+        OTHER = "other", "Other"
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        API = "api", "API"
+        GHL = "ghl", "GoHighLevel"
+        IMPORT = "import", "Import"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="outcomes")
+    kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
+    occurred_on = models.DateField(help_text="The day it happened (the broker's time zone)")
+    contract_date = models.DateField(
+        null=True, blank=True, help_text="When the contract was signed, if earlier than this outcome"
+    )
+    fee = models.DecimalField(
+        "fee or profit", max_digits=12, decimal_places=2, null=True, blank=True, help_text="Won deals"
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True, help_text="Dead leads")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.ADMIN)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "kind", "occurred_on"], name="outcome_once_per_lead_kind_day"),
+            models.CheckConstraint(
+                condition=Q(kind__in=[s.value for s in OUTCOME_STATUSES]), name="outcome_kind_valid"
+            ),
+            models.CheckConstraint(condition=Q(fee__isnull=True) | Q(fee__gte=0), name="outcome_fee_gte0"),
+            models.CheckConstraint(
+                condition=Q(contract_date__isnull=True) | Q(contract_date__lte=F("occurred_on")),
+                name="outcome_contract_not_after",
+            ),
+        ]
+        indexes = [models.Index(fields=["occurred_on", "kind"], name="outcome_date_kind_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.occurred_on} (lead {self.lead_id})"
+
+    def clean(self):
+        super().clean()
+        if self.fee is not None and self.kind != LeadStatus.CLOSED_WON:
+            raise ValidationError({"fee": "Only a closed (won) deal has a fee."})
+        if self.reason and self.kind != LeadStatus.DEAD:
+            raise ValidationError({"reason": "Only a dead lead has a reason."})
+
+
+class BacktestRun(models.Model):
+    """One backtest of the score against the outcomes (leads.backtest), kept with its JSON document so the
+    admin page and the API show it without running again; its proposed profile can be activated from it."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    since = models.DateField(null=True, blank=True, help_text="Only outcomes on or after this day")
+    profile = models.ForeignKey(
+        ScoringProfile, on_delete=models.SET_NULL, null=True, related_name="+", help_text="The active profile tested"
+    )
+    outcomes = models.PositiveIntegerField(default=0)
+    active_auc = models.FloatField(null=True, blank=True)
+    proposed_auc = models.FloatField(null=True, blank=True)
+    document = models.JSONField(default=dict, help_text="The `backtest --json` document")
+    seconds = models.FloatField(default=0)
+    activated_profile = models.ForeignKey(
+        ScoringProfile, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Backtest #{self.pk} of {self.created_at:%Y-%m-%d %H:%M} ({self.outcomes} outcomes)"
+
+    @property
+    def fitted(self) -> bool:
+        return (self.document.get("proposal") or {}).get("status") == "fitted"
 
 
 class Activity(models.Model):

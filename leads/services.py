@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from dealfinder.common.bulk import bulk_upsert, copy_to_stage
 from leads.assignees import lead_assignee_check
-from leads.choices import TIERS
+from leads.backtest.signals import signals_awarded
+from leads.choices import OUTCOME_STATUSES, TIERS
 from leads.deals import DealParams, deal_numbers
 from leads.grid import map_grid_update
-from leads.models import Activity, Lead, LeadScoreHistory, ScoringProfile
+from leads.models import Activity, Lead, LeadScoreHistory, Outcome, ScoringProfile
 from leads.scoring import ScoringParams, score
 from leads.selectors import PropertyFacts, property_facts_chunks
 from leads.tier_days import lead_tier_days_refresh
@@ -33,7 +34,7 @@ PROFILE_COLUMNS = (
     "arv_percent",
     "assignment_fee",
 )
-HISTORY_FIELDS = ("distress", "value", "location_score", "urgency", "total", "tier", "stack_count")
+HISTORY_FIELDS = ("distress", "value", "location_score", "urgency", "total", "tier", "stack_count", "signals")
 LEAD_FIELDS = (*HISTORY_FIELDS, "reasons", "arv", "repair_estimate", "mao")
 REASONS = LEAD_FIELDS.index("reasons")
 STORED_FIELDS = tuple("reasons_json" if name == "reasons" else name for name in LEAD_FIELDS)  # as _chunk_leads reads
@@ -207,6 +208,7 @@ def _score_chunk(
             result.total,
             result.tier,
             result.stack_count,
+            " ".join(sorted(signals_awarded(signals, params))),
             dumps(reasons),
             deal.arv,
             deal.repair_estimate,
@@ -331,8 +333,10 @@ def leads_score_all(
     return summary
 
 
-def _record_changes(*, leads: QuerySet, field_name: str, kind: str, new_value, label: str, actor, note: str) -> int:
-    """One Activity per lead whose `field_name` differs from new_value, then one UPDATE."""
+def _record_changes(
+    *, leads: QuerySet, field_name: str, kind: str, new_value, label: str, actor, note: str
+) -> list[int]:
+    """One Activity per lead whose `field_name` differs from new_value, then one UPDATE; the changed leads' ids."""
     compare = {f"{field_name}__isnull": True} if new_value is None else {field_name: new_value}
     old_label = "assigned_to__username" if field_name == "assigned_to" else field_name
     with transaction.atomic():
@@ -353,23 +357,48 @@ def _record_changes(*, leads: QuerySet, field_name: str, kind: str, new_value, l
             ],
             batch_size=WRITE_BATCH,
         )
-        Lead.objects.filter(id__in=[lead_id for lead_id, _ in rows]).update(**{field_name: new_value}, updated_at=now)
-    return len(rows)
+        changed = [lead_id for lead_id, _ in rows]
+        Lead.objects.filter(id__in=changed).update(**{field_name: new_value}, updated_at=now)
+    return changed
 
 
-def lead_bulk_change_status(*, leads: QuerySet, status: str, actor, note: str = "") -> int:
-    """Set the status of every lead in `leads`; returns how many changed (each gets an Activity)."""
+def outcomes_record_for_status(
+    *, lead_ids: Iterable[int], status: str, source: str, actor=None, on: datetime.date | None = None, note: str = ""
+) -> int:
+    """One Outcome per lead that just reached `status` (under contract, closed won, dead; other statuses record
+    nothing), dated `on` (today in the broker's time zone). A lead already holding that outcome that day keeps it
+    (a replayed change records nothing twice). Returns how many leads it was given."""
+    if status not in OUTCOME_STATUSES:
+        return 0
+    on = on or timezone.localdate()
+    rows = [
+        Outcome(lead_id=lead_id, kind=status, occurred_on=on, source=source, recorded_by=actor, note=note)
+        for lead_id in lead_ids
+    ]
+    return len(Outcome.objects.bulk_create(rows, batch_size=WRITE_BATCH, ignore_conflicts=True))
+
+
+def lead_bulk_change_status(
+    *,
+    leads: QuerySet,
+    status: str,
+    actor,
+    note: str = "",
+    source: str = Outcome.Source.ADMIN,
+    on: datetime.date | None = None,
+) -> int:
+    """Set the status of every lead in `leads`; returns how many changed (each gets an Activity). Leads reaching
+    under contract, closed (won) or dead get an Outcome too, marked as coming from `source`, dated `on` (today
+    unless an import says when it happened)."""
     if status not in Lead.Status.values:
         raise ValueError(f"Unknown lead status {status!r}")
-    return _record_changes(
-        leads=leads,
-        field_name="status",
-        kind=Activity.Kind.STATUS_CHANGE,
-        new_value=status,
-        label=status,
-        actor=actor,
-        note=note,
-    )
+    change = {"leads": leads, "field_name": "status", "kind": Activity.Kind.STATUS_CHANGE, "new_value": status}
+    if status not in OUTCOME_STATUSES:
+        return len(_record_changes(**change, label=status, actor=actor, note=note))
+    with transaction.atomic():  # the status and its outcomes land together
+        changed = _record_changes(**change, label=status, actor=actor, note=note)
+        outcomes_record_for_status(lead_ids=changed, status=status, source=source, actor=actor, note=note, on=on)
+    return len(changed)
 
 
 def lead_bulk_assign(*, leads: QuerySet, user, actor, note: str = "") -> int:
@@ -378,7 +407,7 @@ def lead_bulk_assign(*, leads: QuerySet, user, actor, note: str = "") -> int:
     ValueError when `user` is not an assignee (leads.assignees); forms and serializers check it first.
     """
     lead_assignee_check(user)
-    return _record_changes(
+    changed = _record_changes(
         leads=leads,
         field_name="assigned_to",
         kind=Activity.Kind.ASSIGNMENT,
@@ -387,10 +416,21 @@ def lead_bulk_assign(*, leads: QuerySet, user, actor, note: str = "") -> int:
         actor=actor,
         note=note,
     )
+    return len(changed)
 
 
-def lead_change_status(*, lead: Lead, status: str, actor, note: str = "") -> Lead:
-    lead_bulk_change_status(leads=Lead.objects.filter(pk=lead.pk), status=status, actor=actor, note=note)
+def lead_change_status(
+    *,
+    lead: Lead,
+    status: str,
+    actor,
+    note: str = "",
+    source: str = Outcome.Source.ADMIN,
+    on: datetime.date | None = None,
+) -> Lead:
+    lead_bulk_change_status(
+        leads=Lead.objects.filter(pk=lead.pk), status=status, actor=actor, note=note, source=source, on=on
+    )
     lead.status = status
     return lead
 

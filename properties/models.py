@@ -61,10 +61,26 @@ class DataSource(TimeStampedModel):
         " date column); blank = read everything every run",
     )
     notes = models.TextField(blank=True)
+    # What the list costs, for the return per source (leads' KPIs): either or both, in dollars.
+    cost_per_month = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="Subscription cost per month, if any"
+    )
+    cost_per_record = models.DecimalField(
+        max_digits=10, decimal_places=4, null=True, blank=True, help_text="Cost per record bought, if any"
+    )
 
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["dataset", "enabled"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cost_per_month__gte=0) | Q(cost_per_month__isnull=True), name="datasource_cost_month_gte0"
+            ),
+            models.CheckConstraint(
+                condition=Q(cost_per_record__gte=0) | Q(cost_per_record__isnull=True),
+                name="datasource_cost_record_gte0",
+            ),
+        ]
 
     def __str__(self):
         return self.name

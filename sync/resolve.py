@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from leads.models import Lead
+from leads.models import Lead, Outcome
 from leads.services import lead_change_status
 from sync.models import ExternalLink, SyncConflict
 from sync.payloads import buyer_apply, lead_opportunity_payload, lead_status_from_opportunity, payload_hash
@@ -39,7 +39,7 @@ def lead_set_status_from_ghl(*, lead: Lead, status: str, note: str, actor=None) 
     if status == lead.status:
         return
     before_hash = payload_hash(lead_opportunity_payload(lead))
-    lead_change_status(lead=lead, status=status, actor=actor, note=note)
+    lead_change_status(lead=lead, status=status, actor=actor, note=note, source=Outcome.Source.GHL)
     # GoHighLevel already shows this status: no push needed unless something else was pending.
     ExternalLink.objects.filter(
         content_type=ContentType.objects.get_for_model(Lead),

@@ -598,3 +598,13 @@ class PipelineStepFactory(DjangoModelFactory):
     attempts = 1
     started_at = factory.LazyAttribute(lambda o: o.run.started_at)
     finished_at = factory.LazyAttribute(lambda o: o.run.started_at + timezone.timedelta(seconds=20))
+
+
+class OutcomeFactory(DjangoModelFactory):
+    class Meta:
+        model = lm.Outcome
+
+    lead = factory.SubFactory(LeadFactory)
+    kind = "closed_won"
+    occurred_on = datetime.date(2026, 2, 1)
+    source = "admin"

@@ -6,9 +6,10 @@ from django_celery_beat.models import PeriodicTask
 from dealfinder.common import json_limits
 from dealfinder.common.admin import ReadOnlyAdmin, pretty_json, register_with_action_permissions
 from dealfinder.ops import admin_accounts  # noqa: F401  (users, groups, API tokens, login lockouts)
+from dealfinder.ops.backtest import backtest_activate, backtest_run
 from dealfinder.ops.models import PipelineRun, PipelineStep
 from dealfinder.ops.scoring import leads_score
-from leads.admin import LeadAdmin
+from leads.admin import BacktestRunAdmin, LeadAdmin
 
 
 def _seconds(duration) -> str:
@@ -93,3 +94,7 @@ def rescore(modeladmin, request, queryset):
 _at = LeadAdmin.actions.index("assign") + 1
 LeadAdmin.actions = (*LeadAdmin.actions[:_at], rescore, *LeadAdmin.actions[_at:])
 from dealfinder.ops.reports import admin as reports_admin  # noqa: E402, F401  (the reporting views, read-only)
+
+# The backtest page runs and activates as the roof does: with the buyers' demand, rescoring after activating.
+BacktestRunAdmin.run_backtest = staticmethod(backtest_run)
+BacktestRunAdmin.activate_proposal = staticmethod(backtest_activate)

@@ -28,6 +28,8 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
             ("sync.mailpiece", "sync.mailverification", "sync.skiptracecall", "sync.leadskiptrace"), ("view",)
         ),
         "sync.permissibleuseacknowledgement": ("view", "add"),
+        # Brokers run backtests; only Admin (change on scoring profiles) activates a proposal.
+        "leads.backtestrun": ("view", "add"),
         # What the system records (runs, history, alerts, caches) is read-only to brokers: only Admin deletes.
         **dict.fromkeys(
             (

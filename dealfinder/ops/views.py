@@ -18,7 +18,11 @@ from buyers.models import PropertyMatch
 from dealfinder.ops.models import PipelineRun
 from dealfinder.ops.reports import sql as report_sql
 from dealfinder.ops.reports.selectors import report_unsynced_leads
+from leads.backtest_runs import backtest_latest
+from leads.backtest_views import backtest_report_context
+from leads.charts import bar_chart
 from leads.choices import TIERS
+from leads.kpis import kpis_by_source
 from leads.ui_selectors import lead_hot_deals, lead_new_tier_a, lead_summary, lead_tier_trend
 from properties.models import DataSource, Foreclosure, IngestionRun, QualityReport, TaxSale
 from sync.models import SyncLog
@@ -39,6 +43,7 @@ SECTION_PERMISSIONS = {
     "ingestion": "properties.view_ingestionrun",
     "quality": "properties.view_qualityreport",
     "sync": "sync.view_synclog",
+    "outcomes": ("leads.view_outcome", "leads.view_backtestrun"),
 }
 
 
@@ -217,7 +222,34 @@ def dashboard(request):
         context["quality"] = QualityReport.objects.order_by("-created_at").first()
     if show["sync"]:
         context["sync"] = _sync(week_ago)
+    if show["outcomes"]:
+        context["outcomes"] = _outcomes()
     return render(request, "dashboard/index.html", context)
+
+
+def _outcomes() -> dict:
+    """Issue 22's charts: conversion by tier and lift per signal from the latest backtest, return per list source
+    (this month and all months) from the outcomes."""
+    run = backtest_latest()
+    by_source: dict[str, dict] = {}
+    for row in kpis_by_source():
+        total = by_source.setdefault(row["source"], {"source": row["source"], "leads": 0, "closed": 0, "revenue": 0})
+        for name in ("leads", "closed", "revenue"):
+            total[name] += row[name]
+    sources = sorted(by_source.values(), key=lambda r: (-r["revenue"], r["source"]))
+    return {
+        "run": run,
+        **(backtest_report_context(document=run.document) if run else {}),
+        "sources": sources,
+        "source_chart": bar_chart(
+            [
+                (r["source"], float(r["revenue"]), "", f"{r['source']}: {r['closed']} closed of {r['leads']} leads")
+                for r in sources
+            ],
+            axis="revenue (won deals' fees) per list source",
+            fmt="${:,.0f}",
+        ),
+    }
 
 
 def _tier_bar(summary: dict) -> list[dict]:

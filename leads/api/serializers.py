@@ -8,7 +8,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 from dealfinder.common.geojson import PointGeometryField
 from dealfinder.common.permissions import PermittedFieldsMixin
 from leads.assignees import ASSIGNEE_REFUSED, lead_assignees
-from leads.models import Lead
+from leads.models import Lead, Outcome
 from leads.services import lead_assign, lead_change_status
 from properties.models import Property
 
@@ -106,7 +106,8 @@ class LeadUpdateSerializer(serializers.ModelSerializer):
     def update(self, lead, validated_data):
         actor = self.context["request"].user
         if "status" in validated_data:
-            lead_change_status(lead=lead, status=validated_data.pop("status"), actor=actor)
+            status = validated_data.pop("status")
+            lead_change_status(lead=lead, status=status, actor=actor, source=Outcome.Source.API)
         if "assigned_to" in validated_data:
             lead_assign(lead=lead, user=validated_data.pop("assigned_to"), actor=actor)
         if validated_data:

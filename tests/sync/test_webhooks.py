@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from buyers.models import Buyer
-from leads.models import Activity, Lead
+from leads.models import Activity, Lead, Outcome
 from sync.models import Consent, ExternalLink, SyncConflict, SyncLog, WebhookEvent
 from sync.payloads import lead_opportunity_payload, payload_hash
 from sync.webhooks import MAX_BODY_BYTES
@@ -166,6 +166,10 @@ def test_opportunity_won_in_ghl_closes_the_lead(client, ed_key):
     link.refresh_from_db()
     assert link.remote_snapshot == {"status": "won"}
     assert link.last_hash == payload_hash(lead_opportunity_payload(lead))  # nothing to push back
+    # the won deal is an outcome, from GoHighLevel, dated today
+    assert list(Outcome.objects.values_list("lead_id", "kind", "source", "occurred_on")) == [
+        (lead.pk, "closed_won", "ghl", timezone.localdate())
+    ]
 
 
 @pytest.mark.parametrize(

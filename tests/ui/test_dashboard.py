@@ -27,7 +27,19 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-SECTIONS = ("tiers", "hot-deals", "new-tier-a", "trend", "upcoming", "matches", "ingestion", "quality", "sync")
+OUTCOME_SECTIONS = ("return-by-source", "conversion-by-tier", "lift-per-signal")  # issue 22
+SECTIONS = (
+    "tiers",
+    "hot-deals",
+    "new-tier-a",
+    "trend",
+    "upcoming",
+    "matches",
+    "ingestion",
+    "quality",
+    "sync",
+    *OUTCOME_SECTIONS,
+)
 
 
 @pytest.fixture
@@ -85,7 +97,10 @@ def test_a_user_without_a_role_is_refused(client):
 @pytest.mark.parametrize(
     ("role", "sections"),
     [
-        (ACQUISITIONS, {"tiers", "hot-deals", "new-tier-a", "trend", "upcoming", "ingestion", "quality"}),
+        (
+            ACQUISITIONS,
+            {"tiers", "hot-deals", "new-tier-a", "trend", "upcoming", "ingestion", "quality", *OUTCOME_SECTIONS},
+        ),
         (DISPOSITIONS, {"tiers", "hot-deals", "matches"}),
         (ADMIN, set(SECTIONS)),
     ],
@@ -141,8 +156,9 @@ def test_dashboard_content(admin_client):
 def test_dashboard_query_count_is_constant(admin_client, n, django_assert_num_queries):
     populate(n)
     admin_client.get("/")  # warm the session
-    # session, user, 2 permission lookups; leads 2, history 2, upcoming 4, matches 1, ingestion 2, quality 1, sync 3
-    with django_assert_num_queries(19):
+    # session, user, 2 permission lookups; leads 2, history 2, upcoming 4, matches 1, ingestion 2, quality 1, sync 3;
+    # outcomes (issue 22): latest backtest 1, return by list source 1
+    with django_assert_num_queries(21):
         assert admin_client.get("/").status_code == 200
 
 

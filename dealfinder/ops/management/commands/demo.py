@@ -26,6 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="Do everything but serve")
         parser.add_argument("--username", default="demo")
         parser.add_argument("--password", help="Demo password (default: a new random one each run)")
+        parser.add_argument(
+            "--outcomes",
+            action="store_true",
+            help="Also plant a quarter of won and dead outcomes (absentee owners close far more often) and run a "
+            "backtest, to try Leads > Backtest runs",
+        )
 
     def handle(self, *args, **options):
         database = settings.DATABASES["default"]
@@ -34,6 +40,8 @@ class Command(BaseCommand):
         roles_setup()
         username, password = self.demo_user(options["username"], options["password"])
         self.load_sample()
+        if options["outcomes"]:
+            self.plant_outcomes()
         call_command("collectstatic", interactive=False, verbosity=0)
         host = options["addrport"] if ":" in options["addrport"] else f"127.0.0.1:{options['addrport']}"
         self.stdout.write(
@@ -79,6 +87,14 @@ class Command(BaseCommand):
             ("Sample buyers", buyers_create_samples),
             ("Matched", matches_refresh_all),
         ]
+
+    def plant_outcomes(self):
+        from dealfinder.ops.backtest import backtest_run
+        from dealfinder.ops.demo_outcomes import demo_outcomes_plant
+
+        self.step(f"Outcomes planted: {demo_outcomes_plant()}")
+        run = backtest_run()
+        self.step(f"Backtest #{run.pk}: {run.outcomes} outcomes, AUC {run.active_auc} -> {run.proposed_auc}")
 
     @classmethod
     def describe(cls, result):
