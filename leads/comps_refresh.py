@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, DecimalField, ExpressionWrapper, F, Value, When
 from django.db.models.functions import Greatest, Round
 from django.utils import timezone
 
@@ -116,7 +117,13 @@ def leads_comps_refresh(*, as_of: datetime.date | None = None) -> CompsSummary:
         summary.leads += total
         summary.changed += changed
     fee, percent = profile.assignment_fee, profile.arv_percent
-    mao = Greatest(Round(F("comps_arv") * percent / 100 - F("repair_estimate") - fee), Value(0))
+    money = DecimalField(max_digits=14, decimal_places=2)
+    share = Value(percent / 100, output_field=money)
+    mao = Greatest(
+        Round(ExpressionWrapper(F("comps_arv") * share - F("repair_estimate") - Value(fee), output_field=money)),
+        Value(Decimal(0), output_field=money),
+        output_field=money,
+    )
     Lead.objects.filter(comps_at=now, comps_arv__isnull=False).update(
         arv=F("comps_arv"), mao=Case(When(repair_estimate__isnull=True, then=None), default=mao)
     )

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test import Client
 
+from dealfinder.models import ApiToken
 from dealfinder.ops.benchmark.load_mix import ADMIN_CHANGELISTS, MixSpec, admin_filter_links, sweep_requests
 from dealfinder.ops.benchmark.load_setup import (
     USERNAME_PREFIX,
@@ -13,7 +14,6 @@ from dealfinder.ops.benchmark.load_setup import (
     load_mix_build,
     map_filter_variants,
 )
-from dealfinder.models import ApiToken
 from dealfinder.roles import ADMIN
 from leads.filtersets import DISTRESS_CHOICES
 from leads.views import MAP_FILTERS
