@@ -17,7 +17,7 @@ from dealfinder.ops.scoring import leads_score
 from leads.comps_refresh import leads_comps_refresh
 from leads.comps_selectors import lead_comps
 from leads.models import Lead
-from properties.models import IngestionRun, Property, Sale
+from properties.models import Property, Sale
 from properties.services import datasource_ingest
 from tests.factories import DataSourceFactory, ValuationFactory
 from tests.integration.test_recorded_sales import AS_OF, COUNTY
@@ -82,7 +82,7 @@ def flags(parcel):
 
 def test_sales_are_ingested_with_the_arms_length_flags_and_a_rerun_converges(county):
     source, run = county
-    assert (run.status, run.processed, run.inserted, run.failed) == (IngestionRun.Status.SUCCESS, 19, 19, 0), run.errors[:3]
+    assert (run.status, run.processed, run.inserted, run.failed) == ("success", 19, 19, 0)
     assert flags("F") == ["nominal_price"]
     assert flags("G") == ["non_warranty_deed", "related_parties"]
     assert flags("H2") == ["multi_parcel"]
