@@ -18,7 +18,7 @@ from tests.factories import PipelineRunFactory, SyncLogFactory
 
 pytestmark = pytest.mark.django_db
 
-NIGHTLY = ["ingest", "enrich", "score", "map", "match", "ghl_push", "alerts", "quality"]
+NIGHTLY = ["ingest", "enrich", "score", "comps", "map", "match", "discover_buyers", "ghl_push", "alerts", "quality"]
 
 
 def statuses(run: PipelineRun) -> list[tuple[str, str]]:
@@ -30,7 +30,7 @@ def test_nightly_runs_every_step_in_order_and_a_rerun_converges(county, launch):
 
     assert (run.job, run.trigger, run.status, run.message) == ("nightly", "manual", "success", "")
     assert statuses(run) == [(name, "success") for name in NIGHTLY]
-    assert list(run.steps.values_list("order", "attempts")) == [(n, 1) for n in range(1, 9)]
+    assert list(run.steps.values_list("order", "attempts")) == [(n, 1) for n in range(1, len(NIGHTLY) + 1)]
     ingest = run.steps.get(name="ingest").counts
     assert {k: ingest[k] for k in ("sources", "failed_sources", "processed", "inserted", "unchanged")} == {
         "sources": 1,
@@ -65,8 +65,10 @@ def test_failing_step_skips_its_dependents_records_why_and_alerts(county, launch
         ("ingest", "success", "", 1),
         ("enrich", "failed", "ValueError: boom", 1),  # not a transient error: no retry
         ("score", "skipped", "skipped: enrich failed", 0),
+        ("comps", "skipped", "skipped: enrich failed", 0),
         ("map", "skipped", "skipped: enrich failed", 0),
         ("match", "skipped", "skipped: enrich failed", 0),
+        ("discover_buyers", "skipped", "skipped: enrich failed", 0),
         ("ghl_push", "skipped", "skipped: enrich failed", 0),
         ("alerts", "skipped", "skipped: enrich failed", 0),
         ("quality", "skipped", "skipped: enrich failed", 0),

@@ -15,7 +15,7 @@ from dealfinder.ops.tasks import pipeline_launch, pipeline_run
 # SpatiaLite demo runs tasks eagerly.
 pytestmark = [pytest.mark.worker, pytest.mark.postgis, pytest.mark.django_db(transaction=True)]
 
-NIGHTLY = ["ingest", "enrich", "score", "map", "match", "ghl_push", "alerts", "quality"]
+NIGHTLY = ["ingest", "enrich", "score", "comps", "map", "match", "discover_buyers", "ghl_push", "alerts", "quality"]
 
 
 def finished(run_id: int) -> PipelineRun:

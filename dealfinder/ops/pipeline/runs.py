@@ -24,7 +24,18 @@ logger = logging.getLogger("dealfinder.pipeline")  # the name operators filter o
 
 # Job name -> its steps, in order (steps.STEP_SERVICES says what each calls). Each job never overlaps itself.
 JOBS: dict[str, tuple[str, ...]] = {
-    "nightly": ("ingest", "enrich", "score", "map", "match", "ghl_push", "alerts", "quality"),
+    "nightly": (
+        "ingest",
+        "enrich",
+        "score",
+        "comps",
+        "map",
+        "match",
+        "discover_buyers",
+        "ghl_push",
+        "alerts",
+        "quality",
+    ),
     "ghl_push": ("ghl_push",),
     "ghl_pull": ("ghl_pull",),
     "quality": ("quality",),
