@@ -20,7 +20,8 @@ from dealfinder.common.csv_safe import csv_response
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
 from leads.views import minimap_attrs
 
-from .models import Buyer, MatchingProfile, PropertyMatch
+from .discovered import discovered_buyer_create_buyer
+from .models import Buyer, DiscoveredBuyer, MatchingProfile, PropertyMatch
 from .resources import EXPORT_FORMATS, IMPORT_FORMATS, BuyerResource
 from .selectors import BLAST_HEADER, match_blast_rows
 from .services import matches_mark_contacted
@@ -343,3 +344,42 @@ class MatchingProfileAdmin(admin.ModelAdmin):
         "max_matches_per_buyer",
     )
     readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(DiscoveredBuyer)
+class DiscoveredBuyerAdmin(admin.ModelAdmin):
+    """Cash buyers found in recorded purchases (manage.py discover_buyers refreshes the list); "Create buyer" makes
+    a Buyer from the inferred buy box, or links the buyer already in the list."""
+
+    list_display = ("name", "purchase_count", "zip_list", "min_price", "max_price", "style", "cash", "buyer_link")
+    list_filter = ("style", "kind", "cash")
+    search_fields = ("name", "key")
+    readonly_fields = [f.name for f in DiscoveredBuyer._meta.fields]
+    actions = ["create_buyer"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_create_buyer_permission(self, request):
+        return request.user.has_perm("buyers.add_buyer")
+
+    @admin.display(description="zips")
+    def zip_list(self, obj):
+        return ", ".join(obj.zips)
+
+    @admin.display(description="buyer")
+    def buyer_link(self, obj):
+        return admin_link(obj.buyer) if obj.buyer_id else "-"
+
+    @admin.action(description="Create buyer (fills the buy box; links an existing buyer)", permissions=["create_buyer"])
+    def create_buyer(self, request, queryset):
+        created = linked = 0
+        for discovered in queryset:
+            try:
+                _, new = discovered_buyer_create_buyer(discovered=discovered)
+            except ValidationError as exc:
+                self.message_user(request, f"{discovered}: {'; '.join(exc.messages)}", level="error")
+                continue
+            created += new
+            linked += not new
+        self.message_user(request, f"{created} buyers created, {linked} linked to buyers already in the list")

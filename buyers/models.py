@@ -209,3 +209,29 @@ class MatchingProfile(TimeStampedModel):
 
     def __str__(self):
         return f"{self.name}{' (active)' if self.is_active else ''}"
+
+
+class DiscoveredBuyer(TimeStampedModel):
+    """A cash buyer found in recorded purchases (buyers.discovery), refreshed by `manage.py discover_buyers`; linked
+    to the Buyer it is (by name or GoHighLevel contact) or that "Create buyer" made from its buy box."""
+
+    key = models.CharField(max_length=255, unique=True, help_text="The grantee's party key")
+    name = models.CharField(max_length=500)
+    kind = models.CharField(max_length=16)
+    purchases = models.JSONField(default=list, blank=True, help_text="The purchases, as evidence")
+    purchase_count = models.PositiveIntegerField(default=0, db_index=True)
+    zips = models.JSONField(default=list, blank=True)
+    min_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    max_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    property_types = models.JSONField(default=list, blank=True)
+    style = models.CharField(max_length=16, help_text="flipper, holder or unknown")
+    cash = models.BooleanField(null=True, help_text="Blank: the county publishes no mortgages")
+    reasons = models.JSONField(default=list, blank=True)
+    buy_box = models.JSONField(default=dict, blank=True, help_text="What Create buyer fills in")
+    buyer = models.ForeignKey(Buyer, on_delete=models.SET_NULL, null=True, blank=True, related_name="discovered")
+
+    class Meta:
+        ordering = ["-purchase_count", "name"]
+
+    def __str__(self):
+        return self.name

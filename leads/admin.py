@@ -1,3 +1,5 @@
+import json
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
@@ -17,6 +19,7 @@ from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
 from .assignees import ASSIGNEE_REFUSED, lead_assignees
 from .backtest_runs import BacktestError, backtest_proposal_activate, backtest_run_create
 from .backtest_views import backtest_report_context
+from .comps_selectors import lead_comps
 from .filtersets import DISTRESS_CHOICES
 from .models import (
     Activity,
@@ -156,6 +159,7 @@ class LeadAdmin(admin.ModelAdmin):
         "arv",
         "repair_estimate",
         "mao",
+        "comps_table",
         "created_at",
         "updated_at",
     )
@@ -208,8 +212,45 @@ class LeadAdmin(admin.ModelAdmin):
         point = obj.property.location if obj is not None and obj.pk else None
         if point is None:
             return "No point for this property yet (not geocoded)."
-        attrs = minimap_attrs(lat=point.y, lon=point.x, tier=obj.tier, label=obj.property.address_normalized)
+        comps = self._comps(obj).comps
+        points = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [c.sale.lon, c.sale.lat]},
+                   "properties": {"parcel_id": c.sale.parcel_id}} for c in comps if c.sale.lon is not None]  # fmt: skip
+        geojson = json.dumps({"type": "FeatureCollection", "features": points}) if points else None
+        attrs = minimap_attrs(
+            lat=point.y, lon=point.x, tier=obj.tier, label=obj.property.address_normalized, geojson=geojson
+        )
         return format_html('<div class="df-minimap" id="lead-minimap"{}></div>', attrs)
+
+    def _comps(self, obj):
+        """The lead's comps as of today, computed once per page (the table and the minimap's comp points)."""
+        if getattr(obj, "_comps_result", None) is None:
+            obj._comps_result = lead_comps(lead=obj)
+        return obj._comps_result
+
+    @admin.display(description="comps and ARV (recorded sales)")
+    def comps_table(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        result = self._comps(obj)
+        if result.arv is None:
+            notes = " ".join(result.notes) or "No arms-length sales of this type nearby."
+            return format_html("No ARV from comps. {}", notes)
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>${}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (c.sale.parcel_id, f"{c.distance_miles:.2f} mi", c.sale.sale_date, f"{c.sale.price:,.0f}",
+                 f"${c.price_per_sqft:,.0f}" if c.price_per_sqft else "-", c.why)
+                for c in result.comps
+            ),
+        )  # fmt: skip
+        head = f"ARV ${result.arv:,} (${result.low:,} - ${result.high:,}), {result.confidence} confidence"
+        return format_html(
+            "<p>{}</p><table><tr><th>parcel</th><th>distance</th><th>sold</th><th>price</th><th>$/sqft</th>"
+            "<th>why kept</th></tr>{}</table>",
+            head,
+            rows,
+        )
 
     @admin.display(description=f"top {TOP_MATCHES} buyer matches")
     def top_matches(self, obj):

@@ -1,8 +1,9 @@
 """Pure deal numbers: ARV, repair estimate and maximum allowable offer (MAO).
 
-- ARV: the appraiser's market value (the latest valuation) when known, else the active
-  listing's price. The appraiser value is the conservative, always-present county figure;
-  the list price is an asking price and only fills in when the appraiser has none.
+- ARV: the ARV from comps (recorded arms-length sales, leads.comps) when there is one, else the
+  appraiser's market value (the latest valuation), else the active listing's price. The appraiser
+  value is the conservative, always-present county figure; the list price is an asking price and
+  only fills in when the appraiser has none.
 - Repairs: living sqft x (base per sqft + per-decade age factor x decades of age, at most
   `repair_max_decades`). Unknown year built -> base rate only. Unknown sqft -> no estimate.
 - MAO = ARV x arv_percent / 100 - repairs - assignment fee, floored at $0 (a negative
@@ -48,6 +49,7 @@ def _dollars(value: Decimal) -> Decimal:
 
 def deal_numbers(
     *,
+    comps_arv: Decimal | None = None,
     market_value: Decimal | None,
     list_price: Decimal | None,
     living_sqft: int | None,
@@ -55,7 +57,7 @@ def deal_numbers(
     current_year: int,
     params: DealParams,
 ) -> DealNumbers:
-    arv = market_value if market_value else list_price
+    arv = comps_arv or market_value or list_price
     arv = _dollars(Decimal(arv)) if arv else None
     repairs = None
     if living_sqft:

@@ -46,6 +46,25 @@ class Lead(TimeStampedModel):
     arv = models.DecimalField("ARV", max_digits=14, decimal_places=2, null=True, blank=True)
     repair_estimate = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     mao = models.DecimalField("MAO", max_digits=14, decimal_places=2, null=True, blank=True)
+    # Comps from recorded sales (leads.comps), refreshed nightly; the deal numbers take comps_arv before the
+    # appraiser's value.
+    comps_arv = models.DecimalField(
+        "ARV from comps", max_digits=14, decimal_places=2, null=True, blank=True, editable=False
+    )
+    comps_low = models.DecimalField(
+        "ARV band low", max_digits=14, decimal_places=2, null=True, blank=True, editable=False
+    )
+    comps_high = models.DecimalField(
+        "ARV band high", max_digits=14, decimal_places=2, null=True, blank=True, editable=False
+    )
+    comps_confidence = models.CharField(
+        max_length=8, blank=True, db_default="", editable=False, help_text="high, medium, low, none"
+    )
+    comps_count = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    comps_sale_ids = models.JSONField(
+        default=list, db_default=[], blank=True, editable=False, help_text="The comps' Sale ids, closest first"
+    )
+    comps_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-total", "id"]

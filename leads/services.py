@@ -99,7 +99,8 @@ def _snapshot_history(*, property_ids: list[int], today: datetime.date, now: dat
 
 def _chunk_leads(facts: list[PropertyFacts], *, today: datetime.date) -> dict[int, tuple]:
     """The chunk's leads by property id: (id, previous day's tier, LEAD_FIELDS values, whether today's snapshot
-    holds the lead's HISTORY_FIELDS values), in one query. The reasons come as their JSON text, not decoded."""
+    holds the lead's HISTORY_FIELDS values, the ARV from comps), in one query. The reasons come as their JSON
+    text, not decoded."""
     in_range = {"property_id__gte": facts[0].property_id, "property_id__lte": facts[-1].property_id}
     previous_tier = LeadScoreHistory.objects.filter(lead=OuterRef("pk"), snapshot_date__lt=today).order_by(
         "-snapshot_date"
@@ -116,9 +117,9 @@ def _chunk_leads(facts: list[PropertyFacts], *, today: datetime.date) -> dict[in
             snapshot=Subquery(snapshot.values("id")[:1]),
             reasons_json=Cast("reasons", TextField()),
         )
-        .values_list("property_id", "id", "previous_tier", *STORED_FIELDS, "snapshot")
+        .values_list("property_id", "id", "previous_tier", *STORED_FIELDS, "snapshot", "comps_arv")
     )
-    return {row[0]: (row[1], row[2], row[3:-1], row[-1] is not None) for row in rows}
+    return {row[0]: (row[1], row[2], row[3:-2], row[-2] is not None, row[-1]) for row in rows}
 
 
 def _write_leads(writes: list[tuple], *, now: datetime.datetime) -> dict[int, int]:
@@ -191,7 +192,9 @@ def _score_chunk(
     for fact in facts:
         signals, pid = fact.signals, fact.property_id
         result = score(signals, params)
+        existing = leads.get(pid)
         deal = deal_numbers(
+            comps_arv=None if existing is None else existing[4],
             market_value=signals.market_value,
             list_price=signals.list_price,
             living_sqft=fact.living_sqft,
@@ -214,14 +217,13 @@ def _score_chunk(
             deal.repair_estimate,
             deal.mao,
         )
-        existing = leads.get(pid)
         if existing is None:
             created += 1
             writes.append((None, pid, values, reasons))
             snapshot.append(pid)
             lead_id = previous_tier = None
         else:
-            lead_id, previous_tier, stored, snapped = existing
+            lead_id, previous_tier, stored, snapped, _ = existing
             # The same JSON text is the same reasons; a different text (another encoding) is decoded to compare.
             if stored != values and (
                 stored[:REASONS] != values[:REASONS]

@@ -30,6 +30,7 @@ from .models import (
     Property,
     PropertySource,
     QualityReport,
+    Sale,
     TaxDelinquency,
     TaxSale,
     Valuation,
@@ -227,6 +228,15 @@ class ListingAdmin(ChildAdmin):
     search_fields = ("external_id", "=property__parcel_id", "property__address_normalized")
     date_hierarchy = "listed_at"
     inlines = (PriceChangeInline,)
+
+
+@admin.register(Sale)
+class SaleAdmin(ChildAdmin):
+    list_display = ("document_id", "property_link", "sale_date", "sale_price", "deed_type", "deed_kind",
+                    "is_arms_length", "is_distressed", "grantee", "source")  # fmt: skip
+    list_filter = ("is_arms_length", "is_distressed", "is_purchase", "deed_kind", "source")
+    search_fields = ("document_id", "=property__parcel_id", "property__address_normalized", "grantor", "grantee")
+    date_hierarchy = "sale_date"
 
 
 @admin.register(PriceChange)

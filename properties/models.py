@@ -25,6 +25,7 @@ class DataSource(TimeStampedModel):
         VALUATIONS = "valuations", "Valuations"
         TAX_DELINQUENCIES = "tax_delinquencies", "Tax delinquencies"
         LISTINGS = "listings", "Listings (MLS / Zillow / Realtor / CSV)"
+        SALES = "sales", "Recorded sales (deeds)"
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
@@ -482,6 +483,43 @@ class Listing(SourceRecord):
 
     def __str__(self):
         return f"Listing {self.external_id} {self.list_price or ''}".strip()
+
+
+class Sale(SourceRecord):
+    """A recorded transfer of one parcel: one row per (document, parcel), so a deed over three parcels is three
+    rows sharing `document_id`. The arms-length flags (properties.sales_rules) are derived after each ingest
+    (sale_assess_source) and stored beside the raw deed type, so comps and buyer discovery filter on columns."""
+
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="sales")
+    document_id = models.CharField(max_length=64, db_index=True, help_text="The recorder's document number")
+    sale_date = models.DateField(null=True, blank=True, db_index=True, help_text="Deed (contract) date")
+    recording_date = models.DateField(null=True, blank=True)
+    sale_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    deed_type = models.CharField(max_length=100, blank=True, help_text="As the recorder wrote it")
+    grantor = models.CharField(max_length=500, blank=True, help_text="Seller(s), as recorded")
+    grantee = models.CharField(max_length=500, blank=True, help_text="Buyer(s), as recorded")
+    mortgage_amount = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text="Blank: the county publishes none"
+    )
+    # Derived by sales_rules (never mapped): what kind of deed, and why the sale is or is not arms-length.
+    deed_kind = models.CharField(max_length=16, blank=True, db_index=True)
+    parcel_count = models.PositiveSmallIntegerField(default=1, help_text="Parcels on the same document")
+    is_arms_length = models.BooleanField(default=False)
+    is_distressed = models.BooleanField(default=False)
+    is_purchase = models.BooleanField(default=False)
+    flags = models.JSONField(default=list, blank=True, help_text="[{code, reason}] from the arms-length rules")
+    rules_hash = models.CharField(max_length=32, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-sale_date", "-id"]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="sale_unique_source_record")]
+        indexes = [
+            models.Index(fields=["is_arms_length", "is_distressed", "sale_date"], name="sale_market_date_idx"),
+            models.Index(fields=["property", "sale_date"], name="sale_property_date_idx"),
+        ]
+
+    def __str__(self):
+        return f"Sale {self.document_id} {self.sale_date or ''}".strip()
 
 
 class PriceChange(models.Model):

@@ -24,6 +24,7 @@ from properties.ingest.urls import canonical_url, guess_kind
 from properties.models import DataSource, IngestionRun, ParcelFormat
 from properties.owner_services import OwnersSummary, owners_resolve
 from properties.rekey import ParcelFormatChange, parcel_format_change_error
+from properties.sales import sales_assess
 
 logger = logging.getLogger(__name__)
 
@@ -211,7 +212,10 @@ def _ingest_logged(source: DataSource, *, progress: Progress = None, run: Ingest
         except SourceError as exc:
             return _failed_run(source, f"SourceError: {exc}", run)
         with heartbeat(IngestionRun.objects.filter(pk=run.pk, status=IngestionRun.Status.RUNNING)):
-            return ingest_source(source=source, reader=reader, mapping=mapping, progress=progress, run=run)
+            run = ingest_source(source=source, reader=reader, mapping=mapping, progress=progress, run=run)
+        if source.dataset == DataSource.Dataset.SALES and run.stored:
+            logger.info("Arms-length rules on %s's sales: %s", source.slug, sales_assess(source=source))
+        return run
 
 
 def datasource_ingest(*, source_id: int, run_id: int | None = None, progress: Progress = None) -> IngestionRun:

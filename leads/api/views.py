@@ -5,6 +5,7 @@ from rest_framework.response import Response
 
 from dealfinder.common.pagination import GeoJsonCursorPagination, StableCursorPagination, ordering_parameter
 from dealfinder.common.permissions import RoleModelPermissions
+from leads.comps_selectors import lead_comps
 from leads.filtersets import LeadFilterSet
 from leads.models import Lead
 
@@ -49,3 +50,13 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
     @action(detail=False, serializer_class=LeadFeatureSerializer, pagination_class=GeoJsonCursorPagination)
     def geojson(self, request):
         return self.list(request)
+
+    @extend_schema(
+        summary="The lead's comps and ARV from recorded arms-length sales",
+        description='`{"arv", "low", "high", "confidence", "comps": [...]}`; each comp with its distance, date, price,'
+        " $/sqft, adjustments and why it was kept.",
+        responses={200: dict},
+    )
+    @action(detail=True, pagination_class=None, filter_backends=[])
+    def comps(self, request, pk=None):
+        return Response(lead_comps(lead=self.get_object()).as_json())

@@ -33,6 +33,7 @@ from typing import Any
 from django.contrib.gis.gdal import GDALException, SpatialReference
 
 from properties.landuse import vocabulary_errors
+from properties.sales_rules import SaleRulesParams
 
 from .base import RawRecord
 from .coerce import coercer, describe_error, short_value, transform
@@ -66,6 +67,20 @@ TRANSFORMS = {"trim", "upper", "lower", "title", "number", "int", "bool", "date"
 _SPEC_KEYS = {"source", "concat", "sep", "transform", "split", "part", "value", "default", "null", "vocabulary"}
 _STATE_ZIP = re.compile(r"^([A-Za-z]{2})[\s,]*(\d{5}(?:-?\d{4})?)?$")
 WGS84 = 4326
+SALE_RULES = "sale_rules"  # a sales source's arms-length parameters (properties.sales_rules.SaleRulesParams)
+
+
+def _check_sale_rules(dataset: str, rules) -> None:
+    if rules is None:
+        return
+    if dataset != "sales":
+        raise MappingError(f"{SALE_RULES!r} belongs to a sales mapping, not to {dataset}")
+    if not isinstance(rules, dict):
+        raise MappingError(f'{SALE_RULES!r} must be a JSON object, e.g. {{"nominal_price_floor": 1000}}')
+    try:
+        SaleRulesParams.from_mapping(rules)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise MappingError(f"{SALE_RULES}: {exc}") from None
 
 
 def preset_names() -> list[str]:
@@ -125,6 +140,7 @@ class FieldMapping:
         if "preset" in config:
             fields = dict(load_preset(config.pop("preset"))["fields"])
         epsg = _parse_epsg(config.pop("epsg", None))
+        _check_sale_rules(dataset, config.pop(SALE_RULES, None))
         fields.update(config)
         allowed = TARGETS[dataset]
         specs = []

@@ -54,6 +54,7 @@ CHILD_MODELS = {
     "code_violations": m.CodeViolation,
     "tax_delinquencies": m.TaxDelinquency,
     "listings": m.Listing,
+    "sales": m.Sale,
 }
 _BASE_FIELDS = {"id", "created_at", "updated_at", "source", "external_id", "raw", "content_hash"}
 CHILD_FIELDS = {
@@ -147,6 +148,8 @@ def prepare(
     external_id = row.get("external_id") or record.external_id
     if dataset == "code_violations":
         child_key = row["case_number"]
+    elif dataset == "sales":  # one row per parcel of a document: a deed over three parcels is three sales
+        child_key = row.get("external_id") or f"{row['document_id']}:{parcel_id}"
     elif dataset in ("parcels", "valuations", "tax_delinquencies"):
         year = child.get("tax_year")
         child_key = row.get("external_id") or (f"{parcel_id}:{year}" if year else parcel_id)

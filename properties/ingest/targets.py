@@ -78,6 +78,24 @@ _CHILD_TARGETS = {
         "price_change": _f(m.PriceChange, "old_price"),
         "price_changed_at": _f(m.PriceChange, "changed_at"),
     },
+    "sales": {
+        n: _f(m.Sale, n)
+        for n in (
+            "document_id",
+            "sale_date",
+            "recording_date",
+            "sale_price",
+            "deed_type",
+            "grantor",
+            "grantee",
+            "mortgage_amount",
+        )
+    },
 }
 TARGETS: dict[str, dict[str, dj.Field]] = {ds: {**_COMMON, **child} for ds, child in _CHILD_TARGETS.items()}
-KEY_TARGET = {"tax_sales": "tda_number", "foreclosures": "case_number", "code_violations": "case_number"}
+KEY_TARGET = {
+    "tax_sales": "tda_number",
+    "foreclosures": "case_number",
+    "code_violations": "case_number",
+    "sales": "document_id",
+}

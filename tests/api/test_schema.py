@@ -9,6 +9,7 @@ PATHS = {
     "/api/v1/leads/{id}/",
     "/api/v1/leads/{id}/rescore/",
     "/api/v1/leads/{id}/push/",
+    "/api/v1/leads/{id}/comps/",
     "/api/v1/leads/geojson/",
     "/api/v1/properties/",
     "/api/v1/properties/{id}/",

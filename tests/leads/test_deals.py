@@ -79,3 +79,11 @@ def test_mao_rounds_to_whole_dollars_half_up():
 def test_params_from_mapping():
     params = DealParams.from_mapping({"arv_percent": Decimal("65.00"), "repair_base_per_sqft": 20, "target_zips": []})
     assert params == DealParams(arv_percent=Decimal("65"), repair_base_per_sqft=Decimal("20"))
+
+
+def test_the_arv_from_comps_comes_before_the_appraisers_value():
+    # 275,000 x 70% - 40,500 - 10,000 = 142,000
+    assert numbers(comps_arv=Decimal("275000"), market_value=Decimal("250000")) == DealNumbers(
+        arv=Decimal("275000"), repair_estimate=Decimal("40500"), mao=Decimal("142000")
+    )
+    assert numbers(comps_arv=None, market_value=Decimal("250000")).arv == Decimal("250000")

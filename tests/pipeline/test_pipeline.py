@@ -18,7 +18,20 @@ from tests.factories import PipelineRunFactory, SyncLogFactory
 
 pytestmark = pytest.mark.django_db
 
-NIGHTLY = ["ingest", "enrich", "score", "map", "match", "ghl_reconcile", "ghl_push", "mail", "alerts", "quality"]
+NIGHTLY = [
+    "ingest",
+    "enrich",
+    "score",
+    "comps",
+    "map",
+    "match",
+    "discover_buyers",
+    "ghl_reconcile",
+    "ghl_push",
+    "mail",
+    "alerts",
+    "quality",
+]
 
 
 def statuses(run: PipelineRun) -> list[tuple[str, str]]:
@@ -65,8 +78,10 @@ def test_failing_step_skips_its_dependents_records_why_and_alerts(county, launch
         ("ingest", "success", "", 1),
         ("enrich", "failed", "ValueError: boom", 1),  # not a transient error: no retry
         ("score", "skipped", "skipped: enrich failed", 0),
+        ("comps", "skipped", "skipped: enrich failed", 0),
         ("map", "skipped", "skipped: enrich failed", 0),
         ("match", "skipped", "skipped: enrich failed", 0),
+        ("discover_buyers", "skipped", "skipped: enrich failed", 0),
         ("ghl_reconcile", "skipped", "skipped: enrich failed", 0),
         ("ghl_push", "skipped", "skipped: enrich failed", 0),
         ("mail", "skipped", "skipped: enrich failed", 0),

@@ -15,7 +15,20 @@ from dealfinder.ops.tasks import pipeline_launch, pipeline_run
 # SpatiaLite demo runs tasks eagerly.
 pytestmark = [pytest.mark.worker, pytest.mark.postgis, pytest.mark.django_db(transaction=True)]
 
-NIGHTLY = ["ingest", "enrich", "score", "map", "match", "ghl_reconcile", "ghl_push", "mail", "alerts", "quality"]
+NIGHTLY = [
+    "ingest",
+    "enrich",
+    "score",
+    "comps",
+    "map",
+    "match",
+    "discover_buyers",
+    "ghl_reconcile",
+    "ghl_push",
+    "mail",
+    "alerts",
+    "quality",
+]
 
 
 def finished(run_id: int) -> PipelineRun:
@@ -46,8 +59,10 @@ def test_failing_step_through_the_worker_skips_dependents(county, worker, step_s
         ("ingest", "success", ""),
         ("enrich", "success", ""),
         ("score", "failed", "ValueError: boom"),
+        ("comps", "skipped", "skipped: score failed"),
         ("map", "skipped", "skipped: score failed"),
         ("match", "skipped", "skipped: score failed"),
+        ("discover_buyers", "skipped", "skipped: score failed"),
         ("ghl_reconcile", "skipped", "skipped: score failed"),
         ("ghl_push", "skipped", "skipped: score failed"),
         ("mail", "skipped", "skipped: score failed"),

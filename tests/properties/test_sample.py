@@ -17,6 +17,7 @@ EXPECTED = [
     ("sample-foreclosures", 34),
     ("sample-code-violations", 68),
     ("sample-listings", 41),
+    ("sample-sales", 213),
 ]
 
 
@@ -33,14 +34,14 @@ def test_sample_county_loads_through_the_loader_twice_identically():
         (slug, "success", n, n, 0) for slug, n in EXPECTED
     ]
     after_first = table_counts()
-    assert after_first == [304, 490, 303, 44, 34, 68, 41, 30]
+    assert after_first == [304, 703, 303, 44, 34, 68, 41, 30]  # provenance: 213 recorded deeds more
 
     second = sample_county_ingest()
     assert [(r.status, r.processed, r.inserted, r.updated, r.unchanged) for r in second] == [
         ("success", n, 0, 0, n) for _, n in EXPECTED
     ]
     assert table_counts() == after_first
-    assert m.DataSource.objects.filter(slug__startswith="sample-", enabled=True, kind="file").count() == 5
+    assert m.DataSource.objects.filter(slug__startswith="sample-", enabled=True, kind="file").count() == 6
 
 
 def test_sample_county_is_current_stacked_and_deduped():

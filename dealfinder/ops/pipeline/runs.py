@@ -24,7 +24,20 @@ logger = logging.getLogger("dealfinder.pipeline")  # the name operators filter o
 
 # Job name -> its steps, in order (steps.STEP_SERVICES says what each calls). Each job never overlaps itself.
 JOBS: dict[str, tuple[str, ...]] = {
-    "nightly": ("ingest", "enrich", "score", "map", "match", "ghl_reconcile", "ghl_push", "mail", "alerts", "quality"),
+    "nightly": (
+        "ingest",
+        "enrich",
+        "score",
+        "comps",
+        "map",
+        "match",
+        "discover_buyers",
+        "ghl_reconcile",
+        "ghl_push",
+        "mail",
+        "alerts",
+        "quality",
+    ),
     "ghl_push": ("ghl_push",),
     "mail": ("mail",),
     "ghl_pull": ("ghl_pull",),

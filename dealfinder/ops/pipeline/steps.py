@@ -13,6 +13,7 @@ from collections.abc import Callable
 import httpx
 from django.db import OperationalError, models
 
+from buyers.discovered import discovered_buyers_refresh
 from buyers.services import matches_refresh_all
 from dealfinder.common.heartbeat import heartbeat
 from dealfinder.common.logging import log_context
@@ -25,6 +26,7 @@ from dealfinder.ops.pipeline.runs import (
 )
 from dealfinder.ops.scoring import leads_score
 from leads.alerts import alerts_send_new_tier_a, alerts_send_text
+from leads.comps_refresh import leads_comps_refresh
 from leads.grid import map_grid_refresh
 from leads.quality import quality_check_run
 from properties.ingest.schema import drift_summary
@@ -37,13 +39,21 @@ from sync.reconcile import ghl_reconcile
 
 logger = logging.getLogger("dealfinder.pipeline")
 
+
+def buyers_discover_refresh():
+    """The nightly step: the discovered buyers' list refreshed (its summary is the step's counts)."""
+    return discovered_buyers_refresh()[1]
+
+
 # Step name -> the service it calls.
 STEP_SERVICES: dict[str, Callable] = {
     "ingest": datasource_ingest,
     "enrich": properties_enrich,
     "score": leads_score,
+    "comps": leads_comps_refresh,
     "map": map_grid_refresh,
     "match": matches_refresh_all,
+    "discover_buyers": buyers_discover_refresh,
     "ghl_push": ghl_push_leads,
     "ghl_pull": ghl_pull_buyers,
     "ghl_reconcile": ghl_reconcile,

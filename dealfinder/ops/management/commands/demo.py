@@ -74,8 +74,10 @@ class Command(BaseCommand):
             self.step(f"{label}: {self.describe(result)} ({time.monotonic() - started:.1f}s)")
 
     def sample_steps(self):
+        from buyers.discovered import discovered_buyers_refresh
         from buyers.services import buyers_create_samples, matches_refresh_all
         from dealfinder.ops.scoring import leads_score
+        from leads.comps_refresh import leads_comps_refresh
         from properties.sample import sample_county_ingest
         from properties.services import datasources_create_defaults, properties_enrich
 
@@ -84,8 +86,10 @@ class Command(BaseCommand):
             ("Sample county ingested", sample_county_ingest),
             ("Enriched", properties_enrich),
             ("Scored", leads_score),
+            ("Comps and ARV from the recorded sales", leads_comps_refresh),
             ("Sample buyers", buyers_create_samples),
             ("Matched", matches_refresh_all),
+            ("Cash buyers discovered", lambda: discovered_buyers_refresh()[1]),
         ]
 
     def plant_outcomes(self):
