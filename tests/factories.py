@@ -608,3 +608,51 @@ class OutcomeFactory(DjangoModelFactory):
     kind = "closed_won"
     occurred_on = datetime.date(2026, 2, 1)
     source = "admin"
+
+
+# --- owners, recorded sales, discovered buyers, backtests
+
+
+class OwnerCorrectionFactory(DjangoModelFactory):
+    class Meta:
+        model = pm.OwnerCorrection
+
+    kind = pm.OwnerCorrection.Kind.SPLIT
+    record_id = factory.Sequence(lambda n: f"PARCEL{n:06d}")
+    name_key = "SMITH|JOHN|A"
+    other_record_id = factory.Sequence(lambda n: f"PARCEL{n + 500000:06d}")
+
+
+class SaleFactory(DjangoModelFactory):
+    class Meta:
+        model = pm.Sale
+
+    property = factory.SubFactory(PropertyFactory)
+    source = factory.SubFactory(DataSourceFactory, dataset=pm.DataSource.Dataset.SALES)
+    external_id = factory.Sequence(lambda n: f"DOC{n}|{n}")
+    document_id = factory.Sequence(lambda n: f"2024{n:07d}")
+    sale_date = factory.Faker("date_between", start_date="-300d", end_date="-10d")
+    sale_price = 250000
+    deed_type = "WD"
+    grantor = "SELLER JANE"
+    grantee = "BLUE OAK HOMES LLC"
+
+
+class DiscoveredBuyerFactory(DjangoModelFactory):
+    class Meta:
+        model = bm.DiscoveredBuyer
+
+    key = factory.Sequence(lambda n: f"company:BUYER {n} LLC")
+    name = factory.Sequence(lambda n: f"BUYER {n} LLC")
+    kind = "company"
+    purchase_count = 2
+    zips = factory.LazyFunction(lambda: ["32805"])
+    style = "flipper"
+
+
+class BacktestRunFactory(DjangoModelFactory):
+    class Meta:
+        model = lm.BacktestRun
+
+    outcomes = 60
+    document = factory.LazyFunction(dict)

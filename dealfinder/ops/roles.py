@@ -61,6 +61,11 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "django_celery_beat": ALL_ACTIONS,
         # API tokens are issued by `create_api_token`; admin lists and revokes them, never shows one.
         "dealfinder.apitoken": ("view", "delete"),
+        # The reporting views are read-only (who reads one is decided by the data underneath).
+        **dict.fromkeys(
+            (f"dealfinder.{m}" for m in ("hotdeal", "unsyncedproperty", "activebuyer", "recentmatch", "syncstatistic")),
+            ("view",),
+        ),
         # Login lockouts (django-axes): see them, and lift one by deleting its access attempt.
         "axes": ("view", "delete"),
         # Users within the three roles (see users_manageable_by); groups are the roles themselves.

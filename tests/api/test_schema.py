@@ -30,6 +30,8 @@ PATHS = {
         f"/api/v1/reports/{name}/"
         for name in ("hot_deals", "unsynced_properties", "active_buyers", "recent_matches", "sync_statistics")
     ),
+    "/api/v1/owners/",
+    "/api/v1/owners/{id}/",
     "/api/v1/outcomes/",
     "/api/v1/outcomes/{id}/",
     "/api/v1/backtests/",
