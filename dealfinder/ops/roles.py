@@ -38,6 +38,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
                 "properties.geocodecache",
                 "properties.qualityreport",
                 "leads.leadscorehistory",
+                "leads.leadtierday",
                 "leads.alert",
                 "leads.mapgridstate",
                 "leads.mappoint",

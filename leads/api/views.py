@@ -33,6 +33,8 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
     pagination_class = StableCursorPagination
     cursor_orderings = LEAD_ORDERINGS
     http_method_names = ["get", "post", "patch", "head", "options"]
+    # Comps are other parcels' recorded sales: whoever reads them needs to see sales.
+    action_permissions = {"comps": ["leads.view_lead", "properties.view_sale"]}
 
     @extend_schema(request=LeadUpdateSerializer, responses=LeadSerializer)
     def partial_update(self, request, *args, **kwargs):

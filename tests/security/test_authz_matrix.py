@@ -40,21 +40,37 @@ from django_celery_beat.models import (
 )
 
 from dealfinder.ops.api_tokens import api_token_create
+from dealfinder.ops.reports.models import REPORTS
 from dealfinder.ops.roles import ADMIN, roles_setup
 from tests.factories import (
     ActivityFactory,
     AlertFactory,
+    BacktestRunFactory,
     BuyerFactory,
     CodeViolationFactory,
+    ConsentFactory,
     DataSourceFactory,
+    DiscoveredBuyerFactory,
+    DoNotContactFactory,
     ExternalLinkFactory,
     ForeclosureFactory,
     GeocodeCacheFactory,
     IngestionRunFactory,
+    LeadContactPointFactory,
     LeadFactory,
     LeadScoreHistoryFactory,
+    LeadSkipTraceFactory,
+    LeadTierDayFactory,
     ListingFactory,
+    MailCampaignFactory,
+    MailOptOutFactory,
+    MailPieceFactory,
+    MailVerificationFactory,
     MatchingProfileFactory,
+    OutcomeFactory,
+    OwnerCorrectionFactory,
+    OwnerFactory,
+    PermissibleUseAcknowledgementFactory,
     PipelineRunFactory,
     PriceChangeFactory,
     PropertyFactory,
@@ -62,7 +78,9 @@ from tests.factories import (
     PropertySourceFactory,
     PushClaimFactory,
     QualityReportFactory,
+    SaleFactory,
     ScoringProfileFactory,
+    SkipTraceCallFactory,
     SyncConflictFactory,
     SyncLogFactory,
     TaxDelinquencyFactory,
@@ -90,6 +108,7 @@ from tests.security.authz_table import (
     READ,
     ROLES,
     SITE,
+    TIER_DAY_PK,
     UNAUTH,
 )
 
@@ -203,6 +222,23 @@ def world(db):
         AccessFailureLog.objects.create(username="x", ip_address="203.0.113.7"),
         Group.objects.get(name=ADMIN),
         users[ADMIN],
+        OwnerFactory(),
+        OwnerCorrectionFactory(),
+        SaleFactory(property=prop),
+        LeadTierDayFactory(pk=TIER_DAY_PK),  # a fixed pk: KNOWN_HOLES names its delete page
+        OutcomeFactory(lead=LeadFactory()),
+        BacktestRunFactory(),
+        DiscoveredBuyerFactory(),
+        ConsentFactory(),
+        DoNotContactFactory(),
+        MailCampaignFactory(),
+        MailPieceFactory(),
+        MailVerificationFactory(),
+        MailOptOutFactory(),
+        PermissibleUseAcknowledgementFactory(),
+        SkipTraceCallFactory(),
+        LeadSkipTraceFactory(),
+        LeadContactPointFactory(),
     ]
     objects = {obj._meta.label_lower: obj for obj in every}
     registered = {m._meta.label_lower: m for m in admin.site._registry}
@@ -214,6 +250,11 @@ def world(db):
     for label, fields in extra_rows.items():
         if label in registered:
             objects[label] = registered[label].objects.create(**fields)
+    # The reporting views (dealfinder.ops.reports): rows of the data underneath, read back through each view.
+    LeadFactory(total=95, tier="A")
+    SyncLogFactory()
+    for model in REPORTS.values():
+        objects[model._meta.label_lower] = model.objects.first()
     return {"users": users, "objects": objects}
 
 
