@@ -15,23 +15,9 @@ from properties.ingest.base import SourceError
 from sync.ghl import GHLError
 from sync.models import SyncLog
 from tests.factories import PipelineRunFactory, SyncLogFactory
+from tests.pipeline.nightly import NIGHTLY
 
 pytestmark = pytest.mark.django_db
-
-NIGHTLY = [
-    "ingest",
-    "enrich",
-    "score",
-    "comps",
-    "map",
-    "match",
-    "discover_buyers",
-    "ghl_reconcile",
-    "ghl_push",
-    "mail",
-    "alerts",
-    "quality",
-]
 
 
 def statuses(run: PipelineRun) -> list[tuple[str, str]]:

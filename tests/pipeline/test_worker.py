@@ -8,27 +8,13 @@ from django.core.management import CommandError, call_command
 from dealfinder.ops.models import PipelineRun
 from dealfinder.ops.pipeline.runs import pipeline_run_wait
 from dealfinder.ops.tasks import pipeline_launch, pipeline_run
+from tests.pipeline.nightly import NIGHTLY
 
 # A real worker thread and the test share one database. On SpatiaLite that is an in-memory
 # shared-cache SQLite, whose table locks fail at once instead of waiting ("database table is
 # locked"), so these run on PostGIS only; workers always use PostgreSQL in production and the
 # SpatiaLite demo runs tasks eagerly.
 pytestmark = [pytest.mark.worker, pytest.mark.postgis, pytest.mark.django_db(transaction=True)]
-
-NIGHTLY = [
-    "ingest",
-    "enrich",
-    "score",
-    "comps",
-    "map",
-    "match",
-    "discover_buyers",
-    "ghl_reconcile",
-    "ghl_push",
-    "mail",
-    "alerts",
-    "quality",
-]
 
 
 def finished(run_id: int) -> PipelineRun:
