@@ -38,7 +38,7 @@ def test_dashboard_and_backtest_charts_render(page, live_server, backtested):
     base = live_server.url
     log_in(page, base)
     page.locator("#chart-sources").scroll_into_view_if_needed()
-    assert bars(page, "chart-sources") == 5  # the sample county's five list sources
+    assert bars(page, "chart-sources") == 6  # the sample county's six list sources (recorded deeds included)
     assert bars(page, "chart-dashboard-tiers") >= 3  # tiers with leads that converted
     assert bars(page, "chart-dashboard-lifts") >= 5
     titles = page.locator("#chart-dashboard-lifts title").all_text_contents()
