@@ -1,7 +1,7 @@
 """Skip tracing leads' owners through the configured provider: who is due, one billable call per batch, results kept.
 
-Until issue 20's Owner model lands, a trace is keyed on the lead (its property's owner) and its phones and emails
-are LeadContactPoint rows; `trace_subjects()` is the one place that says whom a lead's trace is for.
+A trace is keyed on the lead (its property's owner; not yet on the Owner record) and its phones and emails are
+LeadContactPoint rows; `trace_subjects()` is the one place that says whom a lead's trace is for.
 """
 
 from __future__ import annotations
