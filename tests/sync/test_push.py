@@ -9,6 +9,7 @@ from leads.models import Activity, Lead
 from sync.models import ExternalLink, SyncLog
 from sync.push import ghl_push_leads
 from tests.factories import BuyerFactory, LeadFactory, PropertyMatchFactory
+from tests.sync.clock import office_hours
 from tests.sync.fake_ghl import FIELD_ID
 
 pytestmark = pytest.mark.django_db
@@ -227,6 +228,7 @@ def test_match_actions_run_once_and_respect_opt_in_and_dnd(fake_ghl, ghl):
     assert lead.activities.filter(to_value__startswith="refused").count() == 2  # and not recorded twice
 
 
+@office_hours()
 def test_a_failed_action_is_retried_alone(fake_ghl, ghl):
     import httpx
 

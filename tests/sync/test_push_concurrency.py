@@ -14,6 +14,7 @@ from django.db import connection
 from sync.models import ExternalLink, PushClaim, SyncLog
 from sync.push import ghl_push_leads
 from tests.factories import BuyerFactory, LeadFactory, PropertyMatchFactory
+from tests.sync.clock import office_hours
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,6 +45,7 @@ def in_thread(target, results, name):
     return thread
 
 
+@office_hours()
 def test_two_pushes_at_once_create_one_contact_and_one_sms(fake_ghl, ghl_settings):
     lead = LeadFactory(tier="A", total=85)
     buyer = BuyerFactory(ghl_contact_id="buyerContact0000001", sms_opt_in=True, dnd=False)
