@@ -1,12 +1,13 @@
 from django.contrib import admin, messages
 
 from buyers.admin import PropertyMatchAdmin
+from buyers.selectors import BLAST_HEADER
 from dealfinder.common.admin import ReadOnlyAdmin, json_display
 from dealfinder.common.csv_safe import csv_response
 from leads.admin import LeadAdmin
 
 from . import mail_admin, skiptrace_admin  # noqa: F401  (registers direct mail and skip tracing)
-from .consent import DIALER_HEADER, matches_dialer_rows, phone_digits
+from .consent import DIALER_HEADER, matches_blast_rows, matches_dialer_rows, phone_digits
 from .models import Consent, DoNotContact, ExternalLink, PushClaim, SyncConflict, SyncLog, WebhookEvent
 from .push import ghl_push_leads
 from .resolve import sync_conflicts_resolve
@@ -183,4 +184,20 @@ def export_dialer_list(modeladmin, request, queryset):
     return csv_response([DIALER_HEADER, *rows], filename="dialer-list.csv")
 
 
-PropertyMatchAdmin.actions = (*PropertyMatchAdmin.actions, export_dialer_list)
+@admin.action(description="Export blast list as CSV", permissions=["view"])
+def export_blast_list(modeladmin, request, queryset):
+    """Replaces the buyers app's ungated blast export (buyers never imports sync): only buyers the compliance gate
+    allows an email blast (Action.EMAIL_BLAST), the refusals on the leads' timelines."""
+    rows, refused = matches_blast_rows(match_ids=queryset.values_list("pk", flat=True))
+    if refused:
+        modeladmin.message_user(
+            request, f"{refused} buyer(s) left out by the compliance gate (see the leads' timelines).", messages.INFO
+        )
+    return csv_response([BLAST_HEADER, *rows], filename="blast-list.csv")
+
+
+PropertyMatchAdmin.actions = (
+    *(a for a in PropertyMatchAdmin.actions if a != "export_blast_list"),
+    export_blast_list,
+    export_dialer_list,
+)

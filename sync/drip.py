@@ -15,7 +15,8 @@ How to integrate
 - The send service loads, per batch of leads, the pieces already sent (one query), calls `next_touch()` per lead,
   sends only `decision.due`, and shows `decision.message` for the others in the dry run (`mail_campaign_send --dry-run`
   prints the audience, the cost estimate and who is skipped and why). The compliance gate (issue 23) runs after
-  this, before each send: `opted_out` and `do_not_contact` here are the local flags until that gate exists.
+  this, before each send: `opted_out` and `do_not_contact` here are the gate's refusals for the owner (its consent
+  records, the do-not-contact list, the lead's MailOptOut).
 - `idempotency_key(campaign_id=..., lead_id=..., touch=...)` goes on the MailPiece row (unique) and in the
   `Idempotency-Key` header. Lob keeps keys for 24 hours: the unique row is what stops a second mailing later.
 """

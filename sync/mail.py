@@ -19,12 +19,15 @@ from django.utils.text import slugify
 
 from leads.filtersets import LeadFilterSet
 from leads.models import Activity, Lead
+from sync.compliance import Action, Decision
+from sync.compliance import Reason as GateReason
+from sync.consent import outbound_check_batch, recipient_for_lead_owner
 from sync.drip import Reason, SentTouch, idempotency_key, next_touch
 from sync.lob import LobClient
 from sync.lob_records import Address, LobAuthError, LobError, Verification, recipient_name
 from sync.lob_webhooks import LobEvent
 from sync.mail_costs import estimate_send_cost, parse_unit_costs
-from sync.mail_models import MailCampaign, MailOptOut, MailPiece, MailVerification
+from sync.mail_models import MailCampaign, MailPiece, MailVerification
 from sync.mail_pieces import MergeValues, MissingMergeValue, PieceKind, offer_range, render_piece
 
 BATCH = 500
@@ -80,10 +83,18 @@ def mail_campaign_create(*, name: str, tiers: Iterable[str], kind: str = "postca
     return campaign
 
 
-def may_contact(*, lead_ids: Iterable[int]) -> dict[int, tuple[bool, bool]]:
-    """(opted out of mail, do not contact) per lead that has a flag; the seam issue 23's consent gate replaces."""
-    rows = MailOptOut.objects.filter(lead_id__in=list(lead_ids))
-    return {row.lead_id: (not row.do_not_contact, row.do_not_contact) for row in rows}
+def may_contact(*, leads: Iterable[Lead], now: datetime.datetime | None = None) -> dict[int, Decision]:
+    """The compliance gate's decision (Action.MAIL_PIECE) per lead, for its owner: the owner's consent records, the
+    do-not-contact list, the lead's MailOptOut, a dead or closed lead, a passed auction. One batch, nothing recorded
+    here: the send records its own skips."""
+    leads = list(leads)
+    decisions = outbound_check_batch(
+        items=[(recipient_for_lead_owner(lead), lead) for lead in leads],
+        action=Action.MAIL_PIECE,
+        now=now,
+        record=False,
+    )
+    return {lead.id: decision for lead, decision in zip(leads, decisions, strict=True)}
 
 
 def mailing_address(text: str) -> dict[str, str] | None:
@@ -153,7 +164,7 @@ def mail_campaign_send(
     if kind is PieceKind.LETTER and sender is None:
         raise MailCampaignError(f"{campaign.slug}: a letter needs a return address (set it on the campaign in admin)")
     fresh_after = timezone.now() - datetime.timedelta(days=settings.MAIL_VERIFICATION_DAYS)
-    audience = LeadFilterSet(data=campaign.audience, queryset=Lead.objects.select_related("property")).qs
+    audience = LeadFilterSet(data=campaign.audience, queryset=Lead.objects.select_related("property__owner")).qs
     leads = audience.order_by("id")
     last_id = 0
     while True:
@@ -205,7 +216,7 @@ def _send_batch(*, campaign, batch, kind, sender, client, today, fresh_after, un
         if piece.status not in _MAILABLE_AGAIN:
             returned = piece.status == MailPiece.Status.RETURNED
             sent[piece.lead_id].append(SentTouch(piece.touch, piece.sent_on, returned))
-    flags = may_contact(lead_ids=ids)
+    gate = may_contact(leads=batch)
     keys = {lead.id: address_key(lead.property.owner_mailing_address) for lead in batch}
     verified = {
         v.address_key: v
@@ -226,7 +237,9 @@ def _send_batch(*, campaign, batch, kind, sender, client, today, fresh_after, un
             notes.append(_activity(lead_id, body))
 
     for lead in batch:
-        opted_out, do_not_contact = flags.get(lead.id, (False, False))
+        refusal = gate[lead.id]
+        do_not_contact = refusal.reason is GateReason.DO_NOT_CONTACT
+        opted_out = refusal.reason in (GateReason.OPTED_OUT, GateReason.NO_CONSENT)
         decision = next_touch(
             touch_days=campaign.days,
             sent=sent[lead.id],
@@ -241,6 +254,9 @@ def _send_batch(*, campaign, batch, kind, sender, client, today, fresh_after, un
                 report.waiting += decision.reason is not Reason.COMPLETE
                 continue
             skip(lead.id, decision.message, record=decision.reason in (Reason.OPTED_OUT, Reason.DO_NOT_CONTACT))
+            continue
+        if not refusal.allowed:  # the gate's other refusals: a dead or closed lead, a passed auction
+            skip(lead.id, refusal.message, record=True)
             continue
         prop = lead.property
         parts = mailing_address(prop.owner_mailing_address)

@@ -135,7 +135,8 @@ class MailPiece(models.Model):
 
 
 class MailOptOut(models.Model):
-    """Local opt-outs until the GoHighLevel consent gate (issue 23) owns them: mail only, or do not contact at all."""
+    """A lead owner's local opt-out, mail only or do not contact at all; the consent gate (sync.consent) reads it as
+    the owner's, for every channel it covers."""
 
     lead = models.OneToOneField("leads.Lead", on_delete=models.CASCADE, related_name="mail_opt_out")
     do_not_contact = models.BooleanField(default=False, help_text="No channel at all, not only mail")

@@ -5,6 +5,8 @@ import datetime
 
 import pytest
 
+from buyers.models import PropertyMatch
+from buyers.selectors import BLAST_HEADER
 from leads.models import Activity, Lead
 from sync.compliance import Action, Channel, ConsentEvent, Reason, Source
 from sync.consent import (
@@ -12,6 +14,7 @@ from sync.consent import (
     consent_events_record,
     matches_dialer_rows,
     outbound_check,
+    phone_digits,
     recipient_for_buyer,
 )
 from sync.models import Consent, DoNotContact
@@ -107,3 +110,64 @@ def test_the_dialer_list_keeps_only_buyers_the_gate_allows_with_their_calling_wi
     )
     assert response["Content-Type"].startswith("text/csv")
     assert response.content.decode().splitlines()[0] == ",".join(DIALER_HEADER)
+
+
+def test_the_blast_list_leaves_out_opted_out_listed_and_passed_auction_with_the_reasons(admin_client):
+    lead = LeadFactory()
+    gone = LeadFactory()
+    ForeclosureFactory(property=gone.property, auction_date=datetime.date(2020, 1, 6))
+    ok = PropertyMatchFactory(property=lead.property, buyer=BuyerFactory(email="ann@example.com"), score=90)
+    no_email = PropertyMatchFactory(property=lead.property, buyer=BuyerFactory(email="bob@example.com"), score=80)
+    listed = PropertyMatchFactory(property=lead.property, buyer=BuyerFactory(email="cy@example.com"), score=70)
+    passed = PropertyMatchFactory(property=gone.property, buyer=BuyerFactory(email="di@example.com"), score=60)
+    consent_events_record(
+        contact=no_email.buyer,
+        events=[ConsentEvent(Channel.EMAIL, False, NOON, Source.GHL_DND, "GoHighLevel DND for Email")],
+    )
+    DoNotContact.objects.create(email="cy@example.com", reason="asked us", created_at=NOON)
+
+    response = admin_client.post(
+        "/admin/buyers/propertymatch/",
+        {"action": "export_blast_list", "_selected_action": [ok.pk, no_email.pk, listed.pk, passed.pk]},
+    )
+
+    assert response["Content-Disposition"] == 'attachment; filename="blast-list.csv"'
+    lines = response.content.decode().splitlines()
+    assert lines[0] == ",".join(BLAST_HEADER)
+    assert [line.split(",")[2] for line in lines[1:]] == ["ann@example.com"]
+    assert sorted(lead.activities.values_list("to_value", "body")) == [
+        (
+            "refused: do_not_contact",
+            f"Not sent (email_blast to {listed.buyer}): No email: on the do-not-contact list: asked us"
+            " (since 2026-03-04 17:00 UTC)",
+        ),
+        (
+            "refused: opted_out",
+            f"Not sent (email_blast to {no_email.buyer}): No email: GoHighLevel DND for Email"
+            " (since 2026-03-04 17:00 UTC)",
+        ),
+    ]
+    assert list(gone.activities.values_list("to_value", "body")) == [
+        (
+            "refused: auction_passed",
+            f"Not sent (email_blast to {passed.buyer}): "
+            "Not about this property: its auction date (2020-01-06) has passed",
+        )
+    ]
+
+
+def test_the_batch_gate_asks_a_fixed_number_of_queries_whatever_the_list_length():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(n):
+        lead = LeadFactory()
+        ForeclosureFactory(property=lead.property)
+        ids = [PropertyMatchFactory(property=lead.property, buyer=BuyerFactory()).pk for _ in range(n)]
+        DoNotContact.objects.create(phone_digits=phone_digits(PropertyMatch.objects.get(pk=ids[0]).buyer.phone))
+        with CaptureQueriesContext(connection) as queries:
+            rows, refused = matches_dialer_rows(match_ids=ids, now=NOON)
+        assert (len(rows), refused) == (n - 1, 1)
+        return len(queries)
+
+    assert count(2) == count(12)

@@ -14,10 +14,12 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from leads.models import Activity, Lead
+from sync.compliance import Action, Channel, ConsentEvent, Reason, Source
+from sync.consent import consent_events_record, outbound_check, recipient_for_lead_owner
 from sync.mail import mail_campaign_create, mail_campaign_send, mailing_address
 from sync.mail_models import MailCampaign, MailOptOut, MailPiece, MailVerification
 from sync.models import WebhookEvent
-from tests.factories import LeadFactory, PropertyFactory
+from tests.factories import ForeclosureFactory, LeadFactory, OwnerFactory, PropertyFactory
 from tests.sync.recorded import lob
 
 pytestmark = pytest.mark.django_db
@@ -271,3 +273,51 @@ def test_campaign_admin_counts_pieces_returns_cost_and_outcomes(admin_client, lo
     assert (row.n_sent, row.n_delivered, row.n_returned, row.total_cost) == (3, 1, 1, Decimal("1.89"))
     assert (row.n_contacted, row.n_contracts) == (1, 1)
     assert admin_client.get(reverse("admin:sync_mailcampaign_changelist")).status_code == 200
+
+
+@respx.mock
+def test_send_asks_the_shared_consent_gate_owner_opt_out_do_not_contact_and_passed_auction(campaign):
+    good = LeadFactory(tier="A", property=PropertyFactory(owner_mailing_address="1 GOOD ST, ORLANDO, FL 32801"))
+    owner = OwnerFactory()
+    opted = LeadFactory(tier="A", property=PropertyFactory(owner=owner))
+    gone = LeadFactory(tier="B")
+    ForeclosureFactory(property=gone.property, auction_date=datetime.date(2020, 1, 6))
+    at = datetime.datetime(2026, 3, 4, 17, 0, tzinfo=datetime.UTC)
+    consent_events_record(
+        contact=owner, events=[ConsentEvent(Channel.MAIL, False, at, Source.LOCAL, "asked by letter")]
+    )
+    verifications = respx.post(f"{BASE}/us_verifications").respond(200, json=lob("us_verification_deliverable.json"))
+    postcards = respx.post(f"{BASE}/postcards").respond(200, json=lob("postcard.json"))
+
+    report = mail_campaign_send(campaign=campaign)
+
+    assert (report.sent, report.failed) == (1, [])
+    assert dict(report.skipped) == {
+        opted.id: "the owner opted out of mail",
+        gone.id: "Not about this property: its auction date (2020-01-06) has passed",
+    }
+    assert verifications.call_count == 1 and postcards.call_count == 1
+    assert json.loads(postcards.calls[0].request.content)["metadata"]["lead"] == str(good.id)
+    assert sorted(Activity.objects.filter(body__contains="not mailed").values_list("lead_id", "body")) == sorted(
+        [
+            (opted.id, f"Mail {campaign.slug}: not mailed: the owner opted out of mail"),
+            (
+                gone.id,
+                f"Mail {campaign.slug}: not mailed: Not about this property: its auction date (2020-01-06) has passed",
+            ),
+        ]
+    )
+
+
+def test_a_mail_opt_out_is_honoured_by_the_gate_for_the_lead_owner_only():
+    lead = LeadFactory()
+    at = datetime.datetime(2026, 3, 4, 17, 0, tzinfo=datetime.UTC)
+    MailOptOut.objects.create(lead=lead, do_not_contact=True, reason="asked by phone", created_at=at)
+    owner = outbound_check(recipient=recipient_for_lead_owner(lead), action=Action.SMS, lead=lead)
+    mail = outbound_check(recipient=recipient_for_lead_owner(LeadFactory()), action=Action.MAIL_PIECE, lead=None)
+    assert (owner.allowed, owner.reason, owner.message) == (
+        False,
+        Reason.DO_NOT_CONTACT,
+        "No texts: on the do-not-contact list: asked by phone (since 2026-03-04 17:00 UTC)",
+    )
+    assert (mail.allowed, mail.reason) == (True, Reason.ALLOWED)
