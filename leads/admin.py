@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from dealfinder.common.admin import ReadOnlyAdmin, admin_link
 from dealfinder.common.admin_counts import BoundedCountPaginator
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
+from dealfinder.common.queue import QueueUnavailable
 
 from .assignees import ASSIGNEE_REFUSED, lead_assignees
 from .backtest_runs import BacktestError, backtest_proposal_activate, backtest_run_create
@@ -450,7 +451,14 @@ class BacktestRunAdmin(ReadOnlyAdmin):
     def run_view(self, request):
         if not request.user.has_perm("leads.add_backtestrun"):
             raise PermissionDenied
-        run = self.run_backtest(actor=request.user)
+        try:
+            run = self.run_backtest(actor=request.user)
+        except QueueUnavailable as exc:
+            self.message_user(request, f"Backtest not started: {exc}", messages.ERROR)
+            return redirect("admin:leads_backtestrun_changelist")
+        if run is None:  # queued for a worker (the roof's run_backtest with a broker)
+            self.message_user(request, "Backtest queued: it appears in this list when the worker has run it.")
+            return redirect("admin:leads_backtestrun_changelist")
         self.message_user(request, f"Backtest run on {run.outcomes} outcomes in {run.seconds:.1f} s.")
         return redirect("admin:leads_backtestrun_change", run.pk)
 

@@ -14,10 +14,19 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Ou
 from django.db.models.functions import Coalesce, TruncMonth
 
 from leads.choices import CONVERTED_STATUSES, LeadStatus
-from leads.models import Lead
+from leads.models import Lead, Outcome
 from properties.models import PropertySource
 
 APPOINTMENT_STATUSES = (LeadStatus.NEGOTIATING, *CONVERTED_STATUSES)
+
+
+def _first_contract(lead_id: OuterRef):
+    """The id of the lead's first converted outcome (by contract date, else the day it was recorded)."""
+    return (
+        Outcome.objects.filter(lead_id=lead_id, kind__in=CONVERTED_STATUSES)
+        .order_by(Coalesce("contract_date", "occurred_on"), "id")
+        .values("id")[:1]
+    )
 
 
 def _measures(lead: str = "") -> dict:
@@ -32,11 +41,14 @@ def _measures(lead: str = "") -> dict:
         "contracts": Count(ids, distinct=True, filter=converted),
         "closed": Count(ids, distinct=True, filter=won),
         "revenue": Coalesce(Sum(f"{lead}outcomes__fee", filter=won), Decimal(0)),
+        # Each lead's first contract once (its contract date when recorded), not every converted outcome row.
         "days_to_contract": Avg(
             ExpressionWrapper(
-                F(f"{lead}outcomes__occurred_on") - F(f"{lead}created_at__date"), output_field=DurationField()
+                Coalesce(f"{lead}outcomes__contract_date", f"{lead}outcomes__occurred_on")
+                - F(f"{lead}created_at__date"),
+                output_field=DurationField(),
             ),
-            filter=converted,
+            filter=Q(**{f"{lead}outcomes__id": Subquery(_first_contract(OuterRef(ids)))}),
         ),
     }
 

@@ -6,9 +6,10 @@ from django_celery_beat.models import PeriodicTask
 from dealfinder.common import json_limits
 from dealfinder.common.admin import ReadOnlyAdmin, pretty_json, register_with_action_permissions
 from dealfinder.ops import admin_accounts  # noqa: F401  (users, groups, API tokens, login lockouts)
-from dealfinder.ops.backtest import backtest_activate, backtest_run
+from dealfinder.ops.backtest import backtest_activate
 from dealfinder.ops.models import PipelineRun, PipelineStep
 from dealfinder.ops.scoring import leads_score
+from dealfinder.ops.tasks import backtest_launch
 from leads.admin import BacktestRunAdmin, LeadAdmin
 
 
@@ -96,5 +97,5 @@ LeadAdmin.actions = (*LeadAdmin.actions[:_at], rescore, *LeadAdmin.actions[_at:]
 from dealfinder.ops.reports import admin as reports_admin  # noqa: E402, F401  (the reporting views, read-only)
 
 # The backtest page runs and activates as the roof does: with the buyers' demand, rescoring after activating.
-BacktestRunAdmin.run_backtest = staticmethod(backtest_run)
+BacktestRunAdmin.run_backtest = staticmethod(backtest_launch)  # in a worker when a broker is configured
 BacktestRunAdmin.activate_proposal = staticmethod(backtest_activate)

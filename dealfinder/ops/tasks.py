@@ -9,9 +9,11 @@ transient errors.
 import functools
 
 from celery import chain, chord, group, shared_task
+from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from dealfinder.common.queue import QueueUnavailable, queue_errors
+from dealfinder.ops.backtest import backtest_run
 from dealfinder.ops.models import PipelineRun, PipelineStep
 from dealfinder.ops.pipeline.runs import (
     JOBS,
@@ -28,6 +30,7 @@ from dealfinder.ops.pipeline.steps import (
     pipeline_ingest_stages,
     pipeline_step_run,
 )
+from leads.models import BacktestRun
 
 RETRY_TRANSIENT = {
     "bind": True,
@@ -49,6 +52,23 @@ def _retrying(task, call):
             if not task.request.is_eager:
                 raise
             retries += 1
+
+
+@shared_task(name="dealfinder.backtest_run")
+def backtest_run_task(actor_id: int | None = None) -> int:
+    """Issue 22's backtest in a worker (the admin page's "Run backtest" with a broker); the BacktestRun id."""
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    return backtest_run(actor=actor).pk
+
+
+def backtest_launch(*, actor=None) -> BacktestRun | None:
+    """Run the backtest in this process when Celery is eager (no broker, tests) and return it; with a broker,
+    queue it for a worker and return None. dealfinder.common.queue.QueueUnavailable when Redis is unreachable."""
+    if backtest_run_task.app.conf.task_always_eager:
+        return backtest_run(actor=actor)
+    with queue_errors():
+        backtest_run_task.delay(actor_id=actor.pk if actor else None)
+    return None
 
 
 @shared_task(name="dealfinder.pipeline_run")

@@ -22,7 +22,7 @@ from leads.backtest_runs import backtest_latest
 from leads.backtest_views import backtest_report_context
 from leads.charts import bar_chart
 from leads.choices import TIERS
-from leads.kpis import kpis_by_source
+from leads.kpis import kpis_by_signal_stack, kpis_by_source
 from leads.ui_selectors import lead_hot_deals, lead_new_tier_a, lead_summary, lead_tier_trend
 from properties.models import DataSource, Foreclosure, IngestionRun, QualityReport, TaxSale
 from sync.models import SyncLog
@@ -238,6 +238,7 @@ def _outcomes() -> dict:
             total[name] += row[name]
     sources = sorted(by_source.values(), key=lambda r: (-r["revenue"], r["source"]))
     return {
+        "stacks": _stack_totals(kpis_by_signal_stack()),
         "run": run,
         **(backtest_report_context(document=run.document) if run else {}),
         "sources": sources,
@@ -250,6 +251,19 @@ def _outcomes() -> dict:
             fmt="${:,.0f}",
         ),
     }
+
+
+STACK_MEASURES = ("leads", "contacted", "appointments", "contracts", "closed", "revenue")
+
+
+def _stack_totals(rows: list[dict]) -> list[dict]:
+    """Issue 22's KPIs per signal stack (distinct distress signals), all months summed, most signals first."""
+    totals: dict[int, dict] = {}
+    for row in rows:
+        total = totals.setdefault(row["stack_count"], dict.fromkeys(STACK_MEASURES, 0))
+        for name in STACK_MEASURES:
+            total[name] += row[name]
+    return [{"stack_count": n, **totals[n]} for n in sorted(totals, reverse=True)]
 
 
 def _tier_bar(summary: dict) -> list[dict]:

@@ -6,6 +6,7 @@ from dealfinder.celery import app
 # nothing queued or scheduled were deleted: buyers.tasks.matches_refresh_task, sync.tasks.ghl_push_leads_task,
 # sync.tasks.ghl_pull_buyers_task, properties.tasks.datasource_ingest_all_task and properties_enrich_task.
 TASK_NAMES = {
+    "dealfinder.backtest_run",
     "dealfinder.pipeline_run",
     "dealfinder.pipeline_step",
     "dealfinder.pipeline_ingest",

@@ -84,3 +84,26 @@ def test_run_pipeline_async_wait_exits_non_zero_when_the_run_fails(county, worke
     with pytest.raises(CommandError, match=r"^nightly run #\d+ failed: quality failed: ValueError: boom$") as exited:
         call_command("run_pipeline", "--async", "--wait", "--timeout", "90")
     assert exited.value.returncode == 1
+
+
+def test_admin_run_backtest_is_queued_for_the_worker(client, worker):
+    """Issue 22: with a broker, the backtest page's "Run backtest" queues the run instead of running it in the
+    request; the worker stores it, recorded as the broker's."""
+    from django.urls import reverse
+
+    from dealfinder.ops.roles import ADMIN, roles_setup
+    from leads.models import BacktestRun
+    from tests.factories import BrokerFactory
+
+    roles_setup()
+    broker = BrokerFactory(role=ADMIN)
+    client.force_login(broker)
+    response = client.post(reverse("admin:leads_backtestrun_run"))
+    assert response.status_code == 302 and response.url == reverse("admin:leads_backtestrun_changelist")
+    for _ in range(300):
+        if BacktestRun.objects.exists():
+            break
+        time.sleep(0.2)
+    assert list(BacktestRun.objects.values_list("created_by", "outcomes")) == [(broker.pk, 0)]
+    page = client.get(response.url)
+    assert b"Backtest queued: it appears in this list when the worker has run it." in page.content

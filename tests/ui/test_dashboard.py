@@ -27,7 +27,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-OUTCOME_SECTIONS = ("return-by-source", "conversion-by-tier", "lift-per-signal")  # issue 22
+OUTCOME_SECTIONS = ("return-by-source", "kpis-by-stack", "conversion-by-tier", "lift-per-signal")  # issue 22
 SECTIONS = (
     "tiers",
     "hot-deals",
@@ -157,8 +157,8 @@ def test_dashboard_query_count_is_constant(admin_client, n, django_assert_num_qu
     populate(n)
     admin_client.get("/")  # warm the session
     # session, user, 2 permission lookups; leads 2, history 2, upcoming 4, matches 1, ingestion 2, quality 1, sync 3;
-    # outcomes (issue 22): latest backtest 1, return by list source 1
-    with django_assert_num_queries(21):
+    # outcomes (issue 22): latest backtest 1, return by list source 1, KPIs by signal stack 1
+    with django_assert_num_queries(22):
         assert admin_client.get("/").status_code == 200
 
 
