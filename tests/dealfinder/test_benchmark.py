@@ -30,7 +30,9 @@ def test_benchmark_small_county_in_place(tmp_path):
     distress = county.distress_records
 
     assert result["complete"] is True
-    assert set(TARGETS) <= set(result) and set(TARGETS) <= set(result["figures"])
+    measured = set(TARGETS) - {"fanout_speedup"}  # not implemented yet: reported as not measured, never met
+    assert measured <= set(result) and measured <= set(result["figures"])
+    assert result["met"]["fanout_speedup"] is None and list(result["not_measured"]) == ["fanout_speedup"]
     assert result["parameters"]["parcels"] == PARCELS and result["parameters"]["buyers"] == BUYERS
     counts = result["counts"]
     assert counts["ingest_records"] == PARCELS + distress
