@@ -52,6 +52,7 @@ from sync.outbound import retry_after_seconds
 DEFAULT_INTERVAL_SECONDS = 10.0
 DEFAULT_INTERVAL_MAX = 100
 STATE_TTL_SECONDS = 2 * 24 * 3600
+CLOCK_BACK_TOLERANCE_SECONDS = 60.0  # state written further ahead than this was written by a clock since set back
 
 
 class PacingStop(Exception):
@@ -227,6 +228,7 @@ class GHLPacer:
         slot: dict[str, float] = {}
 
         def reserve(state: dict) -> dict:
+            _forget_if_clock_went_back(state, now)
             self._check_daily(state, now)
             interval = float(state.get("interval") or DEFAULT_INTERVAL_SECONDS)
             start = max(now, state.get("next_at", 0.0), state.get("resume_at", 0.0))
@@ -252,6 +254,7 @@ class GHLPacer:
             if state.get("daily_remaining") is not None:
                 state["daily_remaining"] = state["daily_remaining"] - 1
             slot["wait"] = wait
+            state["written_at"] = now
             return state
 
         self.store.update(self.key, reserve)
@@ -265,6 +268,8 @@ class GHLPacer:
         seen = RateLimitHeaders.parse(headers, now=now)
 
         def record(state: dict) -> dict:
+            _forget_if_clock_went_back(state, now)
+            state["written_at"] = now
             if seen.interval_seconds:
                 state["interval"] = seen.interval_seconds
             if seen.interval_max is not None:
@@ -323,6 +328,13 @@ class GHLPacer:
             state["daily_read_at"] = now  # an old count: this one request learns the current one, the others wait
             return
         raise DailyBudgetExhausted(remaining=remaining, reserve=self.daily_reserve, location_id=self.location_id)
+
+
+def _forget_if_clock_went_back(state: dict, now: float) -> None:
+    """A clock set back (NTP, a restored VM) would leave every window and wait in the far future: start afresh,
+    and let GoHighLevel's next headers say where the budget stands."""
+    if state.get("written_at", 0.0) > now + CLOCK_BACK_TOLERANCE_SECONDS:
+        state.clear()
 
 
 def _number(value: str | None) -> float | None:

@@ -110,6 +110,15 @@ def test_a_spent_interval_waits_for_the_next(clock):
     assert pacer.before_request() == pytest.approx(6.0)  # so it ends by T0 + 10
 
 
+def test_a_clock_set_back_starts_afresh_instead_of_waiting_for_the_old_future(clock):
+    pacer = make_pacer(clock, headroom=0)
+    pacer.before_request()
+    pacer.after_response(200, limits(0))  # spent: the next request would wait for the interval's end
+    clock.now -= 30 * 24 * 3600  # the clock is set back a month
+    assert pacer.before_request() == 0
+    assert pacer.budget().interval_remaining == 99  # a fresh interval, until GoHighLevel's headers say otherwise
+
+
 def test_the_interval_length_comes_from_the_headers(clock):
     pacer = make_pacer(clock, headroom=0)
     pacer.before_request()
