@@ -16,14 +16,12 @@ from leaflet.admin import LeafletGeoAdmin
 
 from dealfinder.common.admin import admin_link
 from dealfinder.common.admin_counts import BoundedCountPaginator
-from dealfinder.common.csv_safe import csv_response
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
 from leads.views import minimap_attrs
 
 from .discovered import discovered_buyer_create_buyer
 from .models import Buyer, DiscoveredBuyer, MatchingProfile, PropertyMatch
 from .resources import EXPORT_FORMATS, IMPORT_FORMATS, BuyerResource
-from .selectors import BLAST_HEADER, match_blast_rows
 from .services import matches_mark_contacted
 
 INLINE_MATCHES = 100
@@ -286,7 +284,7 @@ class PropertyMatchAdmin(admin.ModelAdmin):
     ordering = ("-score", "id")
     show_full_result_count = False
     paginator = BoundedCountPaginator
-    actions = ("mark_contacted", "export_blast_list")
+    actions = ("mark_contacted",)  # sync adds the blast and dialer exports (they pass its compliance gate)
 
     @admin.display(description="property", ordering="property__address_normalized")
     def property_link(self, obj):
@@ -322,11 +320,6 @@ class PropertyMatchAdmin(admin.ModelAdmin):
     def mark_contacted(self, request, queryset):
         count = matches_mark_contacted(match_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, f"Marked {count} match(es) contacted.")
-
-    @admin.action(description="Export blast list as CSV", permissions=["view"])
-    def export_blast_list(self, request, queryset):
-        rows = match_blast_rows(match_ids=queryset.values_list("pk", flat=True))
-        return csv_response([BLAST_HEADER, *rows], filename="blast-list.csv")
 
 
 @admin.register(MatchingProfile)

@@ -173,24 +173,16 @@ def buyer_match_candidates(*, buyer: Buyer, weights: MatchWeights | None = None)
     return [MatchCandidate.from_row(row, center=center) for row in rows]
 
 
-def match_blast_rows(*, match_ids) -> list[list]:
-    """Blast list rows for the selected matches, skipping do-not-disturb buyers."""
-    matches = (
-        PropertyMatch.objects.filter(pk__in=list(match_ids), buyer__dnd=False)
-        .select_related("buyer", "property")
-        .order_by("property__address_normalized", "-score", "buyer_id")
-    )
+def match_blast_row(match: PropertyMatch) -> list:
+    """A blast list row for one match (buyer, property and score selected with it), in BLAST_HEADER's columns."""
     return [
-        [
-            str(m.buyer),
-            m.buyer.phone,
-            m.buyer.email,
-            "yes" if m.buyer.sms_opt_in else "no",
-            m.property.address_normalized or m.property.address,
-            m.score,
-            "; ".join(m.reasons),
-        ]
-        for m in matches
+        str(match.buyer),
+        match.buyer.phone,
+        match.buyer.email,
+        "yes" if match.buyer.sms_opt_in else "no",
+        match.property.address_normalized or match.property.address,
+        match.score,
+        "; ".join(match.reasons),
     ]
 
 

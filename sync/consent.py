@@ -33,6 +33,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from buyers.models import Buyer, PropertyMatch
+from buyers.selectors import match_blast_row
 from leads.models import Activity, Lead
 from properties.models import Foreclosure, Property, TaxSale
 from sync import compliance
@@ -94,17 +95,22 @@ def _key(contact) -> tuple[int, int]:
     return ContentType.objects.get_for_model(contact).pk, contact.pk
 
 
+def _event(row: Consent) -> ConsentEvent:
+    """A stored consent row as the rules read it."""
+    return ConsentEvent(
+        Channel(row.channel),
+        row.status == compliance.Status.GRANTED,
+        row.at or LONG_AGO,
+        Source(row.source or Source.LOCAL),
+        row.detail,
+        permanent=row.permanent,
+    )
+
+
 def _stored_events(contact) -> list[ConsentEvent]:
     content_type, object_id = _key(contact)
     return [
-        ConsentEvent(
-            Channel(row.channel),
-            row.status == compliance.Status.GRANTED,
-            row.at or LONG_AGO,
-            Source(row.source or Source.LOCAL),
-            row.detail,
-            permanent=row.permanent,
-        )
+        _event(row)
         for row in Consent.objects.filter(content_type_id=content_type, object_id=object_id).exclude(
             status=compliance.Status.UNKNOWN
         )
@@ -116,8 +122,9 @@ def consent_events_record(*, contact, events: Iterable[ConsentEvent], evidence: 
     events = list(events)
     if not events:
         return 0
-    before = compliance.merge_consents(_stored_events(contact))
-    after = compliance.merge_consents([*_stored_events(contact), *events])
+    stored = _stored_events(contact)
+    before = compliance.merge_consents(stored)
+    after = compliance.merge_consents([*stored, *events])
     content_type, object_id = _key(contact)
     changed = [
         Consent(
@@ -316,16 +323,7 @@ def _stored_events_many(contacts) -> dict[tuple[int, int], list[ConsentEvent]]:
         where |= Q(content_type_id=content_type, object_id__in=ids)
     out: dict[tuple[int, int], list[ConsentEvent]] = {}
     for row in Consent.objects.filter(where).exclude(status=compliance.Status.UNKNOWN):
-        out.setdefault((row.content_type_id, row.object_id), []).append(
-            ConsentEvent(
-                Channel(row.channel),
-                row.status == compliance.Status.GRANTED,
-                row.at or LONG_AGO,
-                Source(row.source or Source.LOCAL),
-                row.detail,
-                permanent=row.permanent,
-            )
-        )
+        out.setdefault((row.content_type_id, row.object_id), []).append(_event(row))
     return out
 
 
@@ -472,16 +470,5 @@ def matches_blast_rows(*, match_ids, now: datetime.datetime | None = None) -> tu
     not on the do-not-contact list, a live lead whose auction has not passed), in buyers' BLAST_HEADER columns; the
     refusals are on the leads' timelines. (rows, refused count)."""
     allowed, refused = _gated_matches(match_ids=match_ids, action=Action.EMAIL_BLAST, now=now or timezone.now())
-    rows = [
-        [
-            str(match.buyer),
-            match.buyer.phone,
-            match.buyer.email,
-            "yes" if match.buyer.sms_opt_in else "no",
-            match.property.address_normalized or match.property.address,
-            match.score,
-            "; ".join(match.reasons),
-        ]
-        for match, _decision in allowed
-    ]
+    rows = [match_blast_row(match) for match, _decision in allowed]
     return rows, refused
