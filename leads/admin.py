@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from dealfinder.common.admin import ReadOnlyAdmin, admin_link
+from dealfinder.common.admin import CountedRecordsAdmin, ReadOnlyAdmin, admin_link
 from dealfinder.common.admin_counts import BoundedCountPaginator
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
 from dealfinder.common.queue import QueueUnavailable
@@ -113,7 +113,7 @@ class StackCountFilter(admin.SimpleListFilter):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(CountedRecordsAdmin):
     list_display = (
         "property_link",
         "address",

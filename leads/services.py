@@ -11,6 +11,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from dealfinder.common.bulk import bulk_upsert, copy_to_stage
+from dealfinder.common.generations import change_generation_bump
 from leads.assignees import lead_assignee_check
 from leads.backtest.signals import signals_awarded
 from leads.choices import OUTCOME_STATUSES, TIERS
@@ -285,6 +286,7 @@ def leads_fold_merged(*, on_fold: FoldHandler | None = None) -> int:
             days = set(LeadScoreHistory.objects.filter(lead_id__in=folds).values_list("snapshot_date", flat=True))
             Lead.objects.filter(pk__in=folds).delete()
             lead_tier_days_refresh(dates=days)
+            transaction.on_commit(change_generation_bump)
     return len(moves) + len(folds)
 
 

@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 from leaflet.forms.widgets import LeafletWidget
 
-from dealfinder.common.admin import ReadOnlyAdmin, admin_link, fieldsets_without, json_display
+from dealfinder.common.admin import CountedRecordsAdmin, ReadOnlyAdmin, admin_link, fieldsets_without, json_display
 from dealfinder.common.admin_counts import BoundedCountPaginator
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
 from dealfinder.common.queue import QueueUnavailable
@@ -94,7 +94,7 @@ class PropertySourceInline(admin.TabularInline):
 
 
 @admin.register(Property)
-class PropertyAdmin(LeafletGeoAdmin):
+class PropertyAdmin(CountedRecordsAdmin, LeafletGeoAdmin):
     list_display = (
         "parcel_id",
         "address_normalized",

@@ -16,6 +16,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from dealfinder.common.bulk import bulk_upsert
+from dealfinder.common.generations import change_generation_bump
 from properties import models as m
 from properties.owners import (
     Assign,
@@ -101,6 +102,8 @@ def owners_resolve(*, progress: Callable[[int], None] | None = None) -> OwnersSu
             m.Property.objects.bulk_update(changed[start : start + BATCH_SIZE], ["owner"])
             if progress:
                 progress(len(changed[start : start + BATCH_SIZE]))
+        if changed:  # parcels moved between owners without a new `updated_at`: cached figures must know
+            transaction.on_commit(change_generation_bump)
         owners_recount()
         _record_outcomes(resolution.corrections)
     stale = sum(o.status == "stale" for o in resolution.corrections)

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from buyers.admin import PropertyMatchAdmin
 from buyers.selectors import BLAST_HEADER
-from dealfinder.common.admin import ReadOnlyAdmin, json_display
+from dealfinder.common.admin import CountedRecordsAdmin, ReadOnlyAdmin, json_display
 from dealfinder.common.csv_safe import csv_response
 from leads.admin import LeadAdmin
 
@@ -51,7 +51,7 @@ class DriftFilter(admin.SimpleListFilter):
 
 
 @admin.register(ExternalLink)
-class ExternalLinkAdmin(ReadOnlyAdmin):
+class ExternalLinkAdmin(CountedRecordsAdmin, ReadOnlyAdmin):
     list_display = (
         "ghl_id",
         "kind",

@@ -3,8 +3,11 @@
 import json
 
 from django.contrib import admin
+from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
+
+from dealfinder.common.generations import change_generation_bump
 
 
 def pretty_json(value) -> str:
@@ -37,6 +40,18 @@ def admin_link(obj, label=None) -> str:
 def fieldsets_without(fieldsets, hidden: tuple[str, ...]) -> list:
     """`fieldsets` with the `hidden` fields left out (for fields a user's permissions do not cover)."""
     return [(name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]}) for name, opts in fieldsets]
+
+
+class CountedRecordsAdmin(admin.ModelAdmin):
+    """For records cached figures count (dealfinder.common.generations): a deletion here bumps the generation."""
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(change_generation_bump)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(change_generation_bump)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

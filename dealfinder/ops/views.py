@@ -15,15 +15,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from buyers.models import PropertyMatch
+from dealfinder.ops.dashboard_figures import dashboard_figures
 from dealfinder.ops.models import PipelineRun
 from dealfinder.ops.reports import sql as report_sql
-from dealfinder.ops.reports.selectors import report_unsynced_leads
 from leads.backtest_runs import backtest_latest
 from leads.backtest_views import backtest_report_context
 from leads.charts import bar_chart
 from leads.choices import TIERS
 from leads.kpis import kpis_by_signal_stack, kpis_by_source
-from leads.ui_selectors import lead_hot_deals, lead_new_tier_a, lead_summary, lead_tier_trend
+from leads.ui_selectors import lead_hot_deals, lead_tier_trend
 from properties.models import DataSource, Foreclosure, IngestionRun, QualityReport, TaxSale
 from sync.models import SyncLog
 
@@ -184,8 +184,6 @@ def _sync(since: datetime.datetime) -> dict:
                 :LIST_SIZE
             ]
         ),
-        # As vw_unsynced_properties: never pushed, or changed since the last push.
-        "unsynced": report_unsynced_leads().count(),
     }
 
 
@@ -202,13 +200,14 @@ def dashboard(request):
     today = timezone.localdate()
     week_ago = timezone.now() - datetime.timedelta(days=7)
     context = {"show": show, "hot_score": HOT_SCORE, "tier_colors": TIER_COLORS, "upcoming_days": UPCOMING_DAYS}
+    counted = show["leads"] or show["history"] or show["sync"]
+    figures = dashboard_figures(hot_score=HOT_SCORE, today=today, new_tier_a_limit=LIST_SIZE * 2) if counted else {}
     if show["leads"]:
-        summary = lead_summary(hot_score=HOT_SCORE)
-        context["summary"] = summary
-        context["tiers"] = _tier_bar(summary)
+        context["summary"] = figures["summary"]
+        context["tiers"] = _tier_bar(figures["summary"])
         context["hot_deals"] = lead_hot_deals(hot_score=HOT_SCORE, limit=LIST_SIZE)
     if show["history"]:
-        context["new_tier_a"] = lead_new_tier_a(on=today, limit=LIST_SIZE * 2)
+        context["new_tier_a"] = figures["new_tier_a"]
         context["trend"] = trend_chart(lead_tier_trend(since=today - datetime.timedelta(days=TREND_DAYS - 1)))
     if show["upcoming"]:
         context["upcoming"] = _upcoming(today)
@@ -221,7 +220,7 @@ def dashboard(request):
     if show["quality"]:
         context["quality"] = QualityReport.objects.order_by("-created_at").first()
     if show["sync"]:
-        context["sync"] = _sync(week_ago)
+        context["sync"] = {**_sync(week_ago), "unsynced": figures["unsynced"]}
     if show["outcomes"]:
         context["outcomes"] = _outcomes()
     return render(request, "dashboard/index.html", context)

@@ -155,10 +155,11 @@ def test_dashboard_content(admin_client):
 @pytest.mark.parametrize("n", [3, 30])
 def test_dashboard_query_count_is_constant(admin_client, n, django_assert_num_queries):
     populate(n)
-    admin_client.get("/")  # warm the session
-    # session, user, 2 permission lookups; leads 2, history 2, upcoming 4, matches 1, ingestion 2, quality 1, sync 3;
+    admin_client.get("/")  # warm the session and the cached figures
+    # session, user, 2 permission lookups; the figures' fingerprint 1 (their 3 counting queries are cached: issue 26);
+    # hot deals 1, tier trend 1, upcoming 4, matches 1, ingestion 2, quality 1, sync 2;
     # outcomes (issue 22): latest backtest 1, return by list source 1, KPIs by signal stack 1
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(20):
         assert admin_client.get("/").status_code == 200
 
 
@@ -187,3 +188,38 @@ def test_dashboard_queries_do_not_grow_with_leads_or_history(admin_client):
     assert len(many.captured_queries) == len(few.captured_queries)
     # one bar per non-empty (day, tier): the 28 older days inside the 30-day window, populate's yesterday and today
     assert len(response.context["trend"]["bars"]) == 28 + 5
+
+
+def test_counting_panels_are_cached_until_what_they_count_changes(admin_client, django_capture_on_commit_callbacks):
+    """Issue 26: the lead counts, the unsynced count and the new Tier A leads are computed once per change, and a
+    change of any kind (an update, a new lead, a push, a deletion in admin) shows on the very next view."""
+    leads = populate(4)
+    figures = ("leads", "tier_A", "tier_B")
+
+    def dashboard():
+        with CaptureQueriesContext(connection) as queries:
+            ctx = admin_client.get("/").context
+        summary = tuple(ctx["summary"][f] for f in figures)
+        return summary, ctx["sync"]["unsynced"], len(queries.captured_queries)
+
+    first = dashboard()
+    assert first[:2] == ((4, 1, 1), 1)  # leads[0] (A) is pushed, leads[1] (B) is not
+    again = dashboard()  # nothing changed: the same figures, from the cache (their three counting queries saved)
+    assert again == (*first[:2], first[2] - 3)
+
+    leads[2].tier = "A"  # C -> A, through the model as admin, the API and webhooks write
+    leads[2].save()
+    assert dashboard()[:2] == ((4, 2, 1), 2)
+
+    LeadFactory(tier="B", total=70)
+    assert dashboard()[:2] == ((5, 2, 2), 3)
+
+    ExternalLinkFactory(local=leads[1], last_synced_at=timezone.now() + datetime.timedelta(minutes=1))
+    assert dashboard()[:2] == ((5, 2, 2), 2)
+
+    with django_capture_on_commit_callbacks(execute=True):  # the generation moves once the deletion is committed
+        response = admin_client.post(
+            "/admin/leads/lead/", {"action": "delete_selected", "_selected_action": [leads[2].pk], "post": "yes"}
+        )
+    assert response.status_code == 302
+    assert dashboard()[:2] == ((4, 1, 2), 1)
