@@ -39,7 +39,7 @@ class LeadMatchFilterSet(LeadFilterSet):
 
 class LeadViewSet(leads_api.LeadViewSet):
     # No docstring of its own: the API schema keeps describing the leads with leads_api.LeadViewSet's.
-    action_permissions = {"rescore": ["leads.change_lead"]}
+    action_permissions = {**leads_api.LeadViewSet.action_permissions, "rescore": ["leads.change_lead"]}
     queryset = leads_api.LeadViewSet.queryset.annotate(match_count=_match_count())
     serializer_class = LeadMatchSerializer
     filterset_class = LeadMatchFilterSet

@@ -117,11 +117,7 @@ STAFF_ONLY = by_role(LOGIN, OK, OK, OK)
 TIER_DAY_PK = 900001  # the matrix's leads.leadtierday row (its delete page is a known hole below)
 # Cells where the project is known to differ from the table, with the fix. The test xfails while only these
 # differ; delete an entry once its fix lands.
-KNOWN_HOLES: set[tuple[str, str]] = {  # (url, role); e.g. ("/admin/buyers/buyer/export/", ACQUISITIONS)
-    # comps now require properties.view_sale (action_permissions), but a missing lead answers 404 before the
-    # check; the matrix probes a missing lead. Verify with a real lead, then delete this entry.
-    ("/api/v1/leads/999999/comps/", DISPOSITIONS),
-}
+KNOWN_HOLES: set[tuple[str, str]] = set()  # (url, role); e.g. ("/admin/buyers/buyer/export/", ACQUISITIONS)
 
 
 # --- Everything else, by URL name: {method: outcomes by role}. Detail routes get a real object's pk. ---------
@@ -172,7 +168,7 @@ SITE: dict[str, dict[str, dict[str, str]]] = {
     "synclog-detail": {"GET": by_role(UNAUTH, DENIED, DENIED, OK)},
     # Detail routes below have no DETAIL_OBJECT in the test: they get a missing pk, so an allowed caller sees 404.
     # Comps are recorded sales (properties.view_sale), which Dispositions may not read.
-    "lead-comps": {"GET": by_role(UNAUTH, GONE, DENIED, GONE)},
+    "lead-comps": {"GET": by_role(UNAUTH, OK, DENIED, OK)},
     "owner-list": {"GET": by_role(UNAUTH, OK, OK, OK), "POST": by_role(UNAUTH, NOPE, DENIED, NOPE)},
     "owner-detail": {"GET": by_role(UNAUTH, GONE, GONE, GONE), "DELETE": by_role(UNAUTH, NOPE, DENIED, NOPE)},
     "outcome-list": {"GET": by_role(UNAUTH, OK, DENIED, OK), "POST": by_role(UNAUTH, DONE, DENIED, DONE)},

@@ -388,6 +388,7 @@ DETAIL_OBJECT = {
     "lead-detail": "leads.lead",
     "lead-rescore": "leads.lead",
     "lead-push-push": "leads.lead",
+    "lead-comps": "leads.lead",
     "property-detail": "properties.property",
     "buyer-detail": "buyers.buyer",
     "match-detail": "buyers.propertymatch",
