@@ -1,5 +1,5 @@
 """Messages to buyers about their matches (a workflow enrolment, an SMS): the compliance gate asked once per batch
-of matches, not once per message.
+of matches, not once per message, and a refusal only for the hour kept as a deferred message.
 
     gate = match_actions_gate(matches=chunk, workflow_id=settings.GHL_WORKFLOW_ID)
     stamps = MatchStamps()
@@ -11,6 +11,9 @@ of matches, not once per message.
     stamps.save()
 
 Refusals are recorded on the leads' timelines by the gate (sync.consent.outbound_check_batch), in one bulk insert.
+A refusal for quiet hours or a day a state allows no messages, with the moment the hours open (`Decision.retry_at`,
+in the contact's time zone), becomes a DeferredMessage (one pending per match and action) that sync.deferred sends
+when due.
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from buyers.models import PropertyMatch
-from sync.compliance import Action, Decision
+from sync.compliance import Action, Decision, Reason
 from sync.consent import outbound_check_batch, recipient_for_buyer
+from sync.deferred_models import DeferredMessage
 
+HOUR_REASONS = frozenset({Reason.QUIET_HOURS, Reason.DAY_NOT_ALLOWED})
 STAMPS = {Action.WORKFLOW: "workflow_triggered_at", Action.SMS: "sms_sent_at"}
 
 
@@ -44,13 +49,19 @@ def wants(match: PropertyMatch, action: Action, *, workflow_id: str = "") -> boo
     return match.sms_sent_at is None and match.buyer.sms_opt_in and not match.buyer.dnd
 
 
+def deferrable(decision: Decision) -> bool:
+    return not decision.allowed and decision.reason in HOUR_REASONS and decision.retry_at is not None
+
+
 def match_actions_gate(
     *, matches: Sequence[PropertyMatch], workflow_id: str, now: datetime.datetime | None = None
 ) -> MatchGate:
     """Ask the gate about every wanted message of these matches (buyer and property__lead selected): one batch
-    per action, a fixed number of queries whatever the number of buyers; refusals recorded."""
+    per action, a fixed number of queries whatever the number of buyers; refusals recorded, those only for the
+    hour deferred."""
     now = now or timezone.now()
     out: dict[Action, dict[int, Decision]] = {}
+    later: list[DeferredMessage] = []
     for action in (Action.WORKFLOW, Action.SMS):
         todo = [m for m in matches if wants(m, action, workflow_id=workflow_id)]
         decisions = (
@@ -61,7 +72,28 @@ def match_actions_gate(
             else []
         )
         out[action] = {m.pk: d for m, d in zip(todo, decisions, strict=True)}
+        later += [
+            deferred_message(match=m, action=action, decision=d, now=now)
+            for m, d in zip(todo, decisions, strict=True)
+            if deferrable(d)
+        ]
+    if later:  # a message already waiting keeps its row (one pending per match and action)
+        DeferredMessage.objects.bulk_create(later, ignore_conflicts=True)
     return MatchGate(workflow=out[Action.WORKFLOW], sms=out[Action.SMS])
+
+
+def deferred_message(
+    *, match: PropertyMatch, action: Action, decision: Decision, now: datetime.datetime
+) -> DeferredMessage:
+    return DeferredMessage(
+        match=match,
+        lead=match.property.lead,
+        action=action.value,
+        due_at=decision.retry_at,
+        reason=decision.reason.value,
+        message=decision.message[:300],
+        created_at=now,
+    )
 
 
 class MatchStamps:

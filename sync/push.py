@@ -315,8 +315,8 @@ def _push_match_actions(pusher: _Pusher, lead_ids: list[int]) -> None:
     last_pk = 0
     while chunk := list(matches.filter(pk__gt=last_pk)[:BATCH_SIZE]):
         last_pk = chunk[-1].pk
-        # The compliance gate once per chunk: refusals land on the leads' timelines, the matches wait; the stamps
-        # are saved together, also when a run stops.
+        # The compliance gate once per chunk: refusals land on the leads' timelines, those for the hour are deferred
+        # (sync.deferred sends them when the hours open); the stamps are saved together, also when a run stops.
         gate, stamps = match_actions_gate(matches=chunk, workflow_id=workflow_id), MatchStamps()
         try:
             for match in chunk:
