@@ -5,7 +5,10 @@ import datetime
 
 import pytest
 import time_machine
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from buyers.models import Buyer, PropertyMatch
 from leads.models import Activity, Lead
@@ -169,3 +172,22 @@ def test_deferred_messages_are_counted_on_the_health_page_and_listed_in_admin(ad
     assert changelist.status_code == 200
     assert changelist.context["cl"].result_count == 2
     assert changelist.context["has_add_permission"] is False
+
+
+def test_sending_deferred_messages_costs_the_same_queries_for_few_or_many(fake_ghl, ghl):
+    small, large = LeadFactory(tier="A"), LeadFactory(tier="A")
+    for lead, n in ((small, 2), (large, 6)):
+        for i in range(n):
+            buyer_match(lead, lead.pk * 100 + i)
+    with at(EVENING):
+        ghl_push_leads(client=ghl)
+    ContentType.objects.get_for_model(Buyer)  # Django caches it per process: not a query of the sender's own
+    later = OPENS + datetime.timedelta(hours=1)
+    DeferredMessage.objects.filter(lead=large).update(due_at=later)  # each run sends one lead's messages
+    counts = []
+    for moment in (AFTER_OPENING, later + datetime.timedelta(minutes=5)):
+        with at(moment), CaptureQueriesContext(connection) as queries:
+            log = deferred_messages_send_due(client=ghl)
+        counts.append((len(queries), log.succeeded))
+    assert counts[0][0] == counts[1][0]
+    assert [sent for _, sent in counts] == [4, 12]
