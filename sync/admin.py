@@ -8,7 +8,16 @@ from leads.admin import LeadAdmin
 
 from . import mail_admin, skiptrace_admin  # noqa: F401  (registers direct mail and skip tracing)
 from .consent import DIALER_HEADER, matches_blast_rows, matches_dialer_rows, phone_digits
-from .models import Consent, DoNotContact, ExternalLink, PushClaim, SyncConflict, SyncLog, WebhookEvent
+from .models import (
+    Consent,
+    DeferredMessage,
+    DoNotContact,
+    ExternalLink,
+    PushClaim,
+    SyncConflict,
+    SyncLog,
+    WebhookEvent,
+)
 from .push import ghl_push_leads
 from .resolve import sync_conflicts_resolve
 from .runs import NOT_CONFIGURED, ghl_configured
@@ -152,6 +161,18 @@ class PushClaimAdmin(ReadOnlyAdmin):
 
     list_display = ("lead", "owner", "claimed_at")
     list_select_related = ("lead__property",)
+
+
+@admin.register(DeferredMessage)
+class DeferredMessageAdmin(ReadOnlyAdmin):
+    """Messages to buyers the compliance gate refused only for the hour, sent when the contact's hours open
+    (`ghl_sync --deferred`, every 15 minutes); read-only."""
+
+    list_display = ("due_at", "status", "action", "match", "lead", "reason", "outcome", "created_at", "finished_at")
+    list_filter = ("status", "action", "reason")
+    list_select_related = ("match__buyer", "match__property", "lead__property")
+    date_hierarchy = "due_at"
+    raw_id_fields = ("match", "lead")
 
 
 @admin.action(description="Push to GoHighLevel now", permissions=["change"])

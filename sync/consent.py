@@ -421,9 +421,14 @@ def relied_on_text(decision: Decision) -> str:
 
 def outbound_sent(*, lead: Lead, decision: Decision, what: str, kind: str = Activity.Kind.SMS) -> Activity:
     """Record a message that went out, with the consent it relied on."""
-    return Activity.objects.create(
-        lead=lead, kind=kind, to_value="sent"[:200], body=f"{what} (consent: {relied_on_text(decision)})"
-    )
+    activity = outbound_sent_activity(lead=lead, decision=decision, what=what, kind=kind)
+    activity.save()
+    return activity
+
+
+def outbound_sent_activity(*, lead: Lead, decision: Decision, what: str, kind: str = Activity.Kind.SMS) -> Activity:
+    """`outbound_sent`'s timeline entry, unsaved: a batch sender saves its entries in one bulk insert."""
+    return Activity(lead=lead, kind=kind, to_value="sent", body=f"{what} (consent: {relied_on_text(decision)})")
 
 
 DIALER_HEADER = ["buyer", "phone", "property_address", "score", "calling_window", "time_zones", "consent"]

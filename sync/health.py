@@ -1,5 +1,6 @@
 """The sync health page's numbers (a selector): last push, pull, reconcile and webhook, drift, today's budget,
-failures and compliance refusals by reason."""
+failures and compliance refusals by reason,
+messages deferred for quiet hours."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import datetime
 import re
 from collections import Counter
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from leads.models import Activity
-from sync.models import ExternalLink, SyncLog, WebhookEvent
+from sync.models import DeferredMessage, ExternalLink, SyncLog, WebhookEvent
 from sync.pacing import GHLPacer
 
 WINDOW = datetime.timedelta(days=7)
@@ -61,5 +62,18 @@ def sync_health(*, pacer: GHLPacer, now: datetime.datetime | None = None) -> dic
         ),
         "failures": failures.most_common(TOP),
         "refusals": [(r["to_value"].removeprefix(REFUSED), r["n"]) for r in refusals[:TOP]],
+        "deferred": deferred_counts(now=now, since=since),
         "since": since,
     }
+
+
+def deferred_counts(*, now: datetime.datetime, since: datetime.datetime) -> dict[str, int]:
+    """Messages deferred for the hours: waiting, of those due now, and sent / refused at send time since `since`."""
+    pending = Q(status=DeferredMessage.Status.PENDING)
+    finished = Q(finished_at__gte=since)
+    return DeferredMessage.objects.aggregate(
+        pending=Count("pk", filter=pending),
+        due=Count("pk", filter=pending & Q(due_at__lte=now)),
+        sent=Count("pk", filter=finished & Q(status=DeferredMessage.Status.SENT)),
+        refused=Count("pk", filter=finished & Q(status=DeferredMessage.Status.REFUSED)),
+    )

@@ -19,6 +19,7 @@ class SyncLog(RunRecord):
         BUYER_PULL = "buyer_pull", "Buyer pull"
         WEBHOOK = "webhook", "Webhook"
         RECONCILE = "reconcile", "Reconcile"
+        DEFERRED = "deferred", "Deferred messages"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
@@ -212,6 +213,7 @@ class DoNotContact(models.Model):
         return self.email or self.phone_digits
 
 
+from sync.deferred_models import DeferredMessage  # noqa: E402, F401
 from sync.mail_models import MailCampaign, MailOptOut, MailPiece, MailVerification  # noqa: E402, F401
 from sync.skiptrace_models import (  # noqa: E402, F401
     LeadContactPoint,

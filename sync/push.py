@@ -17,8 +17,9 @@ from buyers.models import PropertyMatch
 from dealfinder.common.logging import logged_run
 from leads.choices import TIERS
 from leads.models import Activity, Lead
+from sync.buyer_messages import MatchGate, MatchStamps, match_actions_gate
 from sync.compliance import Action
-from sync.consent import outbound_check, outbound_sent, recipient_for_buyer
+from sync.consent import outbound_sent_activity
 from sync.ghl import GHLAuthError, GHLClient, GHLError
 from sync.links import (
     CONTACT_KINDS,
@@ -300,7 +301,6 @@ def _push_match_actions(pusher: _Pusher, lead_ids: list[int]) -> None:
     """Workflow, SMS (opt-in and not DND only) and task for each match of these leads, each stamped once done."""
     if not lead_ids:
         return
-    run = pusher.run
     workflow_id = settings.GHL_WORKFLOW_ID
     pending = Q(task_created_at__isnull=True) | Q(sms_sent_at__isnull=True, buyer__sms_opt_in=True, buyer__dnd=False)
     if workflow_id:
@@ -312,42 +312,48 @@ def _push_match_actions(pusher: _Pusher, lead_ids: list[int]) -> None:
         .select_related("buyer", "property__lead")
         .order_by("pk")
     )
-    for match in matches.iterator(chunk_size=BATCH_SIZE):
-        run.processed += 1
-        pusher.progress(1)
-        contact_id = match.buyer.ghl_contact_id
-        stamp = PropertyMatch.objects.filter(pk=match.pk)
-        lead, recipient = match.property.lead, recipient_for_buyer(match.buyer)
+    last_pk = 0
+    while chunk := list(matches.filter(pk__gt=last_pk)[:BATCH_SIZE]):
+        last_pk = chunk[-1].pk
+        # The compliance gate once per chunk: refusals land on the leads' timelines, those for the hour are deferred
+        # (sync.deferred sends them when the hours open); the stamps are saved together, also when a run stops.
+        gate, stamps = match_actions_gate(matches=chunk, workflow_id=workflow_id), MatchStamps()
         try:
-            # The compliance gate before each message: a refusal lands on the lead's timeline, the match waits.
-            if (
-                workflow_id
-                and match.workflow_triggered_at is None
-                and (decision := outbound_check(recipient=recipient, action=Action.WORKFLOW, lead=lead)).allowed
-            ):
-                pusher.client.contact_add_to_workflow(contact_id, workflow_id)
-                stamp.update(workflow_triggered_at=timezone.now())
-                outbound_sent(lead=lead, decision=decision, what=f"Workflow enrolment of buyer {match.buyer}")
-            if (
-                match.sms_sent_at is None
-                and match.buyer.sms_opt_in
-                and not match.buyer.dnd
-                and (decision := outbound_check(recipient=recipient, action=Action.SMS, lead=lead)).allowed
-            ):
-                pusher.client.sms_send(contact_id, match_message(match))
-                stamp.update(sms_sent_at=timezone.now())
-                outbound_sent(lead=lead, decision=decision, what=f"SMS to buyer {match.buyer}")
-            if match.task_created_at is None:
-                pusher.client.task_create(
-                    contact_id,
-                    title=f"Send deal to {match.buyer}: {match.property.address_normalized}",
-                    body=match_message(match) + f" Match score {match.score}.",
-                    due=timezone.now() + datetime.timedelta(days=1),
-                )
-                stamp.update(task_created_at=timezone.now())
-        except GHLAuthError:
-            raise
-        except GHLError as exc:
-            run.fail(exc, match=match.pk)
-            continue
-        run.succeeded += 1
+            for match in chunk:
+                _push_match_action(pusher, match, gate, stamps)
+        finally:
+            stamps.save()
+
+
+def _push_match_action(pusher: _Pusher, match: PropertyMatch, gate: MatchGate, stamps: MatchStamps) -> None:
+    run = pusher.run
+    run.processed += 1
+    pusher.progress(1)
+    contact_id, lead = match.buyer.ghl_contact_id, match.property.lead
+    try:
+        if (decision := gate.workflow.get(match.pk)) is not None and decision.allowed:
+            pusher.client.contact_add_to_workflow(contact_id, settings.GHL_WORKFLOW_ID)
+            stamps.add(match, Action.WORKFLOW)
+            pusher.activities.append(
+                outbound_sent_activity(lead=lead, decision=decision, what=f"Workflow enrolment of buyer {match.buyer}")
+            )
+        if (decision := gate.sms.get(match.pk)) is not None and decision.allowed:
+            pusher.client.sms_send(contact_id, match_message(match))
+            stamps.add(match, Action.SMS)
+            pusher.activities.append(
+                outbound_sent_activity(lead=lead, decision=decision, what=f"SMS to buyer {match.buyer}")
+            )
+        if match.task_created_at is None:
+            pusher.client.task_create(
+                contact_id,
+                title=f"Send deal to {match.buyer}: {match.property.address_normalized}",
+                body=match_message(match) + f" Match score {match.score}.",
+                due=timezone.now() + datetime.timedelta(days=1),
+            )
+            stamps.add(match, "task_created_at")
+    except GHLAuthError:
+        raise
+    except GHLError as exc:
+        run.fail(exc, match=match.pk)
+        return
+    run.succeeded += 1

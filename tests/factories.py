@@ -476,6 +476,18 @@ class PushClaimFactory(DjangoModelFactory):
     owner = factory.Sequence(lambda n: f"{n:032x}")
 
 
+class DeferredMessageFactory(DjangoModelFactory):
+    class Meta:
+        model = sm.DeferredMessage
+
+    lead = factory.SubFactory(LeadFactory)
+    match = factory.SubFactory(PropertyMatchFactory, property=factory.SelfAttribute("..lead.property"))
+    action = "sms"
+    due_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(hours=8))
+    reason = "quiet_hours"
+    message = "Not now: quiet hours"
+
+
 class ConsentFactory(DjangoModelFactory):
     class Meta:
         model = sm.Consent

@@ -65,6 +65,7 @@ def test_run_pipeline_refuses_async_without_a_broker_and_wait_without_async():
 
 SCHEDULES = [
     ("DealFinder: GoHighLevel buyer pull", "ghl_pull", "0", "*"),
+    ("DealFinder: GoHighLevel deferred messages", "ghl_deferred", "*/15", "*"),
     ("DealFinder: GoHighLevel lead push", "ghl_push", "*/15", "*"),
     ("DealFinder: data-quality check", "quality", "0", "6"),
     ("DealFinder: nightly pipeline", "nightly", "0", "2"),
@@ -76,8 +77,8 @@ def test_setup_periodic_tasks_is_idempotent_and_keeps_admin_edits(capsys, settin
     call_command("setup_periodic_tasks")
 
     assert capsys.readouterr().out.splitlines() == [
-        "Periodic tasks: 4 created, 0 already present (edit them in the admin).",
-        "Periodic tasks: 0 created, 4 already present (edit them in the admin).",
+        "Periodic tasks: 5 created, 0 already present (edit them in the admin).",
+        "Periodic tasks: 0 created, 5 already present (edit them in the admin).",
     ]
     tasks = PeriodicTask.objects.select_related("crontab").order_by("name")
     assert [(t.name, json.loads(t.kwargs)["job"], t.crontab.minute, t.crontab.hour) for t in tasks] == SCHEDULES
@@ -95,4 +96,4 @@ def test_setup_periodic_tasks_is_idempotent_and_keeps_admin_edits(capsys, settin
 
     nightly.refresh_from_db()
     assert (nightly.enabled, nightly.crontab.minute, nightly.crontab.hour) == (False, "30", "3")
-    assert PeriodicTask.objects.filter(name__startswith="DealFinder:").count() == 4
+    assert PeriodicTask.objects.filter(name__startswith="DealFinder:").count() == 5

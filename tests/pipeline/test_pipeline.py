@@ -181,7 +181,8 @@ def test_stale_running_run_is_failed_and_no_longer_blocks(launch, settings):
 
 def test_unknown_job_is_refused():
     with pytest.raises(
-        ValueError, match="unknown job 'weekly'; known: nightly, ghl_push, mail, ghl_pull, ghl_reconcile, quality"
+        ValueError,
+        match="unknown job 'weekly'; known: nightly, ghl_push, ghl_deferred, mail, ghl_pull, ghl_reconcile, quality",
     ):
         runs.pipeline_run_start(job="weekly", trigger="manual")
 

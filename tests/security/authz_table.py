@@ -57,6 +57,8 @@ ADMIN_MODELS: dict[str, tuple[str, str, str]] = {
     "sync.syncconflict": ("", "", "vcd"),
     "sync.webhookevent": ("", "", "vd"),
     "sync.pushclaim": ("", "", "vd"),
+    # Buyer messages deferred for quiet hours: written by the push, sent by ghl_sync --deferred (read-only).
+    "sync.deferredmessage": ("", "", "vd"),
     "dealfinder.pipelinerun": ("", "", "vd"),
     "django_celery_beat.periodictask": ("", "", "vacd"),
     "django_celery_beat.crontabschedule": ("", "", "vacd"),

@@ -39,6 +39,7 @@ JOBS: dict[str, tuple[str, ...]] = {
         "quality",
     ),
     "ghl_push": ("ghl_push",),
+    "ghl_deferred": ("ghl_deferred",),
     "mail": ("mail",),
     "ghl_pull": ("ghl_pull",),
     "ghl_reconcile": ("ghl_reconcile",),

@@ -14,6 +14,7 @@ SCHEDULES: tuple[tuple[str, str, str, str], ...] = (
     ("DealFinder: nightly pipeline", "nightly", "0", "2"),
     ("DealFinder: GoHighLevel buyer pull", "ghl_pull", "0", "*"),
     ("DealFinder: GoHighLevel lead push", "ghl_push", "*/15", "*"),
+    ("DealFinder: GoHighLevel deferred messages", "ghl_deferred", "*/15", "*"),
     ("DealFinder: data-quality check", "quality", "0", "6"),
 )
 

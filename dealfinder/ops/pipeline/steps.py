@@ -32,6 +32,7 @@ from leads.quality import quality_check_run
 from properties.ingest.schema import drift_summary
 from properties.models import DataSource
 from properties.services import SourceDisabled, datasource_ingest, properties_enrich
+from sync.deferred import deferred_messages_send_due
 from sync.mail import mail_campaigns_send_due
 from sync.pull import ghl_pull_buyers
 from sync.push import ghl_push_leads
@@ -55,6 +56,7 @@ STEP_SERVICES: dict[str, Callable] = {
     "match": matches_refresh_all,
     "discover_buyers": buyers_discover_refresh,
     "ghl_push": ghl_push_leads,
+    "ghl_deferred": deferred_messages_send_due,
     "ghl_pull": ghl_pull_buyers,
     "ghl_reconcile": ghl_reconcile,
     "mail": mail_campaigns_send_due,

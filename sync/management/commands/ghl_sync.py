@@ -3,6 +3,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from sync.deferred import deferred_messages_send_due
 from sync.models import SyncLog
 from sync.pull import ghl_pull_buyers
 from sync.push import ghl_push_leads
@@ -12,7 +13,8 @@ from sync.reconcile import ghl_reconcile
 class Command(BaseCommand):
     help = (
         "Push new/changed leads and buyer actions to GoHighLevel and/or pull buyers (both when no flag is given); "
-        "--reconcile reads what changed in GoHighLevel since the last reconcile and applies what webhooks missed."
+        "--reconcile reads what changed in GoHighLevel since the last reconcile and applies what webhooks missed; "
+        "--deferred sends the buyer messages deferred for quiet hours that are due, asking the compliance gate again."
     )
 
     def add_arguments(self, parser):
@@ -23,15 +25,22 @@ class Command(BaseCommand):
             action="store_true",
             help="read GoHighLevel's changes since the last reconcile and apply them",
         )
+        parser.add_argument(
+            "--deferred",
+            action="store_true",
+            help="send the buyer messages deferred for quiet hours whose hours have opened",
+        )
 
-    def handle(self, *args, push=False, pull=False, reconcile=False, **options):
+    def handle(self, *args, push=False, pull=False, reconcile=False, deferred=False, **options):
         runs = []
         if reconcile:
             runs.append(ghl_reconcile())
-        if push or not (pull or reconcile):
+        if push or not (pull or reconcile or deferred):
             with tqdm(desc="GoHighLevel push", unit="item", file=sys.stderr, disable=None) as bar:
                 runs.append(ghl_push_leads(progress=bar.update))
-        if pull or not (push or reconcile):
+        if deferred:
+            runs.append(deferred_messages_send_due())
+        if pull or not (push or reconcile or deferred):
             runs.append(ghl_pull_buyers())
         for log in runs:
             self.stdout.write(

@@ -1,0 +1,49 @@
+"""Buyer messages about matches and the compliance gate: a push asks the gate once per batch of matches, so the
+number of its queries does not grow with the number of buyers it messages."""
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from buyers.models import Buyer, PropertyMatch
+from leads.models import Activity
+from sync.push import ghl_push_leads
+from tests.factories import BuyerFactory, LeadFactory, PropertyMatchFactory
+from tests.sync.clock import office_hours
+
+pytestmark = pytest.mark.django_db
+
+ORLANDO = "+1407555{:04d}"  # area code 407: the gate places these buyers in America/New_York
+
+
+def buyer_match(lead, n, **buyer):
+    fields = {"ghl_contact_id": f"buyer{n}", "sms_opt_in": True, "phone": ORLANDO.format(n), **buyer}
+    return PropertyMatchFactory(property=lead.property, buyer=BuyerFactory(**fields))
+
+
+def push_queries(ghl, lead) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        ghl_push_leads(client=ghl, lead_ids=[lead.pk])
+    return len(queries)
+
+
+@office_hours()
+def test_a_push_asks_the_gate_once_per_batch_whatever_the_number_of_buyers(fake_ghl, ghl):
+    small, large = LeadFactory(tier="A"), LeadFactory(tier="A")
+    ghl_push_leads(client=ghl)  # the leads' own contacts and opportunities: not what is measured
+    for lead, n in ((small, 2), (large, 7)):
+        for i in range(n):
+            buyer_match(lead, lead.pk * 100 + i)
+        buyer_match(lead, lead.pk * 100 + 99, dnd=True)  # one refusal each: recorded in the same bulk insert
+    fake_ghl.calls.clear()
+    ContentType.objects.get_for_model(Buyer)  # Django caches it per process: not a query of the push's own
+
+    counts = [push_queries(ghl, small), push_queries(ghl, large)]
+
+    assert counts[0] == counts[1]
+    assert len([p for p in fake_ghl.paths() if p == "POST /conversations/messages"]) == 9
+    assert Activity.objects.filter(to_value="sent").count() == 18  # an SMS and a workflow enrolment each
+    assert Activity.objects.filter(to_value="refused: opted_out").count() == 2  # the DND buyers' workflows
+    assert PropertyMatch.objects.filter(sms_sent_at__isnull=False, workflow_triggered_at__isnull=False).count() == 9
+    assert PropertyMatch.objects.filter(task_created_at__isnull=True).count() == 0
