@@ -97,19 +97,22 @@ def deferred_message(
 
 
 class MatchStamps:
-    """The matches' "done" stamps, saved together: one UPDATE per kind of stamp, whatever the number of matches."""
+    """The matches' "done" stamps, to be saved right after the requests they record (a run killed later never
+    sends them again): one UPDATE per set of stamps, so one per match when saved after each match."""
 
     FIELDS = (*STAMPS.values(), "task_created_at")
 
     def __init__(self):
-        self.ids: dict[str, list[int]] = {name: [] for name in self.FIELDS}
+        self.fields: dict[int, set[str]] = {}
 
     def add(self, match: PropertyMatch, what: Action | str) -> None:
-        self.ids[STAMPS.get(what, what)].append(match.pk)
+        self.fields.setdefault(match.pk, set()).add(STAMPS.get(what, what))
 
     def save(self, *, now: datetime.datetime | None = None) -> None:
         now = now or timezone.now()
-        for name, ids in self.ids.items():
-            if ids:
-                PropertyMatch.objects.filter(pk__in=ids).update(**{name: now})
-        self.ids = {name: [] for name in self.FIELDS}
+        by_fields: dict[frozenset[str], list[int]] = {}
+        for pk, names in self.fields.items():
+            by_fields.setdefault(frozenset(names), []).append(pk)
+        for names, ids in by_fields.items():
+            PropertyMatch.objects.filter(pk__in=ids).update(**dict.fromkeys(names, now))
+        self.fields = {}

@@ -117,11 +117,11 @@ def _send_batch(run: SyncRun, client: GHLClient, ids: list[int], *, now, activit
                 elif _send(run, client, row, action):
                     run.succeeded += 1
                     stamps.add(row.match, action)
+                    stamps.save()  # at once: after a run killed here, the next one finds it sent (superseded)
                     changed.append(_finish(row, Status.SENT, "sent", now))
                     what = WHAT[action].format(buyer=row.match.buyer)
                     activities.append(outbound_sent_activity(lead=row.lead, decision=decision, what=what))
     finally:
-        stamps.save()
         DeferredMessage.objects.bulk_update(changed, fields=UPDATED, batch_size=BATCH_SIZE)
 
 

@@ -316,13 +316,14 @@ def _push_match_actions(pusher: _Pusher, lead_ids: list[int]) -> None:
     while chunk := list(matches.filter(pk__gt=last_pk)[:BATCH_SIZE]):
         last_pk = chunk[-1].pk
         # The compliance gate once per chunk: refusals land on the leads' timelines, those for the hour are deferred
-        # (sync.deferred sends them when the hours open); the stamps are saved together, also when a run stops.
+        # (sync.deferred sends them when the hours open). A match's stamps are saved right after its requests, so
+        # a run killed (a hard time limit, a lost worker) never messages a buyer twice.
         gate, stamps = match_actions_gate(matches=chunk, workflow_id=workflow_id), MatchStamps()
-        try:
-            for match in chunk:
+        for match in chunk:
+            try:
                 _push_match_action(pusher, match, gate, stamps)
-        finally:
-            stamps.save()
+            finally:
+                stamps.save()
 
 
 def _push_match_action(pusher: _Pusher, match: PropertyMatch, gate: MatchGate, stamps: MatchStamps) -> None:
