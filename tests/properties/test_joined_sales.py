@@ -195,3 +195,28 @@ def test_a_joined_mapping_is_accepted_with_its_defaults():
 def test_a_bad_join_is_refused_before_anything_is_fetched(dataset, tables, message):
     with pytest.raises(MappingError, match=message):
         FieldMapping.from_config(dataset, {**BASE, "tables": tables})
+
+
+@pytest.mark.django_db
+def test_a_legals_only_join_places_each_document_on_its_lots(acris):
+    source = acris_source(acris)
+    source.field_mapping = {k: v for k, v in source.field_mapping.items() if k not in ("grantor", "grantee")}
+    source.field_mapping["tables"] = {"key": "document_id", "legals": {"url": acris["legals"].url}}
+    source.save()
+
+    run = datasource_ingest(source_id=source.pk)
+
+    assert (run.inserted, run.failed) == (6, 2)  # the orphaned party is not read: no parties table
+    assert [e["record"] for e in run.errors] == ["row-m05~acr05", "legal row-l24~acr24"]
+    assert set(m.Sale.objects.values_list("grantee", flat=True)) == {""}
+    assert len(acris["parties"].requests) == 0
+
+
+@pytest.mark.django_db
+def test_a_failed_master_page_reports_no_orphans(acris):
+    acris["master"].fail_pages = {1: 404}
+
+    run = datasource_ingest(source_id=acris_source(acris).pk)
+
+    assert (run.status, run.pages_failed, run.inserted) == ("failed", 1, 0)
+    assert [e.get("page") for e in run.errors] == [1]  # its parties and legals may be on that page: not blamed
