@@ -76,17 +76,17 @@ def make_reader(source: DataSource) -> Reader:
     if join is None:
         arcgis, socrata = source.kind == DataSource.Kind.ARCGIS, source.kind == DataSource.Kind.SOCRATA
         since = incremental_since(source) if arcgis or (socrata and source.incremental_field) else None
-        return _table_reader(source.kind, source.url, where=where, page_size=source.page_size, since=since,
+        return table_reader(source.kind, source.url, where=where, page_size=source.page_size, since=since,
                              updated_field=source.incremental_field)  # fmt: skip
-    master = _table_reader(source.kind, source.url, where=where, page_size=source.page_size)
+    master = table_reader(source.kind, source.url, where=where, page_size=source.page_size)
 
     def child(table: ChildTable) -> Reader:
-        return _table_reader(table.kind or source.kind, table.url, where=table.where, page_size=source.page_size)
+        return table_reader(table.kind or source.kind, table.url, where=table.where, page_size=source.page_size)
 
     return joined_reader(master, join, child)
 
 
-def _table_reader(
+def table_reader(
     kind: str,
     url: str,
     *,
@@ -95,6 +95,7 @@ def _table_reader(
     since: datetime.datetime | None = None,
     updated_field: str = "",
 ) -> Reader:
+    """The reader of one table (a layer, dataset, resource or file) of the given kind."""
     if kind == DataSource.Kind.ARCGIS:
         from properties.ingest.arcgis import ArcGISClient, ArcGISReader
 

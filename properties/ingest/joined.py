@@ -24,12 +24,15 @@ master does not hold (not reported when a master page failed: its document may b
 legal row without a key, and a document without any legal row (it names no parcel). A page of the parties or
 legals that cannot be read fails the whole run (SourceError): grantees read in part would store wrong sales.
 Incremental pulls do not apply: every table is read in full on every run (restrict them with their "where").
+
+`join_sample` joins a sample of the master (the onboarding probe's) with only its documents' parties and legals,
+asked for with `<key> IN (...)` added to each table's "where" (a file table is read whole).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .base import Page, RawRecord, Reader, SourceError
 from .schema import SourceField, SourceSchema
@@ -265,3 +268,25 @@ def _orphans(rows: dict[str, list[RawRecord]] | None, seen: set[str], what: str)
 def joined_reader(master: Reader, config: JoinConfig, make: Callable[[ChildTable], Reader]) -> JoinedReader:
     """The master reader joined with a reader per child table (`make` builds one from its table)."""
     return JoinedReader(master, config, {name: make(table) for name, table in config.child_tables()})
+
+
+SAMPLE_KEYS = 200  # documents per IN (...) of a sample's child query
+
+
+def join_sample(
+    records: list[RawRecord], config: JoinConfig, make: Callable[[ChildTable], Reader]
+) -> tuple[list[RawRecord], list[dict]]:
+    """A master sample joined with its documents' parties and legals: (the joined records, the refused documents
+    with their reasons); SourceError when a child table cannot be read."""
+    keys = sorted({str(r.attributes[config.key]).strip() for r in records if _key(r, config.key)})[:SAMPLE_KEYS]
+    children = {}
+    for name, table in config.child_tables():
+        listed = ", ".join("'" + key.replace("'", "''") + "'" for key in keys) or "''"
+        where = f"{table.key} IN ({listed})"
+        children[name] = make(replace(table, where=f"({table.where}) AND {where}" if table.where else where))
+    reader = JoinedReader([Page(1, records=records)], config, children)  # type: ignore[arg-type]
+    joined, refused = [], []
+    for page in reader:
+        joined += page.records
+        refused += [r for r in page.rejected if not r["record"].startswith(("party ", "legal "))]
+    return joined, refused

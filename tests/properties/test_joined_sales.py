@@ -220,3 +220,23 @@ def test_a_failed_master_page_reports_no_orphans(acris):
 
     assert (run.status, run.pages_failed, run.inserted) == ("failed", 1, 0)
     assert [e.get("page") for e in run.errors] == [1]  # its parties and legals may be on that page: not blamed
+
+
+@pytest.mark.django_db
+def test_the_probe_dry_runs_a_joined_mapping_over_the_joined_sample(acris):
+    from properties.onboarding.probe import source_probe
+
+    result = source_probe(url=acris["master"].url, kind="socrata", dataset="sales", mapping=acris_mapping(acris))
+
+    assert [p.message for p in result.problems if p.level == "error"] == []
+    assert (result.dry_run.records, result.dry_run.loadable) == (6, 6)
+    assert result.dry_run.targets["grantee"].values[:3] == [
+        "OKAFOR, CHIDI", "EMPIRE ROW PROPERTIES LLC", "GARCIA, MARIA; LOPEZ, ANA",
+    ]  # fmt: skip
+    assert [(p.target, p.message) for p in result.problems] == [
+        (None, f"sample record row-m05~acr05: document {D5} has no legal (parcel) row"),
+    ]
+    fields = {f["name"]: f["type"] for f in result.as_json()["fields"]}
+    assert fields["grantor"] == "text" and "block" in fields
+    where = acris["parties"].requests[-1][0]["$where"]
+    assert where == f"document_id IN ('{D1}', '{D2}', '{D3}', '{D4}', '{D5}')"
