@@ -313,7 +313,10 @@ class DataSourceAdmin(admin.ModelAdmin):
             'A spec may add <code>"null": [0, "-1"]</code> (values meaning unknown; by default a sale price, year '
             'built or area of 0) and, for property_type, <code>"vocabulary": "fl_dor"</code> (or '
             '<code>"cook_il"</code>, <code>"words"</code>, or a table <code>{{"510": "sfr"}}</code>). Projected X/Y '
-            'columns: <code>"x": "X", "y": "Y", "epsg": 2236</code>.</p>'
+            'columns: <code>"x": "X", "y": "Y", "epsg": 2236</code>. A sales source kept in several tables (NYC '
+            'ACRIS) names its parties and legals, joined on the document id: <code>"tables": {{"key": "document_id", '
+            '"parties": {{"url": "…", "role": "party_type", "name": "name", "grantor": ["1"], "grantee": ["2"]}}, '
+            '"legals": {{"url": "…"}}}}</code>, then maps <code>grantor</code>/<code>grantee</code> (README).</p>'
             "<ul>{}</ul><p>Target fields for this dataset: {}</p>",
             presets,
             targets,

@@ -18,6 +18,7 @@ from dealfinder.common.logging import log_context
 from properties.dedupe import DedupeSummary, property_dedupe
 from properties.geocode import GeocodeSummary, property_geocode_missing
 from properties.ingest.base import Reader, SourceError
+from properties.ingest.joined import ChildTable, join_config, joined_reader
 from properties.ingest.loader import ingest_source, mapping_fingerprint
 from properties.ingest.mapping import FieldMapping, MappingError
 from properties.ingest.urls import canonical_url, guess_kind
@@ -64,31 +65,53 @@ INCREMENTAL_MARGIN = datetime.timedelta(minutes=15)  # rows changed while the la
 
 
 def make_reader(source: DataSource) -> Reader:
-    """The reader for a source's kind (ArcGIS layer, Socrata dataset, CKAN resource, CSV/JSON/GeoJSON file)."""
+    """The reader for a source's kind (ArcGIS layer, Socrata dataset, CKAN resource, CSV/JSON/GeoJSON file); for a
+    sales source whose mapping names "tables" (ACRIS: parties and legals), the master joined with them
+    (properties.ingest.joined). SourceError for a join configuration that cannot be read."""
+    try:
+        join = join_config(source.field_mapping)
+    except ValueError as exc:
+        raise SourceError(f"tables: {exc}") from None
     where = source.where if source.where and source.where.strip() != "1=1" else None
-    if source.kind == DataSource.Kind.ARCGIS:
+    if join is None:
+        arcgis, socrata = source.kind == DataSource.Kind.ARCGIS, source.kind == DataSource.Kind.SOCRATA
+        since = incremental_since(source) if arcgis or (socrata and source.incremental_field) else None
+        return table_reader(source.kind, source.url, where=where, page_size=source.page_size, since=since,
+                             updated_field=source.incremental_field)  # fmt: skip
+    master = table_reader(source.kind, source.url, where=where, page_size=source.page_size)
+
+    def child(table: ChildTable) -> Reader:
+        return table_reader(table.kind or source.kind, table.url, where=table.where, page_size=source.page_size)
+
+    return joined_reader(master, join, child)
+
+
+def table_reader(
+    kind: str,
+    url: str,
+    *,
+    where: str | None,
+    page_size: int | None,
+    since: datetime.datetime | None = None,
+    updated_field: str = "",
+) -> Reader:
+    """The reader of one table (a layer, dataset, resource or file) of the given kind."""
+    if kind == DataSource.Kind.ARCGIS:
         from properties.ingest.arcgis import ArcGISClient, ArcGISReader
 
-        client = ArcGISClient(source.url, where=where or "1=1", page_size=source.page_size)
-        return ArcGISReader(client, since=incremental_since(source))
-    if source.kind == DataSource.Kind.SOCRATA:
+        client = ArcGISClient(url, where=where or "1=1", page_size=page_size)
+        return ArcGISReader(client, since=since)
+    if kind == DataSource.Kind.SOCRATA:
         from properties.ingest.socrata import SocrataReader
 
-        since = incremental_since(source) if source.incremental_field else None
-        return SocrataReader(
-            source.url,
-            where=where,
-            page_size=source.page_size or 1000,
-            since=since,
-            updated_field=source.incremental_field,
-        )
-    if source.kind == DataSource.Kind.CKAN:
+        return SocrataReader(url, where=where, page_size=page_size or 1000, since=since, updated_field=updated_field)
+    if kind == DataSource.Kind.CKAN:
         from properties.ingest.ckan import CKANReader
 
-        return CKANReader(source.url, where=where, page_size=source.page_size or 1000)
+        return CKANReader(url, where=where, page_size=page_size or 1000)
     from properties.ingest.files import FileReader
 
-    return FileReader(source.url, page_size=source.page_size or 1000)
+    return FileReader(url, page_size=page_size or 1000)
 
 
 def incremental_since(source: DataSource, *, now: datetime.datetime | None = None) -> datetime.datetime | None:

@@ -36,6 +36,9 @@ class Page:
     records: list[RawRecord] = field(default_factory=list)
     error: str | None = None  # set when this page failed after retries; records is then empty
     failed_ids: list[str] = field(default_factory=list)  # record ids the failed page would have held, if known
+    # records the reader itself refused ({"record", "reason"}: a joined source's party without its document), each
+    # counted as processed and failed and recorded on the run beside the page's good records
+    rejected: list[dict] = field(default_factory=list)
 
 
 class Reader(Protocol):

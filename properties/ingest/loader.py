@@ -66,6 +66,11 @@ def ingest_source(
             _record_schema(run, reader, mapping, config=source.field_mapping)
             for page in reader:
                 run.pages += 1
+                if page.rejected:
+                    run.processed += len(page.rejected)
+                    run.failed += len(page.rejected)
+                    for rejected in page.rejected:
+                        _add_error(run, rejected)
                 if page.error:
                     run.pages_failed += 1
                     run.processed += len(page.failed_ids)

@@ -37,6 +37,7 @@ from properties.sales_rules import SaleRulesParams
 
 from .base import RawRecord
 from .coerce import coercer, describe_error, short_value, transform
+from .joined import TABLES, JoinConfig
 from .targets import KEY_TARGET, TARGETS
 
 ROW_ERROR = "__row_error__"  # a reader marks a record it could only half read (e.g. a CSV row's column count)
@@ -81,6 +82,17 @@ def _check_sale_rules(dataset: str, rules) -> None:
         SaleRulesParams.from_mapping(rules)
     except (ValueError, TypeError, ArithmeticError) as exc:
         raise MappingError(f"{SALE_RULES}: {exc}") from None
+
+
+def _check_tables(dataset: str, tables) -> None:
+    if tables is None:
+        return
+    if dataset != "sales":
+        raise MappingError(f"{TABLES!r} (parties and legals joined on the document id) belongs to a sales mapping")
+    try:
+        JoinConfig.from_mapping(tables)
+    except ValueError as exc:
+        raise MappingError(f"{TABLES}: {exc}") from None
 
 
 def preset_names() -> list[str]:
@@ -141,6 +153,7 @@ class FieldMapping:
             fields = dict(load_preset(config.pop("preset"))["fields"])
         epsg = _parse_epsg(config.pop("epsg", None))
         _check_sale_rules(dataset, config.pop(SALE_RULES, None))
+        _check_tables(dataset, config.pop(TABLES, None))
         fields.update(config)
         allowed = TARGETS[dataset]
         specs = []

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from properties.ingest.base import RawRecord
-from properties.ingest.mapping import KEY_TARGET, FieldMapping, MappingError, RowError, load_preset
+from properties.ingest.joined import TABLES
+from properties.ingest.mapping import KEY_TARGET, SALE_RULES, FieldMapping, MappingError, RowError, load_preset
 from properties.ingest.points import batch_points
 from properties.ingest.prepare import prepare
 
@@ -64,9 +65,10 @@ class DryRun:
 
 
 def expand_config(config: dict) -> dict:
-    """A mapping config with its preset's fields written out (the user's entries win, null drops)."""
+    """A mapping config's targets with its preset's fields written out (the user's entries win, null drops); the
+    source's settings (arms-length rules, joined tables) are no targets."""
     fields = dict(load_preset(config["preset"])["fields"]) if "preset" in config else {}
-    fields.update({k: v for k, v in config.items() if k != "preset"})
+    fields.update({k: v for k, v in config.items() if k not in ("preset", SALE_RULES, TABLES)})
     return {k: v for k, v in fields.items() if v is not None}
 
 

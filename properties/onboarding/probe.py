@@ -10,7 +10,7 @@ mapping for the dataset (guessed when not given) and dry-runs it over the sample
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from dealfinder.common.source_location import LocationError, location_parse
@@ -20,6 +20,7 @@ from properties.ingest.ckan import CKANReader
 from properties.ingest.esri_geometry import ArcGISError, esri_xy, page_spatial_reference, spatial_reference_label
 from properties.ingest.files import FileReader, dialect_label
 from properties.ingest.http import PAGE_ERRORS, describe_error
+from properties.ingest.joined import JOINED_FIELDS, ChildTable, join_config, join_sample
 from properties.ingest.mapping import FieldMapping, MappingError
 from properties.ingest.schema import SourceField, SourceSchema, missing_attributes
 from properties.ingest.socrata import SocrataReader
@@ -126,7 +127,7 @@ def source_probe(
     if not location.is_url and not allow_path:
         raise SourceError("give an http(s) URL: local files can only be probed with manage.py source_probe")
     url = canonical_url(url, kind)
-    sample = _read(kind, url, sample_size)
+    sample = _with_joined_tables(_read(kind, url, sample_size), kind=kind, mapping=mapping)
     result = ProbeResult(url=url, kind=kind, dataset=dataset, sample=sample, problems=list(sample.problems))
     if sample.layers is not None:
         return result
@@ -163,6 +164,31 @@ def source_probe(
         else:
             result.problems += result.dry_run.problems
     return result
+
+
+def _with_joined_tables(sample: SourceSample, *, kind: str, mapping: dict | None) -> SourceSample:
+    """For a mapping that names joined tables ("tables": an ACRIS-like sales source), the sample joined with its
+    documents' parties and legals, with their attributes among the fields; else the sample as it is (a bad
+    "tables" entry is for mapping_problems to say)."""
+    try:
+        config = join_config(mapping)
+    except ValueError:
+        return sample
+    if config is None or sample.layers is not None or not sample.records:
+        return sample
+    from properties.services import table_reader  # the ingest's own readers (services imports nothing from here)
+
+    def make(table: ChildTable):
+        return table_reader(table.kind or kind, table.url, where=table.where, page_size=None)
+
+    records, refused = join_sample(sample.records, config, make)
+    known = {f.name.lower() for f in sample.fields}
+    added = dict.fromkeys(
+        name for r in records for name in r.attributes if name.lower() not in known and not name.startswith(":")
+    )
+    fields = [*sample.fields, *(FieldInfo(name, "text" if name in JOINED_FIELDS else "") for name in added)]
+    problems = [*sample.problems, *(Problem(f"sample record {r['record']}: {r['reason']}") for r in refused[:5])]
+    return replace(sample, fields=fields, records=records, problems=problems)
 
 
 def mapping_problems(dataset: str, mapping: dict, sample: SourceSample) -> list[Problem]:

@@ -49,6 +49,8 @@ def test_benchmark_small_county_in_place(tmp_path):
     assert counts["foreclosures"] == len(county.members["foreclosures"])
     assert counts["code_violations"] == len(county.members["code_violations"])
     assert counts["listings"] == len(county.members["listings"])
+    assert counts["sales"] == len(county.members["sales"]) and 0 < counts["sales_arms_length"] < counts["sales"]
+    assert result["steps"]["comps"]["leads"] == PARCELS and counts["leads_with_arv"] > 0
     assert counts["buyers"] == BUYERS and counts["matches"] > 0
     assert result["steps"]["update_baseline"]["rows"] == PARCELS
     assert result["steps"]["map_index"]["points"] == PARCELS and result["figures"]["map_index_seconds"] >= 0

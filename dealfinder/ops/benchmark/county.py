@@ -4,7 +4,8 @@ Every parcel is a pure function of (seed, object id), so the layers are rendered
 million parcels never sit in memory; only which parcels carry which distress record is decided up front (one
 pass, `County.generate`). About 8% of parcels are "distressed" and collect several signals at once (tax-deed
 sale, foreclosure, open code violations, absentee owner, a listing cut in price); the rest get them rarely, so
-stacked signals look like a real county's instead of independent coin flips.
+stacked signals look like a real county's instead of independent coin flips. About 5% of parcels carry a recorded
+deed of the last 24 months (the `sales` layer, for comps and ARV).
 
 `County.day` moves the county forward one night: a few parcels change hands or taxes and some listings cut
 their price again, which is what the nightly pipeline sees on an ordinary day.
@@ -52,12 +53,19 @@ STRATEGIES = ["flip", "rental", "brrrr"]
 DISTRESSED_SHARE = 0.08
 # layer -> (chance for a distressed parcel, chance for any other parcel)
 CHANCES = {"tax_sales": (0.30, 0.004), "foreclosures": (0.25, 0.004), "code_violations": (0.45, 0.025),
-           "listings": (0.12, 0.025)}  # fmt: skip
+           "listings": (0.12, 0.025), "sales": (0.04, 0.05)}  # fmt: skip
+# Recorded deeds of the last 24 months (the `sales` layer): about 5% of parcels sold, one in ten of them twice
+# (a flip); most are warranty deeds at about market value, the rest quitclaims for $10, foreclosure certificates
+# of title and tax deeds, so the arms-length rules and the comps have something to drop.
+RESALE_SHARE = 0.10
+SALE_DEEDS = (("WD", 76), ("SWD", 8), ("QCD", 8), ("CT", 6), ("TD", 2))
+_SALE_DEED_NAMES = [d for d, _ in SALE_DEEDS]
+_SALE_DEED_WEIGHTS = list(itertools.accumulate(w for _, w in SALE_DEEDS))
 
 # The distress layers carry editor tracking (EditDate, as hosted feature layers do); parcels and tax sales do not,
 # so the benchmark measures both kinds of re-ingest.
 EDIT_DATE_FIELD = "EditDate"
-TRACKED_LAYERS = frozenset({"foreclosures", "code_violations", "listings"})
+TRACKED_LAYERS = frozenset({"foreclosures", "code_violations", "listings", "sales"})
 
 _USE_CODE_NAMES = [c for c, _ in USE_CODES]
 _USE_CODE_WEIGHTS = list(itertools.accumulate(w for _, w in USE_CODES))
@@ -131,13 +139,23 @@ class County:
                     self.members[name].append(oid)
                     if name == "code_violations" and rng.random() < (0.5 if distressed else 0.1):
                         self.members[name].append(oid)  # a second case on the same parcel
+                    if name == "sales" and rng.random() < RESALE_SHARE:
+                        self.members[name].append(oid)  # bought and resold within the 24 months
             if progress and oid % 10_000 == 0:
                 progress(10_000)
         if progress:
             progress(self.parcels % 10_000)
 
     def _rng(self, kind: str, oid: int) -> random.Random:
-        salt = {"flags": 1, "parcel": 2, "tax_sales": 3, "foreclosures": 4, "code_violations": 5, "listings": 6}[kind]
+        salt = {
+            "flags": 1,
+            "parcel": 2,
+            "tax_sales": 3,
+            "foreclosures": 4,
+            "code_violations": 5,
+            "listings": 6,
+            "sales": 7,
+        }[kind]
         return random.Random((self.seed * 16 + salt) * 10_000_019 + oid)  # noqa: S311 - fake data, not security
 
     def _change_today(self, kind: str, oid: int, share: float) -> random.Random | None:
@@ -150,7 +168,7 @@ class County:
     @property
     def layers(self) -> list[Layer]:
         layers = [self.parcel_layer(), self.tax_sale_layer(), self.foreclosure_layer(), self.violation_layer(),
-                  self.listing_layer()]  # fmt: skip
+                  self.listing_layer(), self.sale_layer()]  # fmt: skip
         for layer in layers:
             if layer.dataset in TRACKED_LAYERS:
                 layer.edit_date = functools.partial(self._edit_date, layer.dataset)
@@ -372,6 +390,52 @@ class County:
                   ("url", "esriFieldTypeString")]  # fmt: skip
         return Layer("Listings", "listings", fields, len(self.members["listings"]), self.listing)
 
+    # --- recorded sales -------------------------------------------------------------------------
+    def sale(self, n: int) -> dict:
+        oid, rng = self._member("sales", n)
+        parcel = self.parcel(oid)
+        a = parcel["attributes"]
+        ids = self.members["sales"]
+        resale = n >= 2 and ids[n - 2] == oid  # the second deed of a flipped parcel
+        flipped = n < len(ids) and ids[n] == oid  # the first one: older than the resale
+        days_ago = rng.randint(1, 300) if resale else rng.randint(320, 730) if flipped else rng.randint(30, 730)
+        deed = rng.choices(_SALE_DEED_NAMES, cum_weights=_SALE_DEED_WEIGHTS)[0]
+        market = max(a["TOTAL_MKT"], 40_000)
+        if deed == "QCD":
+            price = 10
+        elif deed in ("CT", "TD"):
+            price = int(market * rng.uniform(0.35, 0.7)) // 100 * 100
+        else:
+            price = int(market * rng.uniform(0.88, 1.15) * (1.12 if resale else 1)) // 500 * 500
+        grantee = (
+            f"{rng.choice(['SUNSHINE', 'CITRUS', 'LAKESIDE', 'KEYSTONE'])} HOMEBUYERS LLC"
+            if rng.random() < 0.15
+            else f"{rng.choice(LAST)} {rng.choice(FIRST)}"
+        )
+        grantor = rng.choice(LENDERS) if deed == "CT" else a["NAME1"]
+        return {
+            "attributes": {
+                "OBJECTID": n,
+                "DOC_NO": f"{self.today.year}{n:07d}",
+                "PARCEL": a["PARCEL"],
+                "SALE_DATE": epoch_ms(self.today - dt.timedelta(days=days_ago)),
+                "RECORD_DATE": epoch_ms(self.today - dt.timedelta(days=max(days_ago - rng.randint(1, 20), 0))),
+                "SALE_PRICE": price,
+                "DEED_TYPE": deed,
+                "GRANTOR": grantor,
+                "GRANTEE": grantee,
+            },
+            "geometry": parcel["geometry"],
+        }
+
+    def sale_layer(self) -> Layer:
+        fields = [("OBJECTID", "esriFieldTypeOID"), ("DOC_NO", "esriFieldTypeString"),
+                  ("PARCEL", "esriFieldTypeString"), ("SALE_DATE", "esriFieldTypeDate"),
+                  ("RECORD_DATE", "esriFieldTypeDate"), ("SALE_PRICE", "esriFieldTypeDouble"),
+                  ("DEED_TYPE", "esriFieldTypeString"), ("GRANTOR", "esriFieldTypeString"),
+                  ("GRANTEE", "esriFieldTypeString")]  # fmt: skip
+        return Layer("RecordedSales", "sales", fields, len(self.members["sales"]), self.sale)
+
 
 # Field mappings of the county's layers (DataSource.field_mapping), presets where the project has them.
 MAPPINGS = {
@@ -391,6 +455,18 @@ MAPPINGS = {
     },
     "code_violations": {"preset": "orlando_code_violations"},
     "listings": {"preset": "zillow"},
+    "sales": {
+        "parcel_id": "PARCEL",
+        "document_id": "DOC_NO",
+        "sale_date": "SALE_DATE",
+        "recording_date": "RECORD_DATE",
+        "sale_price": "SALE_PRICE",
+        "deed_type": "DEED_TYPE",
+        "grantor": "GRANTOR",
+        "grantee": "GRANTEE",
+        "county": {"value": "Orange"},
+        "state": {"value": "FL"},
+    },
 }
 
 

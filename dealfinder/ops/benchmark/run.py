@@ -2,7 +2,8 @@
 
 Steps, in order (each timed, with its CPU seconds and the Python process's peak resident memory):
 generate -> ingest (every layer through the real DataSource ingest service, over HTTP) -> COPY baseline ->
-unchanged re-ingest -> score (leads created) -> rescore unchanged -> rescore after a profile change (every
+unchanged re-ingest -> score (leads created) -> comps (every lead's comps and ARV from the recorded sales, the
+nightly "comps" step) -> rescore unchanged -> rescore after a profile change (every
 lead rewritten) -> bare UPDATE baseline -> match -> map bbox endpoint -> lead list API -> nightly pipeline on
 the next day's data (eager). The JSON file is rewritten after every step.
 
@@ -144,6 +145,8 @@ class Benchmark:
             self._ingest_all("reingest", sources, county)
             self._reingest_figures(county)
             self._score()
+            self._save()
+            self._comps()
             self._save()
             self._match()
             self._save()
@@ -326,6 +329,17 @@ class Benchmark:
             self.seconds("rescore_unchanged") / self.seconds("update_baseline"), 2
         )
 
+    # --- comps ----------------------------------------------------------------------------
+    def _comps(self) -> None:
+        """Every lead's comps and ARV at once (what the nightly chain's "comps" step runs): comps_seconds."""
+        from leads.comps_refresh import leads_comps_refresh
+
+        with self.step("comps") as step:
+            summary = leads_comps_refresh()
+            step.info = {"leads": summary.leads, "changed": summary.changed, "with_arv": summary.with_arv}
+        self.figures["comps_seconds"] = self.seconds("comps")
+        self.counts["leads_with_arv"] = summary.with_arv
+
     # --- match ----------------------------------------------------------------------------
     def _match(self) -> None:
         from buyers.services import matches_refresh_all
@@ -468,6 +482,8 @@ class Benchmark:
                 "foreclosures": m.Foreclosure.objects.count(),
                 "code_violations": m.CodeViolation.objects.count(),
                 "listings": m.Listing.objects.count(),
+                "sales": m.Sale.objects.count(),
+                "sales_arms_length": m.Sale.objects.filter(is_arms_length=True).count(),
                 "price_changes": m.PriceChange.objects.count(),
                 "leads": Lead.objects.count(),
                 "leads_by_tier": {
