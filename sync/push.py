@@ -38,6 +38,7 @@ from sync.payloads import (
 )
 from sync.readback import contact_readback
 from sync.runs import NOT_CONFIGURED, SyncRun, ghl_client, ghl_configured
+from sync.skip_trace import contact_points_by_holder
 
 # A push claim older than this belongs to a killed run (the push task's time limit is 30 minutes).
 PUSH_CLAIM_TIMEOUT = datetime.timedelta(minutes=30)
@@ -237,13 +238,20 @@ class _Contacts:
         }
         for (owner_id, _), link in external_links_for(list(owners.values()), CONTACT_KINDS).items():
             self.links[("owner", owner_id)] = link
+        self.points = contact_points_by_holder(
+            owner_ids=owners, lead_ids=[lead.pk for lead in batch if not lead.property.owner_id]
+        )
 
     def of(self, lead: Lead) -> tuple[object, tuple[str, int], dict]:
         """(the object the contact stands for, its key here, the contact payload)."""
         owner = lead.property.owner
         if owner is None:
-            return lead, ("lead", lead.pk), lead_contact_payload(lead)
-        payload = owner_contact_payload(owner, best_tier=self.best_tiers.get(owner.pk, lead.tier))
+            return lead, ("lead", lead.pk), lead_contact_payload(lead, self.points.get(("lead", lead.pk), ()))
+        payload = owner_contact_payload(
+            owner,
+            best_tier=self.best_tiers.get(owner.pk, lead.tier),
+            contact_points=self.points.get(("owner", owner.pk), ()),
+        )
         return owner, ("owner", owner.pk), payload
 
 
