@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from buyers.models import PropertyMatch
 from dealfinder.common.logging import logged_run
-from leads.choices import TIERS
+from leads.choices import TIERS, LeadStatus
 from leads.models import Activity, Lead
 from sync.compliance import Action
 from sync.consent import outbound_check, outbound_sent, recipient_for_buyer
@@ -37,7 +37,15 @@ from sync.payloads import (
     payload_hash,
 )
 from sync.readback import contact_readback
-from sync.runs import NOT_CONFIGURED, SyncRun, ghl_client, ghl_configured
+from sync.runs import (
+    NOT_CONFIGURED,
+    STAGE_SENT,
+    SyncRun,
+    ghl_client,
+    ghl_configured,
+    opportunity_stage,
+    opportunity_stage_sent,
+)
 from sync.skip_trace import contact_points_by_holder
 
 # A push claim older than this belongs to a killed run (the push task's time limit is 30 minutes).
@@ -112,28 +120,28 @@ class _Pusher:
         contact_readback(client=self.client, obj=subject, ghl_id=contact_id, sent={**body, "tags": payload["tags"]})
         return link
 
-    def push_opportunity(self, lead: Lead, payload: dict, contact_id: str, link: ExternalLink | None) -> None:
-        """Create or update the lead's opportunity (one per lead, on its owner's contact). An opportunity id
-        GoHighLevel already gave another lead is an unexpected answer: IntegrityError, this lead fails."""
+    def push_opportunity(
+        self, lead: Lead, payload: dict, contact_id: str, link: ExternalLink | None, stage: str
+    ) -> None:
+        """Create or update the lead's opportunity (one per lead, on its owner's contact), in `stage`: an update
+        moves it only when `stage` differs from the one DealFinder last set (a lead whose status changed), so a
+        broker's own move in GoHighLevel stays. An opportunity id GoHighLevel already gave another lead is an
+        unexpected answer: IntegrityError, this lead fails."""
         if link is None:
             opportunity = self.client.opportunity_create(
-                {
-                    **payload,
-                    "pipelineId": settings.GHL_PIPELINE_ID,
-                    "pipelineStageId": settings.GHL_PIPELINE_STAGE_ID,
-                    "contactId": contact_id,
-                }
+                {**payload, "pipelineId": settings.GHL_PIPELINE_ID, "pipelineStageId": stage, "contactId": contact_id}
             )
         else:
-            opportunity = self.client.opportunity_update(
-                link.ghl_id, {**payload, "pipelineId": settings.GHL_PIPELINE_ID}
-            )
+            body = {**payload, "pipelineId": settings.GHL_PIPELINE_ID}
+            if stage != opportunity_stage_sent(link.remote_snapshot):
+                body["pipelineStageId"] = stage
+            opportunity = self.client.opportunity_update(link.ghl_id, body)
         external_link_save(
             obj=lead,
             kind=ExternalLink.Kind.OPPORTUNITY,
             ghl_id=opportunity.id,
             last_hash=payload_hash(payload),
-            snapshot={**(link.remote_snapshot if link else {}), "status": payload["status"]},
+            snapshot={**(link.remote_snapshot if link else {}), "status": payload["status"], STAGE_SENT: stage},
             remote_updated_at=opportunity.updated_at,
         )
 
@@ -195,6 +203,11 @@ def _push_leads(pusher: _Pusher, leads) -> None:
     with_opportunity = bool(settings.GHL_PIPELINE_ID and settings.GHL_PIPELINE_STAGE_ID)
     if not with_opportunity:
         run.notes.append("no opportunities (GHL_PIPELINE_ID / GHL_PIPELINE_STAGE_ID not set)")
+    unknown = sorted(set(settings.GHL_PIPELINE_STAGES) - set(LeadStatus.values))
+    if unknown:
+        run.notes.append(
+            f"GHL_PIPELINE_STAGES names no lead status {', '.join(unknown)} (known: {', '.join(LeadStatus.values)})"
+        )
     owner, busy = uuid.uuid4().hex, 0
     last_pk = 0
     while batch := list(leads.filter(pk__gt=last_pk)[:BATCH_SIZE]):
@@ -273,12 +286,17 @@ def _push_lead_batch(pusher: _Pusher, batch: list[Lead], with_opportunity: bool)
         contact_link = contacts.links.get(key)
         opportunity_link = links.get((lead.pk, ExternalLink.Kind.OPPORTUNITY))
         opportunity = lead_opportunity_payload(lead)
+        stage = opportunity_stage(lead.status)
         push_contact = contact_link is None or (
             contact_link.kind == ExternalLink.Kind.CONTACT and contact_link.last_hash != payload_hash(contact)
         )
         push_opportunity = (
             with_opportunity
-            and (opportunity_link is None or opportunity_link.last_hash != payload_hash(opportunity))
+            and (
+                opportunity_link is None
+                or opportunity_link.last_hash != payload_hash(opportunity)
+                or stage != opportunity_stage_sent(opportunity_link.remote_snapshot)
+            )
             and (opportunity_link is None or opportunity_link.pk not in held)
         )
         if not (push_contact or push_opportunity):
@@ -288,7 +306,7 @@ def _push_lead_batch(pusher: _Pusher, batch: list[Lead], with_opportunity: bool)
             if push_contact:
                 contact_link = contacts.links[key] = pusher.push_contact(subject, contact, contact_link)
             if push_opportunity:
-                pusher.push_opportunity(lead, opportunity, contact_link.ghl_id, opportunity_link)
+                pusher.push_opportunity(lead, opportunity, contact_link.ghl_id, opportunity_link, stage)
         except GHLAuthError:
             raise
         except GHLError as exc:
