@@ -30,6 +30,7 @@ from sync.links import (
 from sync.models import ExternalLink, PushClaim, SyncConflict, SyncLog
 from sync.pacing import PacingStop
 from sync.payloads import (
+    LEAD_TAG,
     lead_contact_payload,
     lead_opportunity_payload,
     match_message,
@@ -59,6 +60,7 @@ SHARED_NOTE = (
     "shared_contact links for review (External links)"
 )
 logger = logging.getLogger(__name__)
+OWN_TAGS = frozenset({LEAD_TAG, *(f"tier-{tier.lower()}" for tier in TIERS)})
 
 
 def _tiers_from(min_tier: str) -> list[str]:
@@ -112,8 +114,9 @@ class _Pusher:
         else:
             contact_id = self.client.contact_update(link.ghl_id, body).id
         self.client.contact_add_tags(contact_id, payload["tags"])
-        # Only tags DealFinder put there (the previous push's snapshot) are taken off: the old tier's.
-        stale = sorted(set(link.remote_snapshot.get("tags", [])) - set(payload["tags"]))
+        # Only DealFinder's own tags are taken off (the old tier's): the snapshot may hold tags a broker added in
+        # GoHighLevel, as its webhooks reported them, and those stay.
+        stale = sorted((set(link.remote_snapshot.get("tags", [])) - set(payload["tags"])) & OWN_TAGS)
         if stale:
             self.client.contact_remove_tags(contact_id, stale)
         link = contact_link_save(obj=subject, ghl_id=contact_id, last_hash=payload_hash(payload), snapshot=snapshot)
