@@ -204,3 +204,20 @@ def test_migration_moves_lead_contacts_and_traces_onto_owners_keeping_broker_ent
         ("phone", "4075550142", "broker", True, None),  # the broker's row kept, the trace's DNC flag carried
     ]
     assert list(LeadContactPoint.objects.filter(lead=alone).values_list("value", flat=True)) == ["4075550199"]
+
+
+def test_a_broker_enters_a_phone_on_the_owner_not_on_one_of_its_leads():
+    from django.core.exceptions import ValidationError
+
+    lead, alone = LeadFactory(), LeadFactory()
+    owner = OwnerFactory(properties=[lead.property])
+    lead.property.refresh_from_db()
+    with pytest.raises(ValidationError) as on_lead:
+        LeadContactPoint(lead=lead, kind="phone", value="4075550100").full_clean()
+    assert on_lead.value.message_dict == {
+        "lead": [f"This lead's parcel belongs to owner {owner}: enter it on the owner."]
+    }
+    with pytest.raises(ValidationError, match="not both"):
+        LeadContactPoint(owner=owner, lead=alone, kind="phone", value="4075550100").full_clean()
+    LeadContactPoint(owner=owner, kind="phone", value="4075550100").full_clean()
+    LeadContactPoint(lead=alone, kind="phone", value="4075550100").full_clean()  # a parcel without an owner
