@@ -36,7 +36,7 @@ class LeadContactPointAdmin(admin.ModelAdmin):
     list_select_related = ("owner", "lead__property")
     list_filter = ("kind", "source", "dnc", "tcpa")
     raw_id_fields = ("owner", "lead")
-    search_fields = ("value",)
+    search_fields = ("value", "owner__display_name")
 
 
 @admin.register(LeadSkipTrace)
