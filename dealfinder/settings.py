@@ -463,6 +463,8 @@ GHL_API_TOKEN = env.str("GHL_API_TOKEN", default="")
 GHL_LOCATION_ID = env.str("GHL_LOCATION_ID", default="")
 GHL_PIPELINE_ID = env.str("GHL_PIPELINE_ID", default="")
 GHL_PIPELINE_STAGE_ID = env.str("GHL_PIPELINE_STAGE_ID", default="")
+# The stage per lead status ("contacted=<stage id>,dead=<stage id>,..."); others: GHL_PIPELINE_STAGE_ID.
+GHL_PIPELINE_STAGES = env.dict("GHL_PIPELINE_STAGES", default={})
 GHL_BUYER_TAG = env.str("GHL_BUYER_TAG", default="cash-buyer")
 GHL_WORKFLOW_ID = env.str("GHL_WORKFLOW_ID", default="")
 GHL_WEBHOOK_PUBLIC_KEY = env.str("GHL_WEBHOOK_PUBLIC_KEY", default="")

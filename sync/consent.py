@@ -150,29 +150,30 @@ def consent_events_record(*, contact, events: Iterable[ConsentEvent], evidence: 
     return len(changed)
 
 
-def consent_contact_for(*, ghl_id: str):
-    """The local record a GoHighLevel contact's consent belongs to: its buyer, else the record its link points
-    to (a lead's owner contact); None when DealFinder does not know it."""
+def consent_contacts_for(*, ghl_id: str) -> list:
+    """The local records a GoHighLevel contact's consent belongs to: its buyer, else the record its link points to
+    (a lead's owner contact) and the owners GoHighLevel merged into that contact (`shared_contact` links: the same
+    person to GoHighLevel, so the same refusal); empty when DealFinder does not know it. One or two queries."""
     buyer = Buyer.objects.filter(ghl_contact_id=ghl_id).only("pk").first()
     if buyer is not None:
-        return buyer
-    link = ExternalLink.objects.filter(kind=ExternalLink.Kind.CONTACT, ghl_id=ghl_id).select_related("content_type")
-    link = link.first()
-    return link.content_type.model_class()(pk=link.object_id) if link is not None else None
+        return [buyer]
+    links = ExternalLink.objects.filter(
+        kind__in=(ExternalLink.Kind.CONTACT, ExternalLink.Kind.SHARED_CONTACT), ghl_id=ghl_id
+    ).select_related("content_type")
+    links = sorted(links, key=lambda link: (link.kind != ExternalLink.Kind.CONTACT, link.pk))
+    return [link.content_type.model_class()(pk=link.object_id) for link in links]
 
 
 def consent_record_from_ghl(*, contact: dict, seen_at: datetime.datetime) -> int:
     """GoHighLevel's DND flags of one contact object (pull, reconcile, ContactDndUpdate webhooks) as consent."""
     events = compliance.events_from_ghl(contact, seen_at=seen_at)
-    record = consent_contact_for(ghl_id=contact.get("id", "")) if events else None
-    if record is None:
-        return 0
+    records = consent_contacts_for(ghl_id=contact.get("id", "")) if events else []
     evidence = {
         "ghl_contact_id": contact.get("id"),
         "dnd": contact.get("dnd"),
         "dndSettings": contact.get("dndSettings"),
     }
-    return consent_events_record(contact=record, events=events, evidence=evidence)
+    return sum(consent_events_record(contact=record, events=events, evidence=evidence) for record in records)
 
 
 def consent_record_reply(
@@ -181,12 +182,13 @@ def consent_record_reply(
     """An inbound reply (STOP, START, "wrong number"...) as consent; the meaning (needs_review: a broker should
     read a long message mentioning an opt-out word), or None when DealFinder does not know the contact."""
     meaning = compliance.reply_events(text, channel=channel, at=at)
-    record = consent_contact_for(ghl_id=ghl_contact_id)
-    if record is None:
+    records = consent_contacts_for(ghl_id=ghl_contact_id)
+    if not records:
         return None
-    consent_events_record(
-        contact=record, events=meaning.events, evidence={"message_id": message_id, "text": text[:200]}
-    )
+    for record in records:
+        consent_events_record(
+            contact=record, events=meaning.events, evidence={"message_id": message_id, "text": text[:200]}
+        )
     return meaning
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -50,8 +51,41 @@ def _money(value) -> str:
     return "" if value is None else str(Decimal(value).quantize(Decimal("0.01")))
 
 
-def lead_contact_payload(lead) -> dict:
-    """What DealFinder says about a lead's owner contact: body fields, custom values by key, tags."""
+def _e164(number: str) -> str:
+    digits = re.sub(r"\D", "", number or "")
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    return f"+1{digits}" if len(digits) == 10 else number.strip()
+
+
+def contact_channels(points) -> dict[str, str]:
+    """The phone and email a contact is sent with, from its contact points (objects with kind, value, phone_type,
+    dnc, tcpa, rank, source; oldest first): the best mobile not on the DNC registry and not TCPA-flagged first (a
+    DNC or TCPA phone is never the contact's phone, which GoHighLevel texts and calls), then other such phones, a
+    broker's entry before a trace's, by the provider's rank; the email a broker entered, else the best ranked.
+    GoHighLevel's contact API takes one phone and one email (no additional ones): the others stay here."""
+
+    def order(item):
+        index, point = item
+        return (point.source != "broker", point.rank is None, point.rank or 0, index)
+
+    phones = [
+        (i, p) for i, p in enumerate(points) if p.kind == "phone" and not p.dnc and not p.tcpa and p.value.strip()
+    ]
+    emails = [(i, p) for i, p in enumerate(points) if p.kind == "email" and p.value.strip()]
+    phones.sort(key=lambda item: (item[1].phone_type != "mobile", *order(item)))
+    emails.sort(key=order)
+    channels = {}
+    if phones:
+        channels["phone"] = _e164(phones[0][1].value)
+    if emails:
+        channels["email"] = emails[0][1].value.strip()
+    return channels
+
+
+def lead_contact_payload(lead, contact_points=()) -> dict:
+    """What DealFinder says about a lead's owner contact: body fields, custom values by key, tags; the phone and
+    email from the lead's contact points (`contact_channels`)."""
     prop = lead.property
     return {
         "body": {
@@ -62,6 +96,7 @@ def lead_contact_payload(lead) -> dict:
             "postalCode": prop.zip,
             "country": "US",
             "source": "DealFinder",
+            **contact_channels(contact_points),
         },
         "custom": {
             LEAD_CUSTOM_FIELDS["score"]: str(lead.total),
@@ -74,9 +109,10 @@ def lead_contact_payload(lead) -> dict:
     }
 
 
-def owner_contact_payload(owner, *, best_tier: str) -> dict:
+def owner_contact_payload(owner, *, best_tier: str, contact_points=()) -> dict:
     """What DealFinder says about an owner's contact (one per owner, whatever number of its parcels are leads): the
-    person's first and last name or the company's name, the owner's mailing address, its best lead tier."""
+    person's first and last name or the company's name, the owner's mailing address, its best lead tier, and its
+    phone and email (`contact_channels`: traced or entered by a broker)."""
     people = owner.people or []
     person = people[0] if people and owner.kind in ("individual", "joint", "estate") else None
     body = {
@@ -87,6 +123,7 @@ def owner_contact_payload(owner, *, best_tier: str) -> dict:
         "postalCode": owner.mailing_zip,
         "country": "US",
         "source": "DealFinder",
+        **contact_channels(contact_points),
     }
     if person:
         body["firstName"] = " ".join(p for p in (person["first"], person["middle"]) if p).title()

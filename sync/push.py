@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from buyers.models import PropertyMatch
 from dealfinder.common.logging import logged_run
-from leads.choices import TIERS
+from leads.choices import TIERS, LeadStatus
 from leads.models import Activity, Lead
 from sync.buyer_messages import MatchGate, MatchStamps, match_actions_gate
 from sync.compliance import Action
@@ -31,6 +31,7 @@ from sync.links import (
 from sync.models import ExternalLink, PushClaim, SyncConflict, SyncLog
 from sync.pacing import PacingStop
 from sync.payloads import (
+    LEAD_TAG,
     lead_contact_payload,
     lead_opportunity_payload,
     match_message,
@@ -38,7 +39,16 @@ from sync.payloads import (
     payload_hash,
 )
 from sync.readback import contact_readback
-from sync.runs import NOT_CONFIGURED, SyncRun, ghl_client, ghl_configured
+from sync.runs import (
+    NOT_CONFIGURED,
+    STAGE_SENT,
+    SyncRun,
+    ghl_client,
+    ghl_configured,
+    opportunity_stage,
+    opportunity_stage_sent,
+)
+from sync.skip_trace import contact_points_by_holder
 
 # A push claim older than this belongs to a killed run (the push task's time limit is 30 minutes).
 PUSH_CLAIM_TIMEOUT = datetime.timedelta(minutes=30)
@@ -51,6 +61,7 @@ SHARED_NOTE = (
     "shared_contact links for review (External links)"
 )
 logger = logging.getLogger(__name__)
+OWN_TAGS = frozenset({LEAD_TAG, *(f"tier-{tier.lower()}" for tier in TIERS)})
 
 
 def _tiers_from(min_tier: str) -> list[str]:
@@ -104,36 +115,37 @@ class _Pusher:
         else:
             contact_id = self.client.contact_update(link.ghl_id, body).id
         self.client.contact_add_tags(contact_id, payload["tags"])
-        # Only tags DealFinder put there (the previous push's snapshot) are taken off: the old tier's.
-        stale = sorted(set(link.remote_snapshot.get("tags", [])) - set(payload["tags"]))
+        # Only DealFinder's own tags are taken off (the old tier's): the snapshot may hold tags a broker added in
+        # GoHighLevel, as its webhooks reported them, and those stay.
+        stale = sorted((set(link.remote_snapshot.get("tags", [])) - set(payload["tags"])) & OWN_TAGS)
         if stale:
             self.client.contact_remove_tags(contact_id, stale)
         link = contact_link_save(obj=subject, ghl_id=contact_id, last_hash=payload_hash(payload), snapshot=snapshot)
         contact_readback(client=self.client, obj=subject, ghl_id=contact_id, sent={**body, "tags": payload["tags"]})
         return link
 
-    def push_opportunity(self, lead: Lead, payload: dict, contact_id: str, link: ExternalLink | None) -> None:
-        """Create or update the lead's opportunity (one per lead, on its owner's contact). An opportunity id
-        GoHighLevel already gave another lead is an unexpected answer: IntegrityError, this lead fails."""
+    def push_opportunity(
+        self, lead: Lead, payload: dict, contact_id: str, link: ExternalLink | None, stage: str
+    ) -> None:
+        """Create or update the lead's opportunity (one per lead, on its owner's contact), in `stage`: an update
+        moves it only when `stage` differs from the one DealFinder last set (a lead whose status changed), so a
+        broker's own move in GoHighLevel stays. An opportunity id GoHighLevel already gave another lead is an
+        unexpected answer: IntegrityError, this lead fails."""
         if link is None:
             opportunity = self.client.opportunity_create(
-                {
-                    **payload,
-                    "pipelineId": settings.GHL_PIPELINE_ID,
-                    "pipelineStageId": settings.GHL_PIPELINE_STAGE_ID,
-                    "contactId": contact_id,
-                }
+                {**payload, "pipelineId": settings.GHL_PIPELINE_ID, "pipelineStageId": stage, "contactId": contact_id}
             )
         else:
-            opportunity = self.client.opportunity_update(
-                link.ghl_id, {**payload, "pipelineId": settings.GHL_PIPELINE_ID}
-            )
+            body = {**payload, "pipelineId": settings.GHL_PIPELINE_ID}
+            if stage != opportunity_stage_sent(link.remote_snapshot):
+                body["pipelineStageId"] = stage
+            opportunity = self.client.opportunity_update(link.ghl_id, body)
         external_link_save(
             obj=lead,
             kind=ExternalLink.Kind.OPPORTUNITY,
             ghl_id=opportunity.id,
             last_hash=payload_hash(payload),
-            snapshot={**(link.remote_snapshot if link else {}), "status": payload["status"]},
+            snapshot={**(link.remote_snapshot if link else {}), "status": payload["status"], STAGE_SENT: stage},
             remote_updated_at=opportunity.updated_at,
         )
 
@@ -195,6 +207,11 @@ def _push_leads(pusher: _Pusher, leads) -> None:
     with_opportunity = bool(settings.GHL_PIPELINE_ID and settings.GHL_PIPELINE_STAGE_ID)
     if not with_opportunity:
         run.notes.append("no opportunities (GHL_PIPELINE_ID / GHL_PIPELINE_STAGE_ID not set)")
+    unknown = sorted(set(settings.GHL_PIPELINE_STAGES) - set(LeadStatus.values))
+    if unknown:
+        run.notes.append(
+            f"GHL_PIPELINE_STAGES names no lead status {', '.join(unknown)} (known: {', '.join(LeadStatus.values)})"
+        )
     owner, busy = uuid.uuid4().hex, 0
     last_pk = 0
     while batch := list(leads.filter(pk__gt=last_pk)[:BATCH_SIZE]):
@@ -238,13 +255,20 @@ class _Contacts:
         }
         for (owner_id, _), link in external_links_for(list(owners.values()), CONTACT_KINDS).items():
             self.links[("owner", owner_id)] = link
+        self.points = contact_points_by_holder(
+            owner_ids=owners, lead_ids=[lead.pk for lead in batch if not lead.property.owner_id]
+        )
 
     def of(self, lead: Lead) -> tuple[object, tuple[str, int], dict]:
         """(the object the contact stands for, its key here, the contact payload)."""
         owner = lead.property.owner
         if owner is None:
-            return lead, ("lead", lead.pk), lead_contact_payload(lead)
-        payload = owner_contact_payload(owner, best_tier=self.best_tiers.get(owner.pk, lead.tier))
+            return lead, ("lead", lead.pk), lead_contact_payload(lead, self.points.get(("lead", lead.pk), ()))
+        payload = owner_contact_payload(
+            owner,
+            best_tier=self.best_tiers.get(owner.pk, lead.tier),
+            contact_points=self.points.get(("owner", owner.pk), ()),
+        )
         return owner, ("owner", owner.pk), payload
 
 
@@ -266,12 +290,17 @@ def _push_lead_batch(pusher: _Pusher, batch: list[Lead], with_opportunity: bool)
         contact_link = contacts.links.get(key)
         opportunity_link = links.get((lead.pk, ExternalLink.Kind.OPPORTUNITY))
         opportunity = lead_opportunity_payload(lead)
+        stage = opportunity_stage(lead.status)
         push_contact = contact_link is None or (
             contact_link.kind == ExternalLink.Kind.CONTACT and contact_link.last_hash != payload_hash(contact)
         )
         push_opportunity = (
             with_opportunity
-            and (opportunity_link is None or opportunity_link.last_hash != payload_hash(opportunity))
+            and (
+                opportunity_link is None
+                or opportunity_link.last_hash != payload_hash(opportunity)
+                or stage != opportunity_stage_sent(opportunity_link.remote_snapshot)
+            )
             and (opportunity_link is None or opportunity_link.pk not in held)
         )
         if not (push_contact or push_opportunity):
@@ -281,7 +310,7 @@ def _push_lead_batch(pusher: _Pusher, batch: list[Lead], with_opportunity: bool)
             if push_contact:
                 contact_link = contacts.links[key] = pusher.push_contact(subject, contact, contact_link)
             if push_opportunity:
-                pusher.push_opportunity(lead, opportunity, contact_link.ghl_id, opportunity_link)
+                pusher.push_opportunity(lead, opportunity, contact_link.ghl_id, opportunity_link, stage)
         except GHLAuthError:
             raise
         except GHLError as exc:

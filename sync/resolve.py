@@ -12,6 +12,7 @@ from leads.models import Lead, Outcome
 from leads.services import lead_change_status
 from sync.models import ExternalLink, SyncConflict
 from sync.payloads import buyer_apply, lead_opportunity_payload, lead_status_from_opportunity, payload_hash
+from sync.runs import STAGE_SENT, opportunity_stage, opportunity_stage_sent
 
 
 def sync_conflicts_record(*, links, conflicts: dict[str, dict[str, tuple]]) -> int:
@@ -38,15 +39,22 @@ def lead_set_status_from_ghl(*, lead: Lead, status: str, note: str, actor=None) 
     """Change a lead's status (with its timeline entry); the opportunity link's hash follows."""
     if status == lead.status:
         return
-    before_hash = payload_hash(lead_opportunity_payload(lead))
+    before_hash, before_stage = payload_hash(lead_opportunity_payload(lead)), opportunity_stage(lead.status)
     lead_change_status(lead=lead, status=status, actor=actor, note=note, source=Outcome.Source.GHL)
-    # GoHighLevel already shows this status: no push needed unless something else was pending.
-    ExternalLink.objects.filter(
+    # GoHighLevel already shows this status: no push needed (nor a stage move: the opportunity stays where it is
+    # there) unless something else was pending.
+    link = ExternalLink.objects.filter(
         content_type=ContentType.objects.get_for_model(Lead),
         object_id=lead.pk,
         kind=ExternalLink.Kind.OPPORTUNITY,
         last_hash=before_hash,
-    ).update(last_hash=payload_hash(lead_opportunity_payload(lead)))
+    ).first()
+    if link is not None:
+        link.last_hash = payload_hash(lead_opportunity_payload(lead))
+        stage = opportunity_stage(lead.status)
+        if opportunity_stage_sent(link.remote_snapshot) == before_stage != stage:
+            link.remote_snapshot = {**link.remote_snapshot, STAGE_SENT: stage}
+        link.save(update_fields=["last_hash", "remote_snapshot"])
 
 
 def sync_conflicts_resolve(*, conflict_ids: Iterable[int], keep: str, user=None) -> int:

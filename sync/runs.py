@@ -23,6 +23,21 @@ def ghl_configured() -> bool:
     return bool(settings.GHL_API_TOKEN and settings.GHL_LOCATION_ID)
 
 
+# The stage DealFinder last put a lead's opportunity in, kept on its link's snapshot (GoHighLevel's own stage, as
+# its webhooks report it, is `pipelineStageId`: a broker's move there is not undone by the next push).
+STAGE_SENT = "stageSent"
+
+
+def opportunity_stage(lead_status: str) -> str:
+    """The pipeline stage of a lead in this status: GHL_PIPELINE_STAGES, else GHL_PIPELINE_STAGE_ID."""
+    return settings.GHL_PIPELINE_STAGES.get(lead_status) or settings.GHL_PIPELINE_STAGE_ID
+
+
+def opportunity_stage_sent(snapshot: dict) -> str:
+    """The stage DealFinder last set on an opportunity (links from before stages moved: the one it was created in)."""
+    return snapshot.get(STAGE_SENT) or settings.GHL_PIPELINE_STAGE_ID
+
+
 _memory_store = MemoryStore()  # without Redis: this process's pacing only
 
 

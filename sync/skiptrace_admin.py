@@ -32,19 +32,19 @@ class SkipTraceCallAdmin(admin.ModelAdmin):
 
 @admin.register(LeadContactPoint)
 class LeadContactPointAdmin(admin.ModelAdmin):
-    list_display = ("lead", "kind", "value", "phone_type", "dnc", "tcpa", "source")
-    list_select_related = ("lead__property",)
+    list_display = ("owner", "lead", "kind", "value", "phone_type", "dnc", "tcpa", "source")
+    list_select_related = ("owner", "lead__property")
     list_filter = ("kind", "source", "dnc", "tcpa")
-    raw_id_fields = ("lead",)
-    search_fields = ("value",)
+    raw_id_fields = ("owner", "lead")
+    search_fields = ("value", "owner__display_name")
 
 
 @admin.register(LeadSkipTrace)
 class LeadSkipTraceAdmin(admin.ModelAdmin):
-    list_display = ("lead", "status", "traced_at", "call")
-    list_select_related = ("lead__property", "call")
+    list_display = ("owner", "lead", "status", "traced_at", "call")
+    list_select_related = ("owner", "lead__property", "call")
     list_filter = ("status",)
-    raw_id_fields = ("lead", "call")
+    raw_id_fields = ("owner", "lead", "call")
 
     def has_add_permission(self, request):
         return False

@@ -1,6 +1,10 @@
-"""Skip tracing bookkeeping: who acknowledged permissible use, each billable call, each lead's trace, its contacts."""
+"""Skip tracing bookkeeping: who acknowledged permissible use, each billable call, each owner's trace, its contacts.
+
+A trace is of an owner (issue 20's Owner, across its parcels) and asks by one of its leads' property; a lead whose
+parcel has no resolved owner is traced on its own. Phones and emails live on the owner (or on such a lead)."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -39,9 +43,23 @@ class SkipTraceCall(models.Model):
 
 
 class LeadSkipTrace(models.Model):
-    """What one call answered for one lead's owner (until issue 20's Owner model holds it)."""
+    """What one call answered for one owner, asked by one of its leads' property (`lead`); `owner` is blank only
+    for a lead whose parcel has no resolved owner. The skip-trace window counts per owner."""
 
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="skip_traces")
+    lead = models.ForeignKey(
+        "leads.Lead",
+        on_delete=models.CASCADE,
+        related_name="skip_traces",
+        help_text="The lead whose property was asked",
+    )
+    owner = models.ForeignKey(
+        "properties.Owner",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="skip_traces",
+        help_text="The owner traced (blank: the lead's parcel had no resolved owner)",
+    )
     call = models.ForeignKey(SkipTraceCall, on_delete=models.CASCADE, related_name="traces")
     status = models.CharField(max_length=16)  # sync.skiptrace.base.TraceStatus
     persons = models.JSONField(default=list, blank=True)
@@ -50,31 +68,63 @@ class LeadSkipTrace(models.Model):
 
     class Meta:
         ordering = ["-traced_at"]
-        indexes = [models.Index(fields=["lead", "-traced_at"], name="skiptrace_lead_time_idx")]
+        indexes = [
+            models.Index(fields=["lead", "-traced_at"], name="skiptrace_lead_time_idx"),
+            models.Index(fields=["owner", "-traced_at"], name="skiptrace_owner_time_idx"),
+        ]
 
     def __str__(self):
-        return f"lead {self.lead_id}: {self.status}"
+        return f"owner {self.owner_id}: {self.status}" if self.owner_id else f"lead {self.lead_id}: {self.status}"
 
 
 class LeadContactPoint(models.Model):
-    """A phone or email for a lead's owner: entered by a broker, or added by a trace (which never overwrites)."""
+    """A phone or email of an owner: entered by a broker, or added by a trace (which never overwrites). It belongs to
+    the Owner; to the lead itself only while the lead's parcel has no resolved owner (readers take both)."""
 
     class Kind(models.TextChoices):
         PHONE = "phone", "Phone"
         EMAIL = "email", "Email"
 
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="contact_points")
+    owner = models.ForeignKey(
+        "properties.Owner", on_delete=models.CASCADE, null=True, blank=True, related_name="contact_points"
+    )
+    lead = models.ForeignKey(
+        "leads.Lead",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="contact_points",
+        help_text="Only for a lead whose parcel has no resolved owner",
+    )
     kind = models.CharField(max_length=8, choices=Kind.choices)
     value = models.CharField(max_length=254, help_text="10 digits for a US phone; an email as given")
     phone_type = models.CharField(max_length=16, blank=True)
-    dnc = models.BooleanField(null=True, help_text="On the Do Not Call registry (as the provider said)")
-    tcpa = models.BooleanField(null=True, help_text="Flagged for TCPA: never call or text without consent")
+    dnc = models.BooleanField(null=True, blank=True, help_text="On the Do Not Call registry (as the provider said)")
+    tcpa = models.BooleanField(null=True, blank=True, help_text="Flagged for TCPA: never call or text without consent")
     rank = models.PositiveSmallIntegerField(null=True, blank=True)
     source = models.CharField(max_length=32, default="broker", help_text="broker, or the skip-trace provider")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["lead", "kind", "value"], name="contactpoint_lead_value_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "kind", "value"], name="contactpoint_lead_value_uniq"),
+            models.UniqueConstraint(fields=["owner", "kind", "value"], name="contactpoint_owner_value_uniq"),
+            models.CheckConstraint(
+                condition=models.Q(owner__isnull=False, lead__isnull=True)
+                | models.Q(owner__isnull=True, lead__isnull=False),
+                name="contactpoint_owner_or_lead",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.kind} {self.value}"
+
+    def clean(self):
+        if self.owner_id is None and self.lead_id is None:
+            raise ValidationError("Give the owner (or, for a parcel without a resolved owner, the lead).")
+        if self.owner_id is not None and self.lead_id is not None:
+            raise ValidationError("Give the owner or the lead, not both: a phone or email belongs to the owner.")
+        if self.lead_id is not None and self.lead.property.owner_id is not None:
+            raise ValidationError(
+                {"lead": f"This lead's parcel belongs to owner {self.lead.property.owner}: enter it on the owner."}
+            )

@@ -23,10 +23,12 @@ from buyers.models import Buyer
 from dealfinder.common import json_limits
 from dealfinder.common.logging import logged_run
 from leads.models import Activity, Lead
+from properties.models import Owner
 from sync.compliance import Channel
 from sync.conflicts import merge_fields
 from sync.consent import consent_record_from_ghl, consent_record_reply
 from sync.ghl import Contact, parse_datetime
+from sync.links import CONTACT_KINDS
 from sync.models import ExternalLink, SyncLog, WebhookEvent
 from sync.payloads import lead_status_from_opportunity, opportunity_status
 from sync.pull import buyers_upsert_from_contacts
@@ -278,7 +280,62 @@ def _on_contact(payload: dict) -> str | None:
             lead=lead, kind=Activity.Kind.SYNC, body=f"GoHighLevel {what} updated (tags: {', '.join(contact.tags)})"
         )
         notes.append(f"lead {lead.pk}")
+    owners = _owner_contact_links(contact.id)
+    if owners:
+        at = parse_datetime(payload.get("timestamp"))
+        for owner_link in owners:
+            owner_link.remote_snapshot = {**owner_link.remote_snapshot, "tags": contact.tags}
+            owner_link.remote_updated_at = at
+        ExternalLink.objects.bulk_update(owners, ["remote_snapshot", "remote_updated_at"])
+        what = {"ContactTagUpdate": "tags updated", "ContactCreate": "contact created"}.get(
+            payload.get("type"), "contact updated"
+        )
+        notes.append(
+            _owner_leads_note(owners, f"GoHighLevel {what} (owner's contact; tags: {', '.join(contact.tags)})")
+        )
     return "; ".join(notes) or None
+
+
+def _owner_contact_links(ghl_id: str) -> list[ExternalLink]:
+    """The owners' links to this contact: its owner's, and those of owners GoHighLevel merged into it (shared)."""
+    if not ghl_id:
+        return []
+    return list(
+        ExternalLink.objects.filter(
+            content_type=ContentType.objects.get_for_model(Owner), kind__in=CONTACT_KINDS, ghl_id=ghl_id
+        ).order_by("pk")
+    )
+
+
+def _owner_leads_note(links: list[ExternalLink], body: str) -> str:
+    """One timeline entry per lead of these links' owners (one query each way); what the log says."""
+    owner_ids = [link.object_id for link in links]
+    lead_ids = list(Lead.objects.filter(property__owner_id__in=owner_ids).order_by("pk").values_list("pk", flat=True))
+    Activity.objects.bulk_create([Activity(lead_id=pk, kind=Activity.Kind.SYNC, body=body) for pk in lead_ids])
+    return f"owner {', '.join(map(str, owner_ids))}: {len(lead_ids)} leads"
+
+
+def _on_contact_delete(payload: dict) -> str | None:
+    """A contact deleted in GoHighLevel: its links (a lead's, its owners', a buyer's) are marked deleted as a
+    reconcile would mark them, a buyer becomes inactive, and the leads get a timeline entry; nothing is deleted."""
+    ghl_id = payload.get("id") or ""
+    links = list(ExternalLink.objects.filter(kind__in=CONTACT_KINDS, ghl_id=ghl_id, remote_deleted_at__isnull=True))
+    if not ghl_id or not links:
+        return None
+    now = timezone.now()
+    ExternalLink.objects.filter(pk__in=[link.pk for link in links]).update(remote_deleted_at=now)
+    type_ids = {model: ContentType.objects.get_for_model(model).pk for model in (Lead, Owner, Buyer)}
+    of_type = {model: [link for link in links if link.content_type_id == pk] for model, pk in type_ids.items()}
+    Buyer.objects.filter(pk__in=[link.object_id for link in of_type[Buyer]]).update(is_active=False, updated_at=now)
+    body = f"GoHighLevel contact {ghl_id} was deleted in GoHighLevel; the lead is kept"
+    Activity.objects.bulk_create(
+        [Activity(lead_id=link.object_id, kind=Activity.Kind.SYNC, body=body) for link in of_type[Lead]]
+    )
+    notes = [f"lead {link.object_id}" for link in of_type[Lead]]
+    notes += [f"buyer {link.object_id} inactive" for link in of_type[Buyer]]
+    if of_type[Owner]:
+        notes.append(_owner_leads_note(of_type[Owner], body))
+    return "contact deleted: " + "; ".join(notes)
 
 
 def opportunity_status_apply(payload: dict) -> str | None:
@@ -362,6 +419,8 @@ def _on_inbound_message(payload: dict) -> str | None:
 
 
 HANDLERS = {
+    "ContactCreate": _on_contact,
+    "ContactDelete": _on_contact_delete,
     "ContactTagUpdate": _on_contact,
     "ContactUpdate": _on_contact,
     "ContactDndUpdate": _on_contact,

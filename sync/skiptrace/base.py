@@ -12,20 +12,22 @@ How to integrate
 - Settings: `SKIPTRACE_PROVIDER` ("batchdata"), `BATCHDATA_API_TOKEN` (secret, no default),
   `BATCHDATA_API_BASE_URL` (default https://api.batchdata.com), `SKIPTRACE_COST_PER_HIT` (the price of your plan;
   no default), `SKIPTRACE_WINDOW_DAYS` (how long a trace of an owner stands before it may be repeated).
-- Models (with issue 20's Owner): a `SkipTrace` row per (owner, call) with provider, status, persons as JSON,
-  billable and cost; a `SkipTraceCall` row per API call (provider, requests, hits, cost, started/finished) so spend is
-  counted per call; `Owner.last_traced_at`; a `PermissibleUseAcknowledgement` (user, purpose, at) that the trace
-  service requires before the first trace (refuse with a clear message until someone acknowledged).
-- The service `owner_skip_trace(*, owners, provider, now)`: window.owners_due_for_trace() picks who may be traced
-  (never twice inside the window), build TraceRequests (address from the property, or APN + county + state),
-  `chunked(requests, provider.batch_size)`, call `provider.trace()` per chunk, record the call with `call_cost()`,
-  store each result on its owner (window.contacts_to_add() keeps what a broker entered), and set `last_traced_at`
-  for hits and no-hits (not for errors: nothing was billed and a re-run may try again). A SkipTraceError fails that
-  chunk with its message; the run goes on with the next. Traced phones and emails go to GoHighLevel with the
-  contact, DNC/TCPA flags as contact DND, and every call or text passes the compliance gate (issue 23).
-- Entry points: an admin action on owners/leads with its own permission (it spends money) and a management
-  command; not the nightly chain, unless an operator adds a "skip_trace" step to the pipeline
-  (dealfinder/ops/pipeline/steps.py) on purpose.
+- Models (sync/skiptrace_models.py): a `LeadSkipTrace` row per (owner, call), with the lead whose property was
+  asked, the status and the persons as JSON; a `SkipTraceCall` row per API call (provider, requests, hits, cost,
+  started/finished) so spend is counted per call; `LeadContactPoint` rows (phone or email, type, DNC/TCPA flags,
+  rank, source) on the Owner (on the lead only while its parcel has no resolved owner); a
+  `PermissibleUseAcknowledgement` (user, purpose, at) the trace service requires before the first trace.
+- The service `sync.skip_trace.lead_skip_trace(*, leads, provider, now)`: groups the leads by owner
+  (`trace_subjects`), window.owners_due_for_trace() picks who may be traced (never twice inside the window, per
+  owner, counting hits and no-hits, not errors: nothing was billed and a re-run may try again), builds TraceRequests
+  (address from the property, or APN + county + state; the person's name), `chunked(requests,
+  provider.batch_size)`, calls `provider.trace()` per chunk, records the call with `call_cost()` and stores each
+  result on its owner (window.contacts_to_add() keeps what a broker entered). A SkipTraceError fails that chunk with
+  its message; the run goes on with the next. The owner's GoHighLevel contact carries its best phone and email
+  (`sync.payloads.contact_channels`: never a DNC or TCPA phone), and every call or text passes the compliance gate.
+- Entry points: the management command `skip_trace --tiers A,B` (an admin action on owners/leads, with its own
+  permission since it spends money, is not built yet); not the nightly chain, unless an operator adds a
+  "skip_trace" step to the pipeline (dealfinder/ops/pipeline/steps.py) on purpose.
 """
 
 from __future__ import annotations

@@ -119,3 +119,28 @@ def test_a_contact_becomes_buyer_values_with_its_buy_box():
 )  # fmt: skip
 def test_an_opportunity_status_sets_the_lead_status(remote, current, expected):
     assert lead_status_from_opportunity(remote, current) == expected
+
+
+def _point(kind, value, *, phone_type="", dnc=None, tcpa=None, rank=None, source="batchdata"):
+    return SimpleNamespace(kind=kind, value=value, phone_type=phone_type, dnc=dnc, tcpa=tcpa, rank=rank, source=source)
+
+
+def test_contact_channels_pick_a_mobile_not_on_dnc_or_tcpa_and_a_brokers_email():
+    from sync.payloads import contact_channels
+
+    points = [
+        _point("phone", "(407) 555-0100", source="broker"),  # type unknown
+        _point("phone", "4075550101", phone_type="mobile", dnc=True, rank=1),
+        _point("phone", "4075550102", phone_type="mobile", tcpa=True, rank=2),
+        _point("phone", "4075550103", phone_type="landline", dnc=False, rank=1),
+        _point("phone", "1-407-555-0104", phone_type="mobile", dnc=False, rank=4),
+        _point("phone", "4075550105", phone_type="mobile", dnc=False, rank=3),
+        _point("email", "traced@example.com", rank=1),
+        _point("email", " broker@example.com ", source="broker"),
+    ]
+    assert contact_channels(points) == {"phone": "+14075550105", "email": "broker@example.com"}
+    assert contact_channels(points[:4]) == {"phone": "+14075550100"}  # a broker's before a traced landline
+    assert contact_channels(points[1:3]) == {}  # only DNC / TCPA phones: no phone at all
+    assert contact_channels([]) == {}
+    body = lead_contact_payload(lead(), points)["body"]
+    assert (body["phone"], body["email"]) == ("+14075550105", "broker@example.com")

@@ -15,7 +15,7 @@ class Command(BaseCommand):
         wanted = [t.strip().upper() for t in tiers.split(",") if t.strip()]
         leads = list(
             Lead.objects.filter(tier__in=wanted, status=Lead.Status.NEW)
-            .select_related("property")
+            .select_related("property__owner")
             .order_by("-total")[:limit]
         )
         try:
