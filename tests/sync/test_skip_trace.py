@@ -186,7 +186,7 @@ def test_the_window_counts_per_owner_and_a_lead_trace_from_before_its_owner_coun
 def test_migration_moves_lead_contacts_and_traces_onto_owners_keeping_broker_entries():
     from django.apps import apps
 
-    migration = importlib.import_module("sync.migrations.0007_contact_points_on_owners")
+    migration = importlib.import_module("sync.migrations.0008_contact_points_on_owners")
     a, b, alone = LeadFactory(), LeadFactory(), LeadFactory()
     owner = OwnerFactory(properties=[a.property, b.property])
     LeadSkipTraceFactory(lead=a)

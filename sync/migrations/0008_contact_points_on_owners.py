@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("leads", "0007_recorded_sales"),
         ("properties", "0011_recorded_sales"),
-        ("sync", "0006_owner_contacts"),
+        ("sync", "0007_deferred_messages"),
     ]
 
     operations = [
