@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from buyers.api.views import BuyerViewSet, PropertyMatchViewSet
 from dealfinder.ops.api import LeadViewSet
+from leads.api.kpis import KpiViewSet
 from leads.api.outcomes import BacktestRunViewSet, OutcomeViewSet
 from leads.api.owners import OwnerViewSet
 from properties.api.views import DataSourceViewSet, IngestionRunViewSet, PropertyViewSet
@@ -23,6 +24,7 @@ router.register("ingestion-runs", IngestionRunViewSet, basename="ingestionrun")
 router.register("sync-logs", SyncLogViewSet, basename="synclog")
 router.register("outcomes", OutcomeViewSet, basename="outcome")
 router.register("backtests", BacktestRunViewSet, basename="backtestrun")
+router.register("kpis", KpiViewSet, basename="kpis")
 
 # The reporting views: GET /api/v1/reports/<name>/ (dealfinder/ops/reports).
 from dealfinder.ops.reports.api import REPORT_VIEWSETS  # noqa: E402

@@ -8,10 +8,12 @@ contract. A lead listed by several sources counts for each of them. Cost = the s
 month shown, plus its cost per record for the leads counted (unknown when the source has no cost set).
 """
 
+import datetime
 from decimal import Decimal
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
 
 from leads.choices import CONVERTED_STATUSES, LeadStatus
 from leads.models import Lead, Outcome
@@ -53,6 +55,22 @@ def _measures(lead: str = "") -> dict:
     }
 
 
+def _created(lead: str, *, month: datetime.date | None, since: datetime.date | None) -> Q:
+    """Leads created in `month` (any day of it) and on or after `since`, in the broker's time zone."""
+    q = Q()
+    if month is not None:
+        first = month.replace(day=1)
+        following = (first + datetime.timedelta(days=32)).replace(day=1)
+        q &= Q(**{f"{lead}created_at__gte": _midnight(first), f"{lead}created_at__lt": _midnight(following)})
+    if since is not None:
+        q &= Q(**{f"{lead}created_at__gte": _midnight(since)})
+    return q
+
+
+def _midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
 def _days(rows: list[dict]) -> list[dict]:
     for row in rows:
         days = row.pop("days_to_contract")
@@ -60,10 +78,12 @@ def _days(rows: list[dict]) -> list[dict]:
     return rows
 
 
-def kpis_by_signal_stack() -> list[dict]:
-    """Per month and stack count (the lead's distinct distress signals now), newest first: the KPIs."""
+def kpis_by_signal_stack(*, month: datetime.date | None = None, since: datetime.date | None = None) -> list[dict]:
+    """Per month and stack count (the lead's distinct distress signals now), newest first: the KPIs. `month` (any
+    day of it) and `since` keep the leads created then."""
     rows = (
-        Lead.objects.annotate(month=TruncMonth("created_at"))
+        Lead.objects.filter(_created("", month=month, since=since))
+        .annotate(month=TruncMonth("created_at"))
         .order_by()
         .values("month", "stack_count")
         .annotate(**_measures())
@@ -72,9 +92,10 @@ def kpis_by_signal_stack() -> list[dict]:
     return _days(list(rows))
 
 
-def kpis_by_source() -> list[dict]:
+def kpis_by_source(*, month: datetime.date | None = None, since: datetime.date | None = None) -> list[dict]:
     """Per month and list source, newest month first: the KPIs, the source's cost and the cost per closed deal.
-    One query: each (source, parcel) pair counts once however many records the source holds about the parcel."""
+    One query: each (source, parcel) pair counts once however many records the source holds about the parcel.
+    `month` (any day of it) and `since` keep the leads created then."""
     first_record = PropertySource.objects.filter(
         property_id=OuterRef("property_id"), source_id=OuterRef("source_id")
     ).order_by("id")
@@ -82,6 +103,7 @@ def kpis_by_source() -> list[dict]:
     rows = _days(
         list(
             PropertySource.objects.filter(id=Subquery(first_record.values("id")[:1]), property__lead__isnull=False)
+            .filter(_created(lead, month=month, since=since))
             .annotate(month=TruncMonth(f"{lead}created_at"))
             .order_by()
             .values("month", "source_id", "source__name", "source__cost_per_month", "source__cost_per_record")

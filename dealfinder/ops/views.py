@@ -2,6 +2,7 @@
 
 import datetime
 import logging
+import re
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -222,22 +223,56 @@ def dashboard(request):
     if show["sync"]:
         context["sync"] = {**_sync(week_ago), "unsynced": figures["unsynced"]}
     if show["outcomes"]:
-        context["outcomes"] = _outcomes()
+        context["outcomes"] = _outcomes(kpi_month=request.GET.get(KPI_MONTH_PARAM, ""), today=today)
     return render(request, "dashboard/index.html", context)
 
 
-def _outcomes() -> dict:
-    """Issue 22's charts: conversion by tier and lift per signal from the latest backtest, return per list source
-    (this month and all months) from the outcomes."""
+KPI_MONTH_PARAM = "kpi_month"  # YYYY-MM, or "all"; default: the current month
+KPI_ALL = "all"
+KPI_MONTH = re.compile(r"[1-9][0-9]{3}-(0[1-9]|1[0-2])")
+
+
+def _month_key(month: datetime.datetime) -> str:
+    return timezone.localtime(month).strftime("%Y-%m")
+
+
+def _kpi_window(value: str, today: datetime.date) -> tuple[str, str]:
+    """The KPI cards' month ("YYYY-MM" or "all") from the query parameter, and an error for one that is neither
+    (the current month is shown then)."""
+    if value == KPI_ALL:
+        return KPI_ALL, ""
+    current = today.strftime("%Y-%m")
+    if not value:
+        return current, ""
+    if KPI_MONTH.fullmatch(value):
+        return value, ""
+    return current, f"“{value[:20]}” is not a month (YYYY-MM): showing {today:%B %Y}."
+
+
+def _outcomes(*, kpi_month: str, today: datetime.date) -> dict:
+    """Issue 22's charts: conversion by tier and lift per signal from the latest backtest; the KPIs per list source
+    and per signal stack for the chosen month (`kpi_month`: YYYY-MM, "all" for all months; default this month).
+    Each selector's query reads every month once: the chosen month is picked from its rows, and the months it
+    has are the choices."""
     run = backtest_latest()
+    chosen, error = _kpi_window(kpi_month, today)
+    source_rows, stack_rows = kpis_by_source(), kpis_by_signal_stack()
+    months = ({_month_key(r["month"]) for r in stack_rows} | {today.strftime("%Y-%m"), chosen}) - {KPI_ALL}
+    if chosen != KPI_ALL:
+        source_rows = [r for r in source_rows if _month_key(r["month"]) == chosen]
+        stack_rows = [r for r in stack_rows if _month_key(r["month"]) == chosen]
     by_source: dict[str, dict] = {}
-    for row in kpis_by_source():
+    for row in source_rows:
         total = by_source.setdefault(row["source"], {"source": row["source"], "leads": 0, "closed": 0, "revenue": 0})
         for name in ("leads", "closed", "revenue"):
             total[name] += row[name]
     sources = sorted(by_source.values(), key=lambda r: (-r["revenue"], r["source"]))
     return {
-        "stacks": _stack_totals(kpis_by_signal_stack()),
+        "kpi_month": chosen,
+        "kpi_month_label": "all time" if chosen == KPI_ALL else _month_label(chosen),
+        "kpi_month_error": error,
+        "kpi_month_choices": [(m, _month_label(m)) for m in sorted(months, reverse=True)] + [(KPI_ALL, "All time")],
+        "stacks": _stack_totals(stack_rows),
         "run": run,
         **(backtest_report_context(document=run.document) if run else {}),
         "sources": sources,
@@ -252,11 +287,15 @@ def _outcomes() -> dict:
     }
 
 
+def _month_label(key: str) -> str:
+    return datetime.datetime.strptime(key, "%Y-%m").strftime("%B %Y")
+
+
 STACK_MEASURES = ("leads", "contacted", "appointments", "contracts", "closed", "revenue")
 
 
 def _stack_totals(rows: list[dict]) -> list[dict]:
-    """Issue 22's KPIs per signal stack (distinct distress signals), all months summed, most signals first."""
+    """Issue 22's KPIs per signal stack (distinct distress signals), the given months summed, most signals first."""
     totals: dict[int, dict] = {}
     for row in rows:
         total = totals.setdefault(row["stack_count"], dict.fromkeys(STACK_MEASURES, 0))

@@ -34,6 +34,7 @@ PATHS = {
     "/api/v1/owners/{id}/",
     "/api/v1/outcomes/",
     "/api/v1/outcomes/{id}/",
+    "/api/v1/kpis/",
     "/api/v1/backtests/",
     "/api/v1/backtests/{id}/",
     "/api/v1/backtests/latest/",
@@ -61,6 +62,10 @@ def test_schema_generates_without_warnings(tmp_path):
         "updated_at",
     ]
     assert schema["components"]["securitySchemes"]["tokenAuth"]["type"] == "apiKey"
+    kpis = schema["paths"]["/api/v1/kpis/"]["get"]
+    assert [p["name"] for p in kpis["parameters"]] == ["month", "since"]
+    assert set(kpis["responses"]) == {"200", "400"}
+    assert set(schema["components"]["schemas"]["Kpis"]["properties"]) == {"by_source", "by_stack"}
 
 
 def test_schema_endpoint_needs_auth(acq, client):

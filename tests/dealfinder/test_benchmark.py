@@ -22,7 +22,8 @@ def test_benchmark_small_county_in_place(tmp_path):
     call_command(
         "benchmark",
         "--parcels", str(PARCELS), "--buyers", str(BUYERS), "--in-place", "--json", str(out),
-        "--map-requests", "3", "--api-requests", "4", "--load-clients", "2", "--load-seconds", "2", verbosity=0,
+        "--map-requests", "3", "--api-requests", "4", "--pool-requests", "4",
+        "--load-clients", "2", "--load-seconds", "2", verbosity=0,
     )  # fmt: skip
     result = json.loads(out.read_text())
     county = County(PARCELS)
@@ -61,6 +62,10 @@ def test_benchmark_small_county_in_place(tmp_path):
     }  # fmt: skip
     assert result["steps"]["map"]["county"]["max_leads"] > 0 and result["steps"]["api"]["requests"] == 4
     assert result["machine"]["cores"] and result["machine"]["postgresql"].startswith("PostgreSQL")
+    # Issue 24: the lead list API through gunicorn without and with the connection pool, 4 requests each.
+    assert result["api_nopool_p95_ms"] > 0 and result["api_pool_p95_ms"] > 0
+    pool = result["steps"]["api_pool"]
+    assert (pool["nopool"]["requests"], pool["pool"]["requests"], pool["server"]["pool_max"]) == (4, 4, 4)
     # The load test (issue 26): its keys, nothing failed idle or while the next night's chain ran.
     assert result["load_errors"] == 0 and result["load_during_pipeline_errors"] == 0
     assert result["load_rps"] > 0 and result["dashboard_p95_ms"] > 0 and result["admin_p95_ms"] > 0

@@ -2,7 +2,10 @@
 
 from types import SimpleNamespace
 
-from dealfinder.ops.benchmark.report import TARGETS, met, result, table
+from django.db import connection
+
+from dealfinder.ops.benchmark.load_pool import NOT_POSTGRESQL, SKIPPED, pool_step
+from dealfinder.ops.benchmark.report import REPORTED, TARGETS, met, result, table
 
 
 def test_targets_are_exactly_the_issues():
@@ -57,3 +60,31 @@ def test_an_unmeasured_figure_is_never_met(db):
     rows = {line.split()[0]: line.split() for line in table(out).splitlines()[2:]}
     assert rows["fanout_speedup"] == ["fanout_speedup", "-", ">=", "1.5", "x", "-"]
     assert rows["reingest_speedup"] == ["reingest_speedup", "3", "x", ">=", "4", "x", "NO"]
+
+
+def bench_of(figures: dict, **kwargs) -> SimpleNamespace:
+    return SimpleNamespace(
+        steps=[], machine={}, parcels=10, buyers=1, figures=figures, counts={}, server_info={}, load_detail={},
+        not_measured={}, **kwargs,
+    )  # fmt: skip
+
+
+def test_pool_figures_unmeasured_say_why(db):
+    """On SpatiaLite there is no pool to measure; on PostgreSQL `--pool-requests 0` skips it (gunicorn never runs)."""
+    postgresql = connection.vendor == "postgresql"
+    bench = bench_of({}, pool_requests=0 if postgresql else 40, load_workers=1)
+    assert pool_step(bench) == {}
+    out = result(bench, complete=True)
+    reason = SKIPPED if postgresql else NOT_POSTGRESQL
+    assert {k: out["not_measured"][k] for k in REPORTED} == {"api_nopool_p95_ms": reason, "api_pool_p95_ms": reason}
+    assert "api_pool_p95_ms" not in out["met"] and "api_pool_p95_ms" not in out["figures"]
+    rows = {line.split()[0]: line.split() for line in table(out).splitlines()[2:]}
+    assert rows["api_pool_p95_ms"] == ["api_pool_p95_ms", "-", "(reported)", "-"]
+
+
+def test_pool_figures_measured_are_reported(db):
+    out = result(bench_of({"api_nopool_p95_ms": 80.5, "api_pool_p95_ms": 41.2}), complete=True)
+    assert (out["api_nopool_p95_ms"], out["api_pool_p95_ms"]) == (80.5, 41.2)
+    assert not set(REPORTED) & set(out["not_measured"])
+    rows = {line.split()[0]: line.split() for line in table(out).splitlines()[2:]}
+    assert rows["api_nopool_p95_ms"] == ["api_nopool_p95_ms", "80.5", "ms", "(reported)", "-"]

@@ -178,6 +178,8 @@ SITE: dict[str, dict[str, dict[str, str]]] = {
     "backtestrun-list": {"GET": by_role(UNAUTH, OK, DENIED, OK), "POST": by_role(UNAUTH, NOPE, DENIED, NOPE)},
     "backtestrun-latest": {"GET": by_role(UNAUTH, OK, DENIED, OK)},
     "backtestrun-detail": {"GET": by_role(UNAUTH, GONE, DENIED, GONE)},
+    # Issue 22's KPIs: leads, how they ended (leads.view_outcome) and the sources' costs (properties.view_datasource).
+    "kpis-list": {"GET": by_role(UNAUTH, OK, DENIED, OK), "POST": by_role(UNAUTH, NOPE, DENIED, NOPE)},
     # Reporting views: the view permissions of the data underneath (dealfinder.ops.reports.models).
     "report-hot_deals-list": {"GET": by_role(UNAUTH, OK, OK, OK)},
     "report-unsynced_properties-list": {"GET": by_role(UNAUTH, DENIED, DENIED, OK)},

@@ -68,11 +68,20 @@ def broker_url() -> str:
 
 
 class GunicornServer:
-    def __init__(self, *, workers: int = 3, timeout: int = 120, ready_timeout: float = 90.0, static_root: str = ""):
+    def __init__(
+        self,
+        *,
+        workers: int = 3,
+        timeout: int = 120,
+        ready_timeout: float = 90.0,
+        static_root: str = "",
+        env: dict[str, str | None] | None = None,
+    ):
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.workers, self.timeout, self.ready_timeout = workers, timeout, ready_timeout
-        self.static_root = static_root  # reuse a collected directory (tests); empty: collect into a temporary one
+        self.static_root = static_root  # reuse a collected directory (collectstatic()); empty: a temporary one
+        self.extra_env = env or {}  # e.g. {"DATABASE_POOL_MAX": "4"}; None removes an exported variable
         self.process: subprocess.Popen | None = None
         self.base_url = ""
         self.directory: Path | None = None
@@ -92,7 +101,18 @@ class GunicornServer:
             STATIC_ROOT=self.static_root or str(self.directory / "static"),
             PYTHONUNBUFFERED="1",
         )
+        for name, value in self.extra_env.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         return env
+
+    def collectstatic(self) -> None:
+        """Collect the static files into `static_root` (so several servers in turn can share one collection)."""
+        if not self.static_root:
+            raise ValueError("collectstatic() needs a static_root")
+        self._collectstatic(self.environment())
 
     def __enter__(self) -> GunicornServer:
         self.directory = Path(tempfile.mkdtemp(prefix="dealfinder-web-"))

@@ -3,9 +3,10 @@
 Steps, in order (each timed, with its CPU seconds and the Python process's peak resident memory):
 generate -> ingest (every layer through the real DataSource ingest service, over HTTP) -> COPY baseline ->
 unchanged re-ingest -> score (leads created) -> comps (every lead's comps and ARV from the recorded sales, the
-nightly "comps" step) -> rescore unchanged -> rescore after a profile change (every
-lead rewritten) -> bare UPDATE baseline -> match -> map bbox endpoint -> lead list API -> nightly pipeline on
-the next day's data (eager). The JSON file is rewritten after every step.
+nightly "comps" step) -> rescore unchanged -> rescore after a profile change (every lead rewritten) -> bare
+UPDATE baseline -> match -> map bbox endpoint -> lead list API -> the same API through gunicorn with and without
+the connection pool (load_pool) -> nightly pipeline on the next day's data (eager). The JSON file is rewritten
+after every step.
 
 Memory is this Python process's (VmHWM from /proc/self/status, reset per step through /proc/self/clear_refs
 where the kernel allows, else ru_maxrss); PostgreSQL's backends are other processes and are not counted.
@@ -30,6 +31,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from .county import MAPPINGS, County, buyers, viewports
+from .load_pool import p95, pool_step
 from .load_step import load_step
 from .probes import machine_info, peak_rss_mb, reset_peak_rss
 from .report import pipeline_info, result
@@ -51,12 +53,6 @@ class Step:
         return {"seconds": self.seconds, "cpu_seconds": self.cpu_seconds, "peak_rss_mb": self.peak_rss_mb, **self.info}
 
 
-def p95(values: list[float]) -> float:
-    if len(values) < 2:
-        return values[0] if values else 0.0
-    return statistics.quantiles(values, n=20, method="inclusive")[18]
-
-
 @dataclass
 class Benchmark:
     parcels: int
@@ -65,6 +61,7 @@ class Benchmark:
     progress: bool = True
     map_requests: int = 30  # per zoom kind (county, city)
     api_requests: int = 30
+    pool_requests: int = 100  # lead list API requests through gunicorn with and without the pool (0 skips it)
     checkpoint: Callable[[dict], None] | None = None  # called with the partial result after each step
     load_clients: int = 0  # brokers of the load test (load_step); 0 skips it
     load_seconds: float = 20.0
@@ -72,6 +69,7 @@ class Benchmark:
     load_detail: dict[str, Any] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
+    not_measured: dict[str, str] = field(default_factory=dict)  # figure -> why this run has none
     counts: dict[str, Any] = field(default_factory=dict)
 
     # --- helpers ---------------------------------------------------------------------------
@@ -157,6 +155,7 @@ class Benchmark:
             self._save()
             self._api()
             self._save()
+            pool_step(self)
             county.day, county.edited_at = 2, timezone.now()  # the next night: a few parcels and listings changed
             self._pipeline()
             if self.load_clients:

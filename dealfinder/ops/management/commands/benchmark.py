@@ -1,4 +1,5 @@
-"""`python manage.py benchmark [--parcels N] [--buyers M] [--json FILE] [--load-clients N --load-seconds S]`:
+"""`python manage.py benchmark [--parcels N] [--buyers M] [--json FILE] [--pool-requests N]
+[--load-clients N --load-seconds S]`:
 DealFinder's figures at county scale, and brokers under load over HTTP (dealfinder/ops/benchmark/load_step.py).
 
 Runs in its own scratch database `<database>_benchmark` (created, migrated, dropped) unless `--in-place`;
@@ -41,6 +42,11 @@ class Command(BaseCommand):
         parser.add_argument("--map-requests", type=int, default=30, help="map requests per zoom kind (default 30)")
         parser.add_argument("--api-requests", type=int, default=30, help="lead list API requests (default 30)")
         parser.add_argument(
+            "--pool-requests", type=int, default=100,
+            help="lead list API requests through gunicorn without and with the connection pool, each (default 100; "
+            "0 skips it)",
+        )  # fmt: skip
+        parser.add_argument(
             "--load-clients", type=int, default=16, help="brokers of the load test over HTTP (default 16; 0 skips it)"
         )
         parser.add_argument(
@@ -52,6 +58,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["parcels"] < 100 or options["buyers"] < 1:
             raise CommandError("--parcels must be at least 100 and --buyers at least 1")
+        if options["pool_requests"] < 0:
+            raise CommandError("--pool-requests must be >= 0")
         if options["load_clients"] < 0 or options["load_seconds"] <= 0 or options["load_workers"] < 1:
             raise CommandError("--load-clients must be >= 0, --load-seconds positive and --load-workers >= 1")
         path = Path(options["json_file"]) if options["json_file"] else None
@@ -62,6 +70,7 @@ class Command(BaseCommand):
             progress=options["verbosity"] > 0,
             map_requests=options["map_requests"],
             api_requests=options["api_requests"],
+            pool_requests=options["pool_requests"],
             load_clients=options["load_clients"],
             load_seconds=options["load_seconds"],
             load_workers=options["load_workers"],
