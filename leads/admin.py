@@ -387,7 +387,7 @@ class MapGridCellAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Outcome)
-class OutcomeAdmin(admin.ModelAdmin):
+class OutcomeAdmin(CountedRecordsAdmin):
     """Adding an outcome moves the lead to that status (leads.outcomes.outcome_record); a lead reaching under
     contract, closed (won) or dead from anywhere records one by itself, whose fee or reason is filled in here."""
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from dealfinder.common.generations import change_generation_bump
 from leads.choices import OUTCOME_STATUSES, LeadStatus
 from leads.models import Lead, Outcome
 from leads.services import lead_change_status
@@ -54,4 +55,5 @@ def outcome_record(
             for name, value in given.items():
                 setattr(outcome, name, value)
             outcome.save(update_fields=list(given))
+            transaction.on_commit(change_generation_bump)  # outcomes carry no `updated_at` for cached figures
     return outcome

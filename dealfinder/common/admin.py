@@ -43,7 +43,12 @@ def fieldsets_without(fieldsets, hidden: tuple[str, ...]) -> list:
 
 
 class CountedRecordsAdmin(admin.ModelAdmin):
-    """For records cached figures count (dealfinder.common.generations): a deletion here bumps the generation."""
+    """For records cached figures count (dealfinder.common.generations): a save or deletion here bumps the
+    generation once committed (for models without an `updated_at` the figures' fingerprint reads)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(change_generation_bump)
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)

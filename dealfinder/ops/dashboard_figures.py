@@ -1,11 +1,13 @@
 """The dashboard's counting panels, computed once per change of what they count instead of on every view.
 
-The lead counts per tier, the Tier A/B leads not yet (or not since their change) in GoHighLevel and the day's new
-Tier A leads read every lead, or the history of the day, and cost hundreds of milliseconds at a million leads.
-They are cached under a fingerprint read with one query of index lookups (the newest lead, property and history
-change, the newest lead and GoHighLevel link, the newest push, the change generation, the day): any insert,
-update or push changes it, so the figures are exact the moment after a write, and a morning of brokers opening
-the dashboard between writes reads them from the cache.
+The lead counts per tier, the Tier A/B leads not yet (or not since their change) in GoHighLevel, the day's new
+Tier A leads and the KPIs per list source and signal stack read every lead, or the history of the day, and cost
+hundreds of milliseconds to seconds at a million leads. They are cached under a fingerprint read with one query of
+index lookups (the newest lead, property, history day, GoHighLevel link and push, outcome, provenance record and
+source change, the change generation, the day): any insert, update or push changes it, so the figures are exact
+the moment after a write, and a morning of brokers opening the dashboard between writes reads them from the
+cache. Writes that leave no such trace (deletions, owner reassignment, an outcome's fee filled in, any admin
+save of these records) bump the change generation.
 """
 
 import datetime
@@ -16,9 +18,10 @@ from django.db import connection
 
 from dealfinder.common.generations import change_generation
 from dealfinder.ops.reports.selectors import report_unsynced_leads
-from leads.models import Lead, LeadScoreHistory
+from leads.kpis import kpis_by_signal_stack, kpis_by_source
+from leads.models import Lead, LeadScoreHistory, Outcome
 from leads.ui_selectors import lead_new_tier_a, lead_summary
-from properties.models import Property
+from properties.models import DataSource, Property, PropertySource
 from sync.models import ExternalLink
 
 # A backstop only (an evicted change counter, a write that forgot to bump it): exactness comes from the key.
@@ -26,8 +29,9 @@ FIGURES_TIMEOUT = 15 * 60
 
 
 def dashboard_figures(*, hot_score: int, today: datetime.date, new_tier_a_limit: int) -> dict:
-    """{"summary": lead_summary(...), "unsynced": n, "new_tier_a": [...]} for the dashboard, from the cache
-    when nothing they count has changed since they were computed."""
+    """{"summary": lead_summary(...), "unsynced": n, "new_tier_a": [...], "kpis_by_source": [...],
+    "kpis_by_stack": [...]} for the dashboard, from the cache when nothing they count has changed since they were
+    computed."""
     key = f"dashboard:figures:{_fingerprint(hot_score, today, new_tier_a_limit)}"
     figures = cache.get(key)
     if figures is None:
@@ -35,6 +39,8 @@ def dashboard_figures(*, hot_score: int, today: datetime.date, new_tier_a_limit:
             "summary": lead_summary(hot_score=hot_score),
             "unsynced": report_unsynced_leads().count(),
             "new_tier_a": lead_new_tier_a(on=today, limit=new_tier_a_limit),
+            "kpis_by_source": kpis_by_source(),
+            "kpis_by_stack": kpis_by_signal_stack(),
         }
         cache.set(key, figures, FIGURES_TIMEOUT)
     return figures
@@ -48,6 +54,9 @@ NEWEST = (
     (LeadScoreHistory, "snapshot_date"),
     (ExternalLink, "last_synced_at"),
     (ExternalLink, "id"),
+    (Outcome, "id"),
+    (PropertySource, "id"),
+    (DataSource, "updated_at"),
 )
 
 

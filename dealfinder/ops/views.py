@@ -23,7 +23,6 @@ from leads.backtest_runs import backtest_latest
 from leads.backtest_views import backtest_report_context
 from leads.charts import bar_chart
 from leads.choices import TIERS
-from leads.kpis import kpis_by_signal_stack, kpis_by_source
 from leads.ui_selectors import lead_hot_deals, lead_tier_trend
 from properties.models import DataSource, Foreclosure, IngestionRun, QualityReport, TaxSale
 from sync.models import SyncLog
@@ -201,7 +200,7 @@ def dashboard(request):
     today = timezone.localdate()
     week_ago = timezone.now() - datetime.timedelta(days=7)
     context = {"show": show, "hot_score": HOT_SCORE, "tier_colors": TIER_COLORS, "upcoming_days": UPCOMING_DAYS}
-    counted = show["leads"] or show["history"] or show["sync"]
+    counted = show["leads"] or show["history"] or show["sync"] or show["outcomes"]
     figures = dashboard_figures(hot_score=HOT_SCORE, today=today, new_tier_a_limit=LIST_SIZE * 2) if counted else {}
     if show["leads"]:
         context["summary"] = figures["summary"]
@@ -223,7 +222,7 @@ def dashboard(request):
     if show["sync"]:
         context["sync"] = {**_sync(week_ago), "unsynced": figures["unsynced"]}
     if show["outcomes"]:
-        context["outcomes"] = _outcomes(kpi_month=request.GET.get(KPI_MONTH_PARAM, ""), today=today)
+        context["outcomes"] = _outcomes(kpi_month=request.GET.get(KPI_MONTH_PARAM, ""), today=today, figures=figures)
     return render(request, "dashboard/index.html", context)
 
 
@@ -249,14 +248,14 @@ def _kpi_window(value: str, today: datetime.date) -> tuple[str, str]:
     return current, f"“{value[:20]}” is not a month (YYYY-MM): showing {today:%B %Y}."
 
 
-def _outcomes(*, kpi_month: str, today: datetime.date) -> dict:
+def _outcomes(*, kpi_month: str, today: datetime.date, figures: dict) -> dict:
     """Issue 22's charts: conversion by tier and lift per signal from the latest backtest; the KPIs per list source
     and per signal stack for the chosen month (`kpi_month`: YYYY-MM, "all" for all months; default this month).
-    Each selector's query reads every month once: the chosen month is picked from its rows, and the months it
-    has are the choices."""
+    The cached figures hold every month's rows: the chosen month is picked from them, and their months are the
+    choices."""
     run = backtest_latest()
     chosen, error = _kpi_window(kpi_month, today)
-    source_rows, stack_rows = kpis_by_source(), kpis_by_signal_stack()
+    source_rows, stack_rows = figures["kpis_by_source"], figures["kpis_by_stack"]
     months = ({_month_key(r["month"]) for r in stack_rows} | {today.strftime("%Y-%m"), chosen}) - {KPI_ALL}
     if chosen != KPI_ALL:
         source_rows = [r for r in source_rows if _month_key(r["month"]) == chosen]

@@ -1,5 +1,6 @@
 import datetime
 import re
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -7,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
+from leads.outcomes import outcome_record
 from leads.tier_days import lead_tier_days_refresh
 from properties.models import IngestionRun
 from sync.models import SyncLog
@@ -156,10 +158,10 @@ def test_dashboard_content(admin_client):
 def test_dashboard_query_count_is_constant(admin_client, n, django_assert_num_queries):
     populate(n)
     admin_client.get("/")  # warm the session and the cached figures
-    # session, user, 2 permission lookups; the figures' fingerprint 1 (their 3 counting queries are cached: issue 26);
-    # hot deals 1, tier trend 1, upcoming 4, matches 1, ingestion 2, quality 1, sync 2;
-    # outcomes (issue 22): latest backtest 1, return by list source 1, KPIs by signal stack 1
-    with django_assert_num_queries(20):
+    # session, user, 2 permission lookups; the figures' fingerprint 1 (their 5 queries, the lead counts, unsynced,
+    # new Tier A and the KPIs by list source and signal stack, are cached: issue 26); hot deals 1, tier trend 1,
+    # upcoming 4, matches 1, ingestion 2, quality 1, sync 2; outcomes (issue 22): latest backtest 1
+    with django_assert_num_queries(18):
         assert admin_client.get("/").status_code == 200
 
 
@@ -204,8 +206,8 @@ def test_counting_panels_are_cached_until_what_they_count_changes(admin_client, 
 
     first = dashboard()
     assert first[:2] == ((4, 1, 1), 1)  # leads[0] (A) is pushed, leads[1] (B) is not
-    again = dashboard()  # nothing changed: the same figures, from the cache (their three counting queries saved)
-    assert again == (*first[:2], first[2] - 3)
+    again = dashboard()  # nothing changed: the same figures, from the cache (their five queries saved)
+    assert again == (*first[:2], first[2] - 5)
 
     leads[2].tier = "A"  # C -> A, through the model as admin, the API and webhooks write
     leads[2].save()
@@ -223,3 +225,21 @@ def test_counting_panels_are_cached_until_what_they_count_changes(admin_client, 
         )
     assert response.status_code == 302
     assert dashboard()[:2] == ((4, 1, 2), 1)
+
+
+def test_an_outcome_fee_filled_in_shows_on_the_next_view(admin_client, django_capture_on_commit_callbacks):
+    """Outcomes carry no `updated_at`: completing one (its fee) bumps the change generation, so the cached KPIs
+    follow at once."""
+    lead = LeadFactory(tier="A", total=90, stack_count=2)
+    outcome_record(lead=lead, kind="closed_won", source="admin")
+
+    def revenue():
+        return {
+            row["stack_count"]: row["revenue"]
+            for row in admin_client.get("/?kpi_month=all").context["outcomes"]["stacks"]
+        }
+
+    assert revenue() == {2: 0}
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome_record(lead=lead, kind="closed_won", source="api", fee=Decimal("12500"))
+    assert revenue() == {2: Decimal("12500")}
