@@ -260,12 +260,7 @@ def _outcomes(*, kpi_month: str, today: datetime.date, figures: dict) -> dict:
     if chosen != KPI_ALL:
         source_rows = [r for r in source_rows if _month_key(r["month"]) == chosen]
         stack_rows = [r for r in stack_rows if _month_key(r["month"]) == chosen]
-    by_source: dict[str, dict] = {}
-    for row in source_rows:
-        total = by_source.setdefault(row["source"], {"source": row["source"], "leads": 0, "closed": 0, "revenue": 0})
-        for name in ("leads", "closed", "revenue"):
-            total[name] += row[name]
-    sources = sorted(by_source.values(), key=lambda r: (-r["revenue"], r["source"]))
+    sources = sorted(_source_totals(source_rows), key=lambda r: (-r["revenue"], r["source"]))
     return {
         "kpi_month": chosen,
         "kpi_month_label": "all time" if chosen == KPI_ALL else _month_label(chosen),
@@ -284,6 +279,32 @@ def _outcomes(*, kpi_month: str, today: datetime.date, figures: dict) -> dict:
             fmt="${:,.0f}",
         ),
     }
+
+
+SOURCE_MEASURES = ("leads", "contacted", "contracts", "closed", "revenue")
+
+
+def _source_totals(rows: list[dict]) -> list[dict]:
+    """Issue 22's return per list source, the given months summed: the counts, the cost (unknown when no month
+    had one), the cost per closed deal and the days to contract averaged over the contracts."""
+    totals: dict[str, dict] = {}
+    for row in rows:
+        total = totals.setdefault(
+            row["source"], {"source": row["source"], **dict.fromkeys(SOURCE_MEASURES, 0), "cost": None, "days": 0}
+        )
+        for name in SOURCE_MEASURES:
+            total[name] += row[name]
+        if row["cost"] is not None:
+            total["cost"] = (total["cost"] or 0) + row["cost"]
+        if row["days_to_contract"] is not None:
+            total["days"] += row["days_to_contract"] * row["contracts"]
+    for total in totals.values():
+        days = total.pop("days")
+        total["days_to_contract"] = round(days / total["contracts"], 1) if total["contracts"] else None
+        total["cost_per_deal"] = (
+            total["cost"] / total["closed"] if total["cost"] is not None and total["closed"] else None
+        )
+    return list(totals.values())
 
 
 def _month_label(key: str) -> str:

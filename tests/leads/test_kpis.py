@@ -287,6 +287,23 @@ def test_dashboard_kpis_show_the_chosen_month(client, dataset):
             [(2, 1, 0)],
             [],
         )
+    # every measure of the source card, the months summed (days to contract averaged over the contracts)
+    card = (
+        "source",
+        "leads",
+        "contacted",
+        "contracts",
+        "closed",
+        "revenue",
+        "cost",
+        "cost_per_deal",
+        "days_to_contract",
+    )
+    sources = client.get("/", {"kpi_month": "all"}).context["outcomes"]["sources"]
+    assert [tuple(r[k] for k in card) for r in sources] == [
+        ("Mail list", 2, 1, 1, 1, Decimal(12000), Decimal(104), Decimal(104), 10.0),
+        ("Deeds", 2, 2, 1, 0, Decimal(0), None, None, 4.0),
+    ]
     # a month without leads is shown empty, and offered as a choice
     assert outcomes(kpi_month="2025-06") == (("2025-06", "June 2025", ""), [], [])
     response = client.get("/", {"kpi_month": "2026-02"})
