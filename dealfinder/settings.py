@@ -443,6 +443,10 @@ HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=30.0)
 SOCRATA_APP_TOKEN = env.str("SOCRATA_APP_TOKEN", default="")
 # Incremental sources (ArcGIS editor tracking, Socrata incremental_field) are read in full this often, to see deletions.
 INGEST_FULL_READ_DAYS = env.int("INGEST_FULL_READ_DAYS", default=7)
+# A sales source kept in several tables (properties.ingest.joined) holds its parties and legals in memory while it
+# joins them: more rows than this fail the run with a clear error (narrow the tables' "where") instead of
+# exhausting the worker's memory.
+INGEST_JOIN_MAX_ROWS = env.int("INGEST_JOIN_MAX_ROWS", default=500_000)
 GEOCODER_ENABLED = env.bool("GEOCODER_ENABLED", default=False)
 GEOCODER_URL = env.str(
     "GEOCODER_URL",

@@ -24,6 +24,8 @@ master does not hold (not reported when a master page failed: its document may b
 legal row without a key, and a document without any legal row (it names no parcel). A page of the parties or
 legals that cannot be read fails the whole run (SourceError): grantees read in part would store wrong sales.
 Incremental pulls do not apply: every table is read in full on every run (restrict them with their "where").
+Memory is bounded: more than INGEST_JOIN_MAX_ROWS child rows (500,000 by default) fail the run with a SourceError
+that says to narrow the tables' "where", before a worker runs out of memory.
 
 `join_sample` joins a sample of the master (the onboarding probe's) with only its documents' parties and legals,
 asked for with `<key> IN (...)` added to each table's "where" (a file table is read whole).
@@ -33,6 +35,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+
+from django.conf import settings
 
 from .base import Page, RawRecord, Reader, SourceError
 from .schema import SourceField, SourceSchema
@@ -152,9 +156,10 @@ def _key(record: RawRecord, attribute: str) -> str | None:
 class JoinedReader:
     """Pages of the master joined with its parties and legals (see the module's docstring)."""
 
-    def __init__(self, master: Reader, config: JoinConfig, children: dict[str, Reader]):
+    def __init__(self, master: Reader, config: JoinConfig, children: dict[str, Reader], *, max_rows: int):
         self.master, self.config, self.children = master, config, children
         self.since = None  # never incremental
+        self.max_rows, self.held = max_rows, 0  # child rows held in memory, at most max_rows
 
     def schema(self) -> SourceSchema | None:
         """The master's attributes, the legals' (where the master has none of that name) and grantor/grantee."""
@@ -212,6 +217,13 @@ class JoinedReader:
         for page in reader:
             if page.error:
                 raise SourceError(f"the {name} table ({table.url}) could not be read: page {page.number}: {page.error}")
+            self.held += len(page.records)
+            if self.held > self.max_rows:
+                raise SourceError(
+                    f"the parties and legals tables hold more than {self.max_rows:,} rows, more than a join in "
+                    f'memory may hold: narrow each table\'s "where" to the documents of this source (e.g. those '
+                    "recorded in the last two years), or raise INGEST_JOIN_MAX_ROWS"
+                )
             for record in page.records:
                 key = _key(record, table.key)
                 if key is None:
@@ -267,7 +279,8 @@ def _orphans(rows: dict[str, list[RawRecord]] | None, seen: set[str], what: str)
 
 def joined_reader(master: Reader, config: JoinConfig, make: Callable[[ChildTable], Reader]) -> JoinedReader:
     """The master reader joined with a reader per child table (`make` builds one from its table)."""
-    return JoinedReader(master, config, {name: make(table) for name, table in config.child_tables()})
+    children = {name: make(table) for name, table in config.child_tables()}
+    return JoinedReader(master, config, children, max_rows=settings.INGEST_JOIN_MAX_ROWS)
 
 
 SAMPLE_KEYS = 200  # documents per IN (...) of a sample's child query
@@ -284,7 +297,7 @@ def join_sample(
         listed = ", ".join("'" + key.replace("'", "''") + "'" for key in keys) or "''"
         where = f"{table.key} IN ({listed})"
         children[name] = make(replace(table, where=f"({table.where}) AND {where}" if table.where else where))
-    reader = JoinedReader([Page(1, records=records)], config, children)  # type: ignore[arg-type]
+    reader = JoinedReader([Page(1, records=records)], config, children, max_rows=settings.INGEST_JOIN_MAX_ROWS)  # type: ignore[arg-type]
     joined, refused = [], []
     for page in reader:
         joined += page.records

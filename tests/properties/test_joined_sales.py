@@ -157,6 +157,28 @@ def test_an_unreadable_parties_table_fails_the_run_and_keeps_the_stored_sales(ac
 
 
 @pytest.mark.django_db
+def test_child_tables_larger_than_the_join_may_hold_fail_the_run_clearly(acris, settings):
+    """Parties and legals are held in memory while joined: past INGEST_JOIN_MAX_ROWS the run fails with what to do,
+    and the stored sales stay."""
+    source = acris_source(acris)
+    datasource_ingest(source_id=source.pk)
+    held = len(load_socrata_fixture("acris-parties")) + len(load_socrata_fixture("acris-legals"))
+    settings.INGEST_JOIN_MAX_ROWS = held - 1
+
+    run = datasource_ingest(source_id=source.pk)
+
+    assert run.status == "failed"
+    assert run.message == (
+        f"SourceError: the parties and legals tables hold more than {held - 1:,} rows, more than a join in memory may "
+        'hold: narrow each table\'s "where" to the documents of this source (e.g. those recorded in the last two '
+        "years), or raise INGEST_JOIN_MAX_ROWS"
+    )
+    assert m.Sale.objects.count() == 6
+    settings.INGEST_JOIN_MAX_ROWS = held
+    assert datasource_ingest(source_id=source.pk).status == "partial"  # the refused rows of ERRORS, as always
+
+
+@pytest.mark.django_db
 def test_the_joined_schema_is_checked_before_anything_is_fetched(acris):
     source = acris_source(acris)
     source.field_mapping = {**source.field_mapping, "mortgage_amount": "mortgage_amt"}
