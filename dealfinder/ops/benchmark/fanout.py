@@ -148,10 +148,15 @@ def two_counties(parcels: int) -> list[County]:
 
 
 def _create(counties: list[County], servers: list[ArcGISCountyServer], buyer_count: int) -> None:
-    from buyers.models import Buyer
+    from buyers.models import Buyer, MatchingProfile
     from properties.models import DataSource
 
     Buyer.objects.bulk_create(Buyer(**data) for data in buyers(buyer_count))
+    # Every match is kept (no per-buyer cap), so one worker and two can be compared exactly: under the cap, which of
+    # equally ranked properties fill a buyer's last places goes by property id ("the oldest property first"), and
+    # which county's parcels are older depends on which worker wrote first.
+    MatchingProfile.objects.update(is_active=False)
+    MatchingProfile.objects.create(name="Benchmark fan-out: no cap", is_active=True, max_matches_per_buyer=None)
     for n, (county, server) in enumerate(zip(counties, servers, strict=True), start=1):
         for layer in county.layers:
             DataSource.objects.create(

@@ -4,7 +4,9 @@ Steps, in order (each timed, with its CPU seconds and the Python process's peak 
 generate -> ingest (every layer through the real DataSource ingest service, over HTTP) -> COPY baseline ->
 unchanged re-ingest -> score (leads created) -> rescore unchanged -> rescore after a profile change (every
 lead rewritten) -> bare UPDATE baseline -> match -> map bbox endpoint -> lead list API -> nightly pipeline on
-the next day's data (eager). The JSON file is rewritten after every step.
+the next day's data (eager) -> [load test] -> fan-out (two small counties through one real Celery worker process,
+then two: fanout.py). With `counties` > 1 every step works on that many counties of `parcels` each. The JSON file
+is rewritten after every step.
 
 Memory is this Python process's (VmHWM from /proc/self/status, reset per step through /proc/self/clear_refs
 where the kernel allows, else ru_maxrss); PostgreSQL's backends are other processes and are not counted.
