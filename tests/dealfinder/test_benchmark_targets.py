@@ -82,3 +82,15 @@ def test_fanout_speedup_is_reported_with_its_target(db):
     assert out["parameters"]["counties"] == 1
     rows = {line.split()[0]: line.split() for line in table(out).splitlines()[2:]}
     assert rows["fanout_speedup"] == ["fanout_speedup", "1.62", "x", ">=", "1.5", "x", "yes"]
+
+
+def test_without_redis_the_fanout_step_records_why(settings):
+    from dealfinder.ops.benchmark.run import Benchmark
+
+    settings.CELERY_BROKER_URL = ""
+    bench = Benchmark(parcels=100, buyers=1, out=lambda line: None, progress=False)
+
+    bench._fanout()
+
+    assert bench.not_measured == {"fanout_speedup": "needs Redis for the Celery workers: CELERY_BROKER_URL is unset"}
+    assert (bench.steps, bench.figures) == ([], {})

@@ -108,13 +108,20 @@ def worker_processes(count: int, *, queue: str, database: str, log_dir: Path) ->
                 )
         deadline = time.monotonic() + WORKER_START_SECONDS
         answered: set[str] = set()
+        problem = ""
         while answered != set(names):
             dead = [p for p in processes if p.poll() is not None]
             if dead or time.monotonic() > deadline:
                 tail = "\n".join(log.read_text()[-2000:] for log in logs)
-                raise FanoutError(f"the Celery workers did not start ({len(answered)} of {count} answered):\n{tail}")
-            for reply in app.control.ping(destination=names, timeout=1.0):
-                answered.update(reply)
+                raise FanoutError(
+                    f"the Celery workers did not start ({len(answered)} of {count} answered{problem}):\n{tail}"
+                )
+            try:
+                for reply in app.control.ping(destination=names, timeout=1.0):
+                    answered.update(reply)
+            except Exception as exc:  # the broker unreachable: asked again until the deadline
+                problem = f"; pinging them: {type(exc).__name__}: {exc}"
+                time.sleep(1)
         yield processes
     finally:
         for process in processes:
