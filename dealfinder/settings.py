@@ -305,6 +305,9 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 # header tasks (pipeline_ingest_source) keep theirs in the broker's Redis for the chord to collect.
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
 CELERY_TASK_IGNORE_RESULT = True
+# The queue tasks are sent to (and what a worker without -Q consumes): several deployments, benchmark runs or
+# test sessions can share one Redis without taking each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_RESULT_EXPIRES = 24 * 60 * 60
 # With Redis down, publishing fails within a few seconds (a clear error) instead of hanging the request:
 # short connection timeouts and two quick retries for the broker and the result store alike.

@@ -47,9 +47,7 @@ def test_an_unmeasured_figure_is_never_met(db):
 
     assert out["targets"]["fanout_speedup"] == {"target": 1.5, "kind": "min"}
     assert out["met"]["fanout_speedup"] is None and "fanout_speedup" not in out["figures"]
-    assert out["not_measured"]["fanout_speedup"] == (
-        "not implemented yet (two counties, one worker process against two)"
-    )
+    assert out["not_measured"]["fanout_speedup"] == "not measured in this run"
     assert out["not_measured"]["map_p95_ms"] == "not measured in this run"
     assert "ingest_vs_copy" not in out["not_measured"] and "api_queries" not in out["not_measured"]
     assert (out["met"]["ingest_vs_copy"], out["met"]["reingest_speedup"], out["met"]["api_queries"]) == (
@@ -65,7 +63,7 @@ def test_an_unmeasured_figure_is_never_met(db):
 def bench_of(figures: dict, **kwargs) -> SimpleNamespace:
     return SimpleNamespace(
         steps=[], machine={}, parcels=10, buyers=1, figures=figures, counts={}, server_info={}, load_detail={},
-        not_measured={}, **kwargs,
+        counties=1, not_measured={}, **kwargs,
     )  # fmt: skip
 
 
@@ -88,3 +86,43 @@ def test_pool_figures_measured_are_reported(db):
     assert not set(REPORTED) & set(out["not_measured"])
     rows = {line.split()[0]: line.split() for line in table(out).splitlines()[2:]}
     assert rows["api_nopool_p95_ms"] == ["api_nopool_p95_ms", "80.5", "ms", "(reported)", "-"]
+
+
+def test_a_figure_the_run_could_not_measure_says_why(db):
+    """Issue 18 item 6: fanout_speedup is measured in every run; without Redis the run says so."""
+    reason = "needs Redis for the Celery workers: CELERY_BROKER_URL is unset"
+    bench = SimpleNamespace(
+        steps=[], machine={}, parcels=100, counties=2, buyers=1, figures={"match_seconds": 1.0}, counts={},
+        server_info={}, load_detail={}, not_measured={"fanout_speedup": reason},
+    )  # fmt: skip
+    out = result(bench, complete=True)
+
+    assert out["not_measured"]["fanout_speedup"] == reason
+    assert out["met"]["fanout_speedup"] is None
+    assert out["parameters"]["counties"] == 2
+
+
+def test_fanout_speedup_is_reported_with_its_target(db):
+    bench = SimpleNamespace(
+        steps=[], machine={}, parcels=100, buyers=1, figures={"fanout_speedup": 1.62}, counts={}, server_info={},
+        load_detail={},
+    )  # fmt: skip
+    out = result(bench, complete=True)
+
+    assert (out["fanout_speedup"], out["met"]["fanout_speedup"]) == (1.62, True)
+    assert "fanout_speedup" not in out["not_measured"]
+    assert out["parameters"]["counties"] == 1
+    rows = {line.split()[0]: line.split() for line in table(out).splitlines()[2:]}
+    assert rows["fanout_speedup"] == ["fanout_speedup", "1.62", "x", ">=", "1.5", "x", "yes"]
+
+
+def test_without_redis_the_fanout_step_records_why(settings):
+    from dealfinder.ops.benchmark.run import Benchmark
+
+    settings.CELERY_BROKER_URL = ""
+    bench = Benchmark(parcels=100, buyers=1, out=lambda line: None, progress=False)
+
+    bench._fanout()
+
+    assert bench.not_measured == {"fanout_speedup": "needs Redis for the Celery workers: CELERY_BROKER_URL is unset"}
+    assert (bench.steps, bench.figures) == ([], {})

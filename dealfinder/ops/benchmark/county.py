@@ -124,6 +124,9 @@ class County:
     today: dt.date = field(default_factory=dt.date.today)
     day: int = 1  # 2: the next night, with a few changes
     edited_at: dt.datetime | None = None  # when the next night's changes were made (their EditDate)
+    # Another county (the fan-out step's second one): its parcels' identities start after this many, so two
+    # counties of the same seed never share a parcel id.
+    parcel_offset: int = 0
     # which parcel each record of a distress layer belongs to (object id - 1 -> parcel object id)
     members: dict[str, array] = field(default_factory=dict)
 
@@ -186,7 +189,7 @@ class County:
 
     # --- parcels -------------------------------------------------------------------------------
     def parcel(self, oid: int) -> dict:
-        rng = self._rng("parcel", oid)
+        rng = self._rng("parcel", oid + self.parcel_offset)
         flags = self._rng("flags", oid)
         distressed = flags.random() < DISTRESSED_SHARE
         if rng.random() < 0.6:
@@ -217,7 +220,7 @@ class County:
         sale_price = int(market * rng.uniform(0.15, 0.95))
         sale_day = dt.date(rng.randint(1986, 2024), rng.randint(1, 12), rng.randint(1, 28))
         taxes = round(taxable * rng.uniform(0.016, 0.021), 2)
-        parcel_id = _display_parcel(oid, rng)
+        parcel_id = _display_parcel(oid + self.parcel_offset, rng)
         situs = street if rng.random() < 0.8 else f"  {street.lower()}   "
         change = self._change_today("parcel", oid, 0.02)
         if change:  # a sale or a new tax bill overnight

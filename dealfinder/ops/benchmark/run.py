@@ -5,8 +5,9 @@ generate -> ingest (every layer through the real DataSource ingest service, over
 unchanged re-ingest -> score (leads created) -> comps (every lead's comps and ARV from the recorded sales, the
 nightly "comps" step) -> rescore unchanged -> rescore after a profile change (every lead rewritten) -> bare
 UPDATE baseline -> match -> map bbox endpoint -> lead list API -> the same API through gunicorn with and without
-the connection pool (load_pool) -> nightly pipeline on the next day's data (eager). The JSON file is rewritten
-after every step.
+the connection pool (load_pool) -> nightly pipeline on the next day's data (eager) -> [load test] -> fan-out (two
+small counties through one real Celery worker process, then two: fanout.py). With `counties` > 1 every step works
+on that many counties of `parcels` each. The JSON file is rewritten after every step.
 
 Memory is this Python process's (VmHWM from /proc/self/status, reset per step through /proc/self/clear_refs
 where the kernel allows, else ru_maxrss); PostgreSQL's backends are other processes and are not counted.
@@ -19,7 +20,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from .county import MAPPINGS, County, buyers, viewports
+from .fanout import FANOUT_BUYERS, FANOUT_PARCELS, FanoutError, nightly_through_workers
 from .load_pool import p95, pool_step
 from .load_step import load_step
 from .probes import machine_info, peak_rss_mb, reset_peak_rss
@@ -55,8 +57,9 @@ class Step:
 
 @dataclass
 class Benchmark:
-    parcels: int
+    parcels: int  # per county
     buyers: int
+    counties: int = 1  # synthetic counties, each of `parcels` parcels with its own five layers and parcel ids
     out: Callable[[str], None] = print
     progress: bool = True
     map_requests: int = 30  # per zoom kind (county, city)
@@ -67,9 +70,10 @@ class Benchmark:
     load_seconds: float = 20.0
     load_workers: int = 3
     load_detail: dict[str, Any] = field(default_factory=dict)
+    fanout_parcels: int = FANOUT_PARCELS  # per county of the fan-out step (at most `parcels`)
+    not_measured: dict[str, str] = field(default_factory=dict)  # figure -> why this run has none
     steps: list[Step] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
-    not_measured: dict[str, str] = field(default_factory=dict)  # figure -> why this run has none
     counts: dict[str, Any] = field(default_factory=dict)
 
     # --- helpers ---------------------------------------------------------------------------
@@ -121,26 +125,33 @@ class Benchmark:
             logging.getLogger(name).setLevel(logging.WARNING)
         self.machine = machine_info()
         self.server_info: dict = {}
-        county = County(self.parcels, today=timezone.localdate())
+        today = timezone.localdate()
+        counties = [County(self.parcels, today=today, parcel_offset=n * self.parcels) for n in range(self.counties)]
+        county = counties[0]
         with self.step("generate") as step:
-            with self.bar(self.parcels, "generate county", " parcels") as bar:
-                county.generate(progress=bar.update)
+            with self.bar(self.parcels * self.counties, "generate counties", " parcels") as bar:
+                for each in counties:
+                    each.generate(progress=bar.update)
             self._create_buyers()
             step.info = {
-                "parcels": self.parcels,
-                "distress_records": county.distress_records,
-                **{name: len(ids) for name, ids in county.members.items()},
+                "counties": self.counties,
+                "parcels": self.parcels * self.counties,
+                "distress_records": sum(each.distress_records for each in counties),
+                **{name: sum(len(each.members[name]) for each in counties) for name in county.members},
                 "buyers": self.buyers,
             }
-        with ArcGISCountyServer(county) as server:
+        with ExitStack() as servers:
+            server = servers.enter_context(ArcGISCountyServer(county))
             sources = self._create_sources(county, server)
-            first = self._ingest_all("ingest", sources, county)
+            for n, other in enumerate(counties[1:], start=2):
+                sources += self._create_sources(other, servers.enter_context(ArcGISCountyServer(other)), number=n)
+            first = self._ingest_all("ingest", sources, counties)
             self.analyze()
-            self._copy_baseline(first, sources[0])
+            self._copy_baseline(first, [s for s in sources if s.dataset == "parcels"])
             self.figures["ingest_vs_copy"] = round(
                 first["records_per_second"] / self.counts["copy_records_per_second"], 3
             )
-            self._ingest_all("reingest", sources, county)
+            self._ingest_all("reingest", sources, counties)
             self._reingest_figures(county)
             self._score()
             self._save()
@@ -156,11 +167,15 @@ class Benchmark:
             self._api()
             self._save()
             pool_step(self)
-            county.day, county.edited_at = 2, timezone.now()  # the next night: a few parcels and listings changed
+            edited_at = timezone.now()
+            for each in counties:  # the next night: a few parcels and listings changed
+                each.day, each.edited_at = 2, edited_at
             self._pipeline()
             if self.load_clients:
                 load_step(self, county)
             self.server_info = {"requests": server.requests, "busy_seconds": round(server.busy_seconds, 2)}
+        self._fanout()
+        self._save()
         self._final_counts()
         return self.result(complete=True)
 
@@ -183,15 +198,17 @@ class Benchmark:
             Buyer.objects.bulk_create(batch)
             bar.update(len(batch))
 
-    def _create_sources(self, county: County, server: ArcGISCountyServer) -> list:
+    def _create_sources(self, county: County, server: ArcGISCountyServer, *, number: int = 1) -> list:
+        """The county's five layers as enabled sources; a second or later county's slugs say its number."""
         from properties.models import DataSource
 
         sources = []
+        prefix = SOURCE_PREFIX if number == 1 else f"{SOURCE_PREFIX}county{number}-"
         for layer in county.layers:
             source, _ = DataSource.objects.update_or_create(
-                slug=f"{SOURCE_PREFIX}{layer.dataset.replace('_', '-')}",
+                slug=f"{prefix}{layer.dataset.replace('_', '-')}",
                 defaults={
-                    "name": f"Benchmark county: {layer.name}",
+                    "name": f"Benchmark county{'' if number == 1 else f' {number}'}: {layer.name}",
                     "kind": DataSource.Kind.ARCGIS,
                     "dataset": layer.dataset,
                     "url": server.url(layer),
@@ -205,11 +222,12 @@ class Benchmark:
         return sources
 
     # --- ingest ---------------------------------------------------------------------------
-    def _ingest_all(self, name: str, sources: list, county: County) -> dict:
+    def _ingest_all(self, name: str, sources: list, counties: list[County]) -> dict:
+        """Every source, one after the other; per dataset (summed over the counties) seconds and records."""
         from properties.services import datasource_ingest
 
-        per_source = {}
-        total_records = self.parcels + county.distress_records
+        per_source: dict[str, dict] = {}
+        total_records = sum(self.parcels + each.distress_records for each in counties)
         with self.step(name) as step, self.bar(total_records, name, " rec") as bar:
             for source in sources:
                 began = time.perf_counter()
@@ -217,15 +235,13 @@ class Benchmark:
                 seconds = time.perf_counter() - began
                 if run.status != "success":
                     raise RuntimeError(f"{name} of {source.slug} ended {run.status}: {run.message} {run.errors[:3]}")
-                per_source[source.dataset] = {
-                    "seconds": round(seconds, 3),
-                    "records": run.processed,
-                    "records_per_second": round(run.processed / seconds, 1),
-                    "inserted": run.inserted,
-                    "updated": run.updated,
-                    "unchanged": run.unchanged,
-                    "failed": run.failed,
-                }
+                this = per_source.setdefault(source.dataset, dict.fromkeys(
+                    ("seconds", "records", "inserted", "updated", "unchanged", "failed"), 0))  # fmt: skip
+                this["seconds"] = round(this["seconds"] + seconds, 3)
+                for key, value in (("records", run.processed), ("inserted", run.inserted), ("updated", run.updated),
+                                   ("unchanged", run.unchanged), ("failed", run.failed)):  # fmt: skip
+                    this[key] += value
+                this["records_per_second"] = round(this["records"] / this["seconds"], 1) if this["seconds"] else 0.0
             records = sum(s["records"] for s in per_source.values())
             step.info = {"records": records, "sources": per_source}
         seconds = self.seconds(name)
@@ -251,14 +267,15 @@ class Benchmark:
     def steps_info(self, name: str) -> dict:
         return next(s.info for s in self.steps if s.name == name)
 
-    def _copy_baseline(self, first: dict, parcels_source) -> None:
+    def _copy_baseline(self, first: dict, parcels_sources: list) -> None:
         """COPY the rows the parcels ingest wrote into fresh copies of their tables (same indexes)."""
         with self.step("copy_baseline") as step:
             timings, rows = {}, {}
             connection.ensure_connection()
             raw = connection.connection  # the psycopg connection, in autocommit mode like Django's
             for table in PARCEL_TABLES:
-                where = f" WHERE source_id = {int(parcels_source.pk)}" if table.endswith("propertysource") else ""
+                ids = ",".join(str(int(source.pk)) for source in parcels_sources)
+                where = f" WHERE source_id IN ({ids})" if table.endswith("propertysource") else ""
                 buffer = io.BytesIO()
                 with raw.cursor() as cursor:
                     with cursor.copy(f"COPY (SELECT * FROM {table}{where}) TO STDOUT") as copy:  # noqa: S608
@@ -376,6 +393,48 @@ class Benchmark:
             celery_app.conf.task_always_eager = eager
         self.figures["pipeline_seconds"] = self.seconds("pipeline")
         self.counts["pipeline_status"] = step.info["status"]
+
+    # --- fan-out --------------------------------------------------------------------------
+    def _fanout(self) -> None:
+        """fanout_speedup: the nightly chain over two small counties through real Celery worker processes, one
+        against two, each in a fresh scratch database (fanout.py); the results must be identical."""
+        from django.conf import settings
+
+        if not settings.CELERY_BROKER_URL:
+            self.not_measured["fanout_speedup"] = "needs Redis for the Celery workers: CELERY_BROKER_URL is unset"
+            return
+        parcels = min(self.parcels, self.fanout_parcels)
+        scratch = f"{connection.settings_dict['NAME']}_fanout"[:63]
+        runs = {}
+        with self.step("fanout") as step:
+            try:
+                for workers in (1, 2):
+                    runs[workers] = nightly_through_workers(
+                        workers=workers, parcels=parcels, buyer_count=FANOUT_BUYERS, scratch_name=scratch
+                    )
+            except FanoutError as exc:
+                self.not_measured["fanout_speedup"] = str(exc)[:1000]
+                step.info = {"error": str(exc)[:1000]}
+                return
+            identical = runs[1].results == runs[2].results
+            step.info = {
+                "counties": 2,
+                "parcels_per_county": parcels,
+                "buyers": FANOUT_BUYERS,
+                "one_worker_seconds": runs[1].seconds,
+                "two_workers_seconds": runs[2].seconds,
+                "identical_results": identical,
+                "ingest_concurrency": {"1_worker": runs[1].ingest_concurrency, "2_workers": runs[2].ingest_concurrency},
+                "results": runs[1].counts(),
+                "steps_seconds": {
+                    f"{w}_worker{'s' if w > 1 else ''}": {name: s["seconds"] for name, s in run.steps.items()}
+                    for w, run in runs.items()
+                },
+            }
+        if not identical:
+            self.not_measured["fanout_speedup"] = "two workers gave other results than one (see steps.fanout)"
+            return
+        self.figures["fanout_speedup"] = round(runs[1].seconds / runs[2].seconds, 2)
 
     # --- map and API ----------------------------------------------------------------------
     def _client(self) -> Client:

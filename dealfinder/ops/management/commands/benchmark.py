@@ -1,6 +1,6 @@
-"""`python manage.py benchmark [--parcels N] [--buyers M] [--json FILE] [--pool-requests N]
-[--load-clients N --load-seconds S]`:
-DealFinder's figures at county scale, and brokers under load over HTTP (dealfinder/ops/benchmark/load_step.py).
+"""`python manage.py benchmark [--parcels N] [--counties C] [--buyers M] [--json FILE] [--pool-requests N]
+[--load-clients N --load-seconds S]`: DealFinder's figures at county scale, and brokers under load over HTTP
+(dealfinder/ops/benchmark/load_step.py).
 
 Runs in its own scratch database `<database>_benchmark` (created, migrated, dropped) unless `--in-place`;
 see dealfinder/ops/benchmark/ for what is measured and against which baseline.
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from dealfinder.ops.benchmark.fanout import FANOUT_PARCELS
 from dealfinder.ops.benchmark.report import table
 from dealfinder.ops.benchmark.run import Benchmark
 from dealfinder.ops.benchmark.scratch import BenchmarkRefused, refuse_real_data, require_postgis, scratch_database
@@ -26,7 +27,16 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--parcels", type=int, default=100_000, help="parcels in the county (default 100,000)")
+        parser.add_argument("--parcels", type=int, default=100_000, help="parcels per county (default 100,000)")
+        parser.add_argument(
+            "--counties", type=int, default=1,
+            help="synthetic counties of --parcels each, with their own layers and parcel ids (default 1); "
+            "fanout_speedup is always measured on two small counties through real Celery workers",
+        )  # fmt: skip
+        parser.add_argument(
+            "--fanout-parcels", type=int, default=FANOUT_PARCELS,
+            help=f"parcels in each of fanout_speedup's two counties (default {FANOUT_PARCELS:,}; at most --parcels)",
+        )  # fmt: skip
         parser.add_argument("--buyers", type=int, default=2_000, help="cash buyers (default 2,000)")
         parser.add_argument("--json", dest="json_file", help="write the figures and details to this file")
         parser.add_argument(
@@ -56,8 +66,10 @@ class Command(BaseCommand):
         parser.add_argument("--load-workers", type=int, default=3, help="gunicorn workers serving it (default 3)")
 
     def handle(self, *args, **options):
-        if options["parcels"] < 100 or options["buyers"] < 1:
-            raise CommandError("--parcels must be at least 100 and --buyers at least 1")
+        if options["parcels"] < 100 or options["buyers"] < 1 or options["counties"] < 1:
+            raise CommandError("--parcels must be at least 100, --buyers and --counties at least 1")
+        if options["fanout_parcels"] < 10:
+            raise CommandError("--fanout-parcels must be at least 10")
         if options["pool_requests"] < 0:
             raise CommandError("--pool-requests must be >= 0")
         if options["load_clients"] < 0 or options["load_seconds"] <= 0 or options["load_workers"] < 1:
@@ -65,6 +77,8 @@ class Command(BaseCommand):
         path = Path(options["json_file"]) if options["json_file"] else None
         benchmark = Benchmark(
             parcels=options["parcels"],
+            counties=options["counties"],
+            fanout_parcels=options["fanout_parcels"],
             buyers=options["buyers"],
             out=self.stdout.write,
             progress=options["verbosity"] > 0,
@@ -109,5 +123,6 @@ class Command(BaseCommand):
         path.write_text(json.dumps(result, indent=2, default=str) + "\n")
 
     def _run(self, benchmark: Benchmark) -> dict:
-        self.stdout.write(f"Benchmark: {benchmark.parcels:,} parcels, {benchmark.buyers:,} buyers")
+        counties = f" x {benchmark.counties} counties" if benchmark.counties > 1 else ""
+        self.stdout.write(f"Benchmark: {benchmark.parcels:,} parcels{counties}, {benchmark.buyers:,} buyers")
         return benchmark.run()
