@@ -19,6 +19,8 @@ ORLANDO = "+1407555{:04d}"  # area code 407: the gate places these buyers in Ame
 
 
 def buyer_match(lead, n, **buyer):
+    """A match of `lead` with buyer number `n` (0-9999: its phone keeps ten digits, whatever the database ids)."""
+    assert 0 <= n <= 9999
     fields = {"ghl_contact_id": f"buyer{n}", "sms_opt_in": True, "phone": ORLANDO.format(n), **buyer}
     return PropertyMatchFactory(property=lead.property, buyer=BuyerFactory(**fields))
 
@@ -33,10 +35,10 @@ def push_queries(ghl, lead) -> int:
 def test_a_push_asks_the_gate_once_per_batch_whatever_the_number_of_buyers(fake_ghl, ghl):
     small, large = LeadFactory(tier="A"), LeadFactory(tier="A")
     ghl_push_leads(client=ghl)  # the leads' own contacts and opportunities: not what is measured
-    for lead, n in ((small, 2), (large, 7)):
+    for first, (lead, n) in ((100, (small, 2)), (200, (large, 7))):
         for i in range(n):
-            buyer_match(lead, lead.pk * 100 + i)
-        buyer_match(lead, lead.pk * 100 + 99, dnd=True)  # one refusal each: recorded in the same bulk insert
+            buyer_match(lead, first + i)
+        buyer_match(lead, first + 99, dnd=True)  # one refusal each: recorded in the same bulk insert
     fake_ghl.calls.clear()
     ContentType.objects.get_for_model(Buyer)  # Django caches it per process: not a query of the push's own
 

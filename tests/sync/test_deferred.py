@@ -178,9 +178,9 @@ def test_sending_deferred_messages_costs_one_stamp_per_message_and_nothing_more(
     """The gate is asked once per batch; each sent message is stamped on its match right after the request (a run
     killed mid-batch never sends it again), so 12 messages cost 8 queries more than 4, and no more."""
     small, large = LeadFactory(tier="A"), LeadFactory(tier="A")
-    for lead, n in ((small, 2), (large, 6)):
+    for first, (lead, n) in ((100, (small, 2)), (200, (large, 6))):
         for i in range(n):
-            buyer_match(lead, lead.pk * 100 + i)
+            buyer_match(lead, first + i)
     with at(EVENING):
         ghl_push_leads(client=ghl)
     ContentType.objects.get_for_model(Buyer)  # Django caches it per process: not a query of the sender's own

@@ -59,7 +59,7 @@ class Step:
 class Benchmark:
     parcels: int  # per county
     buyers: int
-    counties: int = 1  # synthetic counties, each of `parcels` parcels with its own five layers and parcel ids
+    counties: int = 1  # synthetic counties, each of `parcels` parcels with its own six layers and parcel ids
     out: Callable[[str], None] = print
     progress: bool = True
     map_requests: int = 30  # per zoom kind (county, city)
@@ -199,7 +199,7 @@ class Benchmark:
             bar.update(len(batch))
 
     def _create_sources(self, county: County, server: ArcGISCountyServer, *, number: int = 1) -> list:
-        """The county's five layers as enabled sources; a second or later county's slugs say its number."""
+        """The county's layers as enabled sources; a second or later county's slugs say its number."""
         from properties.models import DataSource
 
         sources = []
