@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from buyers.models import PropertyMatch
+from leads.models import Activity
 from sync.compliance import Action, Decision, Reason
 from sync.consent import outbound_check_batch, recipient_for_buyer
 from sync.deferred_models import DeferredMessage
@@ -97,16 +98,20 @@ def deferred_message(
 
 
 class MatchStamps:
-    """The matches' "done" stamps, to be saved right after the requests they record (a run killed later never
-    sends them again): one UPDATE per set of stamps, so one per match when saved after each match."""
+    """The matches' "done" stamps and the records of the messages sent (each with the consent it relied on), saved
+    right after the requests they record, so that a run killed later neither sends them again nor loses the
+    record: one UPDATE per set of stamps (one per match when saved after each match) and one INSERT of records."""
 
     FIELDS = (*STAMPS.values(), "task_created_at")
 
     def __init__(self):
         self.fields: dict[int, set[str]] = {}
+        self.sent: list[Activity] = []
 
-    def add(self, match: PropertyMatch, what: Action | str) -> None:
+    def add(self, match: PropertyMatch, what: Action | str, *, sent: Activity | None = None) -> None:
         self.fields.setdefault(match.pk, set()).add(STAMPS.get(what, what))
+        if sent is not None:
+            self.sent.append(sent)
 
     def save(self, *, now: datetime.datetime | None = None) -> None:
         now = now or timezone.now()
@@ -115,4 +120,5 @@ class MatchStamps:
             by_fields.setdefault(frozenset(names), []).append(pk)
         for names, ids in by_fields.items():
             PropertyMatch.objects.filter(pk__in=ids).update(**dict.fromkeys(names, now))
-        self.fields = {}
+        Activity.objects.bulk_create(self.sent)
+        self.fields, self.sent = {}, []

@@ -18,7 +18,6 @@ from django.conf import settings
 from django.utils import timezone
 
 from dealfinder.common.logging import logged_run
-from leads.models import Activity
 from sync.buyer_messages import STAMPS, MatchStamps, deferrable
 from sync.compliance import Action
 from sync.consent import outbound_check_batch, outbound_sent_activity, recipient_for_buyer
@@ -49,7 +48,6 @@ def deferred_messages_send_due(*, client: GHLClient | None = None, now: datetime
         run.notes.append(NOT_CONFIGURED)
         return run.finish()
     client = client or ghl_client()
-    activities: list[Activity] = []
     owner, busy, last_pk = uuid.uuid4().hex, 0, 0
     try:
         while batch := list(due.filter(pk__gt=last_pk).values_list("pk", "lead_id")[:BATCH_SIZE]):
@@ -59,7 +57,7 @@ def deferred_messages_send_due(*, client: GHLClient | None = None, now: datetime
                 held = sum(1 for _, lead_id in batch if lead_id not in claimed)
                 busy, run.processed, run.skipped = busy + held, run.processed + held, run.skipped + held
                 ids = [pk for pk, lead_id in batch if lead_id in claimed]
-                _send_batch(run, client, ids, now=now, activities=activities)
+                _send_batch(run, client, ids, now=now)
             finally:
                 push_claims_release(lead_ids=claimed, owner=owner)
     except (GHLAuthError, PacingStop) as exc:
@@ -67,8 +65,6 @@ def deferred_messages_send_due(*, client: GHLClient | None = None, now: datetime
     except Exception as exc:
         run.finish(aborted=exc)
         raise
-    finally:
-        Activity.objects.bulk_create(activities, batch_size=BATCH_SIZE)
     if busy:
         run.notes.append(f"{busy} messages wait for the next run: a push run was working on their leads")
     return run.finish()
@@ -79,7 +75,7 @@ def _finish(row: DeferredMessage, status: str, outcome: str, now: datetime.datet
     return row
 
 
-def _send_batch(run: SyncRun, client: GHLClient, ids: list[int], *, now, activities: list[Activity]) -> None:
+def _send_batch(run: SyncRun, client: GHLClient, ids: list[int], *, now) -> None:
     rows = list(
         DeferredMessage.objects.filter(pk__in=ids, status=Status.PENDING)
         .select_related("lead", "match__buyer", "match__property__lead")
@@ -116,11 +112,12 @@ def _send_batch(run: SyncRun, client: GHLClient, ids: list[int], *, now, activit
                     changed.append(_finish(row, Status.REFUSED, f"{decision.reason.value}: {decision.message}", now))
                 elif _send(run, client, row, action):
                     run.succeeded += 1
-                    stamps.add(row.match, action)
-                    stamps.save()  # at once: after a run killed here, the next one finds it sent (superseded)
-                    changed.append(_finish(row, Status.SENT, "sent", now))
                     what = WHAT[action].format(buyer=row.match.buyer)
-                    activities.append(outbound_sent_activity(lead=row.lead, decision=decision, what=what))
+                    stamps.add(
+                        row.match, action, sent=outbound_sent_activity(lead=row.lead, decision=decision, what=what)
+                    )
+                    stamps.save()  # at once: after a run killed here, the next finds it sent (superseded), recorded
+                    changed.append(_finish(row, Status.SENT, "sent", now))
     finally:
         DeferredMessage.objects.bulk_update(changed, fields=UPDATED, batch_size=BATCH_SIZE)
 

@@ -345,8 +345,9 @@ def _push_match_actions(pusher: _Pusher, lead_ids: list[int]) -> None:
     while chunk := list(matches.filter(pk__gt=last_pk)[:BATCH_SIZE]):
         last_pk = chunk[-1].pk
         # The compliance gate once per chunk: refusals land on the leads' timelines, those for the hour are deferred
-        # (sync.deferred sends them when the hours open). A match's stamps are saved right after its requests, so
-        # a run killed (a hard time limit, a lost worker) never messages a buyer twice.
+        # (sync.deferred sends them when the hours open). A match's stamps and send records are saved right after
+        # its requests, so a run killed (a hard time limit, a lost worker) never messages a buyer twice nor loses
+        # the record of a message sent.
         gate, stamps = match_actions_gate(matches=chunk, workflow_id=workflow_id), MatchStamps()
         for match in chunk:
             try:
@@ -363,16 +364,12 @@ def _push_match_action(pusher: _Pusher, match: PropertyMatch, gate: MatchGate, s
     try:
         if (decision := gate.workflow.get(match.pk)) is not None and decision.allowed:
             pusher.client.contact_add_to_workflow(contact_id, settings.GHL_WORKFLOW_ID)
-            stamps.add(match, Action.WORKFLOW)
-            pusher.activities.append(
-                outbound_sent_activity(lead=lead, decision=decision, what=f"Workflow enrolment of buyer {match.buyer}")
-            )
+            what = f"Workflow enrolment of buyer {match.buyer}"
+            stamps.add(match, Action.WORKFLOW, sent=outbound_sent_activity(lead=lead, decision=decision, what=what))
         if (decision := gate.sms.get(match.pk)) is not None and decision.allowed:
             pusher.client.sms_send(contact_id, match_message(match))
-            stamps.add(match, Action.SMS)
-            pusher.activities.append(
-                outbound_sent_activity(lead=lead, decision=decision, what=f"SMS to buyer {match.buyer}")
-            )
+            what = f"SMS to buyer {match.buyer}"
+            stamps.add(match, Action.SMS, sent=outbound_sent_activity(lead=lead, decision=decision, what=what))
         if match.task_created_at is None:
             pusher.client.task_create(
                 contact_id,

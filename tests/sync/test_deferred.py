@@ -174,9 +174,10 @@ def test_deferred_messages_are_counted_on_the_health_page_and_listed_in_admin(ad
     assert changelist.context["has_add_permission"] is False
 
 
-def test_sending_deferred_messages_costs_one_stamp_per_message_and_nothing_more(fake_ghl, ghl):
-    """The gate is asked once per batch; each sent message is stamped on its match right after the request (a run
-    killed mid-batch never sends it again), so 12 messages cost 8 queries more than 4, and no more."""
+def test_sending_deferred_messages_costs_a_stamp_and_a_record_per_message_and_nothing_more(fake_ghl, ghl):
+    """The gate is asked once per batch; each sent message is stamped on its match and recorded right after the
+    request (a run killed mid-batch never sends it again nor loses its record), so 12 messages cost 2 x 8 queries
+    more than 4, and no more."""
     small, large = LeadFactory(tier="A"), LeadFactory(tier="A")
     for first, (lead, n) in ((100, (small, 2)), (200, (large, 6))):
         for i in range(n):
@@ -191,5 +192,5 @@ def test_sending_deferred_messages_costs_one_stamp_per_message_and_nothing_more(
         with at(moment), CaptureQueriesContext(connection) as queries:
             log = deferred_messages_send_due(client=ghl)
         counts.append((len(queries), log.succeeded))
-    assert counts[1][0] - counts[0][0] == 12 - 4
+    assert counts[1][0] - counts[0][0] == 2 * (12 - 4)
     assert [sent for _, sent in counts] == [4, 12]
