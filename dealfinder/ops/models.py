@@ -15,6 +15,7 @@ class PipelineRun(TimeStampedModel, RunRecord):
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
         SUCCESS = "success", "Success"
+        PARTIAL = "partial", "Partial (some sources failed; the rest ran through)"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped (another run was in progress)"
 

@@ -69,9 +69,11 @@ def _check_redis() -> dict:
 
 
 def _check_pipeline() -> dict:
-    """Age of the last successful nightly run. Stale is a warning, not a failure: the web still serves."""
+    """Age of the last nightly run that ran through (success, or partial: some sources failed). Stale is a
+    warning, not a failure: the web still serves."""
+    through = [PipelineRun.Status.SUCCESS, PipelineRun.Status.PARTIAL]
     last = (
-        PipelineRun.objects.filter(job=PIPELINE_JOB, status=PipelineRun.Status.SUCCESS, finished_at__isnull=False)
+        PipelineRun.objects.filter(job=PIPELINE_JOB, status__in=through, finished_at__isnull=False)
         .order_by("-finished_at")
         .values_list("finished_at", flat=True)
         .first()

@@ -139,6 +139,16 @@ def test_healthz_is_ok_with_a_recent_pipeline_run(client, no_broker):
 
 
 @pytest.mark.django_db
+def test_healthz_counts_a_partial_night_as_run_through(client, no_broker):
+    """A night where some sources failed still scored and pushed the rest: its data is fresh."""
+    finished = timezone.now() - datetime.timedelta(hours=2)
+    PipelineRunFactory(status="success", finished_at=finished - datetime.timedelta(days=1))
+    PipelineRunFactory(status="partial", started_at=finished - datetime.timedelta(minutes=3), finished_at=finished)
+    pipeline = client.get("/healthz").json()["checks"]["pipeline"]
+    assert pipeline == {"status": "ok", "last_success": finished.isoformat(), "age_hours": 2.0}
+
+
+@pytest.mark.django_db
 def test_healthz_warns_when_the_pipeline_is_stale_or_never_ran(client, no_broker, settings):
     settings.HEALTHZ_PIPELINE_MAX_AGE_HOURS = 26
     assert client.get("/healthz").json() == {

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from dealfinder.ops.models import PipelineRun
-from tests.factories import PipelineRunFactory
+from tests.factories import DataSourceFactory, PipelineRunFactory
 from tests.pipeline.nightly import NIGHTLY
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +42,21 @@ def test_run_pipeline_exits_1_when_the_run_fails(county, step_service, capsys):
     assert out[0].split()[:3] == ["1.", "ingest", "failed"]
     assert out[0].endswith("error: orange-tax-sales: ValueError: boom")
     assert [line.split()[1:3] for line in out[1 : len(NIGHTLY)]] == [[name, "skipped"] for name in NIGHTLY[1:]]
+
+
+def test_run_pipeline_exits_3_when_some_sources_failed_and_the_night_went_on(county, tmp_path, capsys):
+    DataSourceFactory(
+        slug="county-two-parcels", kind="file", dataset="parcels", url=str(tmp_path / "gone.csv"), enabled=True
+    )
+
+    with pytest.raises(CommandError, match=r"^nightly run #\d+ was partial: ingest: county-two-parcels: ") as exc:
+        call_command("run_pipeline")
+
+    assert exc.value.returncode == 3
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[1:3] for line in out[: len(NIGHTLY)]] == [[name, "success"] for name in NIGHTLY]
+    assert "error: county-two-parcels: " in out[0]
+    assert PipelineRun.objects.get().status == "partial"
 
 
 def test_run_pipeline_exits_2_when_another_run_is_in_progress():

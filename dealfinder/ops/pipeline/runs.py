@@ -116,11 +116,25 @@ def pipeline_run_start(*, job: str, trigger: str) -> PipelineRun:
 
 
 def pipeline_run_finish(*, run_id: int) -> None:
-    """Mark the run successful, unless a step already failed it."""
+    """Mark the run successful, or partial when a step succeeded with a warning (some of the night's sources
+    failed), unless a step already failed it; a partial run alerts like a failed one."""
     with log_context(pipeline_run_id=run_id):
         now = timezone.now()
-        updated = PipelineRun.objects.filter(pk=run_id).finish_running(Status.SUCCESS, now=now, heartbeat_at=now)
-        if updated:
+        warnings = list(
+            PipelineStep.objects.filter(run_id=run_id, status=StepStatus.SUCCESS)
+            .exclude(error="")
+            .order_by("order")
+            .values_list("name", "error")
+        )
+        status, message = Status.SUCCESS, ""
+        if warnings:
+            status, message = Status.PARTIAL, "; ".join(f"{name}: {error}" for name, error in warnings)
+        updated = PipelineRun.objects.filter(pk=run_id).finish_running(
+            status, message=message, now=now, heartbeat_at=now
+        )
+        if updated and warnings:
+            pipeline_notify_failure(run=PipelineRun.objects.get(pk=run_id))
+        elif updated:
             logger.info("Pipeline run #%s succeeded", run_id)
 
 
@@ -147,10 +161,11 @@ def pipeline_step_begin(*, run_id: int, name: str) -> PipelineStep | None:
     return step
 
 
-def pipeline_step_succeed(*, step: PipelineStep, counts: dict) -> None:
+def pipeline_step_succeed(*, step: PipelineStep, counts: dict, warning: str = "") -> None:
+    """The step is done; a `warning` (what part of it failed) makes its run end partial."""
     step.status = StepStatus.SUCCESS
     step.counts = counts
-    step.error = ""
+    step.error = warning
     step.finished_at = timezone.now()
     step.save(update_fields=["status", "counts", "error", "finished_at"])
     _heartbeat(step.run_id)
@@ -176,8 +191,9 @@ def pipeline_step_fail(*, step: PipelineStep, error: str, counts: dict | None = 
 
 
 def pipeline_notify_failure(*, run: PipelineRun) -> None:
-    """Send the failure through leads.alerts (Slack and email, where configured); always log it as an error."""
-    subject = f"DealFinder: {run.job} run #{run.pk} failed"
+    """Send the failure (or a partial run) through leads.alerts (Slack and email, where configured); always log it
+    as an error."""
+    subject = f"DealFinder: {run.job} run #{run.pk} {'was partial' if run.status == Status.PARTIAL else 'failed'}"
     body = f"{run.message}\n\nStarted {run.started_at:%Y-%m-%d %H:%M %Z} ({run.get_trigger_display()})."
     logger.error("%s: %s", subject, run.message)
     try:

@@ -206,7 +206,9 @@ def pipeline_notify_drift(*, run) -> None:
 
 
 def pipeline_ingest_finish(*, run_id: int, results: list[dict]) -> None:
-    """Record the ingest step from its sources' results: failed when any source failed."""
+    """Record the ingest step from its sources' results: failed when every source failed; when only some did,
+    done with their errors as a warning, so the night goes on with what landed (one county's server down does not
+    keep the others from being scored, matched and pushed) and the run ends partial."""
     step = PipelineStep.objects.get(run_id=run_id, name="ingest")
     slugs = dict(DataSource.objects.filter(pk__in=[r["source_id"] for r in results]).values_list("pk", "slug"))
     counts: dict = {"sources": len(results), "failed_sources": sum(1 for r in results if r["error"])}
@@ -219,7 +221,7 @@ def pipeline_ingest_finish(*, run_id: int, results: list[dict]) -> None:
         for r in results
     }
     errors = [f"{slugs.get(r['source_id'], r['source_id'])}: {r['error']}" for r in results if r["error"]]
-    if errors:
+    if errors and len(errors) == len(results):
         pipeline_step_fail(step=step, error="; ".join(errors), counts=counts)
     else:
-        pipeline_step_succeed(step=step, counts=counts)
+        pipeline_step_succeed(step=step, counts=counts, warning="; ".join(errors))

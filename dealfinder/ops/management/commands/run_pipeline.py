@@ -9,6 +9,7 @@ from dealfinder.ops.tasks import pipeline_launch, pipeline_run_inline
 
 EXIT_FAILED = 1
 EXIT_SKIPPED = 2
+EXIT_PARTIAL = 3
 
 
 def format_counts(counts: dict) -> str:
@@ -22,7 +23,8 @@ class Command(BaseCommand):
     help = (
         "Run a job (default: the nightly pipeline) inline and print each step; --async sends it to the "
         "worker through the broker and prints the run id; --async --wait also waits for it. "
-        f"Exits {EXIT_FAILED} if the run failed, {EXIT_SKIPPED} if skipped (another run of the job is in progress)."
+        f"Exits {EXIT_FAILED} if the run failed, {EXIT_SKIPPED} if skipped (another run of the job is in progress), "
+        f"{EXIT_PARTIAL} if partial (some sources failed; the rest ran through)."
     )
 
     def add_arguments(self, parser):
@@ -47,6 +49,8 @@ class Command(BaseCommand):
             self._report(run)
         if run.status == PipelineRun.Status.FAILED:
             raise CommandError(f"{run.job} run #{run.pk} failed: {run.message}", returncode=EXIT_FAILED)
+        if run.status == PipelineRun.Status.PARTIAL:
+            raise CommandError(f"{run.job} run #{run.pk} was partial: {run.message}", returncode=EXIT_PARTIAL)
         if run.status == PipelineRun.Status.SKIPPED:
             raise CommandError(f"{run.job} run #{run.pk} skipped: {run.message}", returncode=EXIT_SKIPPED)
         if wait and run.status == PipelineRun.Status.RUNNING:
