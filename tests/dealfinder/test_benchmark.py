@@ -56,6 +56,9 @@ def test_benchmark_small_county_in_place(tmp_path):
         counts["sales"] == COUNTIES * len(county.members["sales"]) and 0 < counts["sales_arms_length"] < counts["sales"]
     )
     assert result["steps"]["comps"]["leads"] == parcels and counts["leads_with_arv"] > 0
+    # The first night's owner resolution, before scoring; the next night's enrich then finds nothing to move.
+    assert result["steps"]["owners"]["parcels_changed"] == parcels and 0 < counts["owners"] <= parcels
+    assert result["steps"]["pipeline"]["steps"]["enrich"]["counts"]["owners"]["parcels_changed"] < parcels // 10
     assert counts["buyers"] == BUYERS and counts["matches"] > 0
     assert result["steps"]["update_baseline"]["rows"] == parcels
     assert result["steps"]["map_index"]["points"] == parcels and result["figures"]["map_index_seconds"] >= 0

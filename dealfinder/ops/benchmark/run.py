@@ -2,12 +2,13 @@
 
 Steps, in order (each timed, with its CPU seconds and the Python process's peak resident memory):
 generate -> ingest (every layer through the real DataSource ingest service, over HTTP) -> COPY baseline ->
-unchanged re-ingest -> score (leads created) -> comps (every lead's comps and ARV from the recorded sales, the
-nightly "comps" step) -> rescore unchanged -> rescore after a profile change (every lead rewritten) -> bare
-UPDATE baseline -> match -> map bbox endpoint -> lead list API -> the same API through gunicorn with and without
-the connection pool (load_pool) -> nightly pipeline on the next day's data (eager) -> [load test] -> fan-out (two
-small counties through one real Celery worker process, then two: fanout.py). With `counties` > 1 every step works
-on that many counties of `parcels` each. The JSON file is rewritten after every step.
+unchanged re-ingest -> owners (the first owner resolution) -> score (leads created) -> comps (every lead's comps
+and ARV from the recorded sales, the nightly "comps" step) -> rescore unchanged -> rescore after a profile change
+(every lead rewritten) -> bare UPDATE baseline -> match -> map bbox endpoint -> lead list API -> the same API
+through gunicorn with and without the connection pool (load_pool) -> nightly pipeline on the next day's data
+(eager) -> [load test] -> fan-out (two small counties through one real Celery worker process, then two:
+fanout.py). With `counties` > 1 every step works on that many counties of `parcels` each. The JSON file is
+rewritten after every step.
 
 Memory is this Python process's (VmHWM from /proc/self/status, reset per step through /proc/self/clear_refs
 where the kernel allows, else ru_maxrss); PostgreSQL's backends are other processes and are not counted.
@@ -153,6 +154,7 @@ class Benchmark:
             )
             self._ingest_all("reingest", sources, counties)
             self._reingest_figures(county)
+            self._owners()
             self._score()
             self._save()
             self._comps()
@@ -346,6 +348,17 @@ class Benchmark:
         )
 
     # --- comps ----------------------------------------------------------------------------
+    def _owners(self) -> None:
+        """The first night's owner resolution (the enrich step's, before scoring reads the portfolios): every
+        parcel's owner resolved from nothing. The next night's enrich then costs what changed."""
+        from properties.owner_services import owners_resolve
+
+        with self.step("owners") as step:
+            summary = owners_resolve()
+            step.info = {"owners": summary.owners, "parcels_changed": summary.parcels_changed,
+                         "unresolved": summary.unresolved}  # fmt: skip
+        self.counts["owners"] = summary.owners
+
     def _comps(self) -> None:
         """Every lead's comps and ARV at once (what the nightly chain's "comps" step runs): comps_seconds."""
         from leads.comps_refresh import leads_comps_refresh
