@@ -5,15 +5,15 @@ Entry point (issue 25's mail and skip-trace sends call it too):
     decision = outbound_check(recipient=recipient_for_buyer(buyer), action=Action.SMS, lead=lead)
     if decision.allowed:
         ...send...
-        outbound_sent(lead=lead, decision=decision, what="SMS to buyer Ann Lee")
+        outbound_sent_activity(lead=lead, decision=decision, what="SMS to buyer Ann Lee").save()
     # a refusal is already on the lead's timeline, with its reason
 
 - `Recipient` says who (the Buyer or Owner row that keys its Consent records) and what the gate needs to place them
   (phone, email, mailing state and ZIP, GoHighLevel's time zone) plus the flags its record holds (`opted_in`, `dnd`).
 - `action` is a `sync.compliance.Action`: SMS, WORKFLOW (enrolment), EMAIL_BLAST, DIALER_EXPORT, MAIL_PIECE.
 - `lead` (optional) is the property the message is about: a dead or closed lead, or a passed auction or tax-deed
-  sale, refuses it; the refusal (and, through `outbound_sent`, the send with the consent it relied on) is recorded
-  on that lead's timeline. Without a lead nothing is recorded: the caller keeps the returned Decision.
+  sale, refuses it; the refusal (and, through `outbound_sent_activity`, the send with the consent it relied on) is
+  recorded on that lead's timeline. Without a lead nothing is recorded: the caller keeps the returned Decision.
 
 Consent records (sync.models.Consent, one per contact and channel) are written by `consent_events_record` from
 GoHighLevel DND flags (pull, reconcile, webhooks), replies (STOP/START) and local opt-outs; the do-not-contact list
@@ -421,15 +421,9 @@ def relied_on_text(decision: Decision) -> str:
     return "; ".join(one(c) for c in decision.relied_on)
 
 
-def outbound_sent(*, lead: Lead, decision: Decision, what: str, kind: str = Activity.Kind.SMS) -> Activity:
-    """Record a message that went out, with the consent it relied on."""
-    activity = outbound_sent_activity(lead=lead, decision=decision, what=what, kind=kind)
-    activity.save()
-    return activity
-
-
 def outbound_sent_activity(*, lead: Lead, decision: Decision, what: str, kind: str = Activity.Kind.SMS) -> Activity:
-    """`outbound_sent`'s timeline entry, unsaved: a batch sender saves its entries in one bulk insert."""
+    """The timeline entry of a message that went out, with the consent it relied on; unsaved, so a sender saves it
+    with the stamps of what it sent (sync.buyer_messages.MatchStamps)."""
     return Activity(lead=lead, kind=kind, to_value="sent", body=f"{what} (consent: {relied_on_text(decision)})")
 
 
