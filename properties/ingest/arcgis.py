@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from django.contrib.gis.geos import Point
 
 from properties.ingest.arcgis_changes import changes_plan
 from properties.ingest.base import Page, RawRecord, SourceError
@@ -246,14 +245,7 @@ class ArcGISClient:
             for name in date_fields:
                 if name in attributes:
                     attributes[name] = esri_date(attributes[name])
-            records.append(
-                RawRecord(
-                    external_id=str(int(attributes[oid])),
-                    attributes=attributes,
-                    geometry=Point(*xy, srid=WGS84) if xy else None,
-                    xy=xy,
-                )
-            )
+            records.append(RawRecord(external_id=str(int(attributes[oid])), attributes=attributes, xy=xy or None))
         return records
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.gis.geos import GEOSGeometry, Point
 
 if TYPE_CHECKING:
     from .schema import SourceSchema
@@ -22,12 +22,45 @@ class SourceError(Exception):
     """The source as a whole cannot be read (the run fails with this message)."""
 
 
-@dataclass
 class RawRecord:
-    external_id: str  # the record's id in its source (ArcGIS object id, Socrata :id, file row key)
-    attributes: dict[str, Any]  # source attribute name -> value (esri date fields already aware UTC datetimes)
-    geometry: GEOSGeometry | None = None  # SRID 4326; polygons already reduced to a point on the surface
-    xy: tuple[float, float] | None = None  # the geometry's (x, y) when the reader has it: not read back from GEOS
+    """One source record: its id in the source (ArcGIS object id, Socrata :id, file row key), its attributes
+    (source attribute name -> value; esri date fields already aware UTC datetimes) and where it lies.
+
+    `geometry` is SRID 4326, polygons already reduced to a point on the surface; `xy` is its (x, y) when the
+    reader has it. A reader that has only the (x, y) gives that alone: the GEOS point is made on first use,
+    so a record skipped as unchanged never pays for one.
+    """
+
+    __slots__ = ("_geometry", "attributes", "external_id", "xy")
+
+    def __init__(
+        self,
+        external_id: str,
+        attributes: dict[str, Any],
+        geometry: GEOSGeometry | None = None,
+        xy: tuple[float, float] | None = None,
+    ):
+        self.external_id = external_id
+        self.attributes = attributes
+        self.xy = xy
+        self._geometry = geometry
+
+    @property
+    def geometry(self) -> GEOSGeometry | None:
+        if self._geometry is None and self.xy is not None:
+            self._geometry = Point(*self.xy, srid=4326)
+        return self._geometry
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RawRecord):
+            return NotImplemented
+        return (self.external_id, self.attributes, self.xy, self.geometry) == (
+            other.external_id, other.attributes, other.xy, other.geometry)  # fmt: skip
+
+    __hash__ = None  # mutable, like the dataclass it was
+
+    def __repr__(self) -> str:
+        return f"RawRecord({self.external_id!r}, {self.attributes!r}, xy={self.xy!r})"
 
 
 @dataclass

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import httpx
 from django.conf import settings
-from django.contrib.gis.geos import Point
 
 from dealfinder.common.outbound import UnsafeURLError
 from dealfinder.common.source_location import LocationError, SourceLocation, location_parse
@@ -345,7 +344,7 @@ def geojson_records(data: dict) -> Iterator[RawRecord]:
         key = feature.get("id")
         if key is None:
             key = next((properties[f] for f in OBJECT_ID_FIELDS if properties.get(f) is not None), n)
-        yield RawRecord(str(key), properties, Point(*xy, srid=4326) if xy else None, xy)
+        yield RawRecord(str(key), properties, xy=xy or None)
 
 
 def _geojson_crs(data: dict) -> dict | None:

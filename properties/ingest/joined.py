@@ -260,7 +260,7 @@ class JoinedReader:
                 continue
             for legal in rows:
                 attributes = {**legal.attributes, **master.attributes, **sides}
-                placed = legal if legal.geometry is not None else master
+                placed = legal if legal.xy is not None or legal.geometry is not None else master
                 records.append(
                     RawRecord(f"{master.external_id}/{legal.external_id}", attributes, placed.geometry, placed.xy)
                 )

@@ -23,6 +23,7 @@ from properties import models as m
 from .base import Page, RawRecord, SourceError
 from .mapping import BAD, FILLED, FieldMapping, Mapped, RowError
 from .points import Placed, batch_points
+from .prefetch import Prefetched
 from .prepare import (
     Prepared,
     content_hash,
@@ -30,7 +31,7 @@ from .prepare import (
 )
 from .schema import checked_specs, mapped_attributes, missing_attributes, missing_message, schema_drift
 from .stats import EXAMPLES, LOCATION, NOT_COUNTED, FieldStats
-from .write import write_batch
+from .write import start_of_day, write_batch
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +62,12 @@ def ingest_source(
         )
     run.mapping_fingerprint = fingerprint
     tally = _Tally(FieldStats(mapping.targets))
+    pages: Prefetched | None = None
     with log_context(ingestion_run_id=run.pk):
         try:
             _record_schema(run, reader, mapping, config=source.field_mapping)
-            for page in reader:
+            pages = Prefetched(reader)  # the next pages are fetched while this one is written
+            for page in pages:
                 run.pages += 1
                 if page.rejected:
                     run.processed += len(page.rejected)
@@ -97,6 +100,8 @@ def ingest_source(
             else:
                 status, message = m.IngestionRun.Status.SUCCESS, None
         finally:
+            if pages is not None:
+                pages.close()
             if hasattr(reader, "close"):
                 reader.close()
         run.incremental_since = getattr(reader, "since", None)
@@ -203,10 +208,10 @@ def _ingest_batch(
     # Records received exactly as last time, through the same mapping, are unchanged: skip them, counting their
     # fields as they read last time.
     known = {
-        digest: (key, flags)
-        for digest, key, flags in m.PropertySource.objects.filter(
+        digest: (key, flags, seen_at)
+        for digest, key, flags, seen_at in m.PropertySource.objects.filter(
             source=source, record_hash__in=set(digests)
-        ).values_list("record_hash", "external_id", "field_flags")
+        ).values_list("record_hash", "external_id", "field_flags", "last_seen_at")
     }
     mapped: list[Mapped | None] = [None] * len(records)
     errors, warnings = [], []
@@ -218,11 +223,12 @@ def _ingest_batch(
         except RowError as exc:
             errors.append((i, {"record": record.external_id, "reason": str(exc)}))
             _count_fields(tally.stats, record.external_id, exc.mapped, NOT_COUNTED, exc)
+    today = start_of_day(timezone.now())  # provenance is stamped at day precision (write.stamp_seen)
     places = batch_points(records, [r.row if r else None for r in mapped], mapping)
     items, seen, unchanged, duplicates, unplaced = [], [], 0, 0, 0
     for i, (record, digest, read, place) in enumerate(zip(records, digests, mapped, places, strict=True)):
         if digest in known:
-            key, flags = known[digest]
+            key, flags, seen_at = known[digest]
             tally.stats.add(flags)
         elif read is None:
             continue  # failed above
@@ -244,7 +250,8 @@ def _ingest_batch(
         unplaced += flags[-1:] != FILLED
         if digest in known:
             unchanged += 1
-            seen.append(digest)
+            if seen_at < today:
+                seen.append(digest)
         else:
             item.record_hash, item.flags = digest, flags
             items.append(item)

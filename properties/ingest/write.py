@@ -3,6 +3,8 @@ provenance of each value, delinquencies and reported price changes, each in one 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.utils import timezone
 
 from dealfinder.common.bulk import bulk_upsert_rows
@@ -139,7 +141,19 @@ def _write_provenance(source: m.DataSource, wanted: dict[str, tuple[int, str, st
         )
     seen = [ext for ext, value in wanted.items() if current.get(ext) == value]
     if seen:
-        m.PropertySource.objects.filter(source=source, external_id__in=seen).update(last_seen_at=now)
+        stamp_seen(m.PropertySource.objects.filter(source=source, external_id__in=seen), now)
+
+
+def stamp_seen(records, now) -> int:
+    """Mark the provenance rows `records` as listed by their source `now`, at day precision: a row already
+    stamped today is not written again (what reads last_seen_at counts whole days unlisted), so a second run on
+    the same day writes nothing for what it saw again."""
+    return records.filter(last_seen_at__lt=start_of_day(now)).update(last_seen_at=now)
+
+
+def start_of_day(now: dt.datetime) -> dt.datetime:
+    """Midnight of `now`'s day in the current time zone."""
+    return dt.datetime.combine(timezone.localdate(now), dt.time.min, tzinfo=timezone.get_current_timezone())
 
 
 def _write_children(source, model, rows: dict[str, tuple[Prepared, dict]], property_id: dict[str, int]) -> dict:

@@ -184,6 +184,7 @@ def test_a_deleted_feature_is_seen_by_the_full_read(layer):
     datasource_ingest(source_id=source.pk)
     gone = layer.features.pop(5)["attributes"]["PARCELID"]  # a parcel's provenance is keyed by its parcel id
     m.IngestionRun.objects.filter(source=source).update(started_at=timezone.now() - dt.timedelta(days=8))
+    m.PropertySource.objects.filter(source=source).update(last_seen_at=timezone.now() - dt.timedelta(days=8))
 
     datasource_ingest(source_id=source.pk)
 
