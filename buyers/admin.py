@@ -14,8 +14,9 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.tmp_storages import CacheStorage
 from leaflet.admin import LeafletGeoAdmin
 
-from dealfinder.common.admin import admin_link
+from dealfinder.common.admin import QuickCheckboxAdmin, admin_link
 from dealfinder.common.admin_counts import BoundedCountPaginator
+from dealfinder.common.admin_search import related_search
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
 from leads.views import minimap_attrs
 
@@ -160,7 +161,7 @@ class BuyerConfirmImportForm(ConfirmImportForm):
 
 
 @admin.register(Buyer)
-class BuyerAdmin(ImportExportModelAdmin, LeafletGeoAdmin):
+class BuyerAdmin(QuickCheckboxAdmin, ImportExportModelAdmin, LeafletGeoAdmin):
     resource_classes = (BuyerResource,)
     import_form_class = BuyerImportForm
     confirm_form_class = BuyerConfirmImportForm
@@ -261,7 +262,7 @@ class BuyerAdmin(ImportExportModelAdmin, LeafletGeoAdmin):
 
 
 @admin.register(PropertyMatch)
-class PropertyMatchAdmin(admin.ModelAdmin):
+class PropertyMatchAdmin(QuickCheckboxAdmin):
     """Filter with ?property__id__exact=N for a lead's buyers ranked by score."""
 
     list_display = (
@@ -278,6 +279,7 @@ class PropertyMatchAdmin(admin.ModelAdmin):
     list_filter = ("contacted_at", "sms_sent_at", "buyer__sms_opt_in", "property__lead__tier")
     list_select_related = ("property__lead", "buyer")
     autocomplete_fields = ("property", "buyer")
+    # Searched table by table (related_search): the properties and buyers a word names, then their matches.
     search_fields = ("=property__parcel_id", "property__address_normalized", "buyer__last_name", "buyer__company")
     readonly_fields = ("score", "reasons_list", "created_at", "updated_at")
     exclude = ("reasons",)
@@ -285,6 +287,9 @@ class PropertyMatchAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = BoundedCountPaginator
     actions = ("mark_contacted",)  # sync adds the blast and dialer exports (they pass its compliance gate)
+
+    def get_search_results(self, request, queryset, search_term):
+        return related_search(queryset, self.get_search_fields(request), search_term), False
 
     @admin.display(description="property", ordering="property__address_normalized")
     def property_link(self, obj):

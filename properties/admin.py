@@ -9,7 +9,14 @@ from django.utils.html import format_html, format_html_join
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 from leaflet.forms.widgets import LeafletWidget
 
-from dealfinder.common.admin import CountedRecordsAdmin, ReadOnlyAdmin, admin_link, fieldsets_without, json_display
+from dealfinder.common.admin import (
+    CountedRecordsAdmin,
+    QuickCheckboxAdmin,
+    ReadOnlyAdmin,
+    admin_link,
+    fieldsets_without,
+    json_display,
+)
 from dealfinder.common.admin_counts import BoundedCountPaginator
 from dealfinder.common.admin_filters import IndexedAllValuesFieldListFilter
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
@@ -95,7 +102,7 @@ class PropertySourceInline(admin.TabularInline):
 
 
 @admin.register(Property)
-class PropertyAdmin(CountedRecordsAdmin, LeafletGeoAdmin):
+class PropertyAdmin(QuickCheckboxAdmin, CountedRecordsAdmin, LeafletGeoAdmin):
     list_display = (
         "parcel_id",
         "address_normalized",
@@ -351,7 +358,7 @@ class DataSourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(IngestionRun)
-class IngestionRunAdmin(ReadOnlyAdmin):
+class IngestionRunAdmin(QuickCheckboxAdmin, ReadOnlyAdmin):
     list_display = (
         "started_at",
         "source_label",
