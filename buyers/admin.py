@@ -18,6 +18,7 @@ from dealfinder.common.admin import QuickCheckboxAdmin, admin_link
 from dealfinder.common.admin_counts import BoundedCountPaginator
 from dealfinder.common.admin_search import related_search
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
+from leads.models import TIER_CHOICES, Lead
 from leads.views import minimap_attrs
 
 from .discovered import discovered_buyer_create_buyer
@@ -261,6 +262,23 @@ class BuyerAdmin(QuickCheckboxAdmin, ImportExportModelAdmin, LeafletGeoAdmin):
         return format_html('<a href="{}">All matches of this buyer</a>', property_matches_url(buyer__id__exact=obj.pk))
 
 
+class LeadTierFilter(admin.SimpleListFilter):
+    """The lead tier of the matched property, as a semi-join on the leads of that tier (`property_id IN (leads of
+    tier X)`): the plain `property__lead__tier` joins match -> property -> lead, two index probes per match, and
+    its bounded count made 20,000 of them for a common tier."""
+
+    title = "lead tier"
+    parameter_name = "lead_tier"
+
+    def lookups(self, request, model_admin):
+        return TIER_CHOICES
+
+    def queryset(self, request, queryset):
+        if self.value() not in dict(TIER_CHOICES):
+            return queryset
+        return queryset.filter(property_id__in=Lead.objects.filter(tier=self.value()).values("property_id"))
+
+
 @admin.register(PropertyMatch)
 class PropertyMatchAdmin(QuickCheckboxAdmin):
     """Filter with ?property__id__exact=N for a lead's buyers ranked by score."""
@@ -276,7 +294,7 @@ class PropertyMatchAdmin(QuickCheckboxAdmin):
         "reasons_list",
         "contacted_at",
     )
-    list_filter = ("contacted_at", "sms_sent_at", "buyer__sms_opt_in", "property__lead__tier")
+    list_filter = ("contacted_at", "sms_sent_at", "buyer__sms_opt_in", LeadTierFilter)
     list_select_related = ("property__lead", "buyer")
     autocomplete_fields = ("property", "buyer")
     # Searched table by table (related_search): the properties and buyers a word names, then their matches.

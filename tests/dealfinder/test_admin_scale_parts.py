@@ -119,3 +119,16 @@ def test_property_search_indexes(settings):
     indexes = {name for name, c in constraints.items() if c["index"]}
     assert "property_parcel_upper_idx" in indexes
     assert ("property_search_trgm_idx" in indexes) == settings.IS_POSTGIS  # PostgreSQL only (pg_trgm)
+
+
+def test_match_lead_tier_filter_offers_the_tiers_and_filters(admin_client):
+    a_lead, d_lead = LeadFactory(tier="A"), LeadFactory(tier="D")
+    a_match = PropertyMatchFactory(property=a_lead.property)
+    PropertyMatchFactory(property=d_lead.property)
+    PropertyMatchFactory()  # a property without a lead
+    path = ADMIN_CHANGELISTS["admin_matches"]
+    links = admin_filter_links(admin_client.get(path).content.decode())
+    assert [p for p in links if p[0][0] == "lead_tier"] == [(("lead_tier", t),) for t in "ABCD"]
+    page = admin_client.get(path, {"lead_tier": "A"})
+    assert [m.pk for m in page.context["cl"].result_list] == [a_match.pk]
+    assert page.context["cl"].result_count == 1
