@@ -14,7 +14,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.tmp_storages import CacheStorage
 from leaflet.admin import LeafletGeoAdmin
 
-from dealfinder.common.admin import QuickCheckboxAdmin, admin_link
+from dealfinder.common.admin import LargeChangelistAdmin, admin_link
 from dealfinder.common.admin_counts import BoundedCountPaginator
 from dealfinder.common.admin_search import related_search
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
@@ -162,7 +162,7 @@ class BuyerConfirmImportForm(ConfirmImportForm):
 
 
 @admin.register(Buyer)
-class BuyerAdmin(QuickCheckboxAdmin, ImportExportModelAdmin, LeafletGeoAdmin):
+class BuyerAdmin(LargeChangelistAdmin, ImportExportModelAdmin, LeafletGeoAdmin):
     resource_classes = (BuyerResource,)
     import_form_class = BuyerImportForm
     confirm_form_class = BuyerConfirmImportForm
@@ -280,7 +280,7 @@ class LeadTierFilter(admin.SimpleListFilter):
 
 
 @admin.register(PropertyMatch)
-class PropertyMatchAdmin(QuickCheckboxAdmin):
+class PropertyMatchAdmin(LargeChangelistAdmin):
     """Filter with ?property__id__exact=N for a lead's buyers ranked by score."""
 
     list_display = (

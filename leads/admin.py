@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from dealfinder.common.admin import CountedRecordsAdmin, QuickCheckboxAdmin, ReadOnlyAdmin, admin_link
+from dealfinder.common.admin import CountedRecordsAdmin, LargeChangelistAdmin, ReadOnlyAdmin, admin_link
 from dealfinder.common.admin_counts import BoundedCountPaginator
 from dealfinder.common.admin_filters import IndexedRelatedOnlyFieldListFilter
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
@@ -114,7 +114,7 @@ class StackCountFilter(admin.SimpleListFilter):
 
 
 @admin.register(Lead)
-class LeadAdmin(QuickCheckboxAdmin, CountedRecordsAdmin):
+class LeadAdmin(LargeChangelistAdmin, CountedRecordsAdmin):
     list_display = (
         "property_link",
         "address",

@@ -11,7 +11,7 @@ from leaflet.forms.widgets import LeafletWidget
 
 from dealfinder.common.admin import (
     CountedRecordsAdmin,
-    QuickCheckboxAdmin,
+    LargeChangelistAdmin,
     ReadOnlyAdmin,
     admin_link,
     fieldsets_without,
@@ -102,7 +102,7 @@ class PropertySourceInline(admin.TabularInline):
 
 
 @admin.register(Property)
-class PropertyAdmin(QuickCheckboxAdmin, CountedRecordsAdmin, LeafletGeoAdmin):
+class PropertyAdmin(LargeChangelistAdmin, CountedRecordsAdmin, LeafletGeoAdmin):
     list_display = (
         "parcel_id",
         "address_normalized",
@@ -358,7 +358,7 @@ class DataSourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(IngestionRun)
-class IngestionRunAdmin(QuickCheckboxAdmin, ReadOnlyAdmin):
+class IngestionRunAdmin(LargeChangelistAdmin, ReadOnlyAdmin):
     list_display = (
         "started_at",
         "source_label",

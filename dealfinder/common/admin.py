@@ -44,9 +44,13 @@ def fieldsets_without(fieldsets, hidden: tuple[str, ...]) -> list:
     return [(name, {**opts, "fields": [f for f in opts["fields"] if f not in hidden]}) for name, opts in fieldsets]
 
 
-class QuickCheckboxAdmin(admin.ModelAdmin):
-    """Django's action checkbox column with the same markup, without a widget template render per row (a
-    CheckboxInput render costs about 0.3 ms: a tenth of a 100-row changelist page)."""
+class LargeChangelistAdmin(admin.ModelAdmin):
+    """For the big changelists (issue 26): Django's action checkbox column with the same markup, without a widget
+    template render per row (a CheckboxInput render costs about 0.3 ms: a tenth of a 100-row page), and pages of
+    50 rows (the rows are most of a page's cost once its queries are indexed: 100 -> 50 rows took a page from
+    about 115 to 80 ms in-process at 100,000 leads)."""
+
+    list_per_page = 50
 
     def action_checkbox(self, obj):
         label = format_html(_("Select this object for an action - {}"), str(obj))

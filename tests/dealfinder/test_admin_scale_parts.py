@@ -6,12 +6,12 @@ from django.contrib import admin
 from django.contrib.admin import ModelAdmin
 from django.db import connection
 
-from buyers.models import PropertyMatch
+from buyers.models import Buyer, PropertyMatch
 from dealfinder.common.admin_filters import distinct_values
 from dealfinder.common.admin_search import related_search, search_words
 from dealfinder.ops.benchmark.load_mix import ADMIN_CHANGELISTS, admin_filter_links
 from leads.models import Lead
-from properties.models import Property
+from properties.models import IngestionRun, Property
 from tests.factories import BrokerFactory, BuyerFactory, LeadFactory, PropertyFactory, PropertyMatchFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,10 +107,14 @@ def test_search_words_split_as_the_admin_does():
     assert search_words("  oak 'main st'  \"x y\" ") == ["oak", "main st", "x y"]
 
 
-def test_quick_checkbox_renders_what_django_renders():
+def test_large_changelists_render_the_checkbox_django_renders_and_pages_of_50():
     match = PropertyMatchFactory()
     model_admin = admin.site.get_model_admin(PropertyMatch)
     assert model_admin.action_checkbox(match) == ModelAdmin.action_checkbox(model_admin, match)
+    big = (Property, Lead, Buyer, PropertyMatch, IngestionRun)
+    assert {m.__name__: admin.site.get_model_admin(m).list_per_page for m in big} == dict.fromkeys(
+        [m.__name__ for m in big], 50
+    )
 
 
 def test_property_search_indexes(settings):
