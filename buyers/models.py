@@ -165,6 +165,11 @@ class PropertyMatch(TimeStampedModel):
         indexes = [
             models.Index(fields=["buyer", "-score"], name="match_buyer_score_idx"),
             models.Index(fields=["property", "-score"], name="match_property_score_idx"),
+            # The admin changelist's default order (the first page reads 100 entries, not a sort of every match),
+            # and its contacted / SMS-sent date filters (partial: only the few matches that have the date).
+            models.Index(fields=["-score", "id"], name="match_score_id_idx"),
+            models.Index(fields=["contacted_at"], name="match_contacted_idx", condition=Q(contacted_at__isnull=False)),
+            models.Index(fields=["sms_sent_at"], name="match_sms_sent_idx", condition=Q(sms_sent_at__isnull=False)),
         ]
 
     def __str__(self):

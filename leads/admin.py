@@ -12,8 +12,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from dealfinder.common.admin import CountedRecordsAdmin, ReadOnlyAdmin, admin_link
+from dealfinder.common.admin import CountedRecordsAdmin, LargeChangelistAdmin, ReadOnlyAdmin, admin_link
 from dealfinder.common.admin_counts import BoundedCountPaginator
+from dealfinder.common.admin_filters import IndexedRelatedOnlyFieldListFilter
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
 from dealfinder.common.queue import QueueUnavailable
 
@@ -113,7 +114,7 @@ class StackCountFilter(admin.SimpleListFilter):
 
 
 @admin.register(Lead)
-class LeadAdmin(CountedRecordsAdmin):
+class LeadAdmin(LargeChangelistAdmin, CountedRecordsAdmin):
     list_display = (
         "property_link",
         "address",
@@ -133,7 +134,7 @@ class LeadAdmin(CountedRecordsAdmin):
         StackCountFilter,
         MAOFilter,
         ("created_at", admin.DateFieldListFilter),
-        ("assigned_to", admin.RelatedOnlyFieldListFilter),
+        ("assigned_to", IndexedRelatedOnlyFieldListFilter),
         "property__property_type",
     )
     search_fields = ("=property__parcel_id", "property__address_normalized", "property__owner_name", "property__zip")

@@ -70,8 +70,13 @@ class Lead(TimeStampedModel):
         ordering = ["-total", "id"]
         indexes = [
             models.Index(fields=["-total", "id"], name="lead_total_idx"),
-            models.Index(fields=["tier", "-total"], name="lead_tier_total_idx"),
-            models.Index(fields=["status", "-total"], name="lead_status_total_idx"),
+            # A filter on tier, status or stack count in the lead order (the admin changelist's sidebar): the rows
+            # of one value already in (-total, id) order. With a filter on only lead_total_idx the planner walks
+            # the score order and skips the rows of other values: 21,000 of them for stack count 0 at 100k leads
+            # (every signal-less lead scores low), ten times that at 1M.
+            models.Index(fields=["tier", "-total", "id"], name="lead_tier_total_idx"),
+            models.Index(fields=["status", "-total", "id"], name="lead_status_total_idx"),
+            models.Index(fields=["stack_count", "-total", "id"], name="lead_stack_total_idx"),
             # Keyset pages order by (column, id): with id in the index, many equal values (a few stack counts, one
             # updated_at for every lead a rescore wrote) are read in order instead of sorted.
             models.Index(fields=["stack_count", "id"], name="lead_stack_id_idx"),

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from dealfinder.common.models import RunRecord, TimeStampedModel
@@ -246,7 +247,7 @@ class Property(TimeStampedModel):
     street = models.CharField(max_length=200, blank=True)
     unit = models.CharField(max_length=50, blank=True)
     city = models.CharField(max_length=100, blank=True)
-    state = models.CharField(max_length=2, blank=True)
+    state = models.CharField(max_length=2, blank=True, db_index=True)
     zip = models.CharField(max_length=10, blank=True, db_index=True)
     address_normalized = models.CharField(max_length=255, blank=True, db_index=True, help_text="USPS Pub 28 form")
     location = models.PointField(srid=4326, null=True, blank=True, spatial_index=True)
@@ -286,6 +287,9 @@ class Property(TimeStampedModel):
         indexes = [
             models.Index(fields=["address_normalized", "zip"], name="property_address_zip_idx"),
             models.Index(fields=["is_active", "property_type"], name="property_active_type_idx"),
+            # The admin search box's exact parcel id (`=parcel_id`: UPPER(parcel_id) = UPPER(term)); the
+            # substring fields have a trigram index on PostgreSQL (migrations/0012).
+            models.Index(Upper("parcel_id"), name="property_parcel_upper_idx"),
         ]
         constraints = [
             models.CheckConstraint(
