@@ -7,6 +7,7 @@ next run is not blocked, and a re-run converges to exactly the rows of a clean r
 """
 
 import contextlib
+import time
 
 import psycopg
 import pytest
@@ -27,7 +28,8 @@ MAPPING = {"parcel_id": "PARCEL", "street": "SITUS"}
 
 class BackendKillingLayer(FakeArcGISLayer):
     """Terminates the Django connection's backend (from its own connection) when page `kill_on_page` is asked
-    for, then answers the page normally: the loader gets good data and a dead database."""
+    for, once the pages before it have landed, then answers the page normally: the loader gets good data and a
+    dead database. (The loader asks for pages ahead of writing them: the wait puts the loss between batches.)"""
 
     def __init__(self, *args, kill_on_page: int, backend_pid: int, **kwargs):
         super().__init__(*args, **kwargs)
@@ -38,8 +40,18 @@ class BackendKillingLayer(FakeArcGISLayer):
             self.killed = True
             db = connection.settings_dict
             with psycopg.connect(
-                host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"], dbname=db["NAME"]
+                host=db["HOST"],
+                port=db["PORT"],
+                user=db["USER"],
+                password=db["PASSWORD"],
+                dbname=db["NAME"],
+                autocommit=True,
             ) as other:
+                landed = (self.kill_on_page - 1) * PAGE
+                deadline = time.monotonic() + 30
+                while other.execute(f"SELECT count(*) FROM {Property._meta.db_table}").fetchone()[0] < landed:  # noqa: S608
+                    assert time.monotonic() < deadline, f"pages before {number} never landed"
+                    time.sleep(0.05)
                 terminated = other.execute("SELECT pg_terminate_backend(%s)", [self.backend_pid]).fetchone()[0]
             assert terminated
         return super()._failure(number, body)
