@@ -70,6 +70,8 @@ class Lead(TimeStampedModel):
         ordering = ["-total", "id"]
         indexes = [
             models.Index(fields=["-total", "id"], name="lead_total_idx"),
+            # The API's score orderings walk (total, id) both ways: (-total, -id) read backward, with no sort.
+            models.Index(fields=["total", "id"], name="lead_total_id_idx"),
             models.Index(fields=["tier", "-total"], name="lead_tier_total_idx"),
             models.Index(fields=["status", "-total"], name="lead_status_total_idx"),
             # Keyset pages order by (column, id): with id in the index, many equal values (a few stack counts, one
