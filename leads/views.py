@@ -129,8 +129,9 @@ def lead_map_geojson(request):
     when the map index counts more than DENSE_POINTS leads in view).
 
     Requests whose filters the map index carries (leads.grid.INDEX_FILTERS) read it when it is fresh: its
-    per-tier cell counts when unfiltered or tier-filtered, its narrow points otherwise; other filters
-    (distress, price, ...), SpatiaLite and a stale index read the live tables with the same cell arithmetic.
+    per-tier cell counts when unfiltered or tier-filtered, its narrow points otherwise (every filter the map
+    page offers). Other LeadFilterSet filters (search, zip, property type...), SpatiaLite and a stale index
+    read the live tables with the same cell arithmetic.
     """
     filterset, viewport = _filtered(request, request.GET), ViewportForm(request.GET)
     if not (filterset.is_valid() and viewport.is_valid()):
