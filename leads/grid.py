@@ -44,14 +44,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.gis.geos import Polygon
 from django.db import connection, transaction
-from django.db.models import Avg, Count, F, FloatField, Func, Q, QuerySet, Subquery, Sum
+from django.db.models import Avg, Count, Exists, F, FloatField, Func, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Floor
 from django.utils import timezone
 
 from leads.choices import TIERS
 
 from .filtersets import distress_condition, price_condition
-from .models import Lead, MapGridCell, MapGridState, MapPoint
+from .models import Lead, MapGridCell, MapGridState, MapPending, MapPoint
 
 FINE_LEVEL = 12
 GRID_MAX = 48  # cells per axis in one viewport, at most
@@ -180,18 +180,21 @@ def _points_select() -> str:
 def map_grid_state() -> MapGridState | None:
     """The index's state with the current highest lead id (one query); None when never built."""
     return (
-        MapGridState.objects.annotate(current_max_lead_id=Subquery(Lead.objects.order_by("-id").values("id")[:1]))
+        MapGridState.objects.annotate(
+            current_max_lead_id=Subquery(Lead.objects.order_by("-id").values("id")[:1]),
+            pending=Exists(MapPending.objects.all()),
+        )
         .filter(pk=1)
         .first()
     )
 
 
 def map_grid_is_fresh() -> bool:
-    """True when the index may serve the map: PostGIS, built, and no lead added since."""
+    """True when the index may serve the map: PostGIS, built, no lead added since, and no copy pending."""
     if not settings.IS_POSTGIS:
         return False
     state = map_grid_state()
-    return state is not None and state.max_lead_id == state.current_max_lead_id
+    return state is not None and state.max_lead_id == state.current_max_lead_id and not state.pending
 
 
 # --- Refresh ---------------------------------------------------------------------------------
@@ -265,6 +268,7 @@ def map_grid_refresh() -> GridRefresh:
                 )
                 cells += cursor.rowcount
             cursor.execute(f"ANALYZE {point}, {cell}")
+            _sync_copies(cursor, lead_ids=[])  # changes made while this ran (map_points_sync put them on hold)
             seconds = round(time.monotonic() - started, 3)
             MapGridState.objects.filter(pk=1).update(
                 built_at=timezone.now(), max_lead_id=max_lead_id, points=points, cells=cells, seconds=seconds
@@ -332,28 +336,40 @@ def map_grid_update(*, lead_ids: list[int]) -> int:
     return written
 
 
+def _sync_copies(cursor, *, lead_ids: list[int]) -> int:
+    """One UPDATE: the copied lead values of these leads' points and of the pending ones (taken off the pending
+    list in the same statement), where they differ."""
+    point, lead, pending = MapPoint._meta.db_table, Lead._meta.db_table, MapPending._meta.db_table
+    has = _has_matches_sql("l.property_id")
+    copied = ", ".join(f"{name} = l.{name}" for name in COPIED)
+    before = ", ".join(f"mp.{name}" for name in (*COPIED, "property_id", "has_matches"))
+    after = ", ".join(f"l.{name}" for name in (*COPIED, "property_id")) + f", {has}"
+    cursor.execute(
+        f"WITH done AS (DELETE FROM {pending} RETURNING lead_id) "  # noqa: S608
+        f"UPDATE {point} mp SET {copied}, property_id = l.property_id, has_matches = {has} FROM {lead} l "
+        "WHERE l.id = mp.lead_id AND (l.id = ANY(%s) OR l.id IN (SELECT lead_id FROM done)) "
+        f"AND ({before}) IS DISTINCT FROM ({after})",
+        [list(lead_ids)],
+    )
+    return cursor.rowcount
+
+
 def map_points_sync(*, lead_ids: list[int]) -> int:
     """Copy these leads' status, assignment, stack count, deal numbers and match flag into their map points
     (one UPDATE; points already equal are not rewritten). Returns points changed.
 
     For the writers of those values (status and assignment changes, comps); tier, score and location move
-    cells and go through map_grid_update. Run it in the writer's transaction: a refresh running meanwhile
-    replaces the points when it commits, and this UPDATE then waits for it and corrects the new rows.
+    cells and go through map_grid_update. Run it in the writer's transaction, after the write. While a
+    refresh runs it never waits for the refresh's locks: the leads go on the pending list (MapPending), the
+    map reads live meanwhile, and the refresh copies them when it ends.
     """
     if not settings.IS_POSTGIS or not lead_ids:
         return 0
-    point, lead = MapPoint._meta.db_table, Lead._meta.db_table
-    has = _has_matches_sql("l.property_id")
-    copied = ", ".join(f"{name} = l.{name}" for name in COPIED)
-    before = ", ".join(f"mp.{name}" for name in (*COPIED, "property_id", "has_matches"))
-    after = ", ".join(f"l.{name}" for name in (*COPIED, "property_id")) + f", {has}"
+    if MapGridState.objects.filter(pk=1, max_lead_id=BUILDING).exists():
+        MapPending.objects.bulk_create([MapPending(lead_id=pk) for pk in lead_ids], ignore_conflicts=True)
+        return 0
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {point} mp SET {copied}, property_id = l.property_id, has_matches = {has} "  # noqa: S608
-            f"FROM {lead} l WHERE l.id = mp.lead_id AND l.id = ANY(%s) AND ({before}) IS DISTINCT FROM ({after})",
-            [list(lead_ids)],
-        )
-        return cursor.rowcount
+        return _sync_copies(cursor, lead_ids=lead_ids)
 
 
 def map_points_sync_matches(*, property_ids: list[int] | None = None) -> int:

@@ -413,6 +413,16 @@ class MapGridCell(models.Model):
         return f"level {self.level} cell ({self.cx}, {self.cy}) tier {self.tier}: {self.n}"
 
 
+class MapPending(models.Model):
+    """Leads whose status or assignee changed while the map index was being rebuilt: their points are copied
+    when the rebuild ends (or by the next sync); until then the index is not fresh and the map reads live."""
+
+    lead_id = models.BigIntegerField(primary_key=True)
+
+    def __str__(self):
+        return f"map point of lead {self.lead_id} pending"
+
+
 class MapGridState(models.Model):
     """When the map index was built and the highest lead id it had (a newer lead makes it stale)."""
 

@@ -224,3 +224,33 @@ def test_index_sync_writes_only_what_changed(county):
     assert map_points_sync(lead_ids=ids) == 2  # the changed lead, and the lead that lost its match
     assert MapPoint.objects.filter(pk=county[3].pk).values_list("arv", "mao", "stack_count").get() == (1, 2, 4)
     assert MapPoint.objects.get(pk=county[10].pk).has_matches is False
+
+
+def test_changes_during_a_rebuild_wait_on_the_pending_list_and_the_map_reads_live_meanwhile(county, broker, client):
+    from leads.grid import BUILDING, map_grid_is_fresh, map_grid_refresh, map_points_sync
+    from leads.models import MapGridState, MapPending
+
+    map_grid_refresh()
+    MapGridState.objects.filter(pk=1).update(max_lead_id=BUILDING)  # as while map_grid_refresh runs
+    some = Lead.objects.filter(pk__in=[county[0].pk, county[1].pk])
+    assert lead_bulk_change_status(leads=some, status="dead", actor=broker) == 2
+    assert sorted(MapPending.objects.values_list("lead_id", flat=True)) == sorted([county[0].pk, county[1].pk])
+    assert MapPoint.objects.filter(status="dead").count() == 0  # not written (it would wait on the rebuild)
+    assert geojson(client, zoom=10, status=["dead"])["count"] == 2  # the live tables
+
+    map_grid_refresh()  # copies the pending ones when it ends
+    assert not MapPending.objects.exists()
+    assert sorted(MapPoint.objects.filter(status="dead").values_list("lead_id", flat=True)) == sorted(
+        [county[0].pk, county[1].pk]
+    )
+    assert map_grid_is_fresh()
+
+    # Put on hold after the rebuild's last look: not fresh until the next sync takes it off the list.
+    Lead.objects.filter(pk=county[2].pk).update(status="dead")
+    MapPending.objects.create(lead_id=county[2].pk)
+    assert not map_grid_is_fresh()
+    assert geojson(client, zoom=10, status=["dead"])["count"] == 3
+    assert map_points_sync(lead_ids=[county[3].pk]) == 1  # county[2] changed; county[3] already equal
+    assert not MapPending.objects.exists()
+    assert map_grid_is_fresh()
+    assert geojson(client, zoom=10, status=["dead"])["count"] == 3
