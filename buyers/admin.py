@@ -18,6 +18,7 @@ from dealfinder.common.admin import LargeChangelistAdmin, admin_link
 from dealfinder.common.admin_counts import BoundedCountPaginator
 from dealfinder.common.admin_search import related_search
 from dealfinder.common.json_limits import JSON_FORMFIELD_OVERRIDES
+from leads.grid import map_points_sync_matches
 from leads.models import TIER_CHOICES, Lead
 from leads.views import minimap_attrs
 
@@ -231,6 +232,17 @@ class BuyerAdmin(LargeChangelistAdmin, ImportExportModelAdmin, LeafletGeoAdmin):
         css = {"all": ("leads/admin.css",)}
         js = ("leaflet/leaflet.js", "leads/minimap.js")
 
+    # Deleting buyers deletes their matches: those properties' "has buyer matches" on the map index follows.
+    def delete_model(self, request, obj):
+        properties = list(obj.matches.values_list("property_id", flat=True))
+        super().delete_model(request, obj)
+        map_points_sync_matches(property_ids=properties)
+
+    def delete_queryset(self, request, queryset):
+        properties = list(PropertyMatch.objects.filter(buyer__in=queryset).values_list("property_id", flat=True))
+        super().delete_queryset(request, queryset)
+        map_points_sync_matches(property_ids=properties)
+
     def get_confirm_form_initial(self, request, import_form):
         initial = super().get_confirm_form_initial(request, import_form)
         if import_form is not None:
@@ -308,6 +320,21 @@ class PropertyMatchAdmin(LargeChangelistAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         return related_search(queryset, self.get_search_fields(request), search_term), False
+
+    # Adding, moving or deleting a match changes its properties' "has buyer matches" on the map index.
+    def save_model(self, request, obj, form, change):
+        before = form.initial.get("property") if change else None
+        super().save_model(request, obj, form, change)
+        map_points_sync_matches(property_ids=[pk for pk in (before, obj.property_id) if pk is not None])
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        map_points_sync_matches(property_ids=[obj.property_id])
+
+    def delete_queryset(self, request, queryset):
+        properties = list(queryset.values_list("property_id", flat=True).distinct())
+        super().delete_queryset(request, queryset)
+        map_points_sync_matches(property_ids=properties)
 
     @admin.display(description="property", ordering="property__address_normalized")
     def property_link(self, obj):

@@ -10,6 +10,8 @@ from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import connection, transaction
 from django.utils import timezone
 
+from leads.grid import map_points_sync_matches
+
 from .matching import MatchCandidate, MatchWeights, best_matches, score_match
 from .matching_sql import ranked_candidate_statements
 from .models import Buyer, PropertyMatch
@@ -185,6 +187,7 @@ def matches_refresh_all(
             ", ".join(summary.without_location_names[:20]),
         )
     if not active:
+        map_points_sync_matches()
         return summary
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS buyers_match_stage")
@@ -209,6 +212,7 @@ def matches_refresh_all(
         cursor.execute("DROP TABLE buyers_match_stage")
     summary.removed += removed
     summary.unchanged = summary.kept - summary.created - summary.updated
+    map_points_sync_matches()  # the map's "has buyer matches" filter reads the index's copy
     if progress:
         progress(len(active), len(active))
     return summary

@@ -23,6 +23,7 @@ from .backtest_runs import BacktestError, backtest_proposal_activate, backtest_r
 from .backtest_views import backtest_report_context
 from .comps_selectors import lead_comps
 from .filtersets import DISTRESS_CHOICES
+from .grid import map_points_sync
 from .models import (
     Activity,
     Alert,
@@ -173,6 +174,10 @@ class LeadAdmin(LargeChangelistAdmin, CountedRecordsAdmin):
     class Media:
         css = {"all": ("leaflet/leaflet.css", "leads/admin.css")}
         js = ("leaflet/leaflet.js", "leads/minimap.js")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        map_points_sync(lead_ids=[obj.pk])  # status and assignee edited here: the map index's copies follow
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "assigned_to":

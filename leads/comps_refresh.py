@@ -22,6 +22,7 @@ from leads.comps import CompParams, comps_and_arv
 from leads.comps_selectors import comp_params_for, county_sales, subject_for
 from leads.comps_sql import RESULT_TABLE, comps_arv_all
 from leads.comps_trend import county_trend
+from leads.grid import map_points_sync
 from leads.models import Lead
 from leads.services import scoringprofile_get_active
 from properties.models import Property, Sale
@@ -124,8 +125,9 @@ def leads_comps_refresh(*, as_of: datetime.date | None = None) -> CompsSummary:
         Value(Decimal(0), output_field=money),
         output_field=money,
     )
-    Lead.objects.filter(comps_at=now, comps_arv__isnull=False).update(
-        arv=F("comps_arv"), mao=Case(When(repair_estimate__isnull=True, then=None), default=mao)
-    )
+    taking = Lead.objects.filter(comps_at=now, comps_arv__isnull=False)
+    with transaction.atomic():
+        taking.update(arv=F("comps_arv"), mao=Case(When(repair_estimate__isnull=True, then=None), default=mao))
+        map_points_sync(lead_ids=list(taking.values_list("id", flat=True)))  # the map's ARV and MAO filters
     summary.with_arv = Lead.objects.filter(comps_arv__isnull=False).count()
     return summary

@@ -30,8 +30,13 @@ DISTRESS_CHOICES = [
 ]
 
 
-def distress_condition(kind: str) -> Q:
-    """A condition on Lead rows that is true when the lead's property carries the signal."""
+def distress_condition(kind: str, *, through_relation: bool = True) -> Q:
+    """A condition on Lead rows that is true when the lead's property carries the signal.
+
+    Every condition reads the row's `property_id`, so it serves any row that holds one (the map index's points);
+    `through_relation=False` asks the property table by id for the property's own flags (absentee, vacant)
+    instead of following the `property` relation, which such rows do not have.
+    """
     prop = OuterRef("property_id")
     subqueries = {
         "tax_sale": TaxSale.objects.filter(property_id=prop),
@@ -40,21 +45,32 @@ def distress_condition(kind: str) -> Q:
         "tax_delinquent": TaxDelinquency.objects.filter(property_id=prop, is_open=True),
         "price_reduction": PriceChange.objects.filter(listing__property_id=prop, new_price__lt=F("old_price")),
     }
-    if kind == "absentee":
-        return Q(property__is_absentee=True)
-    if kind == "vacant":
-        return Q(property__is_vacant=True)
+    flags = {"absentee": "is_absentee", "vacant": "is_vacant"}
+    if kind in flags and through_relation:
+        return Q(**{f"property__{flags[kind]}": True})
+    if kind in flags:
+        return Q(Exists(Property.objects.filter(pk=prop, **{flags[kind]: True})))
     return Q(Exists(subqueries[kind]))
+
+
+def price_condition(lookup: str, value) -> Q:
+    """Rows (holding a `property_id`) whose property has an active listing priced `lookup` ("gte", "lte") value."""
+    listings = Listing.objects.filter(
+        property_id=OuterRef("property_id"), status=Listing.Status.ACTIVE, **{f"list_price__{lookup}": value}
+    )
+    return Q(Exists(listings))
 
 
 class LeadFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label="Parcel, address or owner")
-    tier = filters.MultipleChoiceFilter(choices=TIER_CHOICES)
-    status = filters.MultipleChoiceFilter(choices=Lead.Status.choices)
+    # distinct=False: these filter the lead's own columns (or its one property's), so no row repeats, and
+    # django-filter's default DISTINCT would sort every matching lead (all columns) before the first row.
+    tier = filters.MultipleChoiceFilter(choices=TIER_CHOICES, distinct=False)
+    status = filters.MultipleChoiceFilter(choices=Lead.Status.choices, distinct=False)
     min_score = filters.NumberFilter(field_name="total", lookup_expr="gte")
     max_score = filters.NumberFilter(field_name="total", lookup_expr="lte")
     min_stack = filters.NumberFilter(field_name="stack_count", lookup_expr="gte")
-    distress = filters.MultipleChoiceFilter(choices=DISTRESS_CHOICES, method="filter_distress")
+    distress = filters.MultipleChoiceFilter(choices=DISTRESS_CHOICES, method="filter_distress", distinct=False)
     min_arv = filters.NumberFilter(field_name="arv", lookup_expr="gte")
     max_arv = filters.NumberFilter(field_name="arv", lookup_expr="lte")
     min_mao = filters.NumberFilter(field_name="mao", lookup_expr="gte")
@@ -70,7 +86,9 @@ class LeadFilterSet(filters.FilterSet):
     min_owner_properties = filters.NumberFilter(
         field_name="property__owner__property_count", lookup_expr="gte", label="Owner holds at least N parcels"
     )
-    property_type = filters.MultipleChoiceFilter(field_name="property__property_type", choices=PropertyType.choices)
+    property_type = filters.MultipleChoiceFilter(
+        field_name="property__property_type", choices=PropertyType.choices, distinct=False
+    )
     in_bbox = BBoxFilter(field_name="property__location", label="min_lon,min_lat,max_lon,max_lat")
     near = NearFilter(field_name="property__location", label="lon,lat (with radius_miles)")
     radius_miles = radius_miles_filter()
@@ -93,17 +111,15 @@ class LeadFilterSet(filters.FilterSet):
         return qs
 
     def filter_price(self, qs, name, value):
-        lookup = "gte" if name == "min_price" else "lte"
-        listings = Listing.objects.filter(
-            property_id=OuterRef("property_id"), status=Listing.Status.ACTIVE, **{f"list_price__{lookup}": value}
-        )
-        return qs.filter(Exists(listings))
+        return qs.filter(price_condition("gte" if name == "min_price" else "lte", value))
 
     def filter_has_matches(self, qs, name, value):
         if value is None:
             return qs
-        # Reverse lookup by name: properties never import the buyers app.
-        matched = Property.objects.filter(pk=OuterRef("property_id"), matches__isnull=False)
+        # The match model through the reverse relation's name (leads never import the buyers app), asked by
+        # property id alone: a semi-join on the matches' property index, without the property table.
+        matches = Property._meta.get_field("matches").related_model
+        matched = matches.objects.filter(property_id=OuterRef("property_id"))
         return qs.filter(Exists(matched)) if value else qs.exclude(Exists(matched))
 
     def filter_source(self, qs, name, value):

@@ -6,13 +6,20 @@ The map endpoint reads it instead of joining a million leads to their properties
   a quarter of a tile at zoom == level). A viewport needs at most GRID_MAX x GRID_MAX cells of one
   level, so a low-zoom request reads a few thousand rows whatever the number of leads.
 - MapPoint: (lead, point, tier, score) stored in location order with a GiST index, so the best
-  leads in a city viewport are found without touching the wide lead and property tables.
+  leads in a city viewport are found without touching the wide lead and property tables. It also
+  carries the point as floats and copies of every lead value a map filter reads (INDEX_FILTERS:
+  status, stack count, ARV, MAO, assignee, has matches, the property id), so a filtered county view
+  counts cells over this narrow table (grid_points_cells) instead of joining the wide lead (1.3 KB a
+  row) and property tables; distress and price filters ask the live signal and listing tables by the
+  point's property id (no copy: the properties app never calls leads).
 
-It holds only what scoring owns (tier, score) and the property's point, so status changes and
-assignments never make it stale. `map_grid_refresh` rebuilds it set-based in one transaction: the
-pipeline's "map" step after scoring, and `manage.py score`; a partial rescore (admin action, API, `score
---parcel`) moves its leads with `map_grid_update`. A lead added since (a higher id
-than the index saw) makes the index stale and the map reads the live tables until the next refresh.
+Tier, score and point move cells: `map_grid_refresh` rebuilds the index set-based in one transaction
+(the pipeline's "map" step after scoring, and `manage.py score`); a partial rescore (admin action, API,
+`score --parcel`) and merges move their leads with `map_grid_update`. The other copies are kept exact by
+their writers: status and assignment changes (leads.services, the lead admin form) and comps call
+`map_points_sync`; the matching refresh and deleting matches or buyers in admin call
+`map_points_sync_matches`. A lead added since (a higher id than the index saw) makes the index stale
+and the map reads the live tables until the next refresh.
 Built on PostGIS only; SpatiaLite (the embedded, small default) always reads the live tables.
 
 Measured on PostGIS with 1,000,000 leads over Florida (60% around ten city centres), 2 shared cores
@@ -20,23 +27,31 @@ under load, /map/leads.geojson through Django, 20 pans per zoom, 990x760 px view
 before, every zoom read the live tables: p95 3.4 s (zoom 7), 2.1 s (9), 1.1 s (10), 1.0 s (12),
 1.4 s (13, 821 KB), 0.66 s (15, 821 KB). With the index: p95 40 ms (7), 46 ms (9), 33 ms (10),
 35 ms (12), 26 ms (13, dense: cells), 96 ms (14, 155 KB), 61 ms (15, 155 KB); a full refresh takes
-17-30 s, map_grid_update of 100 leads 0.3 s. Other filters still read the live tables
-(status=new, 100,000 leads in view: p95 1.2 s at zoom 10, 0.9 s at zoom 13).
+17-30 s, map_grid_update of 100 leads 0.3 s. Other filters then read the live tables
+(status=new, 100,000 leads in view: p95 1.2 s at zoom 10, 0.9 s at zoom 13); they now read the points
+(100,000-parcel benchmark copy: status at county zoom 763 ms -> 55 ms in EXPLAIN ANALYZE). Such a view
+costs in proportion to the leads in it: about 0.3-0.8 us per point on 2 cores, so a county of a statewide
+million answers within the target, while a single view over a million points (synthetic, all in one
+county, box under load) took 0.6-0.95 s: per-filter cell counts would be the next step there.
 """
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.contrib.gis.geos import Polygon
 from django.db import connection, transaction
-from django.db.models import FloatField, Func, Q, QuerySet, Subquery, Sum
+from django.db.models import Avg, Count, Exists, F, FloatField, Func, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Floor
 from django.utils import timezone
 
 from leads.choices import TIERS
 
-from .models import Lead, MapGridCell, MapGridState, MapPoint
+from .filtersets import distress_condition, price_condition
+from .models import Lead, MapGridCell, MapGridState, MapPending, MapPoint
 
 FINE_LEVEL = 12
 GRID_MAX = 48  # cells per axis in one viewport, at most
@@ -112,24 +127,74 @@ def cell_expressions(field: str, level: int) -> tuple[Floor, Floor]:
     )
 
 
+# --- What a point holds ----------------------------------------------------------------------
+
+# The map filters the index answers: LeadFilterSet name -> the condition on a MapPoint row for its cleaned
+# value. Lead values are read from the point's copies; property signals and listings from the live tables
+# through the point's property id (exact without a copy: the properties app never calls leads).
+INDEX_FILTERS: dict[str, Callable[[Any], Q]] = {
+    "tier": lambda tiers: Q(tier__in=tiers),
+    "status": lambda statuses: Q(status__in=statuses),
+    "distress": lambda kinds: Q(*(distress_condition(kind, through_relation=False) for kind in kinds)),
+    "min_stack": lambda n: Q(stack_count__gte=n),
+    "min_score": lambda n: Q(total__gte=n),
+    "max_score": lambda n: Q(total__lte=n),
+    "min_price": lambda price: price_condition("gte", price),
+    "max_price": lambda price: price_condition("lte", price),
+    "min_arv": lambda amount: Q(arv__gte=amount),
+    "max_arv": lambda amount: Q(arv__lte=amount),
+    "min_mao": lambda amount: Q(mao__gte=amount),
+    "max_mao": lambda amount: Q(mao__lte=amount),
+    "assigned_to": lambda user: Q(assigned_to_id=user.pk),
+    "has_matches": lambda flag: Q(has_matches=flag),
+}
+POINT_COLUMNS = (
+    "lead_id, location, lon, lat, tier, total, property_id, status, stack_count, arv, mao, assigned_to_id, has_matches"
+)
+# The lead's copied values (not tier and score: those move cells, see map_grid_update).
+COPIED = ("status", "stack_count", "arv", "mao", "assigned_to_id")
+
+
+def _match_table() -> str:
+    """The buyer matches' table, through the reverse relation's name: leads never import the buyers app."""
+    return Lead.property.field.related_model._meta.get_field("matches").related_model._meta.db_table
+
+
+def _has_matches_sql(property_id: str) -> str:
+    return f"EXISTS (SELECT 1 FROM {_match_table()} m WHERE m.property_id = {property_id})"  # noqa: S608
+
+
+def _points_select() -> str:
+    """SELECT of POINT_COLUMNS from the live tables (`l` leads, `p` properties); the caller adds the WHERE."""
+    lead, prop = Lead._meta.db_table, Lead.property.field.related_model._meta.db_table
+    return (
+        "SELECT l.id, p.location, ST_X(p.location), ST_Y(p.location), l.tier, l.total, l.property_id, "  # noqa: S608
+        f"l.status, l.stack_count, l.arv, l.mao, l.assigned_to_id, {_has_matches_sql('l.property_id')} "
+        f"FROM {lead} l JOIN {prop} p ON p.id = l.property_id "
+    )
+
+
 # --- Freshness -------------------------------------------------------------------------------
 
 
 def map_grid_state() -> MapGridState | None:
     """The index's state with the current highest lead id (one query); None when never built."""
     return (
-        MapGridState.objects.annotate(current_max_lead_id=Subquery(Lead.objects.order_by("-id").values("id")[:1]))
+        MapGridState.objects.annotate(
+            current_max_lead_id=Subquery(Lead.objects.order_by("-id").values("id")[:1]),
+            pending=Exists(MapPending.objects.all()),
+        )
         .filter(pk=1)
         .first()
     )
 
 
 def map_grid_is_fresh() -> bool:
-    """True when the index may serve the map: PostGIS, built, and no lead added since."""
+    """True when the index may serve the map: PostGIS, built, no lead added since, and no copy pending."""
     if not settings.IS_POSTGIS:
         return False
     state = map_grid_state()
-    return state is not None and state.max_lead_id == state.current_max_lead_id
+    return state is not None and state.max_lead_id == state.current_max_lead_id and not state.pending
 
 
 # --- Refresh ---------------------------------------------------------------------------------
@@ -165,8 +230,8 @@ def map_grid_refresh() -> GridRefresh:
     if not settings.IS_POSTGIS:
         return GridRefresh(0, 0, 0.0, skipped="not PostGIS")
     started = time.monotonic()
-    models = (MapPoint, MapGridCell, Lead, Lead.property.field.related_model)
-    point, cell, lead, prop = (m._meta.db_table for m in models)
+    models = (MapPoint, MapGridCell, Lead)
+    point, cell, lead = (m._meta.db_table for m in models)
     fine = cell_size(FINE_LEVEL)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_ID])
@@ -182,8 +247,7 @@ def map_grid_refresh() -> GridRefresh:
             cursor.execute(f"DROP INDEX {index}")  # built once after the load: ~5x faster than row by row
             # Points in location order (geohash), so a viewport's rows sit on few pages.
             cursor.execute(
-                f"INSERT INTO {point} (lead_id, location, tier, total) "  # noqa: S608
-                f"SELECT l.id, p.location, l.tier, l.total FROM {lead} l JOIN {prop} p ON p.id = l.property_id "
+                f"INSERT INTO {point} ({POINT_COLUMNS}) {_points_select()} "
                 "WHERE p.location IS NOT NULL ORDER BY ST_GeoHash(p.location, 10)"
             )
             points = cursor.rowcount
@@ -204,6 +268,7 @@ def map_grid_refresh() -> GridRefresh:
                 )
                 cells += cursor.rowcount
             cursor.execute(f"ANALYZE {point}, {cell}")
+            _sync_copies(cursor, lead_ids=[])  # changes made while this ran (map_points_sync put them on hold)
             seconds = round(time.monotonic() - started, 3)
             MapGridState.objects.filter(pk=1).update(
                 built_at=timezone.now(), max_lead_id=max_lead_id, points=points, cells=cells, seconds=seconds
@@ -234,8 +299,8 @@ def map_grid_update(*, lead_ids: list[int]) -> int:
     """
     if not settings.IS_POSTGIS or not lead_ids:
         return 0
-    models = (MapPoint, MapGridCell, Lead, Lead.property.field.related_model)
-    point, cell, lead, prop = (m._meta.db_table for m in models)
+    models = (MapPoint, MapGridCell, Lead)
+    point, cell, lead = (m._meta.db_table for m in models)
     params = {"ids": list(lead_ids), "fine": cell_size(FINE_LEVEL), "fine_level": FINE_LEVEL}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_ID])  # after a running refresh, not during
@@ -251,8 +316,7 @@ def map_grid_update(*, lead_ids: list[int]) -> int:
         )
         cursor.execute(f"DELETE FROM {cell} WHERE n <= 0")  # noqa: S608
         cursor.execute(
-            f"WITH new AS (INSERT INTO {point} (lead_id, location, tier, total) "  # noqa: S608
-            f"SELECT l.id, p.location, l.tier, l.total FROM {lead} l JOIN {prop} p ON p.id = l.property_id "
+            f"WITH new AS (INSERT INTO {point} ({POINT_COLUMNS}) {_points_select()} "
             "WHERE l.id = ANY(%(ids)s) AND p.location IS NOT NULL RETURNING location, tier) "
             f"INSERT INTO {cell} (level, cx, cy, tier, n, sum_lon, sum_lat) {_cells_sql('new')} "
             "ON CONFLICT (level, cx, cy, tier) DO UPDATE SET n = "
@@ -270,6 +334,59 @@ def map_grid_update(*, lead_ids: list[int]) -> int:
         if newest is not None and all_given:
             MapGridState.objects.filter(pk=1).update(max_lead_id=newest)
     return written
+
+
+def _sync_copies(cursor, *, lead_ids: list[int]) -> int:
+    """One UPDATE: the copied lead values of these leads' points and of the pending ones (taken off the pending
+    list in the same statement), where they differ."""
+    point, lead, pending = MapPoint._meta.db_table, Lead._meta.db_table, MapPending._meta.db_table
+    has = _has_matches_sql("l.property_id")
+    copied = ", ".join(f"{name} = l.{name}" for name in COPIED)
+    before = ", ".join(f"mp.{name}" for name in (*COPIED, "property_id", "has_matches"))
+    after = ", ".join(f"l.{name}" for name in (*COPIED, "property_id")) + f", {has}"
+    cursor.execute(
+        f"WITH done AS (DELETE FROM {pending} RETURNING lead_id) "  # noqa: S608
+        f"UPDATE {point} mp SET {copied}, property_id = l.property_id, has_matches = {has} FROM {lead} l "
+        "WHERE l.id = mp.lead_id AND (l.id = ANY(%s) OR l.id IN (SELECT lead_id FROM done)) "
+        f"AND ({before}) IS DISTINCT FROM ({after})",
+        [list(lead_ids)],
+    )
+    return cursor.rowcount
+
+
+def map_points_sync(*, lead_ids: list[int]) -> int:
+    """Copy these leads' status, assignment, stack count, deal numbers and match flag into their map points
+    (one UPDATE; points already equal are not rewritten). Returns points changed.
+
+    For the writers of those values (status and assignment changes, comps); tier, score and location move
+    cells and go through map_grid_update. Run it in the writer's transaction, after the write. While a
+    refresh runs it never waits for the refresh's locks: the leads go on the pending list (MapPending), the
+    map reads live meanwhile, and the refresh copies them when it ends.
+    """
+    if not settings.IS_POSTGIS or not lead_ids:
+        return 0
+    if MapGridState.objects.filter(pk=1, max_lead_id=BUILDING).exists():
+        MapPending.objects.bulk_create([MapPending(lead_id=pk) for pk in lead_ids], ignore_conflicts=True)
+        return 0
+    with connection.cursor() as cursor:
+        return _sync_copies(cursor, lead_ids=lead_ids)
+
+
+def map_points_sync_matches(*, property_ids: list[int] | None = None) -> int:
+    """Set each map point's match flag to whether its property has a buyer match now (all points, or those of
+    `property_ids`); only points whose flag changes are written. For the writers of buyer matches (the
+    matching refresh, deleting buyers or matches). Returns points changed."""
+    if not settings.IS_POSTGIS or property_ids == []:
+        return 0
+    point = MapPoint._meta.db_table
+    only, params = ("", []) if property_ids is None else (" AND property_id = ANY(%s)", [list(property_ids)])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {point} SET has_matches = NOT has_matches "  # noqa: S608
+            f"WHERE has_matches <> {_has_matches_sql(point + '.property_id')}{only}",
+            params,
+        )
+        return cursor.rowcount
 
 
 # --- Reads -----------------------------------------------------------------------------------
@@ -299,13 +416,39 @@ def grid_cells(*, cells: CellRange, tiers: list[str] | None) -> list[dict]:
     ]
 
 
-def grid_points(*, bbox, tiers: list[str] | None, min_score, max_score) -> QuerySet:
-    """The map index rows in a viewport that pass the tier and score filters, best first."""
+def grid_filter(rows: QuerySet, filters: dict) -> QuerySet:
+    """MapPoint rows that pass the map filters in `filters` (cleaned LeadFilterSet values; names in INDEX_FILTERS,
+    empty values ignored)."""
+    for name, value in filters.items():
+        if value in (None, "", [], ()):
+            continue
+        rows = rows.filter(INDEX_FILTERS[name](value))
+    return rows
+
+
+def grid_points(*, bbox, filters: dict) -> QuerySet:
+    """The map index rows in a viewport that pass the filters, best first."""
     rows = MapPoint.objects.filter(location__bboverlaps=bbox)  # for points, && with a box is "inside"
-    if tiers:
-        rows = rows.filter(tier__in=tiers)
-    if min_score is not None:
-        rows = rows.filter(total__gte=min_score)
-    if max_score is not None:
-        rows = rows.filter(total__lte=max_score)
-    return rows.order_by("-total", "lead_id")
+    return grid_filter(rows, filters).order_by("-total", "lead_id")
+
+
+def grid_points_cells(*, cells: CellRange, filters: dict) -> list[dict]:
+    """Viewport cells counted from the index's points that pass the filters (one query over the narrow table,
+    with its float coordinates): what grid_cells answers for filters its counts do not split by."""
+    box = Polygon.from_bbox(cells.bbox)
+    box.srid = 4326
+    fine, factor = cell_size(FINE_LEVEL), float(2 ** (FINE_LEVEL - cells.level))
+    rows = (
+        grid_filter(MapPoint.objects.filter(location__bboverlaps=box), filters)
+        .order_by()
+        .annotate(cx=Floor(Floor(F("lon") / fine) / factor), cy=Floor(Floor(F("lat") / fine) / factor))
+        .values("cx", "cy")
+        .annotate(
+            n=Count("lead_id"),
+            lon=Avg("lon"),
+            lat=Avg("lat"),
+            **{f"tier_{t}": Count("lead_id", filter=Q(tier=t)) for t in TIERS},
+        )
+    )
+    # The box's closed far edges hold the first points of the next cells: those whole cells are dropped here.
+    return [row for row in rows if cells.x0 <= row["cx"] <= cells.x1 and cells.y0 <= row["cy"] <= cells.y1]

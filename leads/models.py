@@ -70,6 +70,8 @@ class Lead(TimeStampedModel):
         ordering = ["-total", "id"]
         indexes = [
             models.Index(fields=["-total", "id"], name="lead_total_idx"),
+            # The API's score orderings walk (total, id) both ways: (-total, -id) read backward, with no sort.
+            models.Index(fields=["total", "id"], name="lead_total_id_idx"),
             # A filter on tier, status or stack count in the lead order (the admin changelist's sidebar): the rows
             # of one value already in (-total, id) order. With a filter on only lead_total_idx the planner walks
             # the score order and skips the rows of other values: 21,000 of them for stack count 0 at 100k leads
@@ -364,16 +366,31 @@ class Alert(models.Model):
 class MapPoint(models.Model):
     """The map index: one narrow row per lead with a point, ordered by location on disk (PostGIS).
 
-    Rebuilt by leads.grid.map_grid_refresh (after scoring); holds only what scoring owns (tier, score)
-    so status or assignment edits never make it stale. The map reads details from Lead itself.
+    Rebuilt by leads.grid.map_grid_refresh (after scoring). It carries every value a map filter reads
+    (leads.grid.INDEX_FILTERS), so a filtered county view aggregates this narrow table instead of
+    joining the wide lead and property tables: tier and score move cells (leads.grid.map_grid_update);
+    the others are copies kept exact by their writers through leads.grid.map_points_sync (status and
+    assignment changes, comps) and map_points_sync_matches (buyer matches). The map reads a lead's
+    details from Lead itself.
     """
 
     lead = models.OneToOneField(
         Lead, on_delete=models.DO_NOTHING, primary_key=True, db_constraint=False, related_name="+"
     )
     location = gis_models.PointField(srid=4326, spatial_index=True)
+    # The point's coordinates as plain floats: cells and centroids without a geometry function per row.
+    lon = models.FloatField(default=0)
+    lat = models.FloatField(default=0)
     tier = models.CharField(max_length=1)
     total = models.PositiveSmallIntegerField()
+    # Copies of the lead's filterable values (see the docstring for who keeps them).
+    property_id = models.BigIntegerField(null=True)
+    status = models.CharField(max_length=20, blank=True, default="")
+    stack_count = models.PositiveSmallIntegerField(default=0)
+    arv = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    mao = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    assigned_to_id = models.IntegerField(null=True)
+    has_matches = models.BooleanField(default=False)
 
     def __str__(self):
         return f"map point of lead {self.lead_id}"
@@ -399,6 +416,16 @@ class MapGridCell(models.Model):
 
     def __str__(self):
         return f"level {self.level} cell ({self.cx}, {self.cy}) tier {self.tier}: {self.n}"
+
+
+class MapPending(models.Model):
+    """Leads whose status or assignee changed while the map index was being rebuilt: their points are copied
+    when the rebuild ends (or by the next sync); until then the index is not fresh and the map reads live."""
+
+    lead_id = models.BigIntegerField(primary_key=True)
+
+    def __str__(self):
+        return f"map point of lead {self.lead_id} pending"
 
 
 class MapGridState(models.Model):

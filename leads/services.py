@@ -16,7 +16,7 @@ from leads.assignees import lead_assignee_check
 from leads.backtest.signals import signals_awarded
 from leads.choices import OUTCOME_STATUSES, TIERS
 from leads.deals import DealParams, deal_numbers
-from leads.grid import map_grid_update
+from leads.grid import map_grid_update, map_points_sync
 from leads.models import Activity, Lead, LeadScoreHistory, Outcome, ScoringProfile
 from leads.scoring import ScoringParams, score
 from leads.selectors import PropertyFacts, property_facts_chunks
@@ -287,6 +287,7 @@ def leads_fold_merged(*, on_fold: FoldHandler | None = None) -> int:
             Lead.objects.filter(pk__in=folds).delete()
             lead_tier_days_refresh(dates=days)
             transaction.on_commit(change_generation_bump)
+        map_grid_update(lead_ids=[*moves, *folds])  # moved leads take their new point, folded ones leave the map
     return len(moves) + len(folds)
 
 
@@ -363,6 +364,7 @@ def _record_changes(
         )
         changed = [lead_id for lead_id, _ in rows]
         Lead.objects.filter(id__in=changed).update(**{field_name: new_value}, updated_at=now)
+        map_points_sync(lead_ids=changed)  # the map filters on status and assignee read the index's copies
     return changed
 
 

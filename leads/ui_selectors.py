@@ -9,7 +9,7 @@ from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery
 
 from leads.choices import CLOSED_STATUSES, TIERS
 
-from .grid import CellRange, PointX, PointY, cell_expressions, grid_points
+from .grid import INDEX_FILTERS, CellRange, PointX, PointY, cell_expressions, grid_points
 from .models import Lead, LeadScoreHistory, LeadTierDay
 
 # Points from this zoom on, grid cells below. A point feature is ~0.3 KB; 500 keep a city view near 150 KB
@@ -19,9 +19,10 @@ CLUSTER_BELOW_ZOOM = 13
 # Below this zoom, a view the map index counts more than DENSE_POINTS leads in is answered with cells.
 DENSE_CELLS_BELOW_ZOOM = 14
 DENSE_POINTS = 5000
-# Filters the map index (leads.grid) can answer; any other filter reads the live tables.
+# Filters the map index's per-tier cell counts answer (leads.grid.grid_cells); the index's points answer every
+# filter in leads.grid.INDEX_FILTERS; any other filter reads the live tables.
 INDEX_CELL_FILTERS = frozenset({"tier"})
-INDEX_POINT_FILTERS = frozenset({"tier", "min_score", "max_score"})
+INDEX_POINT_FILTERS = frozenset(INDEX_FILTERS)
 POINT_FIELDS = (
     "id",
     "property_id",
@@ -47,14 +48,14 @@ def lead_map_points(*, leads: QuerySet, limit: int = MAX_POINTS) -> tuple[list[d
 
 
 def lead_map_points_indexed(
-    *, bbox: GEOSGeometry, tiers, min_score, max_score, limit: int = MAX_POINTS
+    *, bbox: GEOSGeometry, filters: dict, limit: int = MAX_POINTS
 ) -> tuple[list[dict], bool, int]:
     """As lead_map_points, the candidates taken from the map index: (rows, truncated, count in view).
 
-    One query (the best ids from the narrow index as a subquery, their leads by primary key), two when
-    truncated (the count).
+    `filters`: cleaned LeadFilterSet values, names in INDEX_POINT_FILTERS. One query (the best ids from the
+    narrow index as a subquery, their leads by primary key), two when truncated (the count).
     """
-    index_rows = grid_points(bbox=bbox, tiers=tiers, min_score=min_score, max_score=max_score)
+    index_rows = grid_points(bbox=bbox, filters=filters)
     best = Lead.objects.filter(id__in=Subquery(index_rows.values("lead_id")[: limit + 1]))
     rows = list(best.order_by("-total", "id").values(*POINT_FIELDS, **POINT_XY))
     truncated = len(rows) > limit
@@ -74,11 +75,10 @@ def lead_map_cells(*, leads: QuerySet, cells: CellRange) -> list[dict]:
     """
     cx, cy = cell_expressions("property__location", cells.level)
     x, y = PointX("property__location"), PointY("property__location")
-    return list(
+    rows = (
         leads.filter(property__location__intersects=_cells_polygon(cells))
         .order_by()
         .annotate(cx=cx, cy=cy)
-        .filter(cx__gte=cells.x0, cx__lte=cells.x1, cy__gte=cells.y0, cy__lte=cells.y1)
         .values("cx", "cy")
         .annotate(
             n=Count("id"),
@@ -87,6 +87,9 @@ def lead_map_cells(*, leads: QuerySet, cells: CellRange) -> list[dict]:
             **{f"tier_{t}": Count("id", filter=Q(tier=t)) for t in TIERS},
         )
     )
+    # The box's closed far edges hold the first points of the next cells: those whole cells are dropped here,
+    # not by a WHERE on the cell expressions (the planner cannot estimate those and picks a per-row loop).
+    return [row for row in rows if cells.x0 <= row["cx"] <= cells.x1 and cells.y0 <= row["cy"] <= cells.y1]
 
 
 def lead_list_in_shape(*, leads: QuerySet, shape: GEOSGeometry) -> QuerySet:

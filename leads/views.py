@@ -18,7 +18,7 @@ from dealfinder.common.geo_validators import check_lon_lat
 
 from .assignees import ASSIGNEE_REFUSED, lead_assignees
 from .filtersets import LeadFilterSet
-from .grid import cell_range, grid_cells, grid_level, map_grid_is_fresh
+from .grid import cell_range, grid_cells, grid_level, grid_points_cells, map_grid_is_fresh
 from .models import Lead
 from .services import lead_bulk_assign
 from .ui_selectors import (
@@ -128,8 +128,10 @@ def lead_map_geojson(request):
     """Leads in `in_bbox` as a FeatureCollection: points at zoom >= 13, grid cells below (and at zoom 13
     when the map index counts more than DENSE_POINTS leads in view).
 
-    Unfiltered or tier/score-filtered requests read the map index (leads.grid) when it is fresh;
-    other filters, SpatiaLite and a stale index read the live tables with the same cell arithmetic.
+    Requests whose filters the map index carries (leads.grid.INDEX_FILTERS) read it when it is fresh: its
+    per-tier cell counts when unfiltered or tier-filtered, its narrow points otherwise (every filter the map
+    page offers). Other LeadFilterSet filters (search, zip, property type...), SpatiaLite and a stale index
+    read the live tables with the same cell arithmetic.
     """
     filterset, viewport = _filtered(request, request.GET), ViewportForm(request.GET)
     if not (filterset.is_valid() and viewport.is_valid()):
@@ -140,9 +142,8 @@ def lead_map_geojson(request):
         return JsonResponse({"errors": {"in_bbox": ["in_bbox is required"]}}, status=400)
     zoom = viewport.cleaned_data["zoom"]
     active = {name for name, value in cleaned.items() if name != "in_bbox" and value not in (None, "", [], ())}
-    indexed = (active <= INDEX_POINT_FILTERS if zoom >= CLUSTER_BELOW_ZOOM else active <= INDEX_CELL_FILTERS) and (
-        map_grid_is_fresh()
-    )
+    indexed = active <= INDEX_POINT_FILTERS and map_grid_is_fresh()
+    index_filters = {name: cleaned[name] for name in active}
     cells = cell_range(level=grid_level(zoom=zoom, bbox=bbox.extent), bbox=bbox.extent)
     rows = None
     if indexed and zoom < DENSE_CELLS_BELOW_ZOOM and active <= INDEX_CELL_FILTERS:
@@ -152,20 +153,16 @@ def lead_map_geojson(request):
             rows = None
     if zoom >= CLUSTER_BELOW_ZOOM and rows is None:
         if indexed:
-            points, truncated, count = lead_map_points_indexed(
-                bbox=bbox,
-                tiers=cleaned.get("tier"),
-                min_score=cleaned.get("min_score"),
-                max_score=cleaned.get("max_score"),
-                limit=MAX_POINTS,
-            )
+            points, truncated, count = lead_map_points_indexed(bbox=bbox, filters=index_filters, limit=MAX_POINTS)
         else:
             points, truncated = lead_map_points(leads=filterset.qs, limit=MAX_POINTS)
             count = filterset.qs.filter(property__location__isnull=False).count() if truncated else len(points)
         features = [_point_feature(row) for row in points]
         kind = "points"
     else:
-        if rows is None:
+        if rows is None and indexed:
+            rows = grid_points_cells(cells=cells, filters=index_filters)
+        elif rows is None:
             # The same filters without the viewport; lead_map_cells takes the whole cells it touches.
             data = request.GET.copy()
             data.pop("in_bbox")

@@ -22,6 +22,24 @@ LEAD_ORDERINGS = {
 }
 
 
+# The columns a list page serializes (LeadSerializer and its LeadPropertySerializer): the wide ones a page never
+# shows (comps and their sale ids, signals, the property's other facts) stay in the database. A field added
+# to those serializers belongs here too (tests/api/test_query_counts.py fails on a deferred load per row).
+_LEAD_COLUMNS = (
+    "id status assigned_to next_action_at notes tier distress value location_score urgency total reasons stack_count "
+    "scored_at arv repair_estimate mao created_at updated_at property"
+)
+_PROPERTY_COLUMNS = (
+    "id parcel_id street unit city state zip county location owner_name is_absentee is_vacant property_type beds "
+    "baths living_sqft year_built"
+)
+LIST_ONLY = (
+    *_LEAD_COLUMNS.split(),
+    "assigned_to__username",
+    *(f"property__{name}" for name in _PROPERTY_COLUMNS.split()),
+)
+
+
 @extend_schema_view(list=extend_schema(parameters=[ordering_parameter(LEAD_ORDERINGS)]))
 class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Scored leads. Filters are the map's (LeadFilterSet); `ordering` accepts the cursor orderings only."""
@@ -35,6 +53,10 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Updat
     http_method_names = ["get", "post", "patch", "head", "options"]
     # Comps are other parcels' recorded sales: whoever reads them needs to see sales.
     action_permissions = {"comps": ["leads.view_lead", "properties.view_sale"]}
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset.only(*LIST_ONLY) if self.action == "list" else queryset
 
     @extend_schema(request=LeadUpdateSerializer, responses=LeadSerializer)
     def partial_update(self, request, *args, **kwargs):

@@ -112,9 +112,9 @@ def test_queries_are_bounded(places):
         matches_refresh_all()
     if connection.vendor == "postgresql":
         # One set-based candidate query for all buyers (after its seven staging statements), the kept matches staged
-        # by COPY (one per 10,000 rows), compared, nothing to upsert, stale ones deleted: the same 22 statements
-        # for one buyer or three.
-        assert len(one.captured_queries) == len(three.captured_queries) == 22
+        # by COPY (one per 10,000 rows), compared, nothing to upsert, stale ones deleted, the map index's match
+        # flags set (one UPDATE): the same 23 statements for one buyer or three.
+        assert len(one.captured_queries) == len(three.captured_queries) == 23
         assert sum('FROM "properties_property"' in q["sql"] for q in three.captured_queries) == 0
     else:
         # Elsewhere a candidate query and a staging insert per buyer.
@@ -186,3 +186,28 @@ def test_unchanged_inputs_are_not_rescored_on_postgresql(places):
         pk: at for pk, at in stamps.items() if pk != center.get().pk
     }
     assert matches_refresh_all().updated == 0
+
+
+@pytest.mark.postgis
+def test_the_map_index_match_flag_follows_the_refresh_closed_leads_and_deactivated_buyers(places):
+    from leads.grid import map_grid_refresh
+    from leads.models import MapPoint
+    from leads.services import lead_change_status
+
+    def flagged():
+        return set(MapPoint.objects.filter(has_matches=True).values_list("lead_id", flat=True))
+
+    area, zips = area_buyer(), zip_buyer(["32805"])
+    map_grid_refresh()
+    assert flagged() == set()
+    matches_refresh_all()
+    assert flagged() == {places.center.pk, places.east.pk, places.listed.pk, places.zip_only.pk}
+    lead_change_status(lead=places.east, status="dead", actor=None)  # a lead closes: the next refresh drops it
+    assert MapPoint.objects.get(pk=places.east.pk).status == "dead"
+    assert matches_refresh_all().removed == 1
+    assert flagged() == {places.center.pk, places.listed.pk, places.zip_only.pk}
+    zips.is_active = False
+    zips.save()
+    Buyer.objects.filter(pk=area.pk).update(is_active=False)
+    assert matches_refresh_all().removed == 3  # no active buyer left: their matches go, and the flags with them
+    assert flagged() == set()

@@ -111,3 +111,15 @@ def test_leads_by_owner_and_owner_portfolio_size():
 
     assert pks({"owner": owner.pk}) == sorted(lead.pk for lead in mine)
     assert pks({"min_owner_properties": 2}) == sorted(lead.pk for lead in mine)
+
+
+def test_choice_filters_ask_no_distinct_and_repeat_no_lead(db):
+    """tier, status, distress and property type filter the lead's own columns or its one property: no row can
+    repeat, so no DISTINCT (it sorted every matching lead, all columns, before the first row)."""
+    kept = LeadFactory(tier="A", status="new", property=PropertyFactory(is_absentee=True, property_type="sfr"))
+    LeadFactory(tier="B", status="new")
+    params = {"tier": ["A", "B"], "status": ["new", "contacted"], "distress": ["absentee"], "property_type": ["sfr"]}
+    filterset = LeadFilterSet(params, queryset=Lead.objects.all())
+    assert filterset.is_valid(), filterset.errors
+    assert "DISTINCT" not in str(filterset.qs.query)
+    assert list(filterset.qs.values_list("id", flat=True)) == [kept.pk]

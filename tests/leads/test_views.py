@@ -134,9 +134,9 @@ def test_map_endpoint_query_count_is_constant(acquisitions, client, zoom, n):
     with CaptureQueriesContext(connection) as ctx:
         data = geojson(client, zoom=zoom, min_score=0, tier=["A", "B", "C", "D"])
     assert data["count"] == n
-    # session + user + 2 permission lookups + the one data query, and for points (tier and score filters:
-    # the index could answer) a look at the map index's state on PostGIS
-    assert len(ctx.captured_queries) == 5 + (settings.IS_POSTGIS and zoom >= 13)
+    # session + user + 2 permission lookups + the one data query, and (tier and score filters: the index could
+    # answer, at every zoom) a look at the map index's state on PostGIS
+    assert len(ctx.captured_queries) == 5 + settings.IS_POSTGIS
 
 
 @pytest.mark.parametrize(
@@ -297,7 +297,11 @@ def test_map_index_goes_stale_when_a_lead_is_added_and_other_filters_read_live(a
     assert geojson(client, zoom=10)["count"] == 13
 
     with CaptureQueriesContext(connection) as ctx:
-        data = geojson(client, zoom=10, status=["new"])  # not in the index: live tables
+        data = geojson(client, zoom=10, status=["new"])  # a copy the index's points carry
+    assert data["count"] == 13
+    assert any("leads_mappoint" in q["sql"] for q in ctx.captured_queries)
+    with CaptureQueriesContext(connection) as ctx:
+        data = geojson(client, zoom=10, property_type=["sfr"])  # not a map filter, not in the index: live tables
     assert data["count"] == 13
     assert not any("leads_map" in q["sql"] for q in ctx.captured_queries)
 
