@@ -33,6 +33,7 @@ from .models import (
     LeadTierDay,
     MapGridCell,
     MapGridState,
+    MapPending,
     MapPoint,
     Outcome,
     ScoringProfile,
@@ -371,6 +372,11 @@ class AlertAdmin(ReadOnlyAdmin):
 @admin.register(MapGridState)
 class MapGridStateAdmin(ReadOnlyAdmin):
     list_display = ("built_at", "max_lead_id", "points", "cells", "seconds")
+
+
+@admin.register(MapPending)
+class MapPendingAdmin(ReadOnlyAdmin):
+    list_display = ("lead_id",)
 
 
 @admin.register(MapPoint)

@@ -366,6 +366,13 @@ class MapGridCellFactory(DjangoModelFactory):
     sum_lat = 57.08
 
 
+class MapPendingFactory(DjangoModelFactory):
+    class Meta:
+        model = lm.MapPending
+
+    lead_id = factory.Sequence(lambda n: n + 1)
+
+
 class MapGridStateFactory(DjangoModelFactory):
     class Meta:
         model = lm.MapGridState
