@@ -87,9 +87,58 @@ def _cells_sql(box: str) -> str:
     )
 
 
+_OPEN_LEAD_SQL = f"""
+{{create}}
+    SELECT c.*, {_cell_sql("ST_X(c.location)", "ST_Y(c.location)", "c.type_code")} AS cell
+    FROM (
+        SELECT p.id, p.location, p.zip, p.property_type, COALESCE(array_position(%s::text[], p.property_type::text), 0)
+            AS type_code, p.beds, p.baths, p.year_built, l.mao, ap.list_price, l.arv, l.total,
+            COALESCE(l.mao, ap.list_price, l.arv) AS price
+        FROM leads_lead l
+        JOIN properties_property p ON p.id = l.property_id
+        LEFT JOIN (
+            SELECT DISTINCT ON (property_id) property_id, list_price FROM properties_listing
+            WHERE status = %s AND list_price IS NOT NULL ORDER BY property_id, listed_at DESC, id DESC
+        ) ap ON ap.property_id = l.property_id
+        WHERE p.is_active AND l.status <> ALL(%s)
+    ) c
+    ORDER BY cell, price
+"""  # noqa: S608 (our own SQL; values are parameters)
+
+
+def open_lead_statements(*, table: str = OPEN_LEAD_TABLE, temporary: bool = True) -> list[tuple[str, list]]:
+    """PostgreSQL: build the open-lead table `table` (step 1 of ranked_candidate_statements): its CREATE, then its
+    two CREATE INDEX (independent of each other: two connections may build them at once), then its ANALYZE.
+
+    Temporary (dropped at commit) for one connection; else an unlogged work table that other connections can read
+    once it is committed (the caller drops it).
+    """
+    create = f"CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS" if temporary else f"CREATE UNLOGGED TABLE {table} AS"
+    return [
+        (_OPEN_LEAD_SQL.format(create=create), [TYPE_CODES, Listing.Status.ACTIVE, list(CLOSED_LEAD_STATUSES)]),
+        (f"CREATE INDEX ON {table} (cell, price)", []),
+        (f"CREATE INDEX ON {table} (zip, type_code, price)", []),
+        (f"ANALYZE {table}", []),
+    ]
+
+
 def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] | None) -> list[tuple[str, list]]:
-    """PostgreSQL: statements to run in order, in one transaction; the last one returns each active buyer's best
-    candidates, ordered by buyer, as CANDIDATE_ROW_FIELDS.
+    """PostgreSQL, one connection: every statement in order, in one transaction (open_lead_statements on a temporary
+    table, then buyer_top_statements); the last one returns each active buyer's best candidates."""
+    return [
+        (f"DROP TABLE IF EXISTS {OPEN_LEAD_TABLE}, {TOP_TABLE}", []),
+        *open_lead_statements(),
+        *buyer_top_statements(weights=weights, buyer_ids=buyer_ids),
+    ]
+
+
+def buyer_top_statements(
+    *, weights: MatchWeights, buyer_ids: list[int] | None, open_lead: str = OPEN_LEAD_TABLE
+) -> list[tuple[str, list]]:
+    """PostgreSQL: statements to run in order, in one transaction, over the open-lead table `open_lead`
+    (open_lead_statements); the last one returns the best candidates of each active buyer (of `buyer_ids`),
+    ordered by buyer, as CANDIDATE_ROW_FIELDS. A buyer's rows depend on nothing but its box and the open leads (ties
+    broken by property id), so buyers may be split across connections and give the same rows.
 
     A county's buyers cover their areas many times over (1.8 million (buyer, lead) candidates at 100,000 parcels,
     5 million pairs in the zips alone before price and type), and most pairs fail the price or the type: the
@@ -108,7 +157,7 @@ def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] |
     3. The kept rows with their columns, `fingerprint` (an md5 of everything score_match reads: the rules
        version, the weights, the buy box, the candidate) and `unchanged` (the stored match has the same
        fingerprint, so its score and reasons need no new computation).
-    Temporary tables are dropped at commit.
+    The top table is temporary, dropped at commit.
     """
     score_sql, score_params = match_score_sql(weights, box="b.", candidate="c.")
     tolerance = weights.price_tolerance
@@ -142,7 +191,7 @@ def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] |
     # A price within the band, or unknown (looked for only if some lead has no price: one check per run).
     prices = (
         "c.price >= b.low AND c.price <= b.high",
-        f"c.price IS NULL AND EXISTS (SELECT FROM {OPEN_LEAD_TABLE} WHERE price IS NULL)",
+        f"c.price IS NULL AND EXISTS (SELECT FROM {open_lead} WHERE price IS NULL)",
     )
     # The type is in the index conditions; the rest of buyer_candidates' filters.
     fits = """(b.min_beds IS NULL OR c.beds IS NULL OR c.beds >= b.min_beds)
@@ -150,30 +199,13 @@ def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] |
                     AND (b.min_year_built IS NULL OR c.year_built IS NULL OR c.year_built >= b.min_year_built)
                     AND (b.max_year_built IS NULL OR c.year_built IS NULL OR c.year_built <= b.max_year_built)"""
     hits = "\n                UNION ALL\n".join(
-        f"""                SELECT c.id, c.total, c.price, {in_area_value} AS in_area FROM {OPEN_LEAD_TABLE} c
+        f"""                SELECT c.id, c.total, c.price, {in_area_value} AS in_area FROM {open_lead} c
                 WHERE {where} AND {price}
                     AND {exact}
                     AND {fits}"""  # noqa: S608 (our own SQL)
         for in_area_value, where, exact in locations
         for price in prices
     )
-    open_lead = f"""
-    CREATE TEMPORARY TABLE {OPEN_LEAD_TABLE} ON COMMIT DROP AS
-    SELECT c.*, {_cell_sql("ST_X(c.location)", "ST_Y(c.location)", "c.type_code")} AS cell
-    FROM (
-        SELECT p.id, p.location, p.zip, p.property_type, COALESCE(array_position(%s::text[], p.property_type::text), 0)
-            AS type_code, p.beds, p.baths, p.year_built, l.mao, ap.list_price, l.arv, l.total,
-            COALESCE(l.mao, ap.list_price, l.arv) AS price
-        FROM leads_lead l
-        JOIN properties_property p ON p.id = l.property_id
-        LEFT JOIN (
-            SELECT DISTINCT ON (property_id) property_id, list_price FROM properties_listing
-            WHERE status = %s AND list_price IS NOT NULL ORDER BY property_id, listed_at DESC, id DESC
-        ) ap ON ap.property_id = l.property_id
-        WHERE p.is_active AND l.status <> ALL(%s)
-    ) c
-    ORDER BY cell, price
-    """  # noqa: S608 (our own SQL; values are parameters)
     top = f"""
     CREATE TEMPORARY TABLE {TOP_TABLE} ON COMMIT DROP AS
     WITH b AS MATERIALIZED (
@@ -240,17 +272,12 @@ def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] |
             "ST_Y(c.location)",
         )
     }) AS fingerprint
-        FROM {TOP_TABLE} top JOIN {OPEN_LEAD_TABLE} c ON c.id = top.id
+        FROM {TOP_TABLE} top JOIN {open_lead} c ON c.id = top.id
     ) k
     LEFT JOIN buyers_propertymatch m ON m.property_id = k.id AND m.buyer_id = k.buyer_id
     ORDER BY k.buyer_id, k.score DESC, k.total DESC, k.id
     """  # noqa: S608 (our own SQL)
     return [
-        (f"DROP TABLE IF EXISTS {OPEN_LEAD_TABLE}, {TOP_TABLE}", []),
-        (open_lead, [TYPE_CODES, Listing.Status.ACTIVE, list(CLOSED_LEAD_STATUSES)]),
-        (f"CREATE INDEX ON {OPEN_LEAD_TABLE} (cell, price)", []),
-        (f"CREATE INDEX ON {OPEN_LEAD_TABLE} (zip, type_code, price)", []),
-        (f"ANALYZE {OPEN_LEAD_TABLE}", []),
         (
             top,
             [
