@@ -44,12 +44,12 @@ def match_score_sql(weights: MatchWeights, *, box: str = "", candidate: str = ""
     return sql, params
 
 
-def _haversine_sql(lon: str, lat: str, center: str) -> str:
-    """matching.haversine_miles in SQL, from `center` (a point) to (lon, lat)."""
+def _haversine_sql(lon: str, lat: str, center_lon: str, center_lat: str) -> str:
+    """matching.haversine_miles in SQL, from (center_lon, center_lat) to (lon, lat), all float8."""
     return (
         f"(2 * {EARTH_RADIUS_MILES} * ASIN(SQRT("
-        f"POWER(SIN(RADIANS({lat} - ST_Y({center})) / 2), 2)"
-        f" + COS(RADIANS(ST_Y({center}))) * COS(RADIANS({lat})) * POWER(SIN(RADIANS({lon} - ST_X({center})) / 2), 2))))"
+        f"POWER(SIN(RADIANS({lat} - {center_lat}) / 2), 2)"
+        f" + COS(RADIANS({center_lat})) * COS(RADIANS({lat})) * POWER(SIN(RADIANS({lon} - {center_lon}) / 2), 2))))"
     )
 
 
@@ -87,12 +87,17 @@ def _cells_sql(box: str) -> str:
     )
 
 
+# What a match's fingerprint reads of its lead, before the pair's in_area and the lead's point (lon, lat): each open
+# lead's text of them is made once, with the open-lead table, not once per (buyer, lead) pair.
+FINGERPRINT_LEAD = ("c.zip", "c.property_type", "c.beds", "c.baths", "c.year_built", "c.mao", "c.list_price", "c.arv")
 _OPEN_LEAD_SQL = f"""
 {{create}}
-    SELECT c.*, {_cell_sql("ST_X(c.location)", "ST_Y(c.location)", "c.type_code")} AS cell
+    SELECT c.*, {_cell_sql("c.lon", "c.lat", "c.type_code")} AS cell,
+        {_text(*FINGERPRINT_LEAD)} AS fingerprint_lead, {_text("c.lon", "c.lat")} AS fingerprint_point
     FROM (
-        SELECT p.id, p.location, p.zip, p.property_type, COALESCE(array_position(%s::text[], p.property_type::text), 0)
-            AS type_code, p.beds, p.baths, p.year_built, l.mao, ap.list_price, l.arv, l.total,
+        SELECT p.id, p.location, ST_X(p.location) AS lon, ST_Y(p.location) AS lat, p.zip, p.property_type,
+            COALESCE(array_position(%s::text[], p.property_type::text), 0) AS type_code, p.beds, p.baths,
+            p.year_built, l.mao, ap.list_price, l.arv, l.total,
             COALESCE(l.mao, ap.list_price, l.arv) AS price
         FROM leads_lead l
         JOIN properties_property p ON p.id = l.property_id
@@ -144,7 +149,8 @@ def buyer_top_statements(
     5 million pairs in the zips alone before price and type), and most pairs fail the price or the type: the
     box's location, type and price are index conditions, so that only candidates are read, in index order.
     1. The open leads, each with what matching reads of its property, its price (MAO, active list price, ARV),
-       its type code and its cell key (grid cell of CELL_DEGREES and type), staged in a temporary table in
+       its type code, its cell key (grid cell of CELL_DEGREES and type), its point as floats and the text its
+       match fingerprints read (made once per lead, not per pair), staged in a temporary or work table in
        (cell key, price) order, with btree indexes on (cell key, price) and (zip, type code, price); analyzed.
     2. Per active buyer (a LATERAL join), the open leads that fit the box: under the cells of the target area's
        or the circle's bounding box, or in the zips, at a wanted type, with a price within the widened band or
@@ -166,7 +172,7 @@ def buyer_top_statements(
     buyers_where = "b.is_active" + (" AND b.id = ANY(%s)" if buyer_ids is not None else "")
     buyers_params = [list(buyer_ids)] if buyer_ids is not None else []
     cap = weights.max_matches_per_buyer
-    haversine = _haversine_sql("ST_X(c.location)", "ST_Y(c.location)", "b.center")
+    haversine = _haversine_sql("c.lon", "c.lat", "b.center_lon", "b.center_lat")
     in_area = "(b.target_area IS NOT NULL AND ST_Intersects(b.target_area, c.location))"
     in_zips = "(b.zips IS NOT NULL AND c.zip = ANY(b.zips))"
     # (in_area, the index condition, the exact condition): each pair once, so a zip hit outside the area, a
@@ -211,7 +217,8 @@ def buyer_top_statements(
     WITH b AS MATERIALIZED (
         SELECT b.*, {_cells_sql("b.target_area")} AS area_cells, {_cells_sql("b.circle_box")} AS circle_cells
         FROM (
-            SELECT b.id, b.target_area, b.center, b.radius_miles::float8 AS radius_miles, b.min_price, b.max_price,
+            SELECT b.id, b.target_area, b.center, ST_X(b.center) AS center_lon, ST_Y(b.center) AS center_lat,
+                b.radius_miles::float8 AS radius_miles, b.min_price, b.max_price,
                 COALESCE(b.min_price * %s, '-Infinity') AS low, COALESCE(b.max_price * %s, 'Infinity') AS high,
                 b.min_beds, b.min_baths, b.min_year_built, b.max_year_built, b.cash_buyer, b.proof_of_funds,
                 NULLIF(ARRAY(SELECT jsonb_array_elements_text(b.target_zips)), '{{}}') AS zips,
@@ -256,22 +263,9 @@ def buyer_top_statements(
     SELECT k.buyer_id, k.candidates, k.id, k.zip, k.property_type, k.beds, k.baths, k.year_built, k.mao,
         k.list_price, k.arv, k.in_area, k.lon, k.lat, k.total, k.fingerprint, m.fingerprint = k.fingerprint
     FROM (
-        SELECT top.buyer_id, top.candidates, top.score, top.in_area, c.*, ST_X(c.location) AS lon,
-            ST_Y(c.location) AS lat, MD5(top.box_hash || {
-        _text(
-            "c.zip",
-            "c.property_type",
-            "c.beds",
-            "c.baths",
-            "c.year_built",
-            "c.mao",
-            "c.list_price",
-            "c.arv",
-            "top.in_area",
-            "ST_X(c.location)",
-            "ST_Y(c.location)",
-        )
-    }) AS fingerprint
+        SELECT top.buyer_id, top.candidates, top.score, top.in_area, c.*,
+            MD5(top.box_hash || c.fingerprint_lead || '|' || {_text("top.in_area")} || '|' || c.fingerprint_point)
+            AS fingerprint
         FROM {TOP_TABLE} top JOIN {open_lead} c ON c.id = top.id
     ) k
     LEFT JOIN buyers_propertymatch m ON m.property_id = k.id AND m.buyer_id = k.buyer_id
