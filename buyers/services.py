@@ -76,18 +76,17 @@ def _staged(buyer_id: int, candidate, result, fingerprint: str = "") -> tuple:
 
 
 class _RowScorer:
-    """Scores the rows of the set-based candidate query (CANDIDATE_ROW_FIELDS) and stages the kept ones.
+    """Scores the rows of the set-based candidate query (CANDIDATE_ROW_FIELDS): add() returns the rows to stage.
 
     A buyer's rows come together; rows whose fingerprint equals the stored match's are staged without a score
-    (kept as they are, not scored again).
+    (kept as they are, not scored again). `progress(done, total)` is called as each buyer's rows begin.
     """
 
-    def __init__(self, cursor, *, buyers: dict, weights: MatchWeights, progress):
-        self.cursor, self.buyers, self.weights, self.progress = cursor, buyers, weights, progress
-        self.boxes = {pk: buyer_buy_box(buyer=buyer) for pk, buyer in buyers.items()}
+    def __init__(self, *, boxes: dict, weights: MatchWeights, progress=None):
+        self.boxes, self.weights, self.progress = boxes, weights, progress
         self.candidates, self.done, self.last, self.box = 0, 0, None, None
 
-    def add(self, rows) -> None:
+    def add(self, rows) -> list[tuple]:
         batch = []
         for row in rows:
             buyer_id, count = row[:2]
@@ -96,7 +95,7 @@ class _RowScorer:
                 self.last, self.candidates, self.done = buyer_id, self.candidates + count, self.done + 1
                 self.box = self.boxes[buyer_id]
                 if self.progress:
-                    self.progress(self.done, len(self.buyers))
+                    self.progress(self.done, len(self.boxes))
             if unchanged:  # same inputs, rules and weights as the stored match: kept as it is
                 batch.append((buyer_id, row[2], None, None, fingerprint))
                 continue
@@ -104,7 +103,11 @@ class _RowScorer:
             result = score_match(candidate, self.box, self.weights)
             if result.keep:
                 batch.append(_staged(buyer_id, candidate, result, fingerprint))
-        _stage_rows(self.cursor, batch)
+        return batch
+
+
+def _buy_boxes(buyers: dict) -> dict:
+    return {pk: buyer_buy_box(buyer=buyer) for pk, buyer in buyers.items()}
 
 
 def _score_sql_rows(cursor, *, buyers: dict, weights: MatchWeights, buyer_ids, progress) -> int:
@@ -112,21 +115,22 @@ def _score_sql_rows(cursor, *, buyers: dict, weights: MatchWeights, buyer_ids, p
     *prepare, (sql, params) = ranked_candidate_statements(weights=weights, buyer_ids=buyer_ids)
     for statement, statement_params in prepare:
         cursor.execute(statement, statement_params)
-    scorer = _RowScorer(cursor, buyers=buyers, weights=weights, progress=progress)
+    scorer = _RowScorer(boxes=_buy_boxes(buyers), weights=weights, progress=progress)
     with connection.chunked_cursor() as rows:
         rows.execute(sql, params)
         while chunk := rows.fetchmany(FETCH_SIZE):
-            scorer.add(chunk)
+            _stage_rows(cursor, scorer.add(chunk))
     return scorer.candidates
 
 
 # --- The same on several connections (PostgreSQL) ---------------------------------------------------------------
 # The open leads are staged once in an unlogged work table, committed so that every connection reads it; the buyers
 # are dealt into shares, and each of `MATCH_CONNECTIONS` threads runs the per-buyer top-N query (buyer_top_statements)
-# for one share at a time on its own connection. The main thread scores each share's rows as it arrives (while the
-# others are still being computed) and stages them on the caller's connection, in its transaction: the apply is the
-# same as on one connection. A buyer's rows do not depend on which connection computed them (ties are broken by
-# property id), so the result is the same as _score_sql_rows'.
+# for one share at a time on its own connection and scores its rows (Python waits on the database in the other threads
+# meanwhile). The main thread stages and applies each share as it arrives, on the caller's connection, in its
+# transaction, while the other shares are computed: the apply is the same as on one connection, per share. A buyer's
+# rows do not depend on which connection computed them (ties are broken by property id), so the result is the same
+# as _score_sql_rows'.
 WORK_TABLE_PREFIX = "buyers_match_work_"
 _WORK_TABLE_RE = re.compile(rf"^{WORK_TABLE_PREFIX}(\d+)_[0-9a-f]+$")
 SHARES_PER_CONNECTION = 4  # a connection that finishes early takes another share; the last share's scoring is short
@@ -170,22 +174,28 @@ def _work_tables_orphaned() -> None:
                 cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(name)}")
 
 
-def _share_rows(*, weights: MatchWeights, buyer_ids: list[int], work_table: str) -> list[tuple]:
-    """One share of the buyers' best candidates (CANDIDATE_ROW_FIELDS), on this thread's connection."""
+def _share_rows(
+    *, weights: MatchWeights, boxes: dict, buyer_ids: list[int], work_table: str
+) -> tuple[_RowScorer, list[tuple]]:
+    """One share of the buyers' best candidates, on this thread's connection, scored in this thread (while the
+    caller's connection writes the shares before): (its scorer, with its counts; the rows to stage)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '256MB'")
         *prepare, (sql, params) = buyer_top_statements(weights=weights, buyer_ids=buyer_ids, open_lead=work_table)
         for statement, statement_params in prepare:
             cursor.execute(statement, statement_params)
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    scorer = _RowScorer(boxes=boxes, weights=weights)
+    return scorer, scorer.add(rows)
 
 
 def _score_sql_rows_parallel(
     cursor, *, buyers: dict, weights: MatchWeights, progress, workers: int
 ) -> tuple[int, int, int, int, int]:
-    """PostgreSQL, `workers` connections: the buyers' best candidates in shares; each share scored, staged and applied
-    (_stage_apply, for its buyers) on the caller's connection as it comes, while the other shares are computed.
+    """PostgreSQL, `workers` connections: the buyers' best candidates in shares, each scored by the thread that read
+    it; each share staged and applied (_stage_apply, for its buyers) on the caller's connection as it comes, while
+    the other shares are computed.
 
     Returns (candidates, kept, created, updated, removed).
     """
@@ -196,8 +206,8 @@ def _score_sql_rows_parallel(
     ids = list(buyers)
     count = min(len(ids), workers * SHARES_PER_CONNECTION)
     shares = [ids[n::count] for n in range(count)]  # dealt, so that each share has big and small boxes
-    scorer = _RowScorer(cursor, buyers=buyers, weights=weights, progress=progress)
-    totals = [0, 0, 0, 0]
+    boxes = _buy_boxes(buyers)
+    candidates, done, totals = 0, 0, [0, 0, 0, 0]
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="match")
     try:
         create, *indexes, analyze = open_lead_statements(table=work_table, temporary=False)
@@ -207,14 +217,20 @@ def _score_sql_rows_parallel(
             built.result()
         pool.submit(_on_own_connection, _execute, [analyze]).result()
         futures = {
-            pool.submit(_on_own_connection, _share_rows, weights=weights, buyer_ids=share, work_table=work_table): share
+            pool.submit(
+                _on_own_connection, _share_rows, weights=weights, boxes=boxes, buyer_ids=share, work_table=work_table
+            ): share
             for share in shares
         }
-        for done in as_completed(futures):
+        for future in as_completed(futures):
+            scorer, staged = future.result()
+            candidates, done = candidates + scorer.candidates, done + scorer.done
             cursor.execute("TRUNCATE buyers_match_stage")
-            scorer.add(done.result())
-            for n, value in enumerate(_stage_apply(cursor, buyer_ids=futures[done])):
+            _stage_rows(cursor, staged)
+            for n, value in enumerate(_stage_apply(cursor, buyer_ids=futures[future])):
                 totals[n] += value
+            if progress:
+                progress(done, len(buyers))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="match") as cleanup:
@@ -223,7 +239,7 @@ def _score_sql_rows_parallel(
                 cleanup.submit(_on_own_connection, _execute, drop).result()
             except Exception:  # the next run's _work_tables_orphaned drops it
                 logger.exception("Could not drop the match work table %s", work_table)
-    return scorer.candidates, *totals
+    return candidates, *totals
 
 
 def _score_per_buyer(cursor, *, buyers: dict, weights: MatchWeights, progress) -> int:
