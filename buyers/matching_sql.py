@@ -268,7 +268,9 @@ def buyer_top_statements(
             AS fingerprint
         FROM {TOP_TABLE} top JOIN {open_lead} c ON c.id = top.id
     ) k
-    LEFT JOIN buyers_propertymatch m ON m.property_id = k.id AND m.buyer_id = k.buyer_id
+    LEFT JOIN buyers_propertymatch m ON m.property_id = k.id AND m.buyer_id = k.buyer_id{
+        " AND m.buyer_id = ANY(%s)" if buyer_ids is not None else ""
+    }
     ORDER BY k.buyer_id, k.score DESC, k.total DESC, k.id
     """  # noqa: S608 (our own SQL)
     return [
@@ -286,5 +288,5 @@ def buyer_top_statements(
             ],
         ),
         (f"ANALYZE {TOP_TABLE}", []),
-        (kept, []),
+        (kept, buyers_params),  # a share reads its own buyers' stored matches, not all of them
     ]

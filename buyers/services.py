@@ -181,6 +181,8 @@ def _share_rows(
     caller's connection writes the shares before): (its scorer, with its counts; the rows to stage)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '256MB'")
+        # The shares are the parallelism: one core per connection, no parallel workers of its own.
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         *prepare, (sql, params) = buyer_top_statements(weights=weights, buyer_ids=buyer_ids, open_lead=work_table)
         for statement, statement_params in prepare:
             cursor.execute(statement, statement_params)
