@@ -330,7 +330,8 @@ def matches_refresh_all(
     unless the caller is inside a transaction (the other connections would not see its rows): then on one.
     `progress(done, total)` is called as buyers are done. Re-running without data changes writes nothing.
     """
-    workers = match_connections() if connection.vendor == "postgresql" and not connection.in_atomic_block else 1
+    committed = not connection.in_atomic_block and connection.get_autocommit()  # what other connections see is ours
+    workers = match_connections() if connection.vendor == "postgresql" and committed else 1
     with transaction.atomic():
         return _matches_refresh(buyer_ids=buyer_ids, progress=progress, workers=workers)
 
