@@ -44,12 +44,12 @@ def match_score_sql(weights: MatchWeights, *, box: str = "", candidate: str = ""
     return sql, params
 
 
-def _haversine_sql(lon: str, lat: str, center: str) -> str:
-    """matching.haversine_miles in SQL, from `center` (a point) to (lon, lat)."""
+def _haversine_sql(lon: str, lat: str, center_lon: str, center_lat: str) -> str:
+    """matching.haversine_miles in SQL, from (center_lon, center_lat) to (lon, lat), all float8."""
     return (
         f"(2 * {EARTH_RADIUS_MILES} * ASIN(SQRT("
-        f"POWER(SIN(RADIANS({lat} - ST_Y({center})) / 2), 2)"
-        f" + COS(RADIANS(ST_Y({center}))) * COS(RADIANS({lat})) * POWER(SIN(RADIANS({lon} - ST_X({center})) / 2), 2))))"
+        f"POWER(SIN(RADIANS({lat} - {center_lat}) / 2), 2)"
+        f" + COS(RADIANS({center_lat})) * COS(RADIANS({lat})) * POWER(SIN(RADIANS({lon} - {center_lon}) / 2), 2))))"
     )
 
 
@@ -87,15 +87,70 @@ def _cells_sql(box: str) -> str:
     )
 
 
+# What a match's fingerprint reads of its lead, before the pair's in_area and the lead's point (lon, lat): each open
+# lead's text of them is made once, with the open-lead table, not once per (buyer, lead) pair.
+FINGERPRINT_LEAD = ("c.zip", "c.property_type", "c.beds", "c.baths", "c.year_built", "c.mao", "c.list_price", "c.arv")
+_OPEN_LEAD_SQL = f"""
+{{create}}
+    SELECT c.*, {_cell_sql("c.lon", "c.lat", "c.type_code")} AS cell,
+        {_text(*FINGERPRINT_LEAD)} AS fingerprint_lead, {_text("c.lon", "c.lat")} AS fingerprint_point
+    FROM (
+        SELECT p.id, p.location, ST_X(p.location) AS lon, ST_Y(p.location) AS lat, p.zip, p.property_type,
+            COALESCE(array_position(%s::text[], p.property_type::text), 0) AS type_code, p.beds, p.baths,
+            p.year_built, l.mao, ap.list_price, l.arv, l.total,
+            COALESCE(l.mao, ap.list_price, l.arv) AS price
+        FROM leads_lead l
+        JOIN properties_property p ON p.id = l.property_id
+        LEFT JOIN (
+            SELECT DISTINCT ON (property_id) property_id, list_price FROM properties_listing
+            WHERE status = %s AND list_price IS NOT NULL ORDER BY property_id, listed_at DESC, id DESC
+        ) ap ON ap.property_id = l.property_id
+        WHERE p.is_active AND l.status <> ALL(%s)
+    ) c
+    ORDER BY cell, price
+"""  # noqa: S608 (our own SQL; values are parameters)
+
+
+def open_lead_statements(*, table: str = OPEN_LEAD_TABLE, temporary: bool = True) -> list[tuple[str, list]]:
+    """PostgreSQL: build the open-lead table `table` (step 1 of ranked_candidate_statements): its CREATE, then its
+    two CREATE INDEX (independent of each other: two connections may build them at once), then its ANALYZE.
+
+    Temporary (dropped at commit) for one connection; else an unlogged work table that other connections can read
+    once it is committed (the caller drops it).
+    """
+    create = f"CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS" if temporary else f"CREATE UNLOGGED TABLE {table} AS"
+    return [
+        (_OPEN_LEAD_SQL.format(create=create), [TYPE_CODES, Listing.Status.ACTIVE, list(CLOSED_LEAD_STATUSES)]),
+        (f"CREATE INDEX ON {table} (cell, price)", []),
+        (f"CREATE INDEX ON {table} (zip, type_code, price)", []),
+        (f"ANALYZE {table}", []),
+    ]
+
+
 def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] | None) -> list[tuple[str, list]]:
-    """PostgreSQL: statements to run in order, in one transaction; the last one returns each active buyer's best
-    candidates, ordered by buyer, as CANDIDATE_ROW_FIELDS.
+    """PostgreSQL, one connection: every statement in order, in one transaction (open_lead_statements on a temporary
+    table, then buyer_top_statements); the last one returns each active buyer's best candidates."""
+    return [
+        (f"DROP TABLE IF EXISTS {OPEN_LEAD_TABLE}, {TOP_TABLE}", []),
+        *open_lead_statements(),
+        *buyer_top_statements(weights=weights, buyer_ids=buyer_ids),
+    ]
+
+
+def buyer_top_statements(
+    *, weights: MatchWeights, buyer_ids: list[int] | None, open_lead: str = OPEN_LEAD_TABLE
+) -> list[tuple[str, list]]:
+    """PostgreSQL: statements to run in order, in one transaction, over the open-lead table `open_lead`
+    (open_lead_statements); the last one returns the best candidates of each active buyer (of `buyer_ids`),
+    ordered by buyer, as CANDIDATE_ROW_FIELDS. A buyer's rows depend on nothing but its box and the open leads (ties
+    broken by property id), so buyers may be split across connections and give the same rows.
 
     A county's buyers cover their areas many times over (1.8 million (buyer, lead) candidates at 100,000 parcels,
     5 million pairs in the zips alone before price and type), and most pairs fail the price or the type: the
     box's location, type and price are index conditions, so that only candidates are read, in index order.
     1. The open leads, each with what matching reads of its property, its price (MAO, active list price, ARV),
-       its type code and its cell key (grid cell of CELL_DEGREES and type), staged in a temporary table in
+       its type code, its cell key (grid cell of CELL_DEGREES and type), its point as floats and the text its
+       match fingerprints read (made once per lead, not per pair), staged in a temporary or work table in
        (cell key, price) order, with btree indexes on (cell key, price) and (zip, type code, price); analyzed.
     2. Per active buyer (a LATERAL join), the open leads that fit the box: under the cells of the target area's
        or the circle's bounding box, or in the zips, at a wanted type, with a price within the widened band or
@@ -108,7 +163,7 @@ def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] |
     3. The kept rows with their columns, `fingerprint` (an md5 of everything score_match reads: the rules
        version, the weights, the buy box, the candidate) and `unchanged` (the stored match has the same
        fingerprint, so its score and reasons need no new computation).
-    Temporary tables are dropped at commit.
+    The top table is temporary, dropped at commit.
     """
     score_sql, score_params = match_score_sql(weights, box="b.", candidate="c.")
     tolerance = weights.price_tolerance
@@ -117,7 +172,7 @@ def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] |
     buyers_where = "b.is_active" + (" AND b.id = ANY(%s)" if buyer_ids is not None else "")
     buyers_params = [list(buyer_ids)] if buyer_ids is not None else []
     cap = weights.max_matches_per_buyer
-    haversine = _haversine_sql("ST_X(c.location)", "ST_Y(c.location)", "b.center")
+    haversine = _haversine_sql("c.lon", "c.lat", "b.center_lon", "b.center_lat")
     in_area = "(b.target_area IS NOT NULL AND ST_Intersects(b.target_area, c.location))"
     in_zips = "(b.zips IS NOT NULL AND c.zip = ANY(b.zips))"
     # (in_area, the index condition, the exact condition): each pair once, so a zip hit outside the area, a
@@ -142,7 +197,7 @@ def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] |
     # A price within the band, or unknown (looked for only if some lead has no price: one check per run).
     prices = (
         "c.price >= b.low AND c.price <= b.high",
-        f"c.price IS NULL AND EXISTS (SELECT FROM {OPEN_LEAD_TABLE} WHERE price IS NULL)",
+        f"c.price IS NULL AND EXISTS (SELECT FROM {open_lead} WHERE price IS NULL)",
     )
     # The type is in the index conditions; the rest of buyer_candidates' filters.
     fits = """(b.min_beds IS NULL OR c.beds IS NULL OR c.beds >= b.min_beds)
@@ -150,36 +205,20 @@ def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] |
                     AND (b.min_year_built IS NULL OR c.year_built IS NULL OR c.year_built >= b.min_year_built)
                     AND (b.max_year_built IS NULL OR c.year_built IS NULL OR c.year_built <= b.max_year_built)"""
     hits = "\n                UNION ALL\n".join(
-        f"""                SELECT c.id, c.total, c.price, {in_area_value} AS in_area FROM {OPEN_LEAD_TABLE} c
+        f"""                SELECT c.id, c.total, c.price, {in_area_value} AS in_area FROM {open_lead} c
                 WHERE {where} AND {price}
                     AND {exact}
                     AND {fits}"""  # noqa: S608 (our own SQL)
         for in_area_value, where, exact in locations
         for price in prices
     )
-    open_lead = f"""
-    CREATE TEMPORARY TABLE {OPEN_LEAD_TABLE} ON COMMIT DROP AS
-    SELECT c.*, {_cell_sql("ST_X(c.location)", "ST_Y(c.location)", "c.type_code")} AS cell
-    FROM (
-        SELECT p.id, p.location, p.zip, p.property_type, COALESCE(array_position(%s::text[], p.property_type::text), 0)
-            AS type_code, p.beds, p.baths, p.year_built, l.mao, ap.list_price, l.arv, l.total,
-            COALESCE(l.mao, ap.list_price, l.arv) AS price
-        FROM leads_lead l
-        JOIN properties_property p ON p.id = l.property_id
-        LEFT JOIN (
-            SELECT DISTINCT ON (property_id) property_id, list_price FROM properties_listing
-            WHERE status = %s AND list_price IS NOT NULL ORDER BY property_id, listed_at DESC, id DESC
-        ) ap ON ap.property_id = l.property_id
-        WHERE p.is_active AND l.status <> ALL(%s)
-    ) c
-    ORDER BY cell, price
-    """  # noqa: S608 (our own SQL; values are parameters)
     top = f"""
     CREATE TEMPORARY TABLE {TOP_TABLE} ON COMMIT DROP AS
     WITH b AS MATERIALIZED (
         SELECT b.*, {_cells_sql("b.target_area")} AS area_cells, {_cells_sql("b.circle_box")} AS circle_cells
         FROM (
-            SELECT b.id, b.target_area, b.center, b.radius_miles::float8 AS radius_miles, b.min_price, b.max_price,
+            SELECT b.id, b.target_area, b.center, ST_X(b.center) AS center_lon, ST_Y(b.center) AS center_lat,
+                b.radius_miles::float8 AS radius_miles, b.min_price, b.max_price,
                 COALESCE(b.min_price * %s, '-Infinity') AS low, COALESCE(b.max_price * %s, 'Infinity') AS high,
                 b.min_beds, b.min_baths, b.min_year_built, b.max_year_built, b.cash_buyer, b.proof_of_funds,
                 NULLIF(ARRAY(SELECT jsonb_array_elements_text(b.target_zips)), '{{}}') AS zips,
@@ -224,33 +263,17 @@ def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] |
     SELECT k.buyer_id, k.candidates, k.id, k.zip, k.property_type, k.beds, k.baths, k.year_built, k.mao,
         k.list_price, k.arv, k.in_area, k.lon, k.lat, k.total, k.fingerprint, m.fingerprint = k.fingerprint
     FROM (
-        SELECT top.buyer_id, top.candidates, top.score, top.in_area, c.*, ST_X(c.location) AS lon,
-            ST_Y(c.location) AS lat, MD5(top.box_hash || {
-        _text(
-            "c.zip",
-            "c.property_type",
-            "c.beds",
-            "c.baths",
-            "c.year_built",
-            "c.mao",
-            "c.list_price",
-            "c.arv",
-            "top.in_area",
-            "ST_X(c.location)",
-            "ST_Y(c.location)",
-        )
-    }) AS fingerprint
-        FROM {TOP_TABLE} top JOIN {OPEN_LEAD_TABLE} c ON c.id = top.id
+        SELECT top.buyer_id, top.candidates, top.score, top.in_area, c.*,
+            MD5(top.box_hash || c.fingerprint_lead || '|' || {_text("top.in_area")} || '|' || c.fingerprint_point)
+            AS fingerprint
+        FROM {TOP_TABLE} top JOIN {open_lead} c ON c.id = top.id
     ) k
-    LEFT JOIN buyers_propertymatch m ON m.property_id = k.id AND m.buyer_id = k.buyer_id
+    LEFT JOIN buyers_propertymatch m ON m.property_id = k.id AND m.buyer_id = k.buyer_id{
+        " AND m.buyer_id = ANY(%s)" if buyer_ids is not None else ""
+    }
     ORDER BY k.buyer_id, k.score DESC, k.total DESC, k.id
     """  # noqa: S608 (our own SQL)
     return [
-        (f"DROP TABLE IF EXISTS {OPEN_LEAD_TABLE}, {TOP_TABLE}", []),
-        (open_lead, [TYPE_CODES, Listing.Status.ACTIVE, list(CLOSED_LEAD_STATUSES)]),
-        (f"CREATE INDEX ON {OPEN_LEAD_TABLE} (cell, price)", []),
-        (f"CREATE INDEX ON {OPEN_LEAD_TABLE} (zip, type_code, price)", []),
-        (f"ANALYZE {OPEN_LEAD_TABLE}", []),
         (
             top,
             [
@@ -265,5 +288,5 @@ def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] |
             ],
         ),
         (f"ANALYZE {TOP_TABLE}", []),
-        (kept, []),
+        (kept, buyers_params),  # a share reads its own buyers' stored matches, not all of them
     ]

@@ -2,10 +2,14 @@
 
 import json
 import logging
+import re
+import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import connection, transaction
 from django.utils import timezone
@@ -13,7 +17,7 @@ from django.utils import timezone
 from leads.grid import map_points_sync_matches
 
 from .matching import MatchCandidate, MatchWeights, best_matches, score_match
-from .matching_sql import ranked_candidate_statements
+from .matching_sql import buyer_top_statements, open_lead_statements, ranked_candidate_statements
 from .models import Buyer, PropertyMatch
 from .selectors import buyer_buy_box, buyer_has_location, buyer_match_candidates, matching_weights
 
@@ -73,34 +77,173 @@ def _staged(buyer_id: int, candidate, result, fingerprint: str = "") -> tuple:
     return (buyer_id, candidate.property_id, result.score, json.dumps(result.reasons), fingerprint)
 
 
+class _RowScorer:
+    """Scores the rows of the set-based candidate query (CANDIDATE_ROW_FIELDS): add() returns the rows to stage.
+
+    A buyer's rows come together; rows whose fingerprint equals the stored match's are staged without a score
+    (kept as they are, not scored again). `progress(done, total)` is called as each buyer's rows begin.
+    """
+
+    def __init__(self, *, boxes: dict, weights: MatchWeights, progress=None):
+        self.boxes, self.weights, self.progress = boxes, weights, progress
+        self.candidates, self.done, self.last, self.box = 0, 0, None, None
+
+    def add(self, rows) -> list[tuple]:
+        batch = []
+        for row in rows:
+            buyer_id, count = row[:2]
+            fingerprint, unchanged = row[15:]
+            if buyer_id != self.last:
+                self.last, self.candidates, self.done = buyer_id, self.candidates + count, self.done + 1
+                self.box = self.boxes[buyer_id]
+                if self.progress:
+                    self.progress(self.done, len(self.boxes))
+            if unchanged:  # same inputs, rules and weights as the stored match: kept as it is
+                batch.append((buyer_id, row[2], None, None, fingerprint))
+                continue
+            candidate = MatchCandidate.from_row(row[2:15], center=self.box.center)
+            result = score_match(candidate, self.box, self.weights)
+            if result.keep:
+                batch.append(_staged(buyer_id, candidate, result, fingerprint))
+        return batch
+
+
+def _buy_boxes(buyers: dict) -> dict:
+    return {pk: buyer_buy_box(buyer=buyer) for pk, buyer in buyers.items()}
+
+
 def _score_sql_rows(cursor, *, buyers: dict, weights: MatchWeights, buyer_ids, progress) -> int:
     """PostgreSQL: stream the buyers' best candidates from one set-based query, score them, stage the kept ones."""
     *prepare, (sql, params) = ranked_candidate_statements(weights=weights, buyer_ids=buyer_ids)
     for statement, statement_params in prepare:
         cursor.execute(statement, statement_params)
-    boxes = {pk: buyer_buy_box(buyer=buyer) for pk, buyer in buyers.items()}
-    candidates, done, last, batch = 0, 0, None, []
+    scorer = _RowScorer(boxes=_buy_boxes(buyers), weights=weights, progress=progress)
     with connection.chunked_cursor() as rows:
         rows.execute(sql, params)
         while chunk := rows.fetchmany(FETCH_SIZE):
-            for row in chunk:
-                buyer_id, count = row[:2]
-                fingerprint, unchanged = row[15:]
-                if buyer_id != last:
-                    last, candidates, done = buyer_id, candidates + count, done + 1
-                    box = boxes[buyer_id]
-                    if progress:
-                        progress(done, len(buyers))
-                if unchanged:  # same inputs, rules and weights as the stored match: kept as it is
-                    batch.append((buyer_id, row[2], None, None, fingerprint))
-                    continue
-                candidate = MatchCandidate.from_row(row[2:15], center=box.center)
-                result = score_match(candidate, box, weights)
-                if result.keep:
-                    batch.append(_staged(buyer_id, candidate, result, fingerprint))
-            _stage_rows(cursor, batch)
-            batch = []
-    return candidates
+            _stage_rows(cursor, scorer.add(chunk))
+    return scorer.candidates
+
+
+# --- The same on several connections (PostgreSQL) ---------------------------------------------------------------
+# The open leads are staged once in an unlogged work table, committed so that every connection reads it; the buyers
+# are dealt into shares, and each of `MATCH_CONNECTIONS` threads runs the per-buyer top-N query (buyer_top_statements)
+# for one share at a time on its own connection and scores its rows (Python waits on the database in the other threads
+# meanwhile). The main thread stages and applies each share as it arrives, on the caller's connection, in its
+# transaction, while the other shares are computed: the apply is the same as on one connection, per share. A buyer's
+# rows do not depend on which connection computed them (ties are broken by property id), so the result is the same
+# as _score_sql_rows'.
+WORK_TABLE_PREFIX = "buyers_match_work_"
+_WORK_TABLE_RE = re.compile(rf"^{WORK_TABLE_PREFIX}(\d+)_[0-9a-f]+$")
+SHARES_PER_CONNECTION = 4  # a connection that finishes early takes another share; the last share's scoring is short
+
+
+def match_connections() -> int:
+    """How many connections the set-based matching splits the buyers across (settings.MATCH_CONNECTIONS)."""
+    return max(1, int(getattr(settings, "MATCH_CONNECTIONS", 1)))
+
+
+def _on_own_connection(function, *args, **kwargs):
+    """Run in a worker thread: `function` on the thread's own connection (autocommit), closed afterwards."""
+    try:
+        return function(*args, **kwargs)
+    finally:
+        connection.close()
+
+
+def _execute(statements: list[tuple[str, list]]) -> None:
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+
+
+def _work_tables_orphaned() -> None:
+    """Drop the work tables of runs whose connection is gone (a process killed before its own cleanup)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r'"
+            " AND starts_with(relname, %s)",
+            [WORK_TABLE_PREFIX],
+        )
+        names = [name for (name,) in cursor.fetchall() if _WORK_TABLE_RE.match(name)]
+        if not names:
+            return
+        cursor.execute("SELECT pid FROM pg_stat_activity")
+        alive = {pid for (pid,) in cursor.fetchall()}
+        for name in names:
+            if int(_WORK_TABLE_RE.match(name)[1]) not in alive:
+                logger.warning("Dropping the orphaned match work table %s", name)
+                cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(name)}")
+
+
+def _share_rows(
+    *, weights: MatchWeights, boxes: dict, buyer_ids: list[int], work_table: str
+) -> tuple[_RowScorer, list[tuple]]:
+    """One share of the buyers' best candidates, on this thread's connection, scored in this thread (while the
+    caller's connection writes the shares before): (its scorer, with its counts; the rows to stage)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        # The shares are the parallelism: one core per connection, no parallel workers of its own.
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        *prepare, (sql, params) = buyer_top_statements(weights=weights, buyer_ids=buyer_ids, open_lead=work_table)
+        for statement, statement_params in prepare:
+            cursor.execute(statement, statement_params)
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    scorer = _RowScorer(boxes=boxes, weights=weights)
+    return scorer, scorer.add(rows)
+
+
+def _score_sql_rows_parallel(
+    cursor, *, buyers: dict, weights: MatchWeights, progress, workers: int
+) -> tuple[int, int, int, int, int]:
+    """PostgreSQL, `workers` connections: the buyers' best candidates in shares, each scored by the thread that read
+    it; each share staged and applied (_stage_apply, for its buyers) on the caller's connection as it comes, while
+    the other shares are computed.
+
+    Returns (candidates, kept, created, updated, removed).
+    """
+    cursor.execute("SELECT pg_backend_pid()")  # the name says whose table it is: _work_tables_orphaned
+    work_table = f"{WORK_TABLE_PREFIX}{cursor.fetchone()[0]}_{uuid.uuid4().hex[:12]}"
+    # The new matches' foreign keys are checked as each share is written, not all at commit after the last one.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    ids = list(buyers)
+    count = min(len(ids), workers * SHARES_PER_CONNECTION)
+    shares = [ids[n::count] for n in range(count)]  # dealt, so that each share has big and small boxes
+    boxes = _buy_boxes(buyers)
+    candidates, done, totals = 0, 0, [0, 0, 0, 0]
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="match")
+    try:
+        create, *indexes, analyze = open_lead_statements(table=work_table, temporary=False)
+        pool.submit(_on_own_connection, _work_tables_orphaned).result()
+        pool.submit(_on_own_connection, _execute, [create]).result()
+        for built in [pool.submit(_on_own_connection, _execute, [index]) for index in indexes]:
+            built.result()
+        pool.submit(_on_own_connection, _execute, [analyze]).result()
+        futures = {
+            pool.submit(
+                _on_own_connection, _share_rows, weights=weights, boxes=boxes, buyer_ids=share, work_table=work_table
+            ): share
+            for share in shares
+        }
+        for future in as_completed(futures):
+            scorer, staged = future.result()
+            candidates, done = candidates + scorer.candidates, done + scorer.done
+            cursor.execute("TRUNCATE buyers_match_stage")
+            _stage_rows(cursor, staged)
+            for n, value in enumerate(_stage_apply(cursor, buyer_ids=futures[future])):
+                totals[n] += value
+            if progress:
+                progress(done, len(buyers))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="match") as cleanup:
+            try:
+                drop = [(f"DROP TABLE IF EXISTS {connection.ops.quote_name(work_table)}", [])]
+                cleanup.submit(_on_own_connection, _execute, drop).result()
+            except Exception:  # the next run's _work_tables_orphaned drops it
+                logger.exception("Could not drop the match work table %s", work_table)
+    return candidates, *totals
 
 
 def _score_per_buyer(cursor, *, buyers: dict, weights: MatchWeights, progress) -> int:
@@ -123,22 +266,42 @@ def _stage_apply(cursor, *, buyer_ids: list[int]) -> tuple[int, int, int, int]:
     Returns (kept, created, updated, removed). Staged rows without a score are unchanged matches (same fingerprint);
     matches whose score and reasons did not change are not written (updated_at stays), unless to store their new
     fingerprint.
+
+    The stored matches are read for `buyer_ids` alone and the stage by its key, so that the plans stay cheap when the
+    matches' statistics are stale (a first run after the table was empty, or shares applied one after the other).
     """
+    ids_sql, ids_params = _ids_sql(buyer_ids)
     cursor.execute(
-        "SELECT COUNT(*), SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END),"
+        "SELECT COUNT(*), SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END),"  # noqa: S608 (placeholders only)
         " SUM(CASE WHEN m.score <> s.score OR m.reasons <> s.reasons THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN m.fingerprint <> s.fingerprint THEN 1 ELSE 0 END)"
         " FROM buyers_match_stage s LEFT JOIN buyers_propertymatch m"
-        " ON m.buyer_id = s.buyer_id AND m.property_id = s.property_id"
+        f" ON m.buyer_id = s.buyer_id AND m.property_id = s.property_id AND m.buyer_id {ids_sql}",
+        ids_params,
     )
     kept, created, updated, refingerprinted = (value or 0 for value in cursor.fetchone())
-    if created or updated or refingerprinted:
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    stored = (
+        "SELECT 1 FROM buyers_propertymatch m"  # noqa: S608 (placeholders only)
+        f" WHERE m.buyer_id = s.buyer_id AND m.property_id = s.property_id AND m.buyer_id {ids_sql}"
+    )
+    columns = "(created_at, updated_at, buyer_id, property_id, score, reasons, fingerprint)"
+    if created:
+        # New matches alone, in the order of the (property, buyer) keys (the indexes are written in order);
+        # a pair another run inserted meanwhile is left to it.
         cursor.execute(
-            "INSERT INTO buyers_propertymatch"
-            " (created_at, updated_at, buyer_id, property_id, score, reasons, fingerprint)"
-            " SELECT %s, %s, buyer_id, property_id, score, reasons, fingerprint FROM buyers_match_stage"
-            " WHERE score IS NOT NULL"
+            f"INSERT INTO buyers_propertymatch {columns}"  # noqa: S608 (our own SQL)
+            " SELECT %s, %s, s.buyer_id, s.property_id, s.score, s.reasons, s.fingerprint FROM buyers_match_stage s"
+            f" WHERE s.score IS NOT NULL AND NOT EXISTS ({stored}) ORDER BY s.property_id, s.buyer_id"
+            " ON CONFLICT (property_id, buyer_id) DO NOTHING",
+            [now, now, *ids_params],
+        )
+    if updated or refingerprinted:
+        # Stored matches whose score, reasons or fingerprint changed; updated_at moves only with score or reasons.
+        cursor.execute(
+            f"INSERT INTO buyers_propertymatch {columns}"  # noqa: S608 (our own SQL)
+            " SELECT %s, %s, s.buyer_id, s.property_id, s.score, s.reasons, s.fingerprint FROM buyers_match_stage s"
+            f" WHERE s.score IS NOT NULL AND EXISTS ({stored})"
             " ON CONFLICT (property_id, buyer_id) DO UPDATE"
             " SET score = excluded.score, reasons = excluded.reasons, fingerprint = excluded.fingerprint,"
             " updated_at = CASE WHEN buyers_propertymatch.score <> excluded.score"
@@ -146,9 +309,8 @@ def _stage_apply(cursor, *, buyer_ids: list[int]) -> tuple[int, int, int, int]:
             " THEN excluded.updated_at ELSE buyers_propertymatch.updated_at END"
             " WHERE buyers_propertymatch.score <> excluded.score OR buyers_propertymatch.reasons <> excluded.reasons"
             " OR buyers_propertymatch.fingerprint <> excluded.fingerprint",
-            [now, now],
+            [now, now, *ids_params],
         )
-    ids_sql, ids_params = _ids_sql(buyer_ids)
     cursor.execute(
         f"DELETE FROM buyers_propertymatch WHERE buyer_id {ids_sql} AND NOT EXISTS (SELECT 1 FROM buyers_match_stage s"  # noqa: S608 (placeholders only)
         " WHERE s.buyer_id = buyers_propertymatch.buyer_id AND s.property_id = buyers_propertymatch.property_id)",
@@ -157,7 +319,6 @@ def _stage_apply(cursor, *, buyer_ids: list[int]) -> tuple[int, int, int, int]:
     return kept, created, updated, cursor.rowcount
 
 
-@transaction.atomic
 def matches_refresh_all(
     *, buyer_ids: Iterable[int] | None = None, progress: Callable[[int, int], None] | None = None
 ) -> MatchSummary:
@@ -167,8 +328,17 @@ def matches_refresh_all(
     A fixed number of queries on PostgreSQL (one set-based candidate query, the scored matches staged by COPY,
     one upsert of the changed ones, one delete of the stale ones); elsewhere one candidate query per buyer.
     On PostgreSQL a match whose fingerprint (rules version, weights, buy box, candidate) is unchanged is not scored
-    again. `progress(done, total)` is called as buyers are done. Re-running without data changes writes nothing.
+    again, and the candidates are computed on MATCH_CONNECTIONS connections at once (_score_sql_rows_parallel)
+    unless the caller is inside a transaction (the other connections would not see its rows): then on one.
+    `progress(done, total)` is called as buyers are done. Re-running without data changes writes nothing.
     """
+    committed = not connection.in_atomic_block and connection.get_autocommit()  # what other connections see is ours
+    workers = match_connections() if connection.vendor == "postgresql" and committed else 1
+    with transaction.atomic():
+        return _matches_refresh(buyer_ids=buyer_ids, progress=progress, workers=workers)
+
+
+def _matches_refresh(*, buyer_ids, progress, workers: int) -> MatchSummary:
     weights = matching_weights()
     buyers = Buyer.objects.all()
     if buyer_ids is not None:
@@ -194,7 +364,7 @@ def matches_refresh_all(
         cursor.execute(
             "CREATE TEMPORARY TABLE buyers_match_stage (buyer_id bigint NOT NULL, property_id bigint NOT NULL,"
             f" score smallint, reasons {'jsonb' if connection.vendor == 'postgresql' else 'text'},"
-            " fingerprint varchar(32) NOT NULL)"
+            " fingerprint varchar(32) NOT NULL, PRIMARY KEY (buyer_id, property_id))"
         )
         if connection.vendor == "postgresql":
             # Memory for the query's hash joins and window sorts (millions of pairs), so they do not spill to disk.
@@ -202,13 +372,19 @@ def matches_refresh_all(
             # The candidates are read through a server-side cursor, which PostgreSQL plans for the first 10% of
             # rows (fast-start nested loops) unless told that every row will be fetched.
             cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
-            summary.candidates = _score_sql_rows(
-                cursor, buyers=active, weights=weights, buyer_ids=buyer_ids, progress=progress
-            )
-            cursor.execute("ANALYZE buyers_match_stage")
+            if workers > 1:
+                summary.candidates, summary.kept, summary.created, summary.updated, removed = _score_sql_rows_parallel(
+                    cursor, buyers=active, weights=weights, progress=progress, workers=workers
+                )
+            else:
+                summary.candidates = _score_sql_rows(
+                    cursor, buyers=active, weights=weights, buyer_ids=buyer_ids, progress=progress
+                )
+                cursor.execute("ANALYZE buyers_match_stage")
+                summary.kept, summary.created, summary.updated, removed = _stage_apply(cursor, buyer_ids=list(active))
         else:
             summary.candidates = _score_per_buyer(cursor, buyers=active, weights=weights, progress=progress)
-        summary.kept, summary.created, summary.updated, removed = _stage_apply(cursor, buyer_ids=list(active))
+            summary.kept, summary.created, summary.updated, removed = _stage_apply(cursor, buyer_ids=list(active))
         cursor.execute("DROP TABLE buyers_match_stage")
     summary.removed += removed
     summary.unchanged = summary.kept - summary.created - summary.updated

@@ -5,6 +5,7 @@ Everything a deployment changes comes from environment variables (or an optional
 """
 
 import datetime
+import os
 import sys
 from pathlib import Path
 
@@ -161,6 +162,8 @@ else:
     _sqlite.setdefault("timeout", env.int("SQLITE_BUSY_TIMEOUT_SECONDS", default=30))
     _sqlite.setdefault("transaction_mode", "IMMEDIATE")
     _sqlite.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
+# Matching on PostgreSQL splits the buyers across this many connections (threads of the matching process).
+MATCH_CONNECTIONS = env.int("MATCH_CONNECTIONS", default=os.cpu_count() or 1)
 SPATIALITE_LIBRARY_PATH = env.str("SPATIALITE_LIBRARY_PATH", default="mod_spatialite")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
