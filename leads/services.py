@@ -276,13 +276,14 @@ class _ChunkWriter:
 
     Only on PostgreSQL and outside a transaction (chunks are independent: each covers its own property id range,
     and nothing read for a later chunk depends on an earlier chunk's writes). Inside a transaction (tests, a
-    caller's atomic block) a second connection would not see its uncommitted rows, so chunks land inline."""
+    caller's atomic block) a second connection would not see its uncommitted rows, so chunks land inline; so do
+    they when the caller rescores one parcel or a few (`overlap=False`: not worth two more connections)."""
 
-    def __init__(self, *, today: datetime.date, now: datetime.datetime):
+    def __init__(self, *, today: datetime.date, now: datetime.datetime, overlap: bool = True):
         self.today, self.now = today, now
         self.new_tier_a: list[int] = []
         self.history_written = 0
-        self.threaded = prefetch_possible()
+        self.threaded = overlap and prefetch_possible()
         self._queue: queue.Queue | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -407,7 +408,8 @@ def leads_score_all(
     )
     with contextlib.ExitStack() as stack:
         stack.enter_context(collector_paused())
-        writer = stack.enter_context(_ChunkWriter(today=today, now=now))
+        full = parcel_id is None and property_ids is None  # one parcel or a few (a request) need no threads
+        writer = stack.enter_context(_ChunkWriter(today=today, now=now, overlap=full))
         if writer.threaded:  # facts and stored leads read ahead on another connection while this one scores
             source = chunks
             reader = prefetched(lambda: ((facts, _chunk_leads(facts, today=today)) for facts in source))
