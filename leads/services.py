@@ -1,7 +1,10 @@
 """Lead services: set-based scoring with a daily history snapshot, and the broker workflow."""
 
+import contextlib
 import datetime
 import json
+import queue
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -11,7 +14,9 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from dealfinder.common.bulk import bulk_upsert, copy_to_stage
+from dealfinder.common.collector import collector_paused
 from dealfinder.common.generations import change_generation_bump
+from dealfinder.common.prefetch import prefetch_possible, prefetched
 from leads.assignees import lead_assignee_check
 from leads.backtest.signals import signals_awarded
 from leads.choices import OUTCOME_STATUSES, TIERS
@@ -175,16 +180,27 @@ def _write_leads(writes: list[tuple], *, now: datetime.datetime) -> dict[int, in
     return new_ids
 
 
-def _score_chunk(
+@dataclass
+class _ChunkPlan:
+    """What scoring one chunk decided, before anything is written."""
+
+    writes: list[tuple]  # (lead id or None for a new lead, property id, LEAD_FIELDS values, reasons)
+    new_tier_a: list[tuple[int | None, int]]  # (lead id or None, property id)
+    snapshot: list[int]  # property ids whose snapshot today is missing or differs
+
+
+def _plan_chunk(
     facts: list[PropertyFacts],
     *,
     today: datetime.date,
-    now: datetime.datetime,
     params: ScoringParams,
     deal_params: DealParams,
     summary: ScoreSummary,
-) -> None:
-    leads = _chunk_leads(facts, today=today)
+    leads: dict[int, tuple] | None = None,
+) -> _ChunkPlan:
+    """Score a chunk against its stored leads (_chunk_leads, read here unless given)."""
+    if leads is None:
+        leads = _chunk_leads(facts, today=today)
     writes: list[tuple] = []  # (lead id or None for a new lead, property id, LEAD_FIELDS values, reasons)
     new_tier_a: list[tuple[int | None, int]] = []  # (lead id or None, property id)
     snapshot: list[int] = []  # property ids whose snapshot today is missing or differs
@@ -242,9 +258,77 @@ def _score_chunk(
     summary.scored += len(facts)
     summary.created += created
     summary.changed += changed
-    new_ids = _write_leads(writes, now=now)
-    summary.new_tier_a.extend(new_ids[pid] if lead_id is None else lead_id for lead_id, pid in new_tier_a)
-    summary.history_written += _snapshot_history(property_ids=snapshot, today=today, now=now)
+    return _ChunkPlan(writes, new_tier_a, snapshot)
+
+
+def _land_chunk(plan: _ChunkPlan, *, today: datetime.date, now: datetime.datetime) -> tuple[list[int], int]:
+    """Write a chunk's plan: its leads, then today's snapshot of those that need one. (new Tier A lead ids, history
+    rows written)."""
+    new_ids = _write_leads(plan.writes, now=now)
+    new_tier_a = [new_ids[pid] if lead_id is None else lead_id for lead_id, pid in plan.new_tier_a]
+    return new_tier_a, _snapshot_history(property_ids=plan.snapshot, today=today, now=now)
+
+
+class _ChunkWriter:
+    """Lands chunk plans on a second database connection in a thread, each chunk in its own transaction, while the
+    caller reads and scores the next chunk: the database writes one chunk as Python scores the next (the GIL is
+    released while psycopg waits), instead of one after the other.
+
+    Only on PostgreSQL and outside a transaction (chunks are independent: each covers its own property id range,
+    and nothing read for a later chunk depends on an earlier chunk's writes). Inside a transaction (tests, a
+    caller's atomic block) a second connection would not see its uncommitted rows, so chunks land inline; so do
+    they when the caller rescores one parcel or a few (`overlap=False`: not worth two more connections)."""
+
+    def __init__(self, *, today: datetime.date, now: datetime.datetime, overlap: bool = True):
+        self.today, self.now = today, now
+        self.new_tier_a: list[int] = []
+        self.history_written = 0
+        self.threaded = overlap and prefetch_possible()
+        self._queue: queue.Queue | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def __enter__(self) -> "_ChunkWriter":
+        if self.threaded:
+            self._queue = queue.Queue(maxsize=2)
+            self._thread = threading.Thread(target=self._run, name="leads-score-writer", daemon=True)
+            self._thread.start()
+        return self
+
+    def land(self, plan: _ChunkPlan) -> None:
+        if self._queue is None:
+            self._collect(*_land_chunk(plan, today=self.today, now=self.now))
+            return
+        self._raise_error()
+        self._queue.put(plan)
+
+    def _collect(self, new_tier_a: list[int], history_written: int) -> None:
+        self.new_tier_a.extend(new_tier_a)
+        self.history_written += history_written
+
+    def _run(self) -> None:
+        try:
+            while (plan := self._queue.get()) is not None:
+                if self._error is not None:
+                    continue  # drain: the caller raises the error at its next chunk or on leaving
+                try:
+                    with transaction.atomic():
+                        self._collect(*_land_chunk(plan, today=self.today, now=self.now))
+                except BaseException as exc:
+                    self._error = exc
+        finally:
+            connection.close()  # this thread's own connection
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+        if exc_type is None:
+            self._raise_error()
 
 
 FoldHandler = Callable[[dict[int, int]], None]
@@ -323,11 +407,29 @@ def leads_score_all(
         property_ids=property_ids,
         buyer_demand_by_zip=buyer_demand_by_zip,
     )
-    for facts in chunks:
-        with transaction.atomic():
-            _score_chunk(facts, today=today, now=now, params=params, deal_params=deal_params, summary=summary)
-        if progress is not None:
-            progress(len(facts))
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(collector_paused())
+        full = parcel_id is None and property_ids is None  # one parcel or a few (a request) need no threads
+        writer = stack.enter_context(_ChunkWriter(today=today, now=now, overlap=full))
+        if writer.threaded:  # facts and stored leads read ahead on another connection while this one scores
+            source = chunks
+            reader = prefetched(lambda: ((facts, _chunk_leads(facts, today=today)) for facts in source))
+            chunks = stack.enter_context(contextlib.closing(reader))  # an error here stops the reader at once
+        for chunk in chunks:
+            if writer.threaded:
+                facts, leads = chunk
+                plan = _plan_chunk(facts, today=today, params=params, deal_params=deal_params, summary=summary,
+                                   leads=leads)  # fmt: skip
+                writer.land(plan)
+            else:
+                facts = chunk
+                with transaction.atomic():  # a chunk's reads and writes in one transaction
+                    plan = _plan_chunk(facts, today=today, params=params, deal_params=deal_params, summary=summary)
+                    writer.land(plan)
+            if progress is not None:
+                progress(len(facts))
+    summary.new_tier_a.extend(writer.new_tier_a)
+    summary.history_written += writer.history_written
     summary.unchanged = summary.scored - summary.created - summary.changed
     lead_tier_days_refresh(dates=[today])
     if parcel_id is not None or property_ids is not None:  # a partial rescore moves its own map points

@@ -11,11 +11,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from dealfinder.common.bulk import bulk_upsert
+from dealfinder.common.bulk import bulk_upsert, copy_to_stage
+from dealfinder.common.collector import collector_paused
 from dealfinder.common.generations import change_generation_bump
 from properties import models as m
 from properties.owners import (
@@ -85,6 +87,11 @@ def owners_resolve(*, progress: Callable[[int], None] | None = None) -> OwnersSu
     the changed ones, set `Property.owner` where it changed and recount. Idempotent: a second run writes nothing.
 
     Owners left without parcels stay (property_count 0): their GoHighLevel contact may still be linked to them."""
+    with collector_paused():
+        return _owners_resolve(progress=progress)
+
+
+def _owners_resolve(*, progress: Callable[[int], None] | None) -> OwnersSummary:
     rows = list(
         m.Property.objects.filter(is_active=True)
         .order_by()
@@ -128,12 +135,27 @@ def _digest(key: str) -> str:
 
 def _rename(renames: dict[str, str]) -> int:
     """Stored owners continued under a new key keep their row; a row already holding the new key (an owner left
-    without parcels earlier) is left as it is and the old row stays behind."""
-    taken = set(m.Owner.objects.filter(digest__in=[_digest(k) for k in renames]).values_list("digest", flat=True))
-    done = 0
-    for new, old in sorted(renames.items()):
-        if _digest(new) not in taken:
-            done += m.Owner.objects.filter(digest=_digest(old)).update(key=new, digest=_digest(new))
+    without parcels earlier) is left as it is and the old row stays behind. One UPDATE per batch (the new digests
+    are not in the table, and each old key is continued by one new key at most, so the order does not matter)."""
+    news = sorted(renames)
+    taken: set[str] = set()
+    for start in range(0, len(news), BATCH_SIZE):
+        digests = [_digest(k) for k in news[start : start + BATCH_SIZE]]
+        taken.update(m.Owner.objects.filter(digest__in=digests).values_list("digest", flat=True))
+    todo = [(_digest(renames[new]), new, _digest(new)) for new in news if _digest(new) not in taken]
+    qn, done = connection.ops.quote_name, 0
+    table, key, digest = qn(m.Owner._meta.db_table), qn("key"), qn("digest")
+    with connection.cursor() as cursor:
+        for start in range(0, len(todo), BATCH_SIZE):
+            batch = todo[start : start + BATCH_SIZE]
+            values = ", ".join(["(%s, %s, %s)"] * len(batch))
+            cursor.execute(
+                f"WITH v (old, new_key, new_digest) AS (VALUES {values}) "  # noqa: S608 - identifiers are the model's
+                f"UPDATE {table} SET {key} = v.new_key, {digest} = v.new_digest FROM v WHERE {table}.{digest} = v.old "
+                f"RETURNING {table}.{qn('id')}",  # counted from RETURNING: SQLite's rowcount misses a WITH ... UPDATE
+                [value for row in batch for value in row],
+            )
+            done += len(cursor.fetchall())
     return done
 
 
@@ -168,7 +190,10 @@ def _row_hash(row: m.Owner) -> str:
 
 
 def _upsert(owners) -> tuple[int, dict[str, int]]:
-    """Upsert the owners whose stored row differs; {owner key: pk} for all of them."""
+    """Upsert the owners whose stored row differs; {owner key: pk} for all of them. PostgreSQL compares in the
+    database (_upsert_staged); elsewhere each stored row's hash is compared in Python."""
+    if connection.vendor == "postgresql":
+        return _upsert_staged(owners)
     rows = [_owner_row(o) for o in owners]
     stored = {}
     digests = [r.digest for r in rows]
@@ -185,9 +210,75 @@ def _upsert(owners) -> tuple[int, dict[str, int]]:
     return len(fresh), {r.key: pks[r.digest] for r in rows}
 
 
+STAGED_FIELDS = ["digest", *(f for f in OWNER_FIELDS if f != "updated_at")]
+STAGE_TABLE = "owner_resolve_stage"  # a temporary table per connection
+JSON_FIELDS = {"people", "name_forms", "explanation"}
+
+
+def _staged_row(owner: ResolvedOwner) -> tuple:
+    """The owner's STAGED_FIELDS values as COPY takes them (the JSON fields as JSON text), as _owner_row has them."""
+    mailing = owner.mailing or MailingAddress("")
+    dumps = json.dumps
+    return (
+        owner.digest,
+        owner.key,
+        owner.kind.value,
+        owner.display_name[:255],
+        owner.name.canonical[:255],
+        dumps([{"last": p.last, "first": p.first, "middle": p.middle, "suffix": p.suffix} for p in owner.name.people]),
+        owner.name.entity[:255],
+        mailing.street[:200],
+        mailing.city[:100],
+        mailing.state[:32],
+        mailing.zip,
+        owner.is_corporate,
+        owner.is_trust,
+        owner.is_estate,
+        owner.is_government,
+        owner.is_bank,
+        owner.is_out_of_state,
+        dumps(list(owner.name_forms)),
+        dumps(list(owner.explanation)),
+    )
+
+
+def _upsert_staged(owners) -> tuple[int, dict[str, int]]:
+    """PostgreSQL: every resolved owner COPYed into a temporary table, then one UPDATE of the stored rows that
+    differ (IS DISTINCT FROM, JSON compared as jsonb) and one INSERT of the new ones: unchanged owners are neither
+    built as models nor written. {owner key: pk} for all of them."""
+    table, stage, now = m.Owner._meta.db_table, STAGE_TABLE, timezone.now()
+    columns = [m.Owner._meta.get_field(name).column for name in STAGED_FIELDS]
+    compared = [c for c in columns if c != "digest"]
+    with connection.cursor() as cursor:
+        copy_to_stage(cursor, table=table, stage=stage, columns=", ".join(columns), rows=map(_staged_row, owners))
+        assign = ", ".join(f"{c} = s.{c}" for c in compared)
+        old = ", ".join(f"o.{c}" for c in compared)
+        new = ", ".join(f"s.{c}" for c in compared)
+        cursor.execute(
+            f"UPDATE {table} AS o SET {assign}, updated_at = %s FROM {stage} AS s "  # noqa: S608
+            f"WHERE o.digest = s.digest AND ({old}) IS DISTINCT FROM ({new})",
+            [now],
+        )
+        written = cursor.rowcount
+        listed = ", ".join(columns)
+        cursor.execute(
+            f"INSERT INTO {table} ({listed}, property_count, distressed_count, created_at, updated_at) "  # noqa: S608
+            f"SELECT {', '.join(f's.{c}' for c in columns)}, 0, 0, %s, %s FROM {stage} AS s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS o WHERE o.digest = s.digest) ORDER BY s.digest",
+            [now, now],
+        )
+        written += cursor.rowcount
+        cursor.execute(f"SELECT s.key, o.id FROM {stage} AS s JOIN {table} AS o ON o.digest = s.digest")  # noqa: S608
+        pks = dict(cursor.fetchall())
+    return written, pks
+
+
 def owners_recount() -> int:
-    """property_count and distressed_count of every owner from its active parcels: one UPDATE each, touching only
-    the owners whose count changed."""
+    """property_count and distressed_count of every owner from its active parcels, touching only the owners whose
+    count changed. PostgreSQL: one pass over the parcels (GROUP BY owner) and one UPDATE; elsewhere one UPDATE per
+    count. Returns how many counts changed."""
+    if connection.vendor == "postgresql":
+        return _owners_recount_grouped()
     changed = 0
     for field, parcels in (("property_count", Q()), ("distressed_count", distressed_parcels())):
         per_owner = (
@@ -200,6 +291,28 @@ def owners_recount() -> int:
         count = Coalesce(Subquery(per_owner), 0)
         changed += m.Owner.objects.alias(n=count).exclude(**{field: F("n")}).update(**{field: count})
     return changed
+
+
+def _owners_recount_grouped() -> int:
+    counts = (
+        m.Property.objects.filter(is_active=True, owner__isnull=False)
+        .order_by()
+        .values("owner_id")
+        .annotate(n=Count("pk"), d=Count("pk", filter=distressed_parcels()))
+        .values_list("owner_id", "n", "d")
+    )
+    sql, params = counts.query.sql_with_params()
+    owner = m.Owner._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {owner} AS o SET property_count = c.n, distressed_count = c.d "  # noqa: S608 - the model's names
+            f"FROM (SELECT o2.id, o2.property_count AS old_n, o2.distressed_count AS old_d, COALESCE(g.n, 0) AS n, "
+            f"COALESCE(g.d, 0) AS d FROM {owner} AS o2 LEFT JOIN ({sql}) AS g (owner_id, n, d) ON g.owner_id = o2.id) "
+            "AS c WHERE o.id = c.id AND (c.old_n <> c.n OR c.old_d <> c.d) "
+            "RETURNING (c.old_n <> c.n)::int + (c.old_d <> c.d)::int",
+            params,
+        )
+        return sum(row[0] for row in cursor.fetchall())
 
 
 def _record_outcomes(outcomes) -> None:

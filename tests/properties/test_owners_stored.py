@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from properties import models as m
-from properties.owner_services import owner_correction_add, owners_resolve
+from properties.owner_services import owner_correction_add, owners_recount, owners_resolve
 from properties.services import datasource_ingest, properties_enrich
 from tests.factories import CodeViolationFactory, DataSourceFactory, PropertyFactory, TaxSaleFactory
 
@@ -165,3 +165,53 @@ def test_the_command_resolves_and_says_what_it_did():
     out = StringIO()
     call_command("resolve_owners", stdout=out)
     assert out.getvalue() == "1 owners (1 written, 0 re-keyed), 2 parcels re-assigned, 0 without a known owner\n"
+
+
+def _owner_rows():
+    return {
+        digest: (pk, updated_at, count)
+        for pk, digest, updated_at, count in m.Owner.objects.values_list("pk", "digest", "updated_at", "property_count")
+    }
+
+
+def test_a_night_with_one_sale_writes_only_the_owners_it_changes():
+    _ingest(FIXTURE)
+    owners_resolve()
+    before = _owner_rows()
+    john_b = m.Property.objects.get(parcel_id="OW4").owner
+
+    # OW4 (John B Smith, alone at his Atlanta address) is sold to Mary Smith, who mails from Tampa.
+    m.Property.objects.filter(parcel_id="OW4").update(
+        owner_name="SMITH MARY", owner_mailing_address="PO BOX 500, TAMPA, FL 33601"
+    )
+    summary = owners_resolve()
+
+    after = _owner_rows()
+    mary = m.Property.objects.get(parcel_id="OW5").owner
+    assert m.Property.objects.get(parcel_id="OW4").owner_id == mary.pk
+    assert (summary.written, summary.renamed, summary.parcels_changed) == (1, 0, 1)
+    # Only Mary's row was rewritten (her explanation now says 2 records); John B keeps his row, now without parcels.
+    changed = {digest for digest in before if after[digest][1] != before[digest][1]}
+    assert changed == {mary.digest}
+    assert set(after) == set(before)
+    assert after[mary.digest][2] == 2
+    assert after[john_b.digest][2] == 0
+    assert mary.explanation[0] == "2 records as \"SMITH, MARY\" at PO BOX 500, TAMPA, FL 33601 (written 'SMITH MARY')."
+
+    again = owners_resolve()
+    assert (again.written, again.renamed, again.parcels_changed) == (0, 0, 0)
+    assert _owner_rows() == after
+
+
+def test_recount_reports_each_count_it_changed():
+    one = PropertyFactory(owner_name="DOE JANE", owner_mailing_address="PO BOX 7, ORLANDO, FL 32801")
+    PropertyFactory(owner_name="Jane Doe", owner_mailing_address="PO BOX 7, ORLANDO, FL 32801")
+    owners_resolve()
+    assert owners_recount() == 0
+
+    TaxSaleFactory(property=one)
+    m.Owner.objects.update(property_count=5)
+    assert owners_recount() == 2  # property_count back to 2, distressed_count up to 1: one owner, two counts
+    owner = m.Owner.objects.get()
+    assert (owner.property_count, owner.distressed_count) == (2, 1)
+    assert owners_recount() == 0
