@@ -1,8 +1,10 @@
 """Read ahead on a second database connection: an iterator's items produced in a thread while the caller works on
 the previous one (the GIL is released while psycopg waits on the server, so reading and computing overlap).
 
-Use it only where a second connection sees what the caller's does: on PostgreSQL, outside a transaction (inside one
-the other connection would not see its uncommitted rows). `prefetch_possible()` says so."""
+A producer that reads the database may use it only where a second connection sees what the caller's does: on
+PostgreSQL, outside a transaction (inside one the other connection would not see its uncommitted rows);
+`prefetch_possible()` says so. A producer that uses no database (an ingest source's pages) can be read ahead
+anywhere."""
 
 from __future__ import annotations
 

@@ -18,12 +18,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from dealfinder.common.logging import log_context
+from dealfinder.common.prefetch import prefetched
 from properties import models as m
 
 from .base import Page, RawRecord, SourceError
 from .mapping import BAD, FILLED, FieldMapping, Mapped, RowError
 from .points import Placed, batch_points
-from .prefetch import Prefetched
 from .prepare import (
     Prepared,
     content_hash,
@@ -62,11 +62,12 @@ def ingest_source(
         )
     run.mapping_fingerprint = fingerprint
     tally = _Tally(FieldStats(mapping.targets))
-    pages: Prefetched | None = None
+    pages = None
     with log_context(ingestion_run_id=run.pk):
         try:
             _record_schema(run, reader, mapping, config=source.field_mapping)
-            pages = Prefetched(reader)  # the next pages are fetched while this one is written
+            # The next pages are fetched and parsed while this one is written (readers use no database).
+            pages = prefetched(lambda: reader)
             for page in pages:
                 run.pages += 1
                 if page.rejected:
