@@ -43,6 +43,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
                 "leads.mapgridstate",
                 "leads.mappoint",
                 "leads.mapgridcell",
+                "leads.mappending",
             ),
             ("view",),
         ),

@@ -49,6 +49,7 @@ ADMIN_MODELS: dict[str, tuple[str, str, str]] = {
     "leads.mapgridstate": ("v", "", "vd"),
     "leads.mappoint": ("v", "", "vd"),
     "leads.mapgridcell": ("v", "", "vd"),
+    "leads.mappending": ("v", "", "vd"),
     "buyers.buyer": ("", "vacd", "vacd"),
     "buyers.propertymatch": ("", "vacd", "vacd"),
     "buyers.matchingprofile": ("", "vacd", "vacd"),

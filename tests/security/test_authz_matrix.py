@@ -248,6 +248,7 @@ def world(db):
         "leads.mappoint": {"lead": lead, "location": prop.location, "tier": "A", "total": 80},
         "leads.mapgridcell": {"level": 0, "cx": 0, "cy": 0, "tier": "A", "n": 1, "sum_lon": -81.4, "sum_lat": 28.5},
         "leads.mapgridstate": {"built_at": "2026-03-08T07:00:00Z"},
+        "leads.mappending": {"lead_id": lead.pk},
     }
     for label, fields in extra_rows.items():
         if label in registered:
