@@ -16,7 +16,7 @@ class Command(BaseCommand):
         leads = list(
             Lead.objects.filter(tier__in=wanted, status=Lead.Status.NEW)
             .select_related("property__owner")
-            .order_by("-total")[:limit]
+            .order_by("-total", "id")[:limit]  # ties by id: the same order every run
         )
         try:
             report = lead_skip_trace(leads=leads, provider=skiptrace_provider())
