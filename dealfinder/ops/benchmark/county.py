@@ -16,11 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
+import math
 import random
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from multiprocessing.sharedctypes import RawArray
+from typing import Any
 
 # Orange County FL, roughly: most parcels cluster around Orlando, the rest spread over the county.
 EXTENT = (-81.66, 28.35, -81.05, 28.79)  # min_lon, min_lat, max_lon, max_lat
@@ -122,13 +125,32 @@ class County:
     parcels: int
     seed: int = 20260101
     today: dt.date = field(default_factory=dt.date.today)
-    day: int = 1  # 2: the next night, with a few changes
-    edited_at: dt.datetime | None = None  # when the next night's changes were made (their EditDate)
     # Another county (the fan-out step's second one): its parcels' identities start after this many, so two
     # counties of the same seed never share a parcel id.
     parcel_offset: int = 0
     # which parcel each record of a distress layer belongs to (object id - 1 -> parcel object id)
     members: dict[str, array] = field(default_factory=dict)
+    # The night: `day` (1, then 2: the next night, with a few changes) and `edited_at` (when the next night's
+    # changes were made, their EditDate; NaN: none yet), in memory shared with the server's process
+    # (server.ArcGISCountyServer answers from a fork of this county, which sees the night move on).
+    _night: Any = field(default_factory=lambda: RawArray("d", [1, math.nan]), repr=False, compare=False)
+
+    @property
+    def day(self) -> int:
+        return int(self._night[0])
+
+    @day.setter
+    def day(self, value: int) -> None:
+        self._night[0] = value
+
+    @property
+    def edited_at(self) -> dt.datetime | None:
+        stamp = self._night[1]
+        return None if math.isnan(stamp) else dt.datetime.fromtimestamp(stamp, tz=dt.UTC)
+
+    @edited_at.setter
+    def edited_at(self, value: dt.datetime | None) -> None:
+        self._night[1] = math.nan if value is None else value.timestamp()
 
     # --- generation ------------------------------------------------------------------------
     def generate(self, progress: Callable[[int], None] | None = None) -> None:
