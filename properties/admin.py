@@ -1,10 +1,11 @@
 import functools
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.gis.geos import MultiPoint, Point
 from django.db.models import JSONField
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 from leaflet.forms.widgets import LeafletWidget
@@ -44,7 +45,7 @@ from .models import (
     Valuation,
 )
 from .onboarding.admin_view import add_from_url_view
-from .owner_selectors import owner_portfolio
+from .owner_selectors import owner_portfolio, owner_same_name_count
 from .owner_services import owner_correction_add, owner_correction_check
 from .rekey import parcel_format_change_error
 from .selectors import datasource_health, mapping_vs_recorded_schema
@@ -493,7 +494,7 @@ class OwnerAdmin(admin.ModelAdmin):
     readonly_fields = (
         "display_name", "kind", "canonical_name", "entity", "mailing_address", "property_count", "distressed_count",
         "total_equity", "is_corporate", "is_trust", "is_estate", "is_government", "is_bank", "is_out_of_state",
-        "names_seen", "why_grouped", "distress_records", "created_at", "updated_at",
+        "names_seen", "why_grouped", "same_name_elsewhere", "distress_records", "created_at", "updated_at",
     )  # fmt: skip
     fieldsets = (
         (None, {"fields": ("display_name", "kind", "canonical_name", "entity", "mailing_address")}),
@@ -502,7 +503,7 @@ class OwnerAdmin(admin.ModelAdmin):
             "Indicators",
             {"fields": ("is_corporate", "is_trust", "is_estate", "is_government", "is_bank", "is_out_of_state")},
         ),
-        ("Why these parcels are one owner", {"fields": ("names_seen", "why_grouped")}),
+        ("Why these parcels are one owner", {"fields": ("names_seen", "why_grouped", "same_name_elsewhere")}),
         ("Distress records", {"fields": ("distress_records",)}),
         ("Record", {"fields": ("created_at", "updated_at")}),
     )
@@ -528,6 +529,14 @@ class OwnerAdmin(admin.ModelAdmin):
     @admin.display(description="why")
     def why_grouped(self, obj):
         return format_html_join("", "<p>{}</p>", ((line,) for line in obj.explanation)) or "-"
+
+    @admin.display(description="same name elsewhere")
+    def same_name_elsewhere(self, obj):
+        count = owner_same_name_count(owner=obj)
+        if not count:
+            return "-"
+        url = reverse("admin:properties_owner_changelist") + "?" + urlencode({"canonical_name": obj.canonical_name})
+        return format_html('<a href="{}">{} other owner{}</a>', url, count, "s" * (count != 1))
 
     @admin.display(description="per parcel")
     def distress_records(self, obj):

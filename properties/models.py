@@ -196,7 +196,10 @@ class Owner(TimeStampedModel):
 
     class Meta:
         ordering = ["display_name", "pk"]
-        indexes = [models.Index(fields=["-property_count"], name="owner_property_count_idx")]
+        indexes = [
+            models.Index(fields=["-property_count"], name="owner_property_count_idx"),
+            models.Index(fields=["canonical_name"], name="owner_canonical_idx"),  # the same name elsewhere
+        ]
 
     def __str__(self):
         return self.display_name

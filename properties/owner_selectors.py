@@ -50,3 +50,14 @@ def owner_portfolio(*, owner: m.Owner) -> Portfolio:
     points = [(p.location.x, p.location.y, p.parcel_id) for p in parcels if p.location is not None]
     total = sum(equities, Decimal(0)).quantize(Decimal("0.01")) if equities else None
     return Portfolio(parcels=parcels, total_equity=total, points=points)
+
+
+def owner_same_name_count(*, owner: m.Owner) -> int:
+    """Other owners holding parcels under this owner's name (another mailing address or none): kept separate by
+    the resolution, a broker may merge them. Counted when shown, so one parcel changing hands does not rewrite
+    every owner of a common name."""
+    if not owner.canonical_name:
+        return 0
+    return (
+        m.Owner.objects.filter(canonical_name=owner.canonical_name, property_count__gt=0).exclude(pk=owner.pk).count()
+    )

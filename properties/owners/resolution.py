@@ -201,11 +201,11 @@ def _owner(group, ordered, cluster_of, link_of, ambiguous, others_by_name, notes
         if i in ambiguous:
             fits = " or ".join(f'"{_canonical(ordered[m])}"' for m in ambiguous[i])
             lines.append(f'"{canonical}" was not joined: at this mailing address it could be {fits}.')
-        elsewhere = others_by_name[c.name_key] - 1
-        if elsewhere and not c.address_key.startswith("record:"):
-            verb = "stays" if elsewhere == 1 else "stay"
-            lines.append(f"{elsewhere} other owner{'s' * (elsewhere != 1)} with this name elsewhere (another mailing "
-                         f"address or none) {verb} separate; a broker can merge them.")  # fmt: skip
+        # No count here: it would change for every owner of a common name whenever one of them changes, and
+        # rewrite them all (the admin counts them when it shows the owner).
+        if others_by_name[c.name_key] > 1 and not c.address_key.startswith("record:"):
+            lines.append("Other owners with this name elsewhere (another mailing address or none) stay separate; "
+                         "a broker can merge them.")  # fmt: skip
     lines += [link_of[i].reason + "." for i in joined]
     return ResolvedOwner(
         key=f"{cluster.name_key}@{cluster.address_key}",

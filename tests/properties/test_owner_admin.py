@@ -61,3 +61,20 @@ def test_a_correction_naming_no_parcel_is_refused_in_the_form(admin_client, john
     assert response.status_code == 302
     assert m.OwnerCorrection.objects.get().status == "applied"
     assert m.Owner.objects.filter(property_count=1).count() == 2
+
+
+def test_the_owner_page_counts_the_other_owners_of_the_same_name(admin_client, john):
+    PropertyFactory(owner_name="SMITH JOHN A", owner_mailing_address="9 OAK AVE, ATLANTA, GA 30301")
+    PropertyFactory(owner_name="SMITH JOHN A", owner_mailing_address="1 ELM ST, MIAMI, FL 33101")
+    owners_resolve()
+    first = owners_resolve()  # nothing moved: nothing is rewritten
+    assert first.written == 0
+    john = m.Owner.objects.get(pk=john.pk)
+    page = admin_client.get(reverse("admin:properties_owner_change", args=[john.pk])).content.decode()
+    assert '?canonical_name=SMITH%2C+JOHN+A">2 other owners</a>' in page
+    listing = admin_client.get(reverse("admin:properties_owner_changelist") + "?canonical_name=SMITH%2C+JOHN+A")
+    assert listing.status_code == 200 and listing.context["cl"].result_count == 3
+
+    PropertyFactory(owner_name="SMITH JOHN A", owner_mailing_address="5 BAY RD, TAMPA, FL 33602")
+    again = owners_resolve()  # a new owner of the same name: the others' rows stay as they are
+    assert (again.written, again.parcels_changed) == (1, 1)

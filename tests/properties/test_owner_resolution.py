@@ -218,7 +218,7 @@ def test_indicators_and_the_other_owners_of_the_same_name():
         ("P1", "P2"), OwnerKind.ESTATE, True, "Estate of John A Smith"
     )  # fmt: skip
     assert (
-        "1 other owner with this name elsewhere (another mailing address or none) stays separate; "
+        "Other owners with this name elsewhere (another mailing address or none) stay separate; "
         "a broker can merge them." in estate.explanation
     )
     fannie, wells = owner_of(result, "P4"), owner_of(result, "P5")
