@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from dealfinder.ops.reports.sql import VIEW_NAMES, report_views_create
+from tests.db import raw_connection
 from tests.factories import ExternalLinkFactory, LeadFactory
 
 pytestmark = [pytest.mark.postgis, pytest.mark.django_db(transaction=True)]
@@ -24,10 +25,7 @@ def role(monkeypatch):
 
 
 def _connect(name, password):
-    s = connection.settings_dict
-    return psycopg.connect(
-        host=s["HOST"], port=s["PORT"], dbname=s["NAME"], user=name, password=password, autocommit=True
-    )
+    return raw_connection(user=name, password=password)
 
 
 def test_report_role_reads_the_views_and_nothing_else(role):

@@ -9,13 +9,13 @@ next run is not blocked, and a re-run converges to exactly the rows of a clean r
 import contextlib
 import time
 
-import psycopg
 import pytest
 from django.db import InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from properties.models import IngestionRun, Property, PropertySource, TaxSale
 from properties.services import INTERRUPTED, datasource_ingest
+from tests.db import raw_connection
 from tests.factories import DataSourceFactory
 from tests.fakes.arcgis import FakeArcGISLayer, point_features
 
@@ -38,15 +38,7 @@ class BackendKillingLayer(FakeArcGISLayer):
     def _failure(self, number, body):
         if number == self.kill_on_page and not self.killed:
             self.killed = True
-            db = connection.settings_dict
-            with psycopg.connect(
-                host=db["HOST"],
-                port=db["PORT"],
-                user=db["USER"],
-                password=db["PASSWORD"],
-                dbname=db["NAME"],
-                autocommit=True,
-            ) as other:
+            with raw_connection() as other:
                 landed = (self.kill_on_page - 1) * PAGE
                 deadline = time.monotonic() + 30
                 while other.execute(f"SELECT count(*) FROM {Property._meta.db_table}").fetchone()[0] < landed:  # noqa: S608
