@@ -3,8 +3,6 @@
 import contextlib
 import datetime
 import json
-import queue
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -16,7 +14,7 @@ from django.utils import timezone
 from dealfinder.common.bulk import bulk_upsert, copy_to_stage
 from dealfinder.common.collector import collector_paused
 from dealfinder.common.generations import change_generation_bump
-from dealfinder.common.prefetch import prefetch_possible, prefetched
+from dealfinder.common.prefetch import WriteBehind, prefetch_possible, prefetched
 from leads.assignees import lead_assignee_check
 from leads.backtest.signals import signals_awarded
 from leads.choices import OUTCOME_STATUSES, TIERS
@@ -270,65 +268,35 @@ def _land_chunk(plan: _ChunkPlan, *, today: datetime.date, now: datetime.datetim
 
 
 class _ChunkWriter:
-    """Lands chunk plans on a second database connection in a thread, each chunk in its own transaction, while the
-    caller reads and scores the next chunk: the database writes one chunk as Python scores the next (the GIL is
-    released while psycopg waits), instead of one after the other.
-
-    Only on PostgreSQL and outside a transaction (chunks are independent: each covers its own property id range,
-    and nothing read for a later chunk depends on an earlier chunk's writes). Inside a transaction (tests, a
-    caller's atomic block) a second connection would not see its uncommitted rows, so chunks land inline; so do
-    they when the caller rescores one parcel or a few (`overlap=False`: not worth two more connections)."""
+    """Lands chunk plans, collecting what they report. With `overlap` (a full rescore) and where a second connection
+    sees this one's data (PostgreSQL, no transaction open), on that connection in a thread, each chunk in its own
+    transaction, while the caller reads and scores the next chunk (dealfinder.common.prefetch.WriteBehind): chunks
+    are independent (each covers its own property id range, and nothing read for a later chunk depends on an
+    earlier chunk's writes). Otherwise inline, in the caller's transaction; so for one parcel or a few
+    (`overlap=False`: not worth two more connections)."""
 
     def __init__(self, *, today: datetime.date, now: datetime.datetime, overlap: bool = True):
         self.today, self.now = today, now
         self.new_tier_a: list[int] = []
         self.history_written = 0
-        self.threaded = overlap and prefetch_possible()
-        self._queue: queue.Queue | None = None
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
+        self._writer = WriteBehind(self._land, threaded=overlap and prefetch_possible())
+        self.threaded = self._writer.threaded
 
-    def __enter__(self) -> "_ChunkWriter":
-        if self.threaded:
-            self._queue = queue.Queue(maxsize=2)
-            self._thread = threading.Thread(target=self._run, name="leads-score-writer", daemon=True)
-            self._thread.start()
-        return self
-
-    def land(self, plan: _ChunkPlan) -> None:
-        if self._queue is None:
-            self._collect(*_land_chunk(plan, today=self.today, now=self.now))
-            return
-        self._raise_error()
-        self._queue.put(plan)
-
-    def _collect(self, new_tier_a: list[int], history_written: int) -> None:
+    def _land(self, plan: _ChunkPlan) -> None:
+        with transaction.atomic(savepoint=False):  # its own on the writer's connection; inline, the caller's
+            new_tier_a, history_written = _land_chunk(plan, today=self.today, now=self.now)
         self.new_tier_a.extend(new_tier_a)
         self.history_written += history_written
 
-    def _run(self) -> None:
-        try:
-            while (plan := self._queue.get()) is not None:
-                if self._error is not None:
-                    continue  # drain: the caller raises the error at its next chunk or on leaving
-                try:
-                    with transaction.atomic():
-                        self._collect(*_land_chunk(plan, today=self.today, now=self.now))
-                except BaseException as exc:
-                    self._error = exc
-        finally:
-            connection.close()  # this thread's own connection
+    def __enter__(self) -> "_ChunkWriter":
+        self._writer.__enter__()
+        return self
 
-    def _raise_error(self) -> None:
-        if self._error is not None:
-            raise self._error
+    def land(self, plan: _ChunkPlan) -> None:
+        self._writer.put(plan)
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
-        if exc_type is None:
-            self._raise_error()
+    def __exit__(self, *exc_info) -> None:
+        self._writer.__exit__(*exc_info)
 
 
 FoldHandler = Callable[[dict[int, int]], None]
