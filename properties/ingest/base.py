@@ -54,8 +54,9 @@ class RawRecord:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, RawRecord):
             return NotImplemented
-        return (self.external_id, self.attributes, self.xy, self.geometry) == (
-            other.external_id, other.attributes, other.xy, other.geometry)  # fmt: skip
+        if (self.external_id, self.attributes, self.xy) != (other.external_id, other.attributes, other.xy):
+            return False
+        return self.xy is not None or self.geometry == other.geometry  # the same (x, y): the same point, unbuilt
 
     __hash__ = None  # mutable, like the dataclass it was
 
