@@ -48,6 +48,7 @@ from django.db.models import Avg, Count, Exists, F, FloatField, Func, Q, QuerySe
 from django.db.models.functions import Floor
 from django.utils import timezone
 
+from dealfinder.common.locks import advisory_lock_key
 from leads.choices import TIERS
 
 from .filtersets import distress_condition, price_condition
@@ -372,18 +373,35 @@ def map_points_sync(*, lead_ids: list[int]) -> int:
         return _sync_copies(cursor, lead_ids=lead_ids)
 
 
+# The advisory lock key writers of the "has matches" copies take turns on (map_points_sync_matches).
+MATCH_FLAG_LOCK = advisory_lock_key("dealfinder.map.has_matches")
+
+
 def map_points_sync_matches(*, property_ids: list[int] | None = None) -> int:
     """Set each map point's match flag to whether its property has a buyer match now (all points, or those of
     `property_ids`); only points whose flag changes are written. For the writers of buyer matches (the
-    matching refresh, deleting buyers or matches). Returns points changed."""
+    matching refresh, deleting buyers or matches). Returns points changed.
+
+    Writers on several connections at once (the matching's shares, each committed on its own) take turns here,
+    until their commit (a transaction-level advisory lock): each one's UPDATE then reads the matches every earlier
+    writer committed, so the last writer of a property sets its flag from all of them. Without the turn, two
+    writers of one property's matches could each see only their own change and the later one set a stale flag.
+    """
     if not settings.IS_POSTGIS or property_ids == []:
         return 0
-    point = MapPoint._meta.db_table
-    only, params = ("", []) if property_ids is None else (" AND property_id = ANY(%s)", [list(property_ids)])
-    with connection.cursor() as cursor:
+    point, lead = MapPoint._meta.db_table, Lead._meta.db_table
+    # Given properties: their points through their leads (one lead a property, by its unique index, then the
+    # point by its key), not a scan of every point.
+    only, params = (
+        ("", [])
+        if property_ids is None
+        else (f" FROM {lead} l WHERE l.property_id = ANY(%s) AND mp.lead_id = l.id AND", [list(property_ids)])
+    )
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MATCH_FLAG_LOCK])  # then a snapshot that sees them
         cursor.execute(
-            f"UPDATE {point} SET has_matches = NOT has_matches "  # noqa: S608
-            f"WHERE has_matches <> {_has_matches_sql(point + '.property_id')}{only}",
+            f"UPDATE {point} mp SET has_matches = NOT mp.has_matches{only or ' WHERE'}"  # noqa: S608
+            f" mp.has_matches <> {_has_matches_sql('mp.property_id')}",
             params,
         )
         return cursor.rowcount
