@@ -53,21 +53,23 @@ def _ids_sql(ids: list[int]) -> tuple[str, list]:
 
 
 def _stage_rows(cursor, rows: list[tuple]) -> None:
-    """Append (buyer_id, property_id, score, reasons JSON, fingerprint) rows to the stage table; COPY on PostgreSQL.
+    """Append (buyer_id, property_id, score, reasons JSON, fingerprint, stored) rows to the stage table; COPY on
+    PostgreSQL.
 
     A row without score and reasons stands for a stored match whose fingerprint is unchanged: kept as it is.
+    `stored` says whether the pair has a stored match (the candidate query read it), None when not known.
     """
     if not rows:
         return
     if connection.vendor == "postgresql":
-        copy_sql = "COPY buyers_match_stage (buyer_id, property_id, score, reasons, fingerprint) FROM STDIN"
+        copy_sql = "COPY buyers_match_stage (buyer_id, property_id, score, reasons, fingerprint, stored) FROM STDIN"
         with cursor.copy(copy_sql) as copy:
             for row in rows:
                 copy.write_row(row)
     else:
         cursor.executemany(
-            "INSERT INTO buyers_match_stage (buyer_id, property_id, score, reasons, fingerprint)"
-            " VALUES (%s, %s, %s, %s, %s)",
+            "INSERT INTO buyers_match_stage (buyer_id, property_id, score, reasons, fingerprint, stored)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
             rows,
         )
 
@@ -78,13 +80,13 @@ def _stage_create(cursor) -> None:
     cursor.execute(
         "CREATE TEMPORARY TABLE buyers_match_stage (buyer_id bigint NOT NULL, property_id bigint NOT NULL,"
         f" score smallint, reasons {'jsonb' if connection.vendor == 'postgresql' else 'text'},"
-        " fingerprint varchar(32) NOT NULL, PRIMARY KEY (buyer_id, property_id))"
+        " fingerprint varchar(32) NOT NULL, stored boolean, PRIMARY KEY (buyer_id, property_id))"
     )
 
 
-def _staged(buyer_id: int, candidate, result, fingerprint: str = "") -> tuple:
+def _staged(buyer_id: int, candidate, result, fingerprint: str = "", stored: bool | None = None) -> tuple:
     # json.dumps as JSONField writes it, so the text comparison on SQLite sees equal lists as equal.
-    return (buyer_id, candidate.property_id, result.score, json.dumps(result.reasons), fingerprint)
+    return (buyer_id, candidate.property_id, result.score, json.dumps(result.reasons), fingerprint, stored)
 
 
 class _RowScorer:
@@ -109,12 +111,12 @@ class _RowScorer:
                 if self.progress:
                     self.progress(self.done, len(self.boxes))
             if unchanged:  # same inputs, rules and weights as the stored match: kept as it is
-                batch.append((buyer_id, row[2], None, None, fingerprint))
+                batch.append((buyer_id, row[2], None, None, fingerprint, True))
                 continue
             candidate = MatchCandidate.from_row(row[2:15], center=self.box.center)
             result = score_match(candidate, self.box, self.weights)
             if result.keep:
-                batch.append(_staged(buyer_id, candidate, result, fingerprint))
+                batch.append(_staged(buyer_id, candidate, result, fingerprint, unchanged is not None))
         return batch
 
 
@@ -303,23 +305,33 @@ def _stage_apply(
 
     The stored matches are read for `buyer_ids` alone and the stage by its key, so that the plans stay cheap when the
     matches' statistics are stale (a first run after the table was empty, or shares applied one after the other).
+    Staged rows that say whether their pair is stored (`stored`, known from the candidate query) are not looked up
+    again: only the scored rows of stored pairs, and the rows that do not say, are compared with the stored matches.
     """
     ids_sql, ids_params = _ids_sql(buyer_ids)
     cursor.execute(
-        "SELECT COUNT(*), SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END),"  # noqa: S608 (placeholders only)
+        "SELECT (SELECT COUNT(*) FROM buyers_match_stage),"  # noqa: S608 (placeholders only)
+        " (SELECT COUNT(*) FROM buyers_match_stage WHERE score IS NOT NULL AND stored = %s),"
+        " SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN m.score <> s.score OR m.reasons <> s.reasons THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN m.fingerprint <> s.fingerprint THEN 1 ELSE 0 END)"
         " FROM buyers_match_stage s LEFT JOIN buyers_propertymatch m"
-        f" ON m.buyer_id = s.buyer_id AND m.property_id = s.property_id AND m.buyer_id {ids_sql}",
-        ids_params,
+        f" ON m.buyer_id = s.buyer_id AND m.property_id = s.property_id AND m.buyer_id {ids_sql}"
+        " WHERE s.score IS NOT NULL AND (s.stored IS NULL OR s.stored = %s)",
+        [False, *ids_params, True],
     )
-    kept, created, updated, refingerprinted = (value or 0 for value in cursor.fetchone())
+    kept, new, created, updated, refingerprinted = (value or 0 for value in cursor.fetchone())
+    created += new
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     returning = " RETURNING property_id" if changed_properties is not None else ""
     stored = (
         "SELECT 1 FROM buyers_propertymatch m"  # noqa: S608 (placeholders only)
         f" WHERE m.buyer_id = s.buyer_id AND m.property_id = s.property_id AND m.buyer_id {ids_sql}"
     )
+    # A pair known not to be stored is not looked up (the OR's first term decides); the others are, in case a
+    # stored match went meanwhile.
+    not_stored = f"(s.stored = %s OR NOT EXISTS ({stored}))"
+    yes_stored = f"(s.stored IS NULL OR s.stored = %s) AND EXISTS ({stored})"
     columns = "(created_at, updated_at, buyer_id, property_id, score, reasons, fingerprint)"
     if created:
         # New matches alone, in the order of the (property, buyer) keys (the indexes are written in order);
@@ -327,9 +339,9 @@ def _stage_apply(
         cursor.execute(
             f"INSERT INTO buyers_propertymatch {columns}"  # noqa: S608 (our own SQL)
             " SELECT %s, %s, s.buyer_id, s.property_id, s.score, s.reasons, s.fingerprint FROM buyers_match_stage s"
-            f" WHERE s.score IS NOT NULL AND NOT EXISTS ({stored}) ORDER BY s.property_id, s.buyer_id"
+            f" WHERE s.score IS NOT NULL AND {not_stored} ORDER BY s.property_id, s.buyer_id"
             " ON CONFLICT (property_id, buyer_id) DO NOTHING" + returning,
-            [now, now, *ids_params],
+            [now, now, False, *ids_params],
         )
         if returning:
             changed_properties.update(pk for (pk,) in cursor.fetchall())
@@ -338,7 +350,7 @@ def _stage_apply(
         cursor.execute(
             f"INSERT INTO buyers_propertymatch {columns}"  # noqa: S608 (our own SQL)
             " SELECT %s, %s, s.buyer_id, s.property_id, s.score, s.reasons, s.fingerprint FROM buyers_match_stage s"
-            f" WHERE s.score IS NOT NULL AND EXISTS ({stored})"
+            f" WHERE s.score IS NOT NULL AND {yes_stored}"
             " ON CONFLICT (property_id, buyer_id) DO UPDATE"
             " SET score = excluded.score, reasons = excluded.reasons, fingerprint = excluded.fingerprint,"
             " updated_at = CASE WHEN buyers_propertymatch.score <> excluded.score"
@@ -346,7 +358,7 @@ def _stage_apply(
             " THEN excluded.updated_at ELSE buyers_propertymatch.updated_at END"
             " WHERE buyers_propertymatch.score <> excluded.score OR buyers_propertymatch.reasons <> excluded.reasons"
             " OR buyers_propertymatch.fingerprint <> excluded.fingerprint",
-            [now, now, *ids_params],
+            [now, now, True, *ids_params],
         )
     cursor.execute(
         f"DELETE FROM buyers_propertymatch WHERE buyer_id {ids_sql} AND NOT EXISTS (SELECT 1 FROM buyers_match_stage s"  # noqa: S608 (placeholders only)
