@@ -216,7 +216,8 @@ def _share_apply(
     A buyer is in one share, so each buyer's matches are replaced in one commit: a reader sees all of a buyer's old
     matches or all of its new ones, and a run that fails leaves each buyer old or new, never a mix.
     """
-    changed: set[int] = set()
+    inserted: set[int] = set()
+    deleted: set[int] = set()
     with transaction.atomic():
         scorer, staged = _share_rows(weights=weights, boxes=boxes, buyer_ids=buyer_ids, work_table=work_table)
         with connection.cursor() as cursor:
@@ -225,9 +226,10 @@ def _share_apply(
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             _stage_create(cursor)
             _stage_rows(cursor, staged)
-            counts = _stage_apply(cursor, buyer_ids=buyer_ids, changed_properties=changed)
+            counts = _stage_apply(cursor, buyer_ids=buyer_ids, inserted=inserted, deleted=deleted)
             cursor.execute("DROP TABLE buyers_match_stage")
-        map_points_sync_matches(property_ids=sorted(changed))
+        map_points_sync_matches(property_ids=list(deleted - inserted))
+        map_points_sync_matches(property_ids=list(inserted), matched=True)
     return scorer, counts
 
 
@@ -294,12 +296,12 @@ def _score_per_buyer(cursor, *, buyers: dict, weights: MatchWeights, progress) -
 
 
 def _stage_apply(
-    cursor, *, buyer_ids: list[int], changed_properties: set[int] | None = None
+    cursor, *, buyer_ids: list[int], inserted: set[int] | None = None, deleted: set[int] | None = None
 ) -> tuple[int, int, int, int]:
     """Make the buyers' matches equal the stage: insert new, update changed, delete the rest.
 
-    Returns (kept, created, updated, removed); `changed_properties` (PostgreSQL), when given, gets the properties
-    of the matches inserted and deleted (those whose map flag may change). Staged rows without a score are
+    Returns (kept, created, updated, removed); `inserted` and `deleted` (PostgreSQL), when given, get the
+    properties of the matches inserted and deleted (those whose map flag may change). Staged rows without a score are
     unchanged matches (same fingerprint); matches whose score and reasons did not change are not written
     (updated_at stays), unless to store their new fingerprint.
 
@@ -323,7 +325,7 @@ def _stage_apply(
     kept, new, created, updated, refingerprinted = (value or 0 for value in cursor.fetchone())
     created += new
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    returning = " RETURNING property_id" if changed_properties is not None else ""
+    returning = " RETURNING property_id" if inserted is not None else ""
     stored = (
         "SELECT 1 FROM buyers_propertymatch m"  # noqa: S608 (placeholders only)
         f" WHERE m.buyer_id = s.buyer_id AND m.property_id = s.property_id AND m.buyer_id {ids_sql}"
@@ -344,7 +346,7 @@ def _stage_apply(
             [now, now, False, *ids_params],
         )
         if returning:
-            changed_properties.update(pk for (pk,) in cursor.fetchall())
+            inserted.update(pk for (pk,) in cursor.fetchall())
     if updated or refingerprinted:
         # Stored matches whose score, reasons or fingerprint changed; updated_at moves only with score or reasons.
         cursor.execute(
@@ -368,7 +370,7 @@ def _stage_apply(
     )
     removed = cursor.rowcount
     if returning:
-        changed_properties.update(pk for (pk,) in cursor.fetchall())
+        deleted.update(pk for (pk,) in cursor.fetchall())
     return kept, created, updated, removed
 
 
