@@ -175,10 +175,14 @@ def by_buyer() -> dict[int, list[tuple]]:
     return rows
 
 
-def test_a_failed_run_leaves_each_buyer_old_or_new_and_the_next_run_converges(county, settings, monkeypatch):
+@pytest.mark.parametrize("lookups", [1000, 0], ids=["flags-by-index", "flags-by-one-pass"])
+def test_a_failed_run_leaves_each_buyer_old_or_new_and_the_next_run_converges(county, settings, monkeypatch, lookups):
     """Each share commits on its own: a run that fails mid-way leaves every buyer with all its old matches or all
     its new ones (never a mix), the map's match flags exact, and the next run ends where a clean run ends."""
+    from leads import grid
     from leads.grid import map_grid_refresh, map_points_sync_matches
+
+    monkeypatch.setattr(grid, "SYNC_LOOKUPS", lookups)  # both ways of finding a share's points
 
     assert map_grid_refresh().points == 120
     settings.MATCH_CONNECTIONS = 2
