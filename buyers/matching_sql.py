@@ -111,6 +111,10 @@ _OPEN_LEAD_SQL = f"""
 """  # noqa: S608 (our own SQL; values are parameters)
 
 
+# The open-lead table's columns that the buyer searches filter or join on (their statistics plan the searches).
+OPEN_LEAD_ANALYZED = ("id", "cell", "zip", "type_code", "price", "beds", "baths", "year_built")
+
+
 def open_lead_statements(*, table: str = OPEN_LEAD_TABLE, temporary: bool = True) -> list[tuple[str, list]]:
     """PostgreSQL: build the open-lead table `table` (step 1 of ranked_candidate_statements): its CREATE, then its
     two CREATE INDEX (independent of each other: two connections may build them at once), then its ANALYZE.
@@ -123,7 +127,9 @@ def open_lead_statements(*, table: str = OPEN_LEAD_TABLE, temporary: bool = True
         (_OPEN_LEAD_SQL.format(create=create), [TYPE_CODES, Listing.Status.ACTIVE, list(CLOSED_LEAD_STATUSES)]),
         (f"CREATE INDEX ON {table} (cell, price)", []),
         (f"CREATE INDEX ON {table} (zip, type_code, price)", []),
-        (f"ANALYZE {table}", []),
+        # Statistics of the columns the searches filter and join on alone: those of the point and the fingerprint
+        # texts (a geometry's statistics most of all) took most of the ANALYZE (0.24 s -> 0.04 s at 30,000 leads).
+        (f"ANALYZE {table} ({', '.join(OPEN_LEAD_ANALYZED)})", []),
     ]
 
 
@@ -287,6 +293,6 @@ def buyer_top_statements(
                 *([cap] if cap is not None else []),
             ],
         ),
-        (f"ANALYZE {TOP_TABLE}", []),
+        (f"ANALYZE {TOP_TABLE} (buyer_id, id)", []),  # the join keys of the last statement
         (kept, buyers_params),  # a share reads its own buyers' stored matches, not all of them
     ]

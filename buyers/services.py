@@ -53,28 +53,40 @@ def _ids_sql(ids: list[int]) -> tuple[str, list]:
 
 
 def _stage_rows(cursor, rows: list[tuple]) -> None:
-    """Append (buyer_id, property_id, score, reasons JSON, fingerprint) rows to the stage table; COPY on PostgreSQL.
+    """Append (buyer_id, property_id, score, reasons JSON, fingerprint, stored) rows to the stage table; COPY on
+    PostgreSQL.
 
     A row without score and reasons stands for a stored match whose fingerprint is unchanged: kept as it is.
+    `stored` says whether the pair has a stored match (the candidate query read it), None when not known.
     """
     if not rows:
         return
     if connection.vendor == "postgresql":
-        copy_sql = "COPY buyers_match_stage (buyer_id, property_id, score, reasons, fingerprint) FROM STDIN"
+        copy_sql = "COPY buyers_match_stage (buyer_id, property_id, score, reasons, fingerprint, stored) FROM STDIN"
         with cursor.copy(copy_sql) as copy:
             for row in rows:
                 copy.write_row(row)
     else:
         cursor.executemany(
-            "INSERT INTO buyers_match_stage (buyer_id, property_id, score, reasons, fingerprint)"
-            " VALUES (%s, %s, %s, %s, %s)",
+            "INSERT INTO buyers_match_stage (buyer_id, property_id, score, reasons, fingerprint, stored)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
             rows,
         )
 
 
-def _staged(buyer_id: int, candidate, result, fingerprint: str = "") -> tuple:
+def _stage_create(cursor) -> None:
+    """The stage table: a temporary table of this connection (_stage_rows, _stage_apply)."""
+    cursor.execute("DROP TABLE IF EXISTS buyers_match_stage")
+    cursor.execute(
+        "CREATE TEMPORARY TABLE buyers_match_stage (buyer_id bigint NOT NULL, property_id bigint NOT NULL,"
+        f" score smallint, reasons {'jsonb' if connection.vendor == 'postgresql' else 'text'},"
+        " fingerprint varchar(32) NOT NULL, stored boolean, PRIMARY KEY (buyer_id, property_id))"
+    )
+
+
+def _staged(buyer_id: int, candidate, result, fingerprint: str = "", stored: bool | None = None) -> tuple:
     # json.dumps as JSONField writes it, so the text comparison on SQLite sees equal lists as equal.
-    return (buyer_id, candidate.property_id, result.score, json.dumps(result.reasons), fingerprint)
+    return (buyer_id, candidate.property_id, result.score, json.dumps(result.reasons), fingerprint, stored)
 
 
 class _RowScorer:
@@ -99,12 +111,12 @@ class _RowScorer:
                 if self.progress:
                     self.progress(self.done, len(self.boxes))
             if unchanged:  # same inputs, rules and weights as the stored match: kept as it is
-                batch.append((buyer_id, row[2], None, None, fingerprint))
+                batch.append((buyer_id, row[2], None, None, fingerprint, True))
                 continue
             candidate = MatchCandidate.from_row(row[2:15], center=self.box.center)
             result = score_match(candidate, self.box, self.weights)
             if result.keep:
-                batch.append(_staged(buyer_id, candidate, result, fingerprint))
+                batch.append(_staged(buyer_id, candidate, result, fingerprint, unchanged is not None))
         return batch
 
 
@@ -179,8 +191,8 @@ def _work_tables_orphaned() -> None:
 def _share_rows(
     *, weights: MatchWeights, boxes: dict, buyer_ids: list[int], work_table: str
 ) -> tuple[_RowScorer, list[tuple]]:
-    """One share of the buyers' best candidates, on this thread's connection, scored in this thread (while the
-    caller's connection writes the shares before): (its scorer, with its counts; the rows to stage)."""
+    """One share of the buyers' best candidates, on this thread's connection, scored in this thread: (its scorer,
+    with its counts; the rows to stage)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL work_mem = '256MB'")
         # The shares are the parallelism: one core per connection, no parallel workers of its own.
@@ -194,19 +206,44 @@ def _share_rows(
     return scorer, scorer.add(rows)
 
 
+def _share_apply(
+    *, weights: MatchWeights, boxes: dict, buyer_ids: list[int], work_table: str
+) -> tuple[_RowScorer, tuple[int, int, int, int]]:
+    """One share, start to end, on this thread's connection in one transaction of its own: its buyers' best
+    candidates (_share_rows), staged and applied (_stage_apply), the map flags of the properties whose matches came
+    or went, committed. Returns (its scorer, (kept, created, updated, removed)).
+
+    A buyer is in one share, so each buyer's matches are replaced in one commit: a reader sees all of a buyer's old
+    matches or all of its new ones, and a run that fails leaves each buyer old or new, never a mix.
+    """
+    inserted: set[int] = set()
+    deleted: set[int] = set()
+    with transaction.atomic():
+        scorer, staged = _share_rows(weights=weights, boxes=boxes, buyer_ids=buyer_ids, work_table=work_table)
+        with connection.cursor() as cursor:
+            # The new matches' foreign keys are checked as they are inserted, not at the commit: the commit comes
+            # after the map flags, while this share holds their turn (map_points_sync_matches).
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            _stage_create(cursor)
+            _stage_rows(cursor, staged)
+            counts = _stage_apply(cursor, buyer_ids=buyer_ids, inserted=inserted, deleted=deleted)
+            cursor.execute("DROP TABLE buyers_match_stage")
+        map_points_sync_matches(property_ids=list(deleted - inserted))
+        map_points_sync_matches(property_ids=list(inserted), matched=True)
+    return scorer, counts
+
+
 def _score_sql_rows_parallel(
-    cursor, *, buyers: dict, weights: MatchWeights, progress, workers: int
+    *, buyers: dict, weights: MatchWeights, progress, workers: int
 ) -> tuple[int, int, int, int, int]:
-    """PostgreSQL, `workers` connections: the buyers' best candidates in shares, each scored by the thread that read
-    it; each share staged and applied (_stage_apply, for its buyers) on the caller's connection as it comes, while
-    the other shares are computed.
+    """PostgreSQL, `workers` connections: the buyers in shares, each share computed, scored, written and committed
+    on one of them (_share_apply), `workers` shares at a time.
 
     Returns (candidates, kept, created, updated, removed).
     """
-    cursor.execute("SELECT pg_backend_pid()")  # the name says whose table it is: _work_tables_orphaned
-    work_table = f"{WORK_TABLE_PREFIX}{cursor.fetchone()[0]}_{uuid.uuid4().hex[:12]}"
-    # The new matches' foreign keys are checked as each share is written, not all at commit after the last one.
-    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")  # the name says whose table it is: _work_tables_orphaned
+        work_table = f"{WORK_TABLE_PREFIX}{cursor.fetchone()[0]}_{uuid.uuid4().hex[:12]}"
     ids = list(buyers)
     count = min(len(ids), workers * SHARES_PER_CONNECTION)
     shares = [ids[n::count] for n in range(count)]  # dealt, so that each share has big and small boxes
@@ -220,23 +257,21 @@ def _score_sql_rows_parallel(
         for built in [pool.submit(_on_own_connection, _execute, [index]) for index in indexes]:
             built.result()
         pool.submit(_on_own_connection, _execute, [analyze]).result()
-        futures = {
+        futures = [
             pool.submit(
-                _on_own_connection, _share_rows, weights=weights, boxes=boxes, buyer_ids=share, work_table=work_table
-            ): share
+                _on_own_connection, _share_apply, weights=weights, boxes=boxes, buyer_ids=share, work_table=work_table
+            )
             for share in shares
-        }
+        ]
         for future in as_completed(futures):
-            scorer, staged = future.result()
+            scorer, counts = future.result()
             candidates, done = candidates + scorer.candidates, done + scorer.done
-            cursor.execute("TRUNCATE buyers_match_stage")
-            _stage_rows(cursor, staged)
-            for n, value in enumerate(_stage_apply(cursor, buyer_ids=futures[future])):
+            for n, value in enumerate(counts):
                 totals[n] += value
             if progress:
                 progress(done, len(buyers))
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)  # shares under way finish (and commit); the others never start
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="match") as cleanup:
             try:
                 drop = [(f"DROP TABLE IF EXISTS {connection.ops.quote_name(work_table)}", [])]
@@ -260,31 +295,45 @@ def _score_per_buyer(cursor, *, buyers: dict, weights: MatchWeights, progress) -
     return candidates
 
 
-def _stage_apply(cursor, *, buyer_ids: list[int]) -> tuple[int, int, int, int]:
+def _stage_apply(
+    cursor, *, buyer_ids: list[int], inserted: set[int] | None = None, deleted: set[int] | None = None
+) -> tuple[int, int, int, int]:
     """Make the buyers' matches equal the stage: insert new, update changed, delete the rest.
 
-    Returns (kept, created, updated, removed). Staged rows without a score are unchanged matches (same fingerprint);
-    matches whose score and reasons did not change are not written (updated_at stays), unless to store their new
-    fingerprint.
+    Returns (kept, created, updated, removed); `inserted` and `deleted` (PostgreSQL), when given, get the
+    properties of the matches inserted and deleted (those whose map flag may change). Staged rows without a score are
+    unchanged matches (same fingerprint); matches whose score and reasons did not change are not written
+    (updated_at stays), unless to store their new fingerprint.
 
     The stored matches are read for `buyer_ids` alone and the stage by its key, so that the plans stay cheap when the
     matches' statistics are stale (a first run after the table was empty, or shares applied one after the other).
+    Staged rows that say whether their pair is stored (`stored`, known from the candidate query) are not looked up
+    again: only the scored rows of stored pairs, and the rows that do not say, are compared with the stored matches.
     """
     ids_sql, ids_params = _ids_sql(buyer_ids)
     cursor.execute(
-        "SELECT COUNT(*), SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END),"  # noqa: S608 (placeholders only)
+        "SELECT (SELECT COUNT(*) FROM buyers_match_stage),"  # noqa: S608 (placeholders only)
+        " (SELECT COUNT(*) FROM buyers_match_stage WHERE score IS NOT NULL AND stored = %s),"
+        " SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN m.score <> s.score OR m.reasons <> s.reasons THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN m.fingerprint <> s.fingerprint THEN 1 ELSE 0 END)"
         " FROM buyers_match_stage s LEFT JOIN buyers_propertymatch m"
-        f" ON m.buyer_id = s.buyer_id AND m.property_id = s.property_id AND m.buyer_id {ids_sql}",
-        ids_params,
+        f" ON m.buyer_id = s.buyer_id AND m.property_id = s.property_id AND m.buyer_id {ids_sql}"
+        " WHERE s.score IS NOT NULL AND (s.stored IS NULL OR s.stored = %s)",
+        [False, *ids_params, True],
     )
-    kept, created, updated, refingerprinted = (value or 0 for value in cursor.fetchone())
+    kept, new, created, updated, refingerprinted = (value or 0 for value in cursor.fetchone())
+    created += new
     now = connection.ops.adapt_datetimefield_value(timezone.now())
+    returning = " RETURNING property_id" if inserted is not None else ""
     stored = (
         "SELECT 1 FROM buyers_propertymatch m"  # noqa: S608 (placeholders only)
         f" WHERE m.buyer_id = s.buyer_id AND m.property_id = s.property_id AND m.buyer_id {ids_sql}"
     )
+    # A pair known not to be stored is not looked up (the OR's first term decides); the others are, in case a
+    # stored match went meanwhile.
+    not_stored = f"(s.stored = %s OR NOT EXISTS ({stored}))"
+    yes_stored = f"(s.stored IS NULL OR s.stored = %s) AND EXISTS ({stored})"
     columns = "(created_at, updated_at, buyer_id, property_id, score, reasons, fingerprint)"
     if created:
         # New matches alone, in the order of the (property, buyer) keys (the indexes are written in order);
@@ -292,16 +341,18 @@ def _stage_apply(cursor, *, buyer_ids: list[int]) -> tuple[int, int, int, int]:
         cursor.execute(
             f"INSERT INTO buyers_propertymatch {columns}"  # noqa: S608 (our own SQL)
             " SELECT %s, %s, s.buyer_id, s.property_id, s.score, s.reasons, s.fingerprint FROM buyers_match_stage s"
-            f" WHERE s.score IS NOT NULL AND NOT EXISTS ({stored}) ORDER BY s.property_id, s.buyer_id"
-            " ON CONFLICT (property_id, buyer_id) DO NOTHING",
-            [now, now, *ids_params],
+            f" WHERE s.score IS NOT NULL AND {not_stored} ORDER BY s.property_id, s.buyer_id"
+            " ON CONFLICT (property_id, buyer_id) DO NOTHING" + returning,
+            [now, now, False, *ids_params],
         )
+        if returning:
+            inserted.update(pk for (pk,) in cursor.fetchall())
     if updated or refingerprinted:
         # Stored matches whose score, reasons or fingerprint changed; updated_at moves only with score or reasons.
         cursor.execute(
             f"INSERT INTO buyers_propertymatch {columns}"  # noqa: S608 (our own SQL)
             " SELECT %s, %s, s.buyer_id, s.property_id, s.score, s.reasons, s.fingerprint FROM buyers_match_stage s"
-            f" WHERE s.score IS NOT NULL AND EXISTS ({stored})"
+            f" WHERE s.score IS NOT NULL AND {yes_stored}"
             " ON CONFLICT (property_id, buyer_id) DO UPDATE"
             " SET score = excluded.score, reasons = excluded.reasons, fingerprint = excluded.fingerprint,"
             " updated_at = CASE WHEN buyers_propertymatch.score <> excluded.score"
@@ -309,14 +360,18 @@ def _stage_apply(cursor, *, buyer_ids: list[int]) -> tuple[int, int, int, int]:
             " THEN excluded.updated_at ELSE buyers_propertymatch.updated_at END"
             " WHERE buyers_propertymatch.score <> excluded.score OR buyers_propertymatch.reasons <> excluded.reasons"
             " OR buyers_propertymatch.fingerprint <> excluded.fingerprint",
-            [now, now, *ids_params],
+            [now, now, True, *ids_params],
         )
     cursor.execute(
         f"DELETE FROM buyers_propertymatch WHERE buyer_id {ids_sql} AND NOT EXISTS (SELECT 1 FROM buyers_match_stage s"  # noqa: S608 (placeholders only)
-        " WHERE s.buyer_id = buyers_propertymatch.buyer_id AND s.property_id = buyers_propertymatch.property_id)",
+        " WHERE s.buyer_id = buyers_propertymatch.buyer_id AND s.property_id = buyers_propertymatch.property_id)"
+        + returning,
         ids_params,
     )
-    return kept, created, updated, cursor.rowcount
+    removed = cursor.rowcount
+    if returning:
+        deleted.update(pk for (pk,) in cursor.fetchall())
+    return kept, created, updated, removed
 
 
 def matches_refresh_all(
@@ -328,14 +383,18 @@ def matches_refresh_all(
     A fixed number of queries on PostgreSQL (one set-based candidate query, the scored matches staged by COPY,
     one upsert of the changed ones, one delete of the stale ones); elsewhere one candidate query per buyer.
     On PostgreSQL a match whose fingerprint (rules version, weights, buy box, candidate) is unchanged is not scored
-    again, and the candidates are computed on MATCH_CONNECTIONS connections at once (_score_sql_rows_parallel)
-    unless the caller is inside a transaction (the other connections would not see its rows): then on one.
+    again, and the buyers are dealt into shares that MATCH_CONNECTIONS connections compute, write and commit each on
+    its own (_score_sql_rows_parallel): a buyer's matches change in one commit, and a failed run leaves each buyer
+    old or new (the next run finishes the rest). Inside a caller's transaction (the other connections would not
+    see its rows), and on other databases, it is one connection and one transaction.
     `progress(done, total)` is called as buyers are done. Re-running without data changes writes nothing.
     """
     committed = not connection.in_atomic_block and connection.get_autocommit()  # what other connections see is ours
     workers = match_connections() if connection.vendor == "postgresql" and committed else 1
-    with transaction.atomic():
+    if workers > 1:
         return _matches_refresh(buyer_ids=buyer_ids, progress=progress, workers=workers)
+    with transaction.atomic():
+        return _matches_refresh(buyer_ids=buyer_ids, progress=progress, workers=1)
 
 
 def _matches_refresh(*, buyer_ids, progress, workers: int) -> MatchSummary:
@@ -345,7 +404,14 @@ def _matches_refresh(*, buyer_ids, progress, workers: int) -> MatchSummary:
         buyer_ids = list(buyer_ids)
         buyers = buyers.filter(pk__in=buyer_ids)
     summary = MatchSummary()
-    summary.removed, _ = PropertyMatch.objects.filter(buyer__in=buyers.filter(is_active=False)).delete()
+    inactive = PropertyMatch.objects.filter(buyer__in=buyers.filter(is_active=False))
+    if workers > 1:  # committed at once, with their properties' map flags
+        with transaction.atomic():
+            properties = list(inactive.values_list("property_id", flat=True).distinct())
+            summary.removed, _ = inactive.delete()
+            map_points_sync_matches(property_ids=properties)
+    else:  # in the run's transaction; the map flags of every property are set at its end
+        summary.removed, _ = inactive.delete()
     active = {buyer.pk: buyer for buyer in buyers.filter(is_active=True).order_by("pk")}
     summary.buyers = len(active)
     summary.without_location_names = [str(b) for b in active.values() if not buyer_has_location(b)]
@@ -359,36 +425,31 @@ def _matches_refresh(*, buyer_ids, progress, workers: int) -> MatchSummary:
     if not active:
         map_points_sync_matches()
         return summary
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS buyers_match_stage")
-        cursor.execute(
-            "CREATE TEMPORARY TABLE buyers_match_stage (buyer_id bigint NOT NULL, property_id bigint NOT NULL,"
-            f" score smallint, reasons {'jsonb' if connection.vendor == 'postgresql' else 'text'},"
-            " fingerprint varchar(32) NOT NULL, PRIMARY KEY (buyer_id, property_id))"
+    if workers > 1:
+        # Each share syncs the map flags of the properties whose matches it inserted or deleted, in its commit.
+        summary.candidates, summary.kept, summary.created, summary.updated, removed = _score_sql_rows_parallel(
+            buyers=active, weights=weights, progress=progress, workers=workers
         )
-        if connection.vendor == "postgresql":
-            # Memory for the query's hash joins and window sorts (millions of pairs), so they do not spill to disk.
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            # The candidates are read through a server-side cursor, which PostgreSQL plans for the first 10% of
-            # rows (fast-start nested loops) unless told that every row will be fetched.
-            cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
-            if workers > 1:
-                summary.candidates, summary.kept, summary.created, summary.updated, removed = _score_sql_rows_parallel(
-                    cursor, buyers=active, weights=weights, progress=progress, workers=workers
-                )
-            else:
+    else:
+        with connection.cursor() as cursor:
+            _stage_create(cursor)
+            if connection.vendor == "postgresql":
+                # Memory for the query's hash joins and window sorts (millions of pairs), so they do not spill.
+                cursor.execute("SET LOCAL work_mem = '256MB'")
+                # The candidates are read through a server-side cursor, which PostgreSQL plans for the first 10% of
+                # rows (fast-start nested loops) unless told that every row will be fetched.
+                cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
                 summary.candidates = _score_sql_rows(
                     cursor, buyers=active, weights=weights, buyer_ids=buyer_ids, progress=progress
                 )
                 cursor.execute("ANALYZE buyers_match_stage")
-                summary.kept, summary.created, summary.updated, removed = _stage_apply(cursor, buyer_ids=list(active))
-        else:
-            summary.candidates = _score_per_buyer(cursor, buyers=active, weights=weights, progress=progress)
+            else:
+                summary.candidates = _score_per_buyer(cursor, buyers=active, weights=weights, progress=progress)
             summary.kept, summary.created, summary.updated, removed = _stage_apply(cursor, buyer_ids=list(active))
-        cursor.execute("DROP TABLE buyers_match_stage")
+            cursor.execute("DROP TABLE buyers_match_stage")
+        map_points_sync_matches()  # the map's "has buyer matches" filter reads the index's copy
     summary.removed += removed
     summary.unchanged = summary.kept - summary.created - summary.updated
-    map_points_sync_matches()  # the map's "has buyer matches" filter reads the index's copy
     if progress:
         progress(len(active), len(active))
     return summary

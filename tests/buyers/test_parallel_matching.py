@@ -5,12 +5,13 @@ inside a transaction (every other test) runs on one connection.
 """
 
 import random
+import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from buyers import services
-from buyers.models import PropertyMatch
+from buyers.models import MatchingProfile, PropertyMatch
 from buyers.services import MatchSummary, matches_refresh_all
 from tests.factories import ORLANDO, ListingFactory, MatchingProfileFactory, square
 from tests.scenes import area_buyer, lead_at, radius_buyer, zip_buyer
@@ -165,3 +166,65 @@ def test_orphaned_work_tables_are_dropped(county, settings):
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {alive}, {dead}")
+
+
+def by_buyer() -> dict[int, list[tuple]]:
+    rows: dict[int, list[tuple]] = {}
+    for row in stored():
+        rows.setdefault(row[0], []).append(row)
+    return rows
+
+
+@pytest.mark.parametrize("lookups", [1000, 0], ids=["flags-by-index", "flags-by-one-pass"])
+def test_a_failed_run_leaves_each_buyer_old_or_new_and_the_next_run_converges(county, settings, monkeypatch, lookups):
+    """Each share commits on its own: a run that fails mid-way leaves every buyer with all its old matches or all
+    its new ones (never a mix), the map's match flags exact, and the next run ends where a clean run ends."""
+    from leads import grid
+    from leads.grid import map_grid_refresh, map_points_sync_matches
+
+    monkeypatch.setattr(grid, "SYNC_LOOKUPS", lookups)  # both ways of finding a share's points
+
+    assert map_grid_refresh().points == 120
+    settings.MATCH_CONNECTIONS = 2
+    matches_refresh_all()
+    old = by_buyer()
+    # The new night: every match's score and reasons change (location weight) and the weaker ones go (threshold).
+    MatchingProfile.objects.filter(is_active=True).update(location_weight=45, threshold=95)
+    settings.MATCH_CONNECTIONS = 1
+    with transaction.atomic():  # the reference: a clean run, rolled back
+        matches_refresh_all()
+        new = by_buyer()
+        transaction.set_rollback(True)
+    assert by_buyer() == old
+
+    applied, failed, lock = [], [], threading.Lock()
+    stage_apply = services._stage_apply
+
+    def third_fails(cursor, *, buyer_ids, **kwargs):
+        with lock:
+            if len(applied) + len(failed) == 2:
+                failed.append(sorted(buyer_ids))
+                raise RuntimeError("the database went away")
+            applied.append(sorted(buyer_ids))
+        return stage_apply(cursor, buyer_ids=buyer_ids, **kwargs)
+
+    monkeypatch.setattr(services, "_stage_apply", third_fails)
+    settings.MATCH_CONNECTIONS = 2
+    with pytest.raises(RuntimeError, match="the database went away"):
+        matches_refresh_all()
+    after = by_buyer()
+    assert work_tables() == []
+    assert map_points_sync_matches() == 0  # every flag already right: nothing to set
+    done = {pk for share in applied for pk in share}
+    # 40 buyers in 8 shares: the two first applied, the third failed; the other connection may apply more meanwhile.
+    assert len(failed) == 1 and 2 <= len(applied) <= 7
+    assert {pk for pk in failed[0] if old.get(pk) != new.get(pk)}  # the failing share had changes to make
+    everyone = set(old) | set(new)
+    assert {pk: after.get(pk) for pk in done} == {pk: new.get(pk) for pk in done}
+    assert {pk: after.get(pk) for pk in everyone - done} == {pk: old.get(pk) for pk in everyone - done}
+    assert sum(len(old.get(pk, [])) - len(new.get(pk, [])) for pk in done) > 0  # committed shares removed matches
+
+    monkeypatch.setattr(services, "_stage_apply", stage_apply)
+    matches_refresh_all()
+    assert by_buyer() == new
+    assert map_points_sync_matches() == 0
