@@ -174,3 +174,6 @@ def _serve(target: str, inbox: int, outbox: int) -> None:
 
 if __name__ == "__main__":
     _serve(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # no interpreter teardown (most of a second with Django loaded): the owner waits for this exit

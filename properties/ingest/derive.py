@@ -18,7 +18,8 @@ from .prepare import Prepared, prepare
 @dataclass
 class Derived:
     """One record through the mapping: `read` is None when the mapping refused it (`error`); otherwise `place`
-    is its point and either `item` is the prepared record or `error` why prepare() refused it."""
+    is its point and either `item` is the prepared record or `error` why prepare() refused it. `read` keeps how
+    the fields read, not the values (they are in `item`; from the helper they would travel twice)."""
 
     read: Mapped | None
     place: Placed | None = None
@@ -46,6 +47,7 @@ def derive_records(
                                 location=place.xy)  # fmt: skip
         except RowError as exc:
             each.error = exc
+        each.read = Mapped({}, each.read.flags, each.read.problems)
     return derived
 
 
