@@ -118,3 +118,30 @@ def test_a_daemonic_process_can_start_a_helper():
         daemon.join(timeout=10)
         daemon.kill()
     assert daemon.exitcode == 0
+
+
+def _in_pool_process():
+    refused = ""
+    try:
+        multiprocessing.get_context("spawn").Process(target=print).start()
+    except AssertionError as exc:
+        refused = str(exc)
+    with Offload(f"{TARGETS}:echo", "prefork") as helper:
+        helper.send(8)
+        return refused, helper.receive()[:2]
+
+
+def test_a_celery_prefork_pool_process_can_start_a_helper():
+    """What a Celery worker runs tasks in by default (docker-compose's workers): billiard's pool processes."""
+    from billiard.pool import Pool
+    from django.db import connections
+
+    connections.close_all()  # the pool forks this process
+    pool = Pool(1)
+    try:
+        refused, answer = pool.apply(_in_pool_process)
+    finally:
+        pool.terminate()
+        pool.join()
+    assert refused == "daemonic processes are not allowed to have children"
+    assert answer == ("prefork", (8,))
