@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from dealfinder.common.logging import log_context
-from dealfinder.common.offload import Offload
+from dealfinder.common.offload import Offload, OffloadError
 from dealfinder.common.prefetch import prefetched
 from properties import models as m
 
@@ -225,6 +225,7 @@ def _load_pipelined(
     record costs what it costs in one process). Batch k+1 was looked up before batch k was written, so the few of
     its records that batch k's write could have made known or unknown are looked up again (_current). Results,
     counters and the order of errors are those of one process."""
+    deriver = _Deriver(helper)
     pending: tuple[Page | None, _Batch] | None = None  # looked up, its unknown records with the helper
     steps = iter(steps)
     while True:
@@ -235,13 +236,13 @@ def _load_pipelined(
             break
         except Exception:  # the reader failed: what was read before it lands first, as in one process
             if pending is not None:
-                _finish_pending(run, source, mapping, pending, helper, tally, progress)
+                deriver.collect(pending[1])
+                _finish_step(run, source, mapping, *pending, tally, progress)
             raise
-        if pending is not None and pending[1].sent:
-            pending[1].derived = dict(zip(pending[1].unknown(), helper.receive(), strict=True))
-        if batch is not None and batch.unknown():
-            helper.send([batch.records[i] for i in batch.unknown()])
-            batch.sent = True
+        if pending is not None:
+            deriver.collect(pending[1])
+        if batch is not None:
+            deriver.send(batch)
         if pending is not None:
             written = _finish_step(run, source, mapping, *pending, tally, progress)
             if batch is not None:
@@ -250,14 +251,41 @@ def _load_pipelined(
         if batch is None:
             _finish_step(run, source, mapping, page, None, tally, progress)
     if pending is not None:
-        _finish_pending(run, source, mapping, pending, helper, tally, progress)
+        deriver.collect(pending[1])
+        _finish_step(run, source, mapping, *pending, tally, progress)
 
 
-def _finish_pending(run, source, mapping, pending: tuple, helper: Offload, tally: _Tally, progress) -> None:
-    page, batch = pending
-    if batch.sent:
-        batch.derived = dict(zip(batch.unknown(), helper.receive(), strict=True))
-    _finish_step(run, source, mapping, page, batch, tally, progress)
+class _Deriver:
+    """The helper process as the pipelined loop uses it, one batch at a time. A helper that fails (killed, out of
+    memory, an error of its own) is closed and logged, and the run goes on in this process: what it had not
+    derived is derived by _ingest_batch, so the helper costs speed at worst, never a record."""
+
+    def __init__(self, helper: Offload):
+        self.helper: Offload | None = helper
+
+    def send(self, batch: _Batch) -> None:
+        unknown = batch.unknown()
+        if self.helper is None or not unknown:
+            return
+        try:
+            self.helper.send([batch.records[i] for i in unknown])
+        except OffloadError:
+            self._lost()
+        else:
+            batch.sent = True
+
+    def collect(self, batch: _Batch) -> None:
+        if not batch.sent or self.helper is None:
+            return
+        try:
+            batch.derived = dict(zip(batch.unknown(), self.helper.receive(), strict=True))
+        except OffloadError:
+            self._lost()
+
+    def _lost(self) -> None:
+        logger.warning("the ingest helper process failed; records are derived in this process", exc_info=True)
+        self.helper.close()
+        self.helper = None
 
 
 @dataclass

@@ -17,3 +17,7 @@ def failing(setup):
 
 def sleeping(setup):
     return lambda seconds: time.sleep(seconds)
+
+
+def dying(setup):
+    return lambda *args: os._exit(3)

@@ -145,3 +145,10 @@ def test_a_celery_prefork_pool_process_can_start_a_helper():
         pool.join()
     assert refused == "daemonic processes are not allowed to have children"
     assert answer == ("prefork", (8,))
+
+
+def test_a_helper_that_dies_is_an_error_here():
+    with Offload(f"{TARGETS}:dying", None) as helper:
+        helper.send()
+        with pytest.raises(OffloadError, match=r"^the helper process ended \(exit status 3\)$"):
+            helper.receive()
