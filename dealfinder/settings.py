@@ -454,8 +454,8 @@ INGEST_FULL_READ_DAYS = env.int("INGEST_FULL_READ_DAYS", default=7)
 # exhausting the worker's memory.
 INGEST_JOIN_MAX_ROWS = env.int("INGEST_JOIN_MAX_ROWS", default=500_000)
 # Ingest maps, places and prepares the next batch's new records in a helper process while it writes this one (two
-# cores busy; properties.ingest.loader), from the second page on when the first held at least
-# INGEST_PREPARE_MIN_PAGE records: a small source does not pay for starting a process. false: all in one process.
+# cores busy; properties.ingest.loader) when the first page holds at least INGEST_PREPARE_MIN_PAGE records: a small
+# source does not pay for starting a process. false: all in one process.
 INGEST_PREPARE_PROCESS = env.bool("INGEST_PREPARE_PROCESS", default=True)
 INGEST_PREPARE_MIN_PAGE = env.int("INGEST_PREPARE_MIN_PAGE", default=1000)
 GEOCODER_ENABLED = env.bool("GEOCODER_ENABLED", default=False)

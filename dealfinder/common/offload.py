@@ -21,6 +21,7 @@ import contextlib
 import importlib
 import os
 import pickle
+import select
 import struct
 import subprocess
 import sys
@@ -86,6 +87,7 @@ class Offload:
             os.close(to_child_r)
             os.close(from_child_w)
         self._out, self._in = to_child_w, from_child_r
+        self._ready = False
         try:
             _write(self._out, pickle.dumps(setup, protocol=pickle.HIGHEST_PROTOCOL))
         except BaseException:
@@ -96,9 +98,25 @@ class Offload:
     def pid(self) -> int:
         return self._process.pid
 
+    def ready(self) -> bool:
+        """True once the helper has started and built its function (it takes a second or two: a caller with other
+        work can do it meanwhile instead of waiting in send/receive). Never blocks."""
+        if not self._ready and not self._pending and select.select([self._in], [], [], 0)[0]:
+            self._await_start()
+        return self._ready
+
+    def _await_start(self) -> None:
+        try:
+            _read(self._in)  # the helper's "started"
+        except (EOFError, OSError) as exc:
+            raise OffloadError(f"the helper process ended ({self._exit_status()})") from exc
+        self._ready = True
+
     def send(self, *args: Any) -> None:
         if self._pending:
             raise RuntimeError("receive() the previous call's result first")
+        if not self._ready:
+            self._await_start()
         payload = pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)
         try:
             _write(self._out, payload)
@@ -156,6 +174,10 @@ def _serve(target: str, inbox: int, outbox: int) -> None:
     try:
         function = factory(_read(inbox))
     except EOFError:
+        return
+    try:
+        _write(outbox, pickle.dumps(None))  # started
+    except BrokenPipeError:
         return
     while True:
         try:

@@ -10,7 +10,6 @@ The run records how each mapped field read (IngestionRun.field_stats) and how ma
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import itertools
 import logging
@@ -196,25 +195,23 @@ def _steps(pages: Iterable[Page], batch_size: int) -> Iterator[tuple[Page | None
 
 
 def _load(run, source, mapping: FieldMapping, fingerprint: str, steps: Iterator, tally: _Tally, progress) -> None:
-    """Every step in this process; or, when settings.INGEST_PREPARE_PROCESS and the first page holds at least
-    INGEST_PREPARE_MIN_PAGE records (a small source does not pay for a process), a helper process is started
-    then, boots while the first page is written here, and derives records from the second page on
-    (_load_pipelined)."""
-    with contextlib.ExitStack() as stack:
-        helper: Offload | None = None
-        decided = False
-        for page, records in steps:
-            if helper is not None and page is not None:
-                _load_pipelined(run, source, mapping, fingerprint, itertools.chain([(page, records)], steps), tally,
-                                progress, helper)  # fmt: skip
+    """Every step in this process; or, when settings.INGEST_PREPARE_PROCESS and the first page with records holds
+    at least INGEST_PREPARE_MIN_PAGE of them (a small source does not pay for a process), with a helper process
+    started then, which takes batches once it has booted (_load_pipelined)."""
+    for page, records in steps:
+        if records:  # the first page with records decides
+            if settings.INGEST_PREPARE_PROCESS and len(page.records) >= settings.INGEST_PREPARE_MIN_PAGE:
+                setup = deriver_setup(mapping, dataset=source.dataset, parcel_format=source.parcel_format)
+                with Offload("properties.ingest.derive:record_deriver", setup) as helper:
+                    _load_pipelined(run, source, mapping, fingerprint, itertools.chain([(page, records)], steps),
+                                    tally, progress, helper)  # fmt: skip
                 return
-            if not decided and page is not None and page.records:
-                decided = True
-                if settings.INGEST_PREPARE_PROCESS and len(page.records) >= settings.INGEST_PREPARE_MIN_PAGE:
-                    setup = deriver_setup(mapping, dataset=source.dataset, parcel_format=source.parcel_format)
-                    helper = stack.enter_context(Offload("properties.ingest.derive:record_deriver", setup))
-            batch = _look_up(source, fingerprint, records) if records else None
-            _finish_step(run, source, mapping, page, batch, tally, progress)
+            steps = itertools.chain([(page, records)], steps)
+            break
+        _finish_step(run, source, mapping, page, None, tally, progress)
+    for page, records in steps:
+        batch = _look_up(source, fingerprint, records) if records else None
+        _finish_step(run, source, mapping, page, batch, tally, progress)
 
 
 def _load_pipelined(
@@ -264,10 +261,14 @@ class _Deriver:
         self.helper: Offload | None = helper
 
     def send(self, batch: _Batch) -> None:
+        """Hand the batch's unknown records to the helper, unless it is still booting (then they are derived
+        here, like those of a failed helper)."""
         unknown = batch.unknown()
         if self.helper is None or not unknown:
             return
         try:
+            if not self.helper.ready():
+                return
             self.helper.send([batch.records[i] for i in unknown])
         except OffloadError:
             self._lost()

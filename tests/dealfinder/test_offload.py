@@ -152,3 +152,16 @@ def test_a_helper_that_dies_is_an_error_here():
         helper.send()
         with pytest.raises(OffloadError, match=r"^the helper process ended \(exit status 3\)$"):
             helper.receive()
+
+
+def test_ready_says_when_the_helper_has_booted_without_waiting():
+    with Offload(f"{TARGETS}:echo", None) as helper:
+        began = time.monotonic()
+        first = helper.ready()
+        assert time.monotonic() - began < 0.5  # it did not wait for the helper's start (a second or more)
+        deadline = time.monotonic() + 60
+        while not helper.ready() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (first, helper.ready()) == (False, True)
+        helper.send(1)
+        assert helper.receive()[1] == (1,)

@@ -2,6 +2,8 @@
 previous batch give exactly what one process gives: the same stored rows, run counters, errors and warnings in
 record order, field stats, and the first record of a repeated key kept."""
 
+import time
+
 import pytest
 
 from properties import models as m
@@ -73,7 +75,16 @@ def nights(source, monkeypatch):
     return runs, stored(), len(lookups)
 
 
-class Spy(loader.Offload):
+class Waiting(loader.Offload):
+    """A helper that is waited for while it boots, so that it derives every batch (the loader does not wait)."""
+
+    def ready(self):
+        while not super().ready():
+            time.sleep(0.01)
+        return True
+
+
+class Spy(Waiting):
     sent = 0
 
     def send(self, *args):
@@ -131,7 +142,7 @@ def test_a_failing_helper_costs_speed_not_records(settings, monkeypatch, caplog)
     settings.INGEST_PREPARE_PROCESS, settings.INGEST_PREPARE_MIN_PAGE = True, 1
     started = []
 
-    class Broken(loader.Offload):
+    class Broken(Waiting):
         def __init__(self, target, setup):
             super().__init__("tests.dealfinder.offload_targets:failing", setup)
             started.append(self)
