@@ -208,10 +208,14 @@ def _load(run, source, mapping: FieldMapping, fingerprint: str, steps: Iterator,
                 return
             steps = itertools.chain([(page, records)], steps)
             break
-        _finish_step(run, source, mapping, page, None, tally, progress)
+        _open_page(run, page)
     for page, records in steps:
-        batch = _look_up(source, fingerprint, records) if records else None
-        _finish_step(run, source, mapping, page, batch, tally, progress)
+        if page is not None:
+            _open_page(run, page)
+        if records:
+            _ingest_batch(run, source, mapping, _look_up(source, fingerprint, records), tally)
+            if progress:
+                progress(len(records))
 
 
 def _load_pipelined(
@@ -228,13 +232,21 @@ def _load_pipelined(
     while True:
         try:
             page, records = next(steps)
-            batch = _look_up(source, fingerprint, records) if records else None
         except StopIteration:
             break
         except Exception:  # the reader failed: what was read before it lands first, as in one process
             if pending is not None:
                 deriver.collect(pending[1])
                 _finish_step(run, source, mapping, *pending, tally, progress)
+            raise
+        try:
+            batch = _look_up(source, fingerprint, records) if records else None
+        except Exception:  # in one process, the batch before lands and this page is counted before its lookup
+            if pending is not None:
+                deriver.collect(pending[1])
+                _finish_step(run, source, mapping, *pending, tally, progress)
+            if page is not None:
+                _open_page(run, page)
             raise
         if pending is not None:
             deriver.collect(pending[1])
