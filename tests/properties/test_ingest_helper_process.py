@@ -155,3 +155,22 @@ def test_a_failing_helper_costs_speed_not_records(settings, monkeypatch, caplog)
     (failure,) = [r for r in caplog.records if r.name == "properties.ingest.loader"]
     assert failure.getMessage() == "the ingest helper process failed; records are derived in this process"
     assert "ValueError: cannot derive 3 records" in str(failure.exc_info[1])
+
+
+def test_the_helper_derives_without_a_database(monkeypatch):
+    """The helper process opens no database connection: with an unreachable database it derives just the same."""
+    from properties.ingest.derive import derive_records, deriver_setup
+    from properties.ingest.mapping import FieldMapping
+
+    monkeypatch.setenv("DATABASE_URL", "postgis://nobody:nothing@127.0.0.1:9/nowhere")
+    mapping = FieldMapping.from_config("parcels", PARCELS_MAPPING)
+    records = [parcel(1), parcel(2, PARCEL="13-23-32"), parcel(3, YEAR_BUILT="nineteen")]
+    setup = deriver_setup(mapping, dataset="parcels", parcel_format="orange_fl")
+    with loader.Offload("properties.ingest.derive:record_deriver", setup) as helper:
+        helper.send(records)
+        there = helper.receive()
+    here = derive_records(records, mapping, dataset="parcels", parcel_format="orange_fl")
+    assert [(d.read, d.place, d.item, str(d.error)) for d in there] == [
+        (d.read, d.place, d.item, str(d.error)) for d in here
+    ]
+    assert [d.item is None for d in there] == [False, True, False]
