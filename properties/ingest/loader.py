@@ -202,9 +202,9 @@ def _load(run, source, mapping: FieldMapping, fingerprint: str, steps: Iterator,
         if records:  # the first page with records decides
             if settings.INGEST_PREPARE_PROCESS and len(page.records) >= settings.INGEST_PREPARE_MIN_PAGE:
                 setup = deriver_setup(mapping, dataset=source.dataset, parcel_format=source.parcel_format)
-                with Offload("properties.ingest.derive:record_deriver", setup) as helper:
+                with _Deriver(setup) as deriver:
                     _load_pipelined(run, source, mapping, fingerprint, itertools.chain([(page, records)], steps),
-                                    tally, progress, helper)  # fmt: skip
+                                    tally, progress, deriver)  # fmt: skip
                 return
             steps = itertools.chain([(page, records)], steps)
             break
@@ -219,14 +219,13 @@ def _load(run, source, mapping: FieldMapping, fingerprint: str, steps: Iterator,
 
 
 def _load_pipelined(
-    run, source, mapping, fingerprint: str, steps: Iterator, tally: _Tally, progress, helper: Offload
+    run, source, mapping, fingerprint: str, steps: Iterator, tally: _Tally, progress, deriver: _Deriver
 ) -> None:
     """The steps with two cores busy: while this process writes batch k, the helper process maps, places and
     prepares the records of batch k+1 that are not known (their hashes are looked up here first, so an unchanged
     record costs what it costs in one process). Batch k+1 was looked up before batch k was written, so the few of
     its records that batch k's write could have made known or unknown are looked up again (_current). Results,
     counters and the order of errors are those of one process."""
-    deriver = _Deriver(helper)
     pending: tuple[Page | None, _Batch] | None = None  # looked up, its unknown records with the helper
     steps = iter(steps)
     while True:
@@ -265,30 +264,42 @@ def _load_pipelined(
 
 
 class _Deriver:
-    """The helper process as the pipelined loop uses it, one batch at a time. A helper that fails (killed, out of
-    memory, an error of its own) is closed and logged, and the run goes on in this process: what it had not
-    derived is derived by _ingest_batch, so the helper costs speed at worst, never a record."""
+    """The helper process as the pipelined loop uses it, one batch at a time. It is started by the first batch
+    with at least half of its records to derive (a run of unchanged records never starts it) and takes batches
+    once it has booted; until then, and after a failure (killed, out of memory, an error of its own: closed and
+    logged), _ingest_batch derives them here: the helper costs speed at worst, never a record."""
 
-    def __init__(self, helper: Offload):
-        self.helper: Offload | None = helper
+    def __init__(self, setup: tuple):
+        self.setup = setup
+        self.helper: Offload | None = None
+        self.failed = False
+
+    def __enter__(self) -> _Deriver:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.helper is not None:
+            self.helper.close()
 
     def send(self, batch: _Batch) -> None:
-        """Hand the batch's unknown records to the helper, unless it is still booting (then they are derived
-        here, like those of a failed helper)."""
         unknown = batch.unknown()
-        if self.helper is None or not unknown:
+        if self.failed or not unknown:
             return
         try:
+            if self.helper is None:
+                if 2 * len(unknown) >= len(batch.records):
+                    self.helper = Offload("properties.ingest.derive:record_deriver", self.setup)
+                return
             if not self.helper.ready():
                 return
             self.helper.send([batch.records[i] for i in unknown])
-        except OffloadError:
+        except (OffloadError, OSError):  # OSError: it could not be started
             self._lost()
         else:
             batch.sent = True
 
     def collect(self, batch: _Batch) -> None:
-        if not batch.sent or self.helper is None:
+        if not batch.sent or self.failed:
             return
         try:
             batch.derived = dict(zip(batch.unknown(), self.helper.receive(), strict=True))
@@ -297,8 +308,9 @@ class _Deriver:
 
     def _lost(self) -> None:
         logger.warning("the ingest helper process failed; records are derived in this process", exc_info=True)
-        self.helper.close()
-        self.helper = None
+        self.failed = True
+        if self.helper is not None:
+            self.helper.close()
 
 
 @dataclass

@@ -174,3 +174,14 @@ def test_the_helper_derives_without_a_database(monkeypatch):
         (d.read, d.place, d.item, str(d.error)) for d in here
     ]
     assert [d.item is None for d in there] == [False, True, False]
+
+
+def test_a_run_of_unchanged_records_never_starts_the_helper(settings, monkeypatch):
+    source = DataSourceFactory(dataset="parcels", parcel_format="orange_fl", field_mapping=PARCELS_MAPPING)
+    records = [parcel(n) for n in range(1, 20)]
+    settings.INGEST_PREPARE_PROCESS = False
+    ingest_source(source=source, reader=read(records))
+    settings.INGEST_PREPARE_PROCESS, settings.INGEST_PREPARE_MIN_PAGE = True, 1
+    monkeypatch.setattr(loader, "Offload", None)  # would fail the run if called
+    run = ingest_source(source=source, reader=read(records), batch_size=3)
+    assert (run.status, run.unchanged) == ("success", 19)
