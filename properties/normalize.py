@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from scourgify import normalize_address_record
@@ -180,7 +180,9 @@ def normalize_address(street, city="", state="", zip="") -> NormalizedAddress:
     city, state, zip5 = _place(city, state, zip5)
     if street[:1] == "0":
         street = _HOUSE_ZEROS.sub("", street)
-    return _normalize_address(street, city, state, zip5, raw)
+    # Parsed once per address whatever its case (a situs "12 mills avenue" and the mailing "12 MILLS AVENUE" read
+    # alike) and whatever its raw form: the raw text is the one thing the parse does not decide.
+    return replace(_normalize_address(street.upper(), city.upper(), state.upper(), zip5), raw=raw)
 
 
 _HOUSE_ZEROS = re.compile(r"^0+(?=[0-9])")
@@ -236,7 +238,7 @@ def _scourgify_line(text: str) -> tuple[str, str, str, str] | None:
 
 
 @lru_cache(maxsize=65536)
-def _normalize_address(street: str, city: str, state: str, zip5: str, raw: str) -> NormalizedAddress:
+def _normalize_address(street: str, city: str, state: str, zip5: str) -> NormalizedAddress:
     rec = _fast_record(street, city, state, zip5)
     try:
         if rec is None:
@@ -250,7 +252,7 @@ def _normalize_address(street: str, city: str, state: str, zip5: str, raw: str) 
     line = " ".join(p for p in (line1, unit) if p)
     tail = " ".join(p for p in (state, zip5) if p)
     normalized = ", ".join(p for p in (line, city, tail) if p)
-    return NormalizedAddress(line1, unit, city, state, zip5, normalized, raw, parsed)
+    return NormalizedAddress(line1, unit, city, state, zip5, normalized, "", parsed)
 
 
 def _scourgify_record(street: str, city: str, state: str, zip5: str) -> dict:

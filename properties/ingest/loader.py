@@ -10,25 +10,26 @@ The run records how each mapped field read (IngestionRun.field_stats) and how ma
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from dealfinder.common.logging import log_context
+from dealfinder.common.offload import Offload, OffloadError
 from dealfinder.common.prefetch import prefetched
 from properties import models as m
 
 from .base import Page, RawRecord, SourceError
+from .derive import Derived, derive_records, deriver_setup
 from .mapping import BAD, FILLED, FieldMapping, Mapped, RowError
-from .points import Placed, batch_points
-from .prepare import (
-    Prepared,
-    content_hash,
-    prepare,
-)
+from .points import Placed
+from .prepare import Prepared, content_hash
 from .schema import checked_specs, mapped_attributes, missing_attributes, missing_message, schema_drift
 from .stats import EXAMPLES, LOCATION, NOT_COUNTED, FieldStats
 from .write import start_of_day, write_batch
@@ -68,27 +69,7 @@ def ingest_source(
             _record_schema(run, reader, mapping, config=source.field_mapping)
             # The next pages are fetched and parsed while this one is written (readers use no database).
             pages = prefetched(lambda: reader)
-            for page in pages:
-                run.pages += 1
-                if page.rejected:
-                    run.processed += len(page.rejected)
-                    run.failed += len(page.rejected)
-                    for rejected in page.rejected:
-                        _add_error(run, rejected)
-                if page.error:
-                    run.pages_failed += 1
-                    run.processed += len(page.failed_ids)
-                    run.failed += len(page.failed_ids)
-                    _add_error(run, {"page": page.number, "reason": page.error, "records": page.failed_ids[:50]})
-                    _save(run)
-                    continue
-                for start in range(0, len(page.records), batch_size):
-                    batch = page.records[start : start + batch_size]
-                    _ingest_batch(run, source, mapping, fingerprint, batch, tally)
-                    if progress:
-                        progress(len(batch))
-                if not page.records:
-                    _save(run)
+            _load(run, source, mapping, fingerprint, _steps(pages, batch_size), tally, progress)
         except Exception as exc:
             logger.exception("ingest of %s failed", source)
             _reconnect_if_lost()
@@ -202,46 +183,257 @@ def record_hash(fingerprint: str, record: RawRecord) -> str:
     return content_hash([fingerprint, record.external_id, record.attributes, geometry])
 
 
-def _ingest_batch(
-    run, source, mapping: FieldMapping, fingerprint: str, records: list[RawRecord], tally: _Tally
+def _steps(pages: Iterable[Page], batch_size: int) -> Iterator[tuple[Page | None, list[RawRecord] | None]]:
+    """The run in steps: (page, records) where `page` is set on the first step of each page (its bookkeeping goes
+    first, _open_page) and `records` is a batch of it (None for a page without records)."""
+    for page in pages:
+        if page.error or not page.records:
+            yield page, None
+            continue
+        for start in range(0, len(page.records), batch_size):
+            yield (page if start == 0 else None), page.records[start : start + batch_size]
+
+
+def _load(run, source, mapping: FieldMapping, fingerprint: str, steps: Iterator, tally: _Tally, progress) -> None:
+    """Every step in this process; or, when settings.INGEST_PREPARE_PROCESS and the first page with records holds
+    at least INGEST_PREPARE_MIN_PAGE of them (a small source does not pay for a process), with a helper process
+    started then, which takes batches once it has booted (_load_pipelined)."""
+    for page, records in steps:
+        if records:  # the first page with records decides
+            if settings.INGEST_PREPARE_PROCESS and len(page.records) >= settings.INGEST_PREPARE_MIN_PAGE:
+                setup = deriver_setup(mapping, dataset=source.dataset, parcel_format=source.parcel_format)
+                with _Deriver(setup) as deriver:
+                    _load_pipelined(run, source, mapping, fingerprint, itertools.chain([(page, records)], steps),
+                                    tally, progress, deriver)  # fmt: skip
+                return
+            steps = itertools.chain([(page, records)], steps)
+            break
+        _open_page(run, page)
+    for page, records in steps:
+        if page is not None:
+            _open_page(run, page)
+        if records:
+            _ingest_batch(run, source, mapping, _look_up(source, fingerprint, records), tally)
+            if progress:
+                progress(len(records))
+
+
+def _load_pipelined(
+    run, source, mapping, fingerprint: str, steps: Iterator, tally: _Tally, progress, deriver: _Deriver
 ) -> None:
+    """The steps with two cores busy: while this process writes batch k, the helper process maps, places and
+    prepares the records of batch k+1 that are not known (their hashes are looked up here first, so an unchanged
+    record costs what it costs in one process). Batch k+1 was looked up before batch k was written, so the few of
+    its records that batch k's write could have made known or unknown are looked up again (_current). Results,
+    counters and the order of errors are those of one process."""
+    pending: tuple[Page | None, _Batch] | None = None  # looked up, its unknown records with the helper
+    steps = iter(steps)
+    while True:
+        try:
+            page, records = next(steps)
+        except StopIteration:
+            break
+        except Exception:  # the reader failed: what was read before it lands first, as in one process
+            if pending is not None:
+                deriver.collect(pending[1])
+                _finish_step(run, source, mapping, *pending, tally, progress)
+            raise
+        try:
+            batch = _look_up(source, fingerprint, records) if records else None
+        except Exception:  # in one process, the batch before lands and this page is counted before its lookup
+            if pending is not None:
+                deriver.collect(pending[1])
+                _finish_step(run, source, mapping, *pending, tally, progress)
+            if page is not None:
+                _open_page(run, page)
+            raise
+        if pending is not None:
+            deriver.collect(pending[1])
+        if batch is not None:
+            deriver.send(batch)
+        if pending is not None:
+            written = _finish_step(run, source, mapping, *pending, tally, progress)
+            if batch is not None:
+                batch.stale = written
+        pending = (page, batch) if batch is not None else None
+        if batch is None:
+            _finish_step(run, source, mapping, page, None, tally, progress)
+    if pending is not None:
+        deriver.collect(pending[1])
+        _finish_step(run, source, mapping, *pending, tally, progress)
+
+
+class _Deriver:
+    """The helper process as the pipelined loop uses it, one batch at a time. It is started by the first batch
+    with at least half of its records to derive (a run of unchanged records never starts it) and takes batches
+    once it has booted; until then, and after a failure (killed, out of memory, an error of its own: closed and
+    logged), _ingest_batch derives them here: the helper costs speed at worst, never a record."""
+
+    def __init__(self, setup: tuple):
+        self.setup = setup
+        self.helper: Offload | None = None
+        self.failed = False
+
+    def __enter__(self) -> _Deriver:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.helper is not None:
+            self.helper.close()
+
+    def send(self, batch: _Batch) -> None:
+        unknown = batch.unknown()
+        if self.failed or not unknown:
+            return
+        try:
+            if self.helper is None:
+                if 2 * len(unknown) >= len(batch.records):
+                    self.helper = Offload("properties.ingest.derive:record_deriver", self.setup)
+                return
+            if not self.helper.ready():
+                return
+            self.helper.send([batch.records[i] for i in unknown])
+        except (OffloadError, OSError):  # OSError: it could not be started
+            self._lost()
+        else:
+            batch.sent = True
+
+    def collect(self, batch: _Batch) -> None:
+        if not batch.sent or self.failed:
+            return
+        try:
+            batch.derived = dict(zip(batch.unknown(), self.helper.receive(), strict=True))
+        except OffloadError:
+            self._lost()
+
+    def _lost(self) -> None:
+        logger.warning("the ingest helper process failed; records are derived in this process", exc_info=True)
+        self.failed = True
+        if self.helper is not None:
+            self.helper.close()
+
+
+@dataclass
+class _Written:
+    """What writing a batch changed in the provenance rows: the record hashes written or stamped, the keys."""
+
+    digests: set[str]
+    keys: set[str]
+
+
+@dataclass
+class _Batch:
+    """A batch of records with their hashes and the stored records of the same hash (digest -> (key, flags,
+    last_seen_at)); `derived` holds what the helper derived of the others, by index."""
+
+    records: list[RawRecord]
+    digests: list[str]
+    known: dict[str, tuple[str, str, dt.datetime]]
+    known_keys: dict[str, set[str]]
+    derived: dict[int, Derived] = field(default_factory=dict)
+    sent: bool = False  # its unknown records went to the helper
+    stale: _Written | None = None  # a write made after the lookup
+
+    def unknown(self) -> list[int]:
+        return [i for i, digest in enumerate(self.digests) if digest not in self.known]
+
+
+def _look_up(source, fingerprint: str, records: list[RawRecord]) -> _Batch:
     digests = [record_hash(fingerprint, record) for record in records]
-    # Records received exactly as last time, through the same mapping, are unchanged: skip them, counting their
-    # fields as they read last time.
-    known = {
-        digest: (key, flags, seen_at)
-        for digest, key, flags, seen_at in m.PropertySource.objects.filter(
-            source=source, record_hash__in=set(digests)
-        ).values_list("record_hash", "external_id", "field_flags", "last_seen_at")
+    return _Batch(records, digests, *_known(source, set(digests)))
+
+
+def _known(source, digests: set[str]) -> tuple[dict, dict[str, set[str]]]:
+    """Records received exactly as last time, through the same mapping, are unchanged: by hash, their key, field
+    flags and when they were last seen."""
+    known, keys = {}, {}
+    for digest, key, flags, seen_at in m.PropertySource.objects.filter(
+        source=source, record_hash__in=digests
+    ).values_list("record_hash", "external_id", "field_flags", "last_seen_at"):
+        known[digest] = (key, flags, seen_at)
+        keys.setdefault(digest, set()).add(key)
+    return known, keys
+
+
+def _current(source, batch: _Batch) -> dict:
+    """The batch's known records as they are now: those whose lookup the write since could have changed (a hash
+    it wrote or stamped, a key it wrote) are looked up again; none in the common case, and no query then."""
+    stale, known = batch.stale, batch.known
+    if stale is None:
+        return known
+    suspects = {
+        digest
+        for digest in set(batch.digests)
+        if digest in stale.digests or not stale.keys.isdisjoint(batch.known_keys.get(digest, ()))
     }
-    mapped: list[Mapped | None] = [None] * len(records)
+    if suspects:
+        known = {d: v for d, v in known.items() if d not in suspects}
+        known.update(_known(source, suspects)[0])
+    return known
+
+
+def _finish_step(run, source, mapping, page: Page | None, batch: _Batch | None, tally, progress) -> _Written | None:
+    if page is not None:
+        _open_page(run, page)
+    if batch is None:
+        return None
+    written = _ingest_batch(run, source, mapping, batch, tally)
+    if progress:
+        progress(len(batch.records))
+    return written
+
+
+def _open_page(run: m.IngestionRun, page: Page) -> None:
+    """A page's own bookkeeping, before its records: counted, its refused records and its failure recorded."""
+    run.pages += 1
+    if page.rejected:
+        run.processed += len(page.rejected)
+        run.failed += len(page.rejected)
+        for rejected in page.rejected:
+            _add_error(run, rejected)
+    if page.error:
+        run.pages_failed += 1
+        run.processed += len(page.failed_ids)
+        run.failed += len(page.failed_ids)
+        _add_error(run, {"page": page.number, "reason": page.error, "records": page.failed_ids[:50]})
+        _save(run)
+    elif not page.records:
+        _save(run)
+
+
+def _ingest_batch(run, source, mapping: FieldMapping, batch: _Batch, tally: _Tally) -> _Written:
+    records, digests = batch.records, batch.digests
+    # Records received exactly as last time, through the same mapping, are unchanged: skip them, counting their
+    # fields as they read last time. The others are derived here, unless the helper process did.
+    known = _current(source, batch)
+    derived = batch.derived
+    todo = [i for i, digest in enumerate(digests) if digest not in known and i not in derived]
+    if todo:
+        fresh = derive_records([records[i] for i in todo], mapping, dataset=source.dataset,
+                               parcel_format=source.parcel_format)  # fmt: skip
+        derived.update(zip(todo, fresh, strict=True))
     errors, warnings = [], []
     for i, (record, digest) in enumerate(zip(records, digests, strict=True)):
-        if digest in known:
-            continue
-        try:
-            mapped[i] = mapping.read(record)
-        except RowError as exc:
-            errors.append((i, {"record": record.external_id, "reason": str(exc)}))
-            _count_fields(tally.stats, record.external_id, exc.mapped, NOT_COUNTED, exc)
+        if digest not in known and derived[i].read is None:
+            error = derived[i].error
+            errors.append((i, {"record": record.external_id, "reason": str(error)}))
+            _count_fields(tally.stats, record.external_id, error.mapped, NOT_COUNTED, error)
     today = start_of_day(timezone.now())  # provenance is stamped at day precision (write.stamp_seen)
-    places = batch_points(records, [r.row if r else None for r in mapped], mapping)
     items, seen, unchanged, duplicates, unplaced = [], [], 0, 0, 0
-    for i, (record, digest, read, place) in enumerate(zip(records, digests, mapped, places, strict=True)):
+    for i, (record, digest) in enumerate(zip(records, digests, strict=True)):
         if digest in known:
             key, flags, seen_at = known[digest]
             tally.stats.add(flags)
-        elif read is None:
+        elif (each := derived[i]).read is None:
             continue  # failed above
+        elif each.item is None:
+            errors.append((i, {"record": record.external_id, "reason": str(each.error)}))
+            _count_fields(tally.stats, record.external_id, each.read, NOT_COUNTED, each.error)
+            continue
         else:
-            try:
-                item = prepare(read.row, record, dataset=source.dataset, parcel_format=source.parcel_format,
-                               location=place.xy)  # fmt: skip
-            except RowError as exc:
-                errors.append((i, {"record": record.external_id, "reason": str(exc)}))
-                _count_fields(tally.stats, record.external_id, read, NOT_COUNTED, exc)
-                continue
-            key, flags = item.child_key, _count_fields(tally.stats, record.external_id, read, place, item=item)
+            item = each.item
+            key, flags = item.child_key, _count_fields(tally.stats, record.external_id, each.read, each.place,
+                                                       item=item)  # fmt: skip
         if hash(key) in tally.keys:
             duplicates += 1
             reason = f"key {key!r} repeats an earlier record of this run: the first one is kept, this one skipped"
@@ -272,6 +464,7 @@ def _ingest_batch(
         for warning in warnings:
             _add_warning(run, warning)
         _save(run)
+    return _Written({item.record_hash for item in items} | set(seen), {item.child_key for item in items})
 
 
 def _count_fields(

@@ -235,3 +235,16 @@ def test_absentee():
 )
 def test_listing_status(value, expected):
     assert listing_status_from(value) == expected
+
+
+def test_an_address_in_any_case_is_parsed_once_and_keeps_its_own_raw_text():
+    from properties import normalize
+
+    normalize._normalize_address.cache_clear()
+    lower = normalize_address("19321 mills avenue", "orlando", "fl", "32809")
+    upper = normalize_address("19321 MILLS AVENUE", "ORLANDO", "FL", "32809")
+    parsed = ("19321 MILLS AVE", "", "ORLANDO", "FL", "32809", "19321 MILLS AVE, ORLANDO, FL 32809", True)
+    assert (lower.street, lower.unit, lower.city, lower.state, lower.zip, lower.normalized, lower.parsed) == parsed
+    assert (upper.street, upper.unit, upper.city, upper.state, upper.zip, upper.normalized, upper.parsed) == parsed
+    assert (lower.raw, upper.raw) == ("19321 mills avenue, orlando, fl 32809", "19321 MILLS AVENUE, ORLANDO, FL 32809")
+    assert normalize._normalize_address.cache_info().misses == 1
