@@ -26,15 +26,31 @@ from sync.models import ExternalLink
 
 # A backstop only (an evicted change counter, a write that forgot to bump it): exactness comes from the key.
 FIGURES_TIMEOUT = 15 * 60
+# How long one request may hold the turn to compute (longer than a computation at a million leads, about 15 s on
+# two cores); a request that dies holding it frees it by this.
+COMPUTING_TIMEOUT = 120
 
 
 def dashboard_figures(*, hot_score: int, today: datetime.date, new_tier_a_limit: int) -> dict:
     """{"summary": lead_summary(...), "unsynced": n, "new_tier_a": [...], "kpis_by_source": [...],
     "kpis_by_stack": [...]} for the dashboard, from the cache when nothing they count has changed since they were
-    computed."""
+    computed.
+
+    When they have changed, one request at a time computes them; the requests that come meanwhile get the figures
+    computed last (a few seconds old) rather than each computing them too: while the nightly chain writes, every
+    write changes the key, and a morning of brokers each recomputing the panels at a million leads timed out.
+    Only with no earlier figures (a cold cache) does a request wait on its own computation."""
+    args = f"{hot_score}:{today.isoformat()}:{new_tier_a_limit}"
     key = f"dashboard:figures:{_fingerprint(hot_score, today, new_tier_a_limit)}"
     figures = cache.get(key)
-    if figures is None:
+    if figures is not None:
+        return figures
+    last, turn = f"dashboard:figures:last:{args}", f"dashboard:figures:computing:{args}"
+    if not cache.add(turn, 1, COMPUTING_TIMEOUT):
+        previous = cache.get(last)
+        if previous is not None:
+            return previous
+    try:
         figures = {
             "summary": lead_summary(hot_score=hot_score),
             "unsynced": report_unsynced_leads().count(),
@@ -42,7 +58,9 @@ def dashboard_figures(*, hot_score: int, today: datetime.date, new_tier_a_limit:
             "kpis_by_source": kpis_by_source(),
             "kpis_by_stack": kpis_by_signal_stack(),
         }
-        cache.set(key, figures, FIGURES_TIMEOUT)
+        cache.set_many({key: figures, last: figures}, FIGURES_TIMEOUT)
+    finally:
+        cache.delete(turn)
     return figures
 
 

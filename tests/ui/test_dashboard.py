@@ -3,11 +3,13 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dealfinder.ops.roles import ACQUISITIONS, ADMIN, DISPOSITIONS, roles_setup
+from dealfinder.ops.views import HOT_SCORE, LIST_SIZE
 from leads.outcomes import outcome_record
 from leads.tier_days import lead_tier_days_refresh
 from properties.models import IngestionRun
@@ -243,3 +245,26 @@ def test_an_outcome_fee_filled_in_shows_on_the_next_view(admin_client, django_ca
     with django_capture_on_commit_callbacks(execute=True):
         outcome_record(lead=lead, kind="closed_won", source="api", fee=Decimal("12500"))
     assert revenue() == {2: Decimal("12500")}
+
+
+def test_while_one_request_computes_the_others_get_the_last_figures(admin_client):
+    """Issue 26: after a change, one request at a time recomputes the counting panels; the others meanwhile get the
+    figures computed last instead of each recomputing them (at a million leads they timed out while the chain ran)."""
+    populate(4)
+    assert admin_client.get("/").context["summary"]["leads"] == 4
+    LeadFactory(tier="B", total=70)  # the key changes
+    today = timezone.localdate()
+    turn = f"dashboard:figures:computing:{HOT_SCORE}:{today.isoformat()}:{LIST_SIZE * 2}"
+    cache.add(turn, 1, 60)  # another request is computing
+    try:
+        assert admin_client.get("/").context["summary"]["leads"] == 4  # the last figures, not computed again
+    finally:
+        cache.delete(turn)
+    assert admin_client.get("/").context["summary"]["leads"] == 5  # the turn is free: computed, exact
+    cache.delete(f"dashboard:figures:last:{HOT_SCORE}:{today.isoformat()}:{LIST_SIZE * 2}")
+    LeadFactory(tier="C", total=40)
+    cache.add(turn, 1, 60)
+    try:
+        assert admin_client.get("/").context["summary"]["leads"] == 6  # nothing earlier to show: computed here
+    finally:
+        cache.delete(turn)
