@@ -203,7 +203,7 @@ def dashboard(request):
     week_ago = timezone.now() - datetime.timedelta(days=7)
     context = {"show": show, "hot_score": HOT_SCORE, "tier_colors": TIER_COLORS, "upcoming_days": UPCOMING_DAYS}
     counted = show["leads"] or show["history"] or show["sync"] or show["outcomes"]
-    figures = dashboard_figures(hot_score=HOT_SCORE, today=today, new_tier_a_limit=LIST_SIZE * 2) if counted else {}
+    figures = dashboard_figures(today=today) if counted else {}
     if show["leads"]:
         context["summary"] = figures["summary"]
         context["tiers"] = _tier_bar(figures["summary"])

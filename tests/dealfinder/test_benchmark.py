@@ -65,7 +65,7 @@ def test_benchmark_small_county_in_place(tmp_path):
     assert counts["pipeline_status"] == "success"
     assert set(result["steps"]["pipeline"]["steps"]) == {
         "ingest", "enrich", "score", "comps", "map", "match",
-        "discover_buyers", "ghl_reconcile", "ghl_push", "mail", "alerts", "quality",
+        "discover_buyers", "ghl_reconcile", "ghl_push", "mail", "alerts", "quality", "dashboard",
     }  # fmt: skip
     assert result["steps"]["map"]["county"]["max_leads"] > 0 and result["steps"]["api"]["requests"] == 4
     assert result["machine"]["cores"] and result["machine"]["postgresql"].startswith("PostgreSQL")

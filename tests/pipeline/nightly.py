@@ -13,4 +13,5 @@ NIGHTLY = [
     "mail",
     "alerts",
     "quality",
+    "dashboard",
 ]

@@ -87,4 +87,4 @@ def test_concurrent_triggers_start_exactly_one_run():
 
     assert sorted(statuses) == ["running", "skipped", "skipped", "skipped"]
     assert PipelineRun.objects.filter(status="running").count() == 1
-    assert PipelineRun.objects.get(status="running").steps.count() == len(JOBS["nightly"]) == 12
+    assert PipelineRun.objects.get(status="running").steps.count() == len(JOBS["nightly"]) == 13

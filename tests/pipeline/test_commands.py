@@ -19,14 +19,14 @@ def test_run_pipeline_runs_the_chain_inline_and_prints_each_step(county, capsys)
     run = PipelineRun.objects.get()
     out = capsys.readouterr().out.splitlines()
     assert (run.status, run.trigger) == ("success", "manual")
-    assert [line.split()[:3] for line in out[:12]] == [
+    assert [line.split()[:3] for line in out[: len(NIGHTLY)]] == [
         [f"{step.order}.", step.name, "success"] for step in run.steps.all()
     ]
     assert out[0].endswith(
         'by_source={"orange-tax-sales": "success"} duplicates=0 errors=0 failed=0 failed_sources=0 inserted=12 '
         "pages=1 pages_failed=0 processed=12 sources=1 stored=12 unchanged=0 unplaced=0 updated=0 warnings=0"
     )
-    assert out[12] == f"nightly run #{run.pk}: success in {run.duration.total_seconds():.1f}s"
+    assert out[len(NIGHTLY)] == f"nightly run #{run.pk}: success in {run.duration.total_seconds():.1f}s"
 
 
 def test_run_pipeline_exits_1_when_the_run_fails(county, step_service, capsys):

@@ -73,6 +73,7 @@ def test_failing_step_skips_its_dependents_records_why_and_alerts(county, launch
         ("mail", "skipped", "skipped: enrich failed", 0),
         ("alerts", "skipped", "skipped: enrich failed", 0),
         ("quality", "skipped", "skipped: enrich failed", 0),
+        ("dashboard", "skipped", "skipped: enrich failed", 0),
     ]
     assert run.finished_at is not None
     assert f"DealFinder: nightly run #{run.pk} failed: enrich failed: ValueError: boom" in caplog.messages

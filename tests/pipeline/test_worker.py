@@ -45,15 +45,7 @@ def test_failing_step_through_the_worker_skips_dependents(county, worker, step_s
         ("ingest", "success", ""),
         ("enrich", "success", ""),
         ("score", "failed", "ValueError: boom"),
-        ("comps", "skipped", "skipped: score failed"),
-        ("map", "skipped", "skipped: score failed"),
-        ("match", "skipped", "skipped: score failed"),
-        ("discover_buyers", "skipped", "skipped: score failed"),
-        ("ghl_reconcile", "skipped", "skipped: score failed"),
-        ("ghl_push", "skipped", "skipped: score failed"),
-        ("mail", "skipped", "skipped: score failed"),
-        ("alerts", "skipped", "skipped: score failed"),
-        ("quality", "skipped", "skipped: score failed"),
+        *[(name, "skipped", "skipped: score failed") for name in NIGHTLY[3:]],
     ]
 
 

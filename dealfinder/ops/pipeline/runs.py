@@ -37,6 +37,7 @@ JOBS: dict[str, tuple[str, ...]] = {
         "mail",
         "alerts",
         "quality",
+        "dashboard",
     ),
     "ghl_push": ("ghl_push",),
     "ghl_deferred": ("ghl_deferred",),

@@ -17,6 +17,7 @@ from buyers.discovered import discovered_buyers_refresh
 from buyers.services import matches_refresh_all
 from dealfinder.common.heartbeat import heartbeat
 from dealfinder.common.logging import log_context
+from dealfinder.ops.dashboard_figures import dashboard_figures_refresh
 from dealfinder.ops.models import PipelineStep
 from dealfinder.ops.pipeline.runs import (
     pipeline_run_running,
@@ -62,6 +63,7 @@ STEP_SERVICES: dict[str, Callable] = {
     "mail": mail_campaigns_send_due,
     "alerts": alerts_send_new_tier_a,
     "quality": quality_check_run,
+    "dashboard": dashboard_figures_refresh,
 }
 
 
