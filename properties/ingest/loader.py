@@ -21,13 +21,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from dealfinder.common.logging import log_context
-from dealfinder.common.offload import Offload, OffloadError
 from dealfinder.common.prefetch import prefetched
 from properties import models as m
 
 from .base import Page, RawRecord, SourceError
 from .derive import Derived, derive_records, deriver_setup
 from .mapping import BAD, FILLED, FieldMapping, Mapped, RowError
+from .pipelined import Deriver, load_pipelined
 from .points import Placed
 from .prepare import Prepared, content_hash
 from .schema import checked_specs, mapped_attributes, missing_attributes, missing_message, schema_drift
@@ -197,120 +197,37 @@ def _steps(pages: Iterable[Page], batch_size: int) -> Iterator[tuple[Page | None
 def _load(run, source, mapping: FieldMapping, fingerprint: str, steps: Iterator, tally: _Tally, progress) -> None:
     """Every step in this process; or, when settings.INGEST_PREPARE_PROCESS and the first page with records holds
     at least INGEST_PREPARE_MIN_PAGE of them (a small source does not pay for a process), with a helper process
-    started then, which takes batches once it has booted (_load_pipelined)."""
-    for page, records in steps:
-        if records:  # the first page with records decides
-            if settings.INGEST_PREPARE_PROCESS and len(page.records) >= settings.INGEST_PREPARE_MIN_PAGE:
-                setup = deriver_setup(mapping, dataset=source.dataset, parcel_format=source.parcel_format)
-                with _Deriver(setup) as deriver:
-                    _load_pipelined(run, source, mapping, fingerprint, itertools.chain([(page, records)], steps),
-                                    tally, progress, deriver)  # fmt: skip
-                return
-            steps = itertools.chain([(page, records)], steps)
-            break
-        _open_page(run, page)
-    for page, records in steps:
+    started then, which takes batches once it has booted (pipelined.py)."""
+
+    def look_up(records: list[RawRecord]) -> _Batch:
+        return _look_up(source, fingerprint, records)
+
+    def finish(page: Page | None, batch: _Batch | None) -> _Written | None:
         if page is not None:
             _open_page(run, page)
-        if records:
-            _ingest_batch(run, source, mapping, _look_up(source, fingerprint, records), tally)
-            if progress:
-                progress(len(records))
-
-
-def _load_pipelined(
-    run, source, mapping, fingerprint: str, steps: Iterator, tally: _Tally, progress, deriver: _Deriver
-) -> None:
-    """The steps with two cores busy: while this process writes batch k, the helper process maps, places and
-    prepares the records of batch k+1 that are not known (their hashes are looked up here first, so an unchanged
-    record costs what it costs in one process). Batch k+1 was looked up before batch k was written, so the few of
-    its records that batch k's write could have made known or unknown are looked up again (_current). Results,
-    counters and the order of errors are those of one process."""
-    pending: tuple[Page | None, _Batch] | None = None  # looked up, its unknown records with the helper
-    steps = iter(steps)
-    while True:
-        try:
-            page, records = next(steps)
-        except StopIteration:
-            break
-        except Exception:  # the reader failed: what was read before it lands first, as in one process
-            if pending is not None:
-                deriver.collect(pending[1])
-                _finish_step(run, source, mapping, *pending, tally, progress)
-            raise
-        try:
-            batch = _look_up(source, fingerprint, records) if records else None
-        except Exception:  # in one process, the batch before lands and this page is counted before its lookup
-            if pending is not None:
-                deriver.collect(pending[1])
-                _finish_step(run, source, mapping, *pending, tally, progress)
-            if page is not None:
-                _open_page(run, page)
-            raise
-        if pending is not None:
-            deriver.collect(pending[1])
-        if batch is not None:
-            deriver.send(batch)
-        if pending is not None:
-            written = _finish_step(run, source, mapping, *pending, tally, progress)
-            if batch is not None:
-                batch.stale = written
-        pending = (page, batch) if batch is not None else None
         if batch is None:
-            _finish_step(run, source, mapping, page, None, tally, progress)
-    if pending is not None:
-        deriver.collect(pending[1])
-        _finish_step(run, source, mapping, *pending, tally, progress)
+            return None
+        written = _ingest_batch(run, source, mapping, batch, tally)
+        if progress:
+            progress(len(batch.records))
+        return written
 
-
-class _Deriver:
-    """The helper process as the pipelined loop uses it, one batch at a time. It is started by the first batch
-    with at least half of its records to derive (a run of unchanged records never starts it) and takes batches
-    once it has booted; until then, and after a failure (killed, out of memory, an error of its own: closed and
-    logged), _ingest_batch derives them here: the helper costs speed at worst, never a record."""
-
-    def __init__(self, setup: tuple):
-        self.setup = setup
-        self.helper: Offload | None = None
-        self.failed = False
-
-    def __enter__(self) -> _Deriver:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        if self.helper is not None:
-            self.helper.close()
-
-    def send(self, batch: _Batch) -> None:
-        unknown = batch.unknown()
-        if self.failed or not unknown:
+    for page, records in steps:
+        if not records:
+            _open_page(run, page)
+            continue
+        steps = itertools.chain([(page, records)], steps)  # the first page with records decides
+        if settings.INGEST_PREPARE_PROCESS and len(page.records) >= settings.INGEST_PREPARE_MIN_PAGE:
+            setup = deriver_setup(mapping, dataset=source.dataset, parcel_format=source.parcel_format)
+            with Deriver(setup) as deriver:
+                load_pipelined(steps, look_up=look_up, finish=finish, deriver=deriver)
             return
-        try:
-            if self.helper is None:
-                if 2 * len(unknown) >= len(batch.records):
-                    self.helper = Offload("properties.ingest.derive:record_deriver", self.setup)
-                return
-            if not self.helper.ready():
-                return
-            self.helper.send([batch.records[i] for i in unknown])
-        except (OffloadError, OSError):  # OSError: it could not be started
-            self._lost()
-        else:
-            batch.sent = True
-
-    def collect(self, batch: _Batch) -> None:
-        if not batch.sent or self.failed:
-            return
-        try:
-            batch.derived = dict(zip(batch.unknown(), self.helper.receive(), strict=True))
-        except OffloadError:
-            self._lost()
-
-    def _lost(self) -> None:
-        logger.warning("the ingest helper process failed; records are derived in this process", exc_info=True)
-        self.failed = True
-        if self.helper is not None:
-            self.helper.close()
+        break
+    for page, records in steps:
+        if page is not None:
+            _open_page(run, page)  # before its lookup: a failed lookup leaves the page counted
+        if records:
+            finish(None, look_up(records))
 
 
 @dataclass
@@ -370,17 +287,6 @@ def _current(source, batch: _Batch) -> dict:
         known = {d: v for d, v in known.items() if d not in suspects}
         known.update(_known(source, suspects)[0])
     return known
-
-
-def _finish_step(run, source, mapping, page: Page | None, batch: _Batch | None, tally, progress) -> _Written | None:
-    if page is not None:
-        _open_page(run, page)
-    if batch is None:
-        return None
-    written = _ingest_batch(run, source, mapping, batch, tally)
-    if progress:
-        progress(len(batch.records))
-    return written
 
 
 def _open_page(run: m.IngestionRun, page: Page) -> None:

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from properties import models as m
-from properties.ingest import loader
+from properties.ingest import loader, pipelined
 from properties.ingest.base import Page, RawRecord
 from properties.ingest.loader import ingest_source
 from tests.factories import DataSourceFactory
@@ -75,7 +75,7 @@ def nights(source, monkeypatch):
     return runs, stored(), len(lookups)
 
 
-class Waiting(loader.Offload):
+class Waiting(pipelined.Offload):
     """A helper that is waited for while it boots, so that it derives every batch (the loader does not wait)."""
 
     def ready(self):
@@ -102,7 +102,7 @@ def test_a_helper_process_gives_what_one_process_gives(settings, monkeypatch):
     for model in (*TABLES, m.IngestionRun):
         model.objects.all().delete()
     settings.INGEST_PREPARE_PROCESS, settings.INGEST_PREPARE_MIN_PAGE = True, 7
-    monkeypatch.setattr(loader, "Offload", Spy)
+    monkeypatch.setattr(pipelined, "Offload", Spy)
     helped, rows_helped, lookups_helped = nights(source, monkeypatch)
 
     assert Spy.sent > 0  # the helper derived records
@@ -124,7 +124,7 @@ def test_a_helper_process_gives_what_one_process_gives(settings, monkeypatch):
 def test_a_small_first_page_stays_in_this_process(settings, monkeypatch):
     source = DataSourceFactory(dataset="parcels", parcel_format="orange_fl", field_mapping=PARCELS_MAPPING)
     settings.INGEST_PREPARE_PROCESS, settings.INGEST_PREPARE_MIN_PAGE = True, 8
-    monkeypatch.setattr(loader, "Offload", None)  # would fail if called
+    monkeypatch.setattr(pipelined, "Offload", None)  # would fail if called
     run = ingest_source(source=source, reader=read([parcel(n) for n in range(1, 20)]))
     assert (run.status, run.inserted) == ("success", 19)
 
@@ -132,7 +132,7 @@ def test_a_small_first_page_stays_in_this_process(settings, monkeypatch):
 def test_no_helper_when_turned_off(settings, monkeypatch):
     source = DataSourceFactory(dataset="parcels", parcel_format="orange_fl", field_mapping=PARCELS_MAPPING)
     settings.INGEST_PREPARE_PROCESS, settings.INGEST_PREPARE_MIN_PAGE = False, 1
-    monkeypatch.setattr(loader, "Offload", None)
+    monkeypatch.setattr(pipelined, "Offload", None)
     run = ingest_source(source=source, reader=read([parcel(n) for n in range(1, 20)]))
     assert (run.status, run.inserted) == ("success", 19)
 
@@ -147,7 +147,7 @@ def test_a_failing_helper_costs_speed_not_records(settings, monkeypatch, caplog)
             super().__init__("tests.dealfinder.offload_targets:failing", setup)
             started.append(self)
 
-    monkeypatch.setattr(loader, "Offload", Broken)
+    monkeypatch.setattr(pipelined, "Offload", Broken)
     run = ingest_source(source=source, reader=read([parcel(n) for n in range(1, 20)]), batch_size=3)
     assert (run.status, run.processed, run.inserted, run.failed) == ("success", 19, 19, 0)
     (helper,) = started
@@ -166,7 +166,7 @@ def test_the_helper_derives_without_a_database(monkeypatch):
     mapping = FieldMapping.from_config("parcels", PARCELS_MAPPING)
     records = [parcel(1), parcel(2, PARCEL="13-23-32"), parcel(3, YEAR_BUILT="nineteen")]
     setup = deriver_setup(mapping, dataset="parcels", parcel_format="orange_fl")
-    with loader.Offload("properties.ingest.derive:record_deriver", setup) as helper:
+    with pipelined.Offload("properties.ingest.derive:record_deriver", setup) as helper:
         helper.send(records)
         there = helper.receive()
     here = derive_records(records, mapping, dataset="parcels", parcel_format="orange_fl")
@@ -182,6 +182,6 @@ def test_a_run_of_unchanged_records_never_starts_the_helper(settings, monkeypatc
     settings.INGEST_PREPARE_PROCESS = False
     ingest_source(source=source, reader=read(records))
     settings.INGEST_PREPARE_PROCESS, settings.INGEST_PREPARE_MIN_PAGE = True, 1
-    monkeypatch.setattr(loader, "Offload", None)  # would fail the run if called
+    monkeypatch.setattr(pipelined, "Offload", None)  # would fail the run if called
     run = ingest_source(source=source, reader=read(records), batch_size=3)
     assert (run.status, run.unchanged) == ("success", 19)
