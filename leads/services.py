@@ -267,38 +267,6 @@ def _land_chunk(plan: _ChunkPlan, *, today: datetime.date, now: datetime.datetim
     return new_tier_a, _snapshot_history(property_ids=plan.snapshot, today=today, now=now)
 
 
-class _ChunkWriter:
-    """Lands chunk plans, collecting what they report. With `overlap` (a full rescore) and where a second connection
-    sees this one's data (PostgreSQL, no transaction open), on that connection in a thread, each chunk in its own
-    transaction, while the caller reads and scores the next chunk (dealfinder.common.prefetch.WriteBehind): chunks
-    are independent (each covers its own property id range, and nothing read for a later chunk depends on an
-    earlier chunk's writes). Otherwise inline, in the caller's transaction; so for one parcel or a few
-    (`overlap=False`: not worth two more connections)."""
-
-    def __init__(self, *, today: datetime.date, now: datetime.datetime, overlap: bool = True):
-        self.today, self.now = today, now
-        self.new_tier_a: list[int] = []
-        self.history_written = 0
-        self._writer = WriteBehind(self._land, threaded=overlap and prefetch_possible())
-        self.threaded = self._writer.threaded
-
-    def _land(self, plan: _ChunkPlan) -> None:
-        with transaction.atomic(savepoint=False):  # its own on the writer's connection; inline, the caller's
-            new_tier_a, history_written = _land_chunk(plan, today=self.today, now=self.now)
-        self.new_tier_a.extend(new_tier_a)
-        self.history_written += history_written
-
-    def __enter__(self) -> "_ChunkWriter":
-        self._writer.__enter__()
-        return self
-
-    def land(self, plan: _ChunkPlan) -> None:
-        self._writer.put(plan)
-
-    def __exit__(self, *exc_info) -> None:
-        self._writer.__exit__(*exc_info)
-
-
 FoldHandler = Callable[[dict[int, int]], None]
 
 
@@ -378,7 +346,18 @@ def leads_score_all(
     with contextlib.ExitStack() as stack:
         stack.enter_context(collector_paused())
         full = parcel_id is None and property_ids is None  # one parcel or a few (a request) need no threads
-        writer = stack.enter_context(_ChunkWriter(today=today, now=now, overlap=full))
+
+        def land(plan: _ChunkPlan) -> None:
+            with transaction.atomic(savepoint=False):  # its own on the writer's connection; inline, the caller's
+                new_tier_a, history_written = _land_chunk(plan, today=today, now=now)
+            summary.new_tier_a.extend(new_tier_a)  # the writer's fields; the scoring counts its own
+            summary.history_written += history_written
+
+        # A full rescore lands each chunk in its own transaction on a second connection, in a thread, while this one
+        # reads and scores the next (where that connection sees this one's data: PostgreSQL, no transaction open).
+        # Chunks are independent: each covers its own property id range, and nothing read for a later chunk depends
+        # on an earlier chunk's writes. Otherwise each lands inline, in the chunk's transaction.
+        writer = stack.enter_context(WriteBehind(land, threaded=full and prefetch_possible()))
         if writer.threaded:  # facts and stored leads read ahead on another connection while this one scores
             source = chunks
             reader = prefetched(lambda: ((facts, _chunk_leads(facts, today=today)) for facts in source))
@@ -388,16 +367,14 @@ def leads_score_all(
                 facts, leads = chunk
                 plan = _plan_chunk(facts, today=today, params=params, deal_params=deal_params, summary=summary,
                                    leads=leads)  # fmt: skip
-                writer.land(plan)
+                writer.put(plan)
             else:
                 facts = chunk
                 with transaction.atomic():  # a chunk's reads and writes in one transaction
                     plan = _plan_chunk(facts, today=today, params=params, deal_params=deal_params, summary=summary)
-                    writer.land(plan)
+                    writer.put(plan)
             if progress is not None:
                 progress(len(facts))
-    summary.new_tier_a.extend(writer.new_tier_a)
-    summary.history_written += writer.history_written
     summary.unchanged = summary.scored - summary.created - summary.changed
     lead_tier_days_refresh(dates=[today])
     if parcel_id is not None or property_ids is not None:  # a partial rescore moves its own map points

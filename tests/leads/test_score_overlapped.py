@@ -1,6 +1,6 @@
 """Scoring outside a transaction on PostgreSQL: chunks read ahead and written on connections of their own while the
-caller scores (leads.services._ChunkWriter, dealfinder.common.prefetch). The results must be those of the inline
-path, chunk after chunk; elsewhere (SpatiaLite) the same tests run the inline path."""
+caller scores (leads.services.leads_score_all with dealfinder.common.prefetch's WriteBehind). The results must be
+those of the inline path, chunk after chunk; elsewhere (SpatiaLite) the same tests run the inline path."""
 
 import functools
 
