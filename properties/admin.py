@@ -46,7 +46,7 @@ from .models import (
 )
 from .onboarding.admin_view import add_from_url_view
 from .owner_selectors import owner_portfolio, owner_same_name_count
-from .owner_services import owner_correction_add, owner_correction_check
+from .owner_services import owner_correction_add, owner_correction_check, owner_corrections_delete
 from .rekey import parcel_format_change_error
 from .selectors import datasource_health, mapping_vs_recorded_schema
 
@@ -617,6 +617,12 @@ class OwnerCorrectionAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         """A correction is never edited: add a newer one instead (the newest wins)."""
         return self.fields if obj is not None else ("status", "status_reason")
+
+    def delete_model(self, request, obj):
+        owner_corrections_delete(corrections=OwnerCorrection.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        owner_corrections_delete(corrections=queryset)
 
     def save_model(self, request, obj, form, change):
         if change:

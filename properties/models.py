@@ -260,6 +260,10 @@ class Property(TimeStampedModel):
     owner = models.ForeignKey(
         Owner, on_delete=models.SET_NULL, null=True, blank=True, related_name="properties", help_text="Resolved owner"
     )
+    # What owner resolution last read of this parcel (a digest of its owner name, mailing address and state) and the
+    # block it resolved in (properties.owner_services): a night re-resolves only the blocks of what changed.
+    owner_input = models.CharField(max_length=32, blank=True, editable=False)
+    owner_block = models.CharField(max_length=32, blank=True, editable=False)
     is_absentee = models.BooleanField(default=False, db_index=True, help_text="Mailing address differs from situs")
     is_vacant = models.BooleanField(default=False, db_index=True)
     property_type = models.CharField(

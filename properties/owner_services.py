@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -33,6 +32,8 @@ from properties.owners import (
     parse_owner_name,
     resolve_owners,
 )
+from properties.owners.corrections import correction_refs
+from properties.owners.resolution import record_block
 
 BATCH_SIZE = 1000
 OWNER_FIELDS = [
@@ -51,6 +52,7 @@ class OwnersSummary:
     unresolved: int = 0  # parcels whose owner name is blank, unknown or withheld (no owner)
     corrections_stale: int = 0
     corrections_conflict: int = 0
+    resolved: int = 0  # parcels resolved again: those in the blocks of what changed
 
     def __str__(self) -> str:
         return (
@@ -82,51 +84,130 @@ def owner_corrections_load() -> list[Correction]:
     return out
 
 
-def owners_resolve(*, progress: Callable[[int], None] | None = None) -> OwnersSummary:
-    """Resolve the owners of every active parcel, keep stored owners whose key changed (rename, not replace), upsert
+def owners_resolve(*, everything: bool = False) -> OwnersSummary:
+    """Resolve the owners of the active parcels, keep stored owners whose key changed (rename, not replace), upsert
     the changed ones, set `Property.owner` where it changed and recount. Idempotent: a second run writes nothing.
+
+    Only the blocks (properties.owners.resolution.record_block) that hold a parcel whose owner name, mailing address
+    or state changed since it was last resolved are resolved again, with the blocks of every correction's parcels:
+    each parcel keeps what it was resolved from (`owner_input`) and where (`owner_block`). Resolving whole blocks
+    gives what resolving every parcel gives, so a night costs what changed; `everything` resolves every parcel
+    (the first run does, and a change of RESOLVER_VERSION).
 
     Owners left without parcels stay (property_count 0): their GoHighLevel contact may still be linked to them."""
     with collector_paused():
-        return _owners_resolve(progress=progress)
+        return _owners_resolve(everything=everything)
 
 
-def _owners_resolve(*, progress: Callable[[int], None] | None) -> OwnersSummary:
-    rows = list(
-        m.Property.objects.filter(is_active=True)
-        .order_by()
-        .values_list("pk", "parcel_id", "owner_name", "owner_mailing_address", "state", "owner_id", "owner__key")
-    )
-    records = [OwnerRecord(r[1], r[2] or "", MailingAddress.from_line(r[3]), r[4] or "") for r in rows]
-    resolution = resolve_owners(records, corrections=owner_corrections_load())
-    previous = {r[1]: r[6] for r in rows if r[6]}
+# Bump when the rules in properties/owners change what a record resolves to: every parcel is resolved again once.
+RESOLVER_VERSION = 1
+
+
+def _input_digest(owner_name: str, mailing: str, state: str) -> str:
+    return _digest(repr((RESOLVER_VERSION, owner_name, mailing, state)))
+
+
+def _owners_resolve(*, everything: bool) -> OwnersSummary:
+    # (pk, parcel_id, owner_name, mailing line, state, owner_id, owner_input, owner_block)
+    columns = ["pk", "parcel_id", "owner_name", "owner_mailing_address", "state", "owner_id", "owner_input"]
+    rows = list(m.Property.objects.filter(is_active=True).order_by().values_list(*columns, "owner_block"))
+    corrections = owner_corrections_load()
+    fresh = _changed(rows, everything=everything)
+    subset = _blocks_of(rows, fresh, corrections)
+    records = [fresh[r[0]][1] if r[0] in fresh else _record(r) for r in subset]
+    resolution = resolve_owners(records, corrections=corrections)
+    previous = _keys_of({r[5] for r in subset if r[5]})
+    previous = {r[1]: previous[r[5]] for r in subset if r[5]}
     with transaction.atomic():
         renamed = _rename(carry_over(previous, resolution.owners))
         written, owner_pk = _upsert(resolution.owners)
-        target = {r[0]: owner_pk.get(resolution.owner_key_of(r[1]) or "") for r in rows}
-        changed = [m.Property(pk=pk, owner_id=owner) for pk, owner, r in _changes(rows, target)]
-        for start in range(0, len(changed), BATCH_SIZE):
-            m.Property.objects.bulk_update(changed[start : start + BATCH_SIZE], ["owner"])
-            if progress:
-                progress(len(changed[start : start + BATCH_SIZE]))
-        if changed:  # parcels moved between owners without a new `updated_at`: cached figures must know
+        target = {r[0]: owner_pk.get(resolution.owner_key_of(r[1]) or "") for r in subset}
+        moved = sum(target[r[0]] != r[5] for r in subset)
+        _set_parcels([
+            (r[0], target[r[0]], *(fresh[r[0]][::2] if r[0] in fresh else (r[6], r[7])))
+            for r in subset if r[0] in fresh or target[r[0]] != r[5]
+        ])  # fmt: skip
+        _forget_inactive()
+        if moved:  # parcels moved between owners without a new `updated_at`: cached figures must know
             transaction.on_commit(change_generation_bump)
         owners_recount()
         _record_outcomes(resolution.corrections)
     stale = sum(o.status == "stale" for o in resolution.corrections)
     return OwnersSummary(
-        owners=len(resolution.owners),
+        owners=m.Owner.objects.filter(property_count__gt=0).count(),
         written=written,
         renamed=renamed,
-        parcels_changed=len(changed),
-        unresolved=len(resolution.unresolved),
+        parcels_changed=moved,
+        unresolved=m.Property.objects.filter(is_active=True, owner__isnull=True).count(),
         corrections_stale=stale,
         corrections_conflict=sum(o.status == "conflict" for o in resolution.corrections),
+        resolved=len(subset),
     )
 
 
-def _changes(rows, target):
-    return [(r[0], target[r[0]], r) for r in rows if target[r[0]] != r[5]]
+def _record(row) -> OwnerRecord:
+    return OwnerRecord(row[1], row[2] or "", MailingAddress.from_line(row[3]), row[4] or "")
+
+
+def _changed(rows, *, everything: bool) -> dict[int, tuple[str, OwnerRecord, str]]:
+    """{pk: (input digest, record, block digest)} of the parcels to resolve from what they read now: their input
+    changed (or was never resolved), or they are resolvable and have no owner (it was deleted)."""
+    fresh = {}
+    for row in rows:
+        digest = _input_digest(row[2], row[3], row[4])
+        if everything or digest != row[6] or (row[5] is None and row[7]):
+            record = _record(row)
+            block = record_block(record)
+            fresh[row[0]] = (digest, record, _digest(block) if block else "")
+    return fresh
+
+
+def _blocks_of(rows, fresh, corrections) -> list:
+    """The rows in the blocks to resolve again: those of the changed parcels, before and after the change; those
+    that parcels left by a merge (made inactive) leave behind; those of every correction's parcels (and those
+    parcels themselves, whatever their name reads: the correction's outcome depends on them)."""
+    named = {ref.record_id for c in corrections for ref in correction_refs(c)}
+    affected = {b for row in rows if row[0] in fresh for b in (row[7], fresh[row[0]][2])}
+    affected.update(
+        m.Property.objects.filter(is_active=False).exclude(owner_block="").values_list("owner_block", flat=True)
+    )
+    affected.update(fresh[row[0]][2] if row[0] in fresh else row[7] for row in rows if row[1] in named)
+    affected.discard("")
+    return [row for row in rows if row[0] in fresh or row[7] in affected or row[1] in named]
+
+
+def _keys_of(owner_ids: set[int]) -> dict[int, str]:
+    ids, keys = sorted(owner_ids), {}
+    for start in range(0, len(ids), BATCH_SIZE):
+        keys.update(m.Owner.objects.filter(pk__in=ids[start : start + BATCH_SIZE]).values_list("pk", "key"))
+    return keys
+
+
+ASSIGN_STAGE = "owner_assign_stage"  # a temporary table per connection
+
+
+def _set_parcels(updates: list[tuple[int, int | None, str, str]]) -> None:
+    """Each (pk, owner id, owner_input, owner_block) set on its parcel: PostgreSQL COPYs them into a temporary table
+    and updates in one statement (the first resolution sets every parcel); elsewhere bulk_update by batch."""
+    if connection.vendor != "postgresql":
+        parcels = [m.Property(pk=pk, owner_id=o, owner_input=i, owner_block=b) for pk, o, i, b in updates]
+        m.Property.objects.bulk_update(parcels, ["owner", "owner_input", "owner_block"], batch_size=BATCH_SIZE)
+        return
+    if not updates:
+        return
+    table, columns = m.Property._meta.db_table, "id, owner_id, owner_input, owner_block"
+    with connection.cursor() as cursor:
+        copy_to_stage(cursor, table=table, stage=ASSIGN_STAGE, columns=columns, rows=updates)
+        cursor.execute(
+            f"UPDATE {table} AS p SET owner_id = s.owner_id, owner_input = s.owner_input, "  # noqa: S608
+            f"owner_block = s.owner_block FROM {ASSIGN_STAGE} AS s WHERE p.id = s.id"
+        )
+
+
+def _forget_inactive() -> None:
+    """Parcels merged away (inactive) have been taken out of their block: they are resolved afresh if they come
+    back."""
+    m.Property.objects.filter(is_active=False).exclude(owner_block="").update(owner_input="", owner_block="")
 
 
 def _digest(key: str) -> str:
@@ -358,3 +439,15 @@ def owner_correction_add(
     owners_resolve()
     correction.refresh_from_db()
     return correction
+
+
+def owner_corrections_delete(*, corrections) -> int:
+    """Delete these corrections (a queryset) and re-resolve owners so the automatic grouping shows again at once:
+    their parcels are marked to be resolved again (a night resolves only what changed, and corrections that are
+    gone name no parcels). How many were deleted."""
+    parcels = {p for pair in corrections.values_list("record_id", "other_record_id") for p in pair if p}
+    with transaction.atomic():
+        m.Property.objects.filter(parcel_id__in=parcels).update(owner_input="")
+        deleted = corrections.delete()[0]
+    owners_resolve()
+    return deleted

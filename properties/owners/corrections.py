@@ -91,7 +91,8 @@ class Plan:
     notes: dict[str, list[str]] = field(default_factory=dict)  # first record id of a group -> explanation lines
 
 
-def _refs(c: Correction) -> list[RecordRef]:
+def correction_refs(c: Correction) -> list[RecordRef]:
+    """The records a correction names."""
     if isinstance(c, Assign):
         return [c.record] + ([c.owner_of] if c.owner_of else [])
     return [c.a, c.b]
@@ -124,7 +125,7 @@ def plan_groups(
             outcomes.append(CorrectionOutcome(c.seq, "stale", problem))
         else:
             valid.append(c)
-    constrained = {ref.record_id for c in valid for ref in _refs(c)}
+    constrained = {ref.record_id for c in valid for ref in correction_refs(c)}
     uf = _Groups()
     cluster_atom: list[int | None] = []
     record_atom: dict[str, int] = {}
@@ -189,13 +190,13 @@ def plan_groups(
     for ai, text in blocked:  # both sides of a refused link say why
         plan.notes.setdefault(first[by_root[uf.find(ai)][0]], []).append(text)
     for c in sorted(applied, key=lambda c: c.seq):
-        for head in dict.fromkeys(first[ref.record_id] for ref in _refs(c)):
+        for head in dict.fromkeys(first[ref.record_id] for ref in correction_refs(c)):
             plan.notes.setdefault(head, []).append(describe(c))
     return plan, sorted(outcomes, key=lambda o: o.seq)
 
 
 def _stale(c: Correction, cluster_of: dict[str, int], name_keys: dict[str, str]) -> str:
-    refs = _refs(c)
+    refs = correction_refs(c)
     if isinstance(c, Merge | Split) and c.a.record_id == c.b.record_id:
         return f"names record {c.a.record_id} twice"
     for ref in refs:

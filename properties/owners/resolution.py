@@ -16,6 +16,11 @@ The rules, most certain first:
 4. Without a mailing address a person's name groups nothing (it is its own owner); a company or public body
    without one groups with the same name's other address-less records.
 Unknown, blank and confidential owner names are not owners: they come back in `unresolved` with the reason.
+
+Every rule works inside one block (`record_block`): the records at one mailing address; a company's or public
+body's address-less records of one name block; a person's address-less record alone. Corrections join the blocks
+of the records they name. So resolving any set of whole blocks, closed under the corrections, gives those blocks'
+owners exactly as resolving everything does: a night re-resolves only the blocks its changes touch.
 """
 
 from __future__ import annotations
@@ -105,6 +110,20 @@ class _Cluster:
     names: list[OwnerName] = field(default_factory=list)
 
 
+def record_block(record: OwnerRecord, name: OwnerName | None = None, *, name_order: str = "auto") -> str:
+    """The block `record` resolves in (see the module docstring); "" for a record that is no owner (unresolved).
+    `name` is the record's parsed owner name when the caller has it."""
+    name = name or parse_owner_name(record.owner_name, name_order=name_order)
+    if name.kind is OwnerKind.UNKNOWN:
+        return ""
+    address = record.mailing.key if record.mailing else ""
+    if address:
+        return f"at:{address}"
+    if name.kind in _GROUPED_WITHOUT_ADDRESS:
+        return f"named:{name.block_key}"
+    return f"record:{record.record_id}"
+
+
 def resolve_owners(
     records: Iterable[OwnerRecord], *, corrections: Sequence[Correction] = (), name_order: str = "auto"
 ) -> Resolution:
@@ -135,10 +154,8 @@ def resolve_owners(
     plan, outcomes = plan_groups([[r.record_id for r in c.records] for c in ordered], links, name_keys, corrections)
     cluster_of = {r.record_id: i for i, c in enumerate(ordered) for r in c.records}
     link_of = {k.source: k for k in links}  # a cluster joins at most one other
-    others_by_name = Counter(c.name_key for c in ordered)
     owners = [
-        _owner(group, ordered, cluster_of, link_of, ambiguous, others_by_name, plan.notes.get(group[0], []))
-        for group in plan.groups
+        _owner(group, ordered, cluster_of, link_of, ambiguous, plan.notes.get(group[0], [])) for group in plan.groups
     ]
     owners = _unique_keys(owners)
     by_record = {r: o.key for o in owners for r in o.record_ids}
@@ -175,7 +192,7 @@ def _absorptions(ordered: list[_Cluster]) -> tuple[list[Link], dict[int, list[in
     return links, ambiguous
 
 
-def _owner(group, ordered, cluster_of, link_of, ambiguous, others_by_name, notes) -> ResolvedOwner:
+def _owner(group, ordered, cluster_of, link_of, ambiguous, notes) -> ResolvedOwner:
     ids = set(group)
     members = sorted({cluster_of[r] for r in group})
     parts = {i: [(r, n) for r, n in zip(ordered[i].records, ordered[i].names, strict=True) if r.record_id in ids]
@@ -201,11 +218,8 @@ def _owner(group, ordered, cluster_of, link_of, ambiguous, others_by_name, notes
         if i in ambiguous:
             fits = " or ".join(f'"{_canonical(ordered[m])}"' for m in ambiguous[i])
             lines.append(f'"{canonical}" was not joined: at this mailing address it could be {fits}.')
-        # No count here: it would change for every owner of a common name whenever one of them changes, and
-        # rewrite them all (the admin counts them when it shows the owner).
-        if others_by_name[c.name_key] > 1 and not c.address_key.startswith("record:"):
-            lines.append("Other owners with this name elsewhere (another mailing address or none) stay separate; "
-                         "a broker can merge them.")  # fmt: skip
+        # Nothing here about the owners of the same name elsewhere: that is other blocks' news (it would rewrite
+        # every owner of a common name whenever one of them changes); the owner page counts and links them.
     lines += [link_of[i].reason + "." for i in joined]
     return ResolvedOwner(
         key=f"{cluster.name_key}@{cluster.address_key}",

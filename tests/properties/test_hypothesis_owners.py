@@ -8,7 +8,8 @@ The contract:
   form reads back to the same key;
 - `resolve_owners` puts every record in exactly one owner or in `unresolved`, gives the same result whatever the
   order of the records (and of the corrections), never puts two records in one owner without a shared mailing
-  address and a shared least complete name (no corrections), and keeps owner keys unique.
+  address and a shared least complete name (no corrections), and keeps owner keys unique; resolving whole blocks
+  (`record_block`), closed under the corrections, gives those blocks' owners as resolving everything does.
 Examples are derandomized and bounded so CI is repeatable and fast.
 """
 
@@ -31,6 +32,8 @@ from properties.owners import (
     parse_owner_name,
     resolve_owners,
 )
+from properties.owners.corrections import correction_refs
+from properties.owners.resolution import record_block
 
 CHECK = settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -197,3 +200,28 @@ def test_corrections_give_the_same_result_whatever_the_order_of_records_and_corr
     for c, outcome in zip(corrections, result.corrections, strict=True):  # applied splits hold
         if isinstance(c, Split) and outcome.status == "applied":
             assert result.owner_key_of(c.a.record_id) != result.owner_key_of(c.b.record_id)
+
+
+@CHECK
+@given(rows=record_rows, data=st.data())
+def test_whole_blocks_closed_under_the_corrections_resolve_as_within_everything(rows, data):
+    """What lets a night re-resolve only the blocks its changes touch (properties.owner_services)."""
+    records = _records(rows)
+    ref = st.sampled_from([RecordRef(r.record_id, parse_owner_name(r.owner_name).key) for r in records])
+    correction = st.one_of(
+        st.builds(Merge, st.just(0), ref, ref),
+        st.builds(Split, st.just(0), ref, ref),
+        st.builds(Assign, st.just(0), ref, st.one_of(st.none(), ref)),
+    )
+    corrections = [replace(c, seq=i) for i, c in enumerate(data.draw(st.lists(correction, max_size=4)), start=1)]
+    block = {r.record_id: record_block(r) for r in records}
+    chosen = set(data.draw(st.lists(st.sampled_from(sorted(set(block.values()))), max_size=4)))
+    chosen |= {block[ref.record_id] for c in corrections for ref in correction_refs(c)}
+    subset = [r for r in records if block[r.record_id] in chosen]
+    ids = {r.record_id for r in subset}
+
+    whole, part = resolve_owners(records, corrections=corrections), resolve_owners(subset, corrections=corrections)
+    assert all(set(o.record_ids) <= ids or not set(o.record_ids) & ids for o in whole.owners)
+    assert part.owners == tuple(o for o in whole.owners if o.record_ids[0] in ids)
+    assert part.unresolved == tuple(u for u in whole.unresolved if u.record_id in ids)
+    assert part.corrections == whole.corrections

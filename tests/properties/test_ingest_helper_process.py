@@ -152,7 +152,7 @@ def test_a_failing_helper_costs_speed_not_records(settings, monkeypatch, caplog)
     assert (run.status, run.processed, run.inserted, run.failed) == ("success", 19, 19, 0)
     (helper,) = started
     assert helper._process.poll() is not None  # no process left behind
-    (failure,) = [r for r in caplog.records if r.name == "properties.ingest.loader"]
+    (failure,) = [r for r in caplog.records if r.name == "properties.ingest.pipelined"]
     assert failure.getMessage() == "the ingest helper process failed; records are derived in this process"
     assert "ValueError: cannot derive 3 records" in str(failure.exc_info[1])
 

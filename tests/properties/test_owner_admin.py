@@ -78,3 +78,22 @@ def test_the_owner_page_counts_the_other_owners_of_the_same_name(admin_client, j
     PropertyFactory(owner_name="SMITH JOHN A", owner_mailing_address="5 BAY RD, TAMPA, FL 33602")
     again = owners_resolve()  # a new owner of the same name: the others' rows stay as they are
     assert (again.written, again.parcels_changed) == (1, 1)
+
+
+def test_deleting_corrections_in_admin_gives_the_automatic_grouping_back(admin_client, john):
+    parcels = list(m.Property.objects.order_by("parcel_id").values_list("parcel_id", flat=True))
+    add = reverse("admin:properties_ownercorrection_add")
+    for parcel in parcels:  # each parcel an owner of its own
+        admin_client.post(add, {"kind": "assign", "record_id": parcel, "other_record_id": "", "note": ""})
+    assert m.Owner.objects.filter(property_count=1).count() == 2
+    first = m.OwnerCorrection.objects.order_by("pk").first()
+
+    delete = reverse("admin:properties_ownercorrection_delete", args=[first.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 302
+    assert m.OwnerCorrection.objects.count() == 1 and m.Owner.objects.filter(property_count=1).count() == 2
+
+    changelist = reverse("admin:properties_ownercorrection_changelist")
+    ids = list(m.OwnerCorrection.objects.values_list("pk", flat=True))
+    admin_client.post(changelist, {"action": "delete_selected", "_selected_action": ids, "post": "yes"})
+    assert not m.OwnerCorrection.objects.exists()
+    assert m.Property.objects.get(parcel_id=parcels[0]).owner.property_count == 2  # one owner again
