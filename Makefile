@@ -62,5 +62,6 @@ audit: setup
 
 bench: setup
 	@set -e; exports=$$(bash scripts/services.sh start); eval "$$exports"; \
+	export CACHE_URL=$${CACHE_URL:-$${CELERY_BROKER_URL%/*}/1}; \
 	parcels=$$(echo "$(ARGS)" | sed -n 's/.*--parcels[= ]\([0-9]*\).*/\1/p'); parcels=$${parcels:-100000}; \
 	$(PY) manage.py benchmark --parcels 100000 --buyers 2000 $(ARGS) --json var/benchmark-$$parcels.json
