@@ -35,6 +35,7 @@ from .models import (
     Listing,
     Owner,
     OwnerCorrection,
+    OwnerInput,
     PriceChange,
     Property,
     PropertySource,
@@ -411,6 +412,16 @@ class PropertySourceAdmin(ReadOnlyAdmin):
     list_filter = ("source",)
     list_select_related = ("property", "source")
     search_fields = ("external_id", "=property__parcel_id")
+
+
+@admin.register(OwnerInput)
+class OwnerInputAdmin(ReadOnlyAdmin):
+    """What owner resolution last read of each parcel (a digest) and its block: shown for support, never edited."""
+
+    list_display = ("property", "digest", "block")
+    list_select_related = ("property",)
+    search_fields = ("=property__parcel_id", "=block")
+    show_full_result_count = False
 
 
 @admin.register(GeocodeCache)

@@ -260,10 +260,6 @@ class Property(TimeStampedModel):
     owner = models.ForeignKey(
         Owner, on_delete=models.SET_NULL, null=True, blank=True, related_name="properties", help_text="Resolved owner"
     )
-    # What owner resolution last read of this parcel (a digest of its owner name, mailing address and state) and the
-    # block it resolved in (properties.owner_services): a night re-resolves only the blocks of what changed.
-    owner_input = models.CharField(max_length=32, blank=True, editable=False)
-    owner_block = models.CharField(max_length=32, blank=True, editable=False)
     is_absentee = models.BooleanField(default=False, db_index=True, help_text="Mailing address differs from situs")
     is_vacant = models.BooleanField(default=False, db_index=True)
     property_type = models.CharField(
@@ -314,6 +310,16 @@ class Property(TimeStampedModel):
         line = " ".join(p for p in (self.street, self.unit) if p)
         tail = " ".join(p for p in (self.state, self.zip) if p)
         return ", ".join(p for p in (line, self.city, tail) if p)
+
+
+class OwnerInput(models.Model):
+    """What owner resolution last read of an active parcel and the block it resolved in (properties.owner_services):
+    a night resolves again only the blocks of what changed. Apart from the wide parcel table, whose many indexes
+    every rewrite of its rows would pay for."""
+
+    property = models.OneToOneField(Property, on_delete=models.CASCADE, related_name="owner_input")
+    digest = models.CharField(max_length=32, help_text="Of the owner name, mailing address and state read")
+    block = models.CharField(max_length=32, blank=True, help_text="Of its block; blank: no owner (name unknown)")
 
 
 class PropertySource(models.Model):

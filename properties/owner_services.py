@@ -90,7 +90,7 @@ def owners_resolve(*, everything: bool = False) -> OwnersSummary:
 
     Only the blocks (properties.owners.resolution.record_block) that hold a parcel whose owner name, mailing address
     or state changed since it was last resolved are resolved again, with the blocks of every correction's parcels:
-    each parcel keeps what it was resolved from (`owner_input`) and where (`owner_block`). Resolving whole blocks
+    each parcel keeps what it was resolved from and where (OwnerInput). Resolving whole blocks
     gives what resolving every parcel gives, so a night costs what changed; `everything` resolves every parcel
     (the first run does, and a change of RESOLVER_VERSION).
 
@@ -108,9 +108,10 @@ def _input_digest(owner_name: str, mailing: str, state: str) -> str:
 
 
 def _owners_resolve(*, everything: bool) -> OwnersSummary:
-    # (pk, parcel_id, owner_name, mailing line, state, owner_id, owner_input, owner_block)
-    columns = ["pk", "parcel_id", "owner_name", "owner_mailing_address", "state", "owner_id", "owner_input"]
-    rows = list(m.Property.objects.filter(is_active=True).order_by().values_list(*columns, "owner_block"))
+    # (pk, parcel_id, owner_name, mailing line, state, owner_id, input digest, block digest): the last two None for
+    # a parcel never resolved
+    columns = ["pk", "parcel_id", "owner_name", "owner_mailing_address", "state", "owner_id", "owner_input__digest"]
+    rows = list(m.Property.objects.filter(is_active=True).order_by().values_list(*columns, "owner_input__block"))
     corrections = owner_corrections_load()
     fresh = _changed(rows, everything=everything)
     subset = _blocks_of(rows, fresh, corrections)
@@ -122,12 +123,13 @@ def _owners_resolve(*, everything: bool) -> OwnersSummary:
         renamed = _rename(carry_over(previous, resolution.owners))
         written, owner_pk = _upsert(resolution.owners)
         target = {r[0]: owner_pk.get(resolution.owner_key_of(r[1]) or "") for r in subset}
-        moved = sum(target[r[0]] != r[5] for r in subset)
-        _set_parcels([
-            (r[0], target[r[0]], *(fresh[r[0]][::2] if r[0] in fresh else (r[6], r[7])))
-            for r in subset if r[0] in fresh or target[r[0]] != r[5]
-        ])  # fmt: skip
-        _forget_inactive()
+        moved = [(r[0], target[r[0]]) for r in subset if target[r[0]] != r[5]]
+        _set_owners(moved)
+        inputs = [m.OwnerInput(property_id=pk, digest=digest, block=block) for pk, (digest, _, block) in fresh.items()]
+        for start in range(0, len(inputs), BATCH_SIZE):
+            bulk_upsert(m.OwnerInput, inputs[start : start + BATCH_SIZE], unique_fields=["property"],
+                        update_fields=["digest", "block"])  # fmt: skip
+        m.OwnerInput.objects.filter(property__is_active=False).delete()  # merged away: resolved afresh if back
         if moved:  # parcels moved between owners without a new `updated_at`: cached figures must know
             transaction.on_commit(change_generation_bump)
         owners_recount()
@@ -137,7 +139,7 @@ def _owners_resolve(*, everything: bool) -> OwnersSummary:
         owners=m.Owner.objects.filter(property_count__gt=0).count(),
         written=written,
         renamed=renamed,
-        parcels_changed=moved,
+        parcels_changed=len(moved),
         unresolved=m.Property.objects.filter(is_active=True, owner__isnull=True).count(),
         corrections_stale=stale,
         corrections_conflict=sum(o.status == "conflict" for o in resolution.corrections),
@@ -151,7 +153,7 @@ def _record(row) -> OwnerRecord:
 
 def _changed(rows, *, everything: bool) -> dict[int, tuple[str, OwnerRecord, str]]:
     """{pk: (input digest, record, block digest)} of the parcels to resolve from what they read now: their input
-    changed (or was never resolved), or they are resolvable and have no owner (it was deleted)."""
+    changed (or was never resolved), or they are resolvable and have no owner (its row was deleted)."""
     fresh = {}
     for row in rows:
         digest = _input_digest(row[2], row[3], row[4])
@@ -164,15 +166,13 @@ def _changed(rows, *, everything: bool) -> dict[int, tuple[str, OwnerRecord, str
 
 def _blocks_of(rows, fresh, corrections) -> list:
     """The rows in the blocks to resolve again: those of the changed parcels, before and after the change; those
-    that parcels left by a merge (made inactive) leave behind; those of every correction's parcels (and those
-    parcels themselves, whatever their name reads: the correction's outcome depends on them)."""
+    that parcels merged away (inactive) leave behind; those of every correction's parcels (and those parcels
+    themselves, whatever their name reads: the correction's outcome depends on them)."""
     named = {ref.record_id for c in corrections for ref in correction_refs(c)}
     affected = {b for row in rows if row[0] in fresh for b in (row[7], fresh[row[0]][2])}
-    affected.update(
-        m.Property.objects.filter(is_active=False).exclude(owner_block="").values_list("owner_block", flat=True)
-    )
+    affected.update(m.OwnerInput.objects.filter(property__is_active=False).values_list("block", flat=True))
     affected.update(fresh[row[0]][2] if row[0] in fresh else row[7] for row in rows if row[1] in named)
-    affected.discard("")
+    affected -= {"", None}
     return [row for row in rows if row[0] in fresh or row[7] in affected or row[1] in named]
 
 
@@ -186,28 +186,19 @@ def _keys_of(owner_ids: set[int]) -> dict[int, str]:
 ASSIGN_STAGE = "owner_assign_stage"  # a temporary table per connection
 
 
-def _set_parcels(updates: list[tuple[int, int | None, str, str]]) -> None:
-    """Each (pk, owner id, owner_input, owner_block) set on its parcel: PostgreSQL COPYs them into a temporary table
-    and updates in one statement (the first resolution sets every parcel); elsewhere bulk_update by batch."""
+def _set_owners(moved: list[tuple[int, int | None]]) -> None:
+    """Each (parcel pk, owner id) set: PostgreSQL COPYs them into a temporary table and updates in one statement
+    (the first resolution moves every parcel); elsewhere bulk_update by batch."""
     if connection.vendor != "postgresql":
-        parcels = [m.Property(pk=pk, owner_id=o, owner_input=i, owner_block=b) for pk, o, i, b in updates]
-        m.Property.objects.bulk_update(parcels, ["owner", "owner_input", "owner_block"], batch_size=BATCH_SIZE)
+        parcels = [m.Property(pk=pk, owner_id=owner) for pk, owner in moved]
+        m.Property.objects.bulk_update(parcels, ["owner"], batch_size=BATCH_SIZE)
         return
-    if not updates:
+    if not moved:
         return
-    table, columns = m.Property._meta.db_table, "id, owner_id, owner_input, owner_block"
+    table = m.Property._meta.db_table
     with connection.cursor() as cursor:
-        copy_to_stage(cursor, table=table, stage=ASSIGN_STAGE, columns=columns, rows=updates)
-        cursor.execute(
-            f"UPDATE {table} AS p SET owner_id = s.owner_id, owner_input = s.owner_input, "  # noqa: S608
-            f"owner_block = s.owner_block FROM {ASSIGN_STAGE} AS s WHERE p.id = s.id"
-        )
-
-
-def _forget_inactive() -> None:
-    """Parcels merged away (inactive) have been taken out of their block: they are resolved afresh if they come
-    back."""
-    m.Property.objects.filter(is_active=False).exclude(owner_block="").update(owner_input="", owner_block="")
+        copy_to_stage(cursor, table=table, stage=ASSIGN_STAGE, columns="id, owner_id", rows=moved)
+        cursor.execute(f"UPDATE {table} AS p SET owner_id = s.owner_id FROM {ASSIGN_STAGE} AS s WHERE p.id = s.id")  # noqa: S608
 
 
 def _digest(key: str) -> str:
@@ -447,7 +438,7 @@ def owner_corrections_delete(*, corrections) -> int:
     gone name no parcels). How many were deleted."""
     parcels = {p for pair in corrections.values_list("record_id", "other_record_id") for p in pair if p}
     with transaction.atomic():
-        m.Property.objects.filter(parcel_id__in=parcels).update(owner_input="")
+        m.OwnerInput.objects.filter(property__parcel_id__in=parcels).delete()
         deleted = corrections.delete()[0]
     owners_resolve()
     return deleted

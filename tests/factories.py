@@ -85,6 +85,15 @@ class PropertyFactory(DjangoModelFactory):
     year_built = 1985
 
 
+class OwnerInputFactory(DjangoModelFactory):
+    class Meta:
+        model = pm.OwnerInput
+
+    property = factory.SubFactory(PropertyFactory)
+    digest = factory.Sequence(lambda n: f"{n:032x}")
+    block = factory.Sequence(lambda n: f"{n + 1:032x}")
+
+
 class OwnerFactory(DjangoModelFactory):
     """An owner row as `owners_resolve` writes it (tests that need resolution itself call `owners_resolve`)."""
 

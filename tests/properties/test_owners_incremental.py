@@ -102,7 +102,7 @@ def test_a_parcel_merged_away_leaves_its_block_to_be_resolved_again():
     assert owners_resolve().resolved == 2
     owner = m.Property.objects.get(parcel_id="D0").owner
     assert owner.property_count == 2 and owner.explanation[0].startswith("2 records")
-    assert m.Property.objects.get(parcel_id="D2").owner_block == ""  # out of its block: resolved afresh if it returns
+    assert not m.OwnerInput.objects.filter(property__parcel_id="D2").exists()  # resolved afresh if it comes back
 
 
 def test_parcels_whose_owner_row_was_deleted_get_one_again():
