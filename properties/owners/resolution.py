@@ -110,10 +110,9 @@ class _Cluster:
     names: list[OwnerName] = field(default_factory=list)
 
 
-def record_block(record: OwnerRecord, name: OwnerName | None = None, *, name_order: str = "auto") -> str:
-    """The block `record` resolves in (see the module docstring); "" for a record that is no owner (unresolved).
-    `name` is the record's parsed owner name when the caller has it."""
-    name = name or parse_owner_name(record.owner_name, name_order=name_order)
+def record_block(record: OwnerRecord, *, name_order: str = "auto") -> str:
+    """The block `record` resolves in (see the module docstring); "" for a record that is no owner (unresolved)."""
+    name = parse_owner_name(record.owner_name, name_order=name_order)
     if name.kind is OwnerKind.UNKNOWN:
         return ""
     address = record.mailing.key if record.mailing else ""
