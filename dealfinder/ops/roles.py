@@ -36,6 +36,7 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
                 "properties.ingestionrun",
                 "properties.propertysource",
                 "properties.geocodecache",
+                "properties.ownerinput",
                 "properties.qualityreport",
                 "leads.leadscorehistory",
                 "leads.leadtierday",

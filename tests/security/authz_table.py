@@ -39,6 +39,7 @@ ADMIN_MODELS: dict[str, tuple[str, str, str]] = {
     "properties.ingestionrun": ("v", "", "vd"),
     "properties.propertysource": ("v", "", "vd"),
     "properties.geocodecache": ("v", "", "vd"),
+    "properties.ownerinput": ("v", "", "vd"),
     "properties.qualityreport": ("v", "", "vd"),
     "leads.lead": ("vacd", "v", "vacd"),
     "leads.leadscorehistory": ("v", "", "vd"),
