@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
@@ -107,6 +107,10 @@ def _input_digest(owner_name: str, mailing: str, state: str) -> str:
     return _digest(repr((RESOLVER_VERSION, owner_name, mailing, state)))
 
 
+# Records resolved at a time: memory is bounded by this, not by the county (whole blocks, so a chunk may hold more).
+CHUNK_RECORDS = 100_000
+
+
 def _owners_resolve(*, everything: bool) -> OwnersSummary:
     # (pk, parcel_id, owner_name, mailing line, state, owner_id, input digest, block digest): the last two None for
     # a parcel never resolved
@@ -115,35 +119,89 @@ def _owners_resolve(*, everything: bool) -> OwnersSummary:
     corrections = owner_corrections_load()
     fresh = _changed(rows, everything=everything)
     subset = _blocks_of(rows, fresh, corrections)
-    records = [fresh[r[0]][1] if r[0] in fresh else _record(r) for r in subset]
-    resolution = resolve_owners(records, corrections=corrections)
-    previous = _keys_of({r[5] for r in subset if r[5]})
-    previous = {r[1]: previous[r[5]] for r in subset if r[5]}
+    del rows
+    summary = OwnersSummary(resolved=len(subset))
+    for chunk, given in _chunks(subset, fresh, corrections):
+        # Each chunk in its own transaction: a failure keeps the chunks before it, and a re-run resolves the rest
+        # (their inputs are stored with them).
+        with transaction.atomic():
+            summary = _resolve_chunk(chunk, fresh, given, summary)
     with transaction.atomic():
-        renamed = _rename(carry_over(previous, resolution.owners))
-        written, owner_pk = _upsert(resolution.owners)
-        target = {r[0]: owner_pk.get(resolution.owner_key_of(r[1]) or "") for r in subset}
-        moved = [(r[0], target[r[0]]) for r in subset if target[r[0]] != r[5]]
-        _set_owners(moved)
-        inputs = [m.OwnerInput(property_id=pk, digest=digest, block=block) for pk, (digest, _, block) in fresh.items()]
-        for start in range(0, len(inputs), BATCH_SIZE):
-            bulk_upsert(m.OwnerInput, inputs[start : start + BATCH_SIZE], unique_fields=["property"],
-                        update_fields=["digest", "block"])  # fmt: skip
         m.OwnerInput.objects.filter(property__is_active=False).delete()  # merged away: resolved afresh if back
-        if moved:  # parcels moved between owners without a new `updated_at`: cached figures must know
-            transaction.on_commit(change_generation_bump)
         owners_recount()
-        _record_outcomes(resolution.corrections)
-    stale = sum(o.status == "stale" for o in resolution.corrections)
-    return OwnersSummary(
+    return replace(
+        summary,
         owners=m.Owner.objects.filter(property_count__gt=0).count(),
-        written=written,
-        renamed=renamed,
-        parcels_changed=len(moved),
         unresolved=m.Property.objects.filter(is_active=True, owner__isnull=True).count(),
-        corrections_stale=stale,
-        corrections_conflict=sum(o.status == "conflict" for o in resolution.corrections),
-        resolved=len(subset),
+    )
+
+
+def _chunks(subset, fresh, corrections):
+    """(rows, corrections) to resolve together, of about CHUNK_RECORDS rows: whole groups of blocks. Blocks are
+    grouped when a parcel moved from one to the other (whether its previous owner's row goes on under a new key
+    depends on the keys of both: continuity.carry_over) and when corrections name them (that group goes first,
+    with the corrections)."""
+    root: dict[str, str] = {}
+
+    def find(b: str) -> str:
+        while root.get(b, b) != b:
+            b = root[b]
+        return b
+
+    def block(row) -> str:
+        return fresh[row[0]][1] if row[0] in fresh else row[7] or ""
+
+    def join(a: str, b: str) -> None:
+        if a and b:
+            root[find(a)] = find(b)
+
+    for row in subset:
+        if row[0] in fresh:
+            join(row[7] or "", fresh[row[0]][1])
+    named = {ref.record_id for c in corrections for ref in correction_refs(c)}
+    corrected = [block(row) for row in subset if row[1] in named]
+    for b in corrected:
+        join(b, corrected[0])
+    first = find(next((b for b in corrected if b), "")) if corrected else None
+    groups: dict[str, list] = {}
+    for row in subset:  # a correction's parcel goes with it whatever its block (its name may be unknown now)
+        groups.setdefault(first if row[1] in named else find(block(row)), []).append(row)
+    chunk, given = groups.pop(first, []) if first is not None else [], corrections
+    for key in sorted(groups):
+        if len(chunk) >= CHUNK_RECORDS:
+            yield chunk, given
+            chunk, given = [], ()
+        chunk.extend(groups[key])
+    if chunk or given:
+        yield chunk, given
+
+
+def _resolve_chunk(chunk, fresh, corrections, summary: OwnersSummary) -> OwnersSummary:
+    """Resolve these rows' owners (whole blocks), rename and upsert them, move the parcels, store what was read."""
+    resolution = resolve_owners([_record(r) for r in chunk], corrections=corrections)
+    previous = _keys_of({r[5] for r in chunk if r[5]})
+    previous = {r[1]: previous[r[5]] for r in chunk if r[5]}
+    renamed = _rename(carry_over(previous, resolution.owners))
+    written, owner_pk = _upsert(resolution.owners)
+    target = {r[0]: owner_pk.get(resolution.owner_key_of(r[1]) or "") for r in chunk}
+    moved = [(r[0], target[r[0]]) for r in chunk if target[r[0]] != r[5]]
+    _set_owners(moved)
+    inputs = [m.OwnerInput(property_id=r[0], digest=fresh[r[0]][0], block=fresh[r[0]][1]) for r in chunk
+              if r[0] in fresh]  # fmt: skip
+    for start in range(0, len(inputs), BATCH_SIZE):
+        bulk_upsert(m.OwnerInput, inputs[start : start + BATCH_SIZE], unique_fields=["property"],
+                    update_fields=["digest", "block"])  # fmt: skip
+    if moved:  # parcels moved between owners without a new `updated_at`: cached figures must know
+        transaction.on_commit(change_generation_bump)
+    _record_outcomes(resolution.corrections)
+    outcomes = resolution.corrections
+    return replace(
+        summary,
+        written=summary.written + written,
+        renamed=summary.renamed + renamed,
+        parcels_changed=summary.parcels_changed + len(moved),
+        corrections_stale=summary.corrections_stale + sum(o.status == "stale" for o in outcomes),
+        corrections_conflict=summary.corrections_conflict + sum(o.status == "conflict" for o in outcomes),
     )
 
 
@@ -151,16 +209,15 @@ def _record(row) -> OwnerRecord:
     return OwnerRecord(row[1], row[2] or "", MailingAddress.from_line(row[3]), row[4] or "")
 
 
-def _changed(rows, *, everything: bool) -> dict[int, tuple[str, OwnerRecord, str]]:
-    """{pk: (input digest, record, block digest)} of the parcels to resolve from what they read now: their input
-    changed (or was never resolved), or they are resolvable and have no owner (its row was deleted)."""
+def _changed(rows, *, everything: bool) -> dict[int, tuple[str, str]]:
+    """{pk: (input digest, block digest)} of the parcels to resolve from what they read now: their input changed
+    (or was never resolved), or they are resolvable and have no owner (its row was deleted)."""
     fresh = {}
     for row in rows:
         digest = _input_digest(row[2], row[3], row[4])
         if everything or digest != row[6] or (row[5] is None and row[7]):
-            record = _record(row)
-            block = record_block(record)
-            fresh[row[0]] = (digest, record, _digest(block) if block else "")
+            block = record_block(_record(row))
+            fresh[row[0]] = (digest, _digest(block) if block else "")
     return fresh
 
 
@@ -169,9 +226,9 @@ def _blocks_of(rows, fresh, corrections) -> list:
     that parcels merged away (inactive) leave behind; those of every correction's parcels (and those parcels
     themselves, whatever their name reads: the correction's outcome depends on them)."""
     named = {ref.record_id for c in corrections for ref in correction_refs(c)}
-    affected = {b for row in rows if row[0] in fresh for b in (row[7], fresh[row[0]][2])}
+    affected = {b for row in rows if row[0] in fresh for b in (row[7], fresh[row[0]][1])}
     affected.update(m.OwnerInput.objects.filter(property__is_active=False).values_list("block", flat=True))
-    affected.update(fresh[row[0]][2] if row[0] in fresh else row[7] for row in rows if row[1] in named)
+    affected.update(fresh[row[0]][1] if row[0] in fresh else row[7] for row in rows if row[1] in named)
     affected -= {"", None}
     return [row for row in rows if row[0] in fresh or row[7] in affected or row[1] in named]
 

@@ -52,20 +52,24 @@ def _night(rng: random.Random, parcels: list[m.Property], n: int) -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
-def test_night_after_night_the_blocks_of_what_changed_give_what_everything_gives(seed):
+def test_night_after_night_the_blocks_of_what_changed_give_what_everything_gives(seed, monkeypatch):
+    """Each night in chunks of a few records (whole blocks), then everything at once."""
     rng = random.Random(seed)
     parcels = [_parcel(rng, n) for n in range(60)]
     assert owners_resolve().resolved == 60  # nothing resolved before: every parcel
     for night in range(5):
         _night(rng, parcels, 60 + night)
-        ids = list(m.Property.objects.filter(is_active=True).values_list("parcel_id", flat=True))
-        if night % 2 == 0:  # resolves its blocks at once
-            a, b = rng.sample(ids, 2)
-            owner_correction_add(kind=rng.choice(["merge", "split", "assign"]), record_id=a, other_record_id=b)
-        elif m.OwnerCorrection.objects.exists():
-            first = m.OwnerCorrection.objects.order_by("pk").first()
-            owner_corrections_delete(corrections=m.OwnerCorrection.objects.filter(pk=first.pk))
-        tonight = owners_resolve()
+        with monkeypatch.context() as small:
+            small.setattr("properties.owner_services.CHUNK_RECORDS", 5)
+            assert owners_resolve().resolved > 5  # in several chunks
+            ids = list(m.Property.objects.filter(is_active=True).values_list("parcel_id", flat=True))
+            if night % 2 == 0:  # resolves its blocks at once
+                a, b = rng.sample(ids, 2)
+                owner_correction_add(kind=rng.choice(["merge", "split", "assign"]), record_id=a, other_record_id=b)
+            elif m.OwnerCorrection.objects.exists():
+                first = m.OwnerCorrection.objects.order_by("pk").first()
+                owner_corrections_delete(corrections=m.OwnerCorrection.objects.filter(pk=first.pk))
+            tonight = owners_resolve()
         stored = _stored()
 
         everything = owners_resolve(everything=True)
