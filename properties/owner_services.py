@@ -117,11 +117,12 @@ def _owners_resolve(*, everything: bool) -> OwnersSummary:
     columns = ["pk", "parcel_id", "owner_name", "owner_mailing_address", "state", "owner_id", "owner_input__digest"]
     rows = list(m.Property.objects.filter(is_active=True).order_by().values_list(*columns, "owner_input__block"))
     corrections = owner_corrections_load()
+    named = {ref.record_id for c in corrections for ref in correction_refs(c)}  # the parcels corrections name
     fresh = _changed(rows, everything=everything)
-    subset = _blocks_of(rows, fresh, corrections)
+    subset = _blocks_of(rows, fresh, named)
     del rows
     summary = OwnersSummary(resolved=len(subset))
-    for chunk, given in _chunks(subset, fresh, corrections):
+    for chunk, given in _chunks(subset, fresh, corrections, named):
         # Each chunk in its own transaction: a failure keeps the chunks before it, and a re-run resolves the rest
         # (their inputs are stored with them).
         with transaction.atomic():
@@ -136,7 +137,7 @@ def _owners_resolve(*, everything: bool) -> OwnersSummary:
     )
 
 
-def _chunks(subset, fresh, corrections):
+def _chunks(subset, fresh, corrections, named: set[str]):
     """(rows, corrections) to resolve together, of about CHUNK_RECORDS rows: whole groups of blocks. Blocks are
     grouped when a parcel moved from one to the other (whether its previous owner's row goes on under a new key
     depends on the keys of both: continuity.carry_over) and when corrections name them (that group goes first,
@@ -158,7 +159,6 @@ def _chunks(subset, fresh, corrections):
     for row in subset:
         if row[0] in fresh:
             join(row[7] or "", fresh[row[0]][1])
-    named = {ref.record_id for c in corrections for ref in correction_refs(c)}
     corrected = [block(row) for row in subset if row[1] in named]
     for b in corrected:
         join(b, corrected[0])
@@ -193,8 +193,8 @@ def _resolve_chunk(chunk, fresh, corrections, summary: OwnersSummary) -> OwnersS
                     update_fields=["digest", "block"])  # fmt: skip
     if moved:  # parcels moved between owners without a new `updated_at`: cached figures must know
         transaction.on_commit(change_generation_bump)
-    _record_outcomes(resolution.corrections)
     outcomes = resolution.corrections
+    _record_outcomes(outcomes)
     return replace(
         summary,
         written=summary.written + written,
@@ -221,11 +221,10 @@ def _changed(rows, *, everything: bool) -> dict[int, tuple[str, str]]:
     return fresh
 
 
-def _blocks_of(rows, fresh, corrections) -> list:
+def _blocks_of(rows, fresh, named: set[str]) -> list:
     """The rows in the blocks to resolve again: those of the changed parcels, before and after the change; those
     that parcels merged away (inactive) leave behind; those of every correction's parcels (and those parcels
     themselves, whatever their name reads: the correction's outcome depends on them)."""
-    named = {ref.record_id for c in corrections for ref in correction_refs(c)}
     affected = {b for row in rows if row[0] in fresh for b in (row[7], fresh[row[0]][1])}
     affected.update(m.OwnerInput.objects.filter(property__is_active=False).values_list("block", flat=True))
     affected.update(fresh[row[0]][1] if row[0] in fresh else row[7] for row in rows if row[1] in named)
