@@ -59,6 +59,9 @@ def test_benchmark_small_county_in_place(tmp_path):
     # The first night's owner resolution, before scoring; the next night's enrich then finds nothing to move.
     assert result["steps"]["owners"]["parcels_changed"] == parcels and 0 < counts["owners"] <= parcels
     assert result["steps"]["pipeline"]["steps"]["enrich"]["counts"]["owners"]["parcels_changed"] < parcels // 10
+    # The next night runs on the next day's clock: the day's first scoring snapshots every lead.
+    night_score = result["steps"]["pipeline"]["steps"]["score"]["counts"]
+    assert night_score["history_written"] == night_score["scored"] > 0
     assert counts["buyers"] == BUYERS and counts["matches"] > 0
     assert result["steps"]["update_baseline"]["rows"] == parcels
     assert result["steps"]["map_index"]["points"] == parcels and result["figures"]["map_index_seconds"] >= 0

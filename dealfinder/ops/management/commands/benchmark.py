@@ -6,6 +6,7 @@ Runs in its own scratch database `<database>_benchmark` (created, migrated, drop
 see dealfinder/ops/benchmark/ for what is measured and against which baseline.
 """
 
+import importlib.util
 import json
 import signal
 import sys
@@ -68,6 +69,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["parcels"] < 100 or options["buyers"] < 1 or options["counties"] < 1:
             raise CommandError("--parcels must be at least 100, --buyers and --counties at least 1")
+        if importlib.util.find_spec("time_machine") is None:
+            raise CommandError("the benchmark needs the development requirements (requirements/dev.txt): make bench")
         if options["fanout_parcels"] < 10:
             raise CommandError("--fanout-parcels must be at least 10")
         if options["pool_requests"] < 0:
