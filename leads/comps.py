@@ -50,8 +50,10 @@ Set-based, for the nightly chain (leads/comps_sql.py implements it; tests hold i
        COUNT and percentile_cont(0.5) per (month, width); DISTINCT ON (month) the narrowest width with
        enough sales; a LATERAL nearest-month fill;
     3. the pairs: every subject (lead + property) JOIN the staged sales whose point lies in its box (its
-       point +- 1.01 mile in its type's band: the index) and rules 2-8 as plain conditions, the exact
+       point +- 1.01 x the radius in its type's band: the index) and rules 2-8 as plain conditions, the exact
        distance by dealfinder.common.geo's haversine (the same double as here) and each pair's tier (a CASE);
+       ring by ring: within the narrowest tier's radius first, then within each wider one only for the subjects
+       still short of `min_comps` in the tiers covered so far (a tier decides with its own pairs alone);
     4. per subject, COUNT(*) FILTER (WHERE tier <= k) for each tier picks the tier, row_number() OVER
        (PARTITION BY subject ORDER BY distance, sale_date DESC, sale id) keeps `max_comps`;
     5. the adjustments as columns (a join to the trend by month), then per subject

@@ -70,7 +70,6 @@ def _statements(
     chosen_case = " ".join(
         f"WHEN COUNT(*) FILTER (WHERE tier <= {i}) OVER (PARTITION BY subject_id) >= %s THEN {i}" for i in range(top)
     )
-    haversine = haversine_miles_sql("s.lon", "s.lat", "c.lon", "c.lat")
     low, high = params.band
     (high_n, high_spread), (medium_n, medium_spread) = params.high_confidence, params.medium_confidence
     return [
@@ -128,41 +127,7 @@ def _statements(
             ) nearest ON TRUE""",
             [first, last, params.trend_half_window, params.trend_max_half_window, params.trend_min_sales, first, last],
         ),
-        (
-            f"""CREATE TEMPORARY TABLE comps_pair ON COMMIT DROP AS
-            SELECT s.id AS subject_id, c.id AS sale_id, c.sale_date, c.month, c.price, d.miles,
-                CASE {tier_case} ELSE {top} END AS tier,
-                CASE WHEN s.living_sqft > 0 AND c.living_sqft > 0
-                    THEN 1 + %s::float8 * (s.living_sqft::float8 / c.living_sqft - 1) ELSE 1.0::float8 END
-                    AS size_factor
-            FROM comps_subject s
-            JOIN comps_type t ON t.property_type = s.property_type
-            CROSS JOIN LATERAL (SELECT DEGREES(%s / {EARTH_RADIUS_MILES}) * 1.01 AS lat) dlat
-            CROSS JOIN LATERAL (SELECT dlat.lat / GREATEST(COS(RADIANS(ABS(s.lat) + dlat.lat)), 0.01) AS lon) dlon
-            JOIN comps_sale c ON c.key && ST_MakeEnvelope(s.lon + t.band - dlon.lon, s.lat - dlat.lat,
-                    s.lon + t.band + dlon.lon, s.lat + dlat.lat)
-                AND c.property_type = s.property_type
-                AND c.sale_date >= %s
-                AND NOT (COALESCE(s.parcel_id, '') <> '' AND c.parcel_id = s.parcel_id)
-                AND (COALESCE(s.living_sqft, 0) = 0 OR c.living_sqft
-                    BETWEEN s.living_sqft * (1 - %s::float8) AND s.living_sqft * (1 + %s::float8))
-                AND (s.beds IS NULL OR c.beds IS NULL OR ABS(c.beds - s.beds) <= %s)
-            CROSS JOIN LATERAL (SELECT {haversine} AS miles) d
-            WHERE s.property_type <> ALL(%s) AND d.miles <= %s""",  # noqa: S608 (numbers and our own SQL)
-            [
-                *tier_params,
-                params.size_adjustment_rate,
-                params.widest[0],
-                # The index's box (a little wider than the rules: the conditions decide): type band, distance,
-                # living area (a comp without one is -1: in reach only of a subject without one), sale date.
-                cuts[-1],
-                params.size_tolerance,
-                params.size_tolerance,
-                params.beds_tolerance,
-                list(UNKNOWN_TYPES),
-                params.widest[0],
-            ],
-        ),
+        *_pair_statements(params=params, cuts=cuts, tier_case=tier_case, tier_params=tier_params, top=top),
         (
             f"""CREATE TEMPORARY TABLE comps_kept ON COMMIT DROP AS
             WITH counted AS (
@@ -206,6 +171,82 @@ def _statements(
             [low, high, high_n, high_spread, medium_n, medium_spread],
         ),
     ]
+
+
+def _pair_statements(*, params, cuts, tier_case: str, tier_params: list, top: int) -> list[tuple[str, list]]:
+    """The pairs (comps.py "Set-based" step 3), searched ring by ring: every subject within the narrowest tier's
+    radius, then within each wider tier's radius only the subjects the narrower rings left short of `min_comps` in
+    the tiers they cover; their pairs found so far are dropped and searched again.
+
+    A subject's tier is the first whose pairs reach `min_comps`, and only pairs of that tier or a narrower one are
+    ranked. Each of those lies within that tier's radius, so a subject decided within a ring has every pair that
+    decides its result, and comps_kept gives what one search within the widest radius gives. Where sales are dense
+    most subjects are decided in the first ring, a quarter of the widest one's area with the default tiers (0.5
+    against 1 mile). (A first ring of half that radius, deciding the subjects with `max_comps` pairs of the
+    narrowest tier in it, decided too few on the synthetic 1,000,000-parcel county: 191 s against 146 s.)
+    """
+    radii = sorted({miles for miles, _ in params.tiers})
+    haversine = haversine_miles_sql("s.lon", "s.lat", "c.lon", "c.lat")
+    statements = []
+    for n, radius in enumerate(radii):
+        target, subjects = (
+            ("CREATE TEMPORARY TABLE comps_pair ON COMMIT DROP AS", "")
+            if n == 0
+            else ("INSERT INTO comps_pair", " AND s.id IN (SELECT id FROM comps_open)")
+        )
+        statements.append(
+            (
+                f"""{target}
+            SELECT s.id AS subject_id, c.id AS sale_id, c.sale_date, c.month, c.price, d.miles,
+                CASE {tier_case} ELSE {top} END AS tier,
+                CASE WHEN s.living_sqft > 0 AND c.living_sqft > 0
+                    THEN 1 + %s::float8 * (s.living_sqft::float8 / c.living_sqft - 1) ELSE 1.0::float8 END
+                    AS size_factor
+            FROM comps_subject s
+            JOIN comps_type t ON t.property_type = s.property_type
+            CROSS JOIN LATERAL (SELECT DEGREES(%s / {EARTH_RADIUS_MILES}) * 1.01 AS lat) dlat
+            CROSS JOIN LATERAL (SELECT dlat.lat / GREATEST(COS(RADIANS(ABS(s.lat) + dlat.lat)), 0.01) AS lon) dlon
+            JOIN comps_sale c ON c.key && ST_MakeEnvelope(s.lon + t.band - dlon.lon, s.lat - dlat.lat,
+                    s.lon + t.band + dlon.lon, s.lat + dlat.lat)
+                AND c.property_type = s.property_type
+                AND c.sale_date >= %s
+                AND NOT (COALESCE(s.parcel_id, '') <> '' AND c.parcel_id = s.parcel_id)
+                AND (COALESCE(s.living_sqft, 0) = 0 OR c.living_sqft
+                    BETWEEN s.living_sqft * (1 - %s::float8) AND s.living_sqft * (1 + %s::float8))
+                AND (s.beds IS NULL OR c.beds IS NULL OR ABS(c.beds - s.beds) <= %s)
+            CROSS JOIN LATERAL (SELECT {haversine} AS miles) d
+            WHERE s.property_type <> ALL(%s) AND d.miles <= %s{subjects}""",  # noqa: S608 (numbers and our SQL)
+                [
+                    *tier_params,
+                    params.size_adjustment_rate,
+                    radius,
+                    # The index's box (a little wider than the rules: the conditions decide): type band, distance,
+                    # living area (a comp without one is -1: in reach only of a subject without one), sale date.
+                    cuts[-1],
+                    params.size_tolerance,
+                    params.size_tolerance,
+                    params.beds_tolerance,
+                    list(UNKNOWN_TYPES),
+                    radius,
+                ],
+            )
+        )
+        if n + 1 < len(radii):  # who is still short: the tiers within this radius below the top one decide
+            covered = [i for i, (miles, _) in enumerate(params.tiers[:top]) if miles <= radius]
+            settled = " OR ".join(f"COUNT(*) FILTER (WHERE p.tier <= {i}) >= %s" for i in covered)
+            statements += [
+                ("DROP TABLE IF EXISTS comps_open", []),
+                (
+                    f"""CREATE TEMPORARY TABLE comps_open ON COMMIT DROP AS
+            SELECT s.id FROM comps_subject s LEFT JOIN (
+                SELECT p.subject_id FROM comps_pair p GROUP BY p.subject_id HAVING {settled}
+            ) done ON done.subject_id = s.id
+            WHERE done.subject_id IS NULL""",  # noqa: S608 (our own SQL)
+                    [params.min_comps] * len(covered),
+                ),
+                ("DELETE FROM comps_pair WHERE subject_id IN (SELECT id FROM comps_open)", []),
+            ]
+    return statements
 
 
 def comps_arv_all(
