@@ -149,9 +149,6 @@ def _chunks(subset, fresh, corrections, named: set[str]):
             b = root[b]
         return b
 
-    def block(row) -> str:
-        return fresh[row[0]][1] if row[0] in fresh else row[7] or ""
-
     def join(a: str, b: str) -> None:
         if a and b:
             root[find(a)] = find(b)
@@ -159,13 +156,13 @@ def _chunks(subset, fresh, corrections, named: set[str]):
     for row in subset:
         if row[0] in fresh:
             join(row[7] or "", fresh[row[0]][1])
-    corrected = [block(row) for row in subset if row[1] in named]
+    corrected = [_block_now(row, fresh) for row in subset if row[1] in named]
     for b in corrected:
         join(b, corrected[0])
     first = find(next((b for b in corrected if b), "")) if corrected else None
     groups: dict[str, list] = {}
     for row in subset:  # a correction's parcel goes with it whatever its block (its name may be unknown now)
-        groups.setdefault(first if row[1] in named else find(block(row)), []).append(row)
+        groups.setdefault(first if row[1] in named else find(_block_now(row, fresh)), []).append(row)
     chunk, given = groups.pop(first, []) if first is not None else [], corrections
     for key in sorted(groups):
         if len(chunk) >= CHUNK_RECORDS:
@@ -221,13 +218,19 @@ def _changed(rows, *, everything: bool) -> dict[int, tuple[str, str]]:
     return fresh
 
 
+def _block_now(row, fresh) -> str:
+    """The block the parcel of `row` resolves in now: the one read afresh if it changed, else the stored one ("" for
+    none)."""
+    return fresh[row[0]][1] if row[0] in fresh else row[7] or ""
+
+
 def _blocks_of(rows, fresh, named: set[str]) -> list:
     """The rows in the blocks to resolve again: those of the changed parcels, before and after the change; those
     that parcels merged away (inactive) leave behind; those of every correction's parcels (and those parcels
     themselves, whatever their name reads: the correction's outcome depends on them)."""
     affected = {b for row in rows if row[0] in fresh for b in (row[7], fresh[row[0]][1])}
     affected.update(m.OwnerInput.objects.filter(property__is_active=False).values_list("block", flat=True))
-    affected.update(fresh[row[0]][1] if row[0] in fresh else row[7] for row in rows if row[1] in named)
+    affected.update(_block_now(row, fresh) for row in rows if row[1] in named)
     affected -= {"", None}
     return [row for row in rows if row[0] in fresh or row[7] in affected or row[1] in named]
 
