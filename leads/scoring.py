@@ -4,7 +4,9 @@ Four components, each capped: distress (stacked distress signals), value (equity
 band, discount to market), location (target zips, buyer demand) and urgency (days to
 sale or auction, fresh filings, recent price reductions). Every awarded point carries a
 sentence ending with its points; when a component exceeds its cap a "capped" reason
-takes the excess back, so the reasons always add up to the total.
+takes the excess back, so the reasons always add up to the total. The result also names
+the signals whose rule matched, whatever points the profile gives them (the backtest's
+`signals_awarded`), from the same pass.
 """
 
 from collections.abc import Mapping
@@ -118,16 +120,21 @@ class ScoreResult:
     tier: str
     reasons: list[str] = field(default_factory=list)
     stack_count: int = 0
+    # The signals (profile parameter names: "tax_sale_points", "equity_points", ...) whose rule matched, whatever
+    # points the profile gives them: a flat signal when its condition holds, a window signal when its value falls
+    # in any window. Caps do not change them.
+    signals: frozenset[str] = frozenset()
 
 
-def _window(value: float | None, windows: Windows, *, at_least: bool = False) -> int:
-    """Points of the first window `value` falls in (<= limit, or >= limit when at_least)."""
+def _window(value: float | None, windows: Windows, *, at_least: bool = False) -> int | None:
+    """Points of the first window `value` falls in (<= limit, or >= limit when at_least); None when it falls in
+    none (or is unknown)."""
     if value is None:
-        return 0
+        return None
     for limit, points in windows:
         if (value >= limit) if at_least else (value <= limit):
             return points
-    return 0
+    return None
 
 
 def _days(n: int) -> str:
@@ -143,12 +150,16 @@ def _money(value: Decimal) -> str:
 
 
 class _Component:
-    __slots__ = ("cap", "label", "points", "reasons")
+    __slots__ = ("cap", "label", "matched", "points", "reasons")
 
-    def __init__(self, label: str, cap: int):
-        self.label, self.cap, self.points, self.reasons = label, cap, 0, []
+    def __init__(self, label: str, cap: int, matched: list[str]):
+        self.label, self.cap, self.points, self.reasons, self.matched = label, cap, 0, [], matched
 
-    def add(self, points: int, text: str) -> None:
+    def add(self, points: int | None, text: str, signal: str) -> None:
+        """`signal`'s rule matched, for `points` (None: its value fell in none of its windows, so it did not)."""
+        if points is None:
+            return
+        self.matched.append(signal)
         if points > 0:
             self.points += points
             self.reasons.append(f"{text} (+{points})")
@@ -164,99 +175,107 @@ class _Component:
         return self.points
 
 
-def _distress(s: PropertySignals, p: ScoringParams) -> tuple[_Component, int]:
-    c = _Component("Distress", p.distress_cap)
+def _distress(s: PropertySignals, p: ScoringParams, matched: list[str]) -> tuple[_Component, int]:
+    c = _Component("Distress", p.distress_cap, matched)
     stack = 0
     if s.has_active_tax_sale:
         stack += 1
-        c.add(p.tax_sale_points, "Active tax-deed sale")
+        c.add(p.tax_sale_points, "Active tax-deed sale", "tax_sale_points")
     if s.has_foreclosure:
         stack += 1
         if s.days_to_auction is not None:
-            c.add(p.auction_points, "Foreclosure auction scheduled")
+            c.add(p.auction_points, "Foreclosure auction scheduled", "auction_points")
         else:
-            c.add(p.foreclosure_filed_points, "Foreclosure filed")
+            c.add(p.foreclosure_filed_points, "Foreclosure filed", "foreclosure_filed_points")
     if s.open_violations > 0:
         stack += 1
         points = min(p.violation_points + p.violation_extra_points * (s.open_violations - 1), p.violation_max_points)
         plural = "s" if s.open_violations != 1 else ""
-        c.add(points, f"{s.open_violations} open code violation{plural}")
+        c.add(points, f"{s.open_violations} open code violation{plural}", "violation_points")
     if s.tax_delinquent:
         stack += 1
         since = f" since {s.tax_delinquent_since}" if s.tax_delinquent_since else ""
         owed = f", {_money(s.tax_delinquent_amount)} owed" if s.tax_delinquent_amount else ""
-        c.add(p.tax_delinquent_points, f"Property taxes delinquent{since}{owed}")
+        c.add(p.tax_delinquent_points, f"Property taxes delinquent{since}{owed}", "tax_delinquent_points")
     elif s.tax_delinquency_ended:
         c.note(f"Tax delinquency {s.tax_delinquency_ended}: no longer counted")
     if s.is_absentee:
         stack += 1
-        c.add(p.absentee_points, "Absentee owner")
+        c.add(p.absentee_points, "Absentee owner", "absentee_points")
     if s.is_vacant:
         stack += 1
-        c.add(p.vacant_points, "Vacant")
-    if p.portfolio_points and s.owner_distressed_parcels >= max(p.portfolio_min_distressed, 1):
+        c.add(p.vacant_points, "Vacant", "vacant_points")
+    if s.owner_distressed_parcels >= max(p.portfolio_min_distressed, 1):
         c.add(
             p.portfolio_points,
             f"Owner holds {s.owner_distressed_parcels} distressed parcels of {s.owner_parcels} (tired landlord)",
+            "portfolio_points",
         )
     if s.price_reductions > 0:
         stack += 1
         plural = "s" if s.price_reductions != 1 else ""
-        c.add(p.price_reduction_points, f"{s.price_reductions} price reduction{plural}")
+        c.add(p.price_reduction_points, f"{s.price_reductions} price reduction{plural}", "price_reduction_points")
     return c, stack
 
 
-def _value(s: PropertySignals, p: ScoringParams) -> _Component:
-    # Each sentence is only formatted when it earns points.
-    c = _Component("Value", p.value_cap)
+def _value(s: PropertySignals, p: ScoringParams, matched: list[str]) -> _Component:
+    # Each sentence is only formatted when its rule matched.
+    c = _Component("Value", p.value_cap, matched)
     equity, market_value, list_price = s.equity_percent, s.market_value, s.list_price
-    if equity is not None:
-        points = _window(equity, p.equity_points, at_least=True)
-        if points > 0:
-            c.add(points, f"Equity {equity:.0f}%")
+    points = _window(equity, p.equity_points, at_least=True)
+    if points is not None:
+        c.add(points, f"Equity {equity:.0f}%", "equity_points")
     if market_value is not None and p.value_band[0] <= market_value <= p.value_band[1]:
-        c.add(p.value_band_points, f"Market value {_money(market_value)} in the target band")
+        c.add(p.value_band_points, f"Market value {_money(market_value)} in the target band", "value_band_points")
     if market_value and list_price is not None and list_price < market_value:
         discount = (market_value - list_price) * 100 / market_value
         points = _window(discount, p.discount_points, at_least=True)
-        if points > 0:
-            c.add(points, f"Listed {discount:.0f}% below market value")
+        if points is not None:
+            c.add(points, f"Listed {discount:.0f}% below market value", "discount_points")
     return c
 
 
-def _location(s: PropertySignals, p: ScoringParams) -> _Component:
-    c = _Component("Location", p.location_cap)
+def _location(s: PropertySignals, p: ScoringParams, matched: list[str]) -> _Component:
+    c = _Component("Location", p.location_cap, matched)
     if s.zip and s.zip in p.target_zips:
-        c.add(p.target_zip_points, f"ZIP {s.zip} is a target area")
+        c.add(p.target_zip_points, f"ZIP {s.zip} is a target area", "target_zip_points")
     points = _window(s.buyer_demand, p.buyer_demand_points, at_least=True)
-    if points > 0:
+    if points is not None:
         plural = "s" if s.buyer_demand != 1 else ""
-        c.add(points, f"{s.buyer_demand} cash buyer{plural} nearby")
+        c.add(points, f"{s.buyer_demand} cash buyer{plural} nearby", "buyer_demand_points")
     return c
 
 
-def _urgency(s: PropertySignals, p: ScoringParams) -> _Component:
-    c = _Component("Urgency", p.urgency_cap)
+def _urgency(s: PropertySignals, p: ScoringParams, matched: list[str]) -> _Component:
+    c = _Component("Urgency", p.urgency_cap, matched)
     if s.has_active_tax_sale and s.days_to_tax_sale is not None:
-        c.add(_window(s.days_to_tax_sale, p.event_points), f"Tax-deed sale {_days(s.days_to_tax_sale)}")
+        c.add(_window(s.days_to_tax_sale, p.event_points), f"Tax-deed sale {_days(s.days_to_tax_sale)}", "event_points")
     if s.has_foreclosure and s.days_to_auction is not None:
-        c.add(_window(s.days_to_auction, p.event_points), f"Foreclosure auction {_days(s.days_to_auction)}")
+        c.add(
+            _window(s.days_to_auction, p.event_points),
+            f"Foreclosure auction {_days(s.days_to_auction)}",
+            "event_points",
+        )
     if s.has_foreclosure and s.foreclosure_filed_days_ago is not None:
         c.add(
             _window(s.foreclosure_filed_days_ago, p.fresh_filing_points),
             f"Foreclosure filed {_ago(s.foreclosure_filed_days_ago)}",
+            "fresh_filing_points",
         )
     if s.price_reductions and s.latest_reduction_days_ago is not None:
         c.add(
             _window(s.latest_reduction_days_ago, p.recent_reduction_points),
             f"Price cut {_ago(s.latest_reduction_days_ago)}",
+            "recent_reduction_points",
         )
     return c
 
 
 def score(signals: PropertySignals, params: ScoringParams) -> ScoreResult:
-    distress, stack_count = _distress(signals, params)
-    value, location, urgency = _value(signals, params), _location(signals, params), _urgency(signals, params)
+    matched: list[str] = []
+    distress, stack_count = _distress(signals, params, matched)
+    value, location = _value(signals, params, matched), _location(signals, params, matched)
+    urgency = _urgency(signals, params, matched)
     d, v, loc, u = distress.capped(), value.capped(), location.capped(), urgency.capped()
     total = min(d + v + loc + u, 100)
     return ScoreResult(
@@ -268,6 +287,7 @@ def score(signals: PropertySignals, params: ScoringParams) -> ScoreResult:
         tier=params.tier_for(total),
         reasons=distress.reasons + value.reasons + location.reasons + urgency.reasons,
         stack_count=stack_count,
+        signals=frozenset(matched),
     )
 
 

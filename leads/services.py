@@ -16,7 +16,6 @@ from dealfinder.common.collector import collector_paused
 from dealfinder.common.generations import change_generation_bump
 from dealfinder.common.prefetch import WriteBehind, prefetch_possible, prefetched
 from leads.assignees import lead_assignee_check
-from leads.backtest.signals import signals_awarded
 from leads.choices import OUTCOME_STATUSES, TIERS
 from leads.deals import DealParams, deal_numbers
 from leads.grid import map_grid_update, map_points_sync
@@ -229,7 +228,7 @@ def _plan_chunk(
             result.total,
             result.tier,
             result.stack_count,
-            " ".join(sorted(signals_awarded(signals, params))),
+            " ".join(sorted(result.signals)),
             dumps(reasons),
             deal.arv,
             deal.repair_estimate,

@@ -5,14 +5,12 @@ so the weights the backtest reports and proposes drop straight into a profile's 
 either a flat number of points or a list of [threshold, points] windows (equity, discount, buyer demand,
 days to an event, fresh filing, recent price cut); a window signal's weight is its best window's points.
 
-Which signals a lead earned is read from `leads.scoring.score` itself (never a copy of its rules): the lead
-is scored once with probe parameters that give the i-th signal 4**i points in every window, no caps, and no
-extra violation points; each signal then shows as its own base-4 digit of the summed components (a signal
-adds at most twice - event windows count a tax-deed sale and an auction - so digits never carry).
+Which signals a lead earned is read from `leads.scoring.score` itself (never a copy of its rules): each rule
+names its signal when it matches, whatever points the profile gives it (`ScoreResult.signals`), so the nightly
+scoring gets them from the pass that scores the lead.
 """
 
-from dataclasses import fields, replace
-from functools import lru_cache
+from dataclasses import fields
 
 from leads.scoring import PropertySignals, ScoringParams, Windows, score
 
@@ -62,29 +60,16 @@ COMPANIONS = {"violation_points": ("violation_extra_points", "violation_max_poin
 # The profile columns capping each component.
 CAP_FIELDS = {"distress": "distress_cap", "value": "value_cap", "location": "location_cap", "urgency": "urgency_cap"}
 TIERS = ("A", "B", "C", "D")  # as ScoringParams.tier_for hands them out, best first
-NO_CAP = 10**12
 
 
 def _is_windows(value) -> bool:
     return isinstance(value, tuple)
 
 
-@lru_cache(maxsize=8)
-def _probe_params(params: ScoringParams) -> ScoringParams:
-    probe = dict.fromkeys(CAP_FIELDS.values(), NO_CAP)
-    for i, name in enumerate(SIGNALS):
-        points, current = 4**i, getattr(params, name)
-        probe[name] = tuple((limit, points) for limit, _ in current) if _is_windows(current) else points
-    probe.update(violation_extra_points=0, violation_max_points=probe["violation_points"])
-    return replace(params, **probe)
-
-
 def signals_awarded(signals: PropertySignals, params: ScoringParams) -> frozenset[str]:
     """The signals (profile parameter names) that earn `signals`' property points under `params`' rules,
     whatever points `params` gives them (a window signal counts when the value falls in any window)."""
-    probe = score(signals, _probe_params(params))
-    digits = probe.distress + probe.value + probe.location_score + probe.urgency
-    return frozenset(name for i, name in enumerate(SIGNALS) if (digits >> (2 * i)) & 3)
+    return score(signals, params).signals
 
 
 def signal_weights(params: ScoringParams) -> dict[str, int]:
