@@ -89,6 +89,18 @@ def test_a_signal_counts_by_the_profiles_thresholds_even_when_it_is_worth_no_poi
     assert signals_awarded(PropertySignals(zip="32801"), params) == set()
 
 
+def test_a_portfolio_worth_no_points_still_counts_and_a_cap_hides_no_signal():
+    landlord = PropertySignals(owner_parcels=5, owner_distressed_parcels=3, is_absentee=True)
+    free = score(landlord, replace(P, portfolio_points=0))
+    assert (free.distress, free.reasons, free.signals) == (
+        6,
+        ["Absentee owner (+6)"],
+        {"portfolio_points", "absentee_points"},
+    )
+    capped = score(landlord, replace(P, distress_cap=1))
+    assert (capped.distress, capped.signals) == (1, {"portfolio_points", "absentee_points"})
+
+
 def test_weights_are_the_profiles_points_and_a_window_signal_weighs_its_best_window():
     weights = signal_weights(P)
     assert list(weights) == list(SIGNALS)
