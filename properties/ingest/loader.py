@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from dealfinder.common.logging import log_context
+from dealfinder.common.lookups import AnyOf
 from dealfinder.common.prefetch import prefetched
 from properties import models as m
 
@@ -32,7 +34,7 @@ from .points import Placed
 from .prepare import Prepared, content_hash
 from .schema import checked_specs, mapped_attributes, missing_attributes, missing_message, schema_drift
 from .stats import EXAMPLES, LOCATION, NOT_COUNTED, FieldStats
-from .write import start_of_day, write_batch
+from .write import stamp_seen, start_of_day, write_batch
 
 logger = logging.getLogger(__name__)
 
@@ -265,7 +267,7 @@ def _known(source, digests: set[str]) -> tuple[dict, dict[str, set[str]]]:
     flags and when they were last seen."""
     known, keys = {}, {}
     for digest, key, flags, seen_at in m.PropertySource.objects.filter(
-        source=source, record_hash__in=digests
+        AnyOf(F("record_hash"), digests), source=source
     ).values_list("record_hash", "external_id", "field_flags", "last_seen_at"):
         known[digest] = (key, flags, seen_at)
         keys.setdefault(digest, set()).add(key)
@@ -357,7 +359,7 @@ def _ingest_batch(run, source, mapping: FieldMapping, batch: _Batch, tally: _Tal
     with transaction.atomic():
         outcomes = write_batch(source=source, dataset=source.dataset, items=items, warnings=warnings) if items else []
         if seen:
-            m.PropertySource.objects.filter(source=source, record_hash__in=seen).update(last_seen_at=timezone.now())
+            stamp_seen(m.PropertySource.objects.filter(AnyOf(F("record_hash"), seen), source=source), timezone.now())
         run.unchanged += unchanged
         run.processed += len(records)
         run.failed += len(errors)

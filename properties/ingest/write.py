@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db.models import F
 from django.utils import timezone
 
 from dealfinder.common.bulk import bulk_upsert_rows
+from dealfinder.common.lookups import AnyOf
 from properties import models as m
 from properties.normalize import normalize_parcel_id
 
@@ -116,7 +118,7 @@ def _write_provenance(source: m.DataSource, wanted: dict[str, tuple[int, str, st
     current = {
         ext: (pk, digest, flags)
         for ext, pk, digest, flags in m.PropertySource.objects.filter(
-            source=source, external_id__in=wanted
+            AnyOf(F("external_id"), wanted), source=source
         ).values_list("external_id", "property_id", "record_hash", "field_flags")
     }
     changed = [
@@ -141,7 +143,7 @@ def _write_provenance(source: m.DataSource, wanted: dict[str, tuple[int, str, st
         )
     seen = [ext for ext, value in wanted.items() if current.get(ext) == value]
     if seen:
-        stamp_seen(m.PropertySource.objects.filter(source=source, external_id__in=seen), now)
+        stamp_seen(m.PropertySource.objects.filter(AnyOf(F("external_id"), seen), source=source), now)
 
 
 def stamp_seen(records, now) -> int:
