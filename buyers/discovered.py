@@ -64,6 +64,11 @@ def buyers_discover(*, as_of: datetime.date | None = None, params: DiscoveryPara
     return discover_buyers(transfers_for_discovery(as_of=as_of, params=params), as_of=as_of, params=params)
 
 
+# What a run stores of each discovered buyer (the buyer link is kept once made).
+_STORED = ("name", "kind", "style", "cash", "purchases", "purchase_count", "zips", "property_types", "reasons",
+           "min_price", "max_price", "buy_box", "buyer")  # fmt: skip
+
+
 @dataclass
 class DiscoverySummary:
     discovered: int = 0
@@ -94,26 +99,35 @@ def discovered_buyers_refresh(*, as_of: datetime.date | None = None) -> tuple[li
     keys = _buyer_keys()
     stored = {d.key: d for d in DiscoveredBuyer.objects.filter(key__in=[b.key for b in found])}
     summary = DiscoverySummary(discovered=len(found))
-    rows = []
+    new, changed, now = [], [], timezone.now()
     for b in found:
         row = stored.get(b.key) or DiscoveredBuyer(key=b.key)
         box = b.buy_box()
         box.update(min_price=_text(box["min_price"]), max_price=_text(box["max_price"]))
-        row.name, row.kind, row.style, row.cash = b.name[:500], b.kind.value, b.style, b.cash
-        row.purchases = [e.as_json() for e in b.purchases]
-        row.purchase_count = len(b.purchases)
-        row.zips, row.property_types, row.reasons = list(b.zips), list(b.property_types), list(b.reasons)
-        row.min_price, row.max_price, row.buy_box = b.min_price, b.max_price, box
-        row.buyer_id = row.buyer_id or keys.get(row.key)
-        summary.linked += row.buyer_id is not None
-        rows.append(row)
-    new = [r for r in rows if r.pk is None]
+        values = {
+            "name": b.name[:500],
+            "kind": b.kind.value,
+            "style": b.style,
+            "cash": b.cash,
+            "purchases": [e.as_json() for e in b.purchases],
+            "purchase_count": len(b.purchases),
+            "zips": list(b.zips),
+            "property_types": list(b.property_types),
+            "reasons": list(b.reasons),
+            "min_price": b.min_price,
+            "max_price": b.max_price,
+            "buy_box": box,
+            "buyer_id": row.buyer_id or keys.get(row.key),
+        }
+        summary.linked += values["buyer_id"] is not None
+        if row.pk is not None and all(getattr(row, name) == value for name, value in values.items()):
+            continue  # as stored: not rewritten, its updated_at kept
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.updated_at = now
+        (new if row.pk is None else changed).append(row)
     DiscoveredBuyer.objects.bulk_create(new)
-    fields = ["name", "kind", "style", "cash", "purchases", "purchase_count", "zips", "property_types", "reasons",
-              "min_price", "max_price", "buy_box", "buyer", "updated_at"]  # fmt: skip
-    for row in rows:
-        row.updated_at = timezone.now()
-    DiscoveredBuyer.objects.bulk_update([r for r in rows if r not in new], fields, batch_size=1000)
+    DiscoveredBuyer.objects.bulk_update(changed, [*_STORED, "updated_at"], batch_size=1000)
     gone = DiscoveredBuyer.objects.exclude(key__in=[b.key for b in found]).filter(buyer__isnull=True)
     summary.removed = gone.delete()[0]
     return found, summary

@@ -51,6 +51,19 @@ def test_refresh_stores_each_buyer_once_and_drops_those_no_longer_discovered():
     assert later.removed == 1 and not DiscoveredBuyer.objects.exists()
 
 
+def test_a_second_run_rewrites_only_what_changed():
+    purchases()
+    discovered_buyers_refresh(as_of=AS_OF)
+    stamped = DiscoveredBuyer.objects.get().updated_at
+    discovered_buyers_refresh(as_of=AS_OF)
+    assert DiscoveredBuyer.objects.get().updated_at == stamped
+    purchases(grantee="ACME HOMES LLC", zips=("32807",))  # one more purchase: the buyer changed
+    discovered_buyers_refresh(as_of=AS_OF)
+    changed = DiscoveredBuyer.objects.get()
+    assert changed.purchase_count == 4
+    assert changed.updated_at > stamped
+
+
 def test_a_financed_purchase_is_no_evidence_where_mortgages_are_published():
     purchases(grantee="SMITH JOHN", zips=("32805", "32805"))
     Sale.objects.update(mortgage_amount=Decimal("90000"))
