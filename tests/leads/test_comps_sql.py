@@ -115,6 +115,8 @@ def sql_results(subject_rows, sale_rows, params):
             params=params,
         )
         assert count == len(subject_rows)
+        cursor.execute("SELECT relname FROM pg_class WHERE relname LIKE 'comps\\_%%' AND relkind = 'r'")
+        assert [name for (name,) in cursor.fetchall()] == ["comps_arv"]  # the work tables are dropped
         return {r.subject_id: (r.arv, r.low, r.high, r.confidence, r.sale_ids) for r in arv_rows(cursor=cursor)}
 
 
