@@ -293,6 +293,9 @@ class Property(TimeStampedModel):
             # The admin search box's exact parcel id (`=parcel_id`: UPPER(parcel_id) = UPPER(term)); the
             # substring fields have a trigram index on PostgreSQL (migrations/0012).
             models.Index(Upper("parcel_id"), name="property_parcel_upper_idx"),
+            # The absentee owners' parcels, for the map's absentee filter (a third of a county): read from this
+            # small index, not from a scan of the whole table (at 1M the filter at county zoom 410-454 -> 288-312 ms).
+            models.Index(fields=["id"], condition=Q(is_absentee=True), name="property_absentee_idx"),
         ]
         constraints = [
             models.CheckConstraint(
