@@ -221,9 +221,6 @@ def _share_apply(
     with transaction.atomic():
         scorer, staged = _share_rows(weights=weights, boxes=boxes, buyer_ids=buyer_ids, work_table=work_table)
         with connection.cursor() as cursor:
-            # The new matches' foreign keys are checked as they are inserted, not at the commit: the commit comes
-            # after the map flags, while this share holds their turn (map_points_sync_matches).
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             _stage_create(cursor)
             _stage_rows(cursor, staged)
             counts = _stage_apply(cursor, buyer_ids=buyer_ids, inserted=inserted, deleted=deleted)
@@ -404,14 +401,18 @@ def _matches_refresh(*, buyer_ids, progress, workers: int) -> MatchSummary:
         buyer_ids = list(buyer_ids)
         buyers = buyers.filter(pk__in=buyer_ids)
     summary = MatchSummary()
-    inactive = PropertyMatch.objects.filter(buyer__in=buyers.filter(is_active=False))
+    # The matches of inactive buyers, and of buyers gone (a match's keys have no database constraint: models.py).
+    # An active buyer's matches of a property gone are not staged, so _stage_apply deletes them.
+    stale = PropertyMatch.objects.exclude(buyer__in=Buyer.objects.filter(is_active=True))
+    if buyer_ids is not None:
+        stale = stale.filter(buyer_id__in=buyer_ids)
     if workers > 1:  # committed at once, with their properties' map flags
         with transaction.atomic():
-            properties = list(inactive.values_list("property_id", flat=True).distinct())
-            summary.removed, _ = inactive.delete()
+            properties = list(stale.values_list("property_id", flat=True).distinct())
+            summary.removed, _ = stale.delete()
             map_points_sync_matches(property_ids=properties)
     else:  # in the run's transaction; the map flags of every property are set at its end
-        summary.removed, _ = inactive.delete()
+        summary.removed, _ = stale.delete()
     active = {buyer.pk: buyer for buyer in buyers.filter(is_active=True).order_by("pk")}
     summary.buyers = len(active)
     summary.without_location_names = [str(b) for b in active.values() if not buyer_has_location(b)]

@@ -135,6 +135,23 @@ def test_changes_are_applied_per_share_as_on_one_connection(county, settings):
     assert stored() == parallel
 
 
+def test_matches_of_a_buyer_or_property_gone_are_deleted_on_several_connections(county, settings):
+    settings.MATCH_CONNECTIONS = 2
+    matches_refresh_all()
+    expected = stored()
+    some = PropertyMatch.objects.order_by("pk").first()
+    nobody = 10**9  # no buyer or property has this id
+    PropertyMatch.objects.bulk_create(
+        [
+            PropertyMatch(buyer_id=nobody, property_id=some.property_id),
+            PropertyMatch(buyer=some.buyer, property_id=nobody),
+        ]
+    )
+    summary = matches_refresh_all()
+    assert (summary.created, summary.updated, summary.removed, summary.unchanged) == (0, 0, 2, len(expected))
+    assert stored() == expected
+
+
 def test_work_table_dropped_when_the_run_fails(county, settings, monkeypatch):
     settings.MATCH_CONNECTIONS = 2
     matches_refresh_all()

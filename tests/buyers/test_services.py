@@ -88,6 +88,34 @@ def test_deactivated_buyer_loses_matches(places):
     assert len(matched(keep)) == 3
 
 
+def test_matches_of_a_buyer_or_property_gone_another_way_are_deleted(places):
+    """A match's keys have no database constraint (a match is derived): one whose buyer or property went without
+    Django's delete (which deletes the matches too) is deleted by the next run."""
+    buyer = area_buyer()
+    matches_refresh_all()
+    nobody = 10**9  # no buyer or property has this id
+    PropertyMatch.objects.bulk_create(
+        [
+            PropertyMatch(buyer_id=nobody, property=places.center.property, score=90, reasons=["old"]),
+            PropertyMatch(buyer=buyer, property_id=nobody, score=90, reasons=["old"]),
+        ]
+    )
+    assert matches_refresh_all() == MatchSummary(
+        buyers=1, candidates=3, kept=3, created=0, updated=0, removed=2, unchanged=3
+    )
+    assert matched(buyer) == {"1 CENTER ST": 100, "2 EAST ST": 100, "9 LISTED LN": 100}
+    assert PropertyMatch.objects.count() == 3
+
+
+def test_deleting_a_property_or_buyer_deletes_its_matches(places):
+    buyer, other = area_buyer(), zip_buyer(["32805", "32803"])
+    matches_refresh_all()
+    places.east.property.delete()
+    other.delete()
+    assert matched(buyer) == {"1 CENTER ST": 100, "9 LISTED LN": 100}
+    assert PropertyMatch.objects.count() == 2
+
+
 def test_dead_lead_drops_out(places):
     buyer = area_buyer()
     matches_refresh_all()
