@@ -3,8 +3,8 @@
 `sales_assess(*, source)` runs after every ingest of a `sales` source (datasource_ingest calls it). It reads the
 source's sales in bounded chunks (one query each, with the document's parcel count and the parcel's latest
 assessed value as columns), assesses each in Python (the rules are pure) and writes the changed ones back with
-one bulk UPDATE per chunk. A sale whose facts, rules and parameters are what they were (`rules_hash`) is not
-rewritten, so a re-run converges and a second run writes nothing.
+one UPDATE per chunk (dealfinder.common.bulk.bulk_update_by_pk). A sale whose facts, rules and parameters are what
+they were (`rules_hash`) is not rewritten, so a re-run converges and a second run writes nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, OuterRef, Subquery
 
+from dealfinder.common.bulk import bulk_update_by_pk
 from properties.ingest.mapping import SALE_RULES
 from properties.ingest.prepare import content_hash
 from properties.models import DataSource, Sale, Valuation
@@ -95,6 +96,4 @@ def sales_assess(*, source: DataSource) -> AssessSummary:
                     rules_hash=digest,
                 )
             )
-        if changed:
-            Sale.objects.bulk_update(changed, list(_ASSESSED))
-            summary.changed += len(changed)
+        summary.changed += bulk_update_by_pk(Sale, changed, fields=list(_ASSESSED))

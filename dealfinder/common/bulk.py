@@ -1,10 +1,11 @@
-"""Bulk upserts: INSERT ... ON CONFLICT for many rows, by COPY through a staging table on PostgreSQL.
+"""Bulk upserts (INSERT ... ON CONFLICT) and updates for many rows, by COPY through a staging table on PostgreSQL.
 
 Used by ingest (properties), scoring (leads) and matching (buyers); it knows models, not domains.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
 from collections.abc import Callable, Iterable
@@ -128,6 +129,35 @@ def copy_to_stage(cursor, *, table: str, stage: str, columns: str, rows: Iterabl
     with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+
+
+def bulk_update_by_pk(model: type[Model], objs: list[Model], *, fields: list[str]) -> int:
+    """Write `fields` of saved instances, by primary key; returns how many rows were updated.
+
+    On PostgreSQL the values travel by COPY into a temporary staging table and land in one UPDATE ... FROM: Django's
+    bulk_update sends a CASE with one WHEN per row for each field, whose SQL grows with the batch and which
+    PostgreSQL evaluates row by row (2,000 sales of 7 fields: 4 s, mostly building the expressions). Elsewhere
+    it is QuerySet.bulk_update by batches.
+    """
+    if not objs:
+        return 0
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
+        return model.objects.bulk_update(objs, fields, batch_size=BULK_UPDATE_BATCH)
+    meta, qn = model._meta, db.ops.quote_name
+    written = [meta.pk, *(meta.get_field(name) for name in fields)]
+    columns = ", ".join(qn(f.column) for f in written)
+    # One staging table per column set and connection (copy_to_stage keeps it for the next call).
+    digest = hashlib.blake2b(columns.encode(), digest_size=4).hexdigest()
+    table, stage, pk = qn(meta.db_table), qn(f"stage_{meta.db_table}_{digest}"), qn(meta.pk.column)
+    sets = ", ".join(f"{qn(f.column)} = s.{qn(f.column)}" for f in written[1:])
+    with db.cursor() as cursor:
+        copy_to_stage(cursor, table=table, stage=stage, columns=columns, rows=map(_row_writer(written, db), objs))
+        cursor.execute(f"UPDATE {table} AS t SET {sets} FROM {stage} AS s WHERE t.{pk} = s.{pk}")  # noqa: S608
+        return cursor.rowcount
+
+
+BULK_UPDATE_BATCH = 500  # rows per UPDATE of QuerySet.bulk_update (not on PostgreSQL)
 
 
 def _copy_upsert(model, fields, rows: Iterable[list], *, unique_fields, update_fields) -> dict[tuple, int]:
