@@ -25,7 +25,8 @@ class Lead(TimeStampedModel):
     Status = LeadStatus
 
     property = models.OneToOneField(Property, on_delete=models.CASCADE, related_name="lead")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW, db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)  # lead_status_total_idx
+    updated_at = models.DateTimeField(auto_now=True)  # indexed with id: lead_updated_id_idx
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="leads"
     )
@@ -97,8 +98,10 @@ class Lead(TimeStampedModel):
 class LeadScoreHistory(models.Model):
     """One snapshot per lead per day; re-scoring the same day updates it."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="history")
-    snapshot_date = models.DateField(db_index=True)
+    # A snapshot a day per lead (a hundred thousand rows a night at 100,000 leads): the unique (lead, day) and
+    # (day, tier) indexes serve the lead alone and the day alone too, so neither has another index to write.
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="history", db_index=False)
+    snapshot_date = models.DateField()
     distress = models.PositiveSmallIntegerField(default=0)
     value = models.PositiveSmallIntegerField(default=0)
     location_score = models.PositiveSmallIntegerField(default=0)
@@ -218,7 +221,7 @@ class Outcome(models.Model):
         GHL = "ghl", "GoHighLevel"
         IMPORT = "import", "Import"
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="outcomes")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="outcomes", db_index=False)  # see Meta
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
     occurred_on = models.DateField(help_text="The day it happened (the broker's time zone)")
     contract_date = models.DateField(
@@ -303,7 +306,7 @@ class Activity(models.Model):
         TASK = "task", "Task"
         SYSTEM = "system", "System"
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities", db_index=False)  # see Meta
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     from_value = models.CharField(max_length=200, blank=True)
@@ -336,8 +339,13 @@ class Alert(models.Model):
         NEW_TIER_A = "new_tier_a", "New Tier A lead"
         QUALITY_ERRORS = "quality_errors", "Data-quality errors"
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="alerts", null=True, blank=True)
-    quality_report = models.ForeignKey(QualityReport, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
+    # Each is the first column of a unique constraint below, whose index serves it alone.
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="alerts", null=True, blank=True, db_index=False
+    )
+    quality_report = models.ForeignKey(
+        QualityReport, on_delete=models.CASCADE, related_name="+", null=True, blank=True, db_index=False
+    )
     channel = models.CharField(max_length=16, choices=Channel.choices)
     kind = models.CharField(max_length=32, choices=Kind.choices, default=Kind.NEW_TIER_A)
     entered_on = models.DateField(help_text="The day the lead entered the tier this alert is about")

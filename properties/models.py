@@ -111,10 +111,13 @@ class IngestionRun(RunRecord):
         PARTIAL = "partial", "Partial (some pages or rows failed)"
         FAILED = "failed", "Failed"
 
-    source = models.ForeignKey(DataSource, on_delete=models.CASCADE, related_name="runs", null=True, blank=True)
+    # Indexed by (source, started_at) in Meta, as status by (status, ...): no index of their own.
+    source = models.ForeignKey(
+        DataSource, on_delete=models.CASCADE, related_name="runs", null=True, blank=True, db_index=False
+    )
     source_label = models.CharField(max_length=200, blank=True, help_text="Source name or ad hoc URL")
     dataset = models.CharField(max_length=32, choices=DataSource.Dataset.choices, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     processed = models.PositiveIntegerField(default=0, help_text="Records in: every record read")
     inserted = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
@@ -252,7 +255,8 @@ class Property(TimeStampedModel):
     city = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=2, blank=True, db_index=True)
     zip = models.CharField(max_length=10, blank=True, db_index=True)
-    address_normalized = models.CharField(max_length=255, blank=True, db_index=True, help_text="USPS Pub 28 form")
+    # Indexed with zip (property_address_zip_idx), which serves a lookup of the address alone too.
+    address_normalized = models.CharField(max_length=255, blank=True, help_text="USPS Pub 28 form")
     location = models.PointField(srid=4326, null=True, blank=True, spatial_index=True)
     geocoded_at = models.DateTimeField(null=True, blank=True)
     owner_name = models.CharField(max_length=255, blank=True)
@@ -270,7 +274,7 @@ class Property(TimeStampedModel):
     living_sqft = models.PositiveIntegerField(null=True, blank=True)
     lot_sqft = models.PositiveIntegerField(null=True, blank=True)
     year_built = models.PositiveSmallIntegerField(null=True, blank=True)
-    is_active = models.BooleanField(default=True, db_index=True, help_text="Unticked = soft-deleted")
+    is_active = models.BooleanField(default=True, help_text="Unticked = soft-deleted")  # property_active_type_idx
     merged_into = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -370,7 +374,8 @@ class PropertySource(models.Model):
 class SourceRecord(TimeStampedModel):
     """Shared shape of everything ingested about a parcel from one source."""
 
-    source = models.ForeignKey(DataSource, on_delete=models.PROTECT, related_name="+")
+    # Each record model is unique on (source, its key): that index serves the source alone too.
+    source = models.ForeignKey(DataSource, on_delete=models.PROTECT, related_name="+", db_index=False)
     external_id = models.CharField(max_length=128, help_text="The record's id in its source")
     raw = models.JSONField(default=dict, blank=True)
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
@@ -520,7 +525,8 @@ class Sale(SourceRecord):
     rows sharing `document_id`. The arms-length flags (properties.sales_rules) are derived after each ingest
     (sale_assess_source) and stored beside the raw deed type, so comps and buyer discovery filter on columns."""
 
-    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="sales")
+    # sale_property_date_idx (property, sale_date) serves the property alone too.
+    property = models.ForeignKey(Property, on_delete=models.CASCADE, related_name="sales", db_index=False)
     document_id = models.CharField(max_length=64, db_index=True, help_text="The recorder's document number")
     sale_date = models.DateField(null=True, blank=True, db_index=True, help_text="Deed (contract) date")
     recording_date = models.DateField(null=True, blank=True)
@@ -553,7 +559,8 @@ class Sale(SourceRecord):
 
 
 class PriceChange(models.Model):
-    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="price_changes")
+    # Unique per (listing, time): that index serves the listing alone too.
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="price_changes", db_index=False)
     old_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     new_price = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     changed_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -110,7 +110,8 @@ class MailPiece(models.Model):
         RETURNED = "returned", "Returned to sender"
         CANCELLED = "cancelled", "Cancelled"
 
-    campaign = models.ForeignKey(MailCampaign, on_delete=models.PROTECT, related_name="pieces")
+    # Its unique constraint (campaign, lead, touch) leads with the campaign: no index of its own.
+    campaign = models.ForeignKey(MailCampaign, on_delete=models.PROTECT, related_name="pieces", db_index=False)
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="mail_pieces")
     touch = models.PositiveSmallIntegerField()
     idempotency_key = models.CharField(max_length=256, unique=True)

@@ -27,7 +27,7 @@ class SyncLog(RunRecord):
         PARTIAL = "partial", "Partial"
         FAILED = "failed", "Failed"
 
-    sync_type = models.CharField(max_length=16, choices=SyncType.choices, db_index=True)
+    sync_type = models.CharField(max_length=16, choices=SyncType.choices)  # synclog_type_time_idx
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
     processed = models.PositiveIntegerField(default=0)
     succeeded = models.PositiveIntegerField(default=0)
@@ -66,7 +66,7 @@ class ExternalLink(models.Model):
         OPPORTUNITY = "opportunity", "Opportunity"
         SHARED_CONTACT = "shared_contact", "Contact shared with another owner (review)"
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, db_index=False)  # see Meta
     object_id = models.PositiveBigIntegerField()
     local_object = GenericForeignKey("content_type", "object_id")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -172,7 +172,7 @@ class Consent(models.Model):
     GoHighLevel's DND flags, replies (STOP/START), local opt-ins/outs and the do-not-contact list
     (sync.compliance.merge_consents). Written by sync.consent, read by the compliance gate before every message."""
 
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, db_index=False)  # see Meta
     object_id = models.PositiveBigIntegerField()
     contact = GenericForeignKey("content_type", "object_id")
     channel = models.CharField(max_length=16, choices=[(c.value, c.value) for c in compliance.Channel])

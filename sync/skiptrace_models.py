@@ -51,6 +51,7 @@ class LeadSkipTrace(models.Model):
         on_delete=models.CASCADE,
         related_name="skip_traces",
         help_text="The lead whose property was asked",
+        db_index=False,  # skiptrace_lead_time_idx, as the owner's below
     )
     owner = models.ForeignKey(
         "properties.Owner",
@@ -59,6 +60,7 @@ class LeadSkipTrace(models.Model):
         blank=True,
         related_name="skip_traces",
         help_text="The owner traced (blank: the lead's parcel had no resolved owner)",
+        db_index=False,
     )
     call = models.ForeignKey(SkipTraceCall, on_delete=models.CASCADE, related_name="traces")
     status = models.CharField(max_length=16)  # sync.skiptrace.base.TraceStatus
@@ -85,8 +87,14 @@ class LeadContactPoint(models.Model):
         PHONE = "phone", "Phone"
         EMAIL = "email", "Email"
 
+    # Each is the first column of a unique constraint below, whose index serves it alone.
     owner = models.ForeignKey(
-        "properties.Owner", on_delete=models.CASCADE, null=True, blank=True, related_name="contact_points"
+        "properties.Owner",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="contact_points",
+        db_index=False,
     )
     lead = models.ForeignKey(
         "leads.Lead",
@@ -95,6 +103,7 @@ class LeadContactPoint(models.Model):
         blank=True,
         related_name="contact_points",
         help_text="Only for a lead whose parcel has no resolved owner",
+        db_index=False,
     )
     kind = models.CharField(max_length=8, choices=Kind.choices)
     value = models.CharField(max_length=254, help_text="10 digits for a US phone; an email as given")

@@ -24,7 +24,7 @@ class PipelineRun(TimeStampedModel, RunRecord):
         MANUAL = "manual", "Manual"
         API = "api", "API"
 
-    job = models.CharField(max_length=32, db_index=True)
+    job = models.CharField(max_length=32)  # indexed with started_at in Meta
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING, db_index=True)
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
     heartbeat_at = models.DateTimeField(default=timezone.now, help_text="Last sign of life; stale runs are failed")
@@ -48,7 +48,7 @@ class PipelineStep(models.Model):
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped (an earlier step failed)"
 
-    run = models.ForeignKey(PipelineRun, on_delete=models.CASCADE, related_name="steps")
+    run = models.ForeignKey(PipelineRun, on_delete=models.CASCADE, related_name="steps", db_index=False)  # see Meta
     name = models.CharField(max_length=32)
     order = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
