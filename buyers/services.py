@@ -14,6 +14,7 @@ from django.contrib.gis.geos import MultiPolygon, Point, Polygon
 from django.db import connection, transaction
 from django.utils import timezone
 
+from dealfinder.common.lookups import any_of_sql
 from leads.grid import map_points_sync_matches
 
 from .matching import MatchCandidate, MatchWeights, best_matches, score_match
@@ -43,13 +44,6 @@ class MatchSummary:
 
 
 FETCH_SIZE = 10_000
-
-
-def _ids_sql(ids: list[int]) -> tuple[str, list]:
-    """`IN (...)` for a list of ids: one array parameter on PostgreSQL, one placeholder per id elsewhere."""
-    if connection.vendor == "postgresql":
-        return "= ANY(%s)", [ids]
-    return f"IN ({', '.join(['%s'] * len(ids)) or 'NULL'})", list(ids)
 
 
 def _stage_rows(cursor, rows: list[tuple]) -> None:
@@ -307,7 +301,7 @@ def _stage_apply(
     Staged rows that say whether their pair is stored (`stored`, known from the candidate query) are not looked up
     again: only the scored rows of stored pairs, and the rows that do not say, are compared with the stored matches.
     """
-    ids_sql, ids_params = _ids_sql(buyer_ids)
+    ids_sql, ids_params = any_of_sql(buyer_ids)
     cursor.execute(
         "SELECT (SELECT COUNT(*) FROM buyers_match_stage),"  # noqa: S608 (placeholders only)
         " (SELECT COUNT(*) FROM buyers_match_stage WHERE score IS NOT NULL AND stored = %s),"

@@ -1,4 +1,4 @@
-"""`AnyOf`: a field among many values as one array parameter on PostgreSQL.
+"""A column among many values as one array parameter on PostgreSQL: `AnyOf` for querysets, `any_of_sql` for raw SQL.
 
 `Model.objects.filter(AnyOf(F("record_hash"), digests))` is `record_hash = ANY(%s)` with the values as one
 array on PostgreSQL, and `IN (...)` elsewhere. Django's `__in` sends a placeholder per value: with a thousand
@@ -6,12 +6,14 @@ values per batch, preparing them (Django's lookup, psycopg's query split) costs 
 query itself takes in the database. For plain values (text, numbers) whose field needs no conversion.
 """
 
+from django.db import connection
 from django.db.models import Lookup
 from django.db.models.lookups import In
 
 
 class AnyOf(Lookup):
-    lookup_name = "any_of"
+    """Used as an expression (`filter(AnyOf(F(name), values))`), not registered on a field."""
+
     prepare_rhs = False
 
     def as_sql(self, compiler, connection):
@@ -20,3 +22,11 @@ class AnyOf(Lookup):
     def as_postgresql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         return f"{lhs} = ANY(%s)", [*lhs_params, list(self.rhs)]
+
+
+def any_of_sql(values: list) -> tuple[str, list]:
+    """What follows a column in raw SQL for "among `values`", with its parameters: `= ANY(%s)` and one array on
+    PostgreSQL, `IN (%s, ...)` elsewhere (`IN (NULL)`, true of nothing, for no values)."""
+    if connection.vendor == "postgresql":
+        return "= ANY(%s)", [list(values)]
+    return f"IN ({', '.join(['%s'] * len(values)) or 'NULL'})", list(values)
