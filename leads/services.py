@@ -14,6 +14,7 @@ from django.utils import timezone
 from dealfinder.common.bulk import bulk_upsert, copy_to_stage
 from dealfinder.common.collector import collector_paused
 from dealfinder.common.generations import change_generation_bump
+from dealfinder.common.lookups import any_of_sql
 from dealfinder.common.prefetch import WriteBehind, prefetch_possible, prefetched
 from leads.assignees import lead_assignee_check
 from leads.choices import OUTCOME_STATUSES, TIERS
@@ -83,20 +84,20 @@ def _snapshot_history(*, property_ids: list[int], today: datetime.date, now: dat
         return 0
     history, lead = LeadScoreHistory._meta.db_table, Lead._meta.db_table
     columns = ", ".join(HISTORY_FIELDS)
-    placeholders = ", ".join(["%s"] * len(property_ids))
+    among, among_params = any_of_sql(property_ids)
     updates = ", ".join(f"{name} = excluded.{name}" for name in (*HISTORY_FIELDS, "updated_at"))
     old = ", ".join(f"{history}.{name}" for name in HISTORY_FIELDS)
     new = ", ".join(f"excluded.{name}" for name in HISTORY_FIELDS)
     # Only identifiers from the models are interpolated; every value is a parameter.
     sql = (
         f"INSERT INTO {history} (lead_id, snapshot_date, {columns}, created_at, updated_at) "  # noqa: S608
-        f"SELECT id, %s, {columns}, %s, %s FROM {lead} WHERE property_id IN ({placeholders}) "
+        f"SELECT id, %s, {columns}, %s, %s FROM {lead} WHERE property_id {among} "
         f"ON CONFLICT (lead_id, snapshot_date) DO UPDATE SET {updates} WHERE ({old}) <> ({new})"
     )
     ops = connection.ops
     stamp = ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ops.adapt_datefield_value(today), stamp, stamp, *property_ids])
+        cursor.execute(sql, [ops.adapt_datefield_value(today), stamp, stamp, *among_params])
         return cursor.rowcount
 
 
