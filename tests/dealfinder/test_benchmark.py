@@ -140,3 +140,15 @@ def test_county_is_deterministic_and_its_distress_overlaps():
     changed = [n for n in range(1, 3001) if one.parcel(n) != two.parcel(n)]
     assert 0 < len(changed) < 150
     assert all(one.parcel(n)["attributes"]["PARCEL"] == two.parcel(n)["attributes"]["PARCEL"] for n in changed)
+
+
+def test_latencies_are_measured_with_the_runs_heap_frozen_and_it_thaws_afterwards():
+    import gc
+
+    from dealfinder.ops.benchmark.probes import heap_frozen
+
+    held = [object() for _ in range(1000)]
+    with pytest.raises(RuntimeError, match="a step failed"), heap_frozen():
+        assert gc.get_freeze_count() >= len(held)
+        raise RuntimeError("a step failed")
+    assert gc.get_freeze_count() == 0

@@ -37,7 +37,7 @@ from .county import MAPPINGS, County, buyers, viewports
 from .fanout import FANOUT_BUYERS, FANOUT_PARCELS, FanoutError, nightly_through_workers
 from .load_pool import p95, pool_step
 from .load_step import load_step
-from .probes import machine_info, peak_rss_mb, reset_peak_rss
+from .probes import heap_frozen, machine_info, peak_rss_mb, reset_peak_rss
 from .report import pipeline_info, result
 from .scratch import BENCHMARK_TAG, SOURCE_PREFIX
 from .server import ArcGISCountyServer
@@ -470,7 +470,7 @@ class Benchmark:
         client = self._client()
         url = "/map/leads.geojson"
         samples: dict[str, list[tuple[float, int, int]]] = {"county": [], "city": []}
-        with self.step("map") as step, self.bar(2 * self.map_requests, "map", " req") as bar:
+        with heap_frozen(), self.step("map") as step, self.bar(2 * self.map_requests, "map", " req") as bar:
             client.get(url, {"in_bbox": "-81.40,28.52,-81.38,28.54", "zoom": 14})  # warm-up, not counted
             for kind in samples:
                 for bbox, zoom in viewports(kind, self.map_requests):
@@ -504,7 +504,11 @@ class Benchmark:
         views = viewports("county", 3) + viewports("city", 3)
         variants = map_filter_variants()
         latencies: dict[str, list[float]] = {}
-        with self.step("map_filters") as step, self.bar(len(variants) * len(views), "map filters", " req") as bar:
+        with (
+            heap_frozen(),
+            self.step("map_filters") as step,
+            self.bar(len(variants) * len(views), "map filters", " req") as bar,
+        ):
             for name, params in variants:
                 for bbox, zoom in views:
                     query = [("in_bbox", ",".join(map(str, bbox))), ("zoom", str(zoom)), *params]
@@ -521,7 +525,7 @@ class Benchmark:
         client = self._client()
         queries, latencies = [], []
         variants = [{}, {"ordering": "-score"}, {"tier": "A"}, {"ordering": "-updated_at"}]
-        with self.step("api") as step, self.bar(self.api_requests, "api", " req") as bar:
+        with heap_frozen(), self.step("api") as step, self.bar(self.api_requests, "api", " req") as bar:
             client.get("/api/v1/leads/")  # warm-up, not counted
             next_url: str | None = None
             for n in range(self.api_requests):
