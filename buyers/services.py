@@ -402,7 +402,7 @@ def _matches_refresh(*, buyer_ids, progress, workers: int) -> MatchSummary:
         stale = stale.filter(buyer_id__in=buyer_ids)
     if workers > 1:  # committed at once, with their properties' map flags
         with transaction.atomic():
-            properties = list(stale.values_list("property_id", flat=True).distinct())
+            properties = list(stale.order_by().values_list("property_id", flat=True).distinct())
             summary.removed, _ = stale.delete()
             map_points_sync_matches(property_ids=properties)
     else:  # in the run's transaction; the map flags of every property are set at its end
