@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from dealfinder.common.bulk import bulk_upsert, copy_to_stage
+from dealfinder.common.bulk import bulk_upsert, bulk_upsert_rows, copy_to_stage
 from dealfinder.common.collector import collector_paused
 from dealfinder.common.generations import change_generation_bump
 from properties import models as m
@@ -183,11 +183,9 @@ def _resolve_chunk(chunk, fresh, corrections, summary: OwnersSummary) -> OwnersS
     target = {r[0]: owner_pk.get(resolution.owner_key_of(r[1]) or "") for r in chunk}
     moved = [(r[0], target[r[0]]) for r in chunk if target[r[0]] != r[5]]
     _set_owners(moved)
-    inputs = [m.OwnerInput(property_id=r[0], digest=fresh[r[0]][0], block=fresh[r[0]][1]) for r in chunk
-              if r[0] in fresh]  # fmt: skip
-    for start in range(0, len(inputs), BATCH_SIZE):
-        bulk_upsert(m.OwnerInput, inputs[start : start + BATCH_SIZE], unique_fields=["property"],
-                    update_fields=["digest", "block"])  # fmt: skip
+    inputs = [{"property_id": r[0], "digest": fresh[r[0]][0], "block": fresh[r[0]][1]} for r in chunk if r[0] in fresh]
+    # One COPY for the chunk (its rows are in memory already), without a model instance per parcel.
+    bulk_upsert_rows(m.OwnerInput, inputs, unique_fields=["property"], update_fields=["digest", "block"])
     if moved:  # parcels moved between owners without a new `updated_at`: cached figures must know
         transaction.on_commit(change_generation_bump)
     outcomes = resolution.corrections

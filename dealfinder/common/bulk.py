@@ -18,7 +18,7 @@ from django.utils import timezone
 # Fields whose Python values psycopg adapts as they are: no get_db_prep_save per value (it dominates COPY otherwise).
 _AS_IS = {"CharField", "TextField", "SlugField", "EmailField", "URLField", "IntegerField", "SmallIntegerField",
           "BigIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField", "PositiveBigIntegerField",
-          "BooleanField", "ForeignKey"}  # fmt: skip
+          "BooleanField", "ForeignKey", "OneToOneField"}  # fmt: skip
 
 
 def _row_writer(fields: list, db) -> Callable[[Model], list]:
