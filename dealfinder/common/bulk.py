@@ -131,6 +131,9 @@ def copy_to_stage(cursor, *, table: str, stage: str, columns: str, rows: Iterabl
             copy.write_row(row)
 
 
+BULK_UPDATE_BATCH = 500  # rows per UPDATE of QuerySet.bulk_update (not on PostgreSQL)
+
+
 def bulk_update_by_pk(model: type[Model], objs: list[Model], *, fields: list[str]) -> int:
     """Write `fields` of saved instances, by primary key; returns how many rows were updated.
 
@@ -155,9 +158,6 @@ def bulk_update_by_pk(model: type[Model], objs: list[Model], *, fields: list[str
         copy_to_stage(cursor, table=table, stage=stage, columns=columns, rows=map(_row_writer(written, db), objs))
         cursor.execute(f"UPDATE {table} AS t SET {sets} FROM {stage} AS s WHERE t.{pk} = s.{pk}")  # noqa: S608
         return cursor.rowcount
-
-
-BULK_UPDATE_BATCH = 500  # rows per UPDATE of QuerySet.bulk_update (not on PostgreSQL)
 
 
 def _copy_upsert(model, fields, rows: Iterable[list], *, unique_fields, update_fields) -> dict[tuple, int]:
