@@ -152,6 +152,9 @@ class PropertyMatch(TimeStampedModel):
     buyer = models.ForeignKey(
         Buyer, on_delete=models.CASCADE, related_name="matches", db_index=False, db_constraint=False
     )
+    # Not indexed: nothing lists or filters matches by creation (the admin and the dashboard order them by score or
+    # id); every first run of a county inserts hundreds of thousands of matches.
+    created_at = models.DateTimeField(auto_now_add=True)
     score = models.PositiveSmallIntegerField(default=0)
     reasons = models.JSONField(default=list, blank=True)
     contacted_at = models.DateTimeField(null=True, blank=True)

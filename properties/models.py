@@ -172,15 +172,16 @@ class Owner(TimeStampedModel):
         GOVERNMENT = "government", "Public body"
 
     key = models.TextField(help_text="Name key @ mailing address key: the owner's identity while both hold")
-    digest = models.CharField(max_length=32, unique=True, editable=False, help_text="Hash of the key (upsert key)")
-    kind = models.CharField(max_length=16, choices=Kind.choices, db_index=True)
+    # digest, kind and mailing state: indexed in Meta (see Property.Meta.indexes)
+    digest = models.CharField(max_length=32, editable=False, help_text="Hash of the key (upsert key)")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
     display_name = models.CharField(max_length=255)
     canonical_name = models.CharField(max_length=255, blank=True)
     people = models.JSONField(default=list, blank=True, help_text="The people named: last, first, middle, suffix")
     entity = models.CharField(max_length=255, blank=True, help_text="Company, trust or public body name")
     mailing_street = models.CharField(max_length=200, blank=True)
     mailing_city = models.CharField(max_length=100, blank=True)
-    mailing_state = models.CharField(max_length=32, blank=True, db_index=True)
+    mailing_state = models.CharField(max_length=32, blank=True)
     mailing_zip = models.CharField(max_length=10, blank=True)
     is_corporate = models.BooleanField(default=False, db_index=True)
     is_trust = models.BooleanField(default=False)
@@ -192,14 +193,17 @@ class Owner(TimeStampedModel):
     )
     name_forms = models.JSONField(default=list, blank=True, help_text="Every spelling seen, as received")
     explanation = models.JSONField(default=list, blank=True, help_text="Why these parcels are one owner")
-    property_count = models.PositiveIntegerField(default=0, db_index=True)
+    property_count = models.PositiveIntegerField(default=0)  # indexed descending in Meta, which serves both ways
     distressed_count = models.PositiveIntegerField(
         default=0, db_index=True, help_text="Parcels with an active tax sale, a foreclosure or an open violation"
     )
 
     class Meta:
         ordering = ["display_name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["digest"], name="owner_digest_unique")]
         indexes = [
+            models.Index(fields=["kind"], name="owner_kind_idx"),
+            models.Index(fields=["mailing_state"], name="owner_mailing_state_idx"),
             models.Index(fields=["-property_count"], name="owner_property_count_idx"),
             models.Index(fields=["canonical_name"], name="owner_canonical_idx"),  # the same name elsewhere
         ]
@@ -248,13 +252,13 @@ class Property(TimeStampedModel):
 
     parcel_id = models.CharField(max_length=64, unique=True, help_text="Normalized parcel id")
     parcel_id_raw = models.CharField(max_length=64, blank=True, help_text="As the source wrote it")
-    county = models.CharField(max_length=64, blank=True, db_index=True)
+    county = models.CharField(max_length=64, blank=True)  # county, state, zip, type: indexed in Meta
     address_raw = models.CharField(max_length=255, blank=True, help_text="Situs address as received")
     street = models.CharField(max_length=200, blank=True)
     unit = models.CharField(max_length=50, blank=True)
     city = models.CharField(max_length=100, blank=True)
-    state = models.CharField(max_length=2, blank=True, db_index=True)
-    zip = models.CharField(max_length=10, blank=True, db_index=True)
+    state = models.CharField(max_length=2, blank=True)
+    zip = models.CharField(max_length=10, blank=True)
     # Indexed with zip (property_address_zip_idx), which serves a lookup of the address alone too.
     address_normalized = models.CharField(max_length=255, blank=True, help_text="USPS Pub 28 form")
     location = models.PointField(srid=4326, null=True, blank=True, spatial_index=True)
@@ -264,11 +268,10 @@ class Property(TimeStampedModel):
     owner = models.ForeignKey(
         Owner, on_delete=models.SET_NULL, null=True, blank=True, related_name="properties", help_text="Resolved owner"
     )
-    is_absentee = models.BooleanField(default=False, db_index=True, help_text="Mailing address differs from situs")
+    # Indexed where true (property_absentee_idx); the false two thirds of a county are never looked up by index.
+    is_absentee = models.BooleanField(default=False, help_text="Mailing address differs from situs")
     is_vacant = models.BooleanField(default=False, db_index=True)
-    property_type = models.CharField(
-        max_length=16, choices=PropertyType.choices, default=PropertyType.OTHER, db_index=True
-    )
+    property_type = models.CharField(max_length=16, choices=PropertyType.choices, default=PropertyType.OTHER)
     beds = models.PositiveSmallIntegerField(null=True, blank=True)
     baths = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
     living_sqft = models.PositiveIntegerField(null=True, blank=True)
@@ -292,6 +295,13 @@ class Property(TimeStampedModel):
         # Owners' mailing addresses are for reaching owners (Acquisitions), not for every role that sees parcels.
         permissions = [("view_owner_mailing", "Can view owners' mailing addresses")]
         indexes = [
+            # Equality filters (admin, API, comps by county). Declared here, not by db_index=True, which on PostgreSQL
+            # adds a second, pattern-ops index to a text column for LIKE 'prefix%', and nothing asks that of these:
+            # each extra index is written by every insert of a parcel and every update that cannot be HOT.
+            models.Index(fields=["county"], name="property_county_idx"),
+            models.Index(fields=["state"], name="property_state_idx"),
+            models.Index(fields=["zip"], name="property_zip_idx"),
+            models.Index(fields=["property_type"], name="property_type_idx"),
             models.Index(fields=["address_normalized", "zip"], name="property_address_zip_idx"),
             models.Index(fields=["is_active", "property_type"], name="property_active_type_idx"),
             # The admin search box's exact parcel id (`=parcel_id`: UPPER(parcel_id) = UPPER(term)); the
