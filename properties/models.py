@@ -172,7 +172,7 @@ class Owner(TimeStampedModel):
         GOVERNMENT = "government", "Public body"
 
     key = models.TextField(help_text="Name key @ mailing address key: the owner's identity while both hold")
-    # digest, kind and mailing state: indexed in Meta (see Property.Meta.indexes)
+    # digest (unique), kind and mailing state: indexed in Meta (see Property.parcel_id and Property.Meta.indexes)
     digest = models.CharField(max_length=32, editable=False, help_text="Hash of the key (upsert key)")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     display_name = models.CharField(max_length=255)
@@ -250,7 +250,10 @@ class OwnerCorrection(models.Model):
 class Property(TimeStampedModel):
     """One row per parcel: the de-duplicated parcel master."""
 
-    parcel_id = models.CharField(max_length=64, unique=True, help_text="Normalized parcel id")
+    # Unique by a constraint in Meta, not unique=True, which on PostgreSQL adds a pattern-ops twin of the key for
+    # LIKE 'prefix%' (as large as the key itself, written by every new parcel); the admin's search reads the trigram
+    # and UPPER(parcel_id) indexes instead.
+    parcel_id = models.CharField(max_length=64, help_text="Normalized parcel id")
     parcel_id_raw = models.CharField(max_length=64, blank=True, help_text="As the source wrote it")
     county = models.CharField(max_length=64, blank=True)  # county, state, zip, type: indexed in Meta
     address_raw = models.CharField(max_length=255, blank=True, help_text="Situs address as received")
@@ -312,6 +315,7 @@ class Property(TimeStampedModel):
             models.Index(fields=["id"], condition=Q(is_absentee=True), name="property_absentee_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["parcel_id"], name="property_parcel_id_unique"),
             models.CheckConstraint(
                 condition=Q(year_built__isnull=True) | Q(year_built__gte=1700, year_built__lte=2100),
                 name="property_year_built_plausible",
