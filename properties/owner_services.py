@@ -15,7 +15,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from dealfinder.common.bulk import bulk_upsert, bulk_upsert_rows, copy_to_stage
+from dealfinder.common.bulk import bulk_update_rows, bulk_upsert, bulk_upsert_rows, copy_to_stage
 from dealfinder.common.collector import collector_paused
 from dealfinder.common.generations import change_generation_bump
 from properties import models as m
@@ -240,22 +240,9 @@ def _keys_of(owner_ids: set[int]) -> dict[int, str]:
     return keys
 
 
-ASSIGN_STAGE = "owner_assign_stage"  # a temporary table per connection
-
-
 def _set_owners(moved: list[tuple[int, int | None]]) -> None:
-    """Each (parcel pk, owner id) set: PostgreSQL COPYs them into a temporary table and updates in one statement
-    (the first resolution moves every parcel); elsewhere bulk_update by batch."""
-    if connection.vendor != "postgresql":
-        parcels = [m.Property(pk=pk, owner_id=owner) for pk, owner in moved]
-        m.Property.objects.bulk_update(parcels, ["owner"], batch_size=BATCH_SIZE)
-        return
-    if not moved:
-        return
-    table = m.Property._meta.db_table
-    with connection.cursor() as cursor:
-        copy_to_stage(cursor, table=table, stage=ASSIGN_STAGE, columns="id, owner_id", rows=moved)
-        cursor.execute(f"UPDATE {table} AS p SET owner_id = s.owner_id FROM {ASSIGN_STAGE} AS s WHERE p.id = s.id")  # noqa: S608
+    """Each (parcel pk, owner id) set, in one statement on PostgreSQL (the first resolution moves every parcel)."""
+    bulk_update_rows(m.Property, moved, fields=["owner"])
 
 
 def _digest(key: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from django.contrib.gis.geos import Point
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -147,15 +147,35 @@ def bulk_update_by_pk(model: type[Model], objs: list[Model], *, fields: list[str
     db = connections[DEFAULT_DB_ALIAS]
     if db.vendor != "postgresql":
         return model.objects.bulk_update(objs, fields, batch_size=BULK_UPDATE_BATCH)
-    meta, qn = model._meta, db.ops.quote_name
+    written = [model._meta.pk, *(model._meta.get_field(name) for name in fields)]
+    return _update_from_stage(model, written, map(_row_writer(written, db), objs))
+
+
+def bulk_update_rows(model: type[Model], rows: list[Sequence], *, fields: list[str]) -> int:
+    """bulk_update_by_pk for plain rows (pk, then the values of `fields` in order, as the database takes them: an
+    id for a foreign key), without model instances; returns how many rows were updated."""
+    if not rows:
+        return 0
+    meta = model._meta
     written = [meta.pk, *(meta.get_field(name) for name in fields)]
+    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
+        objs = [model(**{f.attname: value for f, value in zip(written, row, strict=True)}) for row in rows]
+        return model.objects.bulk_update(objs, fields, batch_size=BULK_UPDATE_BATCH)
+    return _update_from_stage(model, written, rows)
+
+
+def _update_from_stage(model: type[Model], written: list, rows: Iterable[Sequence]) -> int:
+    """PostgreSQL: COPY the rows (the primary key, then the other `written` fields' values) into a staging table and
+    UPDATE ... FROM it."""
+    db = connections[DEFAULT_DB_ALIAS]
+    meta, qn = model._meta, db.ops.quote_name
     columns = ", ".join(qn(f.column) for f in written)
     # One staging table per column set and connection (copy_to_stage keeps it for the next call).
     digest = hashlib.blake2b(columns.encode(), digest_size=4).hexdigest()
     table, stage, pk = qn(meta.db_table), qn(f"stage_{meta.db_table}_{digest}"), qn(meta.pk.column)
     sets = ", ".join(f"{qn(f.column)} = s.{qn(f.column)}" for f in written[1:])
     with db.cursor() as cursor:
-        copy_to_stage(cursor, table=table, stage=stage, columns=columns, rows=map(_row_writer(written, db), objs))
+        copy_to_stage(cursor, table=table, stage=stage, columns=columns, rows=rows)
         cursor.execute(f"UPDATE {table} AS t SET {sets} FROM {stage} AS s WHERE t.{pk} = s.{pk}")  # noqa: S608
         return cursor.rowcount
 
