@@ -63,6 +63,7 @@ def _text(*columns: str) -> str:
 
 OPEN_LEAD_TABLE = "buyers_match_open_lead"
 TOP_TABLE = "buyers_match_top"
+KEPT_TABLE = "buyers_match_kept"
 TYPE_CODES = [t.value for t in PropertyType]  # a lead's type code is its position + 1; 0 for a type not listed here
 CELL_DEGREES = 0.005  # the grid the open leads are filed under for matching: about 500 m
 # A lead's cell key: (column * CELL_ROW + row) * CELL_TYPES + type code; rows run -18,000..18,000.
@@ -135,9 +136,10 @@ def open_lead_statements(*, table: str = OPEN_LEAD_TABLE, temporary: bool = True
 
 def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] | None) -> list[tuple[str, list]]:
     """PostgreSQL, one connection: every statement in order, in one transaction (open_lead_statements on a temporary
-    table, then buyer_top_statements); the last one returns each active buyer's best candidates."""
+    table, then buyer_top_statements); the last one returns each active buyer's best candidates but those whose
+    stored match is unchanged (all of them when none is stored; UNCHANGED_STAGED_SQL stages the others)."""
     return [
-        (f"DROP TABLE IF EXISTS {OPEN_LEAD_TABLE}, {TOP_TABLE}", []),
+        (f"DROP TABLE IF EXISTS {OPEN_LEAD_TABLE}, {TOP_TABLE}, {KEPT_TABLE}", []),
         *open_lead_statements(),
         *buyer_top_statements(weights=weights, buyer_ids=buyer_ids),
     ]
@@ -147,9 +149,9 @@ def buyer_top_statements(
     *, weights: MatchWeights, buyer_ids: list[int] | None, open_lead: str = OPEN_LEAD_TABLE
 ) -> list[tuple[str, list]]:
     """PostgreSQL: statements to run in order, in one transaction, over the open-lead table `open_lead`
-    (open_lead_statements); the last one returns the best candidates of each active buyer (of `buyer_ids`),
-    ordered by buyer, as CANDIDATE_ROW_FIELDS. A buyer's rows depend on nothing but its box and the open leads (ties
-    broken by property id), so buyers may be split across connections and give the same rows.
+    (open_lead_statements); the last one returns the best candidates of each active buyer (of `buyer_ids`) that
+    need scoring, ordered by buyer, as CANDIDATE_ROW_FIELDS. A buyer's rows depend on nothing but its box and the
+    open leads (ties broken by property id), so buyers may be split across connections and give the same rows.
 
     A county's buyers cover their areas many times over (1.8 million (buyer, lead) candidates at 100,000 parcels,
     5 million pairs in the zips alone before price and type), and most pairs fail the price or the type: the
@@ -168,8 +170,11 @@ def buyer_top_statements(
        join is planned on real counts.
     3. The kept rows with their columns, `fingerprint` (an md5 of everything score_match reads: the rules
        version, the weights, the buy box, the candidate) and `unchanged` (the stored match has the same
-       fingerprint, so its score and reasons need no new computation).
-    The top table is temporary, dropped at commit.
+       fingerprint, so its score and reasons need no new computation), in a temporary table (KEPT_TABLE).
+    4. The kept rows that are not unchanged, as CANDIDATE_ROW_FIELDS, ordered by buyer: the rows Python scores.
+       The unchanged ones never leave the database (UNCHANGED_STAGED_SQL stages them), and each buyer's count of
+       candidates is CANDIDATE_COUNTS_SQL's.
+    The top and kept tables are temporary, dropped at commit.
     """
     score_sql, score_params = match_score_sql(weights, box="b.", candidate="c.")
     tolerance = weights.price_tolerance
@@ -266,8 +271,10 @@ def buyer_top_statements(
     ) top
     """  # noqa: S608 (only numbers and our own SQL are formatted in; values are parameters)
     kept = f"""
+    CREATE TEMPORARY TABLE {KEPT_TABLE} ON COMMIT DROP AS
     SELECT k.buyer_id, k.candidates, k.id, k.zip, k.property_type, k.beds, k.baths, k.year_built, k.mao,
         k.list_price, k.arv, k.in_area, k.lon, k.lat, k.total, k.fingerprint, m.fingerprint = k.fingerprint
+        AS unchanged, k.score
     FROM (
         SELECT top.buyer_id, top.candidates, top.score, top.in_area, c.*,
             MD5(top.box_hash || c.fingerprint_lead || '|' || {_text("top.in_area")} || '|' || c.fingerprint_point)
@@ -277,7 +284,6 @@ def buyer_top_statements(
     LEFT JOIN buyers_propertymatch m ON m.property_id = k.id AND m.buyer_id = k.buyer_id{
         " AND m.buyer_id = ANY(%s)" if buyer_ids is not None else ""
     }
-    ORDER BY k.buyer_id, k.score DESC, k.total DESC, k.id
     """  # noqa: S608 (our own SQL)
     return [
         (
@@ -293,6 +299,23 @@ def buyer_top_statements(
                 *([cap] if cap is not None else []),
             ],
         ),
-        (f"ANALYZE {TOP_TABLE} (buyer_id, id)", []),  # the join keys of the last statement
+        (f"ANALYZE {TOP_TABLE} (buyer_id, id)", []),  # the join keys of the kept rows' statement
         (kept, buyers_params),  # a share reads its own buyers' stored matches, not all of them
+        (CHANGED_ROWS_SQL, []),
     ]
+
+
+# The kept rows whose stored match has the same fingerprint, staged as they are (services._stage_rows' rows without
+# a score) without leaving the database: on a night when little changed they are nearly all of them.
+UNCHANGED_STAGED_SQL = f"""
+    INSERT INTO buyers_match_stage (buyer_id, property_id, fingerprint, stored)
+    SELECT buyer_id, id, fingerprint, TRUE FROM {KEPT_TABLE} WHERE unchanged
+"""  # noqa: S608 (our own SQL)
+# How many candidates each buyer with any had, before the cap (every kept row of a buyer carries it).
+CANDIDATE_COUNTS_SQL = f"SELECT buyer_id, MAX(candidates) FROM {TOP_TABLE} GROUP BY buyer_id"  # noqa: S608
+CHANGED_ROWS_SQL = f"""
+    SELECT buyer_id, candidates, id, zip, property_type, beds, baths, year_built, mao, list_price, arv, in_area, lon,
+        lat, total, fingerprint, unchanged
+    FROM {KEPT_TABLE} WHERE unchanged IS NOT TRUE
+    ORDER BY buyer_id, score DESC, total DESC, id
+"""  # noqa: S608 (our own SQL)

@@ -4,6 +4,7 @@ import json
 import logging
 import re
 import uuid
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields
@@ -18,7 +19,13 @@ from dealfinder.common.lookups import any_of_sql
 from leads.grid import map_points_sync_matches
 
 from .matching import MatchCandidate, MatchWeights, best_matches, score_match
-from .matching_sql import buyer_top_statements, open_lead_statements, ranked_candidate_statements
+from .matching_sql import (
+    CANDIDATE_COUNTS_SQL,
+    UNCHANGED_STAGED_SQL,
+    buyer_top_statements,
+    open_lead_statements,
+    ranked_candidate_statements,
+)
 from .models import Buyer, PropertyMatch
 from .selectors import buyer_buy_box, buyer_has_location, buyer_match_candidates, matching_weights
 
@@ -84,32 +91,31 @@ def _staged(buyer_id: int, candidate, result, fingerprint: str = "", stored: boo
 
 
 class _RowScorer:
-    """Scores the rows of the set-based candidate query (CANDIDATE_ROW_FIELDS): add() returns the rows to stage.
-
-    A buyer's rows come together; rows whose fingerprint equals the stored match's are staged without a score
-    (kept as they are, not scored again). `progress(done, total)` is called as each buyer's rows begin.
-    """
+    """Scores the rows of the set-based candidate query that need it (CANDIDATE_ROW_FIELDS; those whose stored match
+    is unchanged never leave the database): add() returns the rows to stage. A buyer's rows come together;
+    `progress(done, total)` is called as each buyer's rows begin (done: the buyers up to it, by id)."""
 
     def __init__(self, *, boxes: dict, weights: MatchWeights, progress=None):
         self.boxes, self.weights, self.progress = boxes, weights, progress
-        self.candidates, self.done, self.last, self.box = 0, 0, None, None
+        self.ids, self.candidates, self.last, self.box = sorted(boxes), 0, None, None
+
+    def count(self, cursor) -> None:
+        """Add the buyers' counts of candidates (before the cap) from the top table."""
+        cursor.execute(CANDIDATE_COUNTS_SQL)
+        self.candidates += sum(count for _, count in cursor.fetchall())
 
     def add(self, rows) -> list[tuple]:
         batch = []
         for row in rows:
-            buyer_id, count = row[:2]
+            buyer_id = row[0]
             fingerprint, unchanged = row[15:]
             if buyer_id != self.last:
-                self.last, self.candidates, self.done = buyer_id, self.candidates + count, self.done + 1
-                self.box = self.boxes[buyer_id]
+                self.last, self.box = buyer_id, self.boxes[buyer_id]
                 if self.progress:
-                    self.progress(self.done, len(self.boxes))
-            if unchanged:  # same inputs, rules and weights as the stored match: kept as it is
-                batch.append((buyer_id, row[2], None, None, fingerprint, True))
-                continue
+                    self.progress(bisect_right(self.ids, buyer_id), len(self.ids))
             candidate = MatchCandidate.from_row(row[2:15], center=self.box.center)
             result = score_match(candidate, self.box, self.weights)
-            if result.keep:
+            if result.keep:  # stored when the row says so (False: a stored match whose fingerprint changed)
                 batch.append(_staged(buyer_id, candidate, result, fingerprint, unchanged is not None))
         return batch
 
@@ -119,11 +125,14 @@ def _buy_boxes(buyers: dict) -> dict:
 
 
 def _score_sql_rows(cursor, *, buyers: dict, weights: MatchWeights, buyer_ids, progress) -> int:
-    """PostgreSQL: stream the buyers' best candidates from one set-based query, score them, stage the kept ones."""
+    """PostgreSQL: stage the buyers' unchanged best candidates in the database, stream the others from one
+    set-based query, score them, stage the kept ones."""
     *prepare, (sql, params) = ranked_candidate_statements(weights=weights, buyer_ids=buyer_ids)
     for statement, statement_params in prepare:
         cursor.execute(statement, statement_params)
+    cursor.execute(UNCHANGED_STAGED_SQL)
     scorer = _RowScorer(boxes=_buy_boxes(buyers), weights=weights, progress=progress)
+    scorer.count(cursor)
     with connection.chunked_cursor() as rows:
         rows.execute(sql, params)
         while chunk := rows.fetchmany(FETCH_SIZE):
@@ -134,11 +143,10 @@ def _score_sql_rows(cursor, *, buyers: dict, weights: MatchWeights, buyer_ids, p
 # --- The same on several connections (PostgreSQL) ---------------------------------------------------------------
 # The open leads are staged once in an unlogged work table, committed so that every connection reads it; the buyers
 # are dealt into shares, and each of `MATCH_CONNECTIONS` threads runs the per-buyer top-N query (buyer_top_statements)
-# for one share at a time on its own connection and scores its rows (Python waits on the database in the other threads
-# meanwhile). The main thread stages and applies each share as it arrives, on the caller's connection, in its
-# transaction, while the other shares are computed: the apply is the same as on one connection, per share. A buyer's
-# rows do not depend on which connection computed them (ties are broken by property id), so the result is the same
-# as _score_sql_rows'.
+# for one share at a time on its own connection, scores its rows (Python waits on the database in the other threads
+# meanwhile), stages and applies them and commits (_share_apply): the apply is the same as on one connection, per
+# share. A buyer's rows do not depend on which connection computed them (ties are broken by property id), so the
+# result is the same as _score_sql_rows'.
 WORK_TABLE_PREFIX = "buyers_match_work_"
 _WORK_TABLE_RE = re.compile(rf"^{WORK_TABLE_PREFIX}(\d+)_[0-9a-f]+$")
 SHARES_PER_CONNECTION = 4  # a connection that finishes early takes another share; the last share's scoring is short
@@ -182,29 +190,28 @@ def _work_tables_orphaned() -> None:
                 cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(name)}")
 
 
-def _share_rows(
-    *, weights: MatchWeights, boxes: dict, buyer_ids: list[int], work_table: str
-) -> tuple[_RowScorer, list[tuple]]:
-    """One share of the buyers' best candidates, on this thread's connection, scored in this thread: (its scorer,
-    with its counts; the rows to stage)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = '256MB'")
-        # The shares are the parallelism: one core per connection, no parallel workers of its own.
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        *prepare, (sql, params) = buyer_top_statements(weights=weights, buyer_ids=buyer_ids, open_lead=work_table)
-        for statement, statement_params in prepare:
-            cursor.execute(statement, statement_params)
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+def _share_staged(cursor, *, weights: MatchWeights, boxes: dict, buyer_ids: list[int], work_table: str) -> _RowScorer:
+    """One share of the buyers' best candidates, on this thread's connection, scored in this thread and staged;
+    returns its scorer, with its count of candidates."""
+    cursor.execute("SET LOCAL work_mem = '256MB'")
+    # The shares are the parallelism: one core per connection, no parallel workers of its own.
+    cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    *prepare, (sql, params) = buyer_top_statements(weights=weights, buyer_ids=buyer_ids, open_lead=work_table)
+    for statement, statement_params in prepare:
+        cursor.execute(statement, statement_params)
+    cursor.execute(UNCHANGED_STAGED_SQL)
     scorer = _RowScorer(boxes=boxes, weights=weights)
-    return scorer, scorer.add(rows)
+    scorer.count(cursor)
+    cursor.execute(sql, params)
+    _stage_rows(cursor, scorer.add(cursor.fetchall()))
+    return scorer
 
 
 def _share_apply(
     *, weights: MatchWeights, boxes: dict, buyer_ids: list[int], work_table: str
 ) -> tuple[_RowScorer, tuple[int, int, int, int]]:
     """One share, start to end, on this thread's connection in one transaction of its own: its buyers' best
-    candidates (_share_rows), staged and applied (_stage_apply), the map flags of the properties whose matches came
+    candidates staged (_share_staged) and applied (_stage_apply), the map flags of the properties whose matches came
     or went, committed. Returns (its scorer, (kept, created, updated, removed)).
 
     A buyer is in one share, so each buyer's matches are replaced in one commit: a reader sees all of a buyer's old
@@ -213,10 +220,9 @@ def _share_apply(
     inserted: set[int] = set()
     deleted: set[int] = set()
     with transaction.atomic():
-        scorer, staged = _share_rows(weights=weights, boxes=boxes, buyer_ids=buyer_ids, work_table=work_table)
         with connection.cursor() as cursor:
             _stage_create(cursor)
-            _stage_rows(cursor, staged)
+            scorer = _share_staged(cursor, weights=weights, boxes=boxes, buyer_ids=buyer_ids, work_table=work_table)
             counts = _stage_apply(cursor, buyer_ids=buyer_ids, inserted=inserted, deleted=deleted)
             cursor.execute("DROP TABLE buyers_match_stage")
         map_points_sync_matches(property_ids=list(deleted - inserted))
@@ -256,7 +262,7 @@ def _score_sql_rows_parallel(
         ]
         for future in as_completed(futures):
             scorer, counts = future.result()
-            candidates, done = candidates + scorer.candidates, done + scorer.done
+            candidates, done = candidates + scorer.candidates, done + len(scorer.ids)
             for n, value in enumerate(counts):
                 totals[n] += value
             if progress:

@@ -85,13 +85,13 @@ def work_tables() -> list[str]:
 def shares(monkeypatch):
     """How many shares were computed on the other connections."""
     calls = []
-    share_rows = services._share_rows
+    share_staged = services._share_staged
 
-    def counted(**kwargs):
+    def counted(cursor, **kwargs):
         calls.append(len(kwargs["buyer_ids"]))
-        return share_rows(**kwargs)
+        return share_staged(cursor, **kwargs)
 
-    monkeypatch.setattr(services, "_share_rows", counted)
+    monkeypatch.setattr(services, "_share_staged", counted)
     return calls
 
 
