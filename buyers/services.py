@@ -254,15 +254,15 @@ def _score_sql_rows_parallel(
         for built in [pool.submit(_on_own_connection, _execute, [index]) for index in indexes]:
             built.result()
         pool.submit(_on_own_connection, _execute, [analyze]).result()
-        futures = [
+        futures = {
             pool.submit(
                 _on_own_connection, _share_apply, weights=weights, boxes=boxes, buyer_ids=share, work_table=work_table
-            )
+            ): len(share)
             for share in shares
-        ]
+        }
         for future in as_completed(futures):
             scorer, counts = future.result()
-            candidates, done = candidates + scorer.candidates, done + len(scorer.ids)
+            candidates, done = candidates + scorer.candidates, done + futures[future]
             for n, value in enumerate(counts):
                 totals[n] += value
             if progress:

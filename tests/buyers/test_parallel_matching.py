@@ -245,3 +245,15 @@ def test_a_failed_run_leaves_each_buyer_old_or_new_and_the_next_run_converges(co
     matches_refresh_all()
     assert by_buyer() == new
     assert map_points_sync_matches() == 0
+
+
+@pytest.mark.parametrize("connections", [1, 3])
+def test_progress_counts_each_buyer_once(county, settings, connections):
+    settings.MATCH_CONNECTIONS = connections
+    calls = []
+    for _ in range(2):  # every match new, then every match unchanged (those rows never reach Python)
+        calls.clear()
+        matches_refresh_all(progress=lambda done, total: calls.append((done, total)))
+        assert calls[-1] == (40, 40)
+        assert {total for _, total in calls} == {40}
+        assert [done for done, _ in calls] == sorted(done for done, _ in calls)

@@ -43,7 +43,7 @@ def test_writes_the_named_fields_of_the_given_rows_only():
 
 def test_plain_rows_set_a_foreign_key_by_id_or_clear_it():
     owner = Owner.objects.create(key="SMITH JOHN@1 MAIN ST", digest="d1", kind="individual", display_name="John Smith")
-    first, second, third = (
+    first, second, _third = (
         Property.objects.create(parcel_id=pid, county="Orange", owner_name=name)
         for pid, name in (("P1", "JOHN SMITH"), ("P2", "ACME LLC"), ("P3", "JANE DOE"))
     )
