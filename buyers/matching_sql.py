@@ -134,6 +134,22 @@ def open_lead_statements(*, table: str = OPEN_LEAD_TABLE, temporary: bool = True
     ]
 
 
+# The kept rows whose stored match has the same fingerprint, staged as they are (services._stage_rows' rows without
+# a score) without leaving the database: on a night when little changed they are nearly all of them.
+UNCHANGED_STAGED_SQL = f"""
+    INSERT INTO buyers_match_stage (buyer_id, property_id, fingerprint, stored)
+    SELECT buyer_id, id, fingerprint, TRUE FROM {KEPT_TABLE} WHERE unchanged
+"""  # noqa: S608 (our own SQL)
+# How many candidates each buyer with any had, before the cap (every kept row of a buyer carries it).
+CANDIDATE_COUNTS_SQL = f"SELECT buyer_id, MAX(candidates) FROM {TOP_TABLE} GROUP BY buyer_id"  # noqa: S608
+CHANGED_ROWS_SQL = f"""
+    SELECT buyer_id, candidates, id, zip, property_type, beds, baths, year_built, mao, list_price, arv, in_area, lon,
+        lat, total, fingerprint, unchanged
+    FROM {KEPT_TABLE} WHERE unchanged IS NOT TRUE
+    ORDER BY buyer_id, score DESC, total DESC, id
+"""  # noqa: S608 (our own SQL)
+
+
 def ranked_candidate_statements(*, weights: MatchWeights, buyer_ids: list[int] | None) -> list[tuple[str, list]]:
     """PostgreSQL, one connection: every statement in order, in one transaction (open_lead_statements on a temporary
     table, then buyer_top_statements); the last one returns each active buyer's best candidates but those whose
@@ -303,19 +319,3 @@ def buyer_top_statements(
         (kept, buyers_params),  # a share reads its own buyers' stored matches, not all of them
         (CHANGED_ROWS_SQL, []),
     ]
-
-
-# The kept rows whose stored match has the same fingerprint, staged as they are (services._stage_rows' rows without
-# a score) without leaving the database: on a night when little changed they are nearly all of them.
-UNCHANGED_STAGED_SQL = f"""
-    INSERT INTO buyers_match_stage (buyer_id, property_id, fingerprint, stored)
-    SELECT buyer_id, id, fingerprint, TRUE FROM {KEPT_TABLE} WHERE unchanged
-"""  # noqa: S608 (our own SQL)
-# How many candidates each buyer with any had, before the cap (every kept row of a buyer carries it).
-CANDIDATE_COUNTS_SQL = f"SELECT buyer_id, MAX(candidates) FROM {TOP_TABLE} GROUP BY buyer_id"  # noqa: S608
-CHANGED_ROWS_SQL = f"""
-    SELECT buyer_id, candidates, id, zip, property_type, beds, baths, year_built, mao, list_price, arv, in_area, lon,
-        lat, total, fingerprint, unchanged
-    FROM {KEPT_TABLE} WHERE unchanged IS NOT TRUE
-    ORDER BY buyer_id, score DESC, total DESC, id
-"""  # noqa: S608 (our own SQL)
