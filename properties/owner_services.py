@@ -182,7 +182,7 @@ def _resolve_chunk(chunk, fresh, corrections, summary: OwnersSummary) -> OwnersS
     written, owner_pk = _upsert(resolution.owners)
     target = {r[0]: owner_pk.get(resolution.owner_key_of(r[1]) or "") for r in chunk}
     moved = [(r[0], target[r[0]]) for r in chunk if target[r[0]] != r[5]]
-    _set_owners(moved)
+    bulk_update_rows(m.Property, moved, fields=["owner"])  # one statement on PostgreSQL (a first run moves all)
     inputs = [{"property_id": r[0], "digest": fresh[r[0]][0], "block": fresh[r[0]][1]} for r in chunk if r[0] in fresh]
     # One COPY for the chunk (its rows are in memory already), without a model instance per parcel.
     bulk_upsert_rows(m.OwnerInput, inputs, unique_fields=["property"], update_fields=["digest", "block"])
@@ -238,11 +238,6 @@ def _keys_of(owner_ids: set[int]) -> dict[int, str]:
     for start in range(0, len(ids), BATCH_SIZE):
         keys.update(m.Owner.objects.filter(pk__in=ids[start : start + BATCH_SIZE]).values_list("pk", "key"))
     return keys
-
-
-def _set_owners(moved: list[tuple[int, int | None]]) -> None:
-    """Each (parcel pk, owner id) set, in one statement on PostgreSQL (the first resolution moves every parcel)."""
-    bulk_update_rows(m.Property, moved, fields=["owner"])
 
 
 def _digest(key: str) -> str:
