@@ -53,7 +53,7 @@ def _haversine_sql(lon: str, lat: str, center_lon: str, center_lat: str) -> str:
     )
 
 
-CANDIDATE_ROW_FIELDS = ("buyer_id", "candidates", *CANDIDATE_FIELDS, "fingerprint", "unchanged")
+CANDIDATE_ROW_FIELDS = ("buyer_id", *CANDIDATE_FIELDS, "fingerprint", "unchanged")
 
 
 def _text(*columns: str) -> str:
@@ -140,11 +140,11 @@ UNCHANGED_STAGED_SQL = f"""
     INSERT INTO buyers_match_stage (buyer_id, property_id, fingerprint, stored)
     SELECT buyer_id, id, fingerprint, TRUE FROM {KEPT_TABLE} WHERE unchanged
 """  # noqa: S608 (our own SQL)
-# How many candidates each buyer with any had, before the cap (every kept row of a buyer carries it).
+# How many candidates each buyer with any had, before the cap (every top row of a buyer carries it).
 CANDIDATE_COUNTS_SQL = f"SELECT buyer_id, MAX(candidates) FROM {TOP_TABLE} GROUP BY buyer_id"  # noqa: S608
 CHANGED_ROWS_SQL = f"""
-    SELECT buyer_id, candidates, id, zip, property_type, beds, baths, year_built, mao, list_price, arv, in_area, lon,
-        lat, total, fingerprint, unchanged
+    SELECT buyer_id, id, zip, property_type, beds, baths, year_built, mao, list_price, arv, in_area, lon, lat, total,
+        fingerprint, unchanged
     FROM {KEPT_TABLE} WHERE unchanged IS NOT TRUE
     ORDER BY buyer_id, score DESC, total DESC, id
 """  # noqa: S608 (our own SQL)
@@ -288,11 +288,11 @@ def buyer_top_statements(
     """  # noqa: S608 (only numbers and our own SQL are formatted in; values are parameters)
     kept = f"""
     CREATE TEMPORARY TABLE {KEPT_TABLE} ON COMMIT DROP AS
-    SELECT k.buyer_id, k.candidates, k.id, k.zip, k.property_type, k.beds, k.baths, k.year_built, k.mao,
+    SELECT k.buyer_id, k.id, k.zip, k.property_type, k.beds, k.baths, k.year_built, k.mao,
         k.list_price, k.arv, k.in_area, k.lon, k.lat, k.total, k.fingerprint, m.fingerprint = k.fingerprint
         AS unchanged, k.score
     FROM (
-        SELECT top.buyer_id, top.candidates, top.score, top.in_area, c.*,
+        SELECT top.buyer_id, top.score, top.in_area, c.*,
             MD5(top.box_hash || c.fingerprint_lead || '|' || {_text("top.in_area")} || '|' || c.fingerprint_point)
             AS fingerprint
         FROM {TOP_TABLE} top JOIN {open_lead} c ON c.id = top.id

@@ -106,14 +106,12 @@ class _RowScorer:
 
     def add(self, rows) -> list[tuple]:
         batch = []
-        for row in rows:
-            buyer_id = row[0]
-            fingerprint, unchanged = row[15:]
+        for buyer_id, *values, fingerprint, unchanged in rows:
             if buyer_id != self.last:
                 self.last, self.box = buyer_id, self.boxes[buyer_id]
                 if self.progress:
                     self.progress(bisect_right(self.ids, buyer_id), len(self.ids))
-            candidate = MatchCandidate.from_row(row[2:15], center=self.box.center)
+            candidate = MatchCandidate.from_row(values, center=self.box.center)
             result = score_match(candidate, self.box, self.weights)
             if result.keep:  # stored when the row says so (False: a stored match whose fingerprint changed)
                 batch.append(_staged(buyer_id, candidate, result, fingerprint, unchanged is not None))
@@ -124,15 +122,23 @@ def _buy_boxes(buyers: dict) -> dict:
     return {pk: buyer_buy_box(buyer=buyer) for pk, buyer in buyers.items()}
 
 
+def _unchanged_staged(cursor, statements: list[tuple[str, list]], scorer: _RowScorer) -> tuple[str, list]:
+    """Run the candidate statements but the last, stage the unchanged kept matches, count the candidates; return the
+    last statement (the rows to score)."""
+    *prepare, last = statements
+    for sql, params in prepare:
+        cursor.execute(sql, params)
+    cursor.execute(UNCHANGED_STAGED_SQL)
+    scorer.count(cursor)
+    return last
+
+
 def _score_sql_rows(cursor, *, buyers: dict, weights: MatchWeights, buyer_ids, progress) -> int:
     """PostgreSQL: stage the buyers' unchanged best candidates in the database, stream the others from one
     set-based query, score them, stage the kept ones."""
-    *prepare, (sql, params) = ranked_candidate_statements(weights=weights, buyer_ids=buyer_ids)
-    for statement, statement_params in prepare:
-        cursor.execute(statement, statement_params)
-    cursor.execute(UNCHANGED_STAGED_SQL)
     scorer = _RowScorer(boxes=_buy_boxes(buyers), weights=weights, progress=progress)
-    scorer.count(cursor)
+    statements = ranked_candidate_statements(weights=weights, buyer_ids=buyer_ids)
+    sql, params = _unchanged_staged(cursor, statements, scorer)
     with connection.chunked_cursor() as rows:
         rows.execute(sql, params)
         while chunk := rows.fetchmany(FETCH_SIZE):
@@ -196,13 +202,9 @@ def _share_staged(cursor, *, weights: MatchWeights, boxes: dict, buyer_ids: list
     cursor.execute("SET LOCAL work_mem = '256MB'")
     # The shares are the parallelism: one core per connection, no parallel workers of its own.
     cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-    *prepare, (sql, params) = buyer_top_statements(weights=weights, buyer_ids=buyer_ids, open_lead=work_table)
-    for statement, statement_params in prepare:
-        cursor.execute(statement, statement_params)
-    cursor.execute(UNCHANGED_STAGED_SQL)
     scorer = _RowScorer(boxes=boxes, weights=weights)
-    scorer.count(cursor)
-    cursor.execute(sql, params)
+    statements = buyer_top_statements(weights=weights, buyer_ids=buyer_ids, open_lead=work_table)
+    cursor.execute(*_unchanged_staged(cursor, statements, scorer))
     _stage_rows(cursor, scorer.add(cursor.fetchall()))
     return scorer
 
