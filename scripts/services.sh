@@ -15,6 +15,11 @@ REDIS_PORT=${DEALFINDER_REDIS_PORT:-63799}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 DB_NAME=dealfinder
 DB_USER=dealfinder
+# PostgreSQL sized for county-scale bulk writes, as docker-compose.yml's postgis service is (README, "Production"):
+# buffers for the tables and indexes a night writes, and checkpoints far enough apart that a bulk write does not
+# force one every few seconds (each is followed by full-page images of every page written again).
+PG_SHARED_BUFFERS=${DEALFINDER_PG_SHARED_BUFFERS:-1GB}
+PG_TUNING="-c shared_buffers=$PG_SHARED_BUFFERS -c max_wal_size=4GB -c checkpoint_timeout=15min -c maintenance_work_mem=256MB"
 
 log() { echo "services: $*" >&2; }
 
@@ -52,7 +57,7 @@ pg_start() {
   if ! as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
     as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$dir/postgresql.log" -w -t 60 start \
-      -o "-p $PG_PORT -k $dir -c listen_addresses=127.0.0.1 -c synchronous_commit=off -c max_connections=100" >/dev/null
+      -o "-p $PG_PORT -k $dir -c listen_addresses=127.0.0.1 -c synchronous_commit=off -c max_connections=100 $PG_TUNING" >/dev/null
   else
     log "PostgreSQL already running ($data)"
   fi
