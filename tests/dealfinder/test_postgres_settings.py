@@ -31,4 +31,5 @@ def test_the_project_server_starts_with_the_same_settings():
     default = re.search(r"^PG_SHARED_BUFFERS=\$\{DEALFINDER_PG_SHARED_BUFFERS:-(\w+)\}$", script, re.M)[1]
     tuning = re.search(r'^PG_TUNING="(.*)"$', script, re.M)[1].replace("$PG_SHARED_BUFFERS", default)
     assert dict(re.findall(r"-c (\w+)=(\S+)", tuning)) == SETTINGS
-    assert "$PG_TUNING" in script.split("pg_ctl")[2]  # passed when the server starts
+    start = re.search(r'pg_ctl" [^\n]* start \\\n\s+-o "([^"]*)"', script)[1]  # the options the server starts with
+    assert start.endswith(" $PG_TUNING")
