@@ -42,13 +42,17 @@ from decimal import Decimal
 
 from dealfinder.common.geo import EARTH_RADIUS_MILES, haversine_miles_sql
 
+from . import comps_memo
 from .comps import UNKNOWN_TYPES, CompParams, month_number, months_before
 
 RESULT_TABLE = "comps_arv"
 # Work tables, dropped before comps_arv_all returns (see the module docstring).
 _WORK = ("comps_subject", "comps_sale", "comps_type", "comps_trend", "comps_pair", "comps_ring", "comps_open",
-         "comps_kept")  # fmt: skip
+         "comps_kept", *comps_memo.WORK)  # fmt: skip
 _MONTH = "(EXTRACT(YEAR FROM {0}) * 12 + EXTRACT(MONTH FROM {0}) - 1)::int"
+# A comp's size adjustment, subject `s` against sale `c` (one parameter: the rate).
+SIZE_FACTOR = """CASE WHEN s.living_sqft > 0 AND c.living_sqft > 0
+                    THEN 1 + %s::float8 * (s.living_sqft::float8 / c.living_sqft - 1) ELSE 1.0::float8 END"""
 
 
 @dataclass(frozen=True)
@@ -64,29 +68,21 @@ class ArvRow:
     sale_ids: tuple[int, ...]
 
 
-def _statements(
+def _staging(
     *, subjects_sql: str, subjects_params: Sequence, sales_sql: str, sales_params: Sequence, as_of, params
 ) -> list[tuple[str, list]]:
     last = month_number(as_of)
     first = last - params.widest[1]
     reach = first - params.trend_max_half_window
     reach_start = datetime.date(reach // 12, reach % 12 + 1, 1)
-    cuts = [months_before(as_of, months) for _, months in params.tiers]
-    top = len(params.tiers) - 1
-    tier_case = " ".join(f"WHEN d.miles <= %s AND c.sale_date >= %s THEN {i}" for i in range(top))
-    tier_params = [v for (radius, _), cut in zip(params.tiers[:-1], cuts[:-1], strict=True) for v in (radius, cut)]
-    chosen_case = " ".join(
-        f"WHEN COUNT(*) FILTER (WHERE tier <= {i}) OVER (PARTITION BY subject_id) >= %s THEN {i}" for i in range(top)
-    )
-    low, high = params.band
-    (high_n, high_spread), (medium_n, medium_spread) = params.high_confidence, params.medium_confidence
     return [
         *((f"DROP TABLE IF EXISTS {table}", []) for table in (*_WORK, RESULT_TABLE)),
         (
             f"""CREATE UNLOGGED TABLE comps_subject AS
             SELECT s.id::bigint AS id, s.lon::float8 AS lon, s.lat::float8 AS lat, s.property_type::text
                 AS property_type, s.living_sqft::int AS living_sqft, s.beds::int AS beds, s.parcel_id::text
-                AS parcel_id
+                AS parcel_id, md5(ROW(s.lon::float8, s.lat::float8, s.property_type::text, s.living_sqft::int,
+                s.beds::int, s.parcel_id::text)::text) AS inputs
             FROM ({subjects_sql}) s""",  # noqa: S608 (the caller's own SQL)
             list(subjects_params),
         ),
@@ -95,7 +91,8 @@ def _statements(
             SELECT s.id::bigint AS id, s.parcel_id::text AS parcel_id, s.lon::float8 AS lon, s.lat::float8 AS lat,
                 s.sale_date, s.price::float8 AS price, s.living_sqft::int AS living_sqft, s.beds::int AS beds,
                 s.property_type::text AS property_type, {_MONTH.format("s.sale_date")} AS month,
-                NULL::geometry AS key
+                NULL::geometry AS key, md5(ROW(s.parcel_id::text, s.lon::float8, s.lat::float8, s.sale_date,
+                s.price::float8, s.living_sqft::int, s.beds::int, s.property_type::text)::text) AS inputs
             FROM ({sales_sql}) s
             WHERE s.is_arms_length AND (%s OR NOT s.is_distressed) AND s.price > 0
                 AND s.sale_date <= %s AND s.sale_date >= %s""",  # noqa: S608 (the caller's own SQL)
@@ -135,7 +132,27 @@ def _statements(
             ) nearest ON TRUE""",
             [first, last, params.trend_half_window, params.trend_max_half_window, params.trend_min_sales, first, last],
         ),
-        *_pair_statements(params=params, cuts=cuts, tier_case=tier_case, tier_params=tier_params, top=top),
+    ]
+
+
+def _result_statements(*, as_of, params, search: str, aggregate: str, clean: tuple[str, list] | None):
+    """The pairs of the subjects in `search`, their kept comps (with `clean`'s, the kept comps of the others
+    re-adjusted by today's trend) and RESULT_TABLE for the subjects in `aggregate`."""
+    last = month_number(as_of)
+    cuts = [months_before(as_of, months) for _, months in params.tiers]
+    top = len(params.tiers) - 1
+    tier_case = " ".join(f"WHEN d.miles <= %s AND c.sale_date >= %s THEN {i}" for i in range(top))
+    tier_params = [v for (radius, _), cut in zip(params.tiers[:-1], cuts[:-1], strict=True) for v in (radius, cut)]
+    chosen_case = " ".join(
+        f"WHEN COUNT(*) FILTER (WHERE tier <= {i}) OVER (PARTITION BY subject_id) >= %s THEN {i}" for i in range(top)
+    )
+    low, high = params.band
+    (high_n, high_spread), (medium_n, medium_spread) = params.high_confidence, params.medium_confidence
+    clean_sql, clean_params = clean or ("", [])
+    return [
+        *_pair_statements(
+            params=params, cuts=cuts, tier_case=tier_case, tier_params=tier_params, top=top, search=search
+        ),
         (
             f"""CREATE UNLOGGED TABLE comps_kept AS
             WITH counted AS (
@@ -150,8 +167,8 @@ def _statements(
             FROM ranked r
             LEFT JOIN comps_trend sold ON sold.month = r.month
             CROSS JOIN (SELECT value FROM comps_trend WHERE month = %s) now
-            WHERE r.rank <= %s""",  # noqa: S608 (numbers and our own SQL)
-            [*([params.min_comps] * top), last, params.max_comps],
+            WHERE r.rank <= %s{clean_sql}""",  # noqa: S608 (numbers and our own SQL)
+            [*([params.min_comps] * top), last, params.max_comps, *clean_params],
         ),
         (
             f"""CREATE TEMPORARY TABLE {RESULT_TABLE} ON COMMIT DROP AS
@@ -173,7 +190,7 @@ def _statements(
                     WHEN st.n >= %s AND sp.dispersion <= %s THEN 'medium'
                     ELSE 'low' END AS confidence,
                 COALESCE(st.n, 0) AS comps, st.tier, sp.dispersion, COALESCE(st.sale_ids, '{{}}') AS sale_ids
-            FROM comps_subject subj
+            FROM {aggregate} subj
             LEFT JOIN stats st ON st.subject_id = subj.id
             LEFT JOIN spread sp ON sp.subject_id = subj.id""",  # noqa: S608 (our own SQL)
             [low, high, high_n, high_spread, medium_n, medium_spread],
@@ -181,7 +198,20 @@ def _statements(
     ]
 
 
-def _pair_statements(*, params, cuts, tier_case: str, tier_params: list, top: int) -> list[tuple[str, list]]:
+def near_sql(sales: str) -> str:
+    """Joins each subject `s` to the sales `c` of table `sales` (keyed as comps_sale) of its type whose point lies
+    in its search box: its point +- 1.01 x the radius (the fragment's one parameter), in its type's band."""
+    return f"""JOIN comps_type t ON t.property_type = s.property_type
+            CROSS JOIN LATERAL (SELECT DEGREES(%s / {EARTH_RADIUS_MILES}) * 1.01 AS lat) dlat
+            CROSS JOIN LATERAL (SELECT dlat.lat / GREATEST(COS(RADIANS(ABS(s.lat) + dlat.lat)), 0.01) AS lon) dlon
+            JOIN {sales} c ON c.key && ST_MakeEnvelope(s.lon + t.band - dlon.lon, s.lat - dlat.lat,
+                    s.lon + t.band + dlon.lon, s.lat + dlat.lat)
+                AND c.property_type = s.property_type"""
+
+
+def _pair_statements(
+    *, params, cuts, tier_case: str, tier_params: list, top: int, search: str
+) -> list[tuple[str, list]]:
     """The pairs (comps.py "Set-based" step 3), searched ring by ring: every subject within the narrowest tier's
     radius, then within each wider tier's radius only the subjects the narrower rings left short of `min_comps` in
     the tiers they cover; their pairs found so far are dropped and searched again.
@@ -208,16 +238,9 @@ def _pair_statements(*, params, cuts, tier_case: str, tier_params: list, top: in
                 f"""{target}
             SELECT s.id AS subject_id, c.id AS sale_id, c.sale_date, c.month, c.price, d.miles,
                 CASE {tier_case} ELSE {top} END AS tier,
-                CASE WHEN s.living_sqft > 0 AND c.living_sqft > 0
-                    THEN 1 + %s::float8 * (s.living_sqft::float8 / c.living_sqft - 1) ELSE 1.0::float8 END
-                    AS size_factor
-            FROM comps_subject s
-            JOIN comps_type t ON t.property_type = s.property_type
-            CROSS JOIN LATERAL (SELECT DEGREES(%s / {EARTH_RADIUS_MILES}) * 1.01 AS lat) dlat
-            CROSS JOIN LATERAL (SELECT dlat.lat / GREATEST(COS(RADIANS(ABS(s.lat) + dlat.lat)), 0.01) AS lon) dlon
-            JOIN comps_sale c ON c.key && ST_MakeEnvelope(s.lon + t.band - dlon.lon, s.lat - dlat.lat,
-                    s.lon + t.band + dlon.lon, s.lat + dlat.lat)
-                AND c.property_type = s.property_type
+                {SIZE_FACTOR} AS size_factor
+            FROM {search} s
+            {near_sql("comps_sale")}
                 AND c.sale_date >= %s
                 AND NOT (COALESCE(s.parcel_id, '') <> '' AND c.parcel_id = s.parcel_id)
                 AND (COALESCE(s.living_sqft, 0) = 0 OR c.living_sqft
@@ -249,7 +272,7 @@ def _pair_statements(*, params, cuts, tier_case: str, tier_params: list, top: in
                 ("DROP TABLE IF EXISTS comps_open", []),
                 (
                     f"""CREATE UNLOGGED TABLE comps_open AS
-            SELECT s.id FROM comps_subject s LEFT JOIN (
+            SELECT s.id FROM {search} s LEFT JOIN (
                 SELECT p.subject_id FROM comps_pair p GROUP BY p.subject_id HAVING {settled}
             ) done ON done.subject_id = s.id
             WHERE done.subject_id IS NULL""",  # noqa: S608 (our own SQL)
@@ -258,6 +281,36 @@ def _pair_statements(*, params, cuts, tier_case: str, tier_params: list, top: in
                 ("DELETE FROM comps_pair WHERE subject_id IN (SELECT id FROM comps_open)", []),
             ]
     return statements
+
+
+@dataclass(frozen=True)
+class CompsPass:
+    subjects: int  # the subjects given
+    searched: int  # those whose comps were searched: every one in a full run
+    results: int  # RESULT_TABLE's rows: the searched subjects, or every one when the trend moved or in a full run
+    full: bool
+
+
+TREND_KEY_SQL = "SELECT md5(string_agg(month || '=' || COALESCE(value::text, ''), ',' ORDER BY month)) FROM comps_trend"
+
+
+def _clean_kept(*, key: str, as_of: datetime.date, params: CompParams) -> tuple[str, list]:
+    """The kept comps of the subjects not searched again, from the memo, adjusted by today's trend (the same
+    arithmetic as the searched ones': the same doubles)."""
+    return (
+        f"""
+            UNION ALL
+            SELECT m.lead_id, k.sale_id, k.rank, m.tier,
+                c.price * COALESCE(now.value / sold.value, 1.0::float8) * {SIZE_FACTOR}
+            FROM {comps_memo.SUBJECTS} m
+            CROSS JOIN LATERAL unnest(m.kept) WITH ORDINALITY AS k(sale_id, rank)
+            JOIN comps_subject s ON s.id = m.lead_id
+            JOIN comps_sale c ON c.id = k.sale_id
+            LEFT JOIN comps_trend sold ON sold.month = c.month
+            CROSS JOIN (SELECT value FROM comps_trend WHERE month = %s) now
+            WHERE m.key = %s AND m.lead_id NOT IN (SELECT id FROM comps_dirty)""",  # noqa: S608 (our own SQL)
+        [params.size_adjustment_rate, month_number(as_of), key],
+    )
 
 
 def comps_arv_all(
@@ -269,21 +322,56 @@ def comps_arv_all(
     params: CompParams | None = None,
     subjects_params: Sequence = (),
     sales_params: Sequence = (),
-) -> int:
-    """Build RESULT_TABLE for every subject (PostgreSQL + PostGIS, inside a transaction); return its row count."""
-    statements = _statements(
+    memo: str | None = None,
+    full: bool = False,
+) -> CompsPass:
+    """Build RESULT_TABLE (PostgreSQL + PostGIS, inside a transaction). With a `memo` key (the county), only the
+    subjects whose comps can have changed since the memo's run are searched again (leads.comps_memo) and the
+    memo is brought up to this run; `full` searches every subject."""
+    params = params or CompParams()
+    staging = _staging(
         subjects_sql=subjects_sql,
         subjects_params=subjects_params,
         sales_sql=sales_sql,
         sales_params=sales_params,
         as_of=as_of,
-        params=params or CompParams(),
+        params=params,
     )
-    for sql, values in statements:
+    for sql, values in staging:
         cursor.execute(sql, values)
+    previous = None if memo is None or full else comps_memo.previous_run(key=memo, as_of=as_of, params=params)
+    cursor.execute(TREND_KEY_SQL)
+    (trend_key,) = cursor.fetchone()
+    search = aggregate = "comps_subject"
+    run, clean = [], None
+    if previous is not None:
+        run = comps_memo.dirty_statements(
+            key=memo,
+            previous=previous,
+            as_of=as_of,
+            params=params,
+            near=near_sql("comps_new"),
+            haversine=haversine_miles_sql("s.lon", "s.lat", "c.lon", "c.lat"),
+        )
+        search = aggregate = "comps_search"
+        if trend_key != previous.trend_key:
+            aggregate, clean = "comps_subject", _clean_kept(key=memo, as_of=as_of, params=params)
+    run += _result_statements(as_of=as_of, params=params, search=search, aggregate=aggregate, clean=clean)
+    if memo is not None:
+        run += comps_memo.write_statements(
+            key=memo, full=previous is None, as_of=as_of, params=params, result=RESULT_TABLE
+        )
+    for sql, values in run:
+        cursor.execute(sql, values)
+    cursor.execute(
+        f"SELECT (SELECT COUNT(*) FROM comps_subject), (SELECT COUNT(*) FROM {search}),"  # noqa: S608 (constants)
+        f" (SELECT COUNT(*) FROM {RESULT_TABLE})"
+    )
+    subjects, searched, results = cursor.fetchone()
     cursor.execute(f"DROP TABLE IF EXISTS {', '.join(_WORK)}")
-    cursor.execute(f"SELECT COUNT(*) FROM {RESULT_TABLE}")  # noqa: S608 (a constant)
-    return cursor.fetchone()[0]
+    if memo is not None:
+        comps_memo.save_run(key=memo, as_of=as_of, params=params, trend_key=trend_key, full=previous is None)
+    return CompsPass(subjects, searched, results, full=previous is None)
 
 
 def arv_rows(*, cursor) -> Iterator[ArvRow]:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.gis.db import models as gis_models
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -447,3 +448,46 @@ class MapGridState(models.Model):
 
     def __str__(self):
         return f"map index built {self.built_at:%Y-%m-%d %H:%M} ({self.points} points)"
+
+
+class CompsMemo(models.Model):
+    """What the last comps run of a county (or another memo key) saw, so the next one searches again only the
+    subjects something changed for (leads.comps_sql; PostgreSQL + PostGIS). Its rows are a cache: deleting them
+    makes the next run a full one."""
+
+    key = models.CharField(max_length=100, primary_key=True)  # the county
+    as_of = models.DateField()
+    params = models.JSONField()  # the CompParams the run used: other parameters make the next run a full one
+    trend_key = models.CharField(max_length=32)  # md5 of the county trend: unchanged, unchanged subjects keep results
+    full_on = models.DateField()  # the as-of date of the last full run (a full run at least weekly)
+
+    def __str__(self):
+        return f"comps of {self.key} as of {self.as_of}"
+
+
+class CompsMemoSubject(models.Model):
+    """A subject (lead) as the last run searched its comps: md5 of its inputs, the tier its comps came from and
+    its kept comps' sale ids, closest first."""
+
+    pk = models.CompositePrimaryKey("key", "lead_id")
+    key = models.CharField(max_length=100)
+    lead_id = models.BigIntegerField()
+    inputs = models.CharField(max_length=32)
+    tier = models.SmallIntegerField(null=True)  # None: no comps (the widest tier)
+    kept = ArrayField(models.BigIntegerField(), default=list)
+
+    def __str__(self):
+        return f"comps memo of lead {self.lead_id}"
+
+
+class CompsMemoSale(models.Model):
+    """A market sale the last run could use as a comp: md5 of what the rules read of it, its place and type."""
+
+    pk = models.CompositePrimaryKey("key", "sale_id")
+    key = models.CharField(max_length=100)
+    sale_id = models.BigIntegerField()
+    inputs = models.CharField(max_length=32)
+    sale_date = models.DateField()
+
+    def __str__(self):
+        return f"comps memo of sale {self.sale_id}"

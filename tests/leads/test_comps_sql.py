@@ -89,7 +89,15 @@ def pure_results(subject_rows, sale_rows, params):
 
 
 def sql_results(subject_rows, sale_rows, params):
+    results, done = sql_pass(subject_rows, sale_rows, params)
+    assert (done.subjects, done.searched, done.results, done.full) == (len(subject_rows),) * 3 + (True,)
+    return results
+
+
+def sql_pass(subject_rows, sale_rows, params, *, as_of=AS_OF, memo=None, full=False):
+    """comps_arv_all over these rows: RESULT_TABLE's rows by subject id, and the pass's counts."""
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS test_subject, test_sale")  # a test's transaction never commits
         cursor.execute(
             "CREATE TEMPORARY TABLE test_subject (id bigint, lon float8, lat float8, property_type text,"
             " living_sqft int, beds int, parcel_id text) ON COMMIT DROP"
@@ -106,18 +114,20 @@ def sql_results(subject_rows, sale_rows, params):
             "INSERT INTO test_sale VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [tuple(r.values()) for r in sale_rows],
         )
-        count = comps_arv_all(
+        done = comps_arv_all(
             cursor=cursor,
             subjects_sql="SELECT * FROM test_subject",
             sales_sql="SELECT * FROM test_sale WHERE sale_date >= %s",
             sales_params=[datetime.date(2000, 1, 1)],
-            as_of=AS_OF,
+            as_of=as_of,
             params=params,
+            memo=memo,
+            full=full,
         )
-        assert count == len(subject_rows)
         cursor.execute("SELECT relname FROM pg_class WHERE relname LIKE 'comps\\_%%' AND relkind = 'r'")
         assert [name for (name,) in cursor.fetchall()] == ["comps_arv"]  # the work tables are dropped
-        return {r.subject_id: (r.arv, r.low, r.high, r.confidence, r.sale_ids) for r in arv_rows(cursor=cursor)}
+        results = {r.subject_id: (r.arv, r.low, r.high, r.confidence, r.sale_ids) for r in arv_rows(cursor=cursor)}
+        return results, done
 
 
 @pytest.mark.parametrize(

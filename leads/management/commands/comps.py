@@ -1,5 +1,6 @@
 """`manage.py comps PARCEL_ID [--json] [--explain] [--as-of DATE]`: one lead's comps and ARV;
-`manage.py comps --all`: refresh every lead's comps and ARV (the nightly step)."""
+`manage.py comps --all [--full]`: refresh every lead's comps and ARV (the nightly step; --full searches every
+lead again instead of only those whose comps can have changed)."""
 
 import datetime
 import json
@@ -21,10 +22,13 @@ class Command(BaseCommand):
         parser.add_argument("--explain", action="store_true", help="add the dropped sales, tier and notes")
         parser.add_argument("--all", action="store_true", help="refresh and store every lead's comps and ARV")
         parser.add_argument("--as-of", type=datetime.date.fromisoformat, help="YYYY-MM-DD (default today)")
+        parser.add_argument(
+            "--full", action="store_true", help="with --all: search every lead's comps again, not only what changed"
+        )
 
-    def handle(self, *args, parcel_id=None, json=False, explain=False, all=False, as_of=None, **options):
+    def handle(self, *args, parcel_id=None, json=False, explain=False, all=False, as_of=None, full=False, **options):
         if all:
-            self.stdout.write(str(leads_comps_refresh(as_of=as_of)))
+            self.stdout.write(str(leads_comps_refresh(as_of=as_of, full=full)))
             return
         if not parcel_id:
             raise CommandError("give a PARCEL_ID, or --all")
