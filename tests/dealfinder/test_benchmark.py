@@ -52,10 +52,14 @@ def test_benchmark_small_county_in_place(tmp_path):
     assert counts["foreclosures"] == COUNTIES * len(county.members["foreclosures"])
     assert counts["code_violations"] == COUNTIES * len(county.members["code_violations"])
     assert counts["listings"] == COUNTIES * len(county.members["listings"])
-    assert (
-        counts["sales"] == COUNTIES * len(county.members["sales"]) and 0 < counts["sales_arms_length"] < counts["sales"]
-    )
+    county.day = 2  # the next night's deeds are in the counts too
+    assert counts["sales"] == COUNTIES * (len(county.members["sales"]) + county.new_deeds)
+    assert county.new_deeds >= 1 and counts["sales_arms_length"] > 0
+    assert counts["sales_arms_length"] < counts["sales"]
     assert result["steps"]["comps"]["leads"] == parcels and counts["leads_with_arv"] > 0
+    # The next night searches again only the comps those deeds and the day's aging can change.
+    night_comps = result["steps"]["pipeline"]["steps"]["comps"]["counts"]
+    assert night_comps["leads"] == parcels and 0 < night_comps["searched"] < parcels // 2
     # The first night's owner resolution, before scoring; the next night's enrich then finds nothing to move.
     assert result["steps"]["owners"]["parcels_changed"] == parcels and 0 < counts["owners"] <= parcels
     assert result["steps"]["pipeline"]["steps"]["enrich"]["counts"]["owners"]["parcels_changed"] < parcels // 10

@@ -130,8 +130,8 @@ class County:
     parcel_offset: int = 0
     # which parcel each record of a distress layer belongs to (object id - 1 -> parcel object id)
     members: dict[str, array] = field(default_factory=dict)
-    # The night: `day` (1, then 2: the next night, with a few changes) and `edited_at` (when the next night's
-    # changes were made, their EditDate; NaN: none yet), in memory shared with the server's process
+    # The night: `day` (1, then 2: the next night, with a few changes and a day's deeds) and `edited_at` (when
+    # the next night's changes were made, their EditDate; NaN: none yet), in memory shared with the server's process
     # (server.ArcGISCountyServer answers from a fork of this county, which sees the night move on).
     _night: Any = field(default_factory=lambda: RawArray("d", [1, math.nan]), repr=False, compare=False)
 
@@ -201,7 +201,10 @@ class County:
 
     def _edit_date(self, kind: str, n: int) -> int:
         """A record's last edit: days before the first night, or when the next night's change was made."""
-        if kind == "listings" and self.edited_at is not None and self._change_today("listings", n, 0.10):
+        if self.edited_at is not None and (
+            (kind == "listings" and self._change_today("listings", n, 0.10))
+            or (kind == "sales" and n > len(self.members["sales"]))
+        ):
             return int(self.edited_at.timestamp() * 1000)
         return epoch_ms(self.today - dt.timedelta(days=1 + n % 60))
 
@@ -416,14 +419,23 @@ class County:
         return Layer("Listings", "listings", fields, len(self.members["listings"]), self.listing)
 
     # --- recorded sales -------------------------------------------------------------------------
+    @property
+    def new_deeds(self) -> int:
+        """Deeds recorded since the first night: a day's share of the 24 months' for each later day."""
+        return max(len(self.members["sales"]) // 730, 1) * (self.day - 1)
+
     def sale(self, n: int) -> dict:
-        oid, rng = self._member("sales", n)
+        ids = self.members["sales"]
+        if n > len(ids):  # recorded overnight: a sale of the last few days
+            rng = self._rng("sales", n)
+            oid, resale, flipped, days_ago = rng.randint(1, self.parcels), False, False, rng.randint(1, 4)
+        else:
+            oid, rng = self._member("sales", n)
+            resale = n >= 2 and ids[n - 2] == oid  # the second deed of a flipped parcel
+            flipped = n < len(ids) and ids[n] == oid  # the first one: older than the resale
+            days_ago = rng.randint(1, 300) if resale else rng.randint(320, 730) if flipped else rng.randint(30, 730)
         parcel = self.parcel(oid)
         a = parcel["attributes"]
-        ids = self.members["sales"]
-        resale = n >= 2 and ids[n - 2] == oid  # the second deed of a flipped parcel
-        flipped = n < len(ids) and ids[n] == oid  # the first one: older than the resale
-        days_ago = rng.randint(1, 300) if resale else rng.randint(320, 730) if flipped else rng.randint(30, 730)
         deed = rng.choices(_SALE_DEED_NAMES, cum_weights=_SALE_DEED_WEIGHTS)[0]
         market = max(a["TOTAL_MKT"], 40_000)
         if deed == "QCD":
@@ -459,7 +471,7 @@ class County:
                   ("RECORD_DATE", "esriFieldTypeDate"), ("SALE_PRICE", "esriFieldTypeDouble"),
                   ("DEED_TYPE", "esriFieldTypeString"), ("GRANTOR", "esriFieldTypeString"),
                   ("GRANTEE", "esriFieldTypeString")]  # fmt: skip
-        return Layer("RecordedSales", "sales", fields, len(self.members["sales"]), self.sale)
+        return Layer("RecordedSales", "sales", fields, len(self.members["sales"]) + self.new_deeds, self.sale)
 
 
 # Field mappings of the county's layers (DataSource.field_mapping), presets where the project has them.

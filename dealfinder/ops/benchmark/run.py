@@ -172,7 +172,7 @@ class Benchmark:
             self._save()
             pool_step(self)
             edited_at = timezone.now()
-            for each in counties:  # the next night: a few parcels and listings changed
+            for each in counties:  # the next night: a few parcels and listings changed, a day's deeds
                 each.day, each.edited_at = 2, edited_at
             self._pipeline()
             if self.load_clients:
