@@ -117,16 +117,19 @@ def write_statements(*, key: str, full: bool, as_of: datetime.date, params: Comp
     if full:
         deletes = [(f"DELETE FROM {table} WHERE key = %s", [key]) for table in (SUBJECTS, SALES)]  # noqa: S608
     else:
+        # Each condition its own statement: under an OR, NOT EXISTS is a subquery per row, not an anti-join.
         deletes = [
+            (f"DELETE FROM {SUBJECTS} m WHERE m.key = %s AND m.lead_id IN (SELECT id FROM comps_dirty)", [key]),  # noqa: S608
             (
-                f"""DELETE FROM {SUBJECTS} m WHERE m.key = %s AND (m.lead_id IN (SELECT id FROM comps_dirty)
-                OR NOT EXISTS (SELECT 1 FROM comps_subject s WHERE s.id = m.lead_id))""",  # noqa: S608
+                f"""DELETE FROM {SUBJECTS} m WHERE m.key = %s
+                AND NOT EXISTS (SELECT 1 FROM comps_subject s WHERE s.id = m.lead_id)""",  # noqa: S608
                 [key],
             ),
+            (f"DELETE FROM {SALES} m WHERE m.key = %s AND m.sale_date < %s", [key, cut]),  # noqa: S608
             (
-                f"""DELETE FROM {SALES} m WHERE m.key = %s AND (m.sale_date < %s OR NOT EXISTS (
-                SELECT 1 FROM comps_sale c WHERE c.id = m.sale_id AND c.inputs = m.inputs))""",  # noqa: S608
-                [key, cut],
+                f"""DELETE FROM {SALES} m WHERE m.key = %s
+                AND NOT EXISTS (SELECT 1 FROM comps_sale c WHERE c.id = m.sale_id AND c.inputs = m.inputs)""",  # noqa: S608
+                [key],
             ),
         ]
     return [
@@ -153,6 +156,9 @@ def save_run(*, key: str, as_of: datetime.date, params: CompParams, trend_key: s
 
 
 def forget_other_keys(*, keep: list[str]) -> None:
-    """Delete the memo of every key but these (counties that no longer have leads)."""
-    for model in (CompsMemo, CompsMemoSubject, CompsMemoSale):
-        model.objects.exclude(key__in=keep).delete()
+    """Delete the memo of every key but these (counties that no longer have leads). A run writes its key's rows
+    and its CompsMemo row in one transaction, so the keys of CompsMemo are all there are."""
+    stale = list(CompsMemo.objects.exclude(key__in=keep).values_list("key", flat=True))
+    if stale:
+        for model in (CompsMemoSubject, CompsMemoSale, CompsMemo):
+            model.objects.filter(key__in=stale).delete()

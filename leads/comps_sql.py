@@ -308,7 +308,7 @@ def _clean_kept(*, key: str, as_of: datetime.date, params: CompParams) -> tuple[
             JOIN comps_sale c ON c.id = k.sale_id
             LEFT JOIN comps_trend sold ON sold.month = c.month
             CROSS JOIN (SELECT value FROM comps_trend WHERE month = %s) now
-            WHERE m.key = %s AND m.lead_id NOT IN (SELECT id FROM comps_dirty)""",  # noqa: S608 (our own SQL)
+            WHERE m.key = %s AND NOT EXISTS (SELECT 1 FROM comps_dirty d WHERE d.id = m.lead_id)""",  # noqa: S608 (our own SQL)
         [params.size_adjustment_rate, month_number(as_of), key],
     )
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from leads.comps import CompParams
+from leads.comps_memo import forget_other_keys
 from leads.models import CompsMemo, CompsMemoSale, CompsMemoSubject
 from tests.leads.test_comps_sql import AS_OF, generated_county, sql_pass
 
@@ -141,3 +142,13 @@ def test_other_parameters_an_earlier_day_or_a_week_make_a_full_run():
     assert night.run(days=1).full is True  # a week after the last full run
     assert night.run(full=True).full is True
     assert CompsMemo.objects.get(key=MEMO).full_on == night.as_of
+
+
+def test_the_memo_of_a_county_without_leads_is_forgotten():
+    for key in (MEMO, "Lake"):
+        CompsMemo.objects.create(key=key, as_of=AS_OF, params={}, trend_key="", full_on=AS_OF)
+        CompsMemoSubject.objects.create(key=key, lead_id=1, inputs="", tier=0, kept=[7])
+        CompsMemoSale.objects.create(key=key, sale_id=7, inputs="", sale_date=AS_OF)
+    forget_other_keys(keep=[MEMO])
+    for model in (CompsMemo, CompsMemoSubject, CompsMemoSale):
+        assert list(model.objects.values_list("key", flat=True)) == [MEMO]
