@@ -46,7 +46,8 @@ was kept. `as_json(explain=True)` adds the dropped sales with their reasons, the
 Set-based, for the nightly chain (leads/comps_sql.py implements it; tests hold it equal to this module):
     1. stage the market sales (above) within the widest window plus the trend's reach in a temporary table
        with a GiST-indexed point per sale in its property type's own band of longitude;
-    2. the trend: generate_series over the months x window half-widths, LEFT JOIN the sales by month,
+    2. the trend: generate_series over the months x window half-widths, LEFT JOIN the sales by month (those
+       recorded before the as-of month),
        COUNT and percentile_cont(0.5) per (month, width); DISTINCT ON (month) the narrowest width with
        enough sales; a LATERAL nearest-month fill;
     3. the pairs: every subject (lead + property) JOIN the staged sales whose point lies in its box (its
@@ -162,6 +163,7 @@ class CompSale:
     is_arms_length: bool = True
     is_distressed: bool = False
     flags: tuple[str, ...] = ()  # sales_rules reasons, quoted when the sale is dropped
+    recorded_on: datetime.date | None = None  # when the deed was recorded (None: taken as the sale date)
 
 
 def is_market_sale(sale: CompSale, params: CompParams) -> bool:

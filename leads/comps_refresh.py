@@ -63,7 +63,8 @@ def _refresh_postgis(*, county: str, as_of: datetime.date, params: CompParams, n
     )
     sales_sql = (
         f"SELECT s.id, p.parcel_id, ST_X(p.location) AS lon, ST_Y(p.location) AS lat, s.sale_date,"  # noqa: S608
-        f" s.sale_price AS price, p.living_sqft, p.beds, p.property_type, s.is_arms_length, s.is_distressed"
+        f" s.sale_price AS price, p.living_sqft, p.beds, p.property_type, s.is_arms_length, s.is_distressed,"
+        f" s.recording_date AS recorded_on"
         f" FROM {sale} s JOIN {prop} p ON p.id = s.property_id WHERE p.county = %s AND s.sale_date IS NOT NULL"
     )
     with transaction.atomic(), connection.cursor() as cursor:

@@ -35,6 +35,7 @@ _SALE_FIELDS = (
     "is_arms_length",
     "is_distressed",
     "flags",
+    "recording_date",
 )
 
 
@@ -57,7 +58,7 @@ def subject_for(*, prop: Property, as_of: datetime.date) -> Subject:
 
 
 def _comp_sale(row: tuple) -> CompSale:
-    pk, day, price, ptype, sqft, beds, point, parcel, address, arms, distressed, flags = row
+    pk, day, price, ptype, sqft, beds, point, parcel, address, arms, distressed, flags, recorded = row
     return CompSale(
         sale_id=pk,
         sale_date=day,
@@ -72,6 +73,7 @@ def _comp_sale(row: tuple) -> CompSale:
         is_arms_length=arms,
         is_distressed=distressed,
         flags=tuple(f.get("reason", "") for f in flags or () if isinstance(f, dict)),
+        recorded_on=recorded,
     )
 
 

@@ -10,7 +10,8 @@ Inputs are two SELECTs (our own SQL, with their parameters), read once into temp
 - subjects: `id` (bigint), `lon`, `lat` (float8, WGS84), `property_type` (text), `living_sqft`, `beds` (int),
   `parcel_id` (text);
 - sales: `id` (bigint), `parcel_id`, `lon`, `lat`, `sale_date` (date), `price` (numeric), `living_sqft`, `beds`,
-  `property_type`, `is_arms_length`, `is_distressed` (bool): the county's recorded sales (all of them: the
+  `property_type`, `is_arms_length`, `is_distressed` (bool), `recorded_on` (date, NULL: the sale date): the
+  county's recorded sales (all of them: the
   market sales among them make the trend).
 The sales are found by one GiST index over a plain 2D point per sale: (longitude + 360 x its type's rank,
 latitude), so that each property type has its own band of the index and a subject's search box (its point
@@ -91,7 +92,8 @@ def _staging(
             SELECT s.id::bigint AS id, s.parcel_id::text AS parcel_id, s.lon::float8 AS lon, s.lat::float8 AS lat,
                 s.sale_date, s.price::float8 AS price, s.living_sqft::int AS living_sqft, s.beds::int AS beds,
                 s.property_type::text AS property_type, {_MONTH.format("s.sale_date")} AS month,
-                NULL::geometry AS key, md5(ROW(s.parcel_id::text, s.lon::float8, s.lat::float8, s.sale_date,
+                COALESCE(s.recorded_on, s.sale_date) AS recorded_on, NULL::geometry AS key,
+                md5(ROW(s.parcel_id::text, s.lon::float8, s.lat::float8, s.sale_date,
                 s.price::float8, s.living_sqft::int, s.beds::int, s.property_type::text)::text) AS inputs
             FROM ({sales_sql}) s
             WHERE s.is_arms_length AND (%s OR NOT s.is_distressed) AND s.price > 0
@@ -121,6 +123,7 @@ def _staging(
                 FROM generate_series(%s, %s) AS m(month)
                 CROSS JOIN generate_series(%s, %s) AS h(half)
                 JOIN comps_sale s ON s.living_sqft > 0 AND s.month BETWEEN m.month - h.half AND m.month + h.half
+                    AND s.recorded_on < %s
                 GROUP BY m.month, h.half
             ), own AS MATERIALIZED (
                 SELECT DISTINCT ON (month) month, value FROM windows WHERE n >= %s ORDER BY month, half
@@ -130,7 +133,16 @@ def _staging(
             LEFT JOIN LATERAL (
                 SELECT o.value FROM own o ORDER BY ABS(o.month - m.month), o.month LIMIT 1
             ) nearest ON TRUE""",
-            [first, last, params.trend_half_window, params.trend_max_half_window, params.trend_min_sales, first, last],
+            [
+                first,
+                last,
+                params.trend_half_window,
+                params.trend_max_half_window,
+                as_of.replace(day=1),  # the trend reads the deeds recorded before the as-of month (comps_trend.py)
+                params.trend_min_sales,
+                first,
+                last,
+            ],
         ),
     ]
 

@@ -2,8 +2,10 @@
 
 County trend (time adjustment). `county_trend(sales, as_of, params)` is a monthly index of $/sqft over the
 months the comps can come from (the as-of month and the `tiers[-1]` months before it):
-1. each market sale with a living area gives price / living sqft, filed under its calendar month (sales after
-   the as-of date are ignored: no look-ahead);
+1. each market sale with a living area gives price / living sqft, filed under its calendar month: the sales
+   recorded before the as-of month began (a deed without a recording date counts as recorded when sold). The
+   index is monthly: a deed recorded this month enters it next month, so the ARVs do not move with each day's
+   deeds (the comps themselves are every sale up to the as-of date);
 2. a month's value is the median $/sqft of the sales in the centred window of `2 x trend_half_window + 1`
    months around it (3 by default: the smoothing); while that window holds fewer than `trend_min_sales` (10)
    sales it widens by a month on each side, up to `2 x trend_max_half_window + 1` (13) months;
@@ -70,9 +72,12 @@ def county_trend(sales: Iterable[CompSale], *, as_of: datetime.date, params: Com
     last = month_number(as_of)
     first = last - params.widest[1]
     reach = params.trend_max_half_window
+    month_start = as_of.replace(day=1)
     by_month: dict[int, list[float]] = {}
     for sale in sales:
         if not is_market_sale(sale, params) or not sale.living_sqft or sale.sale_date > as_of:
+            continue
+        if (sale.recorded_on or sale.sale_date) >= month_start:  # recorded this month: in next month's index
             continue
         month = month_number(sale.sale_date)
         if first - reach <= month:

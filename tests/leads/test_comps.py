@@ -1,5 +1,6 @@
 """Comps and ARV rules, each alone, plus property tests (leads.comps; pure: no database)."""
 
+import dataclasses
 import datetime
 import random
 from decimal import Decimal
@@ -283,15 +284,16 @@ def test_trend_is_a_smoothed_monthly_median_and_time_adjusts_each_comp():
     trend = county_trend(monthly_sales({-m: 124 - m for m in range(0, 31)}), as_of=AS_OF, params=P)
     six_months_ago = datetime.date(2025, 9, 15)
     assert trend.values[month_number(six_months_ago)] == 118.0  # 3-month centred median
-    assert trend.values[month_number(AS_OF)] == 123.5  # the as-of month has no later month: (123 + 124) / 2
-    assert trend.factor(six_months_ago) == 123.5 / 118
+    # The as-of month's own sales (124) are not read until next month: its window holds last month's (123) alone.
+    assert trend.values[month_number(AS_OF)] == 123.0
+    assert trend.factor(six_months_ago) == 123 / 118
     comp = run([sale(sale_date=six_months_ago)], trend=trend).comps[0]
-    assert comp.time_factor == 123.5 / 118
-    assert comp.adjusted_value == 300000 * (123.5 / 118)
+    assert comp.time_factor == 123 / 118
+    assert comp.adjusted_value == 300000 * (123 / 118)
     assert trend.as_json()[-1] == {
         "month": "2026-03",
-        "price_per_sqft": 123.5,
-        "sales": 20,
+        "price_per_sqft": 123.0,
+        "sales": 10,
         "window_months": 3,
         "from_month": "2026-03",
     }
@@ -303,6 +305,17 @@ def test_trend_ignores_non_market_sales_and_sales_after_the_as_of_date():
     noise += [sale(is_distressed=True, price=Decimal("1"), living_sqft=1000)] * 50
     trend = county_trend(monthly_sales({0: 100, -1: 100}) + noise, as_of=AS_OF, params=P)
     assert set(trend.values.values()) == {100.0}
+
+
+def test_the_trend_reads_the_deeds_recorded_before_the_as_of_month():
+    """A deed recorded this month (here: sold last month at three times the price) moves the index next month, not
+    today: the ARVs do not move with each day's deeds."""
+    base = monthly_sales({-1: 100, -2: 100, -3: 100})
+    late = [dataclasses.replace(s, recorded_on=AS_OF) for s in monthly_sales({-1: 300})]
+    assert county_trend(base + late, as_of=AS_OF, params=P).values == county_trend(base, as_of=AS_OF, params=P).values
+    next_month = datetime.date(2026, 4, 2)
+    assert county_trend(base, as_of=next_month, params=P).values[month_number(next_month)] == 100.0
+    assert county_trend(base + late, as_of=next_month, params=P).values[month_number(next_month)] == 200.0
 
 
 def test_thin_months_widen_their_window_then_borrow_the_nearest_month():

@@ -97,10 +97,6 @@ def test_recorded_deleted_and_changed_sales_give_what_a_full_run_gives():
     night.run()
     kept = night.kept_sale_ids()
     by_id = {row["id"]: row for row in night.sales}
-    by_id[kept[0]]["price"] = by_id[kept[0]]["price"] * 2  # re-priced
-    by_id[kept[1]]["is_arms_length"] = False  # found to be a family transfer
-    by_id[kept[2]]["lon"] += 0.5  # geocoded again, 30 miles off
-    night.sales.remove(by_id[kept[3]])  # deleted
     subject = night.subjects[7]
     for n in range(4):  # deeds recorded today, next to a subject
         night.sales.append(
@@ -116,13 +112,22 @@ def test_recorded_deleted_and_changed_sales_give_what_a_full_run_gives():
                 "price": Decimal(400_000 + n),
                 "is_arms_length": True,
                 "is_distressed": False,
+                "recorded_on": night.as_of + datetime.timedelta(days=1),
             }
         )
     done = night.run(days=1)
-    assert done.full is False
-    assert 0 < done.searched < 150
-    assert done.results == 150  # the recorded deeds moved this month's trend: every ARV is adjusted again
-    night.run()  # and a quiet run after it changes nothing
+    assert done.full is False and 0 < done.searched < 150
+    assert done.results == done.searched  # deeds recorded this month enter the trend next month
+    by_id[kept[0]]["price"] = by_id[kept[0]]["price"] * 2  # re-priced
+    by_id[kept[1]]["is_arms_length"] = False  # found to be a family transfer
+    by_id[kept[2]]["lon"] += 0.5  # geocoded again, 30 miles off
+    night.sales.remove(by_id[kept[3]])  # deleted
+    done = night.run(days=1)
+    assert done.full is False and 0 < done.searched < 150
+    assert done.results == 150  # older sales changed: the trend moved, every kept comp is adjusted again
+    night.run()  # a quiet run after it changes nothing
+    next_month = night.run(days=31, incremental=True)  # a new month: the trend reads this month's deeds
+    assert next_month.searched < 150 and next_month.results == 150
     assert sorted(CompsMemoSale.objects.filter(key=MEMO).values_list("sale_id", flat=True)) == sorted(
         row["id"] for row in night.sales
         if row["is_arms_length"] and not row["is_distressed"] and (row["price"] or 0) > 0

@@ -52,6 +52,7 @@ def generated_county(seed: int, *, subjects: int, sales: int):
                 "property_type": rng.choice(TYPES),
                 "is_arms_length": rng.random() > 0.15,
                 "is_distressed": rng.random() < 0.08,
+                "recorded_on": rng.choice((None, sale_date + datetime.timedelta(days=rng.randint(0, 40)))),
             }
         )
     subject_rows = []
@@ -105,13 +106,13 @@ def sql_pass(subject_rows, sale_rows, params, *, as_of=AS_OF, memo=None, full=Fa
         cursor.execute(
             "CREATE TEMPORARY TABLE test_sale (id bigint, parcel_id text, lon float8, lat float8, sale_date date,"
             " price numeric, living_sqft int, beds int, property_type text, is_arms_length bool,"
-            " is_distressed bool) ON COMMIT DROP"
+            " is_distressed bool, recorded_on date) ON COMMIT DROP"
         )
         cursor.executemany(
             "INSERT INTO test_subject VALUES (%s, %s, %s, %s, %s, %s, %s)", [tuple(r.values()) for r in subject_rows]
         )
         cursor.executemany(
-            "INSERT INTO test_sale VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "INSERT INTO test_sale VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             [tuple(r.values()) for r in sale_rows],
         )
         done = comps_arv_all(
@@ -167,6 +168,7 @@ def test_a_subject_without_location_or_type_gets_a_row_without_arv():
         "property_type": "other",
         "is_arms_length": True,
         "is_distressed": False,
+        "recorded_on": None,
     }
     assert sql_results(subjects, [sale], CompParams()) == {
         1: (None, None, None, "none", ()),
@@ -175,8 +177,9 @@ def test_a_subject_without_location_or_type_gets_a_row_without_arv():
 
 
 def test_a_thin_month_borrows_the_earlier_of_two_equally_near_months():
-    """Sales only 24 months ago ($100/sqft) and this month ($200/sqft): the comps' month, 12 months ago, is six
-    months from both months that have a value and takes the earlier one's, so its comps are worth twice as much."""
+    """Sales only 25 months ago ($100/sqft) and last month ($200/sqft, the latest the trend reads): the comps'
+    month, 13 months ago, is six months from both months that have a value and takes the earlier one's, so its
+    comps are worth twice as much."""
 
     def row(sale_id, day, per_sqft, property_type):
         return {
@@ -191,11 +194,12 @@ def test_a_thin_month_borrows_the_earlier_of_two_equally_near_months():
             "property_type": property_type,
             "is_arms_length": True,
             "is_distressed": False,
+            "recorded_on": None,
         }
 
-    sales = [row(i, datetime.date(2024, 3, 10), 100, "condo") for i in range(1, 11)]
-    sales += [row(i, datetime.date(2026, 3, 1), 200, "condo") for i in range(11, 21)]
-    sales += [row(i, datetime.date(2025, 3, 15), 200, "sfr") for i in range(21, 24)]
+    sales = [row(i, datetime.date(2024, 2, 10), 100, "condo") for i in range(1, 11)]
+    sales += [row(i, datetime.date(2026, 2, 1), 200, "condo") for i in range(11, 21)]
+    sales += [row(i, datetime.date(2025, 2, 15), 200, "sfr") for i in range(21, 24)]
     subjects = [{"id": 1, "lon": CENTER[0], "lat": CENTER[1], "property_type": "sfr", "living_sqft": 1500, "beds": 3,
                  "parcel_id": ""}]  # fmt: skip
     expected = {1: (Decimal("600000"), Decimal("600000"), Decimal("600000"), "medium", (21, 22, 23))}
