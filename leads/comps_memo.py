@@ -29,13 +29,13 @@ import dataclasses
 import datetime
 import json
 
-from leads.comps import CompParams, months_before
+from leads.comps import CompParams, month_number, months_before
 from leads.models import CompsMemo, CompsMemoSale, CompsMemoSubject
 
 FULL_EVERY_DAYS = 7
 SUBJECTS, SALES = CompsMemoSubject._meta.db_table, CompsMemoSale._meta.db_table
 # Work tables of an incremental run (comps_sql drops them with its own).
-WORK = ("comps_new", "comps_dirty", "comps_search")
+WORK = ("comps_new", "comps_dirty", "comps_search", "comps_adjust", "comps_aggregate")
 
 
 def params_json(params: CompParams) -> dict:
@@ -108,6 +108,31 @@ def dirty_statements(
     ]
 
 
+def adjust_statements(*, key: str, moved: list[int], as_of: datetime.date) -> list[tuple[str, list]]:
+    """comps_adjust: the subjects not searched again whose kept comps the trend's `moved` months re-price (every
+    one with comps when the as-of month's value moved), and comps_aggregate: those and the searched ones."""
+    if month_number(as_of) in moved:
+        which, values = "", []
+    else:
+        which = """ AND EXISTS (SELECT 1 FROM unnest(m.kept) AS k(sale_id) JOIN comps_sale c ON c.id = k.sale_id
+                WHERE c.month = ANY(%s))"""
+        values = [moved]
+    return [
+        (
+            f"""CREATE UNLOGGED TABLE comps_adjust AS
+            SELECT m.lead_id AS id FROM {SUBJECTS} m
+            WHERE m.key = %s AND cardinality(m.kept) > 0
+                AND NOT EXISTS (SELECT 1 FROM comps_dirty d WHERE d.id = m.lead_id){which}""",  # noqa: S608
+            [key, *values],
+        ),
+        (
+            """CREATE UNLOGGED TABLE comps_aggregate AS SELECT * FROM comps_subject
+            WHERE id IN (SELECT id FROM comps_dirty UNION ALL SELECT id FROM comps_adjust)""",
+            [],
+        ),
+    ]
+
+
 def write_statements(*, key: str, full: bool, as_of: datetime.date, params: CompParams, result: str):
     """Bring the memo's rows up to this run: the searched subjects (comps_search, or comps_subject in a full
     run) with their tier and kept comps from `result`, the sales a next run can use (comps_new, or every staged
@@ -147,11 +172,11 @@ def write_statements(*, key: str, full: bool, as_of: datetime.date, params: Comp
     ]
 
 
-def save_run(*, key: str, as_of: datetime.date, params: CompParams, trend_key: str, full: bool) -> None:
+def save_run(*, key: str, as_of: datetime.date, params: CompParams, trend: dict, full: bool) -> None:
     memo = CompsMemo.objects.filter(key=key).first()
     full_on = as_of if full or memo is None else memo.full_on
     CompsMemo.objects.update_or_create(
-        key=key, defaults={"as_of": as_of, "params": params_json(params), "trend_key": trend_key, "full_on": full_on}
+        key=key, defaults={"as_of": as_of, "params": params_json(params), "trend": trend, "full_on": full_on}
     )
 
 

@@ -30,7 +30,9 @@ from leads.models import Lead
 from leads.services import scoringprofile_get_active
 from properties.models import Property, Sale
 
-Refreshed = tuple[int, int, list[int]]  # a county's leads, how many were searched, the ids of those that changed
+# A county's leads, how many were searched, how many more had their kept comps adjusted to a moved trend, and the
+# ids of those whose comps changed.
+Refreshed = tuple[int, int, int, list[int]]
 # Leads taking their comps' ARV per statement (one array on PostgreSQL; SQLite's limit on parameters elsewhere).
 TAKING_BATCH = 10_000
 COMPS_FIELDS = ("comps_arv", "comps_low", "comps_high", "comps_confidence", "comps_count", "comps_sale_ids")
@@ -40,13 +42,14 @@ COMPS_FIELDS = ("comps_arv", "comps_low", "comps_high", "comps_confidence", "com
 class CompsSummary:
     leads: int = 0
     searched: int = 0  # leads whose comps were searched (not kept from the last run)
+    adjusted: int = 0  # leads whose kept comps were adjusted to a moved trend
     changed: int = 0
     with_arv: int = 0
 
     def __str__(self):
         return (
-            f"comps for {self.leads} leads ({self.searched} searched): {self.with_arv} with an ARV,"
-            f" {self.changed} changed"
+            f"comps for {self.leads} leads ({self.searched} searched, {self.adjusted} adjusted):"
+            f" {self.with_arv} with an ARV, {self.changed} changed"
         )
 
 
@@ -87,7 +90,7 @@ def _refresh_postgis(*, county: str, as_of: datetime.date, params: CompParams, n
             " (r.arv, r.low, r.high, r.confidence, r.comps::smallint, to_jsonb(r.sale_ids)) RETURNING l.id",
             [now],
         )
-        return done.subjects, done.searched, [lead_id for (lead_id,) in cursor.fetchall()]
+        return done.subjects, done.searched, done.results - done.searched, [lead_id for (lead_id,) in cursor.fetchall()]
 
 
 def _refresh_python(*, county: str, as_of: datetime.date, params: CompParams, now, full: bool) -> Refreshed:
@@ -113,7 +116,7 @@ def _refresh_python(*, county: str, as_of: datetime.date, params: CompParams, no
             lead.comps_at = now
             changed.append(lead)
     Lead.objects.bulk_update(changed, [*COMPS_FIELDS, "comps_at"], batch_size=1000)
-    return len(leads), len(leads), [lead.id for lead in changed]
+    return len(leads), len(leads), 0, [lead.id for lead in changed]
 
 
 def leads_comps_refresh(*, as_of: datetime.date | None = None, full: bool = False) -> CompsSummary:
@@ -131,9 +134,10 @@ def leads_comps_refresh(*, as_of: datetime.date | None = None, full: bool = Fals
     if connection.vendor == "postgresql":
         forget_other_keys(keep=counties)  # a county without leads now: its memo would only go stale
     for county in counties:
-        total, searched, changed = refresh(county=county, as_of=as_of, params=params, now=now, full=full)
+        total, searched, adjusted, changed = refresh(county=county, as_of=as_of, params=params, now=now, full=full)
         summary.leads += total
         summary.searched += searched
+        summary.adjusted += adjusted
         summary.changed += len(changed)
         changed_ids += changed
     fee, percent = profile.assignment_fee, profile.arv_percent

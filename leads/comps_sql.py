@@ -37,6 +37,7 @@ DISTINCT FROM (r.arv, ...)` and a bulk insert of the kept comps if they are stor
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -303,12 +304,12 @@ class CompsPass:
     full: bool
 
 
-TREND_KEY_SQL = "SELECT md5(string_agg(month || '=' || COALESCE(value::text, ''), ',' ORDER BY month)) FROM comps_trend"
+TREND_SQL = "SELECT jsonb_object_agg(month::text, COALESCE(value::text, '')) FROM comps_trend"
 
 
 def _clean_kept(*, key: str, as_of: datetime.date, params: CompParams) -> tuple[str, list]:
-    """The kept comps of the subjects not searched again, from the memo, adjusted by today's trend (the same
-    arithmetic as the searched ones': the same doubles)."""
+    """The kept comps of the subjects to adjust again (comps_adjust), from the memo, adjusted by today's trend
+    (the same arithmetic as the searched ones': the same doubles)."""
     return (
         f"""
             UNION ALL
@@ -320,7 +321,7 @@ def _clean_kept(*, key: str, as_of: datetime.date, params: CompParams) -> tuple[
             JOIN comps_sale c ON c.id = k.sale_id
             LEFT JOIN comps_trend sold ON sold.month = c.month
             CROSS JOIN (SELECT value FROM comps_trend WHERE month = %s) now
-            WHERE m.key = %s AND NOT EXISTS (SELECT 1 FROM comps_dirty d WHERE d.id = m.lead_id)""",  # noqa: S608 (our own SQL)
+            WHERE m.key = %s AND m.lead_id IN (SELECT id FROM comps_adjust)""",  # noqa: S608 (our own SQL)
         [params.size_adjustment_rate, month_number(as_of), key],
     )
 
@@ -352,8 +353,9 @@ def comps_arv_all(
     for sql, values in staging:
         cursor.execute(sql, values)
     previous = None if memo is None or full else comps_memo.previous_run(key=memo, as_of=as_of, params=params)
-    cursor.execute(TREND_KEY_SQL)
-    (trend_key,) = cursor.fetchone()
+    cursor.execute(TREND_SQL)
+    (trend,) = cursor.fetchone()
+    trend = json.loads(trend) if isinstance(trend, str) else trend
     search = aggregate = "comps_subject"
     run, clean = [], None
     if previous is not None:
@@ -366,8 +368,10 @@ def comps_arv_all(
             haversine=haversine_miles_sql("s.lon", "s.lat", "c.lon", "c.lat"),
         )
         search = aggregate = "comps_search"
-        if trend_key != previous.trend_key:
-            aggregate, clean = "comps_subject", _clean_kept(key=memo, as_of=as_of, params=params)
+        moved = sorted(int(month) for month, value in trend.items() if previous.trend.get(month) != value)
+        if moved:  # the trend moved: the others' comps of those months are adjusted again
+            run += comps_memo.adjust_statements(key=memo, moved=moved, as_of=as_of)
+            aggregate, clean = "comps_aggregate", _clean_kept(key=memo, as_of=as_of, params=params)
     run += _result_statements(as_of=as_of, params=params, search=search, aggregate=aggregate, clean=clean)
     if memo is not None:
         run += comps_memo.write_statements(
@@ -382,7 +386,7 @@ def comps_arv_all(
     subjects, searched, results = cursor.fetchone()
     cursor.execute(f"DROP TABLE IF EXISTS {', '.join(_WORK)}")
     if memo is not None:
-        comps_memo.save_run(key=memo, as_of=as_of, params=params, trend_key=trend_key, full=previous is None)
+        comps_memo.save_run(key=memo, as_of=as_of, params=params, trend=trend, full=previous is None)
     return CompsPass(subjects, searched, results, full=previous is None)
 
 

@@ -458,7 +458,7 @@ class CompsMemo(models.Model):
     key = models.CharField(max_length=100, primary_key=True)  # the county
     as_of = models.DateField()
     params = models.JSONField()  # the CompParams the run used: other parameters make the next run a full one
-    trend_key = models.CharField(max_length=32)  # md5 of the county trend: unchanged, unchanged subjects keep results
+    trend = models.JSONField(default=dict)  # the county trend, {month number: value as text}: what moved is redone
     full_on = models.DateField()  # the as-of date of the last full run (a full run at least weekly)
 
     def __str__(self):
