@@ -16,10 +16,13 @@ can have changed:
 4. a subject of the sale's type within its chosen tier's radius (the widest one without comps) of a sale new or
    changed: a sale farther lies in a wider tier than the chosen one, which neither its count nor its ranking see.
 
-The others keep their kept comps. When the trend is unchanged their results are too, and they are not touched;
-when it moved (a sale recorded in a month moves that month's median) their comps are adjusted again from the
-memo (leads.comps_sql). A full run instead when there is no memo, the parameters differ, the as-of date is
-before the memo's, or the last full run is a week old (`FULL_EVERY_DAYS`); `full=True` forces one.
+The others keep their kept comps, and their results too unless the county trend moved under them: the trend
+reads the deeds recorded before the as-of month, so it moves when a new month begins (every lead with comps is
+adjusted again) or when a deed of an earlier month is recorded late, corrected or deleted (the leads with a kept
+comp sold in a month whose value moved are adjusted again), from the memo's kept comps (leads.comps_sql).
+
+A full run instead when there is no memo, the parameters differ, the as-of date is before the memo's, or the last
+full run is a week old (`FULL_EVERY_DAYS`); `full=True` forces one.
 tests/leads/test_comps_memo.py holds an incremental run equal to a full one after every kind of change.
 """
 
@@ -29,6 +32,7 @@ import dataclasses
 import datetime
 import json
 
+from dealfinder.common.geo import EARTH_RADIUS_MILES
 from leads.comps import CompParams, month_number, months_before
 from leads.models import CompsMemo, CompsMemoSale, CompsMemoSubject
 
@@ -50,18 +54,8 @@ def previous_run(*, key: str, as_of: datetime.date, params: CompParams) -> Comps
     return memo if (as_of - memo.full_on).days < FULL_EVERY_DAYS else None
 
 
-def dirty_statements(
-    *, key: str, previous: CompsMemo, as_of: datetime.date, params: CompParams, near: str, haversine: str
-) -> list[tuple[str, list]]:
-    """comps_search: the subjects of comps_subject whose comps can have changed since `previous` (rules 1-4 of
-    the module docstring). `near` joins a subject `s` to the sales `c` of comps_new near it (comps_sql.near_sql;
-    one parameter, the radius); `haversine` is their distance in miles."""
-    crossed = sorted(
-        {(months_before(previous.as_of, months), months_before(as_of, months)) for _, months in params.tiers}
-    )
-    crossing = " OR ".join("(c.sale_date >= %s AND c.sale_date < %s)" for _ in crossed)
-    widest = params.widest[0]
-    radius_case = " ".join(f"WHEN {i} THEN %s::float8" for i in range(len(params.tiers)))
+def new_sales_statements(*, key: str, as_of: datetime.date, params: CompParams) -> list[tuple[str, list]]:
+    """comps_new: the staged sales a comp can be today that the memo does not hold as they are (new or changed)."""
     return [
         (
             f"""CREATE UNLOGGED TABLE comps_new AS
@@ -70,7 +64,21 @@ def dirty_statements(
                 SELECT 1 FROM {SALES} m WHERE m.key = %s AND m.sale_id = c.id AND m.inputs = c.inputs)""",  # noqa: S608 (our own SQL)
             [months_before(as_of, params.widest[1]), key],
         ),
-        ("CREATE INDEX ON comps_new USING gist (key)", []),
+        ("ANALYZE comps_new", []),
+    ]
+
+
+def dirty_statements(
+    *, key: str, previous: CompsMemo, as_of: datetime.date, params: CompParams, new_sales: int, haversine: str
+) -> list[tuple[str, list]]:
+    """comps_search: the subjects of comps_subject whose comps can have changed since `previous` (rules 1-4 of
+    the module docstring). Rule 4 looks around each of the `new_sales` sales of comps_new (a sale `c`, a subject
+    `s`: `haversine` is their distance in miles) through a spatial index of the subjects' points."""
+    crossed = sorted(
+        {(months_before(previous.as_of, months), months_before(as_of, months)) for _, months in params.tiers}
+    )
+    crossing = " OR ".join("(c.sale_date >= %s AND c.sale_date < %s)" for _ in crossed)
+    statements = [
         (
             f"""CREATE UNLOGGED TABLE comps_dirty AS
             SELECT s.id FROM comps_subject s
@@ -82,23 +90,30 @@ def dirty_statements(
                 SELECT m.sale_id FROM {SALES} m WHERE m.key = %s AND NOT EXISTS (
                     SELECT 1 FROM comps_sale c WHERE c.id = m.sale_id AND c.inputs = m.inputs)
                 UNION ALL
-                SELECT c.id FROM comps_sale c WHERE {crossing})
-            UNION
-            SELECT s.id FROM comps_subject s
-            {near}
-            LEFT JOIN {SUBJECTS} m ON m.key = %s AND m.lead_id = s.id
-            WHERE {haversine} <= CASE m.tier {radius_case} ELSE %s::float8 END""",  # noqa: S608 (our own SQL)
-            [
-                key,
-                key,
-                key,
-                *(day for pair in crossed for day in pair),
-                widest,
-                key,
-                *(miles for miles, _ in params.tiers),
-                widest,
-            ],
-        ),
+                SELECT c.id FROM comps_sale c WHERE {crossing})""",  # noqa: S608 (our own SQL)
+            [key, key, key, *(day for pair in crossed for day in pair)],
+        )
+    ]
+    if new_sales:
+        widest = params.widest[0]
+        radius_case = " ".join(f"WHEN {i} THEN %s::float8" for i in range(len(params.tiers)))
+        statements += [
+            ("CREATE INDEX ON comps_subject USING gist (ST_MakePoint(lon, lat))", []),
+            (
+                f"""INSERT INTO comps_dirty
+                SELECT s.id FROM comps_new c
+                CROSS JOIN LATERAL (SELECT DEGREES(%s / {EARTH_RADIUS_MILES}) * 1.01 AS lat) dlat
+                CROSS JOIN LATERAL (SELECT dlat.lat / GREATEST(COS(RADIANS(ABS(c.lat) + dlat.lat)), 0.01) AS lon) dlon
+                JOIN comps_subject s ON ST_MakePoint(s.lon, s.lat) && ST_MakeEnvelope(c.lon - dlon.lon,
+                        c.lat - dlat.lat, c.lon + dlon.lon, c.lat + dlat.lat)
+                    AND s.property_type = c.property_type
+                LEFT JOIN {SUBJECTS} m ON m.key = %s AND m.lead_id = s.id
+                WHERE {haversine} <= CASE m.tier {radius_case} ELSE %s::float8 END""",  # noqa: S608 (our own SQL)
+                [widest, key, *(miles for miles, _ in params.tiers), widest],
+            ),
+        ]
+    return [
+        *statements,
         (
             "CREATE UNLOGGED TABLE comps_search AS"
             " SELECT * FROM comps_subject WHERE id IN (SELECT id FROM comps_dirty)",

@@ -11,8 +11,7 @@ Inputs are two SELECTs (our own SQL, with their parameters), read once into temp
   `parcel_id` (text);
 - sales: `id` (bigint), `parcel_id`, `lon`, `lat`, `sale_date` (date), `price` (numeric), `living_sqft`, `beds`,
   `property_type`, `is_arms_length`, `is_distressed` (bool), `recorded_on` (date, NULL: the sale date): the
-  county's recorded sales (all of them: the
-  market sales among them make the trend).
+  county's recorded sales (all of them: the market sales among them make the trend).
 The sales are found by one GiST index over a plain 2D point per sale: (longitude + 360 x its type's rank,
 latitude), so that each property type has its own band of the index and a subject's search box (its point
 +- 1.01 mile, widened in longitude for the latitude) reads only sales of its type near it; the rules then
@@ -20,6 +19,9 @@ decide, the haversine last. (A 2D index: a 4D one over area and date too read mo
 The result is the temporary table RESULT_TABLE (dropped at commit: run inside a transaction), one row per
 subject: `subject_id`, `arv`, `low`, `high` (numeric, whole dollars; NULL without comps), `confidence`,
 `comps` (count), `tier` (index into params.tiers; NULL without comps), `dispersion`, `sale_ids` (ranked).
+With a memo key (the nightly step's county) only the subjects whose comps can have changed since the memo's run
+are searched, and RESULT_TABLE holds them and those whose kept comps a moved trend adjusts again
+(leads/comps_memo.py); tests/leads/test_comps_memo.py holds that equal to a full run.
 
 The work tables before it are UNLOGGED, not temporary: PostgreSQL reads a temporary table in the session's own
 process only, so no query over one runs in parallel, and the pair search over unlogged ones does (its subjects
@@ -211,17 +213,6 @@ def _result_statements(*, as_of, params, search: str, aggregate: str, clean: tup
     ]
 
 
-def near_sql(sales: str) -> str:
-    """Joins each subject `s` to the sales `c` of table `sales` (keyed as comps_sale) of its type whose point lies
-    in its search box: its point +- 1.01 x the radius (the fragment's one parameter), in its type's band."""
-    return f"""JOIN comps_type t ON t.property_type = s.property_type
-            CROSS JOIN LATERAL (SELECT DEGREES(%s / {EARTH_RADIUS_MILES}) * 1.01 AS lat) dlat
-            CROSS JOIN LATERAL (SELECT dlat.lat / GREATEST(COS(RADIANS(ABS(s.lat) + dlat.lat)), 0.01) AS lon) dlon
-            JOIN {sales} c ON c.key && ST_MakeEnvelope(s.lon + t.band - dlon.lon, s.lat - dlat.lat,
-                    s.lon + t.band + dlon.lon, s.lat + dlat.lat)
-                AND c.property_type = s.property_type"""
-
-
 def _pair_statements(
     *, params, cuts, tier_case: str, tier_params: list, top: int, search: str
 ) -> list[tuple[str, list]]:
@@ -253,7 +244,12 @@ def _pair_statements(
                 CASE {tier_case} ELSE {top} END AS tier,
                 {SIZE_FACTOR} AS size_factor
             FROM {search} s
-            {near_sql("comps_sale")}
+            JOIN comps_type t ON t.property_type = s.property_type
+            CROSS JOIN LATERAL (SELECT DEGREES(%s / {EARTH_RADIUS_MILES}) * 1.01 AS lat) dlat
+            CROSS JOIN LATERAL (SELECT dlat.lat / GREATEST(COS(RADIANS(ABS(s.lat) + dlat.lat)), 0.01) AS lon) dlon
+            JOIN comps_sale c ON c.key && ST_MakeEnvelope(s.lon + t.band - dlon.lon, s.lat - dlat.lat,
+                    s.lon + t.band + dlon.lon, s.lat + dlat.lat)
+                AND c.property_type = s.property_type
                 AND c.sale_date >= %s
                 AND NOT (COALESCE(s.parcel_id, '') <> '' AND c.parcel_id = s.parcel_id)
                 AND (COALESCE(s.living_sqft, 0) = 0 OR c.living_sqft
@@ -300,7 +296,7 @@ def _pair_statements(
 class CompsPass:
     subjects: int  # the subjects given
     searched: int  # those whose comps were searched: every one in a full run
-    results: int  # RESULT_TABLE's rows: the searched subjects, or every one when the trend moved or in a full run
+    results: int  # RESULT_TABLE's rows: the searched subjects and those adjusted to a moved trend (every one if full)
     full: bool
 
 
@@ -359,12 +355,15 @@ def comps_arv_all(
     search = aggregate = "comps_subject"
     run, clean = [], None
     if previous is not None:
+        for sql, values in comps_memo.new_sales_statements(key=memo, as_of=as_of, params=params):
+            cursor.execute(sql, values)
+        cursor.execute("SELECT COUNT(*) FROM comps_new")
         run = comps_memo.dirty_statements(
             key=memo,
             previous=previous,
             as_of=as_of,
             params=params,
-            near=near_sql("comps_new"),
+            new_sales=cursor.fetchone()[0],
             haversine=haversine_miles_sql("s.lon", "s.lat", "c.lon", "c.lat"),
         )
         search = aggregate = "comps_search"
