@@ -452,7 +452,7 @@ class MapGridState(models.Model):
 
 class CompsMemo(models.Model):
     """What the last comps run of a county (or another memo key) saw, so the next one searches again only the
-    subjects something changed for (leads.comps_sql; PostgreSQL + PostGIS). Its rows are a cache: deleting them
+    subjects something changed for (leads.comps_memo; PostgreSQL + PostGIS). Its rows are a cache: deleting them
     makes the next run a full one."""
 
     key = models.CharField(max_length=100, primary_key=True)  # the county
@@ -481,7 +481,8 @@ class CompsMemoSubject(models.Model):
 
 
 class CompsMemoSale(models.Model):
-    """A market sale the last run could use as a comp: md5 of what the rules read of it, its place and type."""
+    """A market sale the last run could use as a comp: md5 of what the rules read of it (place, type, size, price,
+    date, parcel) and its date."""
 
     pk = models.CompositePrimaryKey("key", "sale_id")
     key = models.CharField(max_length=100)
