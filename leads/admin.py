@@ -28,6 +28,9 @@ from .models import (
     Activity,
     Alert,
     BacktestRun,
+    CompsMemo,
+    CompsMemoSale,
+    CompsMemoSubject,
     Lead,
     LeadScoreHistory,
     LeadTierDay,
@@ -392,6 +395,29 @@ class MapGridCellAdmin(ReadOnlyAdmin):
     list_display = ("level", "cx", "cy", "tier", "n")
     list_filter = ("level", "tier")
     ordering = ("level", "cx", "cy", "tier")
+    show_full_result_count = False
+
+
+# --- The comps memo (leads.comps_memo): read-only, to see what the last run of each county saw ---------
+
+
+@admin.register(CompsMemo)
+class CompsMemoAdmin(ReadOnlyAdmin):
+    list_display = ("key", "as_of", "full_on")
+
+
+@admin.register(CompsMemoSubject)
+class CompsMemoSubjectAdmin(ReadOnlyAdmin):
+    list_display = ("key", "lead_id", "tier")
+    list_filter = ("tier",)
+    ordering = ("key", "lead_id")
+    show_full_result_count = False
+
+
+@admin.register(CompsMemoSale)
+class CompsMemoSaleAdmin(ReadOnlyAdmin):
+    list_display = ("key", "sale_id", "sale_date")
+    ordering = ("key", "sale_id")
     show_full_result_count = False
 
 

@@ -85,8 +85,8 @@ def dirty_statements(
             WHERE NOT EXISTS (
                 SELECT 1 FROM {SUBJECTS} m WHERE m.key = %s AND m.lead_id = s.id AND m.inputs = s.inputs)
             UNION
-            SELECT m.lead_id FROM {SUBJECTS} m CROSS JOIN LATERAL unnest(m.kept) AS k(sale_id)
-            WHERE m.key = %s AND k.sale_id IN (
+            SELECT m.lead_id FROM {SUBJECTS} m CROSS JOIN LATERAL jsonb_array_elements_text(m.kept) AS k(sale_id)
+            WHERE m.key = %s AND k.sale_id::bigint IN (
                 SELECT m.sale_id FROM {SALES} m WHERE m.key = %s AND NOT EXISTS (
                     SELECT 1 FROM comps_sale c WHERE c.id = m.sale_id AND c.inputs = m.inputs)
                 UNION ALL
@@ -129,14 +129,14 @@ def adjust_statements(*, key: str, moved: list[int], as_of: datetime.date) -> li
     if month_number(as_of) in moved:
         which, values = "", []
     else:
-        which = """ AND EXISTS (SELECT 1 FROM unnest(m.kept) AS k(sale_id) JOIN comps_sale c ON c.id = k.sale_id
-                WHERE c.month = ANY(%s))"""
+        which = """ AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(m.kept) AS k(sale_id)
+                JOIN comps_sale c ON c.id = k.sale_id::bigint WHERE c.month = ANY(%s))"""
         values = [moved]
     return [
         (
             f"""CREATE UNLOGGED TABLE comps_adjust AS
             SELECT m.lead_id AS id FROM {SUBJECTS} m
-            WHERE m.key = %s AND cardinality(m.kept) > 0
+            WHERE m.key = %s AND jsonb_array_length(m.kept) > 0
                 AND NOT EXISTS (SELECT 1 FROM comps_dirty d WHERE d.id = m.lead_id){which}""",  # noqa: S608
             [key, *values],
         ),
@@ -176,7 +176,8 @@ def write_statements(*, key: str, full: bool, as_of: datetime.date, params: Comp
         *deletes,
         (
             f"""INSERT INTO {SUBJECTS} (key, lead_id, inputs, tier, kept)
-            SELECT %s, s.id, s.inputs, r.tier, r.sale_ids FROM {search} s JOIN {result} r ON r.subject_id = s.id""",  # noqa: S608
+            SELECT %s, s.id, s.inputs, r.tier, to_jsonb(r.sale_ids)
+            FROM {search} s JOIN {result} r ON r.subject_id = s.id""",  # noqa: S608
             [key],
         ),
         (

@@ -309,12 +309,12 @@ def _clean_kept(*, key: str, as_of: datetime.date, params: CompParams) -> tuple[
     return (
         f"""
             UNION ALL
-            SELECT m.lead_id, k.sale_id, k.rank, m.tier,
+            SELECT m.lead_id, k.sale_id::bigint, k.rank, m.tier,
                 c.price * COALESCE(now.value / sold.value, 1.0::float8) * {SIZE_FACTOR}
             FROM {comps_memo.SUBJECTS} m
-            CROSS JOIN LATERAL unnest(m.kept) WITH ORDINALITY AS k(sale_id, rank)
+            CROSS JOIN LATERAL jsonb_array_elements_text(m.kept) WITH ORDINALITY AS k(sale_id, rank)
             JOIN comps_subject s ON s.id = m.lead_id
-            JOIN comps_sale c ON c.id = k.sale_id
+            JOIN comps_sale c ON c.id = k.sale_id::bigint
             LEFT JOIN comps_trend sold ON sold.month = c.month
             CROSS JOIN (SELECT value FROM comps_trend WHERE month = %s) now
             WHERE m.key = %s AND m.lead_id IN (SELECT id FROM comps_adjust)""",  # noqa: S608 (our own SQL)

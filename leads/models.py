@@ -5,7 +5,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.gis.db import models as gis_models
-from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
@@ -469,12 +468,14 @@ class CompsMemoSubject(models.Model):
     """A subject (lead) as the last run searched its comps: md5 of its inputs, the tier its comps came from and
     its kept comps' sale ids, closest first."""
 
-    pk = models.CompositePrimaryKey("key", "lead_id")
     key = models.CharField(max_length=100)
     lead_id = models.BigIntegerField()
     inputs = models.CharField(max_length=32)
     tier = models.SmallIntegerField(null=True)  # None: no comps (the widest tier)
-    kept = ArrayField(models.BigIntegerField(), default=list)
+    kept = models.JSONField(default=list)  # sale ids
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "lead_id"], name="compsmemosubject_unique")]
 
     def __str__(self):
         return f"comps memo of lead {self.lead_id}"
@@ -484,11 +485,13 @@ class CompsMemoSale(models.Model):
     """A market sale the last run could use as a comp: md5 of what the rules read of it (place, type, size, price,
     date, parcel) and its date."""
 
-    pk = models.CompositePrimaryKey("key", "sale_id")
     key = models.CharField(max_length=100)
     sale_id = models.BigIntegerField()
     inputs = models.CharField(max_length=32)
     sale_date = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "sale_id"], name="compsmemosale_unique")]
 
     def __str__(self):
         return f"comps memo of sale {self.sale_id}"

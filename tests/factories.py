@@ -382,6 +382,37 @@ class MapPendingFactory(DjangoModelFactory):
     lead_id = factory.Sequence(lambda n: n + 1)
 
 
+class CompsMemoFactory(DjangoModelFactory):
+    class Meta:
+        model = lm.CompsMemo
+
+    key = factory.Sequence(lambda n: f"County {n}")
+    as_of = datetime.date(2026, 3, 2)
+    params = factory.LazyFunction(dict)
+    full_on = datetime.date(2026, 3, 2)
+
+
+class CompsMemoSubjectFactory(DjangoModelFactory):
+    class Meta:
+        model = lm.CompsMemoSubject
+
+    key = "Orange"
+    lead_id = factory.Sequence(lambda n: n + 1)
+    inputs = "0" * 32
+    tier = 0
+    kept = factory.LazyFunction(lambda: [1, 2, 3])
+
+
+class CompsMemoSaleFactory(DjangoModelFactory):
+    class Meta:
+        model = lm.CompsMemoSale
+
+    key = "Orange"
+    sale_id = factory.Sequence(lambda n: n + 1)
+    inputs = "0" * 32
+    sale_date = datetime.date(2026, 3, 1)
+
+
 class MapGridStateFactory(DjangoModelFactory):
     class Meta:
         model = lm.MapGridState

@@ -51,6 +51,10 @@ ADMIN_MODELS: dict[str, tuple[str, str, str]] = {
     "leads.mappoint": ("v", "", "vd"),
     "leads.mapgridcell": ("v", "", "vd"),
     "leads.mappending": ("v", "", "vd"),
+    # The comps memo (a cache, read-only admins), the same.
+    "leads.compsmemo": ("v", "", "vd"),
+    "leads.compsmemosubject": ("v", "", "vd"),
+    "leads.compsmemosale": ("v", "", "vd"),
     "buyers.buyer": ("", "vacd", "vacd"),
     "buyers.propertymatch": ("", "vacd", "vacd"),
     "buyers.matchingprofile": ("", "vacd", "vacd"),

@@ -48,6 +48,9 @@ from tests.factories import (
     BacktestRunFactory,
     BuyerFactory,
     CodeViolationFactory,
+    CompsMemoFactory,
+    CompsMemoSaleFactory,
+    CompsMemoSubjectFactory,
     ConsentFactory,
     DataSourceFactory,
     DeferredMessageFactory,
@@ -243,6 +246,9 @@ def world(db):
         SkipTraceCallFactory(),
         LeadSkipTraceFactory(),
         LeadContactPointFactory(),
+        CompsMemoFactory(),
+        CompsMemoSubjectFactory(),
+        CompsMemoSaleFactory(),
     ]
     objects = {obj._meta.label_lower: obj for obj in every}
     registered = {m._meta.label_lower: m for m in admin.site._registry}
