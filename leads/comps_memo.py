@@ -188,9 +188,9 @@ def write_statements(*, key: str, full: bool, as_of: datetime.date, params: Comp
     ]
 
 
-def save_run(*, key: str, as_of: datetime.date, params: CompParams, trend: dict, full: bool) -> None:
-    memo = CompsMemo.objects.filter(key=key).first()
-    full_on = as_of if full or memo is None else memo.full_on
+def save_run(*, key: str, as_of: datetime.date, params: CompParams, trend: dict, previous: CompsMemo | None) -> None:
+    """Record this run; `previous`: the memo an incremental run started from (None: this run was a full one)."""
+    full_on = as_of if previous is None else previous.full_on
     CompsMemo.objects.update_or_create(
         key=key, defaults={"as_of": as_of, "params": params_json(params), "trend": trend, "full_on": full_on}
     )

@@ -385,7 +385,7 @@ def comps_arv_all(
     subjects, searched, results = cursor.fetchone()
     cursor.execute(f"DROP TABLE IF EXISTS {', '.join(_WORK)}")
     if memo is not None:
-        comps_memo.save_run(key=memo, as_of=as_of, params=params, trend=trend, full=previous is None)
+        comps_memo.save_run(key=memo, as_of=as_of, params=params, trend=trend, previous=previous)
     return CompsPass(subjects, searched, results, full=previous is None)
 
 
